@@ -1,0 +1,181 @@
+//! `kneepath`: the one binary. This file parses the command line and hands
+//! each subcommand to its module; errors become one line on stderr and a
+//! non-zero exit status here, at the edge, and nowhere else.
+
+mod cases_cmd;
+mod interview;
+mod kbdir;
+mod render;
+
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use kneepath_core::{KnowledgeBase, assess};
+
+#[derive(Parser, Debug)]
+#[command(name = "kneepath", version, about = "An explainable care pathway for hamstring-related knee pain.")]
+struct Cli {
+    /// Use the knowledge base in this folder instead of the built-in one.
+    #[arg(long, global = true, env = "KNEEPATH_KNOWLEDGE", value_name = "DIR")]
+    knowledge: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Assess knee pain: asks the questions in the terminal, or reads a facts file.
+    Assess {
+        /// A facts file (TOML or JSON, in the case vocabulary; a case file works too).
+        #[arg(long, value_name = "FILE")]
+        facts: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run every case file in a folder and compare with its expectations.
+    Cases {
+        /// Folder of case files (`*.toml`).
+        dir: PathBuf,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Knowledge-base tools.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KbCommand {
+    /// Validate a knowledge-base folder (default: the built-in knowledge base).
+    Check {
+        dir: Option<PathBuf>,
+        /// Print a JSON summary.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kneepath: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_kb(dir: Option<&Path>) -> Result<KnowledgeBase> {
+    match dir {
+        Some(d) => Ok(kbdir::load(d)?),
+        None => Ok(KnowledgeBase::bundled()?),
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Assess { facts, json } => {
+            let kb = load_kb(cli.knowledge.as_deref())?;
+            let facts = match facts {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let is_json = path.extension().is_some_and(|e| e == "json");
+                    let parsed = if is_json {
+                        kb.facts_from_json_str(&text)
+                    } else {
+                        kb.facts_from_toml_str(&text)
+                    };
+                    parsed.with_context(|| format!("{}", path.display()))?
+                }
+                None => {
+                    let stdin = io::stdin();
+                    let mut input = stdin.lock();
+                    let mut out = io::stdout().lock();
+                    interview::run(&kb, &mut input as &mut dyn BufRead, &mut out as &mut dyn Write)?
+                }
+            };
+            let a = assess(&kb, &facts);
+            let mut out = io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &a.report())?;
+                writeln!(out)?;
+            } else {
+                render::assessment(&mut out, &a)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cases { dir, json } => {
+            let kb = load_kb(cli.knowledge.as_deref())?;
+            let summary = cases_cmd::run(&kb, &dir)?;
+            let mut out = io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &summary)?;
+                writeln!(out)?;
+            } else {
+                cases_cmd::print_table(&mut out, &summary)?;
+            }
+            Ok(if summary.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Kb {
+            command: KbCommand::Check { dir, json },
+        } => {
+            let dir = dir.or(cli.knowledge);
+            let kb = match load_kb(dir.as_deref()) {
+                Ok(kb) => kb,
+                Err(e) => {
+                    if json {
+                        let problems: Vec<String> = match e.downcast_ref::<kneepath_core::kb::KbError>() {
+                            Some(k) => k.problems.iter().map(ToString::to_string).collect(),
+                            None => vec![format!("{e:#}")],
+                        };
+                        println!("{}", serde_json::json!({ "valid": false, "problems": problems }));
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    bail!(e);
+                }
+            };
+            let counts = serde_json::json!({
+                "valid": true,
+                "version": kb.version,
+                "policy_version": kb.meta.policy_version,
+                "questions": kb.questions.len(),
+                "rules": kb.rules.len(),
+                "flags": kb.flags.len(),
+                "contributors": kb.contributors.len(),
+                "phases": kb.phases.len(),
+                "exercises": kb.exercises.len(),
+                "advice": kb.advice.len(),
+                "treatments": kb.treatments.len(),
+                "citations": kb.citations.len(),
+            });
+            if json {
+                println!("{counts}");
+            } else {
+                println!(
+                    "knowledge base OK ({}): {} questions, {} rules, {} flags, {} contributing factors, {} phases, {} exercises, {} advice, {} treatments, {} citations",
+                    kb.version,
+                    kb.questions.len(),
+                    kb.rules.len(),
+                    kb.flags.len(),
+                    kb.contributors.len(),
+                    kb.phases.len(),
+                    kb.exercises.len(),
+                    kb.advice.len(),
+                    kb.treatments.len(),
+                    kb.citations.len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

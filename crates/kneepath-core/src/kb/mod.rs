@@ -1,0 +1,366 @@
+//! The knowledge base: the clinical policy, its explanations and the home
+//! programme, as validated data.
+//!
+//! The files live in `knowledge/` at the repository root. [`load`] parses and
+//! validates them from text into the types below, in which every reference
+//! (a rule's flag, a phase's exercises, a condition's facts, a citation) is
+//! already resolved to an index, so nothing downstream can meet a dangling
+//! name. [`bundled`] holds the repository's own files, compiled in.
+
+mod bundled;
+mod load;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::condition::Condition;
+use crate::facts::FactId;
+use crate::level::TriageLevel;
+
+pub use bundled::{BUNDLED_FILES, bundled_sources};
+pub use load::{KbError, Problem, Source};
+
+/// Index into [`KnowledgeBase::flags`].
+pub type FlagId = usize;
+/// Index into [`KnowledgeBase::exercises`].
+pub type ExerciseId = usize;
+/// Index into [`KnowledgeBase::advice`].
+pub type AdviceId = usize;
+/// Index into [`KnowledgeBase::phases`]; phases are in programme order.
+pub type PhaseId = usize;
+/// Index into [`KnowledgeBase::citations`].
+pub type CitationId = usize;
+/// Index into [`KnowledgeBase::contributors`].
+pub type ContributorId = usize;
+
+/// A loaded, validated knowledge base.
+#[derive(Debug, Clone)]
+pub struct KnowledgeBase {
+    pub meta: Meta,
+    /// Content hash of all files: `sha256:` and 16 hex digits.
+    pub version: String,
+    pub sections: Vec<Section>,
+    /// One question per fact; a [`FactId`] indexes this list.
+    pub questions: Vec<Question>,
+    pub definitions: Vec<Definition>,
+    /// The five levels, indexed by `TriageLevel as usize`.
+    pub levels: Vec<Level>,
+    pub flags: Vec<Flag>,
+    pub rules: Vec<Rule>,
+    pub contributors: Vec<Contributor>,
+    /// The phases, in programme order (protect first).
+    pub phases: Vec<Phase>,
+    pub default_start: PhaseId,
+    pub exercises: Vec<Exercise>,
+    pub advice: Vec<Advice>,
+    pub treatments: Vec<Treatment>,
+    pub citations: Vec<Citation>,
+    pub progression: Progression,
+    fact_index: HashMap<String, FactId>,
+}
+
+impl KnowledgeBase {
+    /// The knowledge base of this repository, compiled into the binary.
+    pub fn bundled() -> Result<KnowledgeBase, KbError> {
+        KnowledgeBase::from_sources(&bundled_sources())
+    }
+
+    pub fn fact_id(&self, name: &str) -> Option<FactId> {
+        self.fact_index.get(name).copied()
+    }
+
+    pub fn level(&self, level: TriageLevel) -> &Level {
+        &self.levels[level as usize]
+    }
+
+    pub fn flag_of(&self, rule: &Rule) -> &Flag {
+        &self.flags[rule.flag]
+    }
+
+    pub fn phase_by_id(&self, id: &str) -> Option<PhaseId> {
+        self.phases.iter().position(|p| p.id == id)
+    }
+
+    pub fn exercise_by_id(&self, id: &str) -> Option<ExerciseId> {
+        self.exercises.iter().position(|e| e.id == id)
+    }
+
+    pub fn citation_ids(&self, ids: &[CitationId]) -> Vec<String> {
+        ids.iter().map(|&c| self.citations[c].id.clone()).collect()
+    }
+
+    /// Questions with a warning-sign text: the "watch for" list and the daily
+    /// check-in checklist.
+    pub fn warning_signs(&self) -> impl Iterator<Item = (FactId, &Question)> {
+        self.questions
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.warning_sign.is_some())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub name: String,
+    pub policy: String,
+    pub policy_version: String,
+    pub policy_date: String,
+    pub disclaimer: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    pub intro: String,
+    /// A yes/no question asked before the section; "no" skips it.
+    pub gate: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceOption {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum QuestionKind {
+    Bool,
+    Integer { min: i64, max: i64 },
+    Number { min: f64, max: f64 },
+    Choice { options: Vec<ChoiceOption> },
+    /// A list of options; `open` allows other words (e.g. any sport).
+    Multi { options: Vec<ChoiceOption>, open: bool },
+}
+
+impl QuestionKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            QuestionKind::Bool => "yes/no",
+            QuestionKind::Integer { .. } => "integer",
+            QuestionKind::Number { .. } => "number",
+            QuestionKind::Choice { .. } => "choice",
+            QuestionKind::Multi { .. } => "list",
+        }
+    }
+
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            QuestionKind::Integer { .. } | QuestionKind::Number { .. }
+        )
+    }
+}
+
+/// One question = one fact of the case vocabulary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    /// The fact name.
+    pub id: String,
+    /// Index into [`KnowledgeBase::sections`].
+    pub section: usize,
+    pub kind: QuestionKind,
+    pub prompt: String,
+    pub help: Option<String>,
+    pub unit: Option<String>,
+    pub required: bool,
+    /// For yes/no facts: not reported means "no" (true) or "unknown" (false).
+    pub absent_false: bool,
+    /// Ask the question unless this is definitely false.
+    pub show_if: Option<Condition>,
+    /// The sign in plain words, if this fact is a warning sign to watch for.
+    pub warning_sign: Option<String>,
+}
+
+/// A named condition (`acute`, `traumatic` ...) that rules refer to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Definition {
+    pub id: String,
+    pub description: String,
+    pub when: Condition,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    pub level: TriageLevel,
+    pub title: String,
+    pub do_now: String,
+    pub advice: Vec<AdviceId>,
+    pub citations: Vec<CitationId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flag {
+    pub id: String,
+    pub title: String,
+    pub meaning: String,
+    pub do_now: String,
+    pub citations: Vec<CitationId>,
+}
+
+/// A triage rule of the policy (A1 ... R10).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub id: String,
+    pub level: TriageLevel,
+    pub flag: FlagId,
+    pub when: Condition,
+    pub reason: String,
+    pub citations: Vec<CitationId>,
+}
+
+/// A contributing factor (C1 ... C5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contributor {
+    pub id: String,
+    /// The policy's rule id (C1 ... C5).
+    pub rule: String,
+    pub title: String,
+    pub what: String,
+    pub mechanism: String,
+    pub evidence: String,
+    pub helps: String,
+    pub measured: Option<Condition>,
+    pub reported: Option<Condition>,
+    pub plan_exercises: Vec<ExerciseId>,
+    pub plan_advice: Vec<AdviceId>,
+    pub citations: Vec<CitationId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExitCriterion {
+    pub text: String,
+    pub when: Condition,
+    /// Met when the facts it needs were never reported.
+    pub unless_unknown: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    pub id: String,
+    pub title: String,
+    pub goal: String,
+    pub typical_days: String,
+    pub start_when: Option<Condition>,
+    pub exercises: Vec<ExerciseId>,
+    pub advice: Vec<AdviceId>,
+    pub exit: Vec<ExitCriterion>,
+    pub citations: Vec<CitationId>,
+}
+
+/// How much of an exercise, how often. At least one of `reps`,
+/// `hold_seconds` and `minutes` is set; `days_per_week` is 1 to 7.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dosage {
+    pub sets: Option<u32>,
+    pub reps: Option<u32>,
+    pub hold_seconds: Option<u32>,
+    pub minutes: Option<u32>,
+    pub per_day: u32,
+    pub days_per_week: u32,
+    pub note: Option<String>,
+}
+
+impl Dosage {
+    /// "3 x 12 reps, 2 times a day, 7 days a week".
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        let mut amount = String::new();
+        if let Some(s) = self.sets {
+            amount.push_str(&format!("{s} x "));
+        }
+        match (self.reps, self.hold_seconds, self.minutes) {
+            (Some(r), Some(h), _) => amount.push_str(&format!("{r} reps, hold {h} s")),
+            (Some(r), None, _) => amount.push_str(&format!("{r} reps")),
+            (None, Some(h), _) => amount.push_str(&format!("{h} s hold")),
+            (None, None, Some(m)) => amount = format!("{m} min"),
+            (None, None, None) => {}
+        }
+        parts.push(amount);
+        if self.per_day > 1 {
+            parts.push(format!("{} times a day", self.per_day));
+        }
+        parts.push(if self.days_per_week == 7 {
+            "every day".to_string()
+        } else {
+            format!("{} days a week", self.days_per_week)
+        });
+        parts.join(", ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exercise {
+    pub id: String,
+    pub name: String,
+    /// Phases this exercise suits.
+    pub phases: Vec<PhaseId>,
+    pub purpose: String,
+    pub steps: Vec<String>,
+    pub dosage: Dosage,
+    pub easier: String,
+    pub harder: String,
+    pub stop_if: String,
+    pub citations: Vec<CitationId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Advice {
+    pub id: String,
+    pub title: String,
+    pub text: String,
+    pub citations: Vec<CitationId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceLevel {
+    Strong,
+    Moderate,
+    Limited,
+    Insufficient,
+}
+
+impl EvidenceLevel {
+    pub fn label(self) -> &'static str {
+        match self {
+            EvidenceLevel::Strong => "strong evidence",
+            EvidenceLevel::Moderate => "moderate evidence",
+            EvidenceLevel::Limited => "limited evidence",
+            EvidenceLevel::Insufficient => "insufficient evidence",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Treatment {
+    pub id: String,
+    pub name: String,
+    pub evidence: EvidenceLevel,
+    pub summary: String,
+    pub who: String,
+    pub citations: Vec<CitationId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Citation {
+    pub id: String,
+    pub text: String,
+    pub url: Option<String>,
+    pub doi: Option<String>,
+}
+
+/// Thresholds of the progression and escalation rules (progression.toml).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progression {
+    pub advance_checkins: usize,
+    pub advance_max_exercise_pain: u8,
+    pub advance_min_adherence_pct: u8,
+    pub step_back_morning_rise: u8,
+    pub step_back_days: usize,
+    pub step_back_max_exercise_pain: u8,
+    pub escalate_days_in_plan: u32,
+    pub escalate_meaningful_change: f64,
+    pub citations: Vec<CitationId>,
+}
