@@ -33,9 +33,9 @@ fn wrap(out: &mut dyn Write, indent: &str, text: &str) -> io::Result<()> {
 
 fn evidence_text(ev: &[Evidence<'_>]) -> String {
     ev.iter()
-        .map(|e| format!("{} {}", e.question.prompt, e.question.display_value(&e.value)))
+        .map(|e| format!("{}: {}", e.question.label, e.question.display_value(&e.value)))
         .collect::<Vec<_>>()
-        .join(" / ")
+        .join("; ")
 }
 
 fn heading(out: &mut dyn Write, title: &str) -> io::Result<()> {
@@ -152,7 +152,7 @@ pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
     wrap(out, "", &kb.meta.disclaimer)?;
     writeln!(
         out,
-        "{} v{} ({}), knowledge base {}",
+        "{}, version {} of {}; knowledge base {}",
         kb.meta.policy, kb.meta.policy_version, kb.meta.policy_date, kb.version
     )?;
     Ok(())

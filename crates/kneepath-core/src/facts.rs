@@ -373,6 +373,7 @@ impl Question {
         match (value, &self.kind) {
             (Value::Bool(true), _) => "yes".to_string(),
             (Value::Bool(false), _) => "no".to_string(),
+            (Value::Int(1), _) => format!("1{}", singular(&unit)),
             (Value::Int(i), _) => format!("{i}{unit}"),
             (Value::Num(n), _) => format!("{}{unit}", Num(*n)),
             (Value::Choice(i), QuestionKind::Choice { options }) => options
@@ -396,6 +397,19 @@ impl Question {
             }
             (Value::List(items), _) => items.join(", "),
         }
+    }
+}
+
+/// " days" -> " day", " sessions per week" -> " session per week".
+fn singular(unit: &str) -> String {
+    let trimmed = unit.trim_start();
+    let (first, rest) = trimmed.split_once(' ').unwrap_or((trimmed, ""));
+    let first = first.strip_suffix('s').unwrap_or(first);
+    let lead = &unit[..unit.len() - trimmed.len()];
+    if rest.is_empty() {
+        format!("{lead}{first}")
+    } else {
+        format!("{lead}{first} {rest}")
     }
 }
 

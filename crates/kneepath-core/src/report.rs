@@ -30,7 +30,7 @@ pub struct AssessmentReport {
 pub struct FactReport {
     pub fact: String,
     pub value: serde_json::Value,
-    /// The question and the answer in words: "Pain now: 8".
+    /// The fact's label and the answer in words: "Pain now (0-10): 8".
     pub text: String,
 }
 
@@ -107,7 +107,7 @@ fn facts(ev: &[Evidence<'_>]) -> Vec<FactReport> {
         .map(|e| FactReport {
             fact: e.question.id.clone(),
             value: e.question.value_to_json(&e.value),
-            text: format!("{} {}", e.question.prompt, e.question.display_value(&e.value)),
+            text: format!("{}: {}", e.question.label, e.question.display_value(&e.value)),
         })
         .collect()
 }

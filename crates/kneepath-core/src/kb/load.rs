@@ -99,6 +99,7 @@ struct RawQuestion {
     id: String,
     section: String,
     kind: String,
+    label: String,
     prompt: String,
     help: Option<String>,
     unit: Option<String>,
@@ -567,6 +568,7 @@ impl Loader {
         let mut raw_show_ifs = Vec::new();
         for (at, raw) in self.typed_entries::<RawQuestion>("questionnaire.toml", "question", "question") {
             self.text(&at, "prompt", &raw.prompt);
+            self.text(&at, "label", &raw.label);
             let Some(section) = sections.iter().position(|s| s.id == raw.section) else {
                 self.problem(&at, format!("names section `{}`, which is not defined", raw.section));
                 continue;
@@ -599,6 +601,7 @@ impl Loader {
                 id: raw.id,
                 section,
                 kind,
+                label: raw.label,
                 prompt: raw.prompt,
                 help: raw.help,
                 unit: raw.unit,

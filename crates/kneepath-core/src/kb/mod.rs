@@ -161,6 +161,8 @@ pub struct Question {
     /// Index into [`KnowledgeBase::sections`].
     pub section: usize,
     pub kind: QuestionKind,
+    /// A short name for explanations ("Pain now (0-10)").
+    pub label: String,
     pub prompt: String,
     pub help: Option<String>,
     pub unit: Option<String>,
@@ -278,13 +280,15 @@ impl Dosage {
             (None, None, None) => {}
         }
         parts.push(amount);
-        if self.per_day > 1 {
-            parts.push(format!("{} times a day", self.per_day));
+        match self.per_day {
+            1 => {}
+            2 => parts.push("twice a day".to_string()),
+            n => parts.push(format!("{n} times a day")),
         }
-        parts.push(if self.days_per_week == 7 {
-            "every day".to_string()
-        } else {
-            format!("{} days a week", self.days_per_week)
+        parts.push(match self.days_per_week {
+            7 => "every day".to_string(),
+            1 => "once a week".to_string(),
+            n => format!("{n} days a week"),
         });
         parts.join(", ")
     }
