@@ -76,7 +76,11 @@ pub fn run(kb: &KnowledgeBase, dir: &Path) -> Result<Summary> {
 }
 
 pub fn print_table(out: &mut dyn Write, s: &Summary) -> Result<()> {
-    writeln!(out, "{:<14} {:<10} {:<10} {:<6} differences", "case", "expected", "got", "result")?;
+    writeln!(
+        out,
+        "{:<14} {:<10} {:<10} {:<6} differences",
+        "case", "expected", "got", "result"
+    )?;
     for r in &s.cases {
         match (&r.outcome, &r.error) {
             (Some(o), _) => writeln!(

@@ -19,7 +19,10 @@ fn read_line(input: &mut dyn BufRead) -> Result<String> {
 
 pub fn run(kb: &KnowledgeBase, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<Facts> {
     let mut facts = Facts::empty(kb);
-    writeln!(out, "kneepath assessment: about 5 minutes. Press Enter to skip a question you are not sure about.")?;
+    writeln!(
+        out,
+        "kneepath assessment: about 5 minutes. Press Enter to skip a question you are not sure about."
+    )?;
     writeln!(out, "{}", kb.meta.disclaimer)?;
     for (s, section) in kb.sections.iter().enumerate() {
         let questions: Vec<usize> = (0..kb.questions.len())
@@ -31,14 +34,18 @@ pub fn run(kb: &KnowledgeBase, input: &mut dyn BufRead, out: &mut dyn Write) -> 
         writeln!(out)?;
         writeln!(out, "== {} ==", section.title)?;
         writeln!(out, "{}", section.intro)?;
-        if let Some(gate) = &section.gate {
-            if !ask_yes_no(input, out, gate)? {
-                continue;
-            }
+        if let Some(gate) = &section.gate
+            && !ask_yes_no(input, out, gate)?
+        {
+            continue;
         }
         for q in questions {
             let question = &kb.questions[q];
-            if question.show_if.as_ref().is_some_and(|c| c.eval(&facts) == Tri::False) {
+            if question
+                .show_if
+                .as_ref()
+                .is_some_and(|c| c.eval(&facts) == Tri::False)
+            {
                 continue;
             }
             writeln!(out)?;
@@ -63,7 +70,11 @@ pub fn run(kb: &KnowledgeBase, input: &mut dyn BufRead, out: &mut dyn Write) -> 
                     }
                 }
             };
-            let skip = if question.required { "" } else { ", Enter to skip" };
+            let skip = if question.required {
+                ""
+            } else {
+                ", Enter to skip"
+            };
             loop {
                 write!(out, "[{hint}{skip}] > ")?;
                 out.flush()?;
@@ -77,7 +88,10 @@ pub fn run(kb: &KnowledgeBase, input: &mut dyn BufRead, out: &mut dyn Write) -> 
                         break;
                     }
                     Err(problem) => {
-                        writeln!(out, "  That answer does not fit: {problem}. Please try again.")?;
+                        writeln!(
+                            out,
+                            "  That answer does not fit: {problem}. Please try again."
+                        )?;
                     }
                 }
             }

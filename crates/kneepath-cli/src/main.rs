@@ -16,7 +16,11 @@ use clap::{Parser, Subcommand};
 use kneepath_core::{KnowledgeBase, assess};
 
 #[derive(Parser, Debug)]
-#[command(name = "kneepath", version, about = "An explainable care pathway for hamstring-related knee pain.")]
+#[command(
+    name = "kneepath",
+    version,
+    about = "An explainable care pathway for hamstring-related knee pain."
+)]
 struct Cli {
     /// Use the knowledge base in this folder instead of the built-in one.
     #[arg(long, global = true, env = "KNEEPATH_KNOWLEDGE", value_name = "DIR")]
@@ -101,7 +105,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let stdin = io::stdin();
                     let mut input = stdin.lock();
                     let mut out = io::stdout().lock();
-                    interview::run(&kb, &mut input as &mut dyn BufRead, &mut out as &mut dyn Write)?
+                    interview::run(
+                        &kb,
+                        &mut input as &mut dyn BufRead,
+                        &mut out as &mut dyn Write,
+                    )?
                 }
             };
             let a = assess(&kb, &facts);
@@ -124,7 +132,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 cases_cmd::print_table(&mut out, &summary)?;
             }
-            Ok(if summary.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if summary.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Kb {
             command: KbCommand::Check { dir, json },
@@ -134,11 +146,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(kb) => kb,
                 Err(e) => {
                     if json {
-                        let problems: Vec<String> = match e.downcast_ref::<kneepath_core::kb::KbError>() {
-                            Some(k) => k.problems.iter().map(ToString::to_string).collect(),
-                            None => vec![format!("{e:#}")],
-                        };
-                        println!("{}", serde_json::json!({ "valid": false, "problems": problems }));
+                        let problems: Vec<String> =
+                            match e.downcast_ref::<kneepath_core::kb::KbError>() {
+                                Some(k) => k.problems.iter().map(ToString::to_string).collect(),
+                                None => vec![format!("{e:#}")],
+                            };
+                        println!(
+                            "{}",
+                            serde_json::json!({ "valid": false, "problems": problems })
+                        );
                         return Ok(ExitCode::FAILURE);
                     }
                     bail!(e);

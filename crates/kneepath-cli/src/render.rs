@@ -33,7 +33,13 @@ fn wrap(out: &mut dyn Write, indent: &str, text: &str) -> io::Result<()> {
 
 fn evidence_text(ev: &[Evidence<'_>]) -> String {
     ev.iter()
-        .map(|e| format!("{}: {}", e.question.label, e.question.display_value(&e.value)))
+        .map(|e| {
+            format!(
+                "{}: {}",
+                e.question.label,
+                e.question.display_value(&e.value)
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -49,20 +55,37 @@ pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
     let level = kb.level(a.level);
     let bar = "=".repeat(WIDTH);
     writeln!(out, "{bar}")?;
-    writeln!(out, "  {}: {}", a.level.as_str().to_uppercase().replace('_', " "), level.title)?;
+    writeln!(
+        out,
+        "  {}: {}",
+        a.level.as_str().to_uppercase().replace('_', " "),
+        level.title
+    )?;
     writeln!(out, "{bar}")?;
     wrap(out, "", &level.do_now)?;
 
     heading(out, "Why")?;
     if a.fired.is_empty() {
-        wrap(out, "  ", "No warning sign and no reason to see a professional was found in your answers.")?;
+        wrap(
+            out,
+            "  ",
+            "No warning sign and no reason to see a professional was found in your answers.",
+        )?;
     }
     for f in &a.fired {
         let flag = kb.flag_of(f.rule);
-        writeln!(out, "  * {} [rule {}, {}]", flag.title, f.rule.id, f.rule.level)?;
+        writeln!(
+            out,
+            "  * {} [rule {}, {}]",
+            flag.title, f.rule.id, f.rule.level
+        )?;
         wrap(out, "    ", &f.rule.reason)?;
         if !f.evidence.is_empty() {
-            wrap(out, "    ", &format!("Because you answered: {}", evidence_text(&f.evidence)))?;
+            wrap(
+                out,
+                "    ",
+                &format!("Because you answered: {}", evidence_text(&f.evidence)),
+            )?;
         }
         wrap(out, "    ", &format!("What to do: {}", flag.do_now))?;
     }
@@ -93,7 +116,11 @@ pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
             writeln!(out, "  * {} ({grade}) [{}]", c.title, c.rule)?;
             wrap(out, "    ", &c.mechanism)?;
             if !f.evidence.is_empty() {
-                wrap(out, "    ", &format!("Based on: {}", evidence_text(&f.evidence)))?;
+                wrap(
+                    out,
+                    "    ",
+                    &format!("Based on: {}", evidence_text(&f.evidence)),
+                )?;
             }
             wrap(out, "    ", &format!("What helps: {}", c.helps))?;
         }
@@ -101,10 +128,17 @@ pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
 
     if let Plan::Home(home) = &a.plan {
         let phase = &kb.phases[home.phase];
-        heading(out, &format!("Your plan: {} phase ({})", phase.title, phase.typical_days))?;
+        heading(
+            out,
+            &format!("Your plan: {} phase ({})", phase.title, phase.typical_days),
+        )?;
         wrap(out, "  ", &phase.goal)?;
         if let StartReason::Matched(ev) = &home.start {
-            wrap(out, "  ", &format!("Starting here because: {}", evidence_text(ev)))?;
+            wrap(
+                out,
+                "  ",
+                &format!("Starting here because: {}", evidence_text(ev)),
+            )?;
         }
         for (i, item) in home.items.iter().enumerate() {
             let e = item.exercise;
@@ -132,7 +166,10 @@ pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
     }
 
     if a.level > TriageLevel::Emergency {
-        heading(out, "Warning signs: get help at once if any of these appear")?;
+        heading(
+            out,
+            "Warning signs: get help at once if any of these appear",
+        )?;
         for (_, q) in kb.warning_signs() {
             if let Some(w) = &q.warning_sign {
                 writeln!(out, "  * {w}")?;

@@ -78,9 +78,8 @@ impl Case {
             .ok_or(CaseError::MissingField("expect"))?
             .try_into()
             .map_err(|e: toml::de::Error| CaseError::Expect(e.message().to_string()))?;
-        let triage = TriageLevel::parse(&raw.triage).ok_or_else(|| {
-            CaseError::Expect(format!("unknown triage level \"{}\"", raw.triage))
-        })?;
+        let triage = TriageLevel::parse(&raw.triage)
+            .ok_or_else(|| CaseError::Expect(format!("unknown triage level \"{}\"", raw.triage)))?;
         for f in &raw.flags {
             if !kb.flags.iter().any(|x| x.id == *f) {
                 return Err(CaseError::Expect(format!("unknown flag \"{f}\"")));
@@ -88,7 +87,9 @@ impl Case {
         }
         for c in raw.contributors.iter().chain(&raw.contributors_absent) {
             if !kb.contributors.iter().any(|x| x.id == *c) {
-                return Err(CaseError::Expect(format!("unknown contributing factor \"{c}\"")));
+                return Err(CaseError::Expect(format!(
+                    "unknown contributing factor \"{c}\""
+                )));
             }
         }
         Ok(Case {
@@ -132,17 +133,33 @@ impl CaseOutcome {
     pub fn differences(&self) -> String {
         let mut d = Vec::new();
         if self.expected != self.got {
-            let kind = if self.under_triage() { "UNDER-TRIAGE" } else { "over-triage" };
-            d.push(format!("{kind}: level {} instead of {}", self.got, self.expected));
+            let kind = if self.under_triage() {
+                "UNDER-TRIAGE"
+            } else {
+                "over-triage"
+            };
+            d.push(format!(
+                "{kind}: level {} instead of {}",
+                self.got, self.expected
+            ));
         }
         if !self.missing_flags.is_empty() {
-            d.push(format!("flags not raised: {}", self.missing_flags.join(", ")));
+            d.push(format!(
+                "flags not raised: {}",
+                self.missing_flags.join(", ")
+            ));
         }
         if !self.missing_contributors.is_empty() {
-            d.push(format!("factors not reported: {}", self.missing_contributors.join(", ")));
+            d.push(format!(
+                "factors not reported: {}",
+                self.missing_contributors.join(", ")
+            ));
         }
         if !self.unexpected_contributors.is_empty() {
-            d.push(format!("factors reported but expected absent: {}", self.unexpected_contributors.join(", ")));
+            d.push(format!(
+                "factors reported but expected absent: {}",
+                self.unexpected_contributors.join(", ")
+            ));
         }
         d.join("; ")
     }
@@ -152,7 +169,11 @@ impl CaseOutcome {
 pub fn check_case(kb: &KnowledgeBase, case: &Case) -> CaseOutcome {
     let a = assess(kb, &case.facts);
     let flags = a.flags();
-    let reported: Vec<&str> = a.contributors.iter().map(|f| f.contributor.id.as_str()).collect();
+    let reported: Vec<&str> = a
+        .contributors
+        .iter()
+        .map(|f| f.contributor.id.as_str())
+        .collect();
     CaseOutcome {
         id: case.id.clone(),
         expected: case.expect.triage,

@@ -84,18 +84,30 @@ pub enum Condition {
         absent_false: bool,
     },
     /// A choice fact is one of `options` (indices into the question's options).
-    Choice { fact: FactId, options: Vec<u16> },
+    Choice {
+        fact: FactId,
+        options: Vec<u16>,
+    },
     Compare {
         left: Operand,
         op: CmpOp,
         threshold: f64,
     },
     /// A list fact contains at least one of `values`. Absent means empty.
-    ContainsAny { fact: FactId, values: Vec<String> },
+    ContainsAny {
+        fact: FactId,
+        values: Vec<String>,
+    },
     /// A list fact is non-empty (`expect = true`) or empty.
-    NotEmpty { fact: FactId, expect: bool },
+    NotEmpty {
+        fact: FactId,
+        expect: bool,
+    },
     /// The fact was reported (`expect = true`) or was not.
-    Known { fact: FactId, expect: bool },
+    Known {
+        fact: FactId,
+        expect: bool,
+    },
 }
 
 impl Condition {

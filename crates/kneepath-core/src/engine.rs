@@ -116,7 +116,11 @@ pub fn contributing_factors<'k>(kb: &'k KnowledgeBase, facts: &Facts) -> Vec<Fin
 }
 
 /// The reported facts behind a condition that holds.
-pub(crate) fn evidence<'k>(kb: &'k KnowledgeBase, cond: &Condition, facts: &Facts) -> Vec<Evidence<'k>> {
+pub(crate) fn evidence<'k>(
+    kb: &'k KnowledgeBase,
+    cond: &Condition,
+    facts: &Facts,
+) -> Vec<Evidence<'k>> {
     let mut ids = Vec::new();
     cond.evidence(facts, &mut ids);
     ids.into_iter()

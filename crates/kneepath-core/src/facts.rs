@@ -122,12 +122,12 @@ impl From<&serde_json::Value> for RawValue {
             serde_json::Value::Bool(b) => RawValue::Bool(*b),
             serde_json::Value::Number(n) => match n.as_i64() {
                 Some(i) => RawValue::Int(i),
-                None => n.as_f64().map_or(RawValue::Other("number"), RawValue::Float),
+                None => n
+                    .as_f64()
+                    .map_or(RawValue::Other("number"), RawValue::Float),
             },
             serde_json::Value::String(s) => RawValue::Str(s.clone()),
-            serde_json::Value::Array(a) => {
-                RawValue::List(a.iter().map(RawValue::from).collect())
-            }
+            serde_json::Value::Array(a) => RawValue::List(a.iter().map(RawValue::from).collect()),
             serde_json::Value::Null => RawValue::Other("null"),
             serde_json::Value::Object(_) => RawValue::Other("object"),
         }
@@ -144,7 +144,11 @@ pub enum FactProblem {
     #[error("expected {expected}, got {got}")]
     WrongType { expected: String, got: String },
     #[error("{got} is out of range: allowed {min} to {max}")]
-    OutOfRange { got: String, min: String, max: String },
+    OutOfRange {
+        got: String,
+        min: String,
+        max: String,
+    },
     #[error("\"{got}\" is not one of: {allowed}")]
     NotAnOption { got: String, allowed: String },
     #[error("{0}")]

@@ -54,7 +54,9 @@ pub struct HomePlan<'k> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Plan<'k> {
     /// `urgent` and above: what to do until seen, no exercises.
-    SeekCare { advice: Vec<&'k Advice> },
+    SeekCare {
+        advice: Vec<&'k Advice>,
+    },
     Home(HomePlan<'k>),
 }
 

@@ -107,7 +107,11 @@ fn facts(ev: &[Evidence<'_>]) -> Vec<FactReport> {
         .map(|e| FactReport {
             fact: e.question.id.clone(),
             value: e.question.value_to_json(&e.value),
-            text: format!("{}: {}", e.question.label, e.question.display_value(&e.value)),
+            text: format!(
+                "{}: {}",
+                e.question.label,
+                e.question.display_value(&e.value)
+            ),
         })
         .collect()
 }

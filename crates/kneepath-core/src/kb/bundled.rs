@@ -23,7 +23,10 @@ pub const BUNDLED_FILES: &[&str] = &[
 
 macro_rules! kb_file {
     ($name:literal) => {
-        ($name, include_str!(concat!("../../../../knowledge/", $name)))
+        (
+            $name,
+            include_str!(concat!("../../../../knowledge/", $name)),
+        )
     };
 }
 

@@ -322,8 +322,10 @@ impl Loader {
 
     fn load(mut self, sources: &[Source]) -> Result<KnowledgeBase, KbError> {
         let version = content_hash(sources);
+        // Without every file parsed, later checks would only cascade; a stray
+        // extra file does not stop the rest from being checked.
         self.parse_files(sources);
-        if !self.problems.is_empty() {
+        if FILES.iter().any(|f| !self.files.contains_key(f)) {
             return Err(KbError {
                 problems: self.problems,
             });
@@ -428,11 +430,11 @@ impl Loader {
                 file,
                 entry: Some(label),
             };
-            if let Some(id) = item.get("id").and_then(toml::Value::as_str) {
-                if !seen.insert(id.to_string()) {
-                    self.problem(&at, format!("id `{id}` is used twice"));
-                    continue;
-                }
+            if let Some(id) = item.get("id").and_then(toml::Value::as_str)
+                && !seen.insert(id.to_string())
+            {
+                self.problem(&at, format!("id `{id}` is used twice"));
+                continue;
             }
             out.push((at, item));
         }
@@ -479,7 +481,10 @@ impl Loader {
                     self.cited.insert(c);
                     out.push(c);
                 }
-                None => self.problem(at, format!("cites `{id}`, which citations.toml does not define")),
+                None => self.problem(
+                    at,
+                    format!("cites `{id}`, which citations.toml does not define"),
+                ),
             }
         }
         out
@@ -493,7 +498,10 @@ impl Loader {
                     self.used_advice.insert(a);
                     out.push(a);
                 }
-                None => self.problem(at, format!("names advice `{id}`, which advice.toml does not define")),
+                None => self.problem(
+                    at,
+                    format!("names advice `{id}`, which advice.toml does not define"),
+                ),
             }
         }
         out
@@ -507,7 +515,10 @@ impl Loader {
                     self.used_exercises.insert(e);
                     out.push(e);
                 }
-                None => self.problem(at, format!("names exercise `{id}`, which exercises.toml does not define")),
+                None => self.problem(
+                    at,
+                    format!("names exercise `{id}`, which exercises.toml does not define"),
+                ),
             }
         }
         out
@@ -516,9 +527,11 @@ impl Loader {
     // --- files -------------------------------------------------------------
 
     fn load_citations(&mut self) {
-        for (at, raw) in self.typed_entries::<RawCitation>("citations.toml", "citation", "citation") {
+        for (at, raw) in self.typed_entries::<RawCitation>("citations.toml", "citation", "citation")
+        {
             self.text(&at, "text", &raw.text);
-            self.citation_index.insert(raw.id.clone(), self.citations.len());
+            self.citation_index
+                .insert(raw.id.clone(), self.citations.len());
             self.citations.push(Citation {
                 id: raw.id,
                 text: raw.text,
@@ -546,7 +559,9 @@ impl Loader {
 
     fn load_sections(&mut self) -> Vec<Section> {
         let mut out = Vec::new();
-        for (at, raw) in self.typed_entries::<RawSection>("questionnaire.toml", "section", "section") {
+        for (at, raw) in
+            self.typed_entries::<RawSection>("questionnaire.toml", "section", "section")
+        {
             self.text(&at, "title", &raw.title);
             self.text(&at, "intro", &raw.intro);
             if let Some(g) = &raw.gate {
@@ -566,11 +581,16 @@ impl Loader {
     /// be checked against the vocabulary. `show_if` comes in a second pass.
     fn load_question_kinds(&mut self, sections: &[Section]) {
         let mut raw_show_ifs = Vec::new();
-        for (at, raw) in self.typed_entries::<RawQuestion>("questionnaire.toml", "question", "question") {
+        for (at, raw) in
+            self.typed_entries::<RawQuestion>("questionnaire.toml", "question", "question")
+        {
             self.text(&at, "prompt", &raw.prompt);
             self.text(&at, "label", &raw.label);
             let Some(section) = sections.iter().position(|s| s.id == raw.section) else {
-                self.problem(&at, format!("names section `{}`, which is not defined", raw.section));
+                self.problem(
+                    &at,
+                    format!("names section `{}`, which is not defined", raw.section),
+                );
                 continue;
             };
             let Some(kind) = self.question_kind(&at, &raw) else {
@@ -580,7 +600,10 @@ impl Loader {
                 (QuestionKind::Bool, None | Some("false")) => true,
                 (QuestionKind::Bool, Some("unknown")) => false,
                 (QuestionKind::Bool, Some(other)) => {
-                    self.problem(&at, format!("`absent` must be \"false\" or \"unknown\", got \"{other}\""));
+                    self.problem(
+                        &at,
+                        format!("`absent` must be \"false\" or \"unknown\", got \"{other}\""),
+                    );
                     true
                 }
                 (_, Some(_)) => {
@@ -617,7 +640,10 @@ impl Loader {
     fn question_kind(&mut self, at: &At, raw: &RawQuestion) -> Option<QuestionKind> {
         let numeric = matches!(raw.kind.as_str(), "integer" | "number");
         if !numeric && (raw.min.is_some() || raw.max.is_some()) {
-            self.problem(at, "`min` and `max` are only for integer and number questions");
+            self.problem(
+                at,
+                "`min` and `max` are only for integer and number questions",
+            );
         }
         let listy = matches!(raw.kind.as_str(), "choice" | "multi");
         if !listy && raw.options.is_some() {
@@ -632,7 +658,9 @@ impl Loader {
                 let min = raw.min.as_ref().and_then(toml::Value::as_integer);
                 let max = raw.max.as_ref().and_then(toml::Value::as_integer);
                 match (min, max) {
-                    (Some(min), Some(max)) if min <= max => Some(QuestionKind::Integer { min, max }),
+                    (Some(min), Some(max)) if min <= max => {
+                        Some(QuestionKind::Integer { min, max })
+                    }
                     (Some(_), Some(_)) => {
                         self.problem(at, "`min` is greater than `max`");
                         None
@@ -680,7 +708,9 @@ impl Loader {
             other => {
                 self.problem(
                     at,
-                    format!("unknown kind \"{other}\" (expected bool, integer, number, choice or multi)"),
+                    format!(
+                        "unknown kind \"{other}\" (expected bool, integer, number, choice or multi)"
+                    ),
                 );
                 None
             }
@@ -691,7 +721,10 @@ impl Loader {
         let mut out: Vec<ChoiceOption> = Vec::new();
         for o in raw {
             if o.value.trim().is_empty() || o.label.trim().is_empty() {
-                self.problem(at, "text missing: an option has an empty `value` or `label`");
+                self.problem(
+                    at,
+                    "text missing: an option has an empty `value` or `label`",
+                );
             }
             if out.iter().any(|p| p.value == o.value) {
                 self.problem(at, format!("option `{}` is listed twice", o.value));
@@ -707,7 +740,9 @@ impl Loader {
 
     fn load_definitions(&mut self) {
         self.in_definitions = true;
-        for (at, raw) in self.typed_entries::<RawDefinition>("definitions.toml", "definition", "definition") {
+        for (at, raw) in
+            self.typed_entries::<RawDefinition>("definitions.toml", "definition", "definition")
+        {
             self.text(&at, "description", &raw.description);
             if let Some(when) = self.condition(&at, "when", &raw.when) {
                 self.definitions.push(Definition {
@@ -751,7 +786,14 @@ impl Loader {
         let mut slots: Vec<Option<Level>> = vec![None; TriageLevel::ALL.len()];
         for (at, raw) in self.typed_entries::<RawLevel>("levels.toml", "level", "level") {
             let Some(level) = TriageLevel::parse(&raw.id) else {
-                self.problem(&at, format!("unknown level `{}` (expected one of: {})", raw.id, TriageLevel::names()));
+                self.problem(
+                    &at,
+                    format!(
+                        "unknown level `{}` (expected one of: {})",
+                        raw.id,
+                        TriageLevel::names()
+                    ),
+                );
                 continue;
             };
             self.text(&at, "title", &raw.title);
@@ -803,11 +845,24 @@ impl Loader {
             self.text(&at, "reason", &raw.reason);
             let level = TriageLevel::parse(&raw.level);
             if level.is_none() {
-                self.problem(&at, format!("unknown level `{}` (expected one of: {})", raw.level, TriageLevel::names()));
+                self.problem(
+                    &at,
+                    format!(
+                        "unknown level `{}` (expected one of: {})",
+                        raw.level,
+                        TriageLevel::names()
+                    ),
+                );
             }
             let flag = flags.iter().position(|f| f.id == raw.flag);
             if flag.is_none() {
-                self.problem(&at, format!("raises flag `{}`, which flags.toml does not define", raw.flag));
+                self.problem(
+                    &at,
+                    format!(
+                        "raises flag `{}`, which flags.toml does not define",
+                        raw.flag
+                    ),
+                );
             }
             let citations = self.cite(&at, &raw.citations);
             let when = self.condition(&at, "when", &raw.when);
@@ -842,13 +897,19 @@ impl Loader {
             .map(String::from);
         let default_start = match default {
             None => {
-                self.problem(&At::file("phases.toml"), "`default_start` (a phase id) is missing");
+                self.problem(
+                    &At::file("phases.toml"),
+                    "`default_start` (a phase id) is missing",
+                );
                 None
             }
             Some(d) => {
                 let p = self.phase_index.get(&d).copied();
                 if p.is_none() {
-                    self.problem(&At::file("phases.toml"), format!("`default_start` names phase `{d}`, which is not defined"));
+                    self.problem(
+                        &At::file("phases.toml"),
+                        format!("`default_start` names phase `{d}`, which is not defined"),
+                    );
                 }
                 p
             }
@@ -858,7 +919,8 @@ impl Loader {
 
     fn load_exercises(&mut self, phase_ids: &[String]) -> Vec<Exercise> {
         let mut out = Vec::new();
-        for (at, raw) in self.typed_entries::<RawExercise>("exercises.toml", "exercise", "exercise") {
+        for (at, raw) in self.typed_entries::<RawExercise>("exercises.toml", "exercise", "exercise")
+        {
             for (field, v) in [
                 ("name", &raw.name),
                 ("purpose", &raw.purpose),
@@ -875,7 +937,10 @@ impl Loader {
             for p in &raw.phases {
                 match phase_ids.iter().position(|id| id == p) {
                     Some(i) => phases.push(i),
-                    None => self.problem(&at, format!("names phase `{p}`, which phases.toml does not define")),
+                    None => self.problem(
+                        &at,
+                        format!("names phase `{p}`, which phases.toml does not define"),
+                    ),
                 }
             }
             if raw.phases.is_empty() {
@@ -886,11 +951,20 @@ impl Loader {
                 self.problem(&at, "dosage needs `reps`, `hold_seconds` or `minutes`");
             }
             if !(1..=7).contains(&d.days_per_week) {
-                self.problem(&at, format!("dosage `days_per_week` must be 1 to 7, got {}", d.days_per_week));
+                self.problem(
+                    &at,
+                    format!(
+                        "dosage `days_per_week` must be 1 to 7, got {}",
+                        d.days_per_week
+                    ),
+                );
             }
             let per_day = d.per_day.unwrap_or(1);
             if !(1..=12).contains(&per_day) {
-                self.problem(&at, format!("dosage `per_day` must be 1 to 12, got {per_day}"));
+                self.problem(
+                    &at,
+                    format!("dosage `per_day` must be 1 to 12, got {per_day}"),
+                );
             }
             let citations = self.cite(&at, &raw.citations);
             self.exercise_index.insert(raw.id.clone(), out.len());
@@ -922,7 +996,11 @@ impl Loader {
         let mut out = Vec::new();
         for (at, raw) in self.typed_entries::<RawPhase>("phases.toml", "phase", "phase") {
             let index = out.len();
-            for (field, v) in [("title", &raw.title), ("goal", &raw.goal), ("typical_days", &raw.typical_days)] {
+            for (field, v) in [
+                ("title", &raw.title),
+                ("goal", &raw.goal),
+                ("typical_days", &raw.typical_days),
+            ] {
                 self.text(&at, field, v);
             }
             let ex = self.exercise_refs(&at, &raw.exercises);
@@ -933,7 +1011,10 @@ impl Loader {
                 if !exercises[e].phases.contains(&index) {
                     self.problem(
                         &at,
-                        format!("lists exercise `{}`, whose `phases` do not include `{}`", exercises[e].id, raw.id),
+                        format!(
+                            "lists exercise `{}`, whose `phases` do not include `{}`",
+                            exercises[e].id, raw.id
+                        ),
                     );
                 }
             }
@@ -971,7 +1052,9 @@ impl Loader {
 
     fn load_contributors(&mut self) -> Vec<Contributor> {
         let mut out = Vec::new();
-        for (at, raw) in self.typed_entries::<RawContributor>("contributors.toml", "contributor", "contributor") {
+        for (at, raw) in
+            self.typed_entries::<RawContributor>("contributors.toml", "contributor", "contributor")
+        {
             for (field, v) in [
                 ("rule", &raw.rule),
                 ("title", &raw.title),
@@ -985,8 +1068,14 @@ impl Loader {
             if raw.measured.is_none() && raw.reported.is_none() {
                 self.problem(&at, "needs a `measured` or a `reported` condition");
             }
-            let measured = raw.measured.as_ref().and_then(|c| self.condition(&at, "measured", c));
-            let reported = raw.reported.as_ref().and_then(|c| self.condition(&at, "reported", c));
+            let measured = raw
+                .measured
+                .as_ref()
+                .and_then(|c| self.condition(&at, "measured", c));
+            let reported = raw
+                .reported
+                .as_ref()
+                .and_then(|c| self.condition(&at, "reported", c));
             let plan_exercises = self.exercise_refs(&at, &raw.plan_exercises);
             let plan_advice = self.advice_refs(&at, &raw.plan_advice);
             let citations = self.cite(&at, &raw.citations);
@@ -1010,8 +1099,14 @@ impl Loader {
 
     fn load_treatments(&mut self) -> Vec<Treatment> {
         let mut out = Vec::new();
-        for (at, raw) in self.typed_entries::<RawTreatment>("treatments.toml", "treatment", "treatment") {
-            for (field, v) in [("name", &raw.name), ("summary", &raw.summary), ("who", &raw.who)] {
+        for (at, raw) in
+            self.typed_entries::<RawTreatment>("treatments.toml", "treatment", "treatment")
+        {
+            for (field, v) in [
+                ("name", &raw.name),
+                ("summary", &raw.summary),
+                ("who", &raw.who),
+            ] {
                 self.text(&at, field, v);
             }
             let citations = self.cite(&at, &raw.citations);
@@ -1033,7 +1128,10 @@ impl Loader {
         let raw: RawProgression = self.de(&at, toml::Value::Table(table))?;
         let pain = |v: u8| v <= 10;
         if raw.advance.consecutive_checkins == 0 || raw.step_back.consecutive_days == 0 {
-            self.problem(&at, "`consecutive_checkins` and `consecutive_days` must be at least 1");
+            self.problem(
+                &at,
+                "`consecutive_checkins` and `consecutive_days` must be at least 1",
+            );
         }
         if !pain(raw.advance.max_exercise_pain)
             || !pain(raw.step_back.max_exercise_pain)
@@ -1064,7 +1162,13 @@ impl Loader {
         })
     }
 
-    fn check_unused(&mut self, flags: &[Flag], rules: &[Rule], advice: &[Advice], exercises: &[Exercise]) {
+    fn check_unused(
+        &mut self,
+        flags: &[Flag],
+        rules: &[Rule],
+        advice: &[Advice],
+        exercises: &[Exercise],
+    ) {
         for (i, f) in flags.iter().enumerate() {
             if !rules.iter().any(|r| r.flag == i) {
                 self.problems.push(Problem {
@@ -1142,9 +1246,18 @@ impl Loader {
                 errors.push(format!("`{key}` needs a non-empty list of conditions"));
                 return None;
             };
-            let parsed: Vec<_> = items.iter().map(|i| self.parse_condition(i, errors)).collect();
+            let parsed: Vec<_> = items
+                .iter()
+                .map(|i| self.parse_condition(i, errors))
+                .collect();
             let parsed: Option<Vec<_>> = parsed.into_iter().collect();
-            return parsed.map(|p| if is_all { Condition::All(p) } else { Condition::Any(p) });
+            return parsed.map(|p| {
+                if is_all {
+                    Condition::All(p)
+                } else {
+                    Condition::Any(p)
+                }
+            });
         }
         if let Some(inner) = t.get("not") {
             if t.len() != 1 {
@@ -1171,7 +1284,9 @@ impl Loader {
                     Some(self.definitions[i].when.clone())
                 }
                 None => {
-                    errors.push(format!("refers to definition `{name}`, which definitions.toml does not define"));
+                    errors.push(format!(
+                        "refers to definition `{name}`, which definitions.toml does not define"
+                    ));
                     None
                 }
             };
@@ -1180,8 +1295,23 @@ impl Loader {
     }
 
     fn parse_leaf(&mut self, t: &toml::Table, errors: &mut Vec<String>) -> Option<Condition> {
-        const OPS: [&str; 10] = ["is", "eq", "in", "lt", "le", "gt", "ge", "any_of", "not_empty", "known"];
-        let ops: Vec<&str> = t.keys().map(String::as_str).filter(|k| OPS.contains(k)).collect();
+        const OPS: [&str; 10] = [
+            "is",
+            "eq",
+            "in",
+            "lt",
+            "le",
+            "gt",
+            "ge",
+            "any_of",
+            "not_empty",
+            "known",
+        ];
+        let ops: Vec<&str> = t
+            .keys()
+            .map(String::as_str)
+            .filter(|k| OPS.contains(k))
+            .collect();
         let others: Vec<&str> = t
             .keys()
             .map(String::as_str)
@@ -1196,7 +1326,10 @@ impl Loader {
             return None;
         }
         let [op] = ops[..] else {
-            errors.push(format!("a fact test needs exactly one operator of: {}", OPS.join(", ")));
+            errors.push(format!(
+                "a fact test needs exactly one operator of: {}",
+                OPS.join(", ")
+            ));
             return None;
         };
         let value = &t[op];
@@ -1230,12 +1363,8 @@ impl Loader {
         let q = &self.questions[fact];
         let kind = q.kind.clone();
         let absent_false = q.absent_false;
-        let mismatch = |what: &str| {
-            format!(
-                "`{op}` {what}, but `{name}` is a {} fact",
-                kind.name()
-            )
-        };
+        let mismatch =
+            |what: &str| format!("`{op}` {what}, but `{name}` is a {} fact", kind.name());
         match op {
             "known" => {
                 let expect = value.as_bool().or_else(|| {
@@ -1250,7 +1379,10 @@ impl Loader {
                     return None;
                 }
                 let Some(b) = value.as_bool() else {
-                    errors.push(format!("`is` needs true or false, got {}", value.type_str()));
+                    errors.push(format!(
+                        "`is` needs true or false, got {}",
+                        value.type_str()
+                    ));
                     return None;
                 };
                 Some(Condition::Bool {
@@ -1286,7 +1418,11 @@ impl Loader {
                         None => {
                             errors.push(format!(
                                 "\"{s}\" is not an option of `{name}` (options: {})",
-                                options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>().join(", ")
+                                options
+                                    .iter()
+                                    .map(|o| o.value.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ));
                             return None;
                         }
@@ -1321,7 +1457,10 @@ impl Loader {
                 let mut values = Vec::new();
                 for i in items {
                     let Some(s) = i.as_str() else {
-                        errors.push(format!("`any_of` needs text values, got {}", describe_toml(i)));
+                        errors.push(format!(
+                            "`any_of` needs text values, got {}",
+                            describe_toml(i)
+                        ));
                         return None;
                     };
                     if !open && !options.iter().any(|o| o.value == s) {
@@ -1377,7 +1516,9 @@ impl Loader {
             "gt" => CmpOp::Gt,
             "ge" => CmpOp::Ge,
             other => {
-                errors.push(format!("`{other}` cannot be used with {what}; use lt, le, gt or ge"));
+                errors.push(format!(
+                    "`{other}` cannot be used with {what}; use lt, le, gt or ge"
+                ));
                 return None;
             }
         };

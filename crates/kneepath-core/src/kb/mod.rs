@@ -127,11 +127,22 @@ pub struct ChoiceOption {
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuestionKind {
     Bool,
-    Integer { min: i64, max: i64 },
-    Number { min: f64, max: f64 },
-    Choice { options: Vec<ChoiceOption> },
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Number {
+        min: f64,
+        max: f64,
+    },
+    Choice {
+        options: Vec<ChoiceOption>,
+    },
     /// A list of options; `open` allows other words (e.g. any sport).
-    Multi { options: Vec<ChoiceOption>, open: bool },
+    Multi {
+        options: Vec<ChoiceOption>,
+        open: bool,
+    },
 }
 
 impl QuestionKind {

@@ -31,9 +31,18 @@ fn c1_strength_imbalance() {
             ("age = 30\nhq_ratio = 0.6", None),
             ("age = 30\nstrength_lsi_pct = 89.9", M),
             ("age = 30\nstrength_lsi_pct = 90", None),
-            ("age = 30\nquad_focused_training = true\nhamstring_training = \"none\"", R),
-            ("age = 30\nquad_focused_training = true\nhamstring_training = \"occasional\"", None),
-            ("age = 30\nquad_focused_training = true\nhamstring_training = \"none\"\nhq_ratio = 0.5", M),
+            (
+                "age = 30\nquad_focused_training = true\nhamstring_training = \"none\"",
+                R,
+            ),
+            (
+                "age = 30\nquad_focused_training = true\nhamstring_training = \"occasional\"",
+                None,
+            ),
+            (
+                "age = 30\nquad_focused_training = true\nhamstring_training = \"none\"\nhq_ratio = 0.5",
+                M,
+            ),
         ],
     );
 }
@@ -65,9 +74,18 @@ fn c3_overuse() {
             ("age = 30\nload_increase_pct = 30", M),
             ("age = 30\nload_increase_pct = 29", None),
             ("age = 30\nmechanism = \"overuse\"", R),
-            ("age = 30\nonset = \"gradual\"\nsprint_sessions_per_week = 3", R),
-            ("age = 30\nonset = \"gradual\"\nsprint_sessions_per_week = 2", None),
-            ("age = 30\nonset = \"sudden\"\nsprint_sessions_per_week = 5", None),
+            (
+                "age = 30\nonset = \"gradual\"\nsprint_sessions_per_week = 3",
+                R,
+            ),
+            (
+                "age = 30\nonset = \"gradual\"\nsprint_sessions_per_week = 2",
+                None,
+            ),
+            (
+                "age = 30\nonset = \"sudden\"\nsprint_sessions_per_week = 5",
+                None,
+            ),
         ],
     );
 }
@@ -77,9 +95,18 @@ fn c4_warm_up() {
     check(
         "warm_up",
         &[
-            ("age = 30\nwarm_up = \"sometimes\"\nsports = [\"football\"]", R),
-            ("age = 30\nwarm_up = \"never\"\nsports = [\"running\", \"yoga\"]", R),
-            ("age = 30\nwarm_up = \"always\"\nsports = [\"football\"]", None),
+            (
+                "age = 30\nwarm_up = \"sometimes\"\nsports = [\"football\"]",
+                R,
+            ),
+            (
+                "age = 30\nwarm_up = \"never\"\nsports = [\"running\", \"yoga\"]",
+                R,
+            ),
+            (
+                "age = 30\nwarm_up = \"always\"\nsports = [\"football\"]",
+                None,
+            ),
             ("age = 30\nwarm_up = \"never\"", None),
             ("age = 30\nwarm_up = \"never\"\nsports = []", None),
         ],

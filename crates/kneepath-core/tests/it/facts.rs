@@ -18,7 +18,8 @@ fn problems(toml: &str) -> Vec<String> {
 fn assert_problem(toml: &str, fact: &str, contains: &str) {
     let p = problems(toml);
     assert!(
-        p.iter().any(|m| m.contains(&format!("`{fact}`")) && m.contains(contains)),
+        p.iter()
+            .any(|m| m.contains(&format!("`{fact}`")) && m.contains(contains)),
         "expected a problem naming `{fact}` with {contains:?} for {toml:?}; got {p:?}"
     );
 }
@@ -47,7 +48,11 @@ fn wrong_types_are_errors() {
 #[test]
 fn choices_must_be_options() {
     assert_problem("age = 30\nmechanism = \"kick\"", "mechanism", "not one of");
-    assert_problem("age = 30\npain_location = [\"shin\"]", "pain_location", "not one of");
+    assert_problem(
+        "age = 30\npain_location = [\"shin\"]",
+        "pain_location",
+        "not one of",
+    );
 }
 
 #[test]
@@ -63,7 +68,9 @@ fn every_problem_is_reported_at_once() {
 
 #[test]
 fn integral_float_is_an_integer() {
-    let f = kb().facts_from_toml_str("age = 30.0\nslr_deg = 62.0").expect("valid");
+    let f = kb()
+        .facts_from_toml_str("age = 30.0\nslr_deg = 62.0")
+        .expect("valid");
     let id = kb().fact_id("slr_deg").expect("fact");
     assert_eq!(f.get(id), Some(&Value::Int(62)));
 }
@@ -71,7 +78,9 @@ fn integral_float_is_an_integer() {
 #[test]
 fn json_and_toml_give_the_same_facts() {
     let t = kb()
-        .facts_from_toml_str("age = 34\nonset = \"sudden\"\npain_location = [\"calf\"]\nacwr = 1.2\nfever = false")
+        .facts_from_toml_str(
+            "age = 34\nonset = \"sudden\"\npain_location = [\"calf\"]\nacwr = 1.2\nfever = false",
+        )
         .expect("toml");
     let j = kb()
         .facts_from_json_str(r#"{"fever": false, "acwr": 1.2, "pain_location": ["calf"], "onset": "sudden", "age": 34}"#)

@@ -7,8 +7,14 @@ use kneepath_core::kb::{Problem, Source, bundled_sources};
 /// Replace the first `from` in `file` with `to` and load.
 fn corrupt(file: &str, from: &str, to: &str) -> Vec<Problem> {
     let mut sources = bundled_sources();
-    let src = sources.iter_mut().find(|s| s.name == file).expect("file exists");
-    assert!(src.text.contains(from), "test setup: {from:?} not in {file}");
+    let src = sources
+        .iter_mut()
+        .find(|s| s.name == file)
+        .expect("file exists");
+    assert!(
+        src.text.contains(from),
+        "test setup: {from:?} not in {file}"
+    );
     src.text = src.text.replacen(from, to, 1);
     load(&sources)
 }
@@ -22,11 +28,15 @@ fn load(sources: &[Source]) -> Vec<Problem> {
 
 fn expect(problems: &[Problem], file: &str, entry: Option<&str>, contains: &str) {
     assert!(
-        problems.iter().any(|p| p.file == file
-            && p.entry.as_deref() == entry
-            && p.message.contains(contains)),
+        problems
+            .iter()
+            .any(|p| p.file == file && p.entry.as_deref() == entry && p.message.contains(contains)),
         "expected {file}: {entry:?}: ...{contains}...; got:\n{}",
-        problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+        problems
+            .iter()
+            .map(|p| format!("  {p}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
@@ -37,40 +47,94 @@ fn bundled_knowledge_base_is_valid() {
 
 #[test]
 fn unknown_fact_name() {
-    let p = corrupt("rules.toml", "fact = \"leg_cold_pale_numb\"", "fact = \"leg_cold\"");
+    let p = corrupt(
+        "rules.toml",
+        "fact = \"leg_cold_pale_numb\"",
+        "fact = \"leg_cold\"",
+    );
     expect(&p, "rules.toml", Some("rule A1"), "unknown fact `leg_cold`");
 }
 
 #[test]
 fn choice_compared_with_a_number() {
-    let p = corrupt("rules.toml", "{ fact = \"pain_trend\", eq = \"worse\" }", "{ fact = \"pain_trend\", ge = 3 }");
-    expect(&p, "rules.toml", Some("rule R2"), "`pain_trend` is a choice fact and cannot be compared with a number");
+    let p = corrupt(
+        "rules.toml",
+        "{ fact = \"pain_trend\", eq = \"worse\" }",
+        "{ fact = \"pain_trend\", ge = 3 }",
+    );
+    expect(
+        &p,
+        "rules.toml",
+        Some("rule R2"),
+        "`pain_trend` is a choice fact and cannot be compared with a number",
+    );
 }
 
 #[test]
 fn number_compared_with_text() {
-    let p = corrupt("rules.toml", "{ fact = \"pain_now\", ge = 8 }", "{ fact = \"pain_now\", ge = \"8\" }");
-    expect(&p, "rules.toml", Some("rule U5"), "with a number, got the text \"8\"");
+    let p = corrupt(
+        "rules.toml",
+        "{ fact = \"pain_now\", ge = 8 }",
+        "{ fact = \"pain_now\", ge = \"8\" }",
+    );
+    expect(
+        &p,
+        "rules.toml",
+        Some("rule U5"),
+        "with a number, got the text \"8\"",
+    );
 }
 
 #[test]
 fn not_an_option_of_a_choice() {
-    let p = corrupt("rules.toml", "in = [\"sprint\", \"overstretch\"]", "in = [\"sprint\", \"kick\"]");
-    expect(&p, "rules.toml", Some("rule U6"), "\"kick\" is not an option of `mechanism`");
+    let p = corrupt(
+        "rules.toml",
+        "in = [\"sprint\", \"overstretch\"]",
+        "in = [\"sprint\", \"kick\"]",
+    );
+    expect(
+        &p,
+        "rules.toml",
+        Some("rule U6"),
+        "\"kick\" is not an option of `mechanism`",
+    );
 }
 
 #[test]
 fn yes_no_fact_used_as_a_choice() {
-    let p = corrupt("rules.toml", "{ fact = \"deformity\", is = true }", "{ fact = \"deformity\", eq = \"yes\" }");
-    expect(&p, "rules.toml", Some("rule E2"), "`deformity` is a yes/no fact");
+    let p = corrupt(
+        "rules.toml",
+        "{ fact = \"deformity\", is = true }",
+        "{ fact = \"deformity\", eq = \"yes\" }",
+    );
+    expect(
+        &p,
+        "rules.toml",
+        Some("rule E2"),
+        "`deformity` is a yes/no fact",
+    );
 }
 
 #[test]
 fn unknown_flag() {
-    let p = corrupt("rules.toml", "flag = \"possible_locked_knee\"", "flag = \"locked\"");
-    expect(&p, "rules.toml", Some("rule U2"), "raises flag `locked`, which flags.toml does not define");
+    let p = corrupt(
+        "rules.toml",
+        "flag = \"possible_locked_knee\"",
+        "flag = \"locked\"",
+    );
+    expect(
+        &p,
+        "rules.toml",
+        Some("rule U2"),
+        "raises flag `locked`, which flags.toml does not define",
+    );
     // ...and the flag that lost its rule is reported as unused.
-    expect(&p, "flags.toml", Some("flag possible_locked_knee"), "no rule raises this flag");
+    expect(
+        &p,
+        "flags.toml",
+        Some("flag possible_locked_knee"),
+        "no rule raises this flag",
+    );
 }
 
 #[test]
@@ -82,19 +146,38 @@ fn rule_id_used_twice() {
 #[test]
 fn exercise_named_by_a_phase_but_not_defined() {
     let p = corrupt("phases.toml", "\"ankle_pumps\"", "\"ankle_pump\"");
-    expect(&p, "phases.toml", Some("phase protect"), "names exercise `ankle_pump`, which exercises.toml does not define");
+    expect(
+        &p,
+        "phases.toml",
+        Some("phase protect"),
+        "names exercise `ankle_pump`, which exercises.toml does not define",
+    );
 }
 
 #[test]
 fn exercise_in_a_phase_it_does_not_suit() {
-    let p = corrupt("phases.toml", "exercises = [\"ice_compress_elevate\",", "exercises = [\"nordic_curl\", \"ice_compress_elevate\",");
-    expect(&p, "phases.toml", Some("phase protect"), "whose `phases` do not include `protect`");
+    let p = corrupt(
+        "phases.toml",
+        "exercises = [\"ice_compress_elevate\",",
+        "exercises = [\"nordic_curl\", \"ice_compress_elevate\",",
+    );
+    expect(
+        &p,
+        "phases.toml",
+        Some("phase protect"),
+        "whose `phases` do not include `protect`",
+    );
 }
 
 #[test]
 fn text_missing() {
     let p = corrupt("flags.toml", "title = \"Locked knee\"", "title = \"  \"");
-    expect(&p, "flags.toml", Some("flag possible_locked_knee"), "text missing: `title` is empty");
+    expect(
+        &p,
+        "flags.toml",
+        Some("flag possible_locked_knee"),
+        "text missing: `title` is empty",
+    );
 }
 
 #[test]
@@ -109,49 +192,100 @@ fn required_field_missing() {
 
 #[test]
 fn unknown_field_is_rejected() {
-    let p = corrupt("exercises.toml", "id = \"heel_slides\"", "id = \"heel_slides\"\nrepeats = 3");
-    expect(&p, "exercises.toml", Some("exercise heel_slides"), "unknown field `repeats`");
+    let p = corrupt(
+        "exercises.toml",
+        "id = \"heel_slides\"",
+        "id = \"heel_slides\"\nrepeats = 3",
+    );
+    expect(
+        &p,
+        "exercises.toml",
+        Some("exercise heel_slides"),
+        "unknown field `repeats`",
+    );
 }
 
 #[test]
 fn dangling_citation() {
-    let p = corrupt("rules.toml", "citations = [\"policy_v1\", \"stiell1996\", \"bachmann2004\"]", "citations = [\"policy_v1\", \"stiell1997\", \"bachmann2004\"]");
-    expect(&p, "rules.toml", Some("rule U1"), "cites `stiell1997`, which citations.toml does not define");
+    let p = corrupt(
+        "rules.toml",
+        "citations = [\"policy_v1\", \"stiell1996\", \"bachmann2004\"]",
+        "citations = [\"policy_v1\", \"stiell1997\", \"bachmann2004\"]",
+    );
+    expect(
+        &p,
+        "rules.toml",
+        Some("rule U1"),
+        "cites `stiell1997`, which citations.toml does not define",
+    );
 }
 
 #[test]
 fn unused_citation() {
-    let p = corrupt("citations.toml", "[[citation]]\nid = \"policy_v1\"", "[[citation]]\nid = \"orphan\"\ntext = \"Nobody cites me.\"\n\n[[citation]]\nid = \"policy_v1\"");
-    expect(&p, "citations.toml", Some("citation orphan"), "nothing cites this source");
+    let p = corrupt(
+        "citations.toml",
+        "[[citation]]\nid = \"policy_v1\"",
+        "[[citation]]\nid = \"orphan\"\ntext = \"Nobody cites me.\"\n\n[[citation]]\nid = \"policy_v1\"",
+    );
+    expect(
+        &p,
+        "citations.toml",
+        Some("citation orphan"),
+        "nothing cites this source",
+    );
 }
 
 #[test]
 fn unknown_definition_reference() {
-    let p = corrupt("rules.toml", "{ ref = \"traumatic\" }", "{ ref = \"traumatc\" }");
+    let p = corrupt(
+        "rules.toml",
+        "{ ref = \"traumatic\" }",
+        "{ ref = \"traumatc\" }",
+    );
     expect(&p, "rules.toml", Some("rule U1"), "definition `traumatc`");
 }
 
 #[test]
 fn unknown_level() {
-    let p = corrupt("rules.toml", "level = \"urgent\"\nflag = \"possible_dvt\"", "level = \"soon\"\nflag = \"possible_dvt\"");
+    let p = corrupt(
+        "rules.toml",
+        "level = \"urgent\"\nflag = \"possible_dvt\"",
+        "level = \"soon\"\nflag = \"possible_dvt\"",
+    );
     expect(&p, "rules.toml", Some("rule U3"), "unknown level `soon`");
 }
 
 #[test]
 fn dosage_without_an_amount() {
-    let p = corrupt("exercises.toml", "dosage = { sets = 2, reps = 10, per_day = 2, days_per_week = 7 }", "dosage = { sets = 2, per_day = 2, days_per_week = 7 }");
-    expect(&p, "exercises.toml", Some("exercise heel_slides"), "dosage needs `reps`, `hold_seconds` or `minutes`");
+    let p = corrupt(
+        "exercises.toml",
+        "dosage = { sets = 2, reps = 10, per_day = 2, days_per_week = 7 }",
+        "dosage = { sets = 2, per_day = 2, days_per_week = 7 }",
+    );
+    expect(
+        &p,
+        "exercises.toml",
+        Some("exercise heel_slides"),
+        "dosage needs `reps`, `hold_seconds` or `minutes`",
+    );
 }
 
 #[test]
 fn missing_file() {
-    let sources: Vec<Source> = bundled_sources().into_iter().filter(|s| s.name != "progression.toml").collect();
+    let sources: Vec<Source> = bundled_sources()
+        .into_iter()
+        .filter(|s| s.name != "progression.toml")
+        .collect();
     expect(&load(&sources), "progression.toml", None, "file is missing");
 }
 
 #[test]
 fn invalid_toml_names_the_file() {
-    let p = corrupt("levels.toml", "[[level]]\nid = \"urgent\"", "[[level]\nid = \"urgent\"");
+    let p = corrupt(
+        "levels.toml",
+        "[[level]]\nid = \"urgent\"",
+        "[[level]\nid = \"urgent\"",
+    );
     expect(&p, "levels.toml", None, "invalid TOML");
 }
 
@@ -160,8 +294,12 @@ fn every_problem_is_reported() {
     let mut sources = bundled_sources();
     for s in &mut sources {
         if s.name == "rules.toml" {
-            s.text = s.text.replacen("fact = \"leg_cold_pale_numb\"", "fact = \"x1\"", 1);
-            s.text = s.text.replacen("fact = \"knee_locked\"", "fact = \"x2\"", 1);
+            s.text = s
+                .text
+                .replacen("fact = \"leg_cold_pale_numb\"", "fact = \"x1\"", 1);
+            s.text = s
+                .text
+                .replacen("fact = \"knee_locked\"", "fact = \"x2\"", 1);
         }
     }
     let p = load(&sources);
@@ -175,6 +313,10 @@ fn version_is_a_content_hash() {
     let mut changed = bundled_sources();
     changed[0].text.push_str("\n# a comment\n");
     let b = KnowledgeBase::from_sources(&changed).expect("still valid");
-    assert!(a.version.starts_with("sha256:") && a.version.len() == 23, "{}", a.version);
+    assert!(
+        a.version.starts_with("sha256:") && a.version.len() == 23,
+        "{}",
+        a.version
+    );
     assert_ne!(a.version, b.version);
 }

@@ -14,12 +14,26 @@ fn phase_of(toml: &str) -> String {
 
 #[test]
 fn starting_phase_follows_the_assessment() {
-    assert_eq!(phase_of("age = 25\nonset = \"sudden\"\ndays_since_onset = 2\npain_now = 4"), "protect");
-    assert_eq!(phase_of("age = 25\nonset = \"sudden\"\ndays_since_onset = 6\npain_now = 4"), "mobilise");
-    assert_eq!(phase_of("age = 25\nonset = \"gradual\"\nweight_bearing = \"limping\""), "mobilise");
-    assert_eq!(phase_of("age = 25\nonset = \"gradual\"\npain_now = 3"), "strengthen");
     assert_eq!(
-        phase_of("age = 25\nonset = \"gradual\"\npain_now = 1\npain_trend = \"improving\"\nweight_bearing = \"normal\""),
+        phase_of("age = 25\nonset = \"sudden\"\ndays_since_onset = 2\npain_now = 4"),
+        "protect"
+    );
+    assert_eq!(
+        phase_of("age = 25\nonset = \"sudden\"\ndays_since_onset = 6\npain_now = 4"),
+        "mobilise"
+    );
+    assert_eq!(
+        phase_of("age = 25\nonset = \"gradual\"\nweight_bearing = \"limping\""),
+        "mobilise"
+    );
+    assert_eq!(
+        phase_of("age = 25\nonset = \"gradual\"\npain_now = 3"),
+        "strengthen"
+    );
+    assert_eq!(
+        phase_of(
+            "age = 25\nonset = \"gradual\"\npain_now = 1\npain_trend = \"improving\"\nweight_bearing = \"normal\""
+        ),
         "return"
     );
 }
@@ -36,7 +50,10 @@ fn urgent_and_above_get_no_exercises() {
         let Plan::SeekCare { advice } = &a.plan else {
             panic!("{facts:?} must not get a home plan");
         };
-        assert!(!advice.is_empty(), "advice on protecting the knee until seen");
+        assert!(
+            !advice.is_empty(),
+            "advice on protecting the knee until seen"
+        );
     }
 }
 
@@ -46,10 +63,16 @@ fn contributing_factors_add_their_part() {
     let a = run(
         "age = 25\nonset = \"gradual\"\npain_now = 1\npain_trend = \"improving\"\nweight_bearing = \"normal\"\nsports = [\"football\"]\nwarm_up = \"never\"\nmechanism = \"overuse\"",
     );
-    let Plan::Home(h) = &a.plan else { panic!("home plan") };
+    let Plan::Home(h) = &a.plan else {
+        panic!("home plan")
+    };
     assert!(h.items.iter().any(|i| i.exercise.id == "standing_warm_up"));
     // ... and overuse adds load-management advice, attributed to it.
-    let load = h.advice.iter().find(|a| a.advice.id == "manage_training_load").expect("load advice");
+    let load = h
+        .advice
+        .iter()
+        .find(|a| a.advice.id == "manage_training_load")
+        .expect("load advice");
     assert!(matches!(load.because, Because::Contributor(c) if c.id == "overuse"));
 }
 
@@ -57,10 +80,16 @@ fn contributing_factors_add_their_part() {
 fn factor_exercises_only_in_phases_they_suit() {
     // Protect phase: the strength factor's Nordic curls must wait.
     let a = run("age = 25\nonset = \"sudden\"\ndays_since_onset = 1\nhq_ratio = 0.4");
-    let Plan::Home(h) = &a.plan else { panic!("home plan") };
+    let Plan::Home(h) = &a.plan else {
+        panic!("home plan")
+    };
     assert_eq!(kb().phases[h.phase].id, "protect");
     assert!(!h.items.iter().any(|i| i.exercise.id == "nordic_curl"));
-    assert!(h.advice.iter().any(|a| a.advice.id == "balance_your_training"));
+    assert!(
+        h.advice
+            .iter()
+            .any(|a| a.advice.id == "balance_your_training")
+    );
     assert!(matches!(h.start, StartReason::Matched(_)));
 }
 
@@ -68,7 +97,8 @@ fn factor_exercises_only_in_phases_they_suit() {
 fn report_round_trips_through_json() {
     let r = run("age = 34\nonset = \"sudden\"\ndays_since_onset = 1\nmechanism = \"sprint\"\npop_at_injury = true").report();
     let json = serde_json::to_string(&r).expect("serialize");
-    let back: kneepath_core::report::AssessmentReport = serde_json::from_str(&json).expect("deserialize");
+    let back: kneepath_core::report::AssessmentReport =
+        serde_json::from_str(&json).expect("deserialize");
     assert_eq!(back, r);
     assert_eq!(r.kb_version, kb().version);
     assert!(r.flags.contains(&"possible_hamstring_tear".to_string()));

@@ -12,7 +12,9 @@ fn value_strategy(kind: &QuestionKind) -> BoxedStrategy<Value> {
         QuestionKind::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
         QuestionKind::Integer { min, max } => (min..=max).prop_map(Value::Int).boxed(),
         QuestionKind::Number { min, max } => (min..=max).prop_map(Value::Num).boxed(),
-        QuestionKind::Choice { options } => (0..options.len() as u16).prop_map(Value::Choice).boxed(),
+        QuestionKind::Choice { options } => {
+            (0..options.len() as u16).prop_map(Value::Choice).boxed()
+        }
         QuestionKind::Multi { options, .. } => {
             let values: Vec<String> = options.into_iter().map(|o| o.value).collect();
             proptest::sample::subsequence(values.clone(), 0..=values.len())

@@ -12,11 +12,17 @@ fn fired(toml: &str) -> Vec<String> {
 fn check(rule: &str, fires: &[&str], quiet: &[&str]) {
     for f in fires {
         let got = fired(f);
-        assert!(got.iter().any(|r| r == rule), "{rule} should fire on {f:?}; fired: {got:?}");
+        assert!(
+            got.iter().any(|r| r == rule),
+            "{rule} should fire on {f:?}; fired: {got:?}"
+        );
     }
     for q in quiet {
         let got = fired(q);
-        assert!(!got.iter().any(|r| r == rule), "{rule} should not fire on {q:?}; fired: {got:?}");
+        assert!(
+            !got.iter().any(|r| r == rule),
+            "{rule} should not fire on {q:?}; fired: {got:?}"
+        );
     }
 }
 
@@ -28,14 +34,22 @@ const RULE_TESTS: &[&str] = &[
 #[test]
 fn every_rule_has_a_boundary_test() {
     for r in &super::kb().rules {
-        assert!(RULE_TESTS.contains(&r.id.as_str()), "rule {} has no boundary test", r.id);
+        assert!(
+            RULE_TESTS.contains(&r.id.as_str()),
+            "rule {} has no boundary test",
+            r.id
+        );
     }
     assert_eq!(RULE_TESTS.len(), super::kb().rules.len());
 }
 
 #[test]
 fn a1_vascular() {
-    check("A1", &["age = 30\nleg_cold_pale_numb = true"], &["age = 30\nleg_cold_pale_numb = false", "age = 30"]);
+    check(
+        "A1",
+        &["age = 30\nleg_cold_pale_numb = true"],
+        &["age = 30\nleg_cold_pale_numb = false", "age = 30"],
+    );
 }
 
 #[test]
@@ -43,7 +57,10 @@ fn a2_pulmonary_embolism() {
     check(
         "A2",
         &["age = 40\ncalf_swelling_tenderness = true\nchest_symptoms = true"],
-        &["age = 40\ncalf_swelling_tenderness = true", "age = 40\nchest_symptoms = true"],
+        &[
+            "age = 40\ncalf_swelling_tenderness = true",
+            "age = 40\nchest_symptoms = true",
+        ],
     );
 }
 
@@ -51,14 +68,25 @@ fn a2_pulmonary_embolism() {
 fn e1_septic_arthritis() {
     check(
         "E1",
-        &["age = 50\nfever = true\nredness_warmth = true", "age = 50\nfever = true\nswelling = \"mild\""],
-        &["age = 50\nfever = true\nswelling = \"none\"", "age = 50\nfever = true", "age = 50\nredness_warmth = true\nswelling = \"significant\""],
+        &[
+            "age = 50\nfever = true\nredness_warmth = true",
+            "age = 50\nfever = true\nswelling = \"mild\"",
+        ],
+        &[
+            "age = 50\nfever = true\nswelling = \"none\"",
+            "age = 50\nfever = true",
+            "age = 50\nredness_warmth = true\nswelling = \"significant\"",
+        ],
     );
 }
 
 #[test]
 fn e2_deformity() {
-    check("E2", &["age = 20\ndeformity = true"], &["age = 20\ndeformity = false"]);
+    check(
+        "E2",
+        &["age = 20\ndeformity = true"],
+        &["age = 20\ndeformity = false"],
+    );
 }
 
 #[test]
@@ -66,7 +94,10 @@ fn e3_high_energy_unable() {
     check(
         "E3",
         &["age = 20\nhigh_energy_trauma = true\nweight_bearing = \"unable\""],
-        &["age = 20\nhigh_energy_trauma = true\nweight_bearing = \"limping\"", "age = 20\nweight_bearing = \"unable\""],
+        &[
+            "age = 20\nhigh_energy_trauma = true\nweight_bearing = \"limping\"",
+            "age = 20\nweight_bearing = \"unable\"",
+        ],
     );
 }
 
@@ -80,7 +111,9 @@ fn u1_ottawa() {
             &format!("age = 30\n{base}\npatella_tenderness_isolated = true"),
             &format!("age = 30\n{base}\nfibular_head_tenderness = true"),
             &format!("age = 30\n{base}\nknee_flex_90 = false"),
-            &format!("age = 30\n{base}\nweight_bearing_immediately = \"unable\"\nweight_bearing = \"unable\""),
+            &format!(
+                "age = 30\n{base}\nweight_bearing_immediately = \"unable\"\nweight_bearing = \"unable\""
+            ),
             "age = 60\nhigh_energy_trauma = true\nmechanism = \"none\"\ndays_since_onset = 2",
         ],
         &[
@@ -90,32 +123,53 @@ fn u1_ottawa() {
             "age = 60\nmechanism = \"sprint\"\ndays_since_onset = 1",
             &format!("age = 30\n{base}\nknee_flex_90 = true"),
             &format!("age = 30\n{base}"),
-            &format!("age = 30\n{base}\nweight_bearing_immediately = \"unable\"\nweight_bearing = \"limping\""),
+            &format!(
+                "age = 30\n{base}\nweight_bearing_immediately = \"unable\"\nweight_bearing = \"limping\""
+            ),
         ],
     );
 }
 
 #[test]
 fn u2_locked() {
-    check("U2", &["age = 30\nknee_locked = true"], &["age = 30\nknee_locked = false"]);
+    check(
+        "U2",
+        &["age = 30\nknee_locked = true"],
+        &["age = 30\nknee_locked = false"],
+    );
 }
 
 #[test]
 fn u3_dvt() {
-    check("U3", &["age = 30\ncalf_swelling_tenderness = true"], &["age = 30"]);
+    check(
+        "U3",
+        &["age = 30\ncalf_swelling_tenderness = true"],
+        &["age = 30"],
+    );
 }
 
 #[test]
 fn u4_hot_joint() {
-    check("U4", &["age = 30\nredness_warmth = true"], &["age = 30\nredness_warmth = false"]);
+    check(
+        "U4",
+        &["age = 30\nredness_warmth = true"],
+        &["age = 30\nredness_warmth = false"],
+    );
 }
 
 #[test]
 fn u5_severe_pain() {
     check(
         "U5",
-        &["age = 30\npain_now = 8", "age = 30\npain_limits_walking = true", "age = 30\nweight_bearing = \"unable\""],
-        &["age = 30\npain_now = 7", "age = 30\nweight_bearing = \"limping\""],
+        &[
+            "age = 30\npain_now = 8",
+            "age = 30\npain_limits_walking = true",
+            "age = 30\nweight_bearing = \"unable\"",
+        ],
+        &[
+            "age = 30\npain_now = 7",
+            "age = 30\nweight_bearing = \"limping\"",
+        ],
     );
 }
 
@@ -143,13 +197,23 @@ fn u7_ligament() {
     check(
         "U7",
         &[
-            &format!("age = 25\n{acute}\ndays_since_onset = 14\nmechanism = \"twist\"\ngiving_way = true"),
-            &format!("age = 25\n{acute}\ndays_since_onset = 2\nmechanism = \"landing\"\npop_at_injury = true"),
-            &format!("age = 25\n{acute}\ndays_since_onset = 2\nmechanism = \"none\"\nhigh_energy_trauma = true\ngiving_way = true"),
+            &format!(
+                "age = 25\n{acute}\ndays_since_onset = 14\nmechanism = \"twist\"\ngiving_way = true"
+            ),
+            &format!(
+                "age = 25\n{acute}\ndays_since_onset = 2\nmechanism = \"landing\"\npop_at_injury = true"
+            ),
+            &format!(
+                "age = 25\n{acute}\ndays_since_onset = 2\nmechanism = \"none\"\nhigh_energy_trauma = true\ngiving_way = true"
+            ),
         ],
         &[
-            &format!("age = 25\n{acute}\ndays_since_onset = 15\nmechanism = \"twist\"\ngiving_way = true"),
-            &format!("age = 25\n{acute}\ndays_since_onset = 2\nmechanism = \"sprint\"\npop_at_injury = true"),
+            &format!(
+                "age = 25\n{acute}\ndays_since_onset = 15\nmechanism = \"twist\"\ngiving_way = true"
+            ),
+            &format!(
+                "age = 25\n{acute}\ndays_since_onset = 2\nmechanism = \"sprint\"\npop_at_injury = true"
+            ),
             &format!("age = 25\n{acute}\ndays_since_onset = 2\nmechanism = \"twist\""),
         ],
     );
@@ -159,8 +223,15 @@ fn u7_ligament() {
 fn u8_rapid_swelling() {
     check(
         "U8",
-        &["age = 25\nswelling_within_hours = 12\nswelling = \"mild\"", "age = 25\nswelling_within_hours = 0\nswelling = \"significant\""],
-        &["age = 25\nswelling_within_hours = 13\nswelling = \"mild\"", "age = 25\nswelling_within_hours = 2\nswelling = \"none\"", "age = 25\nswelling = \"mild\""],
+        &[
+            "age = 25\nswelling_within_hours = 12\nswelling = \"mild\"",
+            "age = 25\nswelling_within_hours = 0\nswelling = \"significant\"",
+        ],
+        &[
+            "age = 25\nswelling_within_hours = 13\nswelling = \"mild\"",
+            "age = 25\nswelling_within_hours = 2\nswelling = \"none\"",
+            "age = 25\nswelling = \"mild\"",
+        ],
     );
 }
 
@@ -173,8 +244,14 @@ fn u9_foot_weakness() {
 fn u10_serious_pathology() {
     check(
         "U10",
-        &["age = 60\nnight_pain = true\nunexplained_weight_loss = true", "age = 60\nnight_pain = true\ncancer_history = true"],
-        &["age = 60\nnight_pain = true", "age = 60\nunexplained_weight_loss = true\ncancer_history = true"],
+        &[
+            "age = 60\nnight_pain = true\nunexplained_weight_loss = true",
+            "age = 60\nnight_pain = true\ncancer_history = true",
+        ],
+        &[
+            "age = 60\nnight_pain = true",
+            "age = 60\nunexplained_weight_loss = true\ncancer_history = true",
+        ],
     );
 }
 
@@ -182,31 +259,53 @@ fn u10_serious_pathology() {
 fn r1_not_improving() {
     check(
         "R1",
-        &["age = 30\nrice_days = 3\npain_trend = \"same\"", "age = 30\nrice_days = 10\npain_trend = \"worse\""],
-        &["age = 30\nrice_days = 2\npain_trend = \"same\"", "age = 30\nrice_days = 5\npain_trend = \"improving\"", "age = 30\nrice_days = 5"],
+        &[
+            "age = 30\nrice_days = 3\npain_trend = \"same\"",
+            "age = 30\nrice_days = 10\npain_trend = \"worse\"",
+        ],
+        &[
+            "age = 30\nrice_days = 2\npain_trend = \"same\"",
+            "age = 30\nrice_days = 5\npain_trend = \"improving\"",
+            "age = 30\nrice_days = 5",
+        ],
     );
 }
 
 #[test]
 fn r2_worsening() {
-    check("R2", &["age = 30\npain_trend = \"worse\""], &["age = 30\npain_trend = \"same\"", "age = 30"]);
+    check(
+        "R2",
+        &["age = 30\npain_trend = \"worse\""],
+        &["age = 30\npain_trend = \"same\"", "age = 30"],
+    );
 }
 
 #[test]
 fn r3_significant_swelling() {
-    check("R3", &["age = 30\nswelling = \"significant\""], &["age = 30\nswelling = \"mild\""]);
+    check(
+        "R3",
+        &["age = 30\nswelling = \"significant\""],
+        &["age = 30\nswelling = \"mild\""],
+    );
 }
 
 #[test]
 fn r4_instability() {
-    check("R4", &["age = 30\ngiving_way = true"], &["age = 30\ngiving_way = false"]);
+    check(
+        "R4",
+        &["age = 30\ngiving_way = true"],
+        &["age = 30\ngiving_way = false"],
+    );
 }
 
 #[test]
 fn r5_reduced_mobility() {
     check(
         "R5",
-        &["age = 30\nrom_reduced = true", "age = 30\nknee_flex_90 = false"],
+        &[
+            "age = 30\nrom_reduced = true",
+            "age = 30\nknee_flex_90 = false",
+        ],
         &["age = 30\nknee_flex_90 = true", "age = 30"],
     );
 }
@@ -220,8 +319,15 @@ fn r6_numbness() {
 fn r7_persistent() {
     check(
         "R7",
-        &["age = 30\ndays_since_onset = 42\npain_trend = \"same\"", "age = 30\ndays_since_onset = 90\npain_trend = \"worse\""],
-        &["age = 30\ndays_since_onset = 41\npain_trend = \"same\"", "age = 30\ndays_since_onset = 60\npain_trend = \"improving\"", "age = 30\ndays_since_onset = 60"],
+        &[
+            "age = 30\ndays_since_onset = 42\npain_trend = \"same\"",
+            "age = 30\ndays_since_onset = 90\npain_trend = \"worse\"",
+        ],
+        &[
+            "age = 30\ndays_since_onset = 41\npain_trend = \"same\"",
+            "age = 30\ndays_since_onset = 60\npain_trend = \"improving\"",
+            "age = 30\ndays_since_onset = 60",
+        ],
     );
 }
 
@@ -229,7 +335,10 @@ fn r7_persistent() {
 fn r8_possible_tear() {
     check(
         "R8",
-        &["age = 30\npop_at_injury = true", "age = 30\nbruising_back_of_thigh = true"],
+        &[
+            "age = 30\npop_at_injury = true",
+            "age = 30\nbruising_back_of_thigh = true",
+        ],
         &["age = 30\npop_at_injury = false\nbruising_back_of_thigh = false"],
     );
 }
@@ -261,7 +370,11 @@ fn level_is_the_most_urgent_fired_rule() {
     let a = run("age = 60\nnight_pain = true\ncancer_history = true\nleg_cold_pale_numb = true");
     assert_eq!(a.level, kneepath_core::TriageLevel::Ambulance);
     let ids: Vec<_> = a.fired.iter().map(|f| f.rule.id.as_str()).collect();
-    assert_eq!(ids, ["A1", "U10", "R9"], "every fired rule is reported, not only the winner");
+    assert_eq!(
+        ids,
+        ["A1", "U10", "R9"],
+        "every fired rule is reported, not only the winner"
+    );
 }
 
 #[test]
@@ -274,7 +387,11 @@ fn no_rule_fired_is_self_care() {
 #[test]
 fn evidence_names_the_facts_that_made_a_rule_fire() {
     let a = run("age = 30\npain_now = 9\nweight_bearing = \"limping\"\nsex = \"female\"");
-    let u5 = a.fired.iter().find(|f| f.rule.id == "U5").expect("U5 fires");
+    let u5 = a
+        .fired
+        .iter()
+        .find(|f| f.rule.id == "U5")
+        .expect("U5 fires");
     let facts: Vec<_> = u5.evidence.iter().map(|e| e.question.id.as_str()).collect();
     // `any`: only the part that held (pain 9), not the weight-bearing part.
     assert_eq!(facts, ["pain_now"]);
