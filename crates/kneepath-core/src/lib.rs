@@ -9,6 +9,10 @@
 //! - [`plan`]: starting phase, exercises and advice, each with its reason.
 //! - [`report`]: the owned, serializable form of an assessment.
 //! - [`cases`]: clinical case files and their check.
+//! - [`checkin`], [`progress`]: the daily check-in and the rules that move a
+//!   person through the phases or tell them to see a professional.
+//! - [`series`]: chart data from check-ins (averages, load, ACWR, spikes).
+//! - [`day`]: calendar days; the clock is always passed in.
 //!
 //! # Invariants
 //! - No I/O: nothing here reads files, the network, the clock or randomness.
@@ -18,14 +22,19 @@
 //!   never carry an exercise plan.
 
 pub mod cases;
+pub mod checkin;
 pub mod condition;
+pub mod day;
 pub mod engine;
 pub mod facts;
 pub mod kb;
 pub mod level;
 pub mod plan;
+pub mod progress;
 pub mod report;
+pub mod series;
 
+pub use day::Day;
 pub use engine::{Assessment, Grade, assess};
 pub use facts::{FactId, Facts, FactsError, Value};
 pub use kb::KnowledgeBase;

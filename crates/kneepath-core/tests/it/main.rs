@@ -4,6 +4,7 @@ mod contributors;
 mod facts;
 mod kb_validation;
 mod plan;
+mod progress;
 mod properties;
 mod rules;
 

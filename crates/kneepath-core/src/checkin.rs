@@ -1,0 +1,271 @@
+//! The daily check-in: what a person logs in under a minute, checked field by
+//! field. Parsing is pure: the web layer hands in the form's name/value pairs
+//! and gets a [`CheckIn`] or one message per bad field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::day::Day;
+use crate::facts::{Facts, Value};
+use crate::kb::{KnowledgeBase, QuestionKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Swelling {
+    None,
+    Mild,
+    Significant,
+}
+
+impl Swelling {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Swelling::None => "none",
+            Swelling::Mild => "mild",
+            Swelling::Significant => "significant",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Swelling> {
+        match s {
+            "none" => Some(Swelling::None),
+            "mild" => Some(Swelling::Mild),
+            "significant" => Some(Swelling::Significant),
+            _ => None,
+        }
+    }
+}
+
+/// One day's check-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckIn {
+    pub day: Day,
+    /// Pain now, 0-10.
+    pub pain_now: u8,
+    /// Pain during the exercises, 0-10; none when no exercise was done.
+    pub exercise_pain: Option<u8>,
+    /// Pain on waking this morning, 0-10.
+    pub morning_pain: Option<u8>,
+    /// Stiffness, 0-10.
+    pub stiffness: u8,
+    pub swelling: Swelling,
+    pub walks_normally: bool,
+    /// The knee bends and straightens as fully as the other.
+    pub full_range: bool,
+    /// Exercise ids scheduled for the day when the check-in was made.
+    pub planned: Vec<String>,
+    /// Exercise ids done (a subset of `planned`).
+    pub done: Vec<String>,
+    pub training_minutes: u16,
+    /// Effort of the training, 0-10 (session RPE).
+    pub effort: u8,
+    pub sleep_hours: f64,
+    /// Fact ids of the warning signs ticked.
+    pub warning_signs: Vec<String>,
+}
+
+impl CheckIn {
+    /// Share of the planned exercises done, 0.0-1.0 (1.0 when none planned).
+    pub fn adherence(&self) -> f64 {
+        if self.planned.is_empty() {
+            return 1.0;
+        }
+        let done = self.planned.iter().filter(|p| self.done.contains(p)).count();
+        done as f64 / self.planned.len() as f64
+    }
+
+    /// Training load in arbitrary units: minutes x effort (session RPE).
+    pub fn load(&self) -> f64 {
+        f64::from(self.training_minutes) * f64::from(self.effort)
+    }
+}
+
+/// A problem with one form field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Reads a check-in from form fields. `planned` is the day's schedule;
+/// `earliest` and `today` bound the date (no future days, no days before the
+/// plan started).
+pub fn parse_checkin(
+    kb: &KnowledgeBase,
+    fields: &[(String, String)],
+    planned: &[String],
+    earliest: Day,
+    today: Day,
+) -> Result<CheckIn, Vec<FieldError>> {
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    };
+    let all = |name: &str| -> Vec<String> {
+        fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    };
+    let mut errors: Vec<FieldError> = Vec::new();
+    fn err(errors: &mut Vec<FieldError>, field: &str, message: String) {
+        errors.push(FieldError {
+            field: field.to_string(),
+            message,
+        });
+    }
+    fn number(errors: &mut Vec<FieldError>, raw: &str, field: &str, label: &str, max: u32, required: bool) -> Option<u32> {
+        if raw.is_empty() {
+            if required {
+                err(errors, field, format!("{label}: please give a number from 0 to {max}."));
+            }
+            return None;
+        }
+        match raw.parse::<u32>() {
+            Ok(n) if n <= max => Some(n),
+            _ => {
+                err(errors, field, format!("{label}: \"{raw}\" is not a whole number from 0 to {max}."));
+                None
+            }
+        }
+    }
+    fn yes_no(errors: &mut Vec<FieldError>, raw: &str, field: &str, label: &str) -> Option<bool> {
+        match raw {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => {
+                err(errors, field, format!("{label}: please answer yes or no."));
+                None
+            }
+        }
+    }
+    let e = &mut errors;
+
+    let day = match get("day").parse::<Day>() {
+        Ok(d) if d > today => {
+            err(e, "day", "A check-in cannot be for a day in the future.".into());
+            today
+        }
+        Ok(d) if d < earliest => {
+            err(e, "day", format!("Choose a day from {earliest} (when your plan started) to {today}."));
+            today
+        }
+        Ok(d) => d,
+        Err(_) if get("day").is_empty() => today,
+        Err(msg) => {
+            err(e, "day", format!("{msg}."));
+            today
+        }
+    };
+    let pain_now = number(e, get("pain_now"), "pain_now", "Pain now", 10, true);
+    let exercise_pain = number(e, get("exercise_pain"), "exercise_pain", "Pain during the exercises", 10, false);
+    let morning_pain = number(e, get("morning_pain"), "morning_pain", "Pain this morning", 10, false);
+    let stiffness = number(e, get("stiffness"), "stiffness", "Stiffness", 10, true);
+    let training_minutes = number(e, get("training_minutes"), "training_minutes", "Training minutes", 600, false);
+    let effort = number(e, get("effort"), "effort", "Effort", 10, false);
+    let sleep_raw = get("sleep_hours");
+    let sleep_hours = if sleep_raw.is_empty() {
+        err(e, "sleep_hours", "Sleep: please give the hours you slept, from 0 to 24.".into());
+        None
+    } else {
+        match sleep_raw.replace(',', ".").parse::<f64>() {
+            Ok(h) if (0.0..=24.0).contains(&h) => Some(h),
+            _ => {
+                err(e, "sleep_hours", format!("Sleep: \"{sleep_raw}\" is not a number of hours from 0 to 24."));
+                None
+            }
+        }
+    };
+    let swelling = Swelling::parse(get("swelling"));
+    if swelling.is_none() {
+        err(e, "swelling", "Swelling: choose none, mild or significant.".into());
+    }
+    let walks_normally = yes_no(e, get("walks_normally"), "walks_normally", "Walking normally");
+    let full_range = yes_no(e, get("full_range"), "full_range", "Full movement");
+    let done = all("done");
+    for d in &done {
+        if !planned.contains(d) {
+            err(e, "done", format!("\"{d}\" is not one of today's exercises."));
+        }
+    }
+    let warning_signs = all("sign");
+    for s in &warning_signs {
+        if !kb.warning_signs().any(|(_, q)| q.id == *s) {
+            err(e, "sign", format!("\"{s}\" is not one of the warning signs."));
+        }
+    }
+    let has = |e: &Vec<FieldError>, f: &str| e.iter().any(|x| x.field == f);
+    if !done.is_empty() && exercise_pain.is_none() && !has(e, "exercise_pain") {
+        err(e, "exercise_pain", "Pain during the exercises: please rate it, since you did exercises.".into());
+    }
+    if training_minutes.unwrap_or(0) > 0 && effort.is_none() && !has(e, "effort") {
+        err(e, "effort", "Effort: please rate how hard the training was, from 0 to 10.".into());
+    }
+
+    match (pain_now, stiffness, sleep_hours, swelling, walks_normally, full_range) {
+        (Some(p), Some(st), Some(sl), Some(sw), Some(w), Some(f)) if errors.is_empty() => Ok(CheckIn {
+            day,
+            pain_now: p as u8,
+            exercise_pain: exercise_pain.map(|v| v as u8),
+            morning_pain: morning_pain.map(|v| v as u8),
+            stiffness: st as u8,
+            swelling: sw,
+            walks_normally: w,
+            full_range: f,
+            planned: planned.to_vec(),
+            done,
+            training_minutes: training_minutes.unwrap_or(0) as u16,
+            effort: effort.unwrap_or(0) as u8,
+            sleep_hours: sl,
+            warning_signs,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// The person's facts as they stand after a check-in: the assessment's
+/// facts, updated with what the check-in tells (pain, swelling, walking,
+/// range of motion, pain when active, and any warning sign ticked).
+pub fn facts_after(kb: &KnowledgeBase, base: &Facts, c: &CheckIn) -> Facts {
+    let mut f = base.clone();
+    let mut set = |name: &str, v: Value| {
+        if let Some(id) = kb.fact_id(name) {
+            f.set(id, Some(v));
+        }
+    };
+    set("pain_now", Value::Int(i64::from(c.pain_now)));
+    if let Some(p) = c.exercise_pain {
+        set("pain_activity", Value::Int(i64::from(p)));
+    }
+    set("rom_reduced", Value::Bool(!c.full_range));
+    for s in &c.warning_signs {
+        set(s, Value::Bool(true));
+    }
+    let choice = |name: &str, value: &str| {
+        let id = kb.fact_id(name)?;
+        match &kb.questions[id].kind {
+            QuestionKind::Choice { options } => options
+                .iter()
+                .position(|o| o.value == value)
+                .map(|i| (id, Value::Choice(i as u16))),
+            _ => None,
+        }
+    };
+    let walking = if c.walks_normally { "normal" } else { "limping" };
+    // "Unable to walk" comes only from the assessment or a warning sign.
+    let keep_unable = kb
+        .fact_id("weight_bearing")
+        .and_then(|id| f.get(id))
+        .zip(choice("weight_bearing", "unable"))
+        .is_some_and(|(v, (_, unable))| *v == unable);
+    if !keep_unable && let Some((id, v)) = choice("weight_bearing", walking) {
+        f.set(id, Some(v));
+    }
+    if let Some((id, v)) = choice("swelling", c.swelling.as_str()) {
+        f.set(id, Some(v));
+    }
+    f
+}

@@ -1,0 +1,260 @@
+//! Progress or step back, and escalate (SPEC steps 6 and 7): pure rules over
+//! a person's check-ins, with the thresholds of `progression.toml`.
+//!
+//! - **Advance** one phase when, over the last `advance_checkins` check-ins in
+//!   the phase, pain during the exercises stays at or below the limit,
+//!   next-morning pain is not above the baseline, adherence is high enough,
+//!   and every exit criterion of the phase holds on the latest facts.
+//! - **Step back** one phase when pain during the exercises exceeds its limit
+//!   on the latest check-in, or next-morning pain is at least
+//!   `step_back_morning_rise` above the baseline on `step_back_days`
+//!   consecutive check-ins. Stepping back wins over advancing.
+//! - **Escalate** (see a professional) when, after `escalate_days_in_plan`
+//!   days, the 7-day average pain has not fallen by `meaningful_change` from
+//!   the first week, or when it has risen by that much over the week before.
+//!
+//! The baseline of next-morning pain is the median of up to seven check-ins
+//! before the ones being judged.
+
+use serde::Serialize;
+
+use crate::checkin::CheckIn;
+use crate::condition::Tri;
+use crate::day::Day;
+use crate::facts::Facts;
+use crate::kb::{KnowledgeBase, PhaseId};
+
+/// Where a person is in the programme. Check-ins on or after `since` count
+/// for the phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhaseState {
+    pub phase: PhaseId,
+    pub since: Day,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Decision {
+    Stay { waiting_for: Vec<String> },
+    Advance { to: PhaseId, reasons: Vec<String> },
+    StepBack { to: PhaseId, reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Escalation {
+    /// No meaningful fall in average pain after three weeks in the plan.
+    NoImprovement,
+    /// Average pain has risen meaningfully over the week before.
+    Worsening,
+}
+
+impl Escalation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Escalation::NoImprovement => "no_improvement",
+            Escalation::Worsening => "worsening",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Escalation::NoImprovement => {
+                "Your pain has not improved meaningfully after three weeks of the plan. Please see a physiotherapist or doctor: something may need a different approach."
+            }
+            Escalation::Worsening => {
+                "Your pain is getting worse. Please see a physiotherapist or doctor soon, and ease off the exercises until you have been seen."
+            }
+        }
+    }
+}
+
+/// The median of `xs` (None when empty).
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    Some(if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 })
+}
+
+/// Median next-morning pain of up to seven check-ins before index `i`.
+fn baseline(checkins: &[CheckIn], i: usize) -> Option<f64> {
+    let start = i.saturating_sub(7);
+    median(
+        checkins[start..i]
+            .iter()
+            .filter_map(|c| c.morning_pain.map(f64::from))
+            .collect(),
+    )
+}
+
+/// Decide on the phase after the latest check-in. `checkins` are all of the
+/// person's check-ins in the plan, oldest first; `facts` are the facts as
+/// they stand now (see [`crate::checkin::facts_after`]).
+pub fn review(kb: &KnowledgeBase, state: PhaseState, checkins: &[CheckIn], facts: &Facts) -> Decision {
+    let p = &kb.progression;
+    let first_in_phase = checkins.partition_point(|c| c.day < state.since);
+    let in_phase = &checkins[first_in_phase..];
+    let Some(latest) = in_phase.last() else {
+        return Decision::Stay {
+            waiting_for: vec!["your first check-in in this phase".into()],
+        };
+    };
+
+    // Step back.
+    if state.phase > 0 {
+        let to = state.phase - 1;
+        if let Some(ep) = latest.exercise_pain
+            && ep > p.step_back_max_exercise_pain
+        {
+            return Decision::StepBack {
+                to,
+                reason: format!(
+                    "Pain during the exercises was {ep}/10, above {}/10.",
+                    p.step_back_max_exercise_pain
+                ),
+            };
+        }
+        let n = p.step_back_days;
+        if in_phase.len() >= n {
+            let first = checkins.len() - n;
+            if let Some(base) = baseline(checkins, first) {
+                let rise = f64::from(p.step_back_morning_rise);
+                let all_high = checkins[first..]
+                    .iter()
+                    .all(|c| c.morning_pain.is_some_and(|m| f64::from(m) >= base + rise));
+                if all_high {
+                    return Decision::StepBack {
+                        to,
+                        reason: format!(
+                            "Next-morning pain was at least {} points above your usual ({base:.1}/10) on {n} days in a row.",
+                            p.step_back_morning_rise
+                        ),
+                    };
+                }
+            }
+        }
+    }
+
+    // Advance.
+    let mut waiting = Vec::new();
+    let n = p.advance_checkins;
+    if in_phase.len() < n {
+        waiting.push(format!(
+            "{} more check-in{} in this phase",
+            n - in_phase.len(),
+            if n - in_phase.len() == 1 { "" } else { "s" }
+        ));
+    } else {
+        let window_start = checkins.len() - n;
+        let window = &checkins[window_start..];
+        if !window
+            .iter()
+            .all(|c| c.exercise_pain.is_some_and(|e| e <= p.advance_max_exercise_pain))
+        {
+            waiting.push(format!(
+                "pain during the exercises at {}/10 or less on {n} check-ins in a row",
+                p.advance_max_exercise_pain
+            ));
+        }
+        let base = baseline(checkins, window_start)
+            .or_else(|| window[0].morning_pain.map(f64::from));
+        let morning_ok = match base {
+            Some(b) => window.iter().all(|c| c.morning_pain.is_some_and(|m| f64::from(m) <= b)),
+            None => false,
+        };
+        if !morning_ok {
+            waiting.push("next-morning pain no higher than usual".into());
+        }
+        let planned: usize = window.iter().map(|c| c.planned.len()).sum();
+        let done: usize = window
+            .iter()
+            .map(|c| c.planned.iter().filter(|x| c.done.contains(x)).count())
+            .sum();
+        let adherence = if planned == 0 { 1.0 } else { done as f64 / planned as f64 };
+        if adherence * 100.0 < f64::from(p.advance_min_adherence_pct) {
+            waiting.push(format!(
+                "at least {}% of the exercises done (now {:.0}%)",
+                p.advance_min_adherence_pct,
+                adherence * 100.0
+            ));
+        }
+    }
+    let phase = &kb.phases[state.phase];
+    let mut met = Vec::new();
+    for c in &phase.exit {
+        match c.when.eval(facts) {
+            Tri::True => met.push(c.text.clone()),
+            Tri::Unknown if c.unless_unknown => {}
+            _ => waiting.push(c.text.to_lowercase()),
+        }
+    }
+    if state.phase + 1 >= kb.phases.len() {
+        waiting.push("nothing: this is the last phase; keep up the maintenance routine".into());
+        return Decision::Stay { waiting_for: waiting };
+    }
+    if waiting.is_empty() {
+        let mut reasons = vec![format!(
+            "{n} check-ins in a row with exercise pain at {}/10 or less, next-morning pain no higher than usual and at least {}% of the exercises done.",
+            p.advance_max_exercise_pain, p.advance_min_adherence_pct
+        )];
+        reasons.extend(met);
+        Decision::Advance {
+            to: state.phase + 1,
+            reasons,
+        }
+    } else {
+        Decision::Stay { waiting_for: waiting }
+    }
+}
+
+fn mean_pain(checkins: &[CheckIn], from: Day, to: Day) -> Option<(f64, usize)> {
+    let xs: Vec<f64> = checkins
+        .iter()
+        .filter(|c| c.day >= from && c.day <= to)
+        .map(|c| f64::from(c.pain_now))
+        .collect();
+    (!xs.is_empty()).then(|| (xs.iter().sum::<f64>() / xs.len() as f64, xs.len()))
+}
+
+/// Whether the person should be told to see a professional. Each 7-day
+/// average needs at least three check-ins to count.
+pub fn escalation(kb: &KnowledgeBase, plan_start: Day, today: Day, checkins: &[CheckIn]) -> Option<Escalation> {
+    let p = &kb.progression;
+    let change = p.escalate_meaningful_change;
+    let enough = |m: Option<(f64, usize)>| m.filter(|(_, n)| *n >= 3).map(|(v, _)| v);
+    let last = enough(mean_pain(checkins, today.plus(-6), today));
+    let previous = enough(mean_pain(checkins, today.plus(-13), today.plus(-7)));
+    if let (Some(l), Some(prev)) = (last, previous)
+        && l - prev >= change
+    {
+        return Some(Escalation::Worsening);
+    }
+    if today.days_since(plan_start) >= p.escalate_days_in_plan as i32 {
+        let first = enough(mean_pain(checkins, plan_start, plan_start.plus(6)));
+        if let (Some(f), Some(l)) = (first, last)
+            && f - l < change
+        {
+            return Some(Escalation::NoImprovement);
+        }
+    }
+    None
+}
+
+/// Which weekdays (Monday = 0) an exercise done `days_per_week` times falls
+/// on: spread through the week, the same every week.
+pub fn scheduled_on(days_per_week: u32, weekday: u32) -> bool {
+    let days: &[u32] = match days_per_week {
+        7.. => &[0, 1, 2, 3, 4, 5, 6],
+        6 => &[0, 1, 2, 3, 4, 5],
+        5 => &[0, 1, 2, 3, 4],
+        4 => &[0, 1, 3, 4],
+        3 => &[0, 2, 4],
+        2 => &[1, 4],
+        1 => &[2],
+        0 => &[],
+    };
+    days.contains(&weekday)
+}
