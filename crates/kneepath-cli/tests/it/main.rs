@@ -174,9 +174,9 @@ fn interview(answers: &[&str]) -> Output {
 
 #[test]
 fn interactive_assessment_reaches_a_result_and_reasks_bad_answers() {
-    // age (first "abc" is rejected, then 34), sex, onset, days, mechanism,
-    // high-energy, pop, could continue, then Enter (skip) for the rest.
-    let mut answers = vec!["abc", "34", "2", "1", "1", "1", "n", "y", "n"];
+    // age (first "abc" is rejected, then 34), sex, sports, onset, days,
+    // mechanism, high-energy, pop, could continue, then Enter (skip) for the rest.
+    let mut answers = vec!["abc", "34", "2", "football", "1", "1", "1", "n", "y", "n"];
     // pain now: 11 is rejected, then 6
     answers.extend(["11", "6"]);
     answers.extend(std::iter::repeat_n("", 80));
@@ -198,7 +198,8 @@ fn interactive_assessment_reaches_a_result_and_reasks_bad_answers() {
 
 #[test]
 fn interactive_hides_questions_that_do_not_apply() {
-    let mut answers = vec!["40", "", "2", "30", "7", "n"];
+    // age, sex, no sport, gradual onset, 30 days, overuse, no high energy.
+    let mut answers = vec!["40", "", "", "2", "30", "7", "n"];
     answers.extend(std::iter::repeat_n("", 80));
     let out = interview(&answers);
     let stdout = text(&out.stdout);
