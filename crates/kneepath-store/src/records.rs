@@ -1,0 +1,570 @@
+//! Clinical records (assessments, check-ins, phase changes, escalations,
+//! wizard drafts) and the audit log. Records are inserted, never updated;
+//! each write goes in one transaction with its audit row.
+
+use kneepath_core::checkin::CheckIn;
+use kneepath_core::report::AssessmentReport;
+use kneepath_core::{Day, TriageLevel};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::{Result, Store, StoreError, is_unique_violation, new_id, now_rfc3339};
+
+/// An audit-log row to write.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAudit<'a> {
+    pub actor_id: Option<&'a str>,
+    /// Whose data was read or changed.
+    pub subject_id: Option<&'a str>,
+    /// `read`, `create`, `update`, `delete`, `login`, `logout`, `export` ...
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: String,
+    pub actor_id: Option<String>,
+    pub subject_id: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+}
+
+pub(crate) async fn audit_in(tx: &mut Transaction<'_, Any>, a: &NewAudit<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, actor_id, subject_id, action, entity, entity_id, ip, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(new_id())
+    .bind(now_rfc3339())
+    .bind(a.actor_id)
+    .bind(a.subject_id)
+    .bind(a.action)
+    .bind(a.entity)
+    .bind(a.entity_id)
+    .bind(a.ip)
+    .bind(a.detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A stored assessment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssessmentRow {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: String,
+    pub day: Day,
+    pub source: String,
+    /// The facts, as a JSON object in the case vocabulary.
+    pub facts: serde_json::Map<String, serde_json::Value>,
+    /// The report exactly as it was shown.
+    pub report: AssessmentReport,
+    pub level: TriageLevel,
+    pub kb_version: String,
+}
+
+/// An assessment to store.
+#[derive(Debug, Clone)]
+pub struct NewAssessment<'a> {
+    pub user_id: &'a str,
+    pub day: Day,
+    /// `wizard`, `checkin` or `import`.
+    pub source: &'a str,
+    pub facts: &'a serde_json::Map<String, serde_json::Value>,
+    pub report: &'a AssessmentReport,
+    /// The phase the home plan starts in, with the reason; none at urgent
+    /// and above.
+    pub start_phase: Option<(&'a str, &'a str)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhaseChangeRow {
+    pub id: String,
+    pub assessment_id: String,
+    /// First day whose check-ins count for `to_phase`.
+    pub day: Day,
+    pub from_phase: Option<String>,
+    pub to_phase: String,
+    pub reason: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckInRow {
+    pub id: String,
+    pub assessment_id: String,
+    pub checkin: CheckIn,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EscalationRow {
+    pub assessment_id: String,
+    pub day: Day,
+    pub kind: String,
+    pub created_at: String,
+}
+
+/// A check-in to store, with what the rules decided because of it.
+#[derive(Debug, Clone)]
+pub struct CheckinWrite<'a> {
+    pub user_id: &'a str,
+    pub assessment_id: &'a str,
+    pub checkin: &'a CheckIn,
+    /// (from, to, first day, reason)
+    pub phase_change: Option<(&'a str, &'a str, Day, &'a str)>,
+    pub escalation: Option<&'a str>,
+    /// A warning sign re-ran triage: the new assessment.
+    pub retriage: Option<NewAssessment<'a>>,
+    pub ip: Option<&'a str>,
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn day_of(r: &AnyRow, col: &str) -> Result<Day> {
+    let s: String = r.try_get(col)?;
+    s.parse().map_err(corrupt)
+}
+
+fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
+    let facts: String = r.try_get("facts")?;
+    let report: String = r.try_get("report")?;
+    let level: String = r.try_get("level")?;
+    Ok(AssessmentRow {
+        id: r.try_get("id")?,
+        user_id: r.try_get("user_id")?,
+        created_at: r.try_get("created_at")?,
+        day: day_of(r, "day")?,
+        source: r.try_get("source")?,
+        facts: serde_json::from_str(&facts).map_err(corrupt)?,
+        report: serde_json::from_str(&report).map_err(corrupt)?,
+        level: TriageLevel::parse(&level).ok_or_else(|| corrupt(format!("level {level}")))?,
+        kb_version: r.try_get("kb_version")?,
+    })
+}
+
+const ASSESSMENT_COLS: &str = "SELECT id, user_id, created_at, day, source, facts, report, level, kb_version FROM assessments";
+
+async fn insert_assessment_in(tx: &mut Transaction<'_, Any>, a: &NewAssessment<'_>, ip: Option<&str>) -> Result<String> {
+    let id = new_id();
+    let now = now_rfc3339();
+    sqlx::query(
+        "INSERT INTO assessments (id, user_id, created_at, day, source, facts, report, level, kb_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(a.user_id)
+    .bind(&now)
+    .bind(a.day.to_string())
+    .bind(a.source)
+    .bind(serde_json::to_string(a.facts).map_err(corrupt)?)
+    .bind(serde_json::to_string(a.report).map_err(corrupt)?)
+    .bind(a.report.level.as_str())
+    .bind(&a.report.kb_version)
+    .execute(&mut **tx)
+    .await?;
+    if let Some((phase, reason)) = a.start_phase {
+        insert_phase_change_in(tx, a.user_id, &id, a.day, None, phase, reason).await?;
+    }
+    audit_in(
+        tx,
+        &NewAudit {
+            actor_id: Some(a.user_id),
+            subject_id: Some(a.user_id),
+            action: "create",
+            entity: "assessment",
+            entity_id: Some(&id),
+            ip,
+            detail: Some(a.report.level.as_str()),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+async fn insert_phase_change_in(
+    tx: &mut Transaction<'_, Any>,
+    user_id: &str,
+    assessment_id: &str,
+    day: Day,
+    from: Option<&str>,
+    to: &str,
+    reason: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO phase_changes (id, user_id, assessment_id, day, from_phase, to_phase, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id())
+    .bind(user_id)
+    .bind(assessment_id)
+    .bind(day.to_string())
+    .bind(from)
+    .bind(to)
+    .bind(reason)
+    .bind(now_rfc3339())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Write an audit row on its own (reads of patient data).
+    pub async fn audit(&self, a: &NewAudit<'_>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        audit_in(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Audit entries, newest first; for one subject when given.
+    pub async fn audit_entries(&self, subject_id: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
+        let q = match subject_id {
+            Some(_) => "SELECT id, at, actor_id, subject_id, action, entity, entity_id, ip, detail FROM audit_log WHERE subject_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+            None => "SELECT id, at, actor_id, subject_id, action, entity, entity_id, ip, detail FROM audit_log WHERE $1 = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        };
+        let rows = sqlx::query(q)
+            .bind(subject_id.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.try_get("id")?,
+                    at: r.try_get("at")?,
+                    actor_id: r.try_get("actor_id")?,
+                    subject_id: r.try_get("subject_id")?,
+                    action: r.try_get("action")?,
+                    entity: r.try_get("entity")?,
+                    entity_id: r.try_get("entity_id")?,
+                    ip: r.try_get("ip")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+
+    // --- wizard drafts ------------------------------------------------------
+
+    pub async fn draft(&self, user_id: &str) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT answers FROM wizard_drafts WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|(s,)| serde_json::from_str(&s).map_err(corrupt)).transpose()
+    }
+
+    pub async fn save_draft(
+        &self,
+        user_id: &str,
+        answers: &serde_json::Map<String, serde_json::Value>,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        let json = serde_json::to_string(answers).map_err(corrupt)?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM wizard_drafts WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO wizard_drafts (user_id, answers, updated_at) VALUES ($1, $2, $3)")
+            .bind(user_id)
+            .bind(json)
+            .bind(now_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(user_id),
+                subject_id: Some(user_id),
+                action: "update",
+                entity: "draft",
+                entity_id: None,
+                ip,
+                detail: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // --- assessments ----------------------------------------------------------
+
+    /// Store an assessment (and the start of its plan) and drop the draft.
+    pub async fn insert_assessment(&self, a: &NewAssessment<'_>, ip: Option<&str>) -> Result<String> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_assessment_in(&mut tx, a, ip).await?;
+        sqlx::query("DELETE FROM wizard_drafts WHERE user_id = $1")
+            .bind(a.user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn assessment(&self, id: &str) -> Result<Option<AssessmentRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{ASSESSMENT_COLS} WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(assessment_from_row).transpose()
+    }
+
+    /// The newest assessment of a user: the one that governs their plan.
+    pub async fn latest_assessment(&self, user_id: &str) -> Result<Option<AssessmentRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASSESSMENT_COLS} WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1"
+        )))
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(assessment_from_row).transpose()
+    }
+
+    pub async fn assessments(&self, user_id: &str) -> Result<Vec<AssessmentRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASSESSMENT_COLS} WHERE user_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(assessment_from_row).collect()
+    }
+
+    // --- plan timeline ----------------------------------------------------------
+
+    /// Phase changes of a user's plans, oldest first. The plan of an
+    /// assessment starts with its first phase change; a re-triage after a
+    /// warning sign carries the plan on under the new assessment.
+    pub async fn phase_changes(&self, user_id: &str) -> Result<Vec<PhaseChangeRow>> {
+        let rows = sqlx::query(
+            "SELECT id, assessment_id, day, from_phase, to_phase, reason, created_at FROM phase_changes WHERE user_id = $1 ORDER BY created_at, id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PhaseChangeRow {
+                    id: r.try_get("id")?,
+                    assessment_id: r.try_get("assessment_id")?,
+                    day: day_of(r, "day")?,
+                    from_phase: r.try_get("from_phase")?,
+                    to_phase: r.try_get("to_phase")?,
+                    reason: r.try_get("reason")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn escalations(&self, user_id: &str) -> Result<Vec<EscalationRow>> {
+        let rows = sqlx::query(
+            "SELECT assessment_id, day, kind, created_at FROM escalations WHERE user_id = $1 ORDER BY day, created_at",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EscalationRow {
+                    assessment_id: r.try_get("assessment_id")?,
+                    day: day_of(r, "day")?,
+                    kind: r.try_get("kind")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    // --- check-ins --------------------------------------------------------------
+
+    /// A user's check-ins, oldest first.
+    pub async fn checkins(&self, user_id: &str) -> Result<Vec<CheckInRow>> {
+        let rows = sqlx::query(
+            "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 ORDER BY day",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let data: String = r.try_get("data")?;
+                Ok(CheckInRow {
+                    id: r.try_get("id")?,
+                    assessment_id: r.try_get("assessment_id")?,
+                    checkin: serde_json::from_str(&data).map_err(corrupt)?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Store a check-in with its consequences in one transaction. A second
+    /// check-in for the same day is a `Conflict` and changes nothing.
+    pub async fn insert_checkin(&self, w: &CheckinWrite<'_>) -> Result<String> {
+        let c = w.checkin;
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "INSERT INTO checkins (id, user_id, assessment_id, day, pain_now, exercise_pain, morning_pain, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(w.user_id)
+        .bind(w.assessment_id)
+        .bind(c.day.to_string())
+        .bind(i64::from(c.pain_now))
+        .bind(c.exercise_pain.map(i64::from))
+        .bind(c.morning_pain.map(i64::from))
+        .bind(serde_json::to_string(c).map_err(corrupt)?)
+        .bind(now_rfc3339())
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(format!("You have already checked in for {}.", c.day)));
+            }
+            other => {
+                other?;
+            }
+        }
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(w.user_id),
+                subject_id: Some(w.user_id),
+                action: "create",
+                entity: "checkin",
+                entity_id: Some(&id),
+                ip: w.ip,
+                detail: Some(&c.day.to_string()),
+            },
+        )
+        .await?;
+        let mut assessment_id = w.assessment_id.to_string();
+        if let Some(a) = &w.retriage {
+            assessment_id = insert_assessment_in(&mut tx, a, w.ip).await?;
+        }
+        if let Some((from, to, day, reason)) = w.phase_change {
+            insert_phase_change_in(&mut tx, w.user_id, &assessment_id, day, Some(from), to, reason).await?;
+        }
+        if let Some(kind) = w.escalation {
+            sqlx::query("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(new_id())
+                .bind(w.user_id)
+                .bind(&assessment_id)
+                .bind(c.day.to_string())
+                .bind(kind)
+                .bind(now_rfc3339())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    // --- the person's own data ---------------------------------------------------
+
+    /// Everything stored about a user, as JSON ("download my data").
+    pub async fn export_user(&self, user_id: &str) -> Result<serde_json::Value> {
+        let user = self.user_by_id(user_id).await?.ok_or(StoreError::NotFound)?;
+        let assessments: Vec<serde_json::Value> = self
+            .assessments(user_id)
+            .await?
+            .into_iter()
+            .map(|a| {
+                serde_json::json!({
+                    "id": a.id, "created_at": a.created_at, "day": a.day, "source": a.source,
+                    "facts": a.facts, "report": a.report, "level": a.level, "kb_version": a.kb_version,
+                })
+            })
+            .collect();
+        Ok(serde_json::json!({
+            "user": user,
+            "assessments": assessments,
+            "phase_changes": self.phase_changes(user_id).await?,
+            "checkins": self.checkins(user_id).await?,
+            "escalations": self.escalations(user_id).await?,
+            "draft": self.draft(user_id).await?,
+            "audit_log": self.audit_entries(Some(user_id), 100_000).await?,
+        }))
+    }
+
+    /// Delete an account and everything of it, for real. The audit log keeps
+    /// one row that an account was deleted, without saying whose.
+    pub async fn delete_user(&self, user_id: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for q in [
+            "DELETE FROM escalations WHERE user_id = $1",
+            "DELETE FROM checkins WHERE user_id = $1",
+            "DELETE FROM phase_changes WHERE user_id = $1",
+            "DELETE FROM assessments WHERE user_id = $1",
+            "DELETE FROM wizard_drafts WHERE user_id = $1",
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM audit_log WHERE subject_id = $1 OR actor_id = $1",
+            "DELETE FROM users WHERE id = $1",
+        ] {
+            sqlx::query(q).bind(user_id).execute(&mut *tx).await?;
+        }
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: None,
+                subject_id: None,
+                action: "delete",
+                entity: "user",
+                entity_id: None,
+                ip: None,
+                detail: Some("an account and all its data were deleted at the owner's request"),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many rows of each table contain any of `needles` in any text
+    /// column. Used to prove that a deleted account left nothing behind.
+    pub async fn rows_containing(&self, needles: &[&str]) -> Result<Vec<(&'static str, i64)>> {
+        const TABLES: &[(&str, &[&str])] = &[
+            ("users", &["id", "email", "display_name"]),
+            ("sessions", &["user_id"]),
+            ("login_failures", &["key"]),
+            ("wizard_drafts", &["user_id", "answers"]),
+            ("assessments", &["id", "user_id", "facts"]),
+            ("phase_changes", &["user_id", "assessment_id"]),
+            ("checkins", &["user_id", "assessment_id", "data"]),
+            ("escalations", &["user_id", "assessment_id"]),
+            ("audit_log", &["actor_id", "subject_id", "entity_id", "detail"]),
+        ];
+        let mut out = Vec::new();
+        for (table, cols) in TABLES {
+            let mut total = 0;
+            for needle in needles {
+                let cond = cols
+                    .iter()
+                    .map(|c| format!("COALESCE({c}, '') LIKE $1"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
+                let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table} WHERE {cond}")))
+                    .bind(format!("%{needle}%"))
+                    .fetch_one(&self.pool)
+                    .await?;
+                total += n;
+            }
+            out.push((*table, total));
+        }
+        Ok(out)
+    }
+}

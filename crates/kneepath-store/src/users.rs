@@ -1,0 +1,267 @@
+//! Accounts, sessions and failed-login tracking.
+
+use argon2::password_hash::{PasswordHash, SaltString, rand_core::OsRng};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Result, Store, StoreError, is_unique_violation, new_id, now_rfc3339, random_token, sha256_hex};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Patient,
+    Clinician,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Patient => "patient",
+            Role::Clinician => "clinician",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "patient" => Some(Role::Patient),
+            "clinician" => Some(Role::Clinician),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: String,
+}
+
+/// A logged-in session: the user and the session's CSRF token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub user: User,
+    pub csrf_token: String,
+    pub token_hash: String,
+}
+
+const USER_COLS: &str = "id, email, display_name, role, disabled, created_at";
+
+fn user_from_row(r: &AnyRow) -> Result<User> {
+    let role: String = r.try_get("role")?;
+    Ok(User {
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        display_name: r.try_get("display_name")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// Hash a password with argon2id (default parameters: m=19 MiB, t=2, p=1),
+/// off the async runtime.
+pub(crate) async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| StoreError::Hash(e.to_string()))
+    })
+    .await
+    .map_err(|e| StoreError::Hash(e.to_string()))?
+}
+
+async fn verify(hash: String, password: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+impl Store {
+    /// Create an account. The email is stored lower-cased; a taken email is
+    /// a `Conflict`.
+    pub async fn create_user(&self, email: &str, display_name: &str, password: &str, role: Role) -> Result<User> {
+        let hash = hash_password(password.to_string()).await?;
+        let user = User {
+            id: new_id(),
+            email: email.trim().to_lowercase(),
+            display_name: display_name.trim().to_string(),
+            role,
+            disabled: false,
+            created_at: now_rfc3339(),
+        };
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "INSERT INTO users (id, email, display_name, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
+        )
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(&user.display_name)
+        .bind(&hash)
+        .bind(role.as_str())
+        .bind(&user.created_at)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Conflict("An account with this email already exists.".into()));
+            }
+            other => {
+                other?;
+            }
+        }
+        crate::records::audit_in(
+            &mut tx,
+            &crate::NewAudit {
+                actor_id: Some(&user.id),
+                subject_id: Some(&user.id),
+                action: "create",
+                entity: "user",
+                entity_id: Some(&user.id),
+                ip: None,
+                detail: Some(role.as_str()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLS} FROM users WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// The user with this email and password, if both match and the account
+    /// is not disabled. Always runs one hash, so timing does not reveal
+    /// whether the email exists.
+    pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS}, password_hash FROM users WHERE email = $1"
+        )))
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            // Equalise timing with a real verification against a real hash.
+            let password = password.to_string();
+            let _ = tokio::task::spawn_blocking(move || {
+                static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+                let dummy = DUMMY.get_or_init(|| {
+                    let salt = SaltString::generate(&mut OsRng);
+                    Argon2::default().hash_password(b"not a password", &salt).ok().map(|h| h.to_string())
+                });
+                if let Some(h) = dummy.as_deref().and_then(|d| PasswordHash::new(d).ok()) {
+                    let _ = Argon2::default().verify_password(password.as_bytes(), &h);
+                }
+            })
+            .await;
+            return Ok(None);
+        };
+        let hash: String = row.try_get("password_hash")?;
+        let user = user_from_row(&row)?;
+        if verify(hash, password.to_string()).await && !user.disabled {
+            Ok(Some(user))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Start a session: returns the cookie token (only its hash is stored).
+    pub async fn create_session(&self, user_id: &str, ttl_hours: i64) -> Result<String> {
+        let token = random_token();
+        let now = jiff::Timestamp::now().as_millisecond();
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(sha256_hex(&token))
+            .bind(user_id)
+            .bind(random_token())
+            .bind(crate::ids::format_ms(now))
+            .bind(crate::ids::format_ms(now + ttl_hours * 3_600_000))
+            .execute(&self.pool)
+            .await?;
+        Ok(token)
+    }
+
+    /// The session for a cookie token, if it exists, has not expired and
+    /// belongs to an enabled account.
+    pub async fn session(&self, token: &str) -> Result<Option<Session>> {
+        let hash = sha256_hex(token);
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, s.csrf_token, s.expires_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        )
+        .bind(&hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let expires: String = row.try_get("expires_at")?;
+        let user = user_from_row(&row)?;
+        if expires < now_rfc3339() || user.disabled {
+            return Ok(None);
+        }
+        Ok(Some(Session {
+            user,
+            csrf_token: row.try_get("csrf_token")?,
+            token_hash: hash,
+        }))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Record a failed login for each key (e.g. the email and the address).
+    pub async fn record_login_failure(&self, keys: &[&str]) -> Result<()> {
+        let now = now_rfc3339();
+        for k in keys {
+            sqlx::query("INSERT INTO login_failures (id, key, at) VALUES ($1, $2, $3)")
+                .bind(new_id())
+                .bind(*k)
+                .bind(&now)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Failed logins for `key` in the last `minutes`.
+    pub async fn login_failures(&self, key: &str, minutes: i64) -> Result<i64> {
+        let since = crate::ids::format_ms(jiff::Timestamp::now().as_millisecond() - minutes * 60_000);
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
+            .bind(key)
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE key = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
