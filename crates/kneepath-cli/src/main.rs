@@ -6,6 +6,7 @@ mod cases_cmd;
 mod interview;
 mod kbdir;
 mod render;
+mod serve;
 
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -49,6 +50,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the web app.
+    Serve(serve::ServeArgs),
     /// Knowledge-base tools.
     Kb {
         #[command(subcommand)]
@@ -87,6 +90,11 @@ fn load_kb(dir: Option<&Path>) -> Result<KnowledgeBase> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Serve(args) => {
+            let kb = load_kb(cli.knowledge.as_deref())?;
+            serve::run(kb, args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Assess { facts, json } => {
             let kb = load_kb(cli.knowledge.as_deref())?;
             let facts = match facts {

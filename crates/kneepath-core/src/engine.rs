@@ -37,6 +37,15 @@ pub enum Grade {
     Reported,
 }
 
+impl Grade {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grade::Measured => "measured",
+            Grade::Reported => "reported",
+        }
+    }
+}
+
 /// A contributing factor that applies to this person.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding<'k> {

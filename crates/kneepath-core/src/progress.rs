@@ -200,7 +200,9 @@ pub fn review(kb: &KnowledgeBase, state: PhaseState, checkins: &[CheckIn], facts
             "{n} check-ins in a row with exercise pain at {}/10 or less, next-morning pain no higher than usual and at least {}% of the exercises done.",
             p.advance_max_exercise_pain, p.advance_min_adherence_pct
         )];
-        reasons.extend(met);
+        if !met.is_empty() {
+            reasons.push(format!("Also met: {}.", met.join("; ").to_lowercase()));
+        }
         Decision::Advance {
             to: state.phase + 1,
             reasons,

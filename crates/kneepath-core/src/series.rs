@@ -6,13 +6,17 @@
 //! - ACWR on a day: the load of the last 7 days over the weekly average of
 //!   the last 28 days (Gabbett 2016). Shown only with 28 days of history,
 //!   and as a hint: its predictive value is disputed (Impellizzeri 2020).
-//! - A spike: a session longer than the longest of the previous 30 days
-//!   (Frandsen 2025), counted once there was an earlier session.
+//! - A spike: a session more than 10% longer than the longest of the
+//!   previous 30 days (Frandsen 2025: the risk rose from +10%), counted
+//!   once there was an earlier session.
 
 use serde::Serialize;
 
 use crate::checkin::CheckIn;
 use crate::day::Day;
+
+/// A session counts as a spike above this multiple of the 30-day longest.
+pub const SPIKE_FACTOR: f64 = 1.1;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DayPoint {
@@ -71,7 +75,7 @@ pub fn daily(checkins: &[CheckIn], from: Day, to: Day) -> Vec<DayPoint> {
             minutes,
             load: c.map_or(0.0, CheckIn::load),
             acwr: (history && chronic > 0.0).then(|| acute / chronic),
-            spike: longest_before.is_some_and(|l| minutes > l),
+            spike: longest_before.is_some_and(|l| minutes > l * SPIKE_FACTOR),
         });
         d = d.plus(1);
     }
@@ -134,6 +138,10 @@ mod tests {
         assert_eq!(pts[9].avg_pain_now, Some(6.0)); // mean of 3..=9
         assert!(pts[9].spike, "90 min after a longest of 30");
         assert!(!pts[5].spike, "30 min equals, not exceeds, the longest");
+        let small: Vec<_> = (0..3).map(|d| c(d, 1, if d == 2 { 33 } else { 30 })).collect();
+        assert!(!daily(&small, Day(2), Day(2))[0].spike, "+10% is not yet a spike");
+        let big: Vec<_> = (0..3).map(|d| c(d, 1, if d == 2 { 34 } else { 30 })).collect();
+        assert!(daily(&big, Day(2), Day(2))[0].spike, "+13% is a spike");
         assert!(!pts[0].spike, "no earlier session");
         assert_eq!(pts[9].acwr, None, "no ACWR before 28 days of history");
     }

@@ -1,1 +1,93 @@
+//! kneepath's web app: server-rendered HTML that works without JavaScript.
+//!
+//! # Layout
+//! - [`state`]: `AppState` (store, knowledge base, clock, settings) — passed
+//!   in, never global.
+//! - [`auth`]: the session middleware, the `CurrentUser` extractor and
+//!   `VerifiedForm`, the only way a handler reads a POSTed form (it checks
+//!   the CSRF token and the request's origin first).
+//! - [`error`]: `WebError`, the one error type, with the status mapping in
+//!   one place; internal details are logged, never shown.
+//! - [`service`]: what happens on an assessment and a check-in (progression,
+//!   re-triage, escalation), shared by the handlers and the demo seeder.
+//! - [`pages`]: one module per area (account, wizard, result, plan,
+//!   check-in, progress).
+//! - [`charts`], [`figures`]: SVG drawn on the server.
+//! - [`demo`]: the demo patient with eight weeks of check-ins.
 
+pub mod auth;
+pub mod charts;
+pub mod demo;
+pub mod error;
+pub mod figures;
+pub mod pages;
+pub mod service;
+pub mod state;
+mod views;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use state::{AppState, Clock, Settings};
+
+/// Largest request body accepted (forms are small).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The whole application as a router.
+pub fn router(state: AppState) -> Router {
+    let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+               frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+    pages::routes()
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::load_session))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+        ))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serve on a bound listener until `shutdown` completes (so tests can bind
+/// port 0 and stop the server).
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -207,6 +207,21 @@ struct RawDosage {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawPose {
+    id: String,
+    trunk: f64,
+    thigh: f64,
+    shin: f64,
+    thigh2: f64,
+    shin2: f64,
+    arm: f64,
+    forearm: f64,
+    foot: Option<f64>,
+    prop: Option<Prop>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawExercise {
     id: String,
     name: String,
@@ -217,6 +232,7 @@ struct RawExercise {
     easier: String,
     harder: String,
     stop_if: String,
+    figure: [String; 2],
     citations: Vec<String>,
 }
 
@@ -341,12 +357,22 @@ impl Loader {
         let flags = self.load_flags();
         let rules = self.load_rules(&flags);
         let (phase_ids, default_start) = self.load_phase_ids();
-        let exercises = self.load_exercises(&phase_ids);
+        let poses = self.load_poses();
+        let exercises = self.load_exercises(&phase_ids, &poses);
         let phases = self.load_phases(&exercises);
         let contributors = self.load_contributors();
         let treatments = self.load_treatments();
         let progression = self.load_progression();
         self.check_unused(&flags, &rules, &advice, &exercises);
+        for (i, p) in poses.iter().enumerate() {
+            if !exercises.iter().any(|e| e.figure.0 == i || e.figure.1 == i) {
+                self.problems.push(Problem {
+                    file: "exercises.toml".into(),
+                    entry: Some(format!("pose {}", p.id)),
+                    message: "no exercise's figure uses this pose".into(),
+                });
+            }
+        }
 
         match (meta, levels, default_start, progression) {
             (Some(meta), Some(levels), Some(default_start), Some(progression))
@@ -365,6 +391,7 @@ impl Loader {
                     phases,
                     default_start,
                     exercises,
+                    poses,
                     advice,
                     treatments,
                     citations: self.citations,
@@ -917,7 +944,30 @@ impl Loader {
         (ids, default_start)
     }
 
-    fn load_exercises(&mut self, phase_ids: &[String]) -> Vec<Exercise> {
+    fn load_poses(&mut self) -> Vec<Pose> {
+        let mut out = Vec::new();
+        for (at, raw) in self.typed_entries::<RawPose>("exercises.toml", "pose", "pose") {
+            let angles = [raw.trunk, raw.thigh, raw.shin, raw.thigh2, raw.shin2, raw.arm, raw.forearm];
+            if angles.iter().chain(raw.foot.iter()).any(|a| !(-360.0..=360.0).contains(a)) {
+                self.problem(&at, "angles must be degrees from -360 to 360");
+            }
+            out.push(Pose {
+                id: raw.id,
+                trunk: raw.trunk,
+                thigh: raw.thigh,
+                shin: raw.shin,
+                thigh2: raw.thigh2,
+                shin2: raw.shin2,
+                arm: raw.arm,
+                forearm: raw.forearm,
+                foot: raw.foot,
+                prop: raw.prop,
+            });
+        }
+        out
+    }
+
+    fn load_exercises(&mut self, phase_ids: &[String], poses: &[Pose]) -> Vec<Exercise> {
         let mut out = Vec::new();
         for (at, raw) in self.typed_entries::<RawExercise>("exercises.toml", "exercise", "exercise")
         {
@@ -967,6 +1017,13 @@ impl Loader {
                 );
             }
             let citations = self.cite(&at, &raw.citations);
+            let mut figure = [0usize; 2];
+            for (slot, name) in raw.figure.iter().enumerate() {
+                match poses.iter().position(|p| p.id == *name) {
+                    Some(i) => figure[slot] = i,
+                    None => self.problem(&at, format!("figure names pose `{name}`, which is not defined")),
+                }
+            }
             self.exercise_index.insert(raw.id.clone(), out.len());
             out.push(Exercise {
                 id: raw.id,
@@ -986,6 +1043,7 @@ impl Loader {
                 easier: raw.easier,
                 harder: raw.harder,
                 stop_if: raw.stop_if,
+                figure: (figure[0], figure[1]),
                 citations,
             });
         }

@@ -53,6 +53,8 @@ pub struct KnowledgeBase {
     pub phases: Vec<Phase>,
     pub default_start: PhaseId,
     pub exercises: Vec<Exercise>,
+    /// Stick-figure poses for the exercise illustrations.
+    pub poses: Vec<Pose>,
     pub advice: Vec<Advice>,
     pub treatments: Vec<Treatment>,
     pub citations: Vec<Citation>,
@@ -317,7 +319,41 @@ pub struct Exercise {
     pub easier: String,
     pub harder: String,
     pub stop_if: String,
+    /// Start and end pose of the illustration (indices into `poses`).
+    pub figure: (usize, usize),
     pub citations: Vec<CitationId>,
+}
+
+/// Something drawn with a pose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prop {
+    Cushion,
+    Towel,
+    Bike,
+    Partner,
+    Support,
+    Weight,
+    Step,
+}
+
+/// A side view of a person, as the direction of each body segment in
+/// degrees (0 = forward/right, 90 = up, 180 = back/left, 270 = down). Leg 1
+/// and arm are the near (sore) side, leg 2 the far side. The renderer puts
+/// the lowest point on the ground.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pose {
+    pub id: String,
+    pub trunk: f64,
+    pub thigh: f64,
+    pub shin: f64,
+    pub thigh2: f64,
+    pub shin2: f64,
+    pub arm: f64,
+    pub forearm: f64,
+    /// Foot direction; default square to the shin.
+    pub foot: Option<f64>,
+    pub prop: Option<Prop>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,99 @@
+//! `kneepath serve`: the web app on SQLite (default) or PostgreSQL.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use kneepath_core::{Day, KnowledgeBase};
+use kneepath_store::Store;
+use kneepath_web::{AppState, Clock, Settings, demo};
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "KNEEPATH_ADDR")]
+    addr: SocketAddr,
+    /// Database: sqlite://FILE (created if missing) or postgres://...
+    #[arg(long, default_value = "sqlite://kneepath.db", env = "KNEEPATH_DATABASE_URL")]
+    database: String,
+    /// Create a demo patient with eight weeks of check-ins and print its login.
+    #[arg(long)]
+    demo: bool,
+    /// Treat this day (YYYY-MM-DD) as today, for demonstrations and tests.
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+    /// Mark cookies Secure (serve behind HTTPS).
+    #[arg(long, env = "KNEEPATH_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    let clock = match &args.today {
+        Some(d) => Clock::Fixed(
+            d.parse::<Day>()
+                .map_err(|e| anyhow::anyhow!("--today: {e}"))?,
+        ),
+        None => Clock::System,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let store = Store::connect(&args.database)
+            .await
+            .with_context(|| format!("cannot open database {}", args.database))?;
+        let state = AppState {
+            store,
+            kb: Arc::new(kb),
+            clock,
+            settings: Arc::new(Settings {
+                secure_cookies: args.secure_cookies,
+                ..Settings::default()
+            }),
+        };
+        if args.demo {
+            let created = demo::ensure_demo(&state, 8)
+                .await
+                .map_err(|e| anyhow::anyhow!("creating the demo patient: {e}"))?;
+            println!(
+                "Demo patient {}: log in as {} with password {}",
+                if created { "created" } else { "ready" },
+                demo::DEMO_EMAIL,
+                demo::DEMO_PASSWORD
+            );
+        }
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        println!("kneepath is running on http://{}/", listener.local_addr()?);
+        let shutdown = async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(t) => t,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        return;
+                    }
+                };
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ctrl_c.await;
+            }
+            tracing::info!("shutting down");
+        };
+        kneepath_web::serve(listener, state, shutdown).await?;
+        Ok(())
+    })
+}

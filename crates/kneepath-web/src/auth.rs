@@ -1,0 +1,251 @@
+//! Who is asking, and is the form really theirs.
+//!
+//! - [`load_session`] (middleware) reads the session cookie once per request
+//!   and stores the session, if any, in the request's extensions.
+//! - [`CurrentUser`] is the extractor every private page uses: without a
+//!   session it sends the person to the login page. Ownership of the data a
+//!   page shows is checked by the handler against `CurrentUser::id`.
+//! - [`VerifiedForm`] is the only way handlers read a POSTed form. Before
+//!   parsing it refuses cross-site requests (`Sec-Fetch-Site`, `Origin`),
+//!   anything but a urlencoded form (415), and a missing or wrong CSRF token:
+//!   the session's token when logged in, else the `kp_csrf` cookie's
+//!   (double submit, for the login and sign-up forms).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use kneepath_store::{Role, Session};
+
+use crate::error::WebError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "kp_session";
+pub const CSRF_COOKIE: &str = "kp_csrf";
+
+/// The request's session (None when anonymous) and client address.
+#[derive(Debug, Clone)]
+pub struct RequestAuth {
+    pub session: Option<Session>,
+    pub ip: Option<String>,
+}
+
+pub async fn load_session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let jar = CookieJar::from_headers(req.headers());
+    let session = match jar.get(SESSION_COOKIE) {
+        Some(c) => state.store.session(c.value()).await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "session lookup failed");
+            None
+        }),
+        None => None,
+    };
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    req.extensions_mut().insert(RequestAuth { session, ip });
+    next.run(req).await
+}
+
+fn auth_of(parts: &Parts) -> RequestAuth {
+    parts.extensions.get::<RequestAuth>().cloned().unwrap_or(RequestAuth {
+        session: None,
+        ip: None,
+    })
+}
+
+/// A logged-in person.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub session: Session,
+    pub ip: Option<String>,
+}
+
+impl CurrentUser {
+    pub fn id(&self) -> &str {
+        &self.session.user.id
+    }
+    pub fn csrf(&self) -> &str {
+        &self.session.csrf_token
+    }
+    pub fn ip(&self) -> Option<&str> {
+        self.ip.as_deref()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
+        let auth = auth_of(parts);
+        match auth.session {
+            Some(session) => Ok(CurrentUser { session, ip: auth.ip }),
+            None => Err(WebError::LoginRequired {
+                next: parts.uri.path().to_string(),
+            }),
+        }
+    }
+}
+
+/// A logged-in patient (the patient area is theirs alone).
+#[derive(Debug, Clone)]
+pub struct Patient(pub CurrentUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for Patient {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, WebError> {
+        let u = CurrentUser::from_request_parts(parts, s).await?;
+        if u.session.user.role != Role::Patient {
+            return Err(WebError::Forbidden("This part of kneepath is for patients."));
+        }
+        Ok(Patient(u))
+    }
+}
+
+/// The client's address (from the connection; no proxy header is trusted).
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
+        Ok(ClientIp(auth_of(parts).ip))
+    }
+}
+
+/// Anyone, logged in or not.
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
+        let auth = auth_of(parts);
+        Ok(MaybeUser(auth.session.map(|session| CurrentUser { session, ip: auth.ip })))
+    }
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Refuse requests another site made the browser send.
+fn check_origin(headers: &HeaderMap) -> Result<(), WebError> {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return Err(WebError::Forbidden("This form was sent from another website."));
+    }
+    if let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST)) {
+        let origin = origin.to_str().unwrap_or_default();
+        let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
+        if origin != "null" && origin_host != host.to_str().unwrap_or_default() {
+            return Err(WebError::Forbidden("This form was sent from another website."));
+        }
+    }
+    Ok(())
+}
+
+/// A form that passed the origin and CSRF checks, as name/value pairs in
+/// the order sent (repeated names kept, for checkboxes).
+#[derive(Debug, Clone)]
+pub struct VerifiedForm {
+    pub pairs: Vec<(String, String)>,
+}
+
+impl VerifiedForm {
+    /// The first value of a field, trimmed ("" when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.trim())
+    }
+
+    /// Every value of a field.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for VerifiedForm {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, WebError> {
+        let (mut parts, body) = req.into_parts();
+        check_origin(&parts.headers)?;
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(WebError::UnsupportedMediaType);
+        }
+        let expected = match auth_of(&parts).session {
+            Some(s) => Some(s.csrf_token),
+            None => CookieJar::from_request_parts(&mut parts, state)
+                .await
+                .ok()
+                .and_then(|jar| jar.get(CSRF_COOKIE).map(|c| c.value().to_string())),
+        };
+        let req = Request::from_parts(parts, body);
+        let axum::Form(pairs): axum::Form<Vec<(String, String)>> = axum::Form::from_request(req, state)
+            .await
+            .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
+        let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+        match (expected, sent) {
+            (Some(e), Some(s)) if same(&e, s) => Ok(VerifiedForm { pairs }),
+            _ => Err(WebError::Forbidden(
+                "This form has expired or did not come from this site. Go back, reload the page and try again.",
+            )),
+        }
+    }
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, whole site.
+pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .build()
+}
+
+/// The anonymous CSRF cookie for login and sign-up, and its value: reuses
+/// the one the browser has, or makes a new one.
+pub fn anon_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
+    if let Some(c) = jar.get(CSRF_COOKIE) {
+        let v = c.value().to_string();
+        return (jar, v);
+    }
+    let token = kneepath_store::random_token();
+    let cookie = Cookie::build((CSRF_COOKIE, token.clone()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/")
+        .build();
+    (jar.add(cookie), token)
+}
+
+/// A removal cookie for the session.
+pub fn clear_session_cookie() -> Cookie<'static> {
+    let mut c = Cookie::build((SESSION_COOKIE, "")).path("/").build();
+    c.make_removal();
+    c
+}

@@ -1,0 +1,273 @@
+//! Server-drawn SVG charts: no chart library, no JavaScript. Each chart is
+//! an `<svg role="img">` with a `<title>` and a `<desc>` that states the
+//! numbers in words; the progress page also has the data as a table.
+//! Output is deterministic for the same data.
+
+use std::fmt::Write;
+
+use kneepath_core::Day;
+
+const W: f64 = 640.0;
+const H: f64 = 240.0;
+const LEFT: f64 = 36.0;
+const RIGHT: f64 = 12.0;
+const TOP: f64 = 28.0;
+const BOTTOM: f64 = 28.0;
+
+/// Escape text for SVG/XML content and attributes.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One series of a line chart: daily values (None = no data that day).
+#[derive(Debug, Clone)]
+pub struct Series<'a> {
+    pub name: &'a str,
+    pub color: &'a str,
+    pub dots: Vec<Option<f64>>,
+    pub line: Vec<Option<f64>>,
+}
+
+fn x_at(i: usize, n: usize) -> f64 {
+    let span = W - LEFT - RIGHT;
+    if n <= 1 {
+        LEFT + span / 2.0
+    } else {
+        LEFT + span * i as f64 / (n - 1) as f64
+    }
+}
+
+fn y_at(v: f64, max: f64) -> f64 {
+    let span = H - TOP - BOTTOM;
+    TOP + span * (1.0 - (v / max).clamp(0.0, 1.0))
+}
+
+fn open(out: &mut String, title: &str, desc: &str, id: &str) {
+    let _ = write!(
+        out,
+        r#"<svg viewBox="0 0 {W} {H}" width="100%" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="11"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+        esc(title),
+        esc(desc)
+    );
+}
+
+fn y_axis(out: &mut String, max: f64, ticks: &[f64], suffix: &str) {
+    for t in ticks {
+        let y = y_at(*t, max);
+        let _ = write!(
+            out,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d9dee7" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" fill="#4b5565">{t}{suffix}</text>"##,
+            W - RIGHT,
+            LEFT - 6.0,
+            y + 4.0
+        );
+    }
+}
+
+fn x_labels(out: &mut String, days: &[Day]) {
+    let n = days.len();
+    if n == 0 {
+        return;
+    }
+    let step = (n / 6).max(1);
+    for (i, d) in days.iter().enumerate() {
+        if (i % step == 0 && n - 1 - i >= step / 2 + 1) || i == n - 1 {
+            let (_, m, dd) = d.ymd();
+            let _ = write!(
+                out,
+                r##"<text x="{:.1}" y="{}" text-anchor="middle" fill="#4b5565">{dd}/{m}</text>"##,
+                x_at(i, n),
+                H - 8.0
+            );
+        }
+    }
+}
+
+/// Daily values with 7-day average lines, on a 0-10 scale. `marks` are
+/// vertical lines (day index, label), e.g. phase changes.
+pub fn pain_chart(id: &str, title: &str, desc: &str, days: &[Day], series: &[Series<'_>], marks: &[(usize, String)]) -> String {
+    let mut out = String::with_capacity(8 * 1024);
+    open(&mut out, title, desc, id);
+    y_axis(&mut out, 10.0, &[0.0, 2.0, 4.0, 6.0, 8.0, 10.0], "");
+    x_labels(&mut out, days);
+    let n = days.len();
+    for (i, label) in marks {
+        let x = x_at(*i, n);
+        let _ = write!(
+            out,
+            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{}" stroke="#6b7280" stroke-dasharray="4 3"/><text x="{:.1}" y="{}" fill="#374151">{}</text>"##,
+            H - BOTTOM,
+            x + 3.0,
+            TOP + 10.0,
+            esc(label)
+        );
+    }
+    for (si, s) in series.iter().enumerate() {
+        // Legend.
+        let lx = LEFT + 150.0 * si as f64;
+        let _ = write!(
+            out,
+            r##"<rect x="{lx}" y="6" width="12" height="4" fill="{}"/><text x="{}" y="12" fill="#1f2937">{}</text>"##,
+            s.color,
+            lx + 16.0,
+            esc(s.name)
+        );
+        // 7-day average line, broken where there is no data.
+        let mut d = String::new();
+        let mut pen_down = false;
+        for (i, v) in s.line.iter().enumerate() {
+            match v {
+                Some(v) => {
+                    let _ = write!(d, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, x_at(i, n), y_at(*v, 10.0));
+                    pen_down = true;
+                }
+                None => pen_down = false,
+            }
+        }
+        if !d.is_empty() {
+            let _ = write!(out, r#"<path d="{}" fill="none" stroke="{}" stroke-width="2.5"/>"#, d.trim_end(), s.color);
+        }
+        for (i, v) in s.dots.iter().enumerate() {
+            if let Some(v) = v {
+                let _ = write!(
+                    out,
+                    r#"<circle cx="{:.1}" cy="{:.1}" r="2.6" fill="{}" fill-opacity="0.55"><title>{}: {} on {}</title></circle>"#,
+                    x_at(i, n),
+                    y_at(*v, 10.0),
+                    s.color,
+                    esc(s.name),
+                    v,
+                    days[i]
+                );
+            }
+        }
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A round axis maximum at or above `max`, with ticks: steps of 1, 1.5, 2, 2.5, 3 or 5
+/// times a power of ten, about four of them.
+fn nice_scale(max: f64) -> (f64, Vec<f64>) {
+    let max = if max > 0.0 { max } else { 1.0 };
+    let raw = max / 4.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let top = (max / step).ceil() * step;
+    let n = (top / step).round() as usize;
+    (top, (0..=n).map(|i| i as f64 * step).collect())
+}
+
+/// Vertical bars with labels; `None` bars are drawn as "no data". `threshold`
+/// draws a dashed reference line. `highlight` bars are drawn in red.
+#[allow(clippy::too_many_arguments)]
+pub fn bar_chart(
+    id: &str,
+    title: &str,
+    desc: &str,
+    labels: &[String],
+    values: &[Option<f64>],
+    max: f64,
+    suffix: &str,
+    threshold: Option<(f64, &str)>,
+    highlight: &[bool],
+) -> String {
+    let mut out = String::with_capacity(8 * 1024);
+    open(&mut out, title, desc, id);
+    let (max, ticks) = nice_scale(max);
+    y_axis(&mut out, max, &ticks, suffix);
+    let n = values.len().max(1);
+    let span = W - LEFT - RIGHT;
+    let slot = span / n as f64;
+    let bw = (slot * 0.7).max(1.0);
+    let label_every = (n / 12).max(1);
+    for (i, v) in values.iter().enumerate() {
+        let x = LEFT + slot * i as f64 + (slot - bw) / 2.0;
+        match v {
+            Some(v) => {
+                let y = y_at(*v, max);
+                let color = if highlight.get(i).copied().unwrap_or(false) { "#b91c1c" } else { "#2563eb" };
+                let _ = write!(
+                    out,
+                    r#"<rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{:.1}" fill="{color}"><title>{}: {:.0}{suffix}</title></rect>"#,
+                    (H - BOTTOM - y).max(0.0),
+                    esc(labels.get(i).map_or("", String::as_str)),
+                    v
+                );
+            }
+            None => {
+                let _ = write!(
+                    out,
+                    r##"<rect x="{x:.1}" y="{:.1}" width="{bw:.1}" height="2" fill="#9ca3af"/>"##,
+                    H - BOTTOM - 2.0
+                );
+            }
+        }
+        if i % label_every == 0
+            && let Some(l) = labels.get(i)
+        {
+            let _ = write!(
+                out,
+                r##"<text x="{:.1}" y="{}" text-anchor="middle" fill="#4b5565">{}</text>"##,
+                x + bw / 2.0,
+                H - 8.0,
+                esc(l)
+            );
+        }
+    }
+    if let Some((t, label)) = threshold {
+        let y = y_at(t, max);
+        let _ = write!(
+            out,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#047857" stroke-width="1.5" stroke-dasharray="6 4"/><line x1="{}" x2="{}" y1="9" y2="9" stroke="#047857" stroke-width="1.5" stroke-dasharray="6 4"/><text x="{}" y="13" text-anchor="end" fill="#047857">{}</text>"##,
+            W - RIGHT,
+            W - RIGHT - 110.0,
+            W - RIGHT - 80.0,
+            W - RIGHT,
+            esc(label)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_are_accessible_and_escaped() {
+        let days: Vec<Day> = (0..3).map(Day).collect();
+        let s = Series {
+            name: "Pain <now>",
+            color: "#2563eb",
+            dots: vec![Some(3.0), None, Some(5.0)],
+            line: vec![Some(3.0), None, Some(4.0)],
+        };
+        let svg = pain_chart("p", "Pain & more", "desc", &days, &[s], &[(1, "Mobilise".into())]);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains(r#"role="img""#));
+        assert!(svg.contains("<title id=\"p-t\">Pain &amp; more</title>"));
+        assert!(svg.contains("Pain &lt;now&gt;"));
+        // The line breaks where a day has no data: two separate moves.
+        assert_eq!(svg.matches('M').count() - svg.matches("Mobilise").count(), 2);
+        assert_eq!(pain_chart("p", "Pain & more", "desc", &days, &[], &[]), pain_chart("p", "Pain & more", "desc", &days, &[], &[]));
+    }
+
+    #[test]
+    fn bars_mark_missing_and_highlighted_values() {
+        let svg = bar_chart("b", "t", "d", &["a".into(), "b".into()], &[Some(50.0), None], 100.0, "%", Some((80.0, "80%")), &[true, false]);
+        assert!(svg.contains("#b91c1c"), "highlighted bar");
+        assert!(svg.contains("#9ca3af"), "no-data marker");
+        assert!(svg.contains(">80%<"));
+        assert_eq!(nice_scale(450.0), (450.0, vec![0.0, 150.0, 300.0, 450.0]));
+        assert_eq!(nice_scale(100.0).0, 100.0);
+    }
+}

@@ -1,0 +1,117 @@
+//! The demo patient: a runner with back-of-knee pain from a jump in
+//! training, eight weeks into the plan. Every check-in goes through the same
+//! service functions as a real one, so the phases move by the real rules.
+
+use kneepath_core::Day;
+use kneepath_core::checkin::{CheckIn, Swelling};
+use kneepath_store::Role;
+
+use crate::error::WebError;
+use crate::service::{plan_context, record_assessment, record_checkin, scheduled};
+use crate::state::AppState;
+
+pub const DEMO_EMAIL: &str = "demo@kneepath.local";
+pub const DEMO_PASSWORD: &str = "demo-knee-2026";
+
+const DEMO_FACTS: &str = r#"
+age = 34
+sex = "female"
+onset = "gradual"
+days_since_onset = 10
+mechanism = "overuse"
+pain_now = 4
+pain_activity = 5
+pain_location = ["back_of_knee", "back_of_thigh"]
+pain_trend = "same"
+weight_bearing = "normal"
+knee_flex_90 = true
+rom_reduced = true
+swelling = "none"
+sports = ["running"]
+sprint_sessions_per_week = 1
+load_increase_pct = 40
+warm_up = "sometimes"
+hamstring_training = "none"
+quad_focused_training = true
+hamstrings_feel_tight = true
+"#;
+
+/// A small deterministic generator, so the demo is the same every time.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Create the demo patient with `weeks` weeks of check-ins ending today,
+/// unless it exists already. Returns whether it was created.
+pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError> {
+    if state.store.authenticate(DEMO_EMAIL, DEMO_PASSWORD).await?.is_some() {
+        return Ok(false);
+    }
+    let user = state
+        .store
+        .create_user(DEMO_EMAIL, "Maya", DEMO_PASSWORD, Role::Patient)
+        .await?;
+    seed_patient(state, &user.id, state.clock.today(), weeks, 7).await?;
+    Ok(true)
+}
+
+/// Give a patient an assessment `weeks` weeks before `today` and daily
+/// check-ins since (a few days missed), improving over time.
+pub async fn seed_patient(state: &AppState, user_id: &str, today: Day, weeks: i32, seed: u64) -> Result<(), WebError> {
+    let kb = &state.kb;
+    let facts = kb
+        .facts_from_toml_str(DEMO_FACTS)
+        .map_err(|e| WebError::Internal(format!("demo facts: {e}")))?;
+    let start = today.plus(-(weeks * 7));
+    record_assessment(state, user_id, &facts, "wizard", start, None).await?;
+    let mut rng = Lcg(seed);
+    let days = weeks * 7;
+    for i in 0..=days {
+        let day = start.plus(i);
+        if i > 0 && rng.next() < 0.08 {
+            continue; // a missed day
+        }
+        let Some(ctx) = plan_context(state, user_id).await? else { break };
+        if ctx.phase.is_none() {
+            break;
+        }
+        let progress = f64::from(i) / f64::from(days.max(1));
+        let noise = |r: &mut Lcg| (r.next() - 0.5) * 1.6;
+        let pain = (4.2 - 3.4 * progress + noise(&mut rng)).round().clamp(0.0, 10.0) as u8;
+        let morning = (3.6 - 3.0 * progress + noise(&mut rng)).round().clamp(0.0, 10.0) as u8;
+        let ex_pain = (3.2 - 2.6 * progress + noise(&mut rng) * 0.6).round().clamp(0.0, 10.0) as u8;
+        let planned: Vec<String> = scheduled(kb, &ctx, day).into_iter().map(|(id, _)| id).collect();
+        let done: Vec<String> = planned.iter().filter(|_| rng.next() < 0.9).cloned().collect();
+        let runs = i >= 14 && matches!(day.weekday(), 1 | 3 | 5);
+        let minutes: u16 = if !runs {
+            0
+        } else if i == days - 10 {
+            75 // one long run: a single-session spike
+        } else {
+            (20.0 + 25.0 * progress + rng.next() * 8.0) as u16
+        };
+        let checkin = CheckIn {
+            day,
+            pain_now: pain,
+            exercise_pain: (!done.is_empty()).then_some(ex_pain),
+            morning_pain: Some(morning),
+            stiffness: (3.0 - 2.5 * progress).round().max(0.0) as u8,
+            swelling: Swelling::None,
+            walks_normally: true,
+            full_range: i > 9,
+            planned,
+            done,
+            training_minutes: minutes,
+            effort: if minutes > 0 { 5 + (rng.next() * 3.0) as u8 } else { 0 },
+            sleep_hours: 6.5 + (rng.next() * 2.0 * 2.0).round() / 2.0,
+            warning_signs: Vec::new(),
+        };
+        record_checkin(state, user_id, &ctx, checkin, None).await?;
+    }
+    Ok(())
+}

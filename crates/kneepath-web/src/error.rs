@@ -1,0 +1,78 @@
+//! The web layer's one error type. Each variant maps to one status here and
+//! nowhere else; internal details are logged, never shown to the person.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kneepath_store::StoreError;
+
+use crate::views::{ErrorPage, render};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    /// Not logged in: send to the login page, then back to `next`.
+    #[error("login required")]
+    LoginRequired { next: String },
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("too many requests: {0}")]
+    TooManyRequests(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => WebError::NotFound,
+            StoreError::Conflict(m) => WebError::BadRequest(m),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match &self {
+            WebError::LoginRequired { next } => {
+                let to = format!("/login?next={}", urlencode(next));
+                return Redirect::to(&to).into_response();
+            }
+            WebError::NotFound => (StatusCode::NOT_FOUND, "Page not found", "There is nothing here, or it is not yours to see.".to_string()),
+            WebError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", (*why).to_string()),
+            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "That did not work", m.clone()),
+            WebError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported form",
+                "Forms must be sent as application/x-www-form-urlencoded.".to_string(),
+            ),
+            WebError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", m.clone()),
+            WebError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "An unexpected error happened on our side. Nothing you entered was lost; please try again.".to_string(),
+                )
+            }
+        };
+        (status, render(&ErrorPage::new(title, &message))).into_response()
+    }
+}
+
+/// Percent-encode a string for a query parameter.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

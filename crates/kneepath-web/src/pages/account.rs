@@ -1,0 +1,278 @@
+//! Sign up, log in and out, the account page, data export and deletion.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+use kneepath_store::{NewAudit, Role};
+use serde::Deserialize;
+
+use crate::auth::{ClientIp, CurrentUser, MaybeUser, VerifiedForm, anon_csrf, clear_session_cookie, session_cookie};
+use crate::error::WebError;
+use crate::state::AppState;
+use crate::views::{AccountPage, FormState, Layout, LoginPage, SignupPage, private, render};
+
+pub async fn signup_form(State(state): State<AppState>, MaybeUser(user): MaybeUser, jar: CookieJar) -> Response {
+    if user.is_some() {
+        return Redirect::to("/plan").into_response();
+    }
+    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+    let mut l = Layout::anon("Create your account");
+    l.csrf = csrf;
+    l.nav = "signup";
+    (jar, render(&SignupPage { l, f: FormState::default() })).into_response()
+}
+
+fn valid_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && e.len() <= 254
+        && !e.chars().any(char::is_whitespace)
+}
+
+pub async fn signup(State(state): State<AppState>, jar: CookieJar, form: VerifiedForm) -> Result<Response, WebError> {
+    let mut f = FormState::from_pairs(&form.pairs);
+    f.values.remove("password");
+    let name = form.get("display_name");
+    let email = form.get("email").to_lowercase();
+    let password = form
+        .pairs
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map_or("", |(_, v)| v.as_str());
+    if name.is_empty() || name.chars().count() > 60 {
+        f.errors.push(("display_name".into(), "Enter your first name (up to 60 characters).".into()));
+    }
+    if !valid_email(&email) {
+        f.errors.push(("email".into(), "Enter an email address like name@example.org.".into()));
+    }
+    if password.chars().count() < 10 || password.len() > 200 {
+        f.errors.push(("password".into(), "Choose a password of at least 10 characters.".into()));
+    }
+    if f.errors.is_empty() {
+        match state.store.create_user(&email, name, password, Role::Patient).await {
+            Ok(user) => {
+                let token = state.store.create_session(&user.id, state.settings.session_hours).await?;
+                let jar = jar.add(session_cookie(token, state.settings.secure_cookies));
+                return Ok((jar, Redirect::to("/assess")).into_response());
+            }
+            Err(kneepath_store::StoreError::Conflict(m)) => f.errors.push(("email".into(), m)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+    let mut l = Layout::anon("Create your account");
+    l.csrf = csrf;
+    l.nav = "signup";
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, jar, render(&SignupPage { l, f })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only same-site paths are followed after login (no open redirect).
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/plan".to_string()
+    }
+}
+
+fn login_page(csrf: String, email: &str, next: &str, error: Option<String>) -> LoginPage {
+    let mut l = Layout::anon("Log in");
+    l.csrf = csrf;
+    l.nav = "login";
+    LoginPage {
+        l,
+        email: email.to_string(),
+        next: next.to_string(),
+        error,
+    }
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    jar: CookieJar,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let next = safe_next(q.next.as_deref().unwrap_or("/plan"));
+    if user.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+    (jar, render(&login_page(csrf, "", &next, None))).into_response()
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    MaybeUser(current): MaybeUser,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let email = form.get("email").to_lowercase();
+    let password = form
+        .pairs
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map_or("", |(_, v)| v.as_str());
+    let next = safe_next(form.get("next"));
+    let email_key = format!("email:{email}");
+    let ip_key = ip.as_ref().map(|i| format!("ip:{i}"));
+    let s = &state.settings;
+    let too_many = state.store.login_failures(&email_key, 15).await? >= s.max_failures_per_email
+        || match &ip_key {
+            Some(k) => state.store.login_failures(k, 15).await? >= s.max_failures_per_ip,
+            None => false,
+        };
+    if too_many {
+        return Err(WebError::TooManyRequests(
+            "Too many failed attempts to log in. Please wait 15 minutes and try again.".into(),
+        ));
+    }
+    match state.store.authenticate(&email, password).await? {
+        Some(user) => {
+            state.store.clear_login_failures(&email_key).await?;
+            // Rotate: a fresh session, and the old one (if any) ended.
+            if let Some(old) = &current {
+                state.store.delete_session(&old.session.token_hash).await?;
+            }
+            let token = state.store.create_session(&user.id, s.session_hours).await?;
+            state
+                .store
+                .audit(&NewAudit {
+                    actor_id: Some(&user.id),
+                    subject_id: Some(&user.id),
+                    action: "login",
+                    entity: "session",
+                    entity_id: None,
+                    ip: ip.as_deref(),
+                    detail: None,
+                })
+                .await?;
+            let target = if user.role == Role::Patient { next } else { "/account".to_string() };
+            Ok((jar.add(session_cookie(token, s.secure_cookies)), Redirect::to(&target)).into_response())
+        }
+        None => {
+            let mut keys = vec![email_key.as_str()];
+            if let Some(k) = &ip_key {
+                keys.push(k);
+            }
+            state.store.record_login_failure(&keys).await?;
+            let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
+            let page = login_page(csrf, &email, &next, Some("The email or password is not right.".into()));
+            Ok((axum::http::StatusCode::UNAUTHORIZED, jar, render(&page)).into_response())
+        }
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    jar: CookieJar,
+    _form: VerifiedForm,
+) -> Result<Response, WebError> {
+    state.store.delete_session(&user.session.token_hash).await?;
+    state
+        .store
+        .audit(&NewAudit {
+            actor_id: Some(user.id()),
+            subject_id: Some(user.id()),
+            action: "logout",
+            entity: "session",
+            entity_id: None,
+            ip: user.ip(),
+            detail: None,
+        })
+        .await?;
+    Ok((jar.add(clear_session_cookie()), Redirect::to("/")).into_response())
+}
+
+async fn account_page(state: &AppState, user: &CurrentUser, error: Option<String>) -> Result<AccountPage, WebError> {
+    let u = &user.session.user;
+    let counts = vec![
+        ("Assessments".to_string(), state.store.assessments(u.id.as_str()).await?.len()),
+        ("Check-ins".to_string(), state.store.checkins(u.id.as_str()).await?.len()),
+    ];
+    state
+        .store
+        .audit(&NewAudit {
+            actor_id: Some(&u.id),
+            subject_id: Some(&u.id),
+            action: "read",
+            entity: "account",
+            entity_id: None,
+            ip: user.ip(),
+            detail: None,
+        })
+        .await?;
+    Ok(AccountPage {
+        l: Layout::for_user("Your account", "account", user),
+        email: u.email.clone(),
+        name: u.display_name.clone(),
+        created: u.created_at.get(..10).unwrap_or_default().to_string(),
+        counts,
+        error,
+    })
+}
+
+pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+    Ok(private(&account_page(&state, &user, None).await?))
+}
+
+pub async fn export(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+    state
+        .store
+        .audit(&NewAudit {
+            actor_id: Some(user.id()),
+            subject_id: Some(user.id()),
+            action: "export",
+            entity: "account",
+            entity_id: None,
+            ip: user.ip(),
+            detail: None,
+        })
+        .await?;
+    let data = state.store.export_user(user.id()).await?;
+    let body = serde_json::to_string_pretty(&data).map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"kneepath-my-data.json\""),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    jar: CookieJar,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let password = form
+        .pairs
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map_or("", |(_, v)| v.as_str());
+    let ok = state
+        .store
+        .authenticate(&user.session.user.email, password)
+        .await?
+        .is_some_and(|u| u.id == user.id());
+    if !ok {
+        let page = account_page(&state, &user, Some("That password is not right; nothing was deleted.".into())).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
+    }
+    state.store.delete_user(user.id()).await?;
+    Ok((jar.add(clear_session_cookie()), Redirect::to("/?deleted=1")).into_response())
+}

@@ -1,0 +1,343 @@
+//! The assessment wizard (one questionnaire section per step, answers kept
+//! server-side while going back and forth), the result page and the list
+//! of a person's assessments.
+//!
+//! Works without JavaScript, so a question's `show_if` is evaluated on the
+//! answers of *earlier* steps; after a step is sent, answers that no longer
+//! apply are dropped.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kneepath_core::condition::Tri;
+use kneepath_core::kb::{KnowledgeBase, Question, QuestionKind};
+use kneepath_core::report::PlanReport;
+use kneepath_store::NewAudit;
+use serde_json::{Map, Value as Json};
+
+use crate::auth::{Patient, VerifiedForm};
+use crate::error::WebError;
+use crate::service::{facts_from_map, record_assessment};
+use crate::state::AppState;
+use crate::views::{AssessmentsPage, Layout, OptView, QuestionView, ResultPage, WizardPage, level_class, private};
+
+fn section_questions(kb: &KnowledgeBase, section: usize) -> Vec<usize> {
+    (0..kb.questions.len())
+        .filter(|&q| kb.questions[q].section == section)
+        .collect()
+}
+
+/// Questions of `section` to show, given the answers of earlier sections.
+fn visible(kb: &KnowledgeBase, section: usize, draft: &Map<String, Json>) -> Vec<usize> {
+    let earlier: Map<String, Json> = draft
+        .iter()
+        .filter(|(k, _)| kb.fact_id(k).is_some_and(|id| kb.questions[id].section < section))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let facts = facts_from_map(kb, &earlier);
+    section_questions(kb, section)
+        .into_iter()
+        .filter(|&q| {
+            kb.questions[q]
+                .show_if
+                .as_ref()
+                .is_none_or(|c| c.eval(&facts) != Tri::False)
+        })
+        .collect()
+}
+
+/// What a person entered for one question, as text.
+struct Entered {
+    single: String,
+    multi: Vec<String>,
+    other: String,
+}
+
+fn entered_from_json(q: &Question, v: Option<&Json>) -> Entered {
+    let mut e = Entered {
+        single: String::new(),
+        multi: Vec::new(),
+        other: String::new(),
+    };
+    match (v, &q.kind) {
+        (Some(Json::Bool(b)), _) => e.single = if *b { "yes" } else { "no" }.into(),
+        (Some(Json::Number(n)), _) => e.single = n.to_string(),
+        (Some(Json::String(s)), _) => e.single = s.clone(),
+        (Some(Json::Array(items)), QuestionKind::Multi { options, .. }) => {
+            let words: Vec<String> = items.iter().filter_map(|i| i.as_str().map(String::from)).collect();
+            let (known, other): (Vec<String>, Vec<String>) =
+                words.into_iter().partition(|w| options.iter().any(|o| o.value == *w));
+            e.multi = known;
+            e.other = other.join(", ");
+        }
+        _ => {}
+    }
+    e
+}
+
+fn entered_from_form(q: &Question, form: &VerifiedForm) -> Entered {
+    Entered {
+        single: form.get(&q.id).to_string(),
+        multi: form.all(&q.id),
+        other: form.get(&format!("{}__other", q.id)).to_string(),
+    }
+}
+
+fn view(q: &Question, e: &Entered, error: Option<String>) -> QuestionView {
+    let (kind, min, max, options, open) = match &q.kind {
+        QuestionKind::Bool => ("bool", String::new(), String::new(), Vec::new(), false),
+        QuestionKind::Integer { min, max } => ("integer", min.to_string(), max.to_string(), Vec::new(), false),
+        QuestionKind::Number { min, max } => ("number", min.to_string(), max.to_string(), Vec::new(), false),
+        QuestionKind::Choice { options } => ("choice", String::new(), String::new(), options.clone(), false),
+        QuestionKind::Multi { options, open } => ("multi", String::new(), String::new(), options.clone(), *open),
+    };
+    QuestionView {
+        id: q.id.clone(),
+        prompt: q.prompt.clone(),
+        help: q.help.clone(),
+        kind,
+        min,
+        max,
+        unit: q.unit.clone(),
+        options: options
+            .into_iter()
+            .map(|o| OptView {
+                checked: if kind == "multi" { e.multi.contains(&o.value) } else { e.single == o.value },
+                value: o.value,
+                label: o.label,
+            })
+            .collect(),
+        value: e.single.clone(),
+        other: e.other.clone(),
+        open,
+        required: q.required,
+        error,
+    }
+}
+
+/// Parse what was entered; `Ok(None)` means not answered.
+fn parse(q: &Question, e: &Entered) -> Result<Option<Json>, String> {
+    let text = match q.kind {
+        QuestionKind::Multi { .. } => {
+            let mut all = e.multi.clone();
+            all.extend(e.other.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from));
+            if all.is_empty() {
+                return Ok(None);
+            }
+            all.join(",")
+        }
+        _ => e.single.clone(),
+    };
+    match q.parse_text(&text) {
+        Ok(Some(v)) => Ok(Some(q.value_to_json(&v))),
+        Ok(None) if q.required => Err(format!("{}: an answer is needed here.", q.label)),
+        Ok(None) => Ok(None),
+        Err(p) => Err(format!("{}: {p}.", q.label)),
+    }
+}
+
+fn page(state: &AppState, l: Layout, step: usize, questions: Vec<QuestionView>, gate_value: String) -> WizardPage {
+    let kb = &state.kb;
+    let section = &kb.sections[step - 1];
+    WizardPage {
+        l,
+        step,
+        steps: kb.sections.len(),
+        section_title: section.title.clone(),
+        intro: section.intro.clone(),
+        gate: section.gate.clone(),
+        gate_value,
+        questions,
+        disclaimer: kb.meta.disclaimer.clone(),
+    }
+}
+
+fn check_step(state: &AppState, step: usize) -> Result<(), WebError> {
+    if step == 0 || step > state.kb.sections.len() {
+        return Err(WebError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn start() -> Redirect {
+    Redirect::to("/assess/1")
+}
+
+pub async fn step_form(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+    Path(step): Path<usize>,
+) -> Result<Response, WebError> {
+    check_step(&state, step)?;
+    let kb = &state.kb;
+    let draft = state.store.draft(user.id()).await?.unwrap_or_default();
+    let questions: Vec<QuestionView> = visible(kb, step - 1, &draft)
+        .into_iter()
+        .map(|q| {
+            let q = &kb.questions[q];
+            view(q, &entered_from_json(q, draft.get(&q.id)), None)
+        })
+        .collect();
+    let any_answered = section_questions(kb, step - 1)
+        .iter()
+        .any(|&q| draft.contains_key(&kb.questions[q].id));
+    let gate_value = if any_answered { "yes" } else { "no" }.to_string();
+    let l = Layout::for_user("Assessment", "assess", &user);
+    Ok(private(&page(&state, l, step, questions, gate_value)))
+}
+
+pub async fn step_submit(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+    Path(step): Path<usize>,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    check_step(&state, step)?;
+    let kb = &state.kb;
+    let back = form.get("nav") == "back";
+    let mut draft = state.store.draft(user.id()).await?.unwrap_or_default();
+    let section = &kb.sections[step - 1];
+    let shown = visible(kb, step - 1, &draft);
+    let gate_open = section.gate.is_none() || form.get("__gate") == "yes";
+
+    let mut views = Vec::new();
+    let mut errors = 0;
+    for &qi in &section_questions(kb, step - 1) {
+        let q = &kb.questions[qi];
+        if !shown.contains(&qi) || !gate_open {
+            draft.remove(&q.id);
+            continue;
+        }
+        let e = entered_from_form(q, &form);
+        match parse(q, &e) {
+            Ok(Some(v)) => {
+                draft.insert(q.id.clone(), v);
+                views.push(view(q, &e, None));
+            }
+            Ok(None) => {
+                draft.remove(&q.id);
+                views.push(view(q, &e, None));
+            }
+            Err(msg) => {
+                errors += 1;
+                views.push(view(q, &e, Some(msg)));
+            }
+        }
+    }
+    if errors > 0 && !back {
+        let l = Layout::for_user("Assessment", "assess", &user);
+        let gate = if gate_open { "yes" } else { "no" }.to_string();
+        let p = page(&state, l, step, views, gate);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&p)).into_response());
+    }
+    // Drop answers that no longer apply given everything answered so far.
+    let facts = facts_from_map(kb, &draft);
+    draft.retain(|k, _| {
+        kb.fact_id(k).is_some_and(|id| {
+            kb.questions[id]
+                .show_if
+                .as_ref()
+                .is_none_or(|c| c.eval(&facts) != Tri::False)
+        })
+    });
+    state.store.save_draft(user.id(), &draft, user.ip()).await?;
+    if back {
+        return Ok(Redirect::to(&format!("/assess/{}", step.saturating_sub(1).max(1))).into_response());
+    }
+    if step < kb.sections.len() {
+        return Ok(Redirect::to(&format!("/assess/{}", step + 1)).into_response());
+    }
+    let pairs = draft
+        .iter()
+        .map(|(k, v)| (k.as_str(), kneepath_core::facts::RawValue::from(v)));
+    let facts = match kb.facts_from_pairs(pairs) {
+        Ok(f) => f,
+        Err(e) => {
+            // Only a required answer can be missing here: go back to it.
+            let first = e
+                .problems()
+                .iter()
+                .filter_map(|p| kb.fact_id(&p.fact))
+                .map(|id| kb.questions[id].section + 1)
+                .min()
+                .unwrap_or(1);
+            return Ok(Redirect::to(&format!("/assess/{first}")).into_response());
+        }
+    };
+    let today = state.clock.today();
+    let id = record_assessment(&state, user.id(), &facts, "wizard", today, user.ip()).await?;
+    Ok(Redirect::to(&format!("/assessments/{id}")).into_response())
+}
+
+pub async fn result(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let a = state.store.assessment(&id).await?.ok_or(WebError::NotFound)?;
+    if a.user_id != user.id() {
+        return Err(WebError::NotFound);
+    }
+    state
+        .store
+        .audit(&NewAudit {
+            actor_id: Some(user.id()),
+            subject_id: Some(&a.user_id),
+            action: "read",
+            entity: "assessment",
+            entity_id: Some(&a.id),
+            ip: user.ip(),
+            detail: None,
+        })
+        .await?;
+    let latest = state.store.latest_assessment(user.id()).await?;
+    let seek_care_advice = match &a.report.plan {
+        PlanReport::SeekCare { advice } => advice.clone(),
+        PlanReport::Home { .. } => Vec::new(),
+    };
+    let home = a.level.allows_home_plan();
+    Ok(private(&ResultPage {
+        l: Layout::for_user("Your result", "assess", &user),
+        is_latest: latest.is_some_and(|l| l.id == a.id),
+        day: a.day.to_string(),
+        source: a.source.clone(),
+        home,
+        seek_care_advice,
+        id: a.id,
+        r: a.report,
+    }))
+}
+
+pub async fn list(State(state): State<AppState>, Patient(user): Patient) -> Result<Response, WebError> {
+    let mut rows: Vec<_> = state
+        .store
+        .assessments(user.id())
+        .await?
+        .into_iter()
+        .map(|a| {
+            let source = match a.source.as_str() {
+                "wizard" => "Questionnaire",
+                "checkin" => "Warning sign in a check-in",
+                _ => "Imported",
+            };
+            (a.id, a.day.to_string(), a.report.level_title.clone(), source.to_string(), level_class(a.level))
+        })
+        .collect();
+    rows.reverse();
+    state
+        .store
+        .audit(&NewAudit {
+            actor_id: Some(user.id()),
+            subject_id: Some(user.id()),
+            action: "read",
+            entity: "assessment_list",
+            entity_id: None,
+            ip: user.ip(),
+            detail: None,
+        })
+        .await?;
+    Ok(private(&AssessmentsPage {
+        l: Layout::for_user("Your assessments", "assess", &user),
+        rows,
+    }))
+}

@@ -1,0 +1,204 @@
+//! The daily check-in: the form, saving it (the rules run in
+//! `service::record_checkin`), and the page saying what it led to.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kneepath_core::Day;
+use kneepath_core::checkin::parse_checkin;
+use serde::Deserialize;
+
+use crate::auth::{Patient, VerifiedForm};
+use crate::error::WebError;
+use crate::service::{PlanContext, plan_context, record_checkin, scheduled};
+use crate::state::AppState;
+use crate::views::{CheckinPage, CheckinSavedPage, FormState, Layout, private};
+
+/// How far back a missed day may be logged.
+const MAX_DAYS_BACK: i32 = 14;
+
+#[derive(Deserialize)]
+pub struct DayQuery {
+    day: Option<String>,
+}
+
+fn earliest(ctx: &PlanContext, today: Day) -> Day {
+    ctx.plan_start.max(today.plus(-MAX_DAYS_BACK))
+}
+
+async fn need_plan(state: &AppState, user_id: &str) -> Result<Result<PlanContext, Response>, WebError> {
+    match plan_context(state, user_id).await? {
+        Some(ctx) if ctx.phase.is_some() => Ok(Ok(ctx)),
+        // No assessment yet, or the latest result says see a doctor: the
+        // plan page explains what to do instead.
+        _ => Ok(Err(Redirect::to("/plan").into_response())),
+    }
+}
+
+fn page(state: &AppState, user: &crate::auth::CurrentUser, ctx: &PlanContext, day: Day, f: FormState) -> CheckinPage {
+    let today = state.clock.today();
+    CheckinPage {
+        l: Layout::for_user("Daily check-in", "checkin", user),
+        day: day.to_string(),
+        earliest: earliest(ctx, today).to_string(),
+        today: today.to_string(),
+        exercises: scheduled(&state.kb, ctx, day),
+        signs: state
+            .kb
+            .warning_signs()
+            .filter_map(|(_, q)| q.warning_sign.clone().map(|w| (q.id.clone(), w)))
+            .collect(),
+        already: ctx.checkins.iter().any(|c| c.day == day),
+        f,
+    }
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, WebError> {
+    let ctx = match need_plan(&state, user.id()).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let today = state.clock.today();
+    let day = q
+        .day
+        .and_then(|d| d.parse::<Day>().ok())
+        .filter(|d| *d <= today && *d >= earliest(&ctx, today))
+        .unwrap_or(today);
+    Ok(private(&page(&state, &user, &ctx, day, FormState::default())))
+}
+
+pub async fn submit(State(state): State<AppState>, Patient(user): Patient, form: VerifiedForm) -> Result<Response, WebError> {
+    let ctx = match need_plan(&state, user.id()).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let kb = &state.kb;
+    let today = state.clock.today();
+    let day = form.get("day").parse::<Day>().unwrap_or(today);
+    let planned: Vec<String> = scheduled(kb, &ctx, day).into_iter().map(|(id, _)| id).collect();
+    let mut errors = match parse_checkin(kb, &form.pairs, &planned, earliest(&ctx, today), today) {
+        Ok(checkin) => {
+            if ctx.checkins.iter().any(|c| c.day == checkin.day) {
+                vec![("day".to_string(), format!("You have already checked in for {}. Choose another day.", checkin.day))]
+            } else {
+                let day = checkin.day;
+                match record_checkin(&state, user.id(), &ctx, checkin, user.ip()).await {
+                    Ok(_) => return Ok(Redirect::to(&format!("/checkin/saved?day={day}")).into_response()),
+                    Err(WebError::BadRequest(m)) => vec![("day".to_string(), m)],
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Err(errs) => errs.into_iter().map(|e| (e.field, e.message)).collect(),
+    };
+    let mut f = FormState::from_pairs(&form.pairs);
+    f.errors.append(&mut errors);
+    let shown_day = if day <= today { day } else { today };
+    let p = page(&state, &user, &ctx, shown_day, f);
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&p)).into_response())
+}
+
+pub async fn saved(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, WebError> {
+    let day: Day = q
+        .day
+        .as_deref()
+        .and_then(|d| d.parse().ok())
+        .ok_or(WebError::NotFound)?;
+    let store = &state.store;
+    let checkin = store
+        .checkins(user.id())
+        .await?
+        .into_iter()
+        .find(|c| c.checkin.day == day)
+        .ok_or(WebError::NotFound)?;
+    let kb = &state.kb;
+    let retriage = store
+        .assessments(user.id())
+        .await?
+        .into_iter()
+        .rev()
+        .find(|a| a.source == "checkin" && a.day == day && a.created_at >= checkin.created_at);
+    let change = store
+        .phase_changes(user.id())
+        .await?
+        .into_iter()
+        .rev()
+        .find(|p| p.day == day.plus(1) && p.created_at >= checkin.created_at && p.from_phase.is_some());
+    let escalation = store
+        .escalations(user.id())
+        .await?
+        .into_iter()
+        .find(|e| e.day == day && e.created_at >= checkin.created_at)
+        .and_then(|e| match e.kind.as_str() {
+            "no_improvement" => Some(kneepath_core::progress::Escalation::NoImprovement.message().to_string()),
+            "worsening" => Some(kneepath_core::progress::Escalation::Worsening.message().to_string()),
+            _ => None,
+        });
+    let l = Layout::for_user("Check-in saved", "checkin", &user);
+    let page = if let Some(a) = retriage {
+        let home = a.level.allows_home_plan();
+        CheckinSavedPage {
+            l,
+            day: day.to_string(),
+            headline: format!("A warning sign: {}", a.report.level_title),
+            details: std::iter::once(a.report.do_now.clone())
+                .chain(a.report.fired.iter().map(|f| format!("{}: {}", f.flag_title, f.reason)))
+                .chain((!home).then(|| "Your exercise plan is paused until you have been seen.".to_string()))
+                .collect(),
+            tone: crate::views::level_class(a.level),
+            escalation,
+            retriaged: true,
+        }
+    } else if let Some(c) = change {
+        let to = kb.phase_by_id(&c.to_phase).map_or(c.to_phase.clone(), |p| kb.phases[p].title.clone());
+        let forward = c
+            .from_phase
+            .as_deref()
+            .and_then(|f| kb.phase_by_id(f))
+            .zip(kb.phase_by_id(&c.to_phase))
+            .is_some_and(|(a, b)| b > a);
+        CheckinSavedPage {
+            l,
+            day: day.to_string(),
+            headline: if forward { format!("Well done: on to the {to} phase") } else { format!("Stepping back to the {to} phase") },
+            details: vec![c.reason],
+            tone: if forward { "lvl-self" } else { "lvl-routine" },
+            escalation,
+            retriaged: false,
+        }
+    } else {
+        let ctx = plan_context(&state, user.id()).await?;
+        let waiting = match ctx.as_ref().and_then(|c| c.phase.map(|p| (c, p))) {
+            Some((ctx, phase)) => {
+                let facts = kneepath_core::checkin::facts_after(kb, &ctx.facts, &checkin.checkin);
+                match kneepath_core::progress::review(kb, phase, &ctx.checkins, &facts) {
+                    kneepath_core::progress::Decision::Stay { waiting_for } => waiting_for,
+                    _ => Vec::new(),
+                }
+            }
+            None => Vec::new(),
+        };
+        let mut details = Vec::new();
+        if !waiting.is_empty() {
+            details.push(format!("To move to the next phase kneepath is waiting for: {}.", waiting.join("; ")));
+        }
+        CheckinSavedPage {
+            l,
+            day: day.to_string(),
+            headline: "Thank you, your check-in is saved".into(),
+            details,
+            tone: "lvl-self",
+            escalation,
+            retriaged: false,
+        }
+    };
+    Ok(private(&page))
+}

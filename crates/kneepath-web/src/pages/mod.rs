@@ -1,0 +1,78 @@
+//! The routes, one module per area. Every handler that shows or changes a
+//! person's data takes `Patient`/`CurrentUser` and checks that the data is
+//! theirs; every read or change of patient data writes an audit row.
+
+mod account;
+mod assess;
+mod checkin;
+mod plan;
+mod progress;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::auth::MaybeUser;
+use crate::error::WebError;
+use crate::state::AppState;
+use crate::views::{HomePage, Layout, render};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(healthz))
+        .route("/static/style.css", get(stylesheet))
+        .route("/signup", get(account::signup_form).post(account::signup))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/account", get(account::show))
+        .route("/account/export.json", get(account::export))
+        .route("/account/delete", post(account::delete))
+        .route("/assess", get(assess::start))
+        .route("/assess/{step}", get(assess::step_form).post(assess::step_submit))
+        .route("/assessments", get(assess::list))
+        .route("/assessments/{id}", get(assess::result))
+        .route("/plan", get(plan::show))
+        .route("/checkin", get(checkin::form).post(checkin::submit))
+        .route("/checkin/saved", get(checkin::saved))
+        .route("/progress", get(progress::show))
+        .fallback(not_found)
+}
+
+async fn not_found() -> WebError {
+    WebError::NotFound
+}
+
+async fn home(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Result<Response, WebError> {
+    let (l, has_assessment) = match &user {
+        Some(u) => (
+            Layout::for_user("Hamstring-related knee pain", "", u),
+            state.store.latest_assessment(u.id()).await?.is_some(),
+        ),
+        None => (Layout::anon("Hamstring-related knee pain"), false),
+    };
+    Ok(render(&HomePage { l, has_assessment }))
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    // A cheap query proves the database answers.
+    match state.store.user_by_id("healthz").await {
+        Ok(_) => "ok".into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+const STYLE: &str = include_str!("../../static/style.css");
+
+async fn stylesheet() -> Response {
+    let mut r = STYLE.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    r
+}

@@ -1,0 +1,147 @@
+//! The plan page: today's exercises as cards, the rest of the week, what it
+//! takes to move on, the warning signs, advice and treatment options. At
+//! urgent and above: the triage advice instead, never exercises.
+
+use axum::extract::State;
+use axum::response::Response;
+use kneepath_core::plan::Because;
+use kneepath_core::progress::scheduled_on;
+use kneepath_core::report::PlanReport;
+use kneepath_store::NewAudit;
+
+use crate::auth::Patient;
+use crate::error::WebError;
+use crate::figures::exercise_figure;
+use crate::service::{plan_context, plan_items};
+use crate::state::AppState;
+use crate::views::{ExerciseCard, Layout, PlanPage, level_class, private};
+
+const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+fn days_text(days_per_week: u32) -> String {
+    if days_per_week >= 7 {
+        return "every day".into();
+    }
+    (0..7)
+        .filter(|&d| scheduled_on(days_per_week, d))
+        .map(|d| &WEEKDAYS[d as usize][..3])
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Result<Response, WebError> {
+    let kb = &state.kb;
+    let today = state.clock.today();
+    let l = Layout::for_user("Your plan", "plan", &user);
+    let Some(ctx) = plan_context(&state, user.id()).await? else {
+        return Ok(private(&empty(l)));
+    };
+    state
+        .store
+        .audit(&NewAudit {
+            actor_id: Some(user.id()),
+            subject_id: Some(user.id()),
+            action: "read",
+            entity: "plan",
+            entity_id: Some(&ctx.assessment.id),
+            ip: user.ip(),
+            detail: None,
+        })
+        .await?;
+    let r = &ctx.assessment.report;
+    let mut page = empty(l);
+    page.has_plan = true;
+    page.assessment_id = ctx.assessment.id.clone();
+    page.level_title = r.level_title.clone();
+    page.level_class = level_class(r.level);
+    page.do_now = r.do_now.clone();
+    page.warning_signs = kb.warning_signs().filter_map(|(_, q)| q.warning_sign.clone()).collect();
+    let Some(phase) = ctx.phase else {
+        page.seek_care = true;
+        if let PlanReport::SeekCare { advice } = &r.plan {
+            page.seek_care_advice = advice.iter().map(|a| (a.title.clone(), a.text.clone())).collect();
+        }
+        return Ok(private(&page));
+    };
+    let home = plan_items(kb, &ctx, phase);
+    let p = &kb.phases[phase.phase];
+    page.phase_title = p.title.clone();
+    page.phase_goal = p.goal.clone();
+    page.phase_days = p.typical_days.clone();
+    page.phase_number = phase.phase + 1;
+    page.phase_count = kb.phases.len();
+    page.weekday = WEEKDAYS[today.weekday() as usize].to_string();
+    page.exit = p.exit.iter().map(|e| e.text.clone()).collect();
+    for item in &home.items {
+        let e = item.exercise;
+        let card = ExerciseCard {
+            id: e.id.clone(),
+            name: e.name.clone(),
+            purpose: e.purpose.clone(),
+            steps: e.steps.clone(),
+            dosage: e.dosage.summary(),
+            note: e.dosage.note.clone(),
+            easier: e.easier.clone(),
+            harder: e.harder.clone(),
+            stop_if: e.stop_if.clone(),
+            figure: exercise_figure(kb, e),
+            because: match item.because {
+                Because::Contributor(c) => Some(c.title.clone()),
+                _ => None,
+            },
+            days: days_text(e.dosage.days_per_week),
+        };
+        if scheduled_on(e.dosage.days_per_week, today.weekday()) {
+            page.today_cards.push(card);
+        } else {
+            page.other_cards.push(card);
+        }
+    }
+    page.advice = home.advice.iter().map(|a| (a.advice.title.clone(), a.advice.text.clone())).collect();
+    page.treatments = kb
+        .treatments
+        .iter()
+        .map(|t| (t.name.clone(), t.evidence.label().to_string(), t.summary.clone(), t.who.clone()))
+        .collect();
+    page.checked_in_today = ctx.checkins.iter().any(|c| c.day == today);
+    page.escalation = state
+        .store
+        .escalations(user.id())
+        .await?
+        .into_iter()
+        .rev()
+        .find(|e| e.day >= ctx.plan_start && today.days_since(e.day) <= 7)
+        .and_then(|e| match e.kind.as_str() {
+            "no_improvement" => Some(kneepath_core::progress::Escalation::NoImprovement.message().to_string()),
+            "worsening" => Some(kneepath_core::progress::Escalation::Worsening.message().to_string()),
+            _ => None,
+        });
+    Ok(private(&page))
+}
+
+fn empty(l: Layout) -> PlanPage {
+    PlanPage {
+        l,
+        has_plan: false,
+        level_title: String::new(),
+        level_class: "",
+        do_now: String::new(),
+        seek_care: false,
+        seek_care_advice: Vec::new(),
+        escalation: None,
+        phase_title: String::new(),
+        phase_goal: String::new(),
+        phase_days: String::new(),
+        phase_number: 0,
+        phase_count: 0,
+        weekday: String::new(),
+        today_cards: Vec::new(),
+        other_cards: Vec::new(),
+        exit: Vec::new(),
+        advice: Vec::new(),
+        warning_signs: Vec::new(),
+        treatments: Vec::new(),
+        checked_in_today: false,
+        assessment_id: String::new(),
+    }
+}

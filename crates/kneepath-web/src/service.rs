@@ -1,0 +1,254 @@
+//! What happens when a person finishes an assessment or checks in. Shared by
+//! the handlers and the demo seeder, so demo data goes through the same
+//! rules as real use.
+
+use kneepath_core::checkin::{CheckIn, facts_after};
+use kneepath_core::facts::RawValue;
+use kneepath_core::plan::{Plan, StartReason};
+use kneepath_core::progress::{self, Decision, PhaseState};
+use kneepath_core::{Day, Facts, KnowledgeBase, assess};
+use kneepath_store::{AssessmentRow, CheckinWrite, NewAssessment};
+
+use crate::error::WebError;
+use crate::state::AppState;
+
+/// Facts from a stored JSON map. Values the current knowledge base no
+/// longer accepts are left out rather than guessed.
+pub fn facts_from_map(kb: &KnowledgeBase, map: &serde_json::Map<String, serde_json::Value>) -> Facts {
+    let mut f = Facts::empty(kb);
+    for (k, v) in map {
+        if let Some(id) = kb.fact_id(k)
+            && let Ok(v) = kb.questions[id].accept(&RawValue::from(v))
+        {
+            f.set(id, Some(v));
+        }
+    }
+    f
+}
+
+/// A person's current plan: the assessment governing it, its phase and
+/// check-ins.
+#[derive(Debug, Clone)]
+pub struct PlanContext {
+    pub assessment: AssessmentRow,
+    pub facts: Facts,
+    /// None when the governing assessment is urgent or above (no home plan).
+    pub phase: Option<PhaseState>,
+    /// First day of the plan.
+    pub plan_start: Day,
+    pub phase_history: Vec<kneepath_store::PhaseChangeRow>,
+    /// The plan's check-ins, oldest first.
+    pub checkins: Vec<CheckIn>,
+}
+
+pub async fn plan_context(state: &AppState, user_id: &str) -> Result<Option<PlanContext>, WebError> {
+    let Some(assessment) = state.store.latest_assessment(user_id).await? else {
+        return Ok(None);
+    };
+    let kb = &state.kb;
+    let facts = facts_from_map(kb, &assessment.facts);
+    // The current plan began with the newest phase change that has no
+    // `from_phase` (the start of a plan).
+    let all = state.store.phase_changes(user_id).await?;
+    let start = all.iter().rposition(|p| p.from_phase.is_none()).unwrap_or(0);
+    let history: Vec<_> = all.into_iter().skip(start).collect();
+    let plan_start = history.first().map_or(assessment.day, |p| p.day);
+    let phase = if assessment.level.allows_home_plan() {
+        history.last().and_then(|p| {
+            kb.phase_by_id(&p.to_phase).map(|phase| PhaseState { phase, since: p.day })
+        })
+    } else {
+        None
+    };
+    let checkins = state
+        .store
+        .checkins(user_id)
+        .await?
+        .into_iter()
+        .map(|r| r.checkin)
+        .filter(|c| c.day >= plan_start)
+        .collect();
+    Ok(Some(PlanContext {
+        assessment,
+        facts,
+        phase,
+        plan_start,
+        phase_history: history,
+        checkins,
+    }))
+}
+
+/// Assess facts and store the result (with the start of its home plan).
+pub async fn record_assessment(
+    state: &AppState,
+    user_id: &str,
+    facts: &Facts,
+    source: &str,
+    day: Day,
+    ip: Option<&str>,
+) -> Result<String, WebError> {
+    let kb = &state.kb;
+    let a = assess(kb, facts);
+    let report = a.report();
+    let reason = start_reason(kb, &a.plan);
+    let start = match &a.plan {
+        Plan::Home(h) => Some(kb.phases[h.phase].id.as_str()),
+        Plan::SeekCare { .. } => None,
+    };
+    let facts_json = kb.facts_to_json(facts);
+    let id = state
+        .store
+        .insert_assessment(
+            &NewAssessment {
+                user_id,
+                day,
+                source,
+                facts: &facts_json,
+                report: &report,
+                start_phase: start.map(|s| (s, reason.as_str())),
+            },
+            ip,
+        )
+        .await?;
+    Ok(id)
+}
+
+fn start_reason(kb: &KnowledgeBase, plan: &Plan<'_>) -> String {
+    match plan {
+        Plan::Home(h) => match &h.start {
+            StartReason::Matched(ev) => format!(
+                "Plan started in this phase because of your answers: {}.",
+                ev.iter()
+                    .map(|e| format!("{} {}", e.question.label.to_lowercase(), e.question.display_value(&e.value)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            StartReason::Default | StartReason::Chosen => format!(
+                "Plan started in the {} phase: no reason to protect or only mobilise the knee was found.",
+                kb.phases[h.phase].title.to_lowercase()
+            ),
+        },
+        Plan::SeekCare { .. } => String::new(),
+    }
+}
+
+/// What a check-in led to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckinResult {
+    /// A warning sign re-ran triage; this is the new level.
+    Retriaged(kneepath_core::TriageLevel),
+    PhaseChanged { to: String, reason: String },
+    Stayed { waiting_for: Vec<String> },
+}
+
+/// Apply the rules to a new check-in and store it with its consequences.
+pub async fn record_checkin(
+    state: &AppState,
+    user_id: &str,
+    ctx: &PlanContext,
+    checkin: CheckIn,
+    ip: Option<&str>,
+) -> Result<(CheckinResult, Option<progress::Escalation>), WebError> {
+    let kb = &state.kb;
+    let Some(phase) = ctx.phase else {
+        return Err(WebError::BadRequest(
+            "There is no home plan to check in against: please follow the advice to see a doctor, or take a new assessment.".into(),
+        ));
+    };
+    let mut all = ctx.checkins.clone();
+    let pos = all.partition_point(|c| c.day < checkin.day);
+    all.insert(pos, checkin.clone());
+    let facts_now = facts_after(kb, &ctx.facts, &checkin);
+
+    let mut phase_change = None;
+    let mut retriage = None;
+    let result;
+    let escalation = progress::escalation(kb, ctx.plan_start, checkin.day, &all);
+    let retriage_report;
+    let facts_json;
+    if !checkin.warning_signs.is_empty() {
+        let a = assess(kb, &facts_now);
+        retriage_report = a.report();
+        facts_json = kb.facts_to_json(&facts_now);
+        result = CheckinResult::Retriaged(a.level);
+        retriage = Some(NewAssessment {
+            user_id,
+            day: checkin.day,
+            source: "checkin",
+            facts: &facts_json,
+            report: &retriage_report,
+            start_phase: None,
+        });
+    } else {
+        match progress::review(kb, phase, &all, &facts_now) {
+            Decision::Advance { to, reasons } => {
+                let reason = reasons.join(" ");
+                result = CheckinResult::PhaseChanged {
+                    to: kb.phases[to].id.clone(),
+                    reason: reason.clone(),
+                };
+                phase_change = Some((to, reason));
+            }
+            Decision::StepBack { to, reason } => {
+                result = CheckinResult::PhaseChanged {
+                    to: kb.phases[to].id.clone(),
+                    reason: reason.clone(),
+                };
+                phase_change = Some((to, reason));
+            }
+            Decision::Stay { waiting_for } => result = CheckinResult::Stayed { waiting_for },
+        }
+    }
+    // Say it again only if it was not already said in the week before.
+    let recent = state.store.escalations(user_id).await?;
+    let escalation = escalation.filter(|e| {
+        !recent
+            .iter()
+            .any(|r| r.kind == e.as_str() && checkin.day.days_since(r.day) < 7 && r.day <= checkin.day)
+    });
+    let from = kb.phases[phase.phase].id.clone();
+    let change = phase_change.as_ref().map(|(to, reason)| {
+        (from.as_str(), kb.phases[*to].id.as_str(), checkin.day.plus(1), reason.as_str())
+    });
+    state
+        .store
+        .insert_checkin(&CheckinWrite {
+            user_id,
+            assessment_id: &ctx.assessment.id,
+            checkin: &checkin,
+            phase_change: change,
+            escalation: escalation.map(|e| e.as_str()),
+            retriage,
+            ip,
+        })
+        .await?;
+    Ok((result, escalation))
+}
+
+/// The exercises of the person's current home plan (phase exercises, then
+/// those their contributing factors add), with the factor that added each.
+pub fn plan_items<'k>(
+    kb: &'k KnowledgeBase,
+    ctx: &PlanContext,
+    phase: PhaseState,
+) -> kneepath_core::plan::HomePlan<'k> {
+    let contributors = kneepath_core::engine::contributing_factors(kb, &ctx.facts);
+    kneepath_core::plan::home_plan(
+        kb,
+        ctx.assessment.level,
+        phase.phase,
+        StartReason::Chosen,
+        &contributors,
+    )
+}
+
+/// Ids and names of the plan's exercises scheduled on `day`.
+pub fn scheduled(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Vec<(String, String)> {
+    let Some(phase) = ctx.phase else { return Vec::new() };
+    plan_items(kb, ctx, phase)
+        .items
+        .iter()
+        .filter(|i| progress::scheduled_on(i.exercise.dosage.days_per_week, day.weekday()))
+        .map(|i| (i.exercise.id.clone(), i.exercise.name.clone()))
+        .collect()
+}

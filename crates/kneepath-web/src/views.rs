@@ -1,0 +1,324 @@
+//! Template structs (askama, checked at compile time) and the one render
+//! helper. Templates live in `crates/kneepath-web/templates`; they escape
+//! everything except SVG the server drew itself (`|safe`).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+/// Render a template; a template error is logged and becomes a 500.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// A private page: rendered, and never cached (it holds health data).
+pub fn private<T: Template>(t: &T) -> Response {
+    let mut r = render(t);
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// What every page's frame needs.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub title: String,
+    /// The display name when logged in.
+    pub user: Option<String>,
+    pub csrf: String,
+    /// Which nav entry is current.
+    pub nav: &'static str,
+    pub is_patient: bool,
+}
+
+impl Layout {
+    pub fn anon(title: &str) -> Layout {
+        Layout {
+            title: title.to_string(),
+            ..Layout::default()
+        }
+    }
+
+    pub fn for_user(title: &str, nav: &'static str, user: &crate::auth::CurrentUser) -> Layout {
+        Layout {
+            title: title.to_string(),
+            user: Some(user.session.user.display_name.clone()),
+            csrf: user.csrf().to_string(),
+            nav,
+            is_patient: user.session.user.role == kneepath_store::Role::Patient,
+        }
+    }
+}
+
+/// Submitted values and per-field messages, for re-rendering a form.
+#[derive(Debug, Clone, Default)]
+pub struct FormState {
+    pub values: HashMap<String, Vec<String>>,
+    pub errors: Vec<(String, String)>,
+}
+
+impl FormState {
+    pub fn from_pairs(pairs: &[(String, String)]) -> FormState {
+        let mut values: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in pairs {
+            if k != "csrf" {
+                values.entry(k.clone()).or_default().push(v.clone());
+            }
+        }
+        FormState {
+            values,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn val(&self, name: &str) -> &str {
+        self.values
+            .get(name)
+            .and_then(|v| v.first())
+            .map_or("", String::as_str)
+    }
+
+    pub fn is(&self, name: &str, value: &str) -> bool {
+        self.values.get(name).is_some_and(|v| v.iter().any(|x| x == value))
+    }
+
+    /// A 0-10 scale value is selected.
+    pub fn sel(&self, name: &str, value: &usize) -> bool {
+        self.val(name) == value.to_string()
+    }
+
+    pub fn err(&self, name: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub l: Layout,
+    pub heading: String,
+    pub message: String,
+}
+
+impl ErrorPage {
+    pub fn new(title: &str, message: &str) -> ErrorPage {
+        ErrorPage {
+            l: Layout::anon(title),
+            heading: title.to_string(),
+            message: message.to_string(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub l: Layout,
+    pub has_assessment: bool,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignupPage {
+    pub l: Layout,
+    pub f: FormState,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub l: Layout,
+    pub email: String,
+    pub next: String,
+    pub error: Option<String>,
+}
+
+/// One answer option.
+#[derive(Debug, Clone)]
+pub struct OptView {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// One question in the wizard.
+#[derive(Debug, Clone)]
+pub struct QuestionView {
+    pub id: String,
+    pub prompt: String,
+    pub help: Option<String>,
+    /// bool | integer | number | choice | multi
+    pub kind: &'static str,
+    pub min: String,
+    pub max: String,
+    pub unit: Option<String>,
+    pub options: Vec<OptView>,
+    /// Current value (integer, number) or "yes"/"no" (bool).
+    pub value: String,
+    /// Free words of an open list, comma-separated.
+    pub other: String,
+    pub open: bool,
+    pub required: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "wizard.html")]
+pub struct WizardPage {
+    pub l: Layout,
+    pub step: usize,
+    pub steps: usize,
+    pub section_title: String,
+    pub intro: String,
+    pub gate: Option<String>,
+    pub gate_value: String,
+    pub questions: Vec<QuestionView>,
+    pub disclaimer: String,
+}
+
+impl WizardPage {
+    pub fn error_count(&self) -> usize {
+        self.questions.iter().filter(|q| q.error.is_some()).count()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "result.html")]
+pub struct ResultPage {
+    pub l: Layout,
+    pub id: String,
+    pub r: kneepath_core::report::AssessmentReport,
+    pub day: String,
+    pub source: String,
+    pub is_latest: bool,
+    pub home: bool,
+    pub seek_care_advice: Vec<kneepath_core::report::AdviceReport>,
+}
+
+impl ResultPage {
+    pub fn level_class(&self) -> &'static str {
+        level_class(self.r.level)
+    }
+}
+
+pub fn level_class(l: kneepath_core::TriageLevel) -> &'static str {
+    match l {
+        kneepath_core::TriageLevel::Ambulance | kneepath_core::TriageLevel::Emergency => "lvl-emergency",
+        kneepath_core::TriageLevel::Urgent => "lvl-urgent",
+        kneepath_core::TriageLevel::Routine => "lvl-routine",
+        kneepath_core::TriageLevel::SelfCare => "lvl-self",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "assessments.html")]
+pub struct AssessmentsPage {
+    pub l: Layout,
+    pub rows: Vec<(String, String, String, String, &'static str)>,
+}
+
+/// An exercise as a card.
+#[derive(Debug, Clone)]
+pub struct ExerciseCard {
+    pub id: String,
+    pub name: String,
+    pub purpose: String,
+    pub steps: Vec<String>,
+    pub dosage: String,
+    pub note: Option<String>,
+    pub easier: String,
+    pub harder: String,
+    pub stop_if: String,
+    pub figure: String,
+    pub because: Option<String>,
+    pub days: String,
+}
+
+#[derive(Template)]
+#[template(path = "plan.html")]
+pub struct PlanPage {
+    pub l: Layout,
+    pub has_plan: bool,
+    pub level_title: String,
+    pub level_class: &'static str,
+    pub do_now: String,
+    pub seek_care: bool,
+    pub seek_care_advice: Vec<(String, String)>,
+    pub escalation: Option<String>,
+    pub phase_title: String,
+    pub phase_goal: String,
+    pub phase_days: String,
+    pub phase_number: usize,
+    pub phase_count: usize,
+    pub weekday: String,
+    pub today_cards: Vec<ExerciseCard>,
+    pub other_cards: Vec<ExerciseCard>,
+    pub exit: Vec<String>,
+    pub advice: Vec<(String, String)>,
+    pub warning_signs: Vec<String>,
+    pub treatments: Vec<(String, String, String, String)>,
+    pub checked_in_today: bool,
+    pub assessment_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "checkin.html")]
+pub struct CheckinPage {
+    pub l: Layout,
+    pub day: String,
+    pub earliest: String,
+    pub today: String,
+    pub exercises: Vec<(String, String)>,
+    pub signs: Vec<(String, String)>,
+    pub f: FormState,
+    pub already: bool,
+}
+
+#[derive(Template)]
+#[template(path = "checkin_saved.html")]
+pub struct CheckinSavedPage {
+    pub l: Layout,
+    pub day: String,
+    pub headline: String,
+    pub details: Vec<String>,
+    pub tone: &'static str,
+    pub escalation: Option<String>,
+    pub retriaged: bool,
+}
+
+#[derive(Template)]
+#[template(path = "progress.html")]
+pub struct ProgressPage {
+    pub l: Layout,
+    pub has_data: bool,
+    pub pain_chart: String,
+    pub adherence_chart: String,
+    pub load_chart: String,
+    pub spikes: Vec<String>,
+    pub acwr_now: Option<String>,
+    pub timeline: Vec<(String, String, String)>,
+    pub table: Vec<Vec<String>>,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub l: Layout,
+    pub email: String,
+    pub name: String,
+    pub created: String,
+    pub counts: Vec<(String, usize)>,
+    pub error: Option<String>,
+}
