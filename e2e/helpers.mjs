@@ -1,0 +1,107 @@
+// Shared helpers for the browser tests: start kneepath on a free port with a
+// fresh SQLite file, drive Debian's Chromium with playwright-core, run axe on
+// every page and save screenshots.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ARTIFACTS = join(here, 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const BIN = process.env.KNEEPATH_BIN
+  || join(process.env.CARGO_TARGET_DIR || join(here, '..', 'target'), 'debug', 'kneepath');
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.on('error', reject);
+  });
+}
+
+/** A kneepath server on a fresh database; `restart(today)` keeps the data. */
+export async function startServer(today) {
+  const dir = mkdtempSync(join(tmpdir(), 'kneepath-e2e-'));
+  const db = `sqlite://${join(dir, 'e2e.db')}`;
+  const port = await freePort();
+  const server = { base: `http://127.0.0.1:${port}`, proc: null };
+  server.start = async (day) => {
+    const args = ['serve', '--addr', `127.0.0.1:${port}`, '--database', db, '--today', day];
+    server.proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    server.proc.stdout.on('data', (d) => { log += d; });
+    server.proc.stderr.on('data', (d) => { log += d; });
+    for (let i = 0; i < 100; i++) {
+      try {
+        const r = await fetch(`${server.base}/healthz`);
+        if (r.ok) return;
+      } catch { /* not up yet */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`kneepath did not start: ${log}`);
+  };
+  server.stop = async () => {
+    if (!server.proc) return;
+    const p = server.proc;
+    server.proc = null;
+    await new Promise((resolve) => { p.on('exit', resolve); p.kill('SIGTERM'); });
+  };
+  server.restart = async (day) => { await server.stop(); await server.start(day); };
+  await server.start(today);
+  return server;
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic'],
+  });
+}
+
+/** Fail on any serious or critical axe violation of WCAG 2.x A/AA. */
+export async function checkA11y(page, label) {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) {
+    const detail = bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`).join('\n');
+    throw new Error(`axe found ${bad.length} serious/critical violation(s) on ${label}:\n${detail}`);
+  }
+}
+
+/** Screenshot the current page at phone and desktop width. */
+export async function shoot(page, name) {
+  const original = page.viewportSize();
+  for (const [tag, width] of [['phone', 390], ['desktop', 1280]]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: join(ARTIFACTS, `${name}-${tag}.png`), fullPage: true });
+  }
+  if (original) await page.setViewportSize(original);
+}
+
+/** Checks done on every page: axe (axe runs in the page, so only where
+ * JavaScript is on; the app sends no script, so the no-JavaScript pages are
+ * the same documents) and screenshots. */
+export async function review(page, name, { axe = true } = {}) {
+  if (axe) await checkA11y(page, name);
+  await shoot(page, name);
+}
+
+/** Click the wizard's Next button and wait for the next page. */
+export async function next(page) {
+  await Promise.all([page.waitForNavigation(), page.click('button[name=nav][value=next]')]);
+}
+
+export function dayPlus(iso, n) {
+  const d = new Date(`${iso}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}

@@ -1,0 +1,241 @@
+// Browser end-to-end tests: the patient's journey in real headless Chromium,
+// with axe-core on every page and screenshots at phone and desktop width
+// (e2e/artifacts/).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, review, next, dayPlus } from './helpers.mjs';
+
+const DAY0 = '2026-11-02'; // a Monday
+
+async function submit(page) {
+  await Promise.all([page.waitForNavigation(), page.click('form.form button[type=submit]:not([value=back])')]);
+}
+
+async function signUp(page, base, name, email) {
+  await page.goto(`${base}/signup`);
+  await page.fill('#display_name', name);
+  await page.fill('#email', email);
+  await page.fill('#password', 'a long enough password');
+  await submit(page);
+  assert.match(page.url(), /\/assess\/1$/);
+}
+
+async function radio(page, name, value) {
+  await page.check(`input[name="${name}"][value="${value}"]`, { force: true });
+}
+
+async function checkIn(page, base, day, { pain = 2, exercise = 2, morning = 1 } = {}) {
+  await page.goto(`${base}/checkin?day=${day}`);
+  await page.fill('#day', day);
+  await radio(page, 'pain_now', pain);
+  await radio(page, 'morning_pain', morning);
+  await radio(page, 'exercise_pain', exercise);
+  await radio(page, 'stiffness', 1);
+  await radio(page, 'full_range', 'yes');
+  for (const box of await page.$$('input[name=done]')) await box.check();
+  await page.fill('#sleep_hours', '7.5');
+  await submit(page);
+  assert.match(page.url(), /\/checkin\/saved\?day=/, `check-in for ${day} was not saved: ${await page.textContent('main')}`);
+}
+
+for (const js of [true, false]) {
+  const mode = js ? 'js' : 'nojs';
+
+  test(`self-care journey (${mode}): sign up, assess, plan, check in until the phase moves, see the chart`, async () => {
+    const server = await startServer(DAY0);
+    const browser = await launch();
+    try {
+      const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 1280, height: 900 } });
+      const page = await ctx.newPage();
+      const base = server.base;
+
+      await page.goto(`${base}/`);
+      await review(page, `${mode}-01-home`, { axe: js });
+
+      // Sign-up with bad input first: inline messages, nothing created.
+      await page.goto(`${base}/signup`);
+      await review(page, `${mode}-02-signup`, { axe: js });
+      await page.fill('#display_name', 'Sam');
+      await page.fill('#email', 'not-an-email');
+      await page.fill('#password', 'short');
+      await submit(page);
+      const errors = await page.textContent('.errorsummary');
+      assert.match(errors, /email address like/);
+      assert.match(errors, /at least 10 characters/);
+      await review(page, `${mode}-03-signup-errors`, { axe: js });
+      await page.fill('#email', `sam-${mode}@example.org`);
+      await page.fill('#password', 'a long enough password');
+      await submit(page);
+      assert.match(page.url(), /\/assess\/1$/);
+
+      // Step 1, with an out-of-range age first.
+      await page.fill('#age', '130');
+      await next(page);
+      assert.match(await page.textContent('.errorsummary'), /Age: 130 is out of range/);
+      await review(page, `${mode}-04-wizard-error`, { axe: js });
+      await page.fill('#age', '29');
+      await page.check('input[name=sports][value=running]');
+      await next(page);
+      // Step 2: how it started.
+      await radio(page, 'onset', 'gradual');
+      await page.fill('#days_since_onset', '20');
+      await radio(page, 'mechanism', 'overuse');
+      await review(page, `${mode}-05-wizard-onset`, { axe: js });
+      await next(page);
+      // Step 3: pain.
+      await page.fill('#pain_now', '3');
+      await page.fill('#pain_activity', '3');
+      await page.check('input[name=pain_location][value=back_of_knee]');
+      await radio(page, 'pain_trend', 'improving');
+      await next(page);
+      // Step 4: warning signs — none.
+      await review(page, `${mode}-06-wizard-warning`, { axe: js });
+      await next(page);
+      // Step 5: function.
+      await radio(page, 'weight_bearing', 'normal');
+      await radio(page, 'knee_flex_90', 'yes');
+      await next(page);
+      await next(page); // examination
+      await next(page); // self-care
+      // Step 8: sport and training (shown because a sport was named).
+      await radio(page, 'warm_up', 'always');
+      await radio(page, 'hamstrings_feel_tight', 'yes');
+      await next(page);
+      // Back keeps the answers.
+      await Promise.all([page.waitForNavigation(), page.click('button[name=nav][value=back]')]);
+      assert.ok(await page.isChecked('input[name=warm_up][value=always]'), 'answer kept when going back');
+      await next(page);
+      await review(page, `${mode}-07-wizard-measurements`, { axe: js });
+      await next(page);
+
+      // Result: self-care, with the flexibility factor explained.
+      assert.match(page.url(), /\/assessments\//);
+      assert.equal((await page.textContent('h1')).trim(), 'Manage it at home');
+      const result = await page.textContent('main');
+      assert.match(result, /Tight hamstrings/);
+      assert.match(result, /reported/);
+      assert.match(result, /not a diagnosis/);
+      await review(page, `${mode}-08-result-self-care`, { axe: js });
+
+      // Plan: strengthen phase, exercise cards with figures.
+      await Promise.all([page.waitForNavigation(), page.click('text=See your plan')]);
+      assert.equal((await page.textContent('h1')).trim(), 'Strengthen');
+      assert.ok((await page.$$('.card.exercise svg')).length >= 3, 'exercise cards with illustrations');
+      assert.match(await page.textContent('main'), /Stop and get help if any of these appear/);
+      await review(page, `${mode}-09-plan`, { axe: js });
+
+      // Check-in with bad input first.
+      await page.goto(`${base}/checkin`);
+      await review(page, `${mode}-10-checkin`, { axe: js });
+      await page.fill('#sleep_hours', '30');
+      await submit(page);
+      const checkinErrors = await page.textContent('.errorsummary');
+      assert.match(checkinErrors, /Pain now: please give a number/);
+      assert.match(checkinErrors, /Sleep: "30" is not a number of hours/);
+      await review(page, `${mode}-11-checkin-errors`, { axe: js });
+
+      // Three good days: the first today, then two more on later days.
+      await checkIn(page, base, DAY0);
+      assert.match(await page.textContent('h1'), /check-in is saved/);
+      await review(page, `${mode}-12-checkin-saved`, { axe: js });
+      await server.restart(dayPlus(DAY0, 2));
+      await checkIn(page, base, dayPlus(DAY0, 1));
+      await checkIn(page, base, dayPlus(DAY0, 2));
+      assert.match(await page.textContent('h1'), /on to the Return to activity phase/);
+      await review(page, `${mode}-13-phase-moved`, { axe: js });
+
+      await page.goto(`${base}/plan`);
+      assert.equal((await page.textContent('h1')).trim(), 'Return to activity');
+
+      await page.goto(`${base}/progress`);
+      assert.ok((await page.$$('section.chart svg')).length === 3, 'three charts');
+      assert.match(await page.textContent('main'), /Return to activity/);
+      await review(page, `${mode}-14-progress`, { axe: js });
+
+      await page.goto(`${base}/assessments`);
+      await review(page, `${mode}-15-assessments`, { axe: js });
+      await page.goto(`${base}/account`);
+      await review(page, `${mode}-16-account`, { axe: js });
+      const exported = await page.request.get(`${base}/account/export.json`);
+      assert.equal(exported.status(), 200);
+      const data = await exported.json();
+      assert.equal(data.checkins.length, 3);
+      assert.equal(data.assessments.length, 1);
+
+      await Promise.all([page.waitForNavigation(), page.click('button.linklike')]);
+      await page.goto(`${base}/login`);
+      await review(page, `${mode}-17-login`, { axe: js });
+      await ctx.close();
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+
+  test(`urgent journey (${mode}): a pop while sprinting gives advice to see a doctor and no exercises`, async () => {
+    const server = await startServer(DAY0);
+    const browser = await launch();
+    try {
+      const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 390, height: 900 } });
+      const page = await ctx.newPage();
+      await signUp(page, server.base, 'Jo', `jo-${mode}@example.org`);
+      await page.fill('#age', '34');
+      await page.check('input[name=sports][value=football]');
+      await next(page);
+      await radio(page, 'onset', 'sudden');
+      await page.fill('#days_since_onset', '1');
+      await radio(page, 'mechanism', 'sprint');
+      await radio(page, 'pop_at_injury', 'yes');
+      await next(page);
+      for (let i = 3; i <= 9; i++) await next(page);
+      assert.equal((await page.textContent('h1')).trim(), 'See a doctor today');
+      const text = await page.textContent('main');
+      assert.match(text, /Possible hamstring tear/);
+      assert.match(text, /rule U6/);
+      assert.match(text, /Protect the knee until you are seen/);
+      assert.doesNotMatch(text, /See your plan/);
+      await review(page, `${mode}-20-result-urgent`, { axe: js });
+
+      await page.goto(`${server.base}/plan`);
+      assert.equal((await page.$$('.card.exercise')).length, 0, 'no exercises at urgent');
+      assert.match(await page.textContent('main'), /No exercise plan for now/);
+      await review(page, `${mode}-21-plan-urgent`, { axe: js });
+      // The check-in needs a home plan: it sends the person to the advice.
+      await page.goto(`${server.base}/checkin`);
+      assert.match(page.url(), /\/plan$/);
+      await ctx.close();
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+}
+
+test('a warning sign ticked in a check-in re-runs triage and replaces the plan', async () => {
+  const server = await startServer(DAY0);
+  const browser = await launch();
+  try {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await signUp(page, server.base, 'Lee', 'lee@example.org');
+    await page.fill('#age', '45');
+    await next(page);
+    for (let i = 2; i <= 9; i++) await next(page);
+    assert.equal((await page.textContent('h1')).trim(), 'Manage it at home');
+    await page.goto(`${server.base}/checkin`);
+    await page.check('input[name=sign][value=calf_swelling_tenderness]');
+    await radio(page, 'pain_now', 3);
+    await radio(page, 'stiffness', 2);
+    await page.fill('#sleep_hours', '7');
+    await submit(page);
+    assert.match(await page.textContent('h1'), /A warning sign: See a doctor today/);
+    assert.match(await page.textContent('main'), /Possible blood clot in the leg/);
+    await review(page, 'warning-sign-retriage');
+    await page.goto(`${server.base}/plan`);
+    assert.match(await page.textContent('main'), /No exercise plan for now/);
+    await ctx.close();
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
