@@ -205,7 +205,13 @@ impl<S: Send + Sync> FromRequest<S> for VerifiedForm {
         let req = Request::from_parts(parts, body);
         let axum::Form(pairs): axum::Form<Vec<(String, String)>> = axum::Form::from_request(req, state)
             .await
-            .map_err(|e| WebError::BadRequest(format!("The form could not be read: {e}")))?;
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    WebError::PayloadTooLarge
+                } else {
+                    WebError::BadRequest(format!("The form could not be read: {e}"))
+                }
+            })?;
         let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
         match (expected, sent) {
             (Some(e), Some(s)) if same(&e, s) => Ok(VerifiedForm { pairs }),

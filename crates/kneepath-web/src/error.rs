@@ -20,6 +20,8 @@ pub enum WebError {
     BadRequest(String),
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    #[error("payload too large")]
+    PayloadTooLarge,
     #[error("too many requests: {0}")]
     TooManyRequests(String),
     #[error("internal error: {0}")]
@@ -50,6 +52,11 @@ impl IntoResponse for WebError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Unsupported form",
                 "Forms must be sent as application/x-www-form-urlencoded.".to_string(),
+            ),
+            WebError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too much data",
+                "That form sent more data than kneepath accepts. Nothing was saved.".to_string(),
             ),
             WebError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", m.clone()),
             WebError::Internal(detail) => {
