@@ -15,7 +15,11 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080", env = "KNEEPATH_ADDR")]
     addr: SocketAddr,
     /// Database: sqlite://FILE (created if missing) or postgres://...
-    #[arg(long, default_value = "sqlite://kneepath.db", env = "KNEEPATH_DATABASE_URL")]
+    #[arg(
+        long,
+        default_value = "sqlite://kneepath.db",
+        env = "KNEEPATH_DATABASE_URL"
+    )]
     database: String,
     /// Create a demo patient with eight weeks of check-ins and print its login.
     #[arg(long)]
@@ -42,7 +46,9 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
         ),
         None => Clock::System,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let store = Store::connect(&args.database)
             .await
@@ -75,13 +81,15 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]
             {
-                let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(t) => t,
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                        return;
-                    }
-                };
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(t) => t,
+                        Err(_) => {
+                            let _ = ctrl_c.await;
+                            return;
+                        }
+                    };
                 tokio::select! {
                     _ = ctrl_c => {},
                     _ = term.recv() => {},

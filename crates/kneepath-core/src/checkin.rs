@@ -69,7 +69,11 @@ impl CheckIn {
         if self.planned.is_empty() {
             return 1.0;
         }
-        let done = self.planned.iter().filter(|p| self.done.contains(p)).count();
+        let done = self
+            .planned
+            .iter()
+            .filter(|p| self.done.contains(p))
+            .count();
         done as f64 / self.planned.len() as f64
     }
 
@@ -117,17 +121,32 @@ pub fn parse_checkin(
             message,
         });
     }
-    fn number(errors: &mut Vec<FieldError>, raw: &str, field: &str, label: &str, max: u32, required: bool) -> Option<u32> {
+    fn number(
+        errors: &mut Vec<FieldError>,
+        raw: &str,
+        field: &str,
+        label: &str,
+        max: u32,
+        required: bool,
+    ) -> Option<u32> {
         if raw.is_empty() {
             if required {
-                err(errors, field, format!("{label}: please give a number from 0 to {max}."));
+                err(
+                    errors,
+                    field,
+                    format!("{label}: please give a number from 0 to {max}."),
+                );
             }
             return None;
         }
         match raw.parse::<u32>() {
             Ok(n) if n <= max => Some(n),
             _ => {
-                err(errors, field, format!("{label}: \"{raw}\" is not a whole number from 0 to {max}."));
+                err(
+                    errors,
+                    field,
+                    format!("{label}: \"{raw}\" is not a whole number from 0 to {max}."),
+                );
                 None
             }
         }
@@ -146,11 +165,19 @@ pub fn parse_checkin(
 
     let day = match get("day").parse::<Day>() {
         Ok(d) if d > today => {
-            err(e, "day", "A check-in cannot be for a day in the future.".into());
+            err(
+                e,
+                "day",
+                "A check-in cannot be for a day in the future.".into(),
+            );
             today
         }
         Ok(d) if d < earliest => {
-            err(e, "day", format!("Choose a day from {earliest} (when your plan started) to {today}."));
+            err(
+                e,
+                "day",
+                format!("Choose a day from {earliest} (when your plan started) to {today}."),
+            );
             today
         }
         Ok(d) => d,
@@ -161,67 +188,130 @@ pub fn parse_checkin(
         }
     };
     let pain_now = number(e, get("pain_now"), "pain_now", "Pain now", 10, true);
-    let exercise_pain = number(e, get("exercise_pain"), "exercise_pain", "Pain during the exercises", 10, false);
-    let morning_pain = number(e, get("morning_pain"), "morning_pain", "Pain this morning", 10, false);
+    let exercise_pain = number(
+        e,
+        get("exercise_pain"),
+        "exercise_pain",
+        "Pain during the exercises",
+        10,
+        false,
+    );
+    let morning_pain = number(
+        e,
+        get("morning_pain"),
+        "morning_pain",
+        "Pain this morning",
+        10,
+        false,
+    );
     let stiffness = number(e, get("stiffness"), "stiffness", "Stiffness", 10, true);
-    let training_minutes = number(e, get("training_minutes"), "training_minutes", "Training minutes", 600, false);
+    let training_minutes = number(
+        e,
+        get("training_minutes"),
+        "training_minutes",
+        "Training minutes",
+        600,
+        false,
+    );
     let effort = number(e, get("effort"), "effort", "Effort", 10, false);
     let sleep_raw = get("sleep_hours");
     let sleep_hours = if sleep_raw.is_empty() {
-        err(e, "sleep_hours", "Sleep: please give the hours you slept, from 0 to 24.".into());
+        err(
+            e,
+            "sleep_hours",
+            "Sleep: please give the hours you slept, from 0 to 24.".into(),
+        );
         None
     } else {
         match sleep_raw.replace(',', ".").parse::<f64>() {
             Ok(h) if (0.0..=24.0).contains(&h) => Some(h),
             _ => {
-                err(e, "sleep_hours", format!("Sleep: \"{sleep_raw}\" is not a number of hours from 0 to 24."));
+                err(
+                    e,
+                    "sleep_hours",
+                    format!("Sleep: \"{sleep_raw}\" is not a number of hours from 0 to 24."),
+                );
                 None
             }
         }
     };
     let swelling = Swelling::parse(get("swelling"));
     if swelling.is_none() {
-        err(e, "swelling", "Swelling: choose none, mild or significant.".into());
+        err(
+            e,
+            "swelling",
+            "Swelling: choose none, mild or significant.".into(),
+        );
     }
-    let walks_normally = yes_no(e, get("walks_normally"), "walks_normally", "Walking normally");
+    let walks_normally = yes_no(
+        e,
+        get("walks_normally"),
+        "walks_normally",
+        "Walking normally",
+    );
     let full_range = yes_no(e, get("full_range"), "full_range", "Full movement");
     let done = all("done");
     for d in &done {
         if !planned.contains(d) {
-            err(e, "done", format!("\"{d}\" is not one of today's exercises."));
+            err(
+                e,
+                "done",
+                format!("\"{d}\" is not one of today's exercises."),
+            );
         }
     }
     let warning_signs = all("sign");
     for s in &warning_signs {
         if !kb.warning_signs().any(|(_, q)| q.id == *s) {
-            err(e, "sign", format!("\"{s}\" is not one of the warning signs."));
+            err(
+                e,
+                "sign",
+                format!("\"{s}\" is not one of the warning signs."),
+            );
         }
     }
     let has = |e: &Vec<FieldError>, f: &str| e.iter().any(|x| x.field == f);
     if !done.is_empty() && exercise_pain.is_none() && !has(e, "exercise_pain") {
-        err(e, "exercise_pain", "Pain during the exercises: please rate it, since you did exercises.".into());
+        err(
+            e,
+            "exercise_pain",
+            "Pain during the exercises: please rate it, since you did exercises.".into(),
+        );
     }
     if training_minutes.unwrap_or(0) > 0 && effort.is_none() && !has(e, "effort") {
-        err(e, "effort", "Effort: please rate how hard the training was, from 0 to 10.".into());
+        err(
+            e,
+            "effort",
+            "Effort: please rate how hard the training was, from 0 to 10.".into(),
+        );
     }
 
-    match (pain_now, stiffness, sleep_hours, swelling, walks_normally, full_range) {
-        (Some(p), Some(st), Some(sl), Some(sw), Some(w), Some(f)) if errors.is_empty() => Ok(CheckIn {
-            day,
-            pain_now: p as u8,
-            exercise_pain: exercise_pain.map(|v| v as u8),
-            morning_pain: morning_pain.map(|v| v as u8),
-            stiffness: st as u8,
-            swelling: sw,
-            walks_normally: w,
-            full_range: f,
-            planned: planned.to_vec(),
-            done,
-            training_minutes: training_minutes.unwrap_or(0) as u16,
-            effort: effort.unwrap_or(0) as u8,
-            sleep_hours: sl,
-            warning_signs,
-        }),
+    match (
+        pain_now,
+        stiffness,
+        sleep_hours,
+        swelling,
+        walks_normally,
+        full_range,
+    ) {
+        (Some(p), Some(st), Some(sl), Some(sw), Some(w), Some(f)) if errors.is_empty() => {
+            Ok(CheckIn {
+                day,
+                pain_now: p as u8,
+                exercise_pain: exercise_pain.map(|v| v as u8),
+                morning_pain: morning_pain.map(|v| v as u8),
+                stiffness: st as u8,
+                swelling: sw,
+                walks_normally: w,
+                full_range: f,
+                planned: planned.to_vec(),
+                done,
+                training_minutes: training_minutes.unwrap_or(0) as u16,
+                effort: effort.unwrap_or(0) as u8,
+                sleep_hours: sl,
+                warning_signs,
+            })
+        }
         _ => Err(errors),
     }
 }
@@ -254,7 +344,11 @@ pub fn facts_after(kb: &KnowledgeBase, base: &Facts, c: &CheckIn) -> Facts {
             _ => None,
         }
     };
-    let walking = if c.walks_normally { "normal" } else { "limping" };
+    let walking = if c.walks_normally {
+        "normal"
+    } else {
+        "limping"
+    };
     // "Unable to walk" comes only from the assessment or a warning sign.
     let keep_unable = kb
         .fact_id("weight_bearing")

@@ -111,7 +111,10 @@ mod tests {
         let d: Day = "2026-11-24".parse().expect("date");
         assert_eq!(d.to_string(), "2026-11-24");
         assert_eq!(d.weekday(), 1, "2026-11-24 is a Tuesday");
-        assert_eq!("2024-02-29".parse::<Day>().map(|d| d.plus(1).to_string()), Ok("2024-03-01".into()));
+        assert_eq!(
+            "2024-02-29".parse::<Day>().map(|d| d.plus(1).to_string()),
+            Ok("2024-03-01".into())
+        );
         assert!("2025-02-29".parse::<Day>().is_err());
         assert!("2025-1-5".parse::<Day>().is_err());
         for n in -1000..1000 {

@@ -76,7 +76,11 @@ fn median(mut xs: Vec<f64>) -> Option<f64> {
     }
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
-    Some(if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 })
+    Some(if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    })
 }
 
 /// Median next-morning pain of up to seven check-ins before index `i`.
@@ -93,7 +97,12 @@ fn baseline(checkins: &[CheckIn], i: usize) -> Option<f64> {
 /// Decide on the phase after the latest check-in. `checkins` are all of the
 /// person's check-ins in the plan, oldest first; `facts` are the facts as
 /// they stand now (see [`crate::checkin::facts_after`]).
-pub fn review(kb: &KnowledgeBase, state: PhaseState, checkins: &[CheckIn], facts: &Facts) -> Decision {
+pub fn review(
+    kb: &KnowledgeBase,
+    state: PhaseState,
+    checkins: &[CheckIn],
+    facts: &Facts,
+) -> Decision {
     let p = &kb.progression;
     let first_in_phase = checkins.partition_point(|c| c.day < state.since);
     let in_phase = &checkins[first_in_phase..];
@@ -150,19 +159,21 @@ pub fn review(kb: &KnowledgeBase, state: PhaseState, checkins: &[CheckIn], facts
     } else {
         let window_start = checkins.len() - n;
         let window = &checkins[window_start..];
-        if !window
-            .iter()
-            .all(|c| c.exercise_pain.is_some_and(|e| e <= p.advance_max_exercise_pain))
-        {
+        if !window.iter().all(|c| {
+            c.exercise_pain
+                .is_some_and(|e| e <= p.advance_max_exercise_pain)
+        }) {
             waiting.push(format!(
                 "pain during the exercises at {}/10 or less on {n} check-ins in a row",
                 p.advance_max_exercise_pain
             ));
         }
-        let base = baseline(checkins, window_start)
-            .or_else(|| window[0].morning_pain.map(f64::from));
+        let base =
+            baseline(checkins, window_start).or_else(|| window[0].morning_pain.map(f64::from));
         let morning_ok = match base {
-            Some(b) => window.iter().all(|c| c.morning_pain.is_some_and(|m| f64::from(m) <= b)),
+            Some(b) => window
+                .iter()
+                .all(|c| c.morning_pain.is_some_and(|m| f64::from(m) <= b)),
             None => false,
         };
         if !morning_ok {
@@ -173,7 +184,11 @@ pub fn review(kb: &KnowledgeBase, state: PhaseState, checkins: &[CheckIn], facts
             .iter()
             .map(|c| c.planned.iter().filter(|x| c.done.contains(x)).count())
             .sum();
-        let adherence = if planned == 0 { 1.0 } else { done as f64 / planned as f64 };
+        let adherence = if planned == 0 {
+            1.0
+        } else {
+            done as f64 / planned as f64
+        };
         if adherence * 100.0 < f64::from(p.advance_min_adherence_pct) {
             waiting.push(format!(
                 "at least {}% of the exercises done (now {:.0}%)",
@@ -193,7 +208,9 @@ pub fn review(kb: &KnowledgeBase, state: PhaseState, checkins: &[CheckIn], facts
     }
     if state.phase + 1 >= kb.phases.len() {
         waiting.push("nothing: this is the last phase; keep up the maintenance routine".into());
-        return Decision::Stay { waiting_for: waiting };
+        return Decision::Stay {
+            waiting_for: waiting,
+        };
     }
     if waiting.is_empty() {
         let mut reasons = vec![format!(
@@ -208,7 +225,9 @@ pub fn review(kb: &KnowledgeBase, state: PhaseState, checkins: &[CheckIn], facts
             reasons,
         }
     } else {
-        Decision::Stay { waiting_for: waiting }
+        Decision::Stay {
+            waiting_for: waiting,
+        }
     }
 }
 
@@ -223,7 +242,12 @@ fn mean_pain(checkins: &[CheckIn], from: Day, to: Day) -> Option<(f64, usize)> {
 
 /// Whether the person should be told to see a professional. Each 7-day
 /// average needs at least three check-ins to count.
-pub fn escalation(kb: &KnowledgeBase, plan_start: Day, today: Day, checkins: &[CheckIn]) -> Option<Escalation> {
+pub fn escalation(
+    kb: &KnowledgeBase,
+    plan_start: Day,
+    today: Day,
+    checkins: &[CheckIn],
+) -> Option<Escalation> {
     let p = &kb.progression;
     let change = p.escalate_meaningful_change;
     let enough = |m: Option<(f64, usize)>| m.filter(|(_, n)| *n >= 3).map(|(v, _)| v);

@@ -50,7 +50,11 @@ fn mean(xs: impl Iterator<Item = f64>) -> Option<f64> {
 pub fn daily(checkins: &[CheckIn], from: Day, to: Day) -> Vec<DayPoint> {
     let first = checkins.first().map(|c| c.day);
     let on = |d: Day| checkins.iter().find(|c| c.day == d);
-    let window = |d: Day, len: i32| checkins.iter().filter(move |c| c.day > d.plus(-len) && c.day <= d);
+    let window = |d: Day, len: i32| {
+        checkins
+            .iter()
+            .filter(move |c| c.day > d.plus(-len) && c.day <= d)
+    };
     let mut out = Vec::new();
     let mut d = from;
     while d <= to {
@@ -132,15 +136,24 @@ mod tests {
 
     #[test]
     fn seven_day_average_and_spike() {
-        let cs: Vec<_> = (0..10).map(|d| c(d, d as u8, if d == 9 { 90 } else { 30 })).collect();
+        let cs: Vec<_> = (0..10)
+            .map(|d| c(d, d as u8, if d == 9 { 90 } else { 30 }))
+            .collect();
         let pts = daily(&cs, Day(0), Day(9));
         assert_eq!(pts[6].avg_pain_now, Some(3.0)); // mean of 0..=6
         assert_eq!(pts[9].avg_pain_now, Some(6.0)); // mean of 3..=9
         assert!(pts[9].spike, "90 min after a longest of 30");
         assert!(!pts[5].spike, "30 min equals, not exceeds, the longest");
-        let small: Vec<_> = (0..3).map(|d| c(d, 1, if d == 2 { 33 } else { 30 })).collect();
-        assert!(!daily(&small, Day(2), Day(2))[0].spike, "+10% is not yet a spike");
-        let big: Vec<_> = (0..3).map(|d| c(d, 1, if d == 2 { 34 } else { 30 })).collect();
+        let small: Vec<_> = (0..3)
+            .map(|d| c(d, 1, if d == 2 { 33 } else { 30 }))
+            .collect();
+        assert!(
+            !daily(&small, Day(2), Day(2))[0].spike,
+            "+10% is not yet a spike"
+        );
+        let big: Vec<_> = (0..3)
+            .map(|d| c(d, 1, if d == 2 { 34 } else { 30 }))
+            .collect();
         assert!(daily(&big, Day(2), Day(2))[0].spike, "+13% is a spike");
         assert!(!pts[0].spike, "no earlier session");
         assert_eq!(pts[9].acwr, None, "no ACWR before 28 days of history");

@@ -16,7 +16,8 @@ pub enum Backend {
 
 /// The migrations, embedded in the binary, in order. Each is a list of
 /// statements separated by `;` at the end of a line.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
 
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]
@@ -36,7 +37,8 @@ impl Store {
             Backend::Sqlite
         } else {
             return Err(StoreError::Database(sqlx::Error::Configuration(
-                format!("unsupported database URL \"{url}\": use sqlite://FILE or postgres://...").into(),
+                format!("unsupported database URL \"{url}\": use sqlite://FILE or postgres://...")
+                    .into(),
             )));
         };
         let url = match backend {
@@ -80,10 +82,11 @@ impl Store {
             )
             .await?;
         for &(version, name, sql) in MIGRATIONS {
-            let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(version)
-                .fetch_optional(&self.pool)
-                .await?;
+            let done: Option<(i64,)> =
+                sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&self.pool)
+                    .await?;
             if done.is_some() {
                 continue;
             }
@@ -93,12 +96,14 @@ impl Store {
                     .await
                     .map_err(|source| StoreError::Migration { version, source })?;
             }
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(version)
-                .bind(name)
-                .bind(crate::now_rfc3339())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(version)
+            .bind(name)
+            .bind(crate::now_rfc3339())
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
         }
         Ok(())

@@ -14,7 +14,12 @@ pub fn now_rfc3339() -> String {
 pub(crate) fn format_ms(ms: i64) -> String {
     let day = kneepath_core::Day(ms.div_euclid(86_400_000) as i32);
     let rem = ms.rem_euclid(86_400_000);
-    let (h, m, s, milli) = (rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000);
+    let (h, m, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
     format!("{day}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
 }
 
@@ -22,7 +27,11 @@ pub(crate) fn format_ms(ms: i64) -> String {
 /// 16 random hex digits.
 pub fn new_id() -> String {
     let ms = jiff::Timestamp::now().as_millisecond();
-    format!("{:012x}{:016x}", ms as u64 & 0xffff_ffff_ffff, OsRng.next_u64())
+    format!(
+        "{:012x}{:016x}",
+        ms as u64 & 0xffff_ffff_ffff,
+        OsRng.next_u64()
+    )
 }
 
 /// 256 random bits as 64 hex digits.
@@ -33,7 +42,10 @@ pub fn random_token() -> String {
 }
 
 pub fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes()).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -41,7 +53,10 @@ mod tests {
     #[test]
     fn timestamps_are_fixed_width() {
         assert_eq!(super::format_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(super::format_ms(1_795_000_000_123), "2026-11-18T11:06:40.123Z");
+        assert_eq!(
+            super::format_ms(1_795_000_000_123),
+            "2026-11-18T11:06:40.123Z"
+        );
         assert_eq!(super::new_id().len(), 28);
         assert_eq!(super::random_token().len(), 64);
     }

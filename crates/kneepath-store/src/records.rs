@@ -156,7 +156,11 @@ fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
 
 const ASSESSMENT_COLS: &str = "SELECT id, user_id, created_at, day, source, facts, report, level, kb_version FROM assessments";
 
-async fn insert_assessment_in(tx: &mut Transaction<'_, Any>, a: &NewAssessment<'_>, ip: Option<&str>) -> Result<String> {
+async fn insert_assessment_in(
+    tx: &mut Transaction<'_, Any>,
+    a: &NewAssessment<'_>,
+    ip: Option<&str>,
+) -> Result<String> {
     let id = new_id();
     let now = now_rfc3339();
     sqlx::query(
@@ -227,10 +231,18 @@ impl Store {
     }
 
     /// Audit entries, newest first; for one subject when given.
-    pub async fn audit_entries(&self, subject_id: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_entries(
+        &self,
+        subject_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
         let q = match subject_id {
-            Some(_) => "SELECT id, at, actor_id, subject_id, action, entity, entity_id, ip, detail FROM audit_log WHERE subject_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-            None => "SELECT id, at, actor_id, subject_id, action, entity, entity_id, ip, detail FROM audit_log WHERE $1 = $1 ORDER BY at DESC, id DESC LIMIT $2",
+            Some(_) => {
+                "SELECT id, at, actor_id, subject_id, action, entity, entity_id, ip, detail FROM audit_log WHERE subject_id = $1 ORDER BY at DESC, id DESC LIMIT $2"
+            }
+            None => {
+                "SELECT id, at, actor_id, subject_id, action, entity, entity_id, ip, detail FROM audit_log WHERE $1 = $1 ORDER BY at DESC, id DESC LIMIT $2"
+            }
         };
         let rows = sqlx::query(q)
             .bind(subject_id.unwrap_or(""))
@@ -256,12 +268,17 @@ impl Store {
 
     // --- wizard drafts ------------------------------------------------------
 
-    pub async fn draft(&self, user_id: &str) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT answers FROM wizard_drafts WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|(s,)| serde_json::from_str(&s).map_err(corrupt)).transpose()
+    pub async fn draft(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT answers FROM wizard_drafts WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(s,)| serde_json::from_str(&s).map_err(corrupt))
+            .transpose()
     }
 
     pub async fn save_draft(
@@ -302,7 +319,11 @@ impl Store {
     // --- assessments ----------------------------------------------------------
 
     /// Store an assessment (and the start of its plan) and drop the draft.
-    pub async fn insert_assessment(&self, a: &NewAssessment<'_>, ip: Option<&str>) -> Result<String> {
+    pub async fn insert_assessment(
+        &self,
+        a: &NewAssessment<'_>,
+        ip: Option<&str>,
+    ) -> Result<String> {
         let mut tx = self.pool.begin().await?;
         let id = insert_assessment_in(&mut tx, a, ip).await?;
         sqlx::query("DELETE FROM wizard_drafts WHERE user_id = $1")
@@ -314,10 +335,12 @@ impl Store {
     }
 
     pub async fn assessment(&self, id: &str) -> Result<Option<AssessmentRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{ASSESSMENT_COLS} WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASSESSMENT_COLS} WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(assessment_from_row).transpose()
     }
 
@@ -433,7 +456,10 @@ impl Store {
         .await;
         match res {
             Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(format!("You have already checked in for {}.", c.day)));
+                return Err(StoreError::Conflict(format!(
+                    "You have already checked in for {}.",
+                    c.day
+                )));
             }
             other => {
                 other?;
@@ -457,7 +483,16 @@ impl Store {
             assessment_id = insert_assessment_in(&mut tx, a, w.ip).await?;
         }
         if let Some((from, to, day, reason)) = w.phase_change {
-            insert_phase_change_in(&mut tx, w.user_id, &assessment_id, day, Some(from), to, reason).await?;
+            insert_phase_change_in(
+                &mut tx,
+                w.user_id,
+                &assessment_id,
+                day,
+                Some(from),
+                to,
+                reason,
+            )
+            .await?;
         }
         if let Some(kind) = w.escalation {
             sqlx::query("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -478,7 +513,10 @@ impl Store {
 
     /// Everything stored about a user, as JSON ("download my data").
     pub async fn export_user(&self, user_id: &str) -> Result<serde_json::Value> {
-        let user = self.user_by_id(user_id).await?.ok_or(StoreError::NotFound)?;
+        let user = self
+            .user_by_id(user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let assessments: Vec<serde_json::Value> = self
             .assessments(user_id)
             .await?
@@ -546,7 +584,10 @@ impl Store {
             ("phase_changes", &["user_id", "assessment_id"]),
             ("checkins", &["user_id", "assessment_id", "data"]),
             ("escalations", &["user_id", "assessment_id"]),
-            ("audit_log", &["actor_id", "subject_id", "entity_id", "detail"]),
+            (
+                "audit_log",
+                &["actor_id", "subject_id", "entity_id", "detail"],
+            ),
         ];
         let mut out = Vec::new();
         for (table, cols) in TABLES {
@@ -557,10 +598,12 @@ impl Store {
                     .map(|c| format!("COALESCE({c}, '') LIKE $1"))
                     .collect::<Vec<_>>()
                     .join(" OR ");
-                let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table} WHERE {cond}")))
-                    .bind(format!("%{needle}%"))
-                    .fetch_one(&self.pool)
-                    .await?;
+                let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM {table} WHERE {cond}"
+                )))
+                .bind(format!("%{needle}%"))
+                .fetch_one(&self.pool)
+                .await?;
                 total += n;
             }
             out.push((*table, total));

@@ -6,7 +6,9 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Result, Store, StoreError, is_unique_violation, new_id, now_rfc3339, random_token, sha256_hex};
+use crate::{
+    Result, Store, StoreError, is_unique_violation, new_id, now_rfc3339, random_token, sha256_hex,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,7 +63,8 @@ fn user_from_row(r: &AnyRow) -> Result<User> {
         id: r.try_get("id")?,
         email: r.try_get("email")?,
         display_name: r.try_get("display_name")?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         created_at: r.try_get("created_at")?,
     })
@@ -84,7 +87,11 @@ pub(crate) async fn hash_password(password: String) -> Result<String> {
 async fn verify(hash: String, password: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -94,7 +101,13 @@ async fn verify(hash: String, password: String) -> bool {
 impl Store {
     /// Create an account. The email is stored lower-cased; a taken email is
     /// a `Conflict`.
-    pub async fn create_user(&self, email: &str, display_name: &str, password: &str, role: Role) -> Result<User> {
+    pub async fn create_user(
+        &self,
+        email: &str,
+        display_name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User> {
         let hash = hash_password(password.to_string()).await?;
         let user = User {
             id: new_id(),
@@ -118,7 +131,9 @@ impl Store {
         .await;
         match res {
             Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict("An account with this email already exists.".into()));
+                return Err(StoreError::Conflict(
+                    "An account with this email already exists.".into(),
+                ));
             }
             other => {
                 other?;
@@ -142,10 +157,12 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLS} FROM users WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS} FROM users WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -166,7 +183,10 @@ impl Store {
                 static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
                 let dummy = DUMMY.get_or_init(|| {
                     let salt = SaltString::generate(&mut OsRng);
-                    Argon2::default().hash_password(b"not a password", &salt).ok().map(|h| h.to_string())
+                    Argon2::default()
+                        .hash_password(b"not a password", &salt)
+                        .ok()
+                        .map(|h| h.to_string())
                 });
                 if let Some(h) = dummy.as_deref().and_then(|d| PasswordHash::new(d).ok()) {
                     let _ = Argon2::default().verify_password(password.as_bytes(), &h);
@@ -247,12 +267,14 @@ impl Store {
 
     /// Failed logins for `key` in the last `minutes`.
     pub async fn login_failures(&self, key: &str, minutes: i64) -> Result<i64> {
-        let since = crate::ids::format_ms(jiff::Timestamp::now().as_millisecond() - minutes * 60_000);
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
-            .bind(key)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?;
+        let since =
+            crate::ids::format_ms(jiff::Timestamp::now().as_millisecond() - minutes * 60_000);
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
+                .bind(key)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(n)
     }
 
@@ -264,4 +286,3 @@ impl Store {
         Ok(())
     }
 }
-

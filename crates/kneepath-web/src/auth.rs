@@ -52,10 +52,14 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
 }
 
 fn auth_of(parts: &Parts) -> RequestAuth {
-    parts.extensions.get::<RequestAuth>().cloned().unwrap_or(RequestAuth {
-        session: None,
-        ip: None,
-    })
+    parts
+        .extensions
+        .get::<RequestAuth>()
+        .cloned()
+        .unwrap_or(RequestAuth {
+            session: None,
+            ip: None,
+        })
 }
 
 /// A logged-in person.
@@ -83,7 +87,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
         let auth = auth_of(parts);
         match auth.session {
-            Some(session) => Ok(CurrentUser { session, ip: auth.ip }),
+            Some(session) => Ok(CurrentUser {
+                session,
+                ip: auth.ip,
+            }),
             None => Err(WebError::LoginRequired {
                 next: parts.uri.path().to_string(),
             }),
@@ -101,7 +108,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Patient {
     async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, WebError> {
         let u = CurrentUser::from_request_parts(parts, s).await?;
         if u.session.user.role != Role::Patient {
-            return Err(WebError::Forbidden("This part of kneepath is for patients."));
+            return Err(WebError::Forbidden(
+                "This part of kneepath is for patients.",
+            ));
         }
         Ok(Patient(u))
     }
@@ -128,12 +137,19 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
         let auth = auth_of(parts);
-        Ok(MaybeUser(auth.session.map(|session| CurrentUser { session, ip: auth.ip })))
+        Ok(MaybeUser(auth.session.map(|session| CurrentUser {
+            session,
+            ip: auth.ip,
+        })))
     }
 }
 
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Refuse requests another site made the browser send.
@@ -142,13 +158,17 @@ fn check_origin(headers: &HeaderMap) -> Result<(), WebError> {
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site")
     {
-        return Err(WebError::Forbidden("This form was sent from another website."));
+        return Err(WebError::Forbidden(
+            "This form was sent from another website.",
+        ));
     }
     if let (Some(origin), Some(host)) = (headers.get(header::ORIGIN), headers.get(header::HOST)) {
         let origin = origin.to_str().unwrap_or_default();
         let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
         if origin != "null" && origin_host != host.to_str().unwrap_or_default() {
-            return Err(WebError::Forbidden("This form was sent from another website."));
+            return Err(WebError::Forbidden(
+                "This form was sent from another website.",
+            ));
         }
     }
     Ok(())
@@ -203,16 +223,18 @@ impl<S: Send + Sync> FromRequest<S> for VerifiedForm {
                 .and_then(|jar| jar.get(CSRF_COOKIE).map(|c| c.value().to_string())),
         };
         let req = Request::from_parts(parts, body);
-        let axum::Form(pairs): axum::Form<Vec<(String, String)>> = axum::Form::from_request(req, state)
-            .await
-            .map_err(|e| {
+        let axum::Form(pairs): axum::Form<Vec<(String, String)>> =
+            axum::Form::from_request(req, state).await.map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     WebError::PayloadTooLarge
                 } else {
                     WebError::BadRequest(format!("The form could not be read: {e}"))
                 }
             })?;
-        let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+        let sent = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str());
         match (expected, sent) {
             (Some(e), Some(s)) if same(&e, s) => Ok(VerifiedForm { pairs }),
             _ => Err(WebError::Forbidden(

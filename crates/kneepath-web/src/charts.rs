@@ -74,7 +74,7 @@ fn x_labels(out: &mut String, days: &[Day]) {
     }
     let step = (n / 6).max(1);
     for (i, d) in days.iter().enumerate() {
-        if (i % step == 0 && n - 1 - i >= step / 2 + 1) || i == n - 1 {
+        if (i % step == 0 && n - 1 - i > step / 2) || i == n - 1 {
             let (_, m, dd) = d.ymd();
             let _ = write!(
                 out,
@@ -88,7 +88,14 @@ fn x_labels(out: &mut String, days: &[Day]) {
 
 /// Daily values with 7-day average lines, on a 0-10 scale. `marks` are
 /// vertical lines (day index, label), e.g. phase changes.
-pub fn pain_chart(id: &str, title: &str, desc: &str, days: &[Day], series: &[Series<'_>], marks: &[(usize, String)]) -> String {
+pub fn pain_chart(
+    id: &str,
+    title: &str,
+    desc: &str,
+    days: &[Day],
+    series: &[Series<'_>],
+    marks: &[(usize, String)],
+) -> String {
     let mut out = String::with_capacity(8 * 1024);
     open(&mut out, title, desc, id);
     y_axis(&mut out, 10.0, &[0.0, 2.0, 4.0, 6.0, 8.0, 10.0], "");
@@ -121,14 +128,25 @@ pub fn pain_chart(id: &str, title: &str, desc: &str, days: &[Day], series: &[Ser
         for (i, v) in s.line.iter().enumerate() {
             match v {
                 Some(v) => {
-                    let _ = write!(d, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, x_at(i, n), y_at(*v, 10.0));
+                    let _ = write!(
+                        d,
+                        "{}{:.1},{:.1} ",
+                        if pen_down { "L" } else { "M" },
+                        x_at(i, n),
+                        y_at(*v, 10.0)
+                    );
                     pen_down = true;
                 }
                 None => pen_down = false,
             }
         }
         if !d.is_empty() {
-            let _ = write!(out, r#"<path d="{}" fill="none" stroke="{}" stroke-width="2.5"/>"#, d.trim_end(), s.color);
+            let _ = write!(
+                out,
+                r#"<path d="{}" fill="none" stroke="{}" stroke-width="2.5"/>"#,
+                d.trim_end(),
+                s.color
+            );
         }
         for (i, v) in s.dots.iter().enumerate() {
             if let Some(v) = v {
@@ -193,7 +211,11 @@ pub fn bar_chart(
         match v {
             Some(v) => {
                 let y = y_at(*v, max);
-                let color = if highlight.get(i).copied().unwrap_or(false) { "#b91c1c" } else { "#2563eb" };
+                let color = if highlight.get(i).copied().unwrap_or(false) {
+                    "#b91c1c"
+                } else {
+                    "#2563eb"
+                };
                 let _ = write!(
                     out,
                     r#"<rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{:.1}" fill="{color}"><title>{}: {:.0}{suffix}</title></rect>"#,
@@ -251,19 +273,42 @@ mod tests {
             dots: vec![Some(3.0), None, Some(5.0)],
             line: vec![Some(3.0), None, Some(4.0)],
         };
-        let svg = pain_chart("p", "Pain & more", "desc", &days, &[s], &[(1, "Mobilise".into())]);
+        let svg = pain_chart(
+            "p",
+            "Pain & more",
+            "desc",
+            &days,
+            &[s],
+            &[(1, "Mobilise".into())],
+        );
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains(r#"role="img""#));
         assert!(svg.contains("<title id=\"p-t\">Pain &amp; more</title>"));
         assert!(svg.contains("Pain &lt;now&gt;"));
         // The line breaks where a day has no data: two separate moves.
-        assert_eq!(svg.matches('M').count() - svg.matches("Mobilise").count(), 2);
-        assert_eq!(pain_chart("p", "Pain & more", "desc", &days, &[], &[]), pain_chart("p", "Pain & more", "desc", &days, &[], &[]));
+        assert_eq!(
+            svg.matches('M').count() - svg.matches("Mobilise").count(),
+            2
+        );
+        assert_eq!(
+            pain_chart("p", "Pain & more", "desc", &days, &[], &[]),
+            pain_chart("p", "Pain & more", "desc", &days, &[], &[])
+        );
     }
 
     #[test]
     fn bars_mark_missing_and_highlighted_values() {
-        let svg = bar_chart("b", "t", "d", &["a".into(), "b".into()], &[Some(50.0), None], 100.0, "%", Some((80.0, "80%")), &[true, false]);
+        let svg = bar_chart(
+            "b",
+            "t",
+            "d",
+            &["a".into(), "b".into()],
+            &[Some(50.0), None],
+            100.0,
+            "%",
+            Some((80.0, "80%")),
+            &[true, false],
+        );
         assert!(svg.contains("#b91c1c"), "highlighted bar");
         assert!(svg.contains("#9ca3af"), "no-data marker");
         assert!(svg.contains(">80%<"));

@@ -41,7 +41,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -49,7 +52,12 @@ impl Lcg {
 /// Create the demo patient with `weeks` weeks of check-ins ending today,
 /// unless it exists already. Returns whether it was created.
 pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError> {
-    if state.store.authenticate(DEMO_EMAIL, DEMO_PASSWORD).await?.is_some() {
+    if state
+        .store
+        .authenticate(DEMO_EMAIL, DEMO_PASSWORD)
+        .await?
+        .is_some()
+    {
         return Ok(false);
     }
     let user = state
@@ -62,7 +70,13 @@ pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError>
 
 /// Give a patient an assessment `weeks` weeks before `today` and daily
 /// check-ins since (a few days missed), improving over time.
-pub async fn seed_patient(state: &AppState, user_id: &str, today: Day, weeks: i32, seed: u64) -> Result<(), WebError> {
+pub async fn seed_patient(
+    state: &AppState,
+    user_id: &str,
+    today: Day,
+    weeks: i32,
+    seed: u64,
+) -> Result<(), WebError> {
     let kb = &state.kb;
     let facts = kb
         .facts_from_toml_str(DEMO_FACTS)
@@ -76,17 +90,32 @@ pub async fn seed_patient(state: &AppState, user_id: &str, today: Day, weeks: i3
         if i > 0 && rng.next() < 0.08 {
             continue; // a missed day
         }
-        let Some(ctx) = plan_context(state, user_id).await? else { break };
+        let Some(ctx) = plan_context(state, user_id).await? else {
+            break;
+        };
         if ctx.phase.is_none() {
             break;
         }
         let progress = f64::from(i) / f64::from(days.max(1));
         let noise = |r: &mut Lcg| (r.next() - 0.5) * 1.6;
-        let pain = (4.2 - 3.4 * progress + noise(&mut rng)).round().clamp(0.0, 10.0) as u8;
-        let morning = (3.6 - 3.0 * progress + noise(&mut rng)).round().clamp(0.0, 10.0) as u8;
-        let ex_pain = (3.2 - 2.6 * progress + noise(&mut rng) * 0.6).round().clamp(0.0, 10.0) as u8;
-        let planned: Vec<String> = scheduled(kb, &ctx, day).into_iter().map(|(id, _)| id).collect();
-        let done: Vec<String> = planned.iter().filter(|_| rng.next() < 0.9).cloned().collect();
+        let pain = (4.2 - 3.4 * progress + noise(&mut rng))
+            .round()
+            .clamp(0.0, 10.0) as u8;
+        let morning = (3.6 - 3.0 * progress + noise(&mut rng))
+            .round()
+            .clamp(0.0, 10.0) as u8;
+        let ex_pain = (3.2 - 2.6 * progress + noise(&mut rng) * 0.6)
+            .round()
+            .clamp(0.0, 10.0) as u8;
+        let planned: Vec<String> = scheduled(kb, &ctx, day)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let done: Vec<String> = planned
+            .iter()
+            .filter(|_| rng.next() < 0.9)
+            .cloned()
+            .collect();
         let runs = i >= 14 && matches!(day.weekday(), 1 | 3 | 5);
         let minutes: u16 = if !runs {
             0
@@ -107,7 +136,11 @@ pub async fn seed_patient(state: &AppState, user_id: &str, today: Day, weeks: i3
             planned,
             done,
             training_minutes: minutes,
-            effort: if minutes > 0 { 5 + (rng.next() * 3.0) as u8 } else { 0 },
+            effort: if minutes > 0 {
+                5 + (rng.next() * 3.0) as u8
+            } else {
+                0
+            },
             sleep_hours: 6.5 + (rng.next() * 2.0 * 2.0).round() / 2.0,
             warning_signs: Vec::new(),
         };

@@ -45,7 +45,11 @@ impl IntoResponse for WebError {
                 let to = format!("/login?next={}", urlencode(next));
                 return Redirect::to(&to).into_response();
             }
-            WebError::NotFound => (StatusCode::NOT_FOUND, "Page not found", "There is nothing here, or it is not yours to see.".to_string()),
+            WebError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing here, or it is not yours to see.".to_string(),
+            ),
             WebError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", (*why).to_string()),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "That did not work", m.clone()),
             WebError::UnsupportedMediaType => (
@@ -58,7 +62,11 @@ impl IntoResponse for WebError {
                 "Too much data",
                 "That form sent more data than kneepath accepts. Nothing was saved.".to_string(),
             ),
-            WebError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, "Too many attempts", m.clone()),
+            WebError::TooManyRequests(m) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                m.clone(),
+            ),
             WebError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (
@@ -77,7 +85,9 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }

@@ -62,13 +62,34 @@ impl Skeleton {
         let toe2 = add(ankle2, dir(p.shin2 + 90.0, FOOT));
         let elbow = add(shoulder, dir(p.arm, UPPER_ARM));
         let hand = add(elbow, dir(p.forearm, FOREARM));
-        Skeleton { hip, shoulder, head, knee, ankle, toe, knee2, ankle2, toe2, elbow, hand }
+        Skeleton {
+            hip,
+            shoulder,
+            head,
+            knee,
+            ankle,
+            toe,
+            knee2,
+            ankle2,
+            toe2,
+            elbow,
+            hand,
+        }
     }
 
     fn points(&self) -> [P; 11] {
         [
-            self.hip, self.shoulder, self.head, self.knee, self.ankle, self.toe, self.knee2, self.ankle2, self.toe2,
-            self.elbow, self.hand,
+            self.hip,
+            self.shoulder,
+            self.head,
+            self.knee,
+            self.ankle,
+            self.toe,
+            self.knee2,
+            self.ankle2,
+            self.toe2,
+            self.elbow,
+            self.hand,
         ]
     }
 
@@ -106,7 +127,13 @@ fn panel(out: &mut String, pose: &Pose, x0: f64, scale: f64, label: &str) {
     match pose.prop {
         Some(Prop::Cushion) => {
             let a = map(sk.ankle);
-            let _ = write!(out, r##"<rect x="{:.1}" y="{:.1}" width="30" height="{:.1}" rx="6" fill="#cbd5e1"/>"##, a.0 - 15.0, a.1 + 4.0, (GROUND - a.1 - 4.0).max(4.0));
+            let _ = write!(
+                out,
+                r##"<rect x="{:.1}" y="{:.1}" width="30" height="{:.1}" rx="6" fill="#cbd5e1"/>"##,
+                a.0 - 15.0,
+                a.1 + 4.0,
+                (GROUND - a.1 - 4.0).max(4.0)
+            );
         }
         Some(Prop::Bike) => {
             let h = map(sk.hip);
@@ -124,15 +151,32 @@ fn panel(out: &mut String, pose: &Pose, x0: f64, scale: f64, label: &str) {
         }
         Some(Prop::Support) => {
             let hand = map(sk.hand);
-            let _ = write!(out, r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{GROUND}" stroke="#94a3b8" stroke-width="5"/>"##, hand.0 + 4.0, hand.1 - 6.0, hand.0 + 4.0);
+            let _ = write!(
+                out,
+                r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{GROUND}" stroke="#94a3b8" stroke-width="5"/>"##,
+                hand.0 + 4.0,
+                hand.1 - 6.0,
+                hand.0 + 4.0
+            );
         }
         Some(Prop::Step) => {
             let a = map(sk.ankle);
-            let _ = write!(out, r##"<rect x="{:.1}" y="{:.1}" width="34" height="{:.1}" fill="#cbd5e1"/>"##, a.0 - 14.0, a.1 + 3.0, (GROUND - a.1 - 3.0).max(4.0));
+            let _ = write!(
+                out,
+                r##"<rect x="{:.1}" y="{:.1}" width="34" height="{:.1}" fill="#cbd5e1"/>"##,
+                a.0 - 14.0,
+                a.1 + 3.0,
+                (GROUND - a.1 - 3.0).max(4.0)
+            );
         }
         Some(Prop::Partner) => {
             let a = map(sk.ankle);
-            let _ = write!(out, r##"<rect x="{:.1}" y="{:.1}" width="14" height="12" rx="3" fill="#94a3b8"/>"##, a.0 - 7.0, a.1 - 14.0);
+            let _ = write!(
+                out,
+                r##"<rect x="{:.1}" y="{:.1}" width="14" height="12" rx="3" fill="#94a3b8"/>"##,
+                a.0 - 7.0,
+                a.1 - 14.0
+            );
         }
         _ => {}
     }
@@ -150,15 +194,30 @@ fn panel(out: &mut String, pose: &Pose, x0: f64, scale: f64, label: &str) {
     line(out, sk.shoulder, sk.elbow, body, w * 0.8);
     line(out, sk.elbow, sk.hand, body, w * 0.8);
     let h = map(sk.head);
-    let _ = write!(out, r#"<circle cx="{:.1}" cy="{:.1}" r="{:.1}" fill="{body}"/>"#, h.0, h.1, HEAD * scale);
+    let _ = write!(
+        out,
+        r#"<circle cx="{:.1}" cy="{:.1}" r="{:.1}" fill="{body}"/>"#,
+        h.0,
+        h.1,
+        HEAD * scale
+    );
     match pose.prop {
         Some(Prop::Towel) => {
             let (a, b) = (map(sk.hand), map(sk.toe));
-            let _ = write!(out, r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#0f766e" stroke-width="2.5" stroke-dasharray="5 3"/>"##, a.0, a.1, b.0, b.1);
+            let _ = write!(
+                out,
+                r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#0f766e" stroke-width="2.5" stroke-dasharray="5 3"/>"##,
+                a.0, a.1, b.0, b.1
+            );
         }
         Some(Prop::Weight) => {
             let a = map(sk.hand);
-            let _ = write!(out, r##"<rect x="{:.1}" y="{:.1}" width="22" height="7" rx="3" fill="#475569"/>"##, a.0 - 11.0, a.1 - 2.0);
+            let _ = write!(
+                out,
+                r##"<rect x="{:.1}" y="{:.1}" width="22" height="7" rx="3" fill="#475569"/>"##,
+                a.0 - 11.0,
+                a.1 - 2.0
+            );
         }
         _ => {}
     }
@@ -209,7 +268,11 @@ mod tests {
         let kb = KnowledgeBase::bundled().expect("kb");
         for e in &kb.exercises {
             let svg = exercise_figure(&kb, e);
-            assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{}", e.id);
+            assert!(
+                svg.starts_with("<svg") && svg.ends_with("</svg>"),
+                "{}",
+                e.id
+            );
             assert!(!svg.contains("NaN"), "{}", e.id);
             assert!(svg.len() < 4096, "{} figure is {} bytes", e.id, svg.len());
         }

@@ -14,7 +14,10 @@ use crate::state::AppState;
 
 /// Facts from a stored JSON map. Values the current knowledge base no
 /// longer accepts are left out rather than guessed.
-pub fn facts_from_map(kb: &KnowledgeBase, map: &serde_json::Map<String, serde_json::Value>) -> Facts {
+pub fn facts_from_map(
+    kb: &KnowledgeBase,
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> Facts {
     let mut f = Facts::empty(kb);
     for (k, v) in map {
         if let Some(id) = kb.fact_id(k)
@@ -41,7 +44,10 @@ pub struct PlanContext {
     pub checkins: Vec<CheckIn>,
 }
 
-pub async fn plan_context(state: &AppState, user_id: &str) -> Result<Option<PlanContext>, WebError> {
+pub async fn plan_context(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Option<PlanContext>, WebError> {
     let Some(assessment) = state.store.latest_assessment(user_id).await? else {
         return Ok(None);
     };
@@ -50,12 +56,18 @@ pub async fn plan_context(state: &AppState, user_id: &str) -> Result<Option<Plan
     // The current plan began with the newest phase change that has no
     // `from_phase` (the start of a plan).
     let all = state.store.phase_changes(user_id).await?;
-    let start = all.iter().rposition(|p| p.from_phase.is_none()).unwrap_or(0);
+    let start = all
+        .iter()
+        .rposition(|p| p.from_phase.is_none())
+        .unwrap_or(0);
     let history: Vec<_> = all.into_iter().skip(start).collect();
     let plan_start = history.first().map_or(assessment.day, |p| p.day);
     let phase = if assessment.level.allows_home_plan() {
         history.last().and_then(|p| {
-            kb.phase_by_id(&p.to_phase).map(|phase| PhaseState { phase, since: p.day })
+            kb.phase_by_id(&p.to_phase).map(|phase| PhaseState {
+                phase,
+                since: p.day,
+            })
         })
     } else {
         None
@@ -119,7 +131,11 @@ fn start_reason(kb: &KnowledgeBase, plan: &Plan<'_>) -> String {
             StartReason::Matched(ev) => format!(
                 "Plan started in this phase because of your answers: {}.",
                 ev.iter()
-                    .map(|e| format!("{} {}", e.question.label.to_lowercase(), e.question.display_value(&e.value)))
+                    .map(|e| format!(
+                        "{} {}",
+                        e.question.label.to_lowercase(),
+                        e.question.display_value(&e.value)
+                    ))
                     .collect::<Vec<_>>()
                     .join("; ")
             ),
@@ -137,8 +153,13 @@ fn start_reason(kb: &KnowledgeBase, plan: &Plan<'_>) -> String {
 pub enum CheckinResult {
     /// A warning sign re-ran triage; this is the new level.
     Retriaged(kneepath_core::TriageLevel),
-    PhaseChanged { to: String, reason: String },
-    Stayed { waiting_for: Vec<String> },
+    PhaseChanged {
+        to: String,
+        reason: String,
+    },
+    Stayed {
+        waiting_for: Vec<String>,
+    },
 }
 
 /// Apply the rules to a new check-in and store it with its consequences.
@@ -202,13 +223,18 @@ pub async fn record_checkin(
     // Say it again only if it was not already said in the week before.
     let recent = state.store.escalations(user_id).await?;
     let escalation = escalation.filter(|e| {
-        !recent
-            .iter()
-            .any(|r| r.kind == e.as_str() && checkin.day.days_since(r.day) < 7 && r.day <= checkin.day)
+        !recent.iter().any(|r| {
+            r.kind == e.as_str() && checkin.day.days_since(r.day) < 7 && r.day <= checkin.day
+        })
     });
     let from = kb.phases[phase.phase].id.clone();
     let change = phase_change.as_ref().map(|(to, reason)| {
-        (from.as_str(), kb.phases[*to].id.as_str(), checkin.day.plus(1), reason.as_str())
+        (
+            from.as_str(),
+            kb.phases[*to].id.as_str(),
+            checkin.day.plus(1),
+            reason.as_str(),
+        )
     });
     state
         .store
@@ -244,7 +270,9 @@ pub fn plan_items<'k>(
 
 /// Ids and names of the plan's exercises scheduled on `day`.
 pub fn scheduled(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Vec<(String, String)> {
-    let Some(phase) = ctx.phase else { return Vec::new() };
+    let Some(phase) = ctx.phase else {
+        return Vec::new();
+    };
     plan_items(kb, ctx, phase)
         .items
         .iter()

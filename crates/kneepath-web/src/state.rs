@@ -20,8 +20,12 @@ impl Clock {
             Clock::Fixed(d) => d,
             Clock::System => {
                 let date = jiff::ZonedDateTime::now().date();
-                Day::from_ymd(i32::from(date.year()), date.month() as u32, date.day() as u32)
-                    .unwrap_or(Day(0))
+                Day::from_ymd(
+                    i32::from(date.year()),
+                    date.month() as u32,
+                    date.day() as u32,
+                )
+                .unwrap_or(Day(0))
             }
         }
     }

@@ -87,7 +87,9 @@ impl FormState {
     }
 
     pub fn is(&self, name: &str, value: &str) -> bool {
-        self.values.get(name).is_some_and(|v| v.iter().any(|x| x == value))
+        self.values
+            .get(name)
+            .is_some_and(|v| v.iter().any(|x| x == value))
     }
 
     /// A 0-10 scale value is selected.
@@ -214,7 +216,9 @@ impl ResultPage {
 
 pub fn level_class(l: kneepath_core::TriageLevel) -> &'static str {
     match l {
-        kneepath_core::TriageLevel::Ambulance | kneepath_core::TriageLevel::Emergency => "lvl-emergency",
+        kneepath_core::TriageLevel::Ambulance | kneepath_core::TriageLevel::Emergency => {
+            "lvl-emergency"
+        }
         kneepath_core::TriageLevel::Urgent => "lvl-urgent",
         kneepath_core::TriageLevel::Routine => "lvl-routine",
         kneepath_core::TriageLevel::SelfCare => "lvl-self",

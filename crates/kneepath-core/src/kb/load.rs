@@ -947,8 +947,20 @@ impl Loader {
     fn load_poses(&mut self) -> Vec<Pose> {
         let mut out = Vec::new();
         for (at, raw) in self.typed_entries::<RawPose>("exercises.toml", "pose", "pose") {
-            let angles = [raw.trunk, raw.thigh, raw.shin, raw.thigh2, raw.shin2, raw.arm, raw.forearm];
-            if angles.iter().chain(raw.foot.iter()).any(|a| !(-360.0..=360.0).contains(a)) {
+            let angles = [
+                raw.trunk,
+                raw.thigh,
+                raw.shin,
+                raw.thigh2,
+                raw.shin2,
+                raw.arm,
+                raw.forearm,
+            ];
+            if angles
+                .iter()
+                .chain(raw.foot.iter())
+                .any(|a| !(-360.0..=360.0).contains(a))
+            {
                 self.problem(&at, "angles must be degrees from -360 to 360");
             }
             out.push(Pose {
@@ -1021,7 +1033,10 @@ impl Loader {
             for (slot, name) in raw.figure.iter().enumerate() {
                 match poses.iter().position(|p| p.id == *name) {
                     Some(i) => figure[slot] = i,
-                    None => self.problem(&at, format!("figure names pose `{name}`, which is not defined")),
+                    None => self.problem(
+                        &at,
+                        format!("figure names pose `{name}`, which is not defined"),
+                    ),
                 }
             }
             self.exercise_index.insert(raw.id.clone(), out.len());

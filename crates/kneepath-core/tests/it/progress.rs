@@ -36,7 +36,15 @@ fn phase(id: &str) -> usize {
 fn decide(phase_id: &str, checkins: &[CheckIn]) -> Decision {
     let base = facts("age = 25\nonset = \"sudden\"\ndays_since_onset = 1");
     let f: Facts = facts_after(kb(), &base, checkins.last().expect("a check-in"));
-    review(kb(), PhaseState { phase: phase(phase_id), since: Day(0) }, checkins, &f)
+    review(
+        kb(),
+        PhaseState {
+            phase: phase(phase_id),
+            since: Day(0),
+        },
+        checkins,
+        &f,
+    )
 }
 
 fn advances(d: &Decision) -> bool {
@@ -47,27 +55,48 @@ fn advances(d: &Decision) -> bool {
 fn advance_after_three_good_check_ins() {
     let good = [ci(0, 3, 3, 2, 5), ci(1, 3, 3, 2, 5), ci(2, 3, 3, 2, 5)];
     let d = decide("protect", &good);
-    assert!(matches!(d, Decision::Advance { to, .. } if to == phase("mobilise")), "{d:?}");
+    assert!(
+        matches!(d, Decision::Advance { to, .. } if to == phase("mobilise")),
+        "{d:?}"
+    );
 }
 
 #[test]
 fn two_check_ins_are_not_enough() {
     let d = decide("protect", &[ci(0, 3, 3, 2, 5), ci(1, 3, 3, 2, 5)]);
-    assert!(matches!(&d, Decision::Stay { waiting_for } if waiting_for[0].contains("1 more check-in")), "{d:?}");
+    assert!(
+        matches!(&d, Decision::Stay { waiting_for } if waiting_for[0].contains("1 more check-in")),
+        "{d:?}"
+    );
 }
 
 #[test]
 fn exercise_pain_limit_is_three() {
-    assert!(advances(&decide("protect", &[ci(0, 3, 3, 2, 5), ci(1, 3, 3, 2, 5), ci(2, 3, 3, 2, 5)])));
-    assert!(!advances(&decide("protect", &[ci(0, 3, 3, 2, 5), ci(1, 3, 4, 2, 5), ci(2, 3, 3, 2, 5)])));
+    assert!(advances(&decide(
+        "protect",
+        &[ci(0, 3, 3, 2, 5), ci(1, 3, 3, 2, 5), ci(2, 3, 3, 2, 5)]
+    )));
+    assert!(!advances(&decide(
+        "protect",
+        &[ci(0, 3, 3, 2, 5), ci(1, 3, 4, 2, 5), ci(2, 3, 3, 2, 5)]
+    )));
 }
 
 #[test]
 fn adherence_limit_is_eighty_percent() {
     // 12 of 15 = 80%: advance. 11 of 15 = 73%: stay.
-    assert!(advances(&decide("protect", &[ci(0, 3, 3, 2, 4), ci(1, 3, 3, 2, 4), ci(2, 3, 3, 2, 4)])));
-    let d = decide("protect", &[ci(0, 3, 3, 2, 4), ci(1, 3, 3, 2, 4), ci(2, 3, 3, 2, 3)]);
-    assert!(matches!(&d, Decision::Stay { waiting_for } if waiting_for.iter().any(|w| w.contains("80%"))), "{d:?}");
+    assert!(advances(&decide(
+        "protect",
+        &[ci(0, 3, 3, 2, 4), ci(1, 3, 3, 2, 4), ci(2, 3, 3, 2, 4)]
+    )));
+    let d = decide(
+        "protect",
+        &[ci(0, 3, 3, 2, 4), ci(1, 3, 3, 2, 4), ci(2, 3, 3, 2, 3)],
+    );
+    assert!(
+        matches!(&d, Decision::Stay { waiting_for } if waiting_for.iter().any(|w| w.contains("80%"))),
+        "{d:?}"
+    );
 }
 
 #[test]
@@ -80,7 +109,15 @@ fn morning_pain_must_not_exceed_baseline() {
     let review_from_3 = |cs: &[CheckIn]| {
         let base = facts("age = 25");
         let f = facts_after(kb(), &base, cs.last().expect("check-in"));
-        review(kb(), PhaseState { phase: phase("protect"), since: Day(3) }, cs, &f)
+        review(
+            kb(),
+            PhaseState {
+                phase: phase("protect"),
+                since: Day(3),
+            },
+            cs,
+            &f,
+        )
     };
     assert!(advances(&review_from_3(&ok)));
     let mut high = earlier.to_vec();
@@ -91,26 +128,46 @@ fn morning_pain_must_not_exceed_baseline() {
 #[test]
 fn exit_criteria_must_hold() {
     // Protect's exit: pain at rest 3/10 or less.
-    let d = decide("protect", &[ci(0, 4, 3, 2, 5), ci(1, 4, 3, 2, 5), ci(2, 4, 3, 2, 5)]);
-    assert!(matches!(&d, Decision::Stay { waiting_for } if waiting_for.iter().any(|w| w.contains("pain at rest"))), "{d:?}");
+    let d = decide(
+        "protect",
+        &[ci(0, 4, 3, 2, 5), ci(1, 4, 3, 2, 5), ci(2, 4, 3, 2, 5)],
+    );
+    assert!(
+        matches!(&d, Decision::Stay { waiting_for } if waiting_for.iter().any(|w| w.contains("pain at rest"))),
+        "{d:?}"
+    );
 }
 
 #[test]
 fn unmeasured_strength_does_not_block_the_strengthen_phase() {
     let cs = [ci(0, 1, 2, 1, 5), ci(1, 1, 2, 1, 5), ci(2, 1, 2, 1, 5)];
     let d = decide("strengthen", &cs);
-    assert!(matches!(d, Decision::Advance { to, .. } if to == phase("return")), "{d:?}");
+    assert!(
+        matches!(d, Decision::Advance { to, .. } if to == phase("return")),
+        "{d:?}"
+    );
     // Measured and below 90%: blocks.
     let base = facts("age = 25\nstrength_lsi_pct = 85");
     let f = facts_after(kb(), &base, &cs[2]);
-    let d = review(kb(), PhaseState { phase: phase("strengthen"), since: Day(0) }, &cs, &f);
+    let d = review(
+        kb(),
+        PhaseState {
+            phase: phase("strengthen"),
+            since: Day(0),
+        },
+        &cs,
+        &f,
+    );
     assert!(!advances(&d), "{d:?}");
 }
 
 #[test]
 fn step_back_when_exercise_pain_above_five() {
     let d = decide("mobilise", &[ci(0, 3, 3, 2, 5), ci(1, 3, 6, 2, 5)]);
-    assert!(matches!(d, Decision::StepBack { to, .. } if to == phase("protect")), "{d:?}");
+    assert!(
+        matches!(d, Decision::StepBack { to, .. } if to == phase("protect")),
+        "{d:?}"
+    );
     let d = decide("mobilise", &[ci(0, 3, 3, 2, 5), ci(1, 3, 5, 2, 5)]);
     assert!(!matches!(d, Decision::StepBack { .. }), "{d:?}");
 }
@@ -120,10 +177,16 @@ fn step_back_when_morning_pain_rises_two_on_two_days() {
     let base = [ci(0, 3, 3, 2, 5), ci(1, 3, 3, 2, 5), ci(2, 3, 3, 2, 5)];
     let mut two_days = base.to_vec();
     two_days.extend([ci(3, 3, 3, 4, 5), ci(4, 3, 3, 4, 5)]);
-    assert!(matches!(decide("strengthen", &two_days), Decision::StepBack { .. }));
+    assert!(matches!(
+        decide("strengthen", &two_days),
+        Decision::StepBack { .. }
+    ));
     let mut one_day = base.to_vec();
     one_day.extend([ci(3, 3, 3, 3, 5), ci(4, 3, 3, 4, 5)]);
-    assert!(!matches!(decide("strengthen", &one_day), Decision::StepBack { .. }));
+    assert!(!matches!(
+        decide("strengthen", &one_day),
+        Decision::StepBack { .. }
+    ));
 }
 
 #[test]
@@ -139,7 +202,10 @@ fn the_last_phase_stays() {
 }
 
 fn week(from: i32, pain: &[u8]) -> Vec<CheckIn> {
-    pain.iter().enumerate().map(|(i, p)| ci(from + i as i32, *p, 2, 2, 5)).collect()
+    pain.iter()
+        .enumerate()
+        .map(|(i, p)| ci(from + i as i32, *p, 2, 2, 5))
+        .collect()
 }
 
 #[test]
@@ -147,8 +213,15 @@ fn no_improvement_after_three_weeks() {
     // First week average 5; last week average 3.14 (fall 1.86 < 2).
     let mut cs = week(0, &[5, 5, 5, 5, 5, 5, 5]);
     cs.extend(week(15, &[3, 3, 3, 3, 3, 3, 4]));
-    assert_eq!(escalation(kb(), Day(0), Day(21), &cs), Some(Escalation::NoImprovement));
-    assert_eq!(escalation(kb(), Day(0), Day(20), &cs[..13]), None, "not before 21 days");
+    assert_eq!(
+        escalation(kb(), Day(0), Day(21), &cs),
+        Some(Escalation::NoImprovement)
+    );
+    assert_eq!(
+        escalation(kb(), Day(0), Day(20), &cs[..13]),
+        None,
+        "not before 21 days"
+    );
     // Last week average 3.0: a fall of exactly 2 is meaningful.
     let mut better = week(0, &[5, 5, 5, 5, 5, 5, 5]);
     better.extend(week(15, &[3, 3, 3, 3, 3, 3, 3]));
@@ -159,10 +232,17 @@ fn no_improvement_after_three_weeks() {
 fn worsening_week_on_week() {
     let mut cs = week(0, &[3, 3, 3, 3, 3, 3, 3]);
     cs.extend(week(7, &[5, 5, 5, 5, 5, 5, 5]));
-    assert_eq!(escalation(kb(), Day(0), Day(13), &cs), Some(Escalation::Worsening));
+    assert_eq!(
+        escalation(kb(), Day(0), Day(13), &cs),
+        Some(Escalation::Worsening)
+    );
     let mut less = week(0, &[3, 3, 3, 3, 3, 3, 3]);
     less.extend(week(7, &[5, 5, 5, 5, 5, 5, 4]));
-    assert_eq!(escalation(kb(), Day(0), Day(13), &less), None, "rise 1.86 < 2");
+    assert_eq!(
+        escalation(kb(), Day(0), Day(13), &less),
+        None,
+        "rise 1.86 < 2"
+    );
 }
 
 #[test]
@@ -173,16 +253,28 @@ fn schedule_spreads_n_days_over_the_week() {
 }
 
 fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 #[test]
 fn check_in_form_is_validated_field_by_field() {
     let planned = vec!["heel_slides".to_string()];
     let ok = form(&[
-        ("day", "2026-11-24"), ("pain_now", "3"), ("exercise_pain", "2"), ("morning_pain", "2"),
-        ("stiffness", "1"), ("swelling", "none"), ("walks_normally", "yes"), ("full_range", "no"),
-        ("done", "heel_slides"), ("training_minutes", "30"), ("effort", "5"), ("sleep_hours", "7.5"),
+        ("day", "2026-11-24"),
+        ("pain_now", "3"),
+        ("exercise_pain", "2"),
+        ("morning_pain", "2"),
+        ("stiffness", "1"),
+        ("swelling", "none"),
+        ("walks_normally", "yes"),
+        ("full_range", "no"),
+        ("done", "heel_slides"),
+        ("training_minutes", "30"),
+        ("effort", "5"),
+        ("sleep_hours", "7.5"),
         ("sign", "giving_way"),
     ]);
     let today: Day = "2026-11-24".parse().expect("day");
@@ -191,13 +283,30 @@ fn check_in_form_is_validated_field_by_field() {
     assert_eq!(c.warning_signs, ["giving_way"]);
 
     let bad = form(&[
-        ("day", "2026-11-25"), ("pain_now", "11"), ("stiffness", ""), ("swelling", "huge"),
-        ("walks_normally", "maybe"), ("full_range", "yes"), ("done", "nordic_curl"),
-        ("sleep_hours", "25"), ("sign", "fake"), ("training_minutes", "20"),
+        ("day", "2026-11-25"),
+        ("pain_now", "11"),
+        ("stiffness", ""),
+        ("swelling", "huge"),
+        ("walks_normally", "maybe"),
+        ("full_range", "yes"),
+        ("done", "nordic_curl"),
+        ("sleep_hours", "25"),
+        ("sign", "fake"),
+        ("training_minutes", "20"),
     ]);
     let errors = parse_checkin(kb(), &bad, &planned, today.plus(-7), today).expect_err("invalid");
     let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-    for f in ["day", "pain_now", "stiffness", "swelling", "walks_normally", "done", "sleep_hours", "sign", "effort"] {
+    for f in [
+        "day",
+        "pain_now",
+        "stiffness",
+        "swelling",
+        "walks_normally",
+        "done",
+        "sleep_hours",
+        "sign",
+        "effort",
+    ] {
         assert!(fields.contains(&f), "{f} should be reported: {errors:?}");
     }
 }

@@ -8,7 +8,9 @@ use kneepath_store::{CheckinWrite, NewAssessment, Role, Store, StoreError};
 async fn sqlite_store() -> Store {
     let dir = std::env::temp_dir().join(format!("kneepath-store-{}", kneepath_store::new_id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    Store::connect(&format!("sqlite://{}", dir.join("t.db").display())).await.expect("connect")
+    Store::connect(&format!("sqlite://{}", dir.join("t.db").display()))
+        .await
+        .expect("connect")
 }
 
 /// Every store the tests should run against.
@@ -44,23 +46,55 @@ async fn story_account_assessment_checkins_and_deletion() {
     let kb = KnowledgeBase::bundled().expect("kb");
     for store in stores().await {
         let email = format!("{}@example.org", kneepath_store::new_id());
-        let user = store.create_user(&email, "Ana", "correct horse battery", Role::Patient).await.expect("create");
+        let user = store
+            .create_user(&email, "Ana", "correct horse battery", Role::Patient)
+            .await
+            .expect("create");
         assert!(matches!(
-            store.create_user(&email.to_uppercase(), "Ana 2", "another password", Role::Patient).await,
+            store
+                .create_user(
+                    &email.to_uppercase(),
+                    "Ana 2",
+                    "another password",
+                    Role::Patient
+                )
+                .await,
             Err(StoreError::Conflict(_))
         ));
-        assert!(store.authenticate(&email, "wrong password").await.expect("auth").is_none());
-        assert!(store.authenticate("nobody@example.org", "x").await.expect("auth").is_none());
-        let me = store.authenticate(&email, "correct horse battery").await.expect("auth").expect("user");
+        assert!(
+            store
+                .authenticate(&email, "wrong password")
+                .await
+                .expect("auth")
+                .is_none()
+        );
+        assert!(
+            store
+                .authenticate("nobody@example.org", "x")
+                .await
+                .expect("auth")
+                .is_none()
+        );
+        let me = store
+            .authenticate(&email, "correct horse battery")
+            .await
+            .expect("auth")
+            .expect("user");
         assert_eq!(me.id, user.id);
 
         let token = store.create_session(&user.id, 12).await.expect("session");
-        let s = store.session(&token).await.expect("lookup").expect("session");
+        let s = store
+            .session(&token)
+            .await
+            .expect("lookup")
+            .expect("session");
         assert_eq!(s.user.id, user.id);
         assert!(store.session("forged").await.expect("lookup").is_none());
 
         // Assessment with its plan start.
-        let facts = kb.facts_from_toml_str("age = 30\nonset = \"gradual\"\npain_now = 3").expect("facts");
+        let facts = kb
+            .facts_from_toml_str("age = 30\nonset = \"gradual\"\npain_now = 3")
+            .expect("facts");
         let a = assess(&kb, &facts);
         let report = a.report();
         let facts_json = kb.facts_to_json(&facts);
@@ -78,11 +112,18 @@ async fn story_account_assessment_checkins_and_deletion() {
             )
             .await
             .expect("insert assessment");
-        let back = store.latest_assessment(&user.id).await.expect("read").expect("row");
+        let back = store
+            .latest_assessment(&user.id)
+            .await
+            .expect("read")
+            .expect("row");
         assert_eq!(back.id, id);
         assert_eq!(back.report, report);
         assert_eq!(back.facts, facts_json);
-        assert_eq!(store.phase_changes(&user.id).await.expect("phases").len(), 1);
+        assert_eq!(
+            store.phase_changes(&user.id).await.expect("phases").len(),
+            1
+        );
 
         // Check-ins, one per day; a second for the same day changes nothing.
         for d in 100..103 {
@@ -91,7 +132,12 @@ async fn story_account_assessment_checkins_and_deletion() {
                     user_id: &user.id,
                     assessment_id: &id,
                     checkin: &checkin(d),
-                    phase_change: (d == 102).then_some(("strengthen", "return", Day(103), "good week")),
+                    phase_change: (d == 102).then_some((
+                        "strengthen",
+                        "return",
+                        Day(103),
+                        "good week",
+                    )),
                     escalation: None,
                     retriage: None,
                     ip: None,
@@ -114,7 +160,11 @@ async fn story_account_assessment_checkins_and_deletion() {
         let cs = store.checkins(&user.id).await.expect("checkins");
         assert_eq!(cs.len(), 3);
         assert_eq!(cs[0].checkin, checkin(100));
-        assert_eq!(store.phase_changes(&user.id).await.expect("phases").len(), 2, "the duplicate's phase change was rolled back");
+        assert_eq!(
+            store.phase_changes(&user.id).await.expect("phases").len(),
+            2,
+            "the duplicate's phase change was rolled back"
+        );
         assert!(store.escalations(&user.id).await.expect("esc").is_empty());
 
         let export = store.export_user(&user.id).await.expect("export");
@@ -123,7 +173,10 @@ async fn story_account_assessment_checkins_and_deletion() {
 
         // Delete: nothing of the account remains.
         store.delete_user(&user.id).await.expect("delete");
-        let left = store.rows_containing(&[&user.id, &email, &id]).await.expect("scan");
+        let left = store
+            .rows_containing(&[&user.id, &email, &id])
+            .await
+            .expect("scan");
         assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
         assert!(store.session(&token).await.expect("lookup").is_none());
     }
@@ -133,7 +186,10 @@ async fn story_account_assessment_checkins_and_deletion() {
 async fn login_failures_are_counted_per_key() {
     for store in stores().await {
         let key = format!("k-{}", kneepath_store::new_id());
-        store.record_login_failure(&[&key, "other"]).await.expect("record");
+        store
+            .record_login_failure(&[&key, "other"])
+            .await
+            .expect("record");
         store.record_login_failure(&[&key]).await.expect("record");
         assert_eq!(store.login_failures(&key, 15).await.expect("count"), 2);
         store.clear_login_failures(&key).await.expect("clear");
@@ -147,8 +203,15 @@ async fn reconnecting_keeps_data_and_does_not_rerun_migrations() {
     std::fs::create_dir_all(&dir).expect("dir");
     let url = format!("sqlite://{}", dir.join("t.db").display());
     let s = Store::connect(&url).await.expect("connect");
-    s.create_user("a@example.org", "A", "password 123", Role::Admin).await.expect("user");
+    s.create_user("a@example.org", "A", "password 123", Role::Admin)
+        .await
+        .expect("user");
     s.close().await;
     let s = Store::connect(&url).await.expect("reconnect");
-    assert!(s.authenticate("a@example.org", "password 123").await.expect("auth").is_some());
+    assert!(
+        s.authenticate("a@example.org", "password 123")
+            .await
+            .expect("auth")
+            .is_some()
+    );
 }

@@ -7,12 +7,18 @@ use axum_extra::extract::cookie::CookieJar;
 use kneepath_store::{NewAudit, Role};
 use serde::Deserialize;
 
-use crate::auth::{ClientIp, CurrentUser, MaybeUser, VerifiedForm, anon_csrf, clear_session_cookie, session_cookie};
+use crate::auth::{
+    ClientIp, CurrentUser, MaybeUser, VerifiedForm, anon_csrf, clear_session_cookie, session_cookie,
+};
 use crate::error::WebError;
 use crate::state::AppState;
 use crate::views::{AccountPage, FormState, Layout, LoginPage, SignupPage, private, render};
 
-pub async fn signup_form(State(state): State<AppState>, MaybeUser(user): MaybeUser, jar: CookieJar) -> Response {
+pub async fn signup_form(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    jar: CookieJar,
+) -> Response {
     if user.is_some() {
         return Redirect::to("/plan").into_response();
     }
@@ -20,11 +26,20 @@ pub async fn signup_form(State(state): State<AppState>, MaybeUser(user): MaybeUs
     let mut l = Layout::anon("Create your account");
     l.csrf = csrf;
     l.nav = "signup";
-    (jar, render(&SignupPage { l, f: FormState::default() })).into_response()
+    (
+        jar,
+        render(&SignupPage {
+            l,
+            f: FormState::default(),
+        }),
+    )
+        .into_response()
 }
 
 fn valid_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else { return false };
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -33,7 +48,11 @@ fn valid_email(e: &str) -> bool {
         && !e.chars().any(char::is_whitespace)
 }
 
-pub async fn signup(State(state): State<AppState>, jar: CookieJar, form: VerifiedForm) -> Result<Response, WebError> {
+pub async fn signup(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
     let mut f = FormState::from_pairs(&form.pairs);
     f.values.remove("password");
     let name = form.get("display_name");
@@ -44,18 +63,34 @@ pub async fn signup(State(state): State<AppState>, jar: CookieJar, form: Verifie
         .find(|(k, _)| k == "password")
         .map_or("", |(_, v)| v.as_str());
     if name.is_empty() || name.chars().count() > 60 {
-        f.errors.push(("display_name".into(), "Enter your first name (up to 60 characters).".into()));
+        f.errors.push((
+            "display_name".into(),
+            "Enter your first name (up to 60 characters).".into(),
+        ));
     }
     if !valid_email(&email) {
-        f.errors.push(("email".into(), "Enter an email address like name@example.org.".into()));
+        f.errors.push((
+            "email".into(),
+            "Enter an email address like name@example.org.".into(),
+        ));
     }
     if password.chars().count() < 10 || password.len() > 200 {
-        f.errors.push(("password".into(), "Choose a password of at least 10 characters.".into()));
+        f.errors.push((
+            "password".into(),
+            "Choose a password of at least 10 characters.".into(),
+        ));
     }
     if f.errors.is_empty() {
-        match state.store.create_user(&email, name, password, Role::Patient).await {
+        match state
+            .store
+            .create_user(&email, name, password, Role::Patient)
+            .await
+        {
             Ok(user) => {
-                let token = state.store.create_session(&user.id, state.settings.session_hours).await?;
+                let token = state
+                    .store
+                    .create_session(&user.id, state.settings.session_hours)
+                    .await?;
                 let jar = jar.add(session_cookie(token, state.settings.secure_cookies));
                 return Ok((jar, Redirect::to("/assess")).into_response());
             }
@@ -67,7 +102,12 @@ pub async fn signup(State(state): State<AppState>, jar: CookieJar, form: Verifie
     let mut l = Layout::anon("Create your account");
     l.csrf = csrf;
     l.nav = "signup";
-    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, jar, render(&SignupPage { l, f })).into_response())
+    Ok((
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        jar,
+        render(&SignupPage { l, f }),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -144,7 +184,10 @@ pub async fn login(
             if let Some(old) = &current {
                 state.store.delete_session(&old.session.token_hash).await?;
             }
-            let token = state.store.create_session(&user.id, s.session_hours).await?;
+            let token = state
+                .store
+                .create_session(&user.id, s.session_hours)
+                .await?;
             state
                 .store
                 .audit(&NewAudit {
@@ -157,8 +200,16 @@ pub async fn login(
                     detail: None,
                 })
                 .await?;
-            let target = if user.role == Role::Patient { next } else { "/account".to_string() };
-            Ok((jar.add(session_cookie(token, s.secure_cookies)), Redirect::to(&target)).into_response())
+            let target = if user.role == Role::Patient {
+                next
+            } else {
+                "/account".to_string()
+            };
+            Ok((
+                jar.add(session_cookie(token, s.secure_cookies)),
+                Redirect::to(&target),
+            )
+                .into_response())
         }
         None => {
             let mut keys = vec![email_key.as_str()];
@@ -167,7 +218,12 @@ pub async fn login(
             }
             state.store.record_login_failure(&keys).await?;
             let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
-            let page = login_page(csrf, &email, &next, Some("The email or password is not right.".into()));
+            let page = login_page(
+                csrf,
+                &email,
+                &next,
+                Some("The email or password is not right.".into()),
+            );
             Ok((axum::http::StatusCode::UNAUTHORIZED, jar, render(&page)).into_response())
         }
     }
@@ -195,11 +251,21 @@ pub async fn logout(
     Ok((jar.add(clear_session_cookie()), Redirect::to("/")).into_response())
 }
 
-async fn account_page(state: &AppState, user: &CurrentUser, error: Option<String>) -> Result<AccountPage, WebError> {
+async fn account_page(
+    state: &AppState,
+    user: &CurrentUser,
+    error: Option<String>,
+) -> Result<AccountPage, WebError> {
     let u = &user.session.user;
     let counts = vec![
-        ("Assessments".to_string(), state.store.assessments(u.id.as_str()).await?.len()),
-        ("Check-ins".to_string(), state.store.checkins(u.id.as_str()).await?.len()),
+        (
+            "Assessments".to_string(),
+            state.store.assessments(u.id.as_str()).await?.len(),
+        ),
+        (
+            "Check-ins".to_string(),
+            state.store.checkins(u.id.as_str()).await?.len(),
+        ),
     ];
     state
         .store
@@ -227,7 +293,10 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
     Ok(private(&account_page(&state, &user, None).await?))
 }
 
-pub async fn export(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
+pub async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, WebError> {
     state
         .store
         .audit(&NewAudit {
@@ -241,11 +310,15 @@ pub async fn export(State(state): State<AppState>, user: CurrentUser) -> Result<
         })
         .await?;
     let data = state.store.export_user(user.id()).await?;
-    let body = serde_json::to_string_pretty(&data).map_err(|e| WebError::Internal(e.to_string()))?;
+    let body =
+        serde_json::to_string_pretty(&data).map_err(|e| WebError::Internal(e.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"kneepath-my-data.json\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kneepath-my-data.json\"",
+            ),
             (header::CACHE_CONTROL, "no-store"),
         ],
         body,
@@ -270,7 +343,12 @@ pub async fn delete(
         .await?
         .is_some_and(|u| u.id == user.id());
     if !ok {
-        let page = account_page(&state, &user, Some("That password is not right; nothing was deleted.".into())).await?;
+        let page = account_page(
+            &state,
+            &user,
+            Some("That password is not right; nothing was deleted.".into()),
+        )
+        .await?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
     }
     state.store.delete_user(user.id()).await?;

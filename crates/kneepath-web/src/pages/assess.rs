@@ -19,7 +19,9 @@ use crate::auth::{Patient, VerifiedForm};
 use crate::error::WebError;
 use crate::service::{facts_from_map, record_assessment};
 use crate::state::AppState;
-use crate::views::{AssessmentsPage, Layout, OptView, QuestionView, ResultPage, WizardPage, level_class, private};
+use crate::views::{
+    AssessmentsPage, Layout, OptView, QuestionView, ResultPage, WizardPage, level_class, private,
+};
 
 fn section_questions(kb: &KnowledgeBase, section: usize) -> Vec<usize> {
     (0..kb.questions.len())
@@ -31,7 +33,10 @@ fn section_questions(kb: &KnowledgeBase, section: usize) -> Vec<usize> {
 fn visible(kb: &KnowledgeBase, section: usize, draft: &Map<String, Json>) -> Vec<usize> {
     let earlier: Map<String, Json> = draft
         .iter()
-        .filter(|(k, _)| kb.fact_id(k).is_some_and(|id| kb.questions[id].section < section))
+        .filter(|(k, _)| {
+            kb.fact_id(k)
+                .is_some_and(|id| kb.questions[id].section < section)
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let facts = facts_from_map(kb, &earlier);
@@ -64,9 +69,13 @@ fn entered_from_json(q: &Question, v: Option<&Json>) -> Entered {
         (Some(Json::Number(n)), _) => e.single = n.to_string(),
         (Some(Json::String(s)), _) => e.single = s.clone(),
         (Some(Json::Array(items)), QuestionKind::Multi { options, .. }) => {
-            let words: Vec<String> = items.iter().filter_map(|i| i.as_str().map(String::from)).collect();
-            let (known, other): (Vec<String>, Vec<String>) =
-                words.into_iter().partition(|w| options.iter().any(|o| o.value == *w));
+            let words: Vec<String> = items
+                .iter()
+                .filter_map(|i| i.as_str().map(String::from))
+                .collect();
+            let (known, other): (Vec<String>, Vec<String>) = words
+                .into_iter()
+                .partition(|w| options.iter().any(|o| o.value == *w));
             e.multi = known;
             e.other = other.join(", ");
         }
@@ -86,10 +95,34 @@ fn entered_from_form(q: &Question, form: &VerifiedForm) -> Entered {
 fn view(q: &Question, e: &Entered, error: Option<String>) -> QuestionView {
     let (kind, min, max, options, open) = match &q.kind {
         QuestionKind::Bool => ("bool", String::new(), String::new(), Vec::new(), false),
-        QuestionKind::Integer { min, max } => ("integer", min.to_string(), max.to_string(), Vec::new(), false),
-        QuestionKind::Number { min, max } => ("number", min.to_string(), max.to_string(), Vec::new(), false),
-        QuestionKind::Choice { options } => ("choice", String::new(), String::new(), options.clone(), false),
-        QuestionKind::Multi { options, open } => ("multi", String::new(), String::new(), options.clone(), *open),
+        QuestionKind::Integer { min, max } => (
+            "integer",
+            min.to_string(),
+            max.to_string(),
+            Vec::new(),
+            false,
+        ),
+        QuestionKind::Number { min, max } => (
+            "number",
+            min.to_string(),
+            max.to_string(),
+            Vec::new(),
+            false,
+        ),
+        QuestionKind::Choice { options } => (
+            "choice",
+            String::new(),
+            String::new(),
+            options.clone(),
+            false,
+        ),
+        QuestionKind::Multi { options, open } => (
+            "multi",
+            String::new(),
+            String::new(),
+            options.clone(),
+            *open,
+        ),
     };
     QuestionView {
         id: q.id.clone(),
@@ -102,7 +135,11 @@ fn view(q: &Question, e: &Entered, error: Option<String>) -> QuestionView {
         options: options
             .into_iter()
             .map(|o| OptView {
-                checked: if kind == "multi" { e.multi.contains(&o.value) } else { e.single == o.value },
+                checked: if kind == "multi" {
+                    e.multi.contains(&o.value)
+                } else {
+                    e.single == o.value
+                },
                 value: o.value,
                 label: o.label,
             })
@@ -120,7 +157,13 @@ fn parse(q: &Question, e: &Entered) -> Result<Option<Json>, String> {
     let text = match q.kind {
         QuestionKind::Multi { .. } => {
             let mut all = e.multi.clone();
-            all.extend(e.other.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from));
+            all.extend(
+                e.other
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+            );
             if all.is_empty() {
                 return Ok(None);
             }
@@ -136,7 +179,13 @@ fn parse(q: &Question, e: &Entered) -> Result<Option<Json>, String> {
     }
 }
 
-fn page(state: &AppState, l: Layout, step: usize, questions: Vec<QuestionView>, gate_value: String) -> WizardPage {
+fn page(
+    state: &AppState,
+    l: Layout,
+    step: usize,
+    questions: Vec<QuestionView>,
+    gate_value: String,
+) -> WizardPage {
     let kb = &state.kb;
     let section = &kb.sections[step - 1];
     WizardPage {
@@ -242,7 +291,9 @@ pub async fn step_submit(
     });
     state.store.save_draft(user.id(), &draft, user.ip()).await?;
     if back {
-        return Ok(Redirect::to(&format!("/assess/{}", step.saturating_sub(1).max(1))).into_response());
+        return Ok(
+            Redirect::to(&format!("/assess/{}", step.saturating_sub(1).max(1))).into_response(),
+        );
     }
     if step < kb.sections.len() {
         return Ok(Redirect::to(&format!("/assess/{}", step + 1)).into_response());
@@ -274,7 +325,11 @@ pub async fn result(
     Patient(user): Patient,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let a = state.store.assessment(&id).await?.ok_or(WebError::NotFound)?;
+    let a = state
+        .store
+        .assessment(&id)
+        .await?
+        .ok_or(WebError::NotFound)?;
     if a.user_id != user.id() {
         return Err(WebError::NotFound);
     }
@@ -308,7 +363,10 @@ pub async fn result(
     }))
 }
 
-pub async fn list(State(state): State<AppState>, Patient(user): Patient) -> Result<Response, WebError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+) -> Result<Response, WebError> {
     let mut rows: Vec<_> = state
         .store
         .assessments(user.id())
@@ -320,7 +378,13 @@ pub async fn list(State(state): State<AppState>, Patient(user): Patient) -> Resu
                 "checkin" => "Warning sign in a check-in",
                 _ => "Imported",
             };
-            (a.id, a.day.to_string(), a.report.level_title.clone(), source.to_string(), level_class(a.level))
+            (
+                a.id,
+                a.day.to_string(),
+                a.report.level_title.clone(),
+                source.to_string(),
+                level_class(a.level),
+            )
         })
         .collect();
     rows.reverse();

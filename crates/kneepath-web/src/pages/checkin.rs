@@ -26,7 +26,10 @@ fn earliest(ctx: &PlanContext, today: Day) -> Day {
     ctx.plan_start.max(today.plus(-MAX_DAYS_BACK))
 }
 
-async fn need_plan(state: &AppState, user_id: &str) -> Result<Result<PlanContext, Response>, WebError> {
+async fn need_plan(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Result<PlanContext, Response>, WebError> {
     match plan_context(state, user_id).await? {
         Some(ctx) if ctx.phase.is_some() => Ok(Ok(ctx)),
         // No assessment yet, or the latest result says see a doctor: the
@@ -35,7 +38,13 @@ async fn need_plan(state: &AppState, user_id: &str) -> Result<Result<PlanContext
     }
 }
 
-fn page(state: &AppState, user: &crate::auth::CurrentUser, ctx: &PlanContext, day: Day, f: FormState) -> CheckinPage {
+fn page(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    ctx: &PlanContext,
+    day: Day,
+    f: FormState,
+) -> CheckinPage {
     let today = state.clock.today();
     CheckinPage {
         l: Layout::for_user("Daily check-in", "checkin", user),
@@ -68,10 +77,20 @@ pub async fn form(
         .and_then(|d| d.parse::<Day>().ok())
         .filter(|d| *d <= today && *d >= earliest(&ctx, today))
         .unwrap_or(today);
-    Ok(private(&page(&state, &user, &ctx, day, FormState::default())))
+    Ok(private(&page(
+        &state,
+        &user,
+        &ctx,
+        day,
+        FormState::default(),
+    )))
 }
 
-pub async fn submit(State(state): State<AppState>, Patient(user): Patient, form: VerifiedForm) -> Result<Response, WebError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
     let ctx = match need_plan(&state, user.id()).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
@@ -79,15 +98,28 @@ pub async fn submit(State(state): State<AppState>, Patient(user): Patient, form:
     let kb = &state.kb;
     let today = state.clock.today();
     let day = form.get("day").parse::<Day>().unwrap_or(today);
-    let planned: Vec<String> = scheduled(kb, &ctx, day).into_iter().map(|(id, _)| id).collect();
+    let planned: Vec<String> = scheduled(kb, &ctx, day)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     let mut errors = match parse_checkin(kb, &form.pairs, &planned, earliest(&ctx, today), today) {
         Ok(checkin) => {
             if ctx.checkins.iter().any(|c| c.day == checkin.day) {
-                vec![("day".to_string(), format!("You have already checked in for {}. Choose another day.", checkin.day))]
+                vec![(
+                    "day".to_string(),
+                    format!(
+                        "You have already checked in for {}. Choose another day.",
+                        checkin.day
+                    ),
+                )]
             } else {
                 let day = checkin.day;
                 match record_checkin(&state, user.id(), &ctx, checkin, user.ip()).await {
-                    Ok(_) => return Ok(Redirect::to(&format!("/checkin/saved?day={day}")).into_response()),
+                    Ok(_) => {
+                        return Ok(
+                            Redirect::to(&format!("/checkin/saved?day={day}")).into_response()
+                        );
+                    }
                     Err(WebError::BadRequest(m)) => vec![("day".to_string(), m)],
                     Err(e) => return Err(e),
                 }
@@ -131,15 +163,25 @@ pub async fn saved(
         .await?
         .into_iter()
         .rev()
-        .find(|p| p.day == day.plus(1) && p.created_at >= checkin.created_at && p.from_phase.is_some());
+        .find(|p| {
+            p.day == day.plus(1) && p.created_at >= checkin.created_at && p.from_phase.is_some()
+        });
     let escalation = store
         .escalations(user.id())
         .await?
         .into_iter()
         .find(|e| e.day == day && e.created_at >= checkin.created_at)
         .and_then(|e| match e.kind.as_str() {
-            "no_improvement" => Some(kneepath_core::progress::Escalation::NoImprovement.message().to_string()),
-            "worsening" => Some(kneepath_core::progress::Escalation::Worsening.message().to_string()),
+            "no_improvement" => Some(
+                kneepath_core::progress::Escalation::NoImprovement
+                    .message()
+                    .to_string(),
+            ),
+            "worsening" => Some(
+                kneepath_core::progress::Escalation::Worsening
+                    .message()
+                    .to_string(),
+            ),
             _ => None,
         });
     let l = Layout::for_user("Check-in saved", "checkin", &user);
@@ -150,15 +192,26 @@ pub async fn saved(
             day: day.to_string(),
             headline: format!("A warning sign: {}", a.report.level_title),
             details: std::iter::once(a.report.do_now.clone())
-                .chain(a.report.fired.iter().map(|f| format!("{}: {}", f.flag_title, f.reason)))
-                .chain((!home).then(|| "Your exercise plan is paused until you have been seen.".to_string()))
+                .chain(
+                    a.report
+                        .fired
+                        .iter()
+                        .map(|f| format!("{}: {}", f.flag_title, f.reason)),
+                )
+                .chain(
+                    (!home).then(|| {
+                        "Your exercise plan is paused until you have been seen.".to_string()
+                    }),
+                )
                 .collect(),
             tone: crate::views::level_class(a.level),
             escalation,
             retriaged: true,
         }
     } else if let Some(c) = change {
-        let to = kb.phase_by_id(&c.to_phase).map_or(c.to_phase.clone(), |p| kb.phases[p].title.clone());
+        let to = kb
+            .phase_by_id(&c.to_phase)
+            .map_or(c.to_phase.clone(), |p| kb.phases[p].title.clone());
         let forward = c
             .from_phase
             .as_deref()
@@ -168,7 +221,11 @@ pub async fn saved(
         CheckinSavedPage {
             l,
             day: day.to_string(),
-            headline: if forward { format!("Well done: on to the {to} phase") } else { format!("Stepping back to the {to} phase") },
+            headline: if forward {
+                format!("Well done: on to the {to} phase")
+            } else {
+                format!("Stepping back to the {to} phase")
+            },
             details: vec![c.reason],
             tone: if forward { "lvl-self" } else { "lvl-routine" },
             escalation,
@@ -188,7 +245,10 @@ pub async fn saved(
         };
         let mut details = Vec::new();
         if !waiting.is_empty() {
-            details.push(format!("To move to the next phase kneepath is waiting for: {}.", waiting.join("; ")));
+            details.push(format!(
+                "To move to the next phase kneepath is waiting for: {}.",
+                waiting.join("; ")
+            ));
         }
         CheckinSavedPage {
             l,

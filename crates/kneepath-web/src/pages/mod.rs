@@ -31,7 +31,10 @@ pub fn routes() -> Router<AppState> {
         .route("/account/export.json", get(account::export))
         .route("/account/delete", post(account::delete))
         .route("/assess", get(assess::start))
-        .route("/assess/{step}", get(assess::step_form).post(assess::step_submit))
+        .route(
+            "/assess/{step}",
+            get(assess::step_form).post(assess::step_submit),
+        )
         .route("/assessments", get(assess::list))
         .route("/assessments/{id}", get(assess::result))
         .route("/plan", get(plan::show))
@@ -45,7 +48,10 @@ async fn not_found() -> WebError {
     WebError::NotFound
 }
 
-async fn home(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Result<Response, WebError> {
+async fn home(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, WebError> {
     let (l, has_assessment) = match &user {
         Some(u) => (
             Layout::for_user("Hamstring-related knee pain", "", u),
@@ -62,7 +68,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(_) => "ok".into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable",
+            )
+                .into_response()
         }
     }
 }
@@ -72,7 +82,13 @@ const STYLE: &str = include_str!("../../static/style.css");
 async fn stylesheet() -> Response {
     let mut r = STYLE.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     r
 }

@@ -16,7 +16,15 @@ use crate::service::{plan_context, plan_items};
 use crate::state::AppState;
 use crate::views::{ExerciseCard, Layout, PlanPage, level_class, private};
 
-const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 
 fn days_text(days_per_week: u32) -> String {
     if days_per_week >= 7 {
@@ -29,7 +37,10 @@ fn days_text(days_per_week: u32) -> String {
         .join(", ")
 }
 
-pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Result<Response, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+) -> Result<Response, WebError> {
     let kb = &state.kb;
     let today = state.clock.today();
     let l = Layout::for_user("Your plan", "plan", &user);
@@ -55,11 +66,17 @@ pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Resu
     page.level_title = r.level_title.clone();
     page.level_class = level_class(r.level);
     page.do_now = r.do_now.clone();
-    page.warning_signs = kb.warning_signs().filter_map(|(_, q)| q.warning_sign.clone()).collect();
+    page.warning_signs = kb
+        .warning_signs()
+        .filter_map(|(_, q)| q.warning_sign.clone())
+        .collect();
     let Some(phase) = ctx.phase else {
         page.seek_care = true;
         if let PlanReport::SeekCare { advice } = &r.plan {
-            page.seek_care_advice = advice.iter().map(|a| (a.title.clone(), a.text.clone())).collect();
+            page.seek_care_advice = advice
+                .iter()
+                .map(|a| (a.title.clone(), a.text.clone()))
+                .collect();
         }
         return Ok(private(&page));
     };
@@ -97,11 +114,22 @@ pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Resu
             page.other_cards.push(card);
         }
     }
-    page.advice = home.advice.iter().map(|a| (a.advice.title.clone(), a.advice.text.clone())).collect();
+    page.advice = home
+        .advice
+        .iter()
+        .map(|a| (a.advice.title.clone(), a.advice.text.clone()))
+        .collect();
     page.treatments = kb
         .treatments
         .iter()
-        .map(|t| (t.name.clone(), t.evidence.label().to_string(), t.summary.clone(), t.who.clone()))
+        .map(|t| {
+            (
+                t.name.clone(),
+                t.evidence.label().to_string(),
+                t.summary.clone(),
+                t.who.clone(),
+            )
+        })
         .collect();
     page.checked_in_today = ctx.checkins.iter().any(|c| c.day == today);
     page.escalation = state
@@ -112,8 +140,16 @@ pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Resu
         .rev()
         .find(|e| e.day >= ctx.plan_start && today.days_since(e.day) <= 7)
         .and_then(|e| match e.kind.as_str() {
-            "no_improvement" => Some(kneepath_core::progress::Escalation::NoImprovement.message().to_string()),
-            "worsening" => Some(kneepath_core::progress::Escalation::Worsening.message().to_string()),
+            "no_improvement" => Some(
+                kneepath_core::progress::Escalation::NoImprovement
+                    .message()
+                    .to_string(),
+            ),
+            "worsening" => Some(
+                kneepath_core::progress::Escalation::Worsening
+                    .message()
+                    .to_string(),
+            ),
             _ => None,
         });
     Ok(private(&page))

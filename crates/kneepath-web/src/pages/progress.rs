@@ -21,7 +21,10 @@ fn fmt1(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), |v| format!("{v:.1}"))
 }
 
-pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Result<Response, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+) -> Result<Response, WebError> {
     let kb = &state.kb;
     let today = state.clock.today();
     let mut page = ProgressPage {
@@ -67,7 +70,8 @@ pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Resu
         .filter(|c| c.day < ctx.plan_start.plus(7))
         .map(|c| f64::from(c.pain_now))
         .collect();
-    let first = (!first_week.is_empty()).then(|| first_week.iter().sum::<f64>() / first_week.len() as f64);
+    let first =
+        (!first_week.is_empty()).then(|| first_week.iter().sum::<f64>() / first_week.len() as f64);
     page.summary = format!(
         "{} check-ins since {}. Average pain over the last 7 days: {}; in your first week: {}.",
         cs.len(),
@@ -80,7 +84,9 @@ pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Resu
         .iter()
         .filter(|p| p.from_phase.is_some() && p.day >= start && p.day <= end)
         .map(|p| {
-            let title = kb.phase_by_id(&p.to_phase).map_or(p.to_phase.clone(), |i| kb.phases[i].title.clone());
+            let title = kb
+                .phase_by_id(&p.to_phase)
+                .map_or(p.to_phase.clone(), |i| kb.phases[i].title.clone());
             (p.day.days_since(start) as usize, title)
         })
         .collect();
@@ -130,7 +136,11 @@ pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Resu
             weeks
                 .iter()
                 .enumerate()
-                .map(|(i, w)| format!("Week {}: {}", i + 1, w.percent.map_or("no data".into(), |p| format!("{p:.0}%"))))
+                .map(|(i, w)| format!(
+                    "Week {}: {}",
+                    i + 1,
+                    w.percent.map_or("no data".into(), |p| format!("{p:.0}%"))
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -166,7 +176,10 @@ pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Resu
         None,
         &spikes,
     );
-    page.acwr_now = points.last().and_then(|p| p.acwr).map(|a| format!("{a:.2}"));
+    page.acwr_now = points
+        .last()
+        .and_then(|p| p.acwr)
+        .map(|a| format!("{a:.2}"));
     page.spikes = points
         .iter()
         .filter(|p| p.spike)
@@ -183,7 +196,9 @@ pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Resu
         .phase_history
         .iter()
         .map(|p| {
-            let title = kb.phase_by_id(&p.to_phase).map_or(p.to_phase.clone(), |i| kb.phases[i].title.clone());
+            let title = kb
+                .phase_by_id(&p.to_phase)
+                .map_or(p.to_phase.clone(), |i| kb.phases[i].title.clone());
             (p.day.to_string(), title, p.reason.clone())
         })
         .collect();
@@ -196,8 +211,16 @@ pub async fn show(State(state): State<AppState>, Patient(user): Patient) -> Resu
                 c.pain_now.to_string(),
                 c.morning_pain.map_or("–".into(), |v| v.to_string()),
                 c.exercise_pain.map_or("–".into(), |v| v.to_string()),
-                format!("{}/{}", c.planned.iter().filter(|p| c.done.contains(p)).count(), c.planned.len()),
-                if c.training_minutes > 0 { format!("{} min, effort {}", c.training_minutes, c.effort) } else { "–".into() },
+                format!(
+                    "{}/{}",
+                    c.planned.iter().filter(|p| c.done.contains(p)).count(),
+                    c.planned.len()
+                ),
+                if c.training_minutes > 0 {
+                    format!("{} min, effort {}", c.training_minutes, c.effort)
+                } else {
+                    "–".into()
+                },
             ]
         })
         .collect();

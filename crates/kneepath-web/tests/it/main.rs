@@ -41,8 +41,16 @@ impl Resp {
 
     fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
-        let start = self.body.find(marker).map(|i| i + marker.len()).unwrap_or(0);
-        self.body[start..].split('"').next().unwrap_or("").to_string()
+        let start = self
+            .body
+            .find(marker)
+            .map(|i| i + marker.len())
+            .unwrap_or(0);
+        self.body[start..]
+            .split('"')
+            .next()
+            .unwrap_or("")
+            .to_string()
     }
 }
 
@@ -70,8 +78,18 @@ async fn app() -> App {
 }
 
 impl App {
-    async fn send(&self, method: Method, path: &str, cookie: Option<&str>, form: Option<&str>, extra: &[(&str, &str)]) -> Resp {
-        let mut b = Request::builder().method(method).uri(path).header(header::HOST, "localhost");
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: Option<&str>,
+        form: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "localhost");
         if let Some(c) = cookie {
             b = b.header(header::COOKIE, c);
         }
@@ -85,10 +103,17 @@ impl App {
             }
             None => Body::empty(),
         };
-        let res = self.router.clone().oneshot(b.body(body).expect("request")).await.expect("response");
+        let res = self
+            .router
+            .clone()
+            .oneshot(b.body(body).expect("request"))
+            .await
+            .expect("response");
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), 10 * 1024 * 1024).await.expect("body");
+        let bytes = axum::body::to_bytes(res.into_body(), 10 * 1024 * 1024)
+            .await
+            .expect("body");
         Resp {
             status,
             headers,
@@ -112,7 +137,10 @@ impl App {
             .post(
                 "/signup",
                 Some(&anon),
-                &format!("csrf={}&display_name=Pat&email={email}&password=a+long+enough+password", page.csrf()),
+                &format!(
+                    "csrf={}&display_name=Pat&email={email}&password=a+long+enough+password",
+                    page.csrf()
+                ),
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -123,11 +151,23 @@ impl App {
 
     /// Give the patient a self-care assessment through the wizard.
     async fn assess(&self, cookie: &str, csrf: &str) -> String {
-        let r = self.post("/assess/1", Some(cookie), &format!("csrf={csrf}&nav=next&age=30")).await;
+        let r = self
+            .post(
+                "/assess/1",
+                Some(cookie),
+                &format!("csrf={csrf}&nav=next&age=30"),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let steps = self.state.kb.sections.len();
         for step in 2..=steps {
-            let r = self.post(&format!("/assess/{step}"), Some(cookie), &format!("csrf={csrf}&nav=next")).await;
+            let r = self
+                .post(
+                    &format!("/assess/{step}"),
+                    Some(cookie),
+                    &format!("csrf={csrf}&nav=next"),
+                )
+                .await;
             assert_eq!(r.status, StatusCode::SEE_OTHER, "step {step}: {}", r.body);
             if step == steps {
                 return r.location().trim_start_matches("/assessments/").to_string();
@@ -137,8 +177,19 @@ impl App {
     }
 
     async fn checkins(&self, cookie: &str) -> usize {
-        let s = self.state.store.session(cookie.trim_start_matches("kp_session=")).await.expect("db").expect("session");
-        self.state.store.checkins(&s.user.id).await.expect("db").len()
+        let s = self
+            .state
+            .store
+            .session(cookie.trim_start_matches("kp_session="))
+            .await
+            .expect("db")
+            .expect("session");
+        self.state
+            .store
+            .checkins(&s.user.id)
+            .await
+            .expect("db")
+            .len()
     }
 }
 
@@ -160,14 +211,27 @@ async fn private_pages_need_a_login() {
     for path in PRIVATE_GETS {
         let r = app.get(path, None).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
-        assert!(r.location().starts_with("/login?next="), "{path} -> {}", r.location());
+        assert!(
+            r.location().starts_with("/login?next="),
+            "{path} -> {}",
+            r.location()
+        );
     }
     // A forged or unknown session cookie is the same as none.
     let r = app.get("/plan", Some("kp_session=forged")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    for (path, form) in [("/checkin", "pain_now=1"), ("/assess/1", "age=3"), ("/account/delete", "password=x"), ("/logout", "")] {
+    for (path, form) in [
+        ("/checkin", "pain_now=1"),
+        ("/assess/1", "age=3"),
+        ("/account/delete", "password=x"),
+        ("/logout", ""),
+    ] {
         let r = app.post(path, None, form).await;
-        assert!(r.status == StatusCode::SEE_OTHER || r.status == StatusCode::FORBIDDEN, "{path}: {}", r.status);
+        assert!(
+            r.status == StatusCode::SEE_OTHER || r.status == StatusCode::FORBIDDEN,
+            "{path}: {}",
+            r.status
+        );
     }
 }
 
@@ -178,14 +242,36 @@ async fn public_pages_and_headers() {
         let r = app.get(path, None).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
         let h = &r.headers;
-        assert!(h.get(header::CONTENT_SECURITY_POLICY).is_some_and(|v| v.to_str().is_ok_and(|v| v.contains("default-src 'self'") && v.contains("frame-ancestors 'none'"))));
-        assert_eq!(h.get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.as_bytes()), Some(&b"nosniff"[..]));
-        assert_eq!(h.get(header::X_FRAME_OPTIONS).map(|v| v.as_bytes()), Some(&b"DENY"[..]));
+        assert!(
+            h.get(header::CONTENT_SECURITY_POLICY)
+                .is_some_and(|v| v
+                    .to_str()
+                    .is_ok_and(|v| v.contains("default-src 'self'")
+                        && v.contains("frame-ancestors 'none'")))
+        );
+        assert_eq!(
+            h.get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..])
+        );
+        assert_eq!(
+            h.get(header::X_FRAME_OPTIONS).map(|v| v.as_bytes()),
+            Some(&b"DENY"[..])
+        );
     }
-    assert_eq!(app.get("/no-such-page", None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/no-such-page", None).await.status,
+        StatusCode::NOT_FOUND
+    );
     let r = app.get("/signup", None).await;
-    let c = r.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"), "{c}");
+    let c = r
+        .headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+        "{c}"
+    );
 }
 
 #[tokio::test]
@@ -194,7 +280,14 @@ async fn session_cookie_flags_and_private_pages_not_cached() {
     let page = app.get("/signup", None).await;
     let anon = page.cookie("kp_csrf").expect("csrf cookie");
     let r = app
-        .post("/signup", Some(&anon), &format!("csrf={}&display_name=A&email=a@example.org&password=a+long+enough+password", page.csrf()))
+        .post(
+            "/signup",
+            Some(&anon),
+            &format!(
+                "csrf={}&display_name=A&email=a@example.org&password=a+long+enough+password",
+                page.csrf()
+            ),
+        )
         .await;
     let set = r
         .headers
@@ -204,10 +297,18 @@ async fn session_cookie_flags_and_private_pages_not_cached() {
         .find(|c| c.starts_with("kp_session="))
         .unwrap_or("")
         .to_string();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"),
+        "{set}"
+    );
     let cookie = r.cookie("kp_session").expect("cookie");
     let plan = app.get("/plan", Some(&cookie)).await;
-    assert_eq!(plan.headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()), Some(&b"no-store"[..]));
+    assert_eq!(
+        plan.headers
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.as_bytes()),
+        Some(&b"no-store"[..])
+    );
 }
 
 #[tokio::test]
@@ -215,31 +316,63 @@ async fn csrf_and_origin_are_checked_on_every_form() {
     let app = app().await;
     let (cookie, csrf) = app.patient("p@example.org").await;
     app.assess(&cookie, &csrf).await;
-    let good = "pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7";
+    let good =
+        "pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7";
     // Missing token, wrong token: refused, nothing stored.
     let r = app.post("/checkin", Some(&cookie), good).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = app.post("/checkin", Some(&cookie), &format!("csrf=wrong&{good}")).await;
+    let r = app
+        .post("/checkin", Some(&cookie), &format!("csrf=wrong&{good}"))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Another site's origin, even with the right token.
     let r = app
-        .send(Method::POST, "/checkin", Some(&cookie), Some(&format!("csrf={csrf}&{good}")), &[("origin", "https://evil.example")])
+        .send(
+            Method::POST,
+            "/checkin",
+            Some(&cookie),
+            Some(&format!("csrf={csrf}&{good}")),
+            &[("origin", "https://evil.example")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
-        .send(Method::POST, "/checkin", Some(&cookie), Some(&format!("csrf={csrf}&{good}")), &[("sec-fetch-site", "cross-site")])
+        .send(
+            Method::POST,
+            "/checkin",
+            Some(&cookie),
+            Some(&format!("csrf={csrf}&{good}")),
+            &[("sec-fetch-site", "cross-site")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(app.checkins(&cookie).await, 0);
     // Login and sign-up forms without their cookie token.
-    assert_eq!(app.post("/login", None, "csrf=x&email=p@example.org&password=a+long+enough+password").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post(
+            "/login",
+            None,
+            "csrf=x&email=p@example.org&password=a+long+enough+password"
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     // Wrong content type.
     let r = app
-        .send(Method::POST, "/checkin", Some(&cookie), None, &[("content-type", "application/json")])
+        .send(
+            Method::POST,
+            "/checkin",
+            Some(&cookie),
+            None,
+            &[("content-type", "application/json")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     // The right token from the same site works.
-    let r = app.post("/checkin", Some(&cookie), &format!("csrf={csrf}&{good}")).await;
+    let r = app
+        .post("/checkin", Some(&cookie), &format!("csrf={csrf}&{good}"))
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(app.checkins(&cookie).await, 1);
 }
@@ -249,33 +382,78 @@ async fn bad_input_gets_an_inline_message_and_changes_nothing() {
     let app = app().await;
     let (cookie, csrf) = app.patient("q@example.org").await;
     // Wizard: age out of range.
-    let r = app.post("/assess/1", Some(&cookie), &format!("csrf={csrf}&nav=next&age=300")).await;
+    let r = app
+        .post(
+            "/assess/1",
+            Some(&cookie),
+            &format!("csrf={csrf}&nav=next&age=300"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("Age: 300 is out of range: allowed 0 to 120"), "{}", r.body);
-    let uid = app.state.store.session(cookie.trim_start_matches("kp_session=")).await.expect("db").expect("s").user.id;
-    assert!(app.state.store.draft(&uid).await.expect("db").is_none(), "nothing saved");
+    assert!(
+        r.body
+            .contains("Age: 300 is out of range: allowed 0 to 120"),
+        "{}",
+        r.body
+    );
+    let uid = app
+        .state
+        .store
+        .session(cookie.trim_start_matches("kp_session="))
+        .await
+        .expect("db")
+        .expect("s")
+        .user
+        .id;
+    assert!(
+        app.state.store.draft(&uid).await.expect("db").is_none(),
+        "nothing saved"
+    );
     // Wizard: an unknown step.
-    assert_eq!(app.get("/assess/99", Some(&cookie)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/assess/99", Some(&cookie)).await.status,
+        StatusCode::NOT_FOUND
+    );
     app.assess(&cookie, &csrf).await;
     // Check-in: several bad fields at once.
     let r = app
         .post("/checkin", Some(&cookie), &format!("csrf={csrf}&day=2030-01-01&pain_now=11&stiffness=x&swelling=huge&walks_normally=yes&full_range=yes&sleep_hours=30"))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    for msg in ["cannot be for a day in the future", "11", "is not a whole number from 0 to 10", "Swelling: choose none", "is not a number of hours from 0 to 24"] {
+    for msg in [
+        "cannot be for a day in the future",
+        "11",
+        "is not a whole number from 0 to 10",
+        "Swelling: choose none",
+        "is not a number of hours from 0 to 24",
+    ] {
         assert!(r.body.contains(msg), "missing {msg:?}");
     }
     assert_eq!(app.checkins(&cookie).await, 0);
     // A second check-in for the same day is refused, the first kept.
-    let good = format!("csrf={csrf}&pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7");
-    assert_eq!(app.post("/checkin", Some(&cookie), &good).await.status, StatusCode::SEE_OTHER);
-    let r = app.post("/checkin", Some(&cookie), &good.replace("pain_now=2", "pain_now=9")).await;
+    let good = format!(
+        "csrf={csrf}&pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7"
+    );
+    assert_eq!(
+        app.post("/checkin", Some(&cookie), &good).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let r = app
+        .post(
+            "/checkin",
+            Some(&cookie),
+            &good.replace("pain_now=2", "pain_now=9"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("already checked in"), "{}", r.body);
     assert_eq!(app.checkins(&cookie).await, 1);
     // Oversized body.
     let big = format!("csrf={csrf}&x={}", "a".repeat(100 * 1024));
-    assert_eq!(app.post("/checkin", Some(&cookie), &big).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        app.post("/checkin", Some(&cookie), &big).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
 }
 
 #[tokio::test]
@@ -285,7 +463,9 @@ async fn another_users_session_cannot_see_or_change_this_users_data() {
     let a_assessment = app.assess(&a, &a_csrf).await;
     let (b, b_csrf) = app.patient("b@example.org").await;
     // B cannot open A's result.
-    let r = app.get(&format!("/assessments/{a_assessment}"), Some(&b)).await;
+    let r = app
+        .get(&format!("/assessments/{a_assessment}"), Some(&b))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // B's pages show B's (empty) data, never A's.
     let plan = app.get("/plan", Some(&b)).await;
@@ -293,12 +473,29 @@ async fn another_users_session_cannot_see_or_change_this_users_data() {
     let export = app.get("/account/export.json", Some(&b)).await;
     assert!(!export.body.contains("a@example.org") && !export.body.contains(&a_assessment));
     // A's token does not work with B's session.
-    let good = "pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7";
-    assert_eq!(app.post("/checkin", Some(&b), &format!("csrf={a_csrf}&{good}")).await.status, StatusCode::FORBIDDEN);
+    let good =
+        "pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7";
+    assert_eq!(
+        app.post("/checkin", Some(&b), &format!("csrf={a_csrf}&{good}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     // B deleting with A's password fails and deletes nothing.
-    let r = app.post("/account/delete", Some(&b), &format!("csrf={b_csrf}&password=wrong+password")).await;
+    let r = app
+        .post(
+            "/account/delete",
+            Some(&b),
+            &format!("csrf={b_csrf}&password=wrong+password"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.get(&format!("/assessments/{a_assessment}"), Some(&a)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/assessments/{a_assessment}"), Some(&a))
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -306,14 +503,26 @@ async fn login_logout_rotation_and_rate_limit() {
     let app = app().await;
     let (cookie, csrf) = app.patient("r@example.org").await;
     // Logout ends the session for real.
-    let r = app.post("/logout", Some(&cookie), &format!("csrf={csrf}")).await;
+    let r = app
+        .post("/logout", Some(&cookie), &format!("csrf={csrf}"))
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.get("/plan", Some(&cookie)).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/plan", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
     // Login gives a new session token.
     let page = app.get("/login", None).await;
     let anon = page.cookie("kp_csrf").expect("csrf cookie");
     let ok = app
-        .post("/login", Some(&anon), &format!("csrf={}&email=r@example.org&password=a+long+enough+password&next=//evil.example", page.csrf()))
+        .post(
+            "/login",
+            Some(&anon),
+            &format!(
+                "csrf={}&email=r@example.org&password=a+long+enough+password&next=//evil.example",
+                page.csrf()
+            ),
+        )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     assert_eq!(ok.location(), "/plan", "no open redirect");
@@ -321,12 +530,25 @@ async fn login_logout_rotation_and_rate_limit() {
     assert_ne!(new, cookie);
     // Five wrong passwords, then even the right one is refused for a while.
     for _ in 0..5 {
-        let r = app.post("/login", Some(&anon), &format!("csrf={}&email=r@example.org&password=wrong", page.csrf())).await;
+        let r = app
+            .post(
+                "/login",
+                Some(&anon),
+                &format!("csrf={}&email=r@example.org&password=wrong", page.csrf()),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(r.body.contains("The email or password is not right"));
     }
     let r = app
-        .post("/login", Some(&anon), &format!("csrf={}&email=r@example.org&password=a+long+enough+password", page.csrf()))
+        .post(
+            "/login",
+            Some(&anon),
+            &format!(
+                "csrf={}&email=r@example.org&password=a+long+enough+password",
+                page.csrf()
+            ),
+        )
         .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
@@ -336,14 +558,41 @@ async fn deleting_the_account_removes_every_row() {
     let app = app().await;
     let (cookie, csrf) = app.patient("del@example.org").await;
     let assessment = app.assess(&cookie, &csrf).await;
-    let good = format!("csrf={csrf}&pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7&sign=giving_way");
-    assert_eq!(app.post("/checkin", Some(&cookie), &good).await.status, StatusCode::SEE_OTHER);
-    let uid = app.state.store.session(cookie.trim_start_matches("kp_session=")).await.expect("db").expect("s").user.id;
-    let r = app.post("/account/delete", Some(&cookie), &format!("csrf={csrf}&password=a+long+enough+password")).await;
+    let good = format!(
+        "csrf={csrf}&pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7&sign=giving_way"
+    );
+    assert_eq!(
+        app.post("/checkin", Some(&cookie), &good).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let uid = app
+        .state
+        .store
+        .session(cookie.trim_start_matches("kp_session="))
+        .await
+        .expect("db")
+        .expect("s")
+        .user
+        .id;
+    let r = app
+        .post(
+            "/account/delete",
+            Some(&cookie),
+            &format!("csrf={csrf}&password=a+long+enough+password"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let left = app.state.store.rows_containing(&[&uid, "del@example.org", &assessment]).await.expect("scan");
+    let left = app
+        .state
+        .store
+        .rows_containing(&[&uid, "del@example.org", &assessment])
+        .await
+        .expect("scan");
     assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
-    assert_eq!(app.get("/plan", Some(&cookie)).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/plan", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
@@ -352,14 +601,34 @@ async fn every_patient_data_read_and_write_is_audited() {
     let (cookie, csrf) = app.patient("audit@example.org").await;
     let id = app.assess(&cookie, &csrf).await;
     for path in ["/plan", "/progress", "/assessments", "/account"] {
-        assert_eq!(app.get(path, Some(&cookie)).await.status, StatusCode::OK, "{path}");
+        assert_eq!(
+            app.get(path, Some(&cookie)).await.status,
+            StatusCode::OK,
+            "{path}"
+        );
     }
     app.get(&format!("/assessments/{id}"), Some(&cookie)).await;
-    let good = format!("csrf={csrf}&pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7");
+    let good = format!(
+        "csrf={csrf}&pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7"
+    );
     app.post("/checkin", Some(&cookie), &good).await;
-    let uid = app.state.store.session(cookie.trim_start_matches("kp_session=")).await.expect("db").expect("s").user.id;
-    let log = app.state.store.audit_entries(Some(&uid), 1000).await.expect("audit");
-    let has = |action: &str, entity: &str| log.iter().any(|e| e.action == action && e.entity == entity);
+    let uid = app
+        .state
+        .store
+        .session(cookie.trim_start_matches("kp_session="))
+        .await
+        .expect("db")
+        .expect("s")
+        .user
+        .id;
+    let log = app
+        .state
+        .store
+        .audit_entries(Some(&uid), 1000)
+        .await
+        .expect("audit");
+    let has =
+        |action: &str, entity: &str| log.iter().any(|e| e.action == action && e.entity == entity);
     for (action, entity) in [
         ("create", "user"),
         ("update", "draft"),
