@@ -6,6 +6,7 @@ mod cases_cmd;
 mod interview;
 mod kbdir;
 mod render;
+mod seed;
 mod serve;
 
 use std::io::{self, BufRead, Write};
@@ -52,6 +53,10 @@ enum Command {
     },
     /// Run the web app.
     Serve(serve::ServeArgs),
+    /// Create synthetic patients (for demonstrations and benchmarks).
+    Seed(seed::SeedArgs),
+    /// Measure bare inserts into the database (the check-in benchmark's reference).
+    BenchInsert(seed::BenchInsertArgs),
     /// Knowledge-base tools.
     Kb {
         #[command(subcommand)]
@@ -90,6 +95,14 @@ fn load_kb(dir: Option<&Path>) -> Result<KnowledgeBase> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Seed(args) => {
+            seed::seed(load_kb(cli.knowledge.as_deref())?, args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchInsert(args) => {
+            seed::bench_insert(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(args) => {
             let kb = load_kb(cli.knowledge.as_deref())?;
             serve::run(kb, args)?;

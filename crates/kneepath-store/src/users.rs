@@ -286,3 +286,96 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Create many patients sharing one precomputed password hash (for
+    /// synthetic data: hashing each would dominate). Returns their ids.
+    pub async fn create_synthetic_patients(
+        &self,
+        prefix: &str,
+        n: usize,
+        password: &str,
+    ) -> Result<Vec<String>> {
+        let hash = hash_password(password.to_string()).await?;
+        let mut ids = Vec::with_capacity(n);
+        let now = now_rfc3339();
+        for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+            let mut tx = self.pool.begin().await?;
+            for i in chunk {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO users (id, email, display_name, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, 'patient', 0, $5)",
+                )
+                .bind(&id)
+                .bind(format!("{prefix}{i}@synthetic.kneepath.local"))
+                .bind(format!("Patient {i}"))
+                .bind(&hash)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+                ids.push(id);
+            }
+            tx.commit().await?;
+        }
+        Ok(ids)
+    }
+
+    /// Inserts into a scratch table from `concurrency` tasks for `seconds`,
+    /// through this store's pool and settings: the reference rate for the
+    /// check-in benchmark. Returns (inserts, p50 µs, p99 µs).
+    pub async fn bare_insert_benchmark(
+        &self,
+        seconds: u64,
+        concurrency: usize,
+    ) -> Result<(u64, u64, u64)> {
+        sqlx::query("CREATE TABLE IF NOT EXISTS bench_rows (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL)")
+            .execute(&self.pool)
+            .await?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let pool = self.pool.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                while std::time::Instant::now() < deadline {
+                    let t = std::time::Instant::now();
+                    let r = sqlx::query("INSERT INTO bench_rows (id, user_id, data, created_at) VALUES ($1, $2, $3, $4)")
+                        .bind(new_id())
+                        .bind("bench")
+                        .bind(r#"{"pain_now":2,"stiffness":1,"swelling":"none"}"#)
+                        .bind(now_rfc3339())
+                        .execute(&pool)
+                        .await;
+                    if r.is_ok() {
+                        lat.push(t.elapsed().as_micros() as u64);
+                    }
+                }
+                lat
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        sqlx::query("DROP TABLE bench_rows")
+            .execute(&self.pool)
+            .await?;
+        all.sort_unstable();
+        let pct = |p: f64| {
+            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0)
+        };
+        Ok((all.len() as u64, pct(0.5), pct(0.99)))
+    }
+
+    /// The CSRF token of a session (by cookie token).
+    pub async fn session_csrf(&self, token: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT csrf_token FROM sessions WHERE token_hash = $1")
+                .bind(sha256_hex(token))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(c,)| c))
+    }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Web load benchmark on 127.0.0.1 only, bounded in time: check-in POST and
+# progress GET with wrk (64 connections, 30 s each), the bare-insert
+# reference in the same run, server peak memory and page sizes.
+# Usage: bash bench/run-web.sh   (needs Debian's wrk; installs it if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/kneepath-target}
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --locked -q -p kneepath
+BIN="$CARGO_TARGET_DIR/release/kneepath"
+DUR=${DUR:-30}
+CONNS=${CONNS:-64}
+PATIENTS=${PATIENTS:-20000}
+TODAY=2026-11-24
+work=$(mktemp -d)
+DB="sqlite://$work/bench.db"
+PORT=38181
+
+echo "== seeding $PATIENTS patients (plans started 14 days ago) and the demo patient"
+"$BIN" seed --database "$DB" --patients "$PATIENTS" --today "$TODAY" --sessions "$work/tokens.txt" 2>/dev/null
+
+"$BIN" serve --database "$DB" --addr 127.0.0.1:$PORT --today $TODAY --demo > "$work/serve.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+
+# Log the demo patient in (8 weeks of check-ins) for the page GETs.
+jar="$work/jar"
+csrf=$(curl -s -c "$jar" "http://127.0.0.1:$PORT/login" | grep -o 'name="csrf" value="[^"]*"' | head -1 | cut -d'"' -f4)
+curl -s -b "$jar" -c "$jar" -o /dev/null -d "csrf=$csrf&email=demo%40kneepath.local&password=demo-knee-2026&next=%2Fplan" "http://127.0.0.1:$PORT/login"
+COOKIE=$(awk '$6=="kp_session"{print $7}' "$jar")
+
+echo "== page sizes (bytes transferred with gzip / uncompressed), demo patient"
+for p in / /login /signup /plan /checkin /progress /assessments /account /assess/1; do
+  gz=$(curl -s -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: gzip' -b "kp_session=$COOKIE" "http://127.0.0.1:$PORT$p")
+  raw=$(curl -s -o /dev/null -w '%{size_download}' -b "kp_session=$COOKIE" "http://127.0.0.1:$PORT$p")
+  printf '%-14s %7s %7s\n' "$p" "$gz" "$raw"
+done
+
+echo "== GET /progress, $CONNS connections, ${DUR}s"
+KP_COOKIE=$COOKIE wrk -t2 -c"$CONNS" -d"${DUR}s" --latency -s bench/get.lua "http://127.0.0.1:$PORT/progress" | grep -E 'Requests/sec|50%|99%|Non-2xx|requests in'
+
+echo "== POST /checkin, $CONNS connections, ${DUR}s"
+before=$(grep VmHWM /proc/$SERVER/status | awk '{print $2}')
+KP_TOKENS="$work/tokens.txt" KP_TODAY=$TODAY KP_THREADS=2 wrk -t2 -c"$CONNS" -d"${DUR}s" --latency -s bench/checkin.lua "http://127.0.0.1:$PORT/" | grep -E 'Requests/sec|50%|99%|Non-2xx|requests in'
+echo "server peak memory (VmHWM): $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MiB"}') (before check-ins: $((before/1024)) MiB)"
+kill $SERVER; wait $SERVER 2>/dev/null || true
+
+echo "== bare SQLite insert, same settings (WAL, synchronous=NORMAL, same pool), $CONNS tasks, ${DUR}s"
+"$BIN" bench-insert --database "$DB" --seconds "$DUR" --concurrency "$CONNS"

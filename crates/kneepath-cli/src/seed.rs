@@ -1,0 +1,148 @@
+//! `kneepath seed`: synthetic patients for demonstrations and benchmarks,
+//! and `kneepath bench-insert`: the bare-insert reference rate.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use clap::Args;
+use kneepath_core::{Day, KnowledgeBase};
+use kneepath_store::Store;
+use kneepath_web::{AppState, Clock, Settings, demo, service};
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// Database: sqlite://FILE or postgres://...
+    #[arg(
+        long,
+        default_value = "sqlite://kneepath.db",
+        env = "KNEEPATH_DATABASE_URL"
+    )]
+    database: String,
+    /// How many patients to create.
+    #[arg(long, default_value_t = 100)]
+    patients: usize,
+    /// Days of daily check-ins per patient (0: an assessment only, made 14
+    /// days ago, so check-ins can be logged for the last 15 days).
+    #[arg(long, default_value_t = 0)]
+    days: i32,
+    /// Treat this day (YYYY-MM-DD) as today.
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+    /// Write one line "SESSION_TOKEN CSRF_TOKEN" per patient to this file.
+    #[arg(long, value_name = "FILE")]
+    sessions: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchInsertArgs {
+    #[arg(
+        long,
+        default_value = "sqlite://kneepath.db",
+        env = "KNEEPATH_DATABASE_URL"
+    )]
+    database: String,
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+}
+
+const PASSWORD: &str = "synthetic-patient-password";
+
+pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
+    let today = match &args.today {
+        Some(d) => d.parse::<Day>().map_err(|e| anyhow!("--today: {e}"))?,
+        None => Clock::System.today(),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let store = Store::connect(&args.database)
+            .await
+            .with_context(|| format!("cannot open database {}", args.database))?;
+        let state = AppState {
+            store,
+            kb: Arc::new(kb),
+            clock: Clock::Fixed(today),
+            settings: Arc::new(Settings::default()),
+        };
+        let prefix = kneepath_store::new_id()[16..].to_string();
+        let ids = state
+            .store
+            .create_synthetic_patients(&prefix, args.patients, PASSWORD)
+            .await?;
+        let facts = state
+            .kb
+            .facts_from_toml_str(
+                "age = 30\nonset = \"gradual\"\npain_now = 3\nweight_bearing = \"normal\"",
+            )
+            .map_err(|e| anyhow!("synthetic facts: {e}"))?;
+        let mut out = match &args.sessions {
+            Some(p) => Some(std::io::BufWriter::new(
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot write {}", p.display()))?,
+            )),
+            None => None,
+        };
+        let step = (ids.len() / 20).max(1);
+        for (i, id) in ids.iter().enumerate() {
+            if args.days > 0 {
+                demo::seed_patient(&state, id, today, (args.days + 6) / 7, i as u64 + 1)
+                    .await
+                    .map_err(|e| anyhow!("seeding patient {i}: {e}"))?;
+            } else {
+                service::record_assessment(&state, id, &facts, "wizard", today.plus(-14), None)
+                    .await
+                    .map_err(|e| anyhow!("seeding patient {i}: {e}"))?;
+            }
+            if let Some(w) = out.as_mut() {
+                let token = state.store.create_session(id, 48).await?;
+                let csrf = state.store.session_csrf(&token).await?.unwrap_or_default();
+                writeln!(w, "{token} {csrf}")?;
+            }
+            if (i + 1) % step == 0 || i + 1 == ids.len() {
+                let done = (i + 1) * 30 / ids.len();
+                eprint!(
+                    "\r[{}{}] {}/{} patients",
+                    "#".repeat(done),
+                    " ".repeat(30 - done),
+                    i + 1,
+                    ids.len()
+                );
+            }
+        }
+        eprintln!();
+        if let Some(mut w) = out {
+            w.flush()?;
+        }
+        println!(
+            "created {} synthetic patients (password {PASSWORD})",
+            ids.len()
+        );
+        Ok(())
+    })
+}
+
+pub fn bench_insert(args: BenchInsertArgs) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let store = Store::connect(&args.database).await?;
+        let (n, p50, p99) = store
+            .bare_insert_benchmark(args.seconds, args.concurrency)
+            .await?;
+        println!(
+            "bare insert: {n} rows in {} s = {:.0}/s, p50 {:.2} ms, p99 {:.2} ms ({} concurrent)",
+            args.seconds,
+            n as f64 / args.seconds as f64,
+            p50 as f64 / 1000.0,
+            p99 as f64 / 1000.0,
+            args.concurrency
+        );
+        Ok(())
+    })
+}
