@@ -25,10 +25,11 @@ async function freePort() {
   });
 }
 
-/** A kneepath server on a fresh database; `restart(today)` keeps the data. */
-export async function startServer(today) {
+/** A kneepath server on a fresh SQLite database (or on `database` when
+ * given); `restart(today)` keeps the data. */
+export async function startServer(today, { database } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kneepath-e2e-'));
-  const db = `sqlite://${join(dir, 'e2e.db')}`;
+  const db = database || `sqlite://${join(dir, 'e2e.db')}`;
   const port = await freePort();
   const server = { base: `http://127.0.0.1:${port}`, proc: null };
   server.start = async (day) => {

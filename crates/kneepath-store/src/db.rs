@@ -1,6 +1,7 @@
 //! Connecting, pragmas and migrations.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
@@ -24,6 +25,10 @@ const MIGRATIONS: &[(i64, &str, &str)] =
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// SQLite allows one writer at a time. Writers queue here, in the
+    /// process, instead of in SQLite's busy handler (which sleeps and
+    /// retries); PostgreSQL does not need it.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -66,13 +71,25 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+        };
         store.migrate().await?;
         Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Hold this while writing: on SQLite it makes writes one at a time.
+    pub(crate) async fn writer(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
     }
 
     async fn migrate(&self) -> Result<()> {

@@ -17,7 +17,7 @@ mod users;
 pub use db::{Backend, Store};
 pub use ids::{new_id, now_rfc3339, random_token, sha256_hex};
 pub use records::{
-    AssessmentRow, AuditEntry, CheckInRow, CheckinWrite, EscalationRow, NewAssessment, NewAudit,
+    AssessmentHead, AssessmentRow, AuditEntry, CheckInRow, CheckinWrite, EscalationRow, NewAssessment, NewAudit,
     PhaseChangeRow,
 };
 pub use users::{Role, Session, User};

@@ -72,6 +72,19 @@ pub struct AssessmentRow {
     pub kb_version: String,
 }
 
+/// An assessment without its report: what the plan and the rules need, read
+/// without parsing the stored explanation texts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssessmentHead {
+    pub id: String,
+    pub user_id: String,
+    pub day: Day,
+    pub source: String,
+    pub facts: serde_json::Map<String, serde_json::Value>,
+    pub level: TriageLevel,
+    pub kb_version: String,
+}
+
 /// An assessment to store.
 #[derive(Debug, Clone)]
 pub struct NewAssessment<'a> {
@@ -224,6 +237,7 @@ async fn insert_phase_change_in(
 impl Store {
     /// Write an audit row on its own (reads of patient data).
     pub async fn audit(&self, a: &NewAudit<'_>) -> Result<()> {
+        let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
         audit_in(&mut tx, a).await?;
         tx.commit().await?;
@@ -287,6 +301,7 @@ impl Store {
         answers: &serde_json::Map<String, serde_json::Value>,
         ip: Option<&str>,
     ) -> Result<()> {
+        let _writing = self.writer().await;
         let json = serde_json::to_string(answers).map_err(corrupt)?;
         let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM wizard_drafts WHERE user_id = $1")
@@ -324,6 +339,7 @@ impl Store {
         a: &NewAssessment<'_>,
         ip: Option<&str>,
     ) -> Result<String> {
+        let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
         let id = insert_assessment_in(&mut tx, a, ip).await?;
         sqlx::query("DELETE FROM wizard_drafts WHERE user_id = $1")
@@ -353,6 +369,30 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(assessment_from_row).transpose()
+    }
+
+    /// The newest assessment of a user, without its report.
+    pub async fn latest_assessment_head(&self, user_id: &str) -> Result<Option<AssessmentHead>> {
+        let row = sqlx::query(
+            "SELECT id, user_id, day, source, facts, level, kb_version FROM assessments WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let facts: String = r.try_get("facts")?;
+            let level: String = r.try_get("level")?;
+            Ok(AssessmentHead {
+                id: r.try_get("id")?,
+                user_id: r.try_get("user_id")?,
+                day: day_of(&r, "day")?,
+                source: r.try_get("source")?,
+                facts: serde_json::from_str(&facts).map_err(corrupt)?,
+                level: TriageLevel::parse(&level).ok_or_else(|| corrupt(format!("level {level}")))?,
+                kb_version: r.try_get("kb_version")?,
+            })
+        })
+        .transpose()
     }
 
     pub async fn assessments(&self, user_id: &str) -> Result<Vec<AssessmentRow>> {
@@ -437,6 +477,7 @@ impl Store {
     /// Store a check-in with its consequences in one transaction. A second
     /// check-in for the same day is a `Conflict` and changes nothing.
     pub async fn insert_checkin(&self, w: &CheckinWrite<'_>) -> Result<String> {
+        let _writing = self.writer().await;
         let c = w.checkin;
         let id = new_id();
         let mut tx = self.pool.begin().await?;
@@ -542,6 +583,7 @@ impl Store {
     /// Delete an account and everything of it, for real. The audit log keeps
     /// one row that an account was deleted, without saying whose.
     pub async fn delete_user(&self, user_id: &str) -> Result<()> {
+        let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
         for q in [
             "DELETE FROM escalations WHERE user_id = $1",

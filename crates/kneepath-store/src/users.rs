@@ -108,6 +108,7 @@ impl Store {
         password: &str,
         role: Role,
     ) -> Result<User> {
+        let _writing = self.writer().await;
         let hash = hash_password(password.to_string()).await?;
         let user = User {
             id: new_id(),
@@ -206,6 +207,7 @@ impl Store {
 
     /// Start a session: returns the cookie token (only its hash is stored).
     pub async fn create_session(&self, user_id: &str, ttl_hours: i64) -> Result<String> {
+        let _writing = self.writer().await;
         let token = random_token();
         let now = jiff::Timestamp::now().as_millisecond();
         sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
@@ -244,6 +246,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        let _writing = self.writer().await;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(&self.pool)
@@ -253,6 +256,7 @@ impl Store {
 
     /// Record a failed login for each key (e.g. the email and the address).
     pub async fn record_login_failure(&self, keys: &[&str]) -> Result<()> {
+        let _writing = self.writer().await;
         let now = now_rfc3339();
         for k in keys {
             sqlx::query("INSERT INTO login_failures (id, key, at) VALUES ($1, $2, $3)")
@@ -279,6 +283,7 @@ impl Store {
     }
 
     pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        let _writing = self.writer().await;
         sqlx::query("DELETE FROM login_failures WHERE key = $1")
             .bind(key)
             .execute(&self.pool)
@@ -296,6 +301,7 @@ impl Store {
         n: usize,
         password: &str,
     ) -> Result<Vec<String>> {
+        let _writing = self.writer().await;
         let hash = hash_password(password.to_string()).await?;
         let mut ids = Vec::with_capacity(n);
         let now = now_rfc3339();

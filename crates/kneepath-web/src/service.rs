@@ -7,7 +7,7 @@ use kneepath_core::facts::RawValue;
 use kneepath_core::plan::{Plan, StartReason};
 use kneepath_core::progress::{self, Decision, PhaseState};
 use kneepath_core::{Day, Facts, KnowledgeBase, assess};
-use kneepath_store::{AssessmentRow, CheckinWrite, NewAssessment};
+use kneepath_store::{AssessmentHead, CheckinWrite, NewAssessment};
 
 use crate::error::WebError;
 use crate::state::AppState;
@@ -33,7 +33,7 @@ pub fn facts_from_map(
 /// check-ins.
 #[derive(Debug, Clone)]
 pub struct PlanContext {
-    pub assessment: AssessmentRow,
+    pub assessment: AssessmentHead,
     pub facts: Facts,
     /// None when the governing assessment is urgent or above (no home plan).
     pub phase: Option<PhaseState>,
@@ -48,7 +48,7 @@ pub async fn plan_context(
     state: &AppState,
     user_id: &str,
 ) -> Result<Option<PlanContext>, WebError> {
-    let Some(assessment) = state.store.latest_assessment(user_id).await? else {
+    let Some(assessment) = state.store.latest_assessment_head(user_id).await? else {
         return Ok(None);
     };
     let kb = &state.kb;

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::response::Response;
 use kneepath_core::plan::Because;
 use kneepath_core::progress::scheduled_on;
-use kneepath_core::report::PlanReport;
 use kneepath_store::NewAudit;
 
 use crate::auth::Patient;
@@ -59,25 +58,24 @@ pub async fn show(
             detail: None,
         })
         .await?;
-    let r = &ctx.assessment.report;
+    let level = kb.level(ctx.assessment.level);
     let mut page = empty(l);
     page.has_plan = true;
     page.assessment_id = ctx.assessment.id.clone();
-    page.level_title = r.level_title.clone();
-    page.level_class = level_class(r.level);
-    page.do_now = r.do_now.clone();
+    page.level_title = level.title.clone();
+    page.level_class = level_class(ctx.assessment.level);
+    page.do_now = level.do_now.clone();
     page.warning_signs = kb
         .warning_signs()
         .filter_map(|(_, q)| q.warning_sign.clone())
         .collect();
     let Some(phase) = ctx.phase else {
         page.seek_care = true;
-        if let PlanReport::SeekCare { advice } = &r.plan {
-            page.seek_care_advice = advice
-                .iter()
-                .map(|a| (a.title.clone(), a.text.clone()))
-                .collect();
-        }
+        page.seek_care_advice = level
+            .advice
+            .iter()
+            .map(|&a| (kb.advice[a].title.clone(), kb.advice[a].text.clone()))
+            .collect();
         return Ok(private(&page));
     };
     let home = plan_items(kb, &ctx, phase);

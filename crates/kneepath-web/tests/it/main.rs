@@ -14,6 +14,8 @@ use tower::ServiceExt;
 struct App {
     router: Router,
     state: AppState,
+    /// Makes emails unique, so tests can share one PostgreSQL database.
+    tag: String,
 }
 
 struct Resp {
@@ -74,6 +76,7 @@ async fn app() -> App {
     App {
         router: router(state.clone()),
         state,
+        tag: kneepath_store::new_id(),
     }
 }
 
@@ -130,7 +133,12 @@ impl App {
     }
 
     /// Sign up a patient; returns the session cookie and the CSRF token.
-    async fn patient(&self, email: &str) -> (String, String) {
+    fn email(&self, name: &str) -> String {
+        format!("{}-{name}@example.org", self.tag)
+    }
+
+    async fn patient(&self, name: &str) -> (String, String) {
+        let email = self.email(name);
         let page = self.get("/signup", None).await;
         let anon = page.cookie("kp_csrf").expect("csrf cookie");
         let r = self
@@ -284,8 +292,9 @@ async fn session_cookie_flags_and_private_pages_not_cached() {
             "/signup",
             Some(&anon),
             &format!(
-                "csrf={}&display_name=A&email=a@example.org&password=a+long+enough+password",
-                page.csrf()
+                "csrf={}&display_name=A&email={}&password=a+long+enough+password",
+                page.csrf(),
+                app.email("a")
             ),
         )
         .await;
@@ -314,7 +323,7 @@ async fn session_cookie_flags_and_private_pages_not_cached() {
 #[tokio::test]
 async fn csrf_and_origin_are_checked_on_every_form() {
     let app = app().await;
-    let (cookie, csrf) = app.patient("p@example.org").await;
+    let (cookie, csrf) = app.patient("p").await;
     app.assess(&cookie, &csrf).await;
     let good =
         "pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7";
@@ -352,7 +361,7 @@ async fn csrf_and_origin_are_checked_on_every_form() {
         app.post(
             "/login",
             None,
-            "csrf=x&email=p@example.org&password=a+long+enough+password"
+            &format!("csrf=x&email={}&password=a+long+enough+password", app.email("p"))
         )
         .await
         .status,
@@ -380,7 +389,7 @@ async fn csrf_and_origin_are_checked_on_every_form() {
 #[tokio::test]
 async fn bad_input_gets_an_inline_message_and_changes_nothing() {
     let app = app().await;
-    let (cookie, csrf) = app.patient("q@example.org").await;
+    let (cookie, csrf) = app.patient("q").await;
     // Wizard: age out of range.
     let r = app
         .post(
@@ -459,9 +468,9 @@ async fn bad_input_gets_an_inline_message_and_changes_nothing() {
 #[tokio::test]
 async fn another_users_session_cannot_see_or_change_this_users_data() {
     let app = app().await;
-    let (a, a_csrf) = app.patient("a@example.org").await;
+    let (a, a_csrf) = app.patient("a").await;
     let a_assessment = app.assess(&a, &a_csrf).await;
-    let (b, b_csrf) = app.patient("b@example.org").await;
+    let (b, b_csrf) = app.patient("b").await;
     // B cannot open A's result.
     let r = app
         .get(&format!("/assessments/{a_assessment}"), Some(&b))
@@ -471,7 +480,7 @@ async fn another_users_session_cannot_see_or_change_this_users_data() {
     let plan = app.get("/plan", Some(&b)).await;
     assert!(plan.body.contains("Start the assessment"), "{}", plan.body);
     let export = app.get("/account/export.json", Some(&b)).await;
-    assert!(!export.body.contains("a@example.org") && !export.body.contains(&a_assessment));
+    assert!(!export.body.contains(&app.email("a")) && !export.body.contains(&a_assessment));
     // A's token does not work with B's session.
     let good =
         "pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7";
@@ -501,7 +510,7 @@ async fn another_users_session_cannot_see_or_change_this_users_data() {
 #[tokio::test]
 async fn login_logout_rotation_and_rate_limit() {
     let app = app().await;
-    let (cookie, csrf) = app.patient("r@example.org").await;
+    let (cookie, csrf) = app.patient("r").await;
     // Logout ends the session for real.
     let r = app
         .post("/logout", Some(&cookie), &format!("csrf={csrf}"))
@@ -519,8 +528,9 @@ async fn login_logout_rotation_and_rate_limit() {
             "/login",
             Some(&anon),
             &format!(
-                "csrf={}&email=r@example.org&password=a+long+enough+password&next=//evil.example",
-                page.csrf()
+                "csrf={}&email={}&password=a+long+enough+password&next=//evil.example",
+                page.csrf(),
+                app.email("r")
             ),
         )
         .await;
@@ -534,7 +544,7 @@ async fn login_logout_rotation_and_rate_limit() {
             .post(
                 "/login",
                 Some(&anon),
-                &format!("csrf={}&email=r@example.org&password=wrong", page.csrf()),
+                &format!("csrf={}&email={}&password=wrong", page.csrf(), app.email("r")),
             )
             .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -545,8 +555,9 @@ async fn login_logout_rotation_and_rate_limit() {
             "/login",
             Some(&anon),
             &format!(
-                "csrf={}&email=r@example.org&password=a+long+enough+password",
-                page.csrf()
+                "csrf={}&email={}&password=a+long+enough+password",
+                page.csrf(),
+                app.email("r")
             ),
         )
         .await;
@@ -556,7 +567,7 @@ async fn login_logout_rotation_and_rate_limit() {
 #[tokio::test]
 async fn deleting_the_account_removes_every_row() {
     let app = app().await;
-    let (cookie, csrf) = app.patient("del@example.org").await;
+    let (cookie, csrf) = app.patient("del").await;
     let assessment = app.assess(&cookie, &csrf).await;
     let good = format!(
         "csrf={csrf}&pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7&sign=giving_way"
@@ -585,7 +596,7 @@ async fn deleting_the_account_removes_every_row() {
     let left = app
         .state
         .store
-        .rows_containing(&[&uid, "del@example.org", &assessment])
+        .rows_containing(&[&uid, &app.email("del"), &assessment])
         .await
         .expect("scan");
     assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
@@ -598,7 +609,7 @@ async fn deleting_the_account_removes_every_row() {
 #[tokio::test]
 async fn every_patient_data_read_and_write_is_audited() {
     let app = app().await;
-    let (cookie, csrf) = app.patient("audit@example.org").await;
+    let (cookie, csrf) = app.patient("audit").await;
     let id = app.assess(&cookie, &csrf).await;
     for path in ["/plan", "/progress", "/assessments", "/account"] {
         assert_eq!(
