@@ -38,23 +38,26 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+const AUDIT_INSERT: &str = "INSERT INTO audit_log (id, at, actor_id, subject_id, action, entity, entity_id, ip, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+fn audit_query<'q>(a: &'q NewAudit<'q>) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    sqlx::query(AUDIT_INSERT)
+        .bind(new_id())
+        .bind(now_rfc3339())
+        .bind(a.actor_id)
+        .bind(a.subject_id)
+        .bind(a.action)
+        .bind(a.entity)
+        .bind(a.entity_id)
+        .bind(a.ip)
+        .bind(a.detail)
+}
+
 pub(crate) async fn audit_in(tx: &mut Transaction<'_, Any>, a: &NewAudit<'_>) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor_id, subject_id, action, entity, entity_id, ip, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(new_id())
-    .bind(now_rfc3339())
-    .bind(a.actor_id)
-    .bind(a.subject_id)
-    .bind(a.action)
-    .bind(a.entity)
-    .bind(a.entity_id)
-    .bind(a.ip)
-    .bind(a.detail)
-    .execute(&mut **tx)
-    .await?;
+    audit_query(a).execute(&mut **tx).await?;
     Ok(())
 }
+
 
 /// A stored assessment.
 #[derive(Debug, Clone, PartialEq)]
@@ -235,12 +238,11 @@ async fn insert_phase_change_in(
 }
 
 impl Store {
-    /// Write an audit row on its own (reads of patient data).
+    /// Write an audit row on its own (reads of patient data): one
+    /// statement, atomic by itself.
     pub async fn audit(&self, a: &NewAudit<'_>) -> Result<()> {
         let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        audit_in(&mut tx, a).await?;
-        tx.commit().await?;
+        audit_query(a).execute(&self.pool).await?;
         Ok(())
     }
 

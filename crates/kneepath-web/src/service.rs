@@ -220,14 +220,18 @@ pub async fn record_checkin(
             Decision::Stay { waiting_for } => result = CheckinResult::Stayed { waiting_for },
         }
     }
-    // Say it again only if it was not already said in the week before.
-    let recent = state.store.escalations(user_id).await?;
-    let escalation = escalation.filter(|e| {
-        !recent.iter().any(|r| {
-            r.kind == e.as_str() && checkin.day.days_since(r.day) < 7 && r.day <= checkin.day
-        })
-    });
-    let from = kb.phases[phase.phase].id.clone();
+    // Say it again only if it was not already said in the week before
+    // (the history is read only when there is something to say).
+    let escalation = match escalation {
+        Some(e) => {
+            let recent = state.store.escalations(user_id).await?;
+            let said = recent
+                .iter()
+                .any(|r| r.kind == e.as_str() && checkin.day.days_since(r.day) < 7 && r.day <= checkin.day);
+            (!said).then_some(e)
+        }
+        None => None,
+    };    let from = kb.phases[phase.phase].id.clone();
     let change = phase_change.as_ref().map(|(to, reason)| {
         (
             from.as_str(),
