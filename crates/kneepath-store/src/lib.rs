@@ -17,8 +17,8 @@ mod users;
 pub use db::{Backend, Store};
 pub use ids::{new_id, now_rfc3339, random_token, sha256_hex};
 pub use records::{
-    AssessmentHead, AssessmentRow, AuditEntry, CheckInRow, CheckinWrite, EscalationRow, NewAssessment, NewAudit,
-    PhaseChangeRow,
+    AssessmentHead, AssessmentRow, AuditEntry, CheckInRow, CheckinWrite, EscalationRow,
+    NewAssessment, NewAudit, PhaseChangeRow,
 };
 pub use users::{Role, Session, User};
 

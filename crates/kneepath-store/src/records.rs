@@ -58,7 +58,6 @@ pub(crate) async fn audit_in(tx: &mut Transaction<'_, Any>, a: &NewAudit<'_>) ->
     Ok(())
 }
 
-
 /// A stored assessment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssessmentRow {
@@ -390,7 +389,8 @@ impl Store {
                 day: day_of(&r, "day")?,
                 source: r.try_get("source")?,
                 facts: serde_json::from_str(&facts).map_err(corrupt)?,
-                level: TriageLevel::parse(&level).ok_or_else(|| corrupt(format!("level {level}")))?,
+                level: TriageLevel::parse(&level)
+                    .ok_or_else(|| corrupt(format!("level {level}")))?,
                 kb_version: r.try_get("kb_version")?,
             })
         })

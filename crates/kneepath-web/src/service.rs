@@ -225,13 +225,14 @@ pub async fn record_checkin(
     let escalation = match escalation {
         Some(e) => {
             let recent = state.store.escalations(user_id).await?;
-            let said = recent
-                .iter()
-                .any(|r| r.kind == e.as_str() && checkin.day.days_since(r.day) < 7 && r.day <= checkin.day);
+            let said = recent.iter().any(|r| {
+                r.kind == e.as_str() && checkin.day.days_since(r.day) < 7 && r.day <= checkin.day
+            });
             (!said).then_some(e)
         }
         None => None,
-    };    let from = kb.phases[phase.phase].id.clone();
+    };
+    let from = kb.phases[phase.phase].id.clone();
     let change = phase_change.as_ref().map(|(to, reason)| {
         (
             from.as_str(),

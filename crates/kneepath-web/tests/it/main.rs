@@ -361,7 +361,10 @@ async fn csrf_and_origin_are_checked_on_every_form() {
         app.post(
             "/login",
             None,
-            &format!("csrf=x&email={}&password=a+long+enough+password", app.email("p"))
+            &format!(
+                "csrf=x&email={}&password=a+long+enough+password",
+                app.email("p")
+            )
         )
         .await
         .status,
@@ -544,7 +547,11 @@ async fn login_logout_rotation_and_rate_limit() {
             .post(
                 "/login",
                 Some(&anon),
-                &format!("csrf={}&email={}&password=wrong", page.csrf(), app.email("r")),
+                &format!(
+                    "csrf={}&email={}&password=wrong",
+                    page.csrf(),
+                    app.email("r")
+                ),
             )
             .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
