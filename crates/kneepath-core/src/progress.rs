@@ -57,6 +57,12 @@ impl Escalation {
         }
     }
 
+    pub fn parse(s: &str) -> Option<Escalation> {
+        [Escalation::NoImprovement, Escalation::Worsening]
+            .into_iter()
+            .find(|e| e.as_str() == s)
+    }
+
     pub fn message(self) -> &'static str {
         match self {
             Escalation::NoImprovement => {

@@ -79,6 +79,29 @@ impl CurrentUser {
     pub fn ip(&self) -> Option<&str> {
         self.ip.as_deref()
     }
+
+    /// Write the audit row for this person reading or changing their own data.
+    pub async fn audit_own(
+        &self,
+        state: &crate::state::AppState,
+        action: &str,
+        entity: &str,
+        entity_id: Option<&str>,
+    ) -> Result<(), WebError> {
+        state
+            .store
+            .audit(&kneepath_store::NewAudit {
+                actor_id: Some(self.id()),
+                subject_id: Some(self.id()),
+                action,
+                entity,
+                entity_id,
+                ip: self.ip(),
+                detail: None,
+            })
+            .await?;
+        Ok(())
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {

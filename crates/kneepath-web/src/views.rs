@@ -128,6 +128,8 @@ impl ErrorPage {
 pub struct HomePage {
     pub l: Layout,
     pub has_assessment: bool,
+    /// Shown once after an account was deleted.
+    pub deleted: bool,
 }
 
 #[derive(Template)]

@@ -236,18 +236,7 @@ pub async fn logout(
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
     state.store.delete_session(&user.session.token_hash).await?;
-    state
-        .store
-        .audit(&NewAudit {
-            actor_id: Some(user.id()),
-            subject_id: Some(user.id()),
-            action: "logout",
-            entity: "session",
-            entity_id: None,
-            ip: user.ip(),
-            detail: None,
-        })
-        .await?;
+    user.audit_own(&state, "logout", "session", None).await?;
     Ok((jar.add(clear_session_cookie()), Redirect::to("/")).into_response())
 }
 
@@ -267,18 +256,7 @@ async fn account_page(
             state.store.checkins(u.id.as_str()).await?.len(),
         ),
     ];
-    state
-        .store
-        .audit(&NewAudit {
-            actor_id: Some(&u.id),
-            subject_id: Some(&u.id),
-            action: "read",
-            entity: "account",
-            entity_id: None,
-            ip: user.ip(),
-            detail: None,
-        })
-        .await?;
+    user.audit_own(state, "read", "account", None).await?;
     Ok(AccountPage {
         l: Layout::for_user("Your account", "account", user),
         email: u.email.clone(),
@@ -297,18 +275,7 @@ pub async fn export(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, WebError> {
-    state
-        .store
-        .audit(&NewAudit {
-            actor_id: Some(user.id()),
-            subject_id: Some(user.id()),
-            action: "export",
-            entity: "account",
-            entity_id: None,
-            ip: user.ip(),
-            detail: None,
-        })
-        .await?;
+    user.audit_own(&state, "export", "account", None).await?;
     let data = state.store.export_user(user.id()).await?;
     let body =
         serde_json::to_string_pretty(&data).map_err(|e| WebError::Internal(e.to_string()))?;

@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kneepath_core::condition::Tri;
 use kneepath_core::kb::{KnowledgeBase, Question, QuestionKind};
 use kneepath_core::report::PlanReport;
-use kneepath_store::NewAudit;
 use serde_json::{Map, Value as Json};
 
 use crate::auth::{Patient, VerifiedForm};
@@ -333,17 +332,7 @@ pub async fn result(
     if a.user_id != user.id() {
         return Err(WebError::NotFound);
     }
-    state
-        .store
-        .audit(&NewAudit {
-            actor_id: Some(user.id()),
-            subject_id: Some(&a.user_id),
-            action: "read",
-            entity: "assessment",
-            entity_id: Some(&a.id),
-            ip: user.ip(),
-            detail: None,
-        })
+    user.audit_own(&state, "read", "assessment", Some(&a.id))
         .await?;
     let latest = state.store.latest_assessment(user.id()).await?;
     let seek_care_advice = match &a.report.plan {
@@ -388,17 +377,7 @@ pub async fn list(
         })
         .collect();
     rows.reverse();
-    state
-        .store
-        .audit(&NewAudit {
-            actor_id: Some(user.id()),
-            subject_id: Some(user.id()),
-            action: "read",
-            entity: "assessment_list",
-            entity_id: None,
-            ip: user.ip(),
-            detail: None,
-        })
+    user.audit_own(&state, "read", "assessment_list", None)
         .await?;
     Ok(private(&AssessmentsPage {
         l: Layout::for_user("Your assessments", "assess", &user),

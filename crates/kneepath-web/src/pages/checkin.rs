@@ -171,19 +171,8 @@ pub async fn saved(
         .await?
         .into_iter()
         .find(|e| e.day == day && e.created_at >= checkin.created_at)
-        .and_then(|e| match e.kind.as_str() {
-            "no_improvement" => Some(
-                kneepath_core::progress::Escalation::NoImprovement
-                    .message()
-                    .to_string(),
-            ),
-            "worsening" => Some(
-                kneepath_core::progress::Escalation::Worsening
-                    .message()
-                    .to_string(),
-            ),
-            _ => None,
-        });
+        .and_then(|e| kneepath_core::progress::Escalation::parse(&e.kind))
+        .map(|e| e.message().to_string());
     let l = Layout::for_user("Check-in saved", "checkin", &user);
     let page = if let Some(a) = retriage {
         let home = a.level.allows_home_plan();

@@ -48,18 +48,29 @@ async fn not_found() -> WebError {
     WebError::NotFound
 }
 
+#[derive(serde::Deserialize)]
+struct HomeQuery {
+    deleted: Option<String>,
+}
+
 async fn home(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
+    axum::extract::Query(q): axum::extract::Query<HomeQuery>,
 ) -> Result<Response, WebError> {
     let (l, has_assessment) = match &user {
         Some(u) => (
             Layout::for_user("Hamstring-related knee pain", "", u),
-            state.store.latest_assessment(u.id()).await?.is_some(),
+            state.store.latest_assessment_head(u.id()).await?.is_some(),
         ),
         None => (Layout::anon("Hamstring-related knee pain"), false),
     };
-    Ok(render(&HomePage { l, has_assessment }))
+    let deleted = user.is_none() && q.deleted.is_some();
+    Ok(render(&HomePage {
+        l,
+        has_assessment,
+        deleted,
+    }))
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::response::Response;
 use kneepath_core::plan::Because;
 use kneepath_core::progress::scheduled_on;
-use kneepath_store::NewAudit;
 
 use crate::auth::Patient;
 use crate::error::WebError;
@@ -46,17 +45,7 @@ pub async fn show(
     let Some(ctx) = plan_context(&state, user.id()).await? else {
         return Ok(private(&empty(l)));
     };
-    state
-        .store
-        .audit(&NewAudit {
-            actor_id: Some(user.id()),
-            subject_id: Some(user.id()),
-            action: "read",
-            entity: "plan",
-            entity_id: Some(&ctx.assessment.id),
-            ip: user.ip(),
-            detail: None,
-        })
+    user.audit_own(&state, "read", "plan", Some(&ctx.assessment.id))
         .await?;
     let level = kb.level(ctx.assessment.level);
     let mut page = empty(l);
@@ -137,19 +126,8 @@ pub async fn show(
         .into_iter()
         .rev()
         .find(|e| e.day >= ctx.plan_start && today.days_since(e.day) <= 7)
-        .and_then(|e| match e.kind.as_str() {
-            "no_improvement" => Some(
-                kneepath_core::progress::Escalation::NoImprovement
-                    .message()
-                    .to_string(),
-            ),
-            "worsening" => Some(
-                kneepath_core::progress::Escalation::Worsening
-                    .message()
-                    .to_string(),
-            ),
-            _ => None,
-        });
+        .and_then(|e| kneepath_core::progress::Escalation::parse(&e.kind))
+        .map(|e| e.message().to_string());
     Ok(private(&page))
 }
 

@@ -5,7 +5,6 @@
 use axum::extract::State;
 use axum::response::Response;
 use kneepath_core::series::{daily, weekly_adherence};
-use kneepath_store::NewAudit;
 
 use crate::auth::Patient;
 use crate::charts::{Series, bar_chart, pain_chart};
@@ -42,17 +41,7 @@ pub async fn show(
     let Some(ctx) = plan_context(&state, user.id()).await? else {
         return Ok(private(&page));
     };
-    state
-        .store
-        .audit(&NewAudit {
-            actor_id: Some(user.id()),
-            subject_id: Some(user.id()),
-            action: "read",
-            entity: "progress",
-            entity_id: Some(&ctx.assessment.id),
-            ip: user.ip(),
-            detail: None,
-        })
+    user.audit_own(&state, "read", "progress", Some(&ctx.assessment.id))
         .await?;
     if ctx.checkins.is_empty() {
         return Ok(private(&page));
