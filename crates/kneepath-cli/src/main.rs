@@ -2,6 +2,7 @@
 //! each subcommand to its module; errors become one line on stderr and a
 //! non-zero exit status here, at the edge, and nowhere else.
 
+mod backup;
 mod cases_cmd;
 mod interview;
 mod kbdir;
@@ -55,6 +56,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Create synthetic patients (for demonstrations and benchmarks).
     Seed(seed::SeedArgs),
+    /// Write a logical backup of the database (JSON lines, any backend).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty database (SQLite or PostgreSQL).
+    Restore(backup::RestoreArgs),
     /// Measure bare inserts into the database (the check-in benchmark's reference).
     BenchInsert(seed::BenchInsertArgs),
     /// Knowledge-base tools.
@@ -101,6 +106,14 @@ fn load_kb(dir: Option<&Path>) -> Result<KnowledgeBase> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Backup(args) => {
+            backup::backup(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore(args) => {
+            backup::restore(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Seed(args) => {
             seed::seed(load_kb(cli.knowledge.as_deref())?, args)?;
             Ok(ExitCode::SUCCESS)

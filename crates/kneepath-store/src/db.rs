@@ -93,11 +93,20 @@ impl Store {
     }
 
     async fn migrate(&self) -> Result<()> {
-        self.pool
+        // Two instances starting at once may both create this table; on
+        // PostgreSQL the loser gets a unique violation, which is fine.
+        let created = self
+            .pool
             .execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
             )
-            .await?;
+            .await;
+        match created {
+            Err(e) if crate::is_unique_violation(&e) => {}
+            other => {
+                other?;
+            }
+        }
         for &(version, name, sql) in MIGRATIONS {
             let done: Option<(i64,)> =
                 sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
@@ -107,20 +116,31 @@ impl Store {
             if done.is_some() {
                 continue;
             }
+            // Claim the migration first: a concurrent instance starting on
+            // the same database blocks on this row, then finds it taken.
             let mut tx = self.pool.begin().await?;
-            for stmt in statements(sql) {
-                tx.execute(sqlx::AssertSqlSafe(stmt))
-                    .await
-                    .map_err(|source| StoreError::Migration { version, source })?;
-            }
-            sqlx::query(
+            let claimed = sqlx::query(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
             )
             .bind(version)
             .bind(name)
             .bind(crate::now_rfc3339())
             .execute(&mut *tx)
-            .await?;
+            .await;
+            match claimed {
+                Err(e) if crate::is_unique_violation(&e) => {
+                    tx.rollback().await?;
+                    continue;
+                }
+                other => {
+                    other?;
+                }
+            }
+            for stmt in statements(sql) {
+                tx.execute(sqlx::AssertSqlSafe(stmt))
+                    .await
+                    .map_err(|source| StoreError::Migration { version, source })?;
+            }
             tx.commit().await?;
         }
         Ok(())
@@ -152,6 +172,17 @@ fn statements(sql: &str) -> Vec<String> {
         out.push(cur.trim().to_string());
     }
     out
+}
+
+impl Store {
+    /// Run one administrative statement (e.g. CREATE DATABASE, for tests and
+    /// tools). Not for data.
+    pub async fn execute_admin(&self, sql: &str) -> crate::Result<()> {
+        self.pool
+            .execute(sqlx::AssertSqlSafe(sql.to_string()))
+            .await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

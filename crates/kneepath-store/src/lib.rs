@@ -9,6 +9,7 @@
 //! changes are inserted, never updated. Every write of patient data is done
 //! in one transaction with its audit-log row.
 
+mod backup;
 mod db;
 mod ids;
 mod records;
@@ -38,6 +39,9 @@ pub enum StoreError {
     Hash(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// A backup file that cannot be restored.
+    #[error("{0}")]
+    BadBackup(String),
     #[error("migration {version} failed: {source}")]
     Migration {
         version: i64,

@@ -298,3 +298,69 @@ fn a_changed_knowledge_base_is_used_by_cases() {
     );
     assert_eq!(changed.status.code(), Some(1), "{}", text(&changed.stdout));
 }
+
+#[test]
+fn seed_backup_and_restore_round_trip() {
+    let dir = scratch("backup");
+    let db = |name: &str| format!("sqlite://{}", dir.join(name).display());
+    let out = run(
+        &[
+            "seed",
+            "--database",
+            &db("a.db"),
+            "--patients",
+            "3",
+            "--days",
+            "7",
+            "--today",
+            "2026-11-24",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = dir.join("backup.jsonl");
+    let out = run(
+        &[
+            "backup",
+            "--database",
+            &db("a.db"),
+            "--out",
+            file.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let backed = text(&out.stdout);
+    let rows: u64 = backed
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .expect("row count");
+    assert!(rows > 20, "{backed}");
+    let out = run(
+        &[
+            "restore",
+            "--database",
+            &db("b.db"),
+            "--in",
+            file.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with(&format!("restored {rows} rows")));
+    // A second restore into the now full database is refused with one line.
+    let out = run(
+        &[
+            "restore",
+            "--database",
+            &db("b.db"),
+            "--in",
+            file.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert_eq!(text(&out.stderr).lines().count(), 1);
+    assert!(text(&out.stderr).contains("restore into an empty database"));
+}

@@ -215,3 +215,133 @@ async fn reconnecting_keeps_data_and_does_not_rerun_migrations() {
             .is_some()
     );
 }
+
+/// A database with some of everything.
+async fn populated() -> Store {
+    let kb = KnowledgeBase::bundled().expect("kb");
+    let store = sqlite_store().await;
+    let user = store
+        .create_user("b@example.org", "Bea", "password 12345", Role::Patient)
+        .await
+        .expect("user");
+    store.create_session(&user.id, 1).await.expect("session");
+    store
+        .record_login_failure(&["email:x@example.org"])
+        .await
+        .expect("failure");
+    let facts = kb
+        .facts_from_toml_str("age = 40\npain_now = 4\nnight_pain = true")
+        .expect("facts");
+    let report = assess(&kb, &facts).report();
+    let facts_json = kb.facts_to_json(&facts);
+    let a = store
+        .insert_assessment(
+            &NewAssessment {
+                user_id: &user.id,
+                day: Day(10),
+                source: "wizard",
+                facts: &facts_json,
+                report: &report,
+                start_phase: Some(("strengthen", "a reason with \"quotes\" and ünïcode")),
+            },
+            Some("10.0.0.1"),
+        )
+        .await
+        .expect("assessment");
+    for d in 10..13 {
+        store
+            .insert_checkin(&CheckinWrite {
+                user_id: &user.id,
+                assessment_id: &a,
+                checkin: &checkin(d),
+                phase_change: None,
+                escalation: (d == 12).then_some("worsening"),
+                retriage: None,
+                ip: None,
+            })
+            .await
+            .expect("check-in");
+    }
+    store
+}
+
+async fn backup_text(store: &Store) -> String {
+    let mut buf = Vec::new();
+    let n = store.backup(&mut buf).await.expect("backup");
+    assert!(n > 10, "{n} rows");
+    String::from_utf8(buf).expect("utf-8")
+}
+
+#[tokio::test]
+async fn backup_restores_exactly_on_sqlite_and_postgres() {
+    let source = populated().await;
+    let text = backup_text(&source).await;
+    let expected = source.table_checksums().await.expect("sums");
+    let mut targets = vec![sqlite_store().await];
+    if let Ok(url) = std::env::var("KNEEPATH_TEST_PG_URL") {
+        // A database of its own, so other tests' rows do not interfere.
+        let admin = Store::connect(&url).await.expect("pg");
+        let name = format!("kp_restore_{}", &kneepath_store::new_id()[16..]);
+        admin
+            .execute_admin(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create db");
+        let (base, _) = url.rsplit_once('/').expect("url has a database");
+        targets.push(
+            Store::connect(&format!("{base}/{name}"))
+                .await
+                .expect("connect"),
+        );
+    }
+    for target in targets {
+        let n = target.restore(&mut text.as_bytes()).await.expect("restore");
+        assert!(n > 10);
+        assert_eq!(
+            target.table_checksums().await.expect("sums"),
+            expected,
+            "{:?}",
+            target.backend()
+        );
+        // The restored account works.
+        assert!(
+            target
+                .authenticate("b@example.org", "password 12345")
+                .await
+                .expect("auth")
+                .is_some()
+        );
+        // Restoring again into a non-empty database is refused.
+        assert!(matches!(
+            target.restore(&mut text.as_bytes()).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_damaged_backup_changes_nothing() {
+    let source = populated().await;
+    let text = backup_text(&source).await;
+    let target = sqlite_store().await;
+    let damaged = text.replacen("Bea", "Bob", 1);
+    let e = target
+        .restore(&mut damaged.as_bytes())
+        .await
+        .expect_err("damaged");
+    assert!(e.to_string().contains("checksum does not match"), "{e}");
+    let truncated: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
+    let e = target
+        .restore(&mut truncated.as_bytes())
+        .await
+        .expect_err("truncated");
+    assert!(e.to_string().contains("no end marker"), "{e}");
+    assert!(
+        target
+            .table_checksums()
+            .await
+            .expect("sums")
+            .iter()
+            .all(|(_, n, _)| *n == 0),
+        "nothing written"
+    );
+}

@@ -1,0 +1,345 @@
+//! Logical backup and restore: every table as JSON lines, the same format
+//! for SQLite and PostgreSQL (so a backup of one restores into the other).
+//!
+//! ```text
+//! {"format":"kneepath-backup","version":1,"schema":1,"created_at":"..."}
+//! {"table":"users","row":{"id":"...","email":"...",...}}
+//! ...
+//! {"end":true,"rows":1234,"sha256":"<hash of every line above>"}
+//! ```
+//!
+//! Restore checks the trailer's hash before writing anything, refuses a
+//! database that already holds data, and writes everything in one
+//! transaction: a bad file changes nothing.
+
+use std::io::{BufRead, Write};
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Result, Store, StoreError, now_rfc3339};
+
+/// How a column is stored.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Text,
+    Int,
+}
+
+use Kind::{Int, Text};
+
+/// A table: name, columns with their kinds, and the ordering that makes a
+/// backup deterministic.
+type TableSpec = (&'static str, &'static [(&'static str, Kind)], &'static str);
+
+/// Tables in dependency order (parents first).
+const TABLES: &[TableSpec] = &[
+    (
+        "users",
+        &[
+            ("id", Text),
+            ("email", Text),
+            ("display_name", Text),
+            ("password_hash", Text),
+            ("role", Text),
+            ("disabled", Int),
+            ("created_at", Text),
+        ],
+        "id",
+    ),
+    (
+        "sessions",
+        &[
+            ("token_hash", Text),
+            ("user_id", Text),
+            ("csrf_token", Text),
+            ("created_at", Text),
+            ("expires_at", Text),
+        ],
+        "token_hash",
+    ),
+    (
+        "login_failures",
+        &[("id", Text), ("key", Text), ("at", Text)],
+        "id",
+    ),
+    (
+        "wizard_drafts",
+        &[("user_id", Text), ("answers", Text), ("updated_at", Text)],
+        "user_id",
+    ),
+    (
+        "assessments",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("created_at", Text),
+            ("day", Text),
+            ("source", Text),
+            ("facts", Text),
+            ("report", Text),
+            ("level", Text),
+            ("kb_version", Text),
+        ],
+        "id",
+    ),
+    (
+        "phase_changes",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("assessment_id", Text),
+            ("day", Text),
+            ("from_phase", Text),
+            ("to_phase", Text),
+            ("reason", Text),
+            ("created_at", Text),
+        ],
+        "id",
+    ),
+    (
+        "checkins",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("assessment_id", Text),
+            ("day", Text),
+            ("pain_now", Int),
+            ("exercise_pain", Int),
+            ("morning_pain", Int),
+            ("data", Text),
+            ("created_at", Text),
+        ],
+        "id",
+    ),
+    (
+        "escalations",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("assessment_id", Text),
+            ("day", Text),
+            ("kind", Text),
+            ("created_at", Text),
+        ],
+        "id",
+    ),
+    (
+        "audit_log",
+        &[
+            ("id", Text),
+            ("at", Text),
+            ("actor_id", Text),
+            ("subject_id", Text),
+            ("action", Text),
+            ("entity", Text),
+            ("entity_id", Text),
+            ("ip", Text),
+            ("detail", Text),
+        ],
+        "id",
+    ),
+];
+
+const FORMAT: &str = "kneepath-backup";
+const SCHEMA: i64 = 1;
+
+fn row_to_json(r: &AnyRow, cols: &[(&str, Kind)]) -> Result<Map<String, Value>> {
+    let mut m = Map::new();
+    for (name, kind) in cols {
+        let v = match kind {
+            Text => r
+                .try_get::<Option<String>, _>(*name)?
+                .map_or(Value::Null, Value::String),
+            Int => r
+                .try_get::<Option<i64>, _>(*name)?
+                .map_or(Value::Null, Value::from),
+        };
+        m.insert((*name).to_string(), v);
+    }
+    Ok(m)
+}
+
+/// Rows of one table, in primary-key order, as JSON objects.
+async fn table_rows(
+    store: &Store,
+    table: &str,
+    cols: &[(&str, Kind)],
+    order: &str,
+) -> Result<Vec<Map<String, Value>>> {
+    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+    let sql = format!("SELECT {} FROM {table} ORDER BY {order}", names.join(", "));
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&store.pool)
+        .await?;
+    rows.iter().map(|r| row_to_json(r, cols)).collect()
+}
+
+fn bad(msg: impl Into<String>) -> StoreError {
+    StoreError::BadBackup(msg.into())
+}
+
+impl Store {
+    /// Write every table to `out`; returns the number of rows.
+    pub async fn backup(&self, out: &mut dyn Write) -> Result<u64> {
+        let mut hash = Sha256::new();
+        let mut n = 0u64;
+        let line = |out: &mut dyn Write, v: &Value, hash: &mut Sha256| -> Result<()> {
+            let s = serde_json::to_string(v).map_err(|e| bad(e.to_string()))?;
+            hash.update(s.as_bytes());
+            hash.update(b"\n");
+            writeln!(out, "{s}").map_err(|e| bad(format!("cannot write the backup: {e}")))
+        };
+        line(
+            out,
+            &serde_json::json!({"format": FORMAT, "version": 1, "schema": SCHEMA, "created_at": now_rfc3339()}),
+            &mut hash,
+        )?;
+        for (table, cols, order) in TABLES {
+            for row in table_rows(self, table, cols, order).await? {
+                line(
+                    out,
+                    &serde_json::json!({"table": table, "row": row}),
+                    &mut hash,
+                )?;
+                n += 1;
+            }
+        }
+        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let end = serde_json::json!({"end": true, "rows": n, "sha256": digest});
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&end).map_err(|e| bad(e.to_string()))?
+        )
+        .map_err(|e| bad(format!("cannot write the backup: {e}")))?;
+        Ok(n)
+    }
+
+    /// Restore a backup into this (empty) database. The file is checked
+    /// completely first; then everything is written in one transaction.
+    pub async fn restore(&self, input: &mut dyn BufRead) -> Result<u64> {
+        // 1. Read and verify the whole file.
+        let mut hash = Sha256::new();
+        let mut rows: Vec<(usize, Map<String, Value>)> = Vec::new();
+        let mut header = false;
+        let mut trailer: Option<(u64, String)> = None;
+        for (no, line) in input.lines().enumerate() {
+            let line = line.map_err(|e| bad(format!("cannot read the backup: {e}")))?;
+            if trailer.is_some() {
+                return Err(bad(format!("line {}: text after the end marker", no + 1)));
+            }
+            let v: Value = serde_json::from_str(&line)
+                .map_err(|e| bad(format!("line {}: not JSON: {e}", no + 1)))?;
+            if v.get("end").is_some() {
+                let n = v
+                    .get("rows")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| bad("end marker without a row count"))?;
+                let h = v
+                    .get("sha256")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad("end marker without a checksum"))?;
+                trailer = Some((n, h.to_string()));
+                continue;
+            }
+            hash.update(line.as_bytes());
+            hash.update(b"\n");
+            if !header {
+                if v.get("format").and_then(Value::as_str) != Some(FORMAT) {
+                    return Err(bad("not a kneepath backup (no header line)"));
+                }
+                if v.get("schema").and_then(Value::as_i64) != Some(SCHEMA) {
+                    return Err(bad("the backup is of another schema version"));
+                }
+                header = true;
+                continue;
+            }
+            let table = v
+                .get("table")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad(format!("line {}: no table", no + 1)))?;
+            let t = TABLES
+                .iter()
+                .position(|(name, _, _)| *name == table)
+                .ok_or_else(|| bad(format!("line {}: unknown table {table}", no + 1)))?;
+            let row = v
+                .get("row")
+                .and_then(Value::as_object)
+                .cloned()
+                .ok_or_else(|| bad(format!("line {}: no row", no + 1)))?;
+            rows.push((t, row));
+        }
+        let (count, expected) =
+            trailer.ok_or_else(|| bad("the backup is incomplete: no end marker"))?;
+        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        if digest != expected {
+            return Err(bad(
+                "the backup's checksum does not match: the file was changed or damaged",
+            ));
+        }
+        if count != rows.len() as u64 {
+            return Err(bad(format!(
+                "the backup says {count} rows but holds {}",
+                rows.len()
+            )));
+        }
+        // 2. The target must be empty.
+        let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        if users > 0 {
+            return Err(StoreError::Conflict(
+                "The target database already holds data; restore into an empty database.".into(),
+            ));
+        }
+        // 3. Write everything in one transaction, parents first.
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        for (t, row) in &rows {
+            let (table, cols, _) = TABLES[*t];
+            let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+            let marks: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES ({})",
+                names.join(", "),
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (name, kind) in cols {
+                let v = row.get(*name).unwrap_or(&Value::Null);
+                q = match (kind, v) {
+                    (_, Value::Null) if *kind == Text => q.bind(None::<String>),
+                    (_, Value::Null) => q.bind(None::<i64>),
+                    (Text, Value::String(s)) => q.bind(s.clone()),
+                    (Int, Value::Number(n)) if n.is_i64() => q.bind(n.as_i64()),
+                    _ => return Err(bad(format!("{table}.{name}: value of the wrong type"))),
+                };
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Row count and content hash of every table, for comparing databases.
+    pub async fn table_checksums(&self) -> Result<Vec<(&'static str, usize, String)>> {
+        let mut out = Vec::new();
+        for (table, cols, order) in TABLES {
+            let rows = table_rows(self, table, cols, order).await?;
+            let mut h = Sha256::new();
+            for r in &rows {
+                h.update(
+                    serde_json::to_string(r)
+                        .map_err(|e| bad(e.to_string()))?
+                        .as_bytes(),
+                );
+            }
+            let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            out.push((*table, rows.len(), digest));
+        }
+        Ok(out)
+    }
+}
