@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use kneepath_core::{Day, KnowledgeBase};
 use kneepath_store::Store;
-use kneepath_web::{AppState, Clock, Settings, demo, service};
+use kneepath_web::{AppState, Clock, Settings, service};
 
 #[derive(Args, Debug)]
 pub struct SeedArgs {
@@ -23,8 +23,9 @@ pub struct SeedArgs {
     /// How many patients to create.
     #[arg(long, default_value_t = 100)]
     patients: usize,
-    /// Days of daily check-ins per patient (0: an assessment only, made 14
-    /// days ago, so check-ins can be logged for the last 15 days).
+    /// Days of history per patient: varied cases, adherence and pain
+    /// trajectories, simulated through the real rules. 0: a self-care
+    /// assessment only, made 14 days ago (for the check-in benchmark).
     #[arg(long, default_value_t = 0)]
     days: i32,
     /// Treat this day (YYYY-MM-DD) as today.
@@ -87,34 +88,40 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
             )),
             None => None,
         };
-        let step = (ids.len() / 20).max(1);
-        for (i, id) in ids.iter().enumerate() {
-            if args.days > 0 {
-                demo::seed_patient(&state, id, today, (args.days + 6) / 7, i as u64 + 1)
-                    .await
-                    .map_err(|e| anyhow!("seeding patient {i}: {e}"))?;
-            } else {
+        let total = ids.len();
+        let step = (total / 40).max(1);
+        let mut bar = |done: usize| {
+            if done % step == 0 || done == total {
+                let filled = done * 30 / total.max(1);
+                eprint!("\r[{}{}] {done}/{total} patients", "#".repeat(filled), " ".repeat(30 - filled));
+            }
+        };
+        if args.days > 0 {
+            let seed = u64::from_str_radix(&prefix, 16).unwrap_or(7);
+            let s = kneepath_web::synthetic::seed_patients(&state, &ids, args.days, today, seed, &mut bar)
+                .await
+                .map_err(|e| anyhow!("seeding: {e}"))?;
+            eprintln!();
+            println!(
+                "{} patients over {} days: {} with a home plan, {} check-ins, {} phase changes, {} escalations, {} re-triaged after a warning sign",
+                s.patients, args.days, s.home_plans, s.checkins, s.phase_changes, s.escalations, s.retriaged
+            );
+        } else {
+            for (i, id) in ids.iter().enumerate() {
                 service::record_assessment(&state, id, &facts, "wizard", today.plus(-14), None)
                     .await
                     .map_err(|e| anyhow!("seeding patient {i}: {e}"))?;
+                bar(i + 1);
             }
-            if let Some(w) = out.as_mut() {
+            eprintln!();
+        }
+        if let Some(w) = out.as_mut() {
+            for id in &ids {
                 let token = state.store.create_session(id, 48).await?;
                 let csrf = state.store.session_csrf(&token).await?.unwrap_or_default();
                 writeln!(w, "{token} {csrf}")?;
             }
-            if (i + 1) % step == 0 || i + 1 == ids.len() {
-                let done = (i + 1) * 30 / ids.len();
-                eprint!(
-                    "\r[{}{}] {}/{} patients",
-                    "#".repeat(done),
-                    " ".repeat(30 - done),
-                    i + 1,
-                    ids.len()
-                );
-            }
         }
-        eprintln!();
         if let Some(mut w) = out {
             w.flush()?;
         }

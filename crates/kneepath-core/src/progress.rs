@@ -290,3 +290,62 @@ pub fn scheduled_on(days_per_week: u32, weekday: u32) -> bool {
     };
     days.contains(&weekday)
 }
+
+/// Everything the rules conclude from one new check-in.
+#[derive(Debug, Clone)]
+pub struct CheckinOutcome<'k> {
+    /// The person's facts as they stand after the check-in.
+    pub facts_now: crate::facts::Facts,
+    /// A warning sign was ticked: triage re-run on the updated facts. Its
+    /// level replaces the plan's when it is urgent or above.
+    pub retriage: Option<crate::engine::Assessment<'k>>,
+    /// A phase change (to, reason); never together with a re-triage.
+    pub phase_change: Option<(PhaseId, String)>,
+    /// What advancing still waits for, when staying.
+    pub waiting_for: Vec<String>,
+    /// A see-a-professional signal (before suppressing repeats).
+    pub escalation: Option<Escalation>,
+}
+
+/// Apply the check-in rules: re-triage on a warning sign, otherwise review
+/// the phase; and check for escalation. `all` holds every check-in of the
+/// plan including `new`, oldest first.
+pub fn after_checkin<'k>(
+    kb: &'k KnowledgeBase,
+    facts: &Facts,
+    state: PhaseState,
+    plan_start: Day,
+    all: &[CheckIn],
+    new: &CheckIn,
+) -> CheckinOutcome<'k> {
+    let facts_now = crate::checkin::facts_after(kb, facts, new);
+    let escalation = escalation(kb, plan_start, new.day, all);
+    let mut out = CheckinOutcome {
+        retriage: None,
+        phase_change: None,
+        waiting_for: Vec::new(),
+        escalation,
+        facts_now,
+    };
+    if !new.warning_signs.is_empty() {
+        out.retriage = Some(crate::engine::assess(kb, &out.facts_now));
+        return out;
+    }
+    match review(kb, state, all, &out.facts_now) {
+        Decision::Advance { to, reasons } => out.phase_change = Some((to, reasons.join(" "))),
+        Decision::StepBack { to, reason } => out.phase_change = Some((to, reason)),
+        Decision::Stay { waiting_for } => out.waiting_for = waiting_for,
+    }
+    out
+}
+
+/// An escalation is said once a week at most: true when the same kind was
+/// already raised in the 7 days up to `day`.
+pub fn already_said(
+    e: Escalation,
+    day: Day,
+    said: impl IntoIterator<Item = (Escalation, Day)>,
+) -> bool {
+    said.into_iter()
+        .any(|(k, d)| k == e && d <= day && day.days_since(d) < 7)
+}

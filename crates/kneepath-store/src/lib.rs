@@ -18,7 +18,7 @@ mod users;
 pub use db::{Backend, Store};
 pub use ids::{new_id, now_rfc3339, random_token, sha256_hex};
 pub use records::{
-    AssessmentHead, AssessmentRow, AuditEntry, CheckInRow, CheckinWrite, EscalationRow,
+    AssessmentHead, AssessmentRow, AuditEntry, CheckInRow, CheckinWrite, EscalationRow, History,
     NewAssessment, NewAudit, PhaseChangeRow,
 };
 pub use users::{Role, Session, User};

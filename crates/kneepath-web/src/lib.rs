@@ -23,6 +23,7 @@ pub mod figures;
 pub mod pages;
 pub mod service;
 pub mod state;
+pub mod synthetic;
 mod views;
 
 use std::future::Future;

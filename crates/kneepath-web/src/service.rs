@@ -2,10 +2,10 @@
 //! the handlers and the demo seeder, so demo data goes through the same
 //! rules as real use.
 
-use kneepath_core::checkin::{CheckIn, facts_after};
+use kneepath_core::checkin::CheckIn;
 use kneepath_core::facts::RawValue;
 use kneepath_core::plan::{Plan, StartReason};
-use kneepath_core::progress::{self, Decision, PhaseState};
+use kneepath_core::progress::{self, PhaseState};
 use kneepath_core::{Day, Facts, KnowledgeBase, assess};
 use kneepath_store::{AssessmentHead, CheckinWrite, NewAssessment};
 
@@ -179,61 +179,42 @@ pub async fn record_checkin(
     let mut all = ctx.checkins.clone();
     let pos = all.partition_point(|c| c.day < checkin.day);
     all.insert(pos, checkin.clone());
-    let facts_now = facts_after(kb, &ctx.facts, &checkin);
+    let outcome = progress::after_checkin(kb, &ctx.facts, phase, ctx.plan_start, &all, &checkin);
 
-    let mut phase_change = None;
-    let mut retriage = None;
-    let result;
-    let escalation = progress::escalation(kb, ctx.plan_start, checkin.day, &all);
-    let retriage_report;
-    let facts_json;
-    if !checkin.warning_signs.is_empty() {
-        let a = assess(kb, &facts_now);
-        retriage_report = a.report();
-        facts_json = kb.facts_to_json(&facts_now);
-        result = CheckinResult::Retriaged(a.level);
-        retriage = Some(NewAssessment {
-            user_id,
-            day: checkin.day,
-            source: "checkin",
-            facts: &facts_json,
-            report: &retriage_report,
-            start_phase: None,
-        });
-    } else {
-        match progress::review(kb, phase, &all, &facts_now) {
-            Decision::Advance { to, reasons } => {
-                let reason = reasons.join(" ");
-                result = CheckinResult::PhaseChanged {
-                    to: kb.phases[to].id.clone(),
-                    reason: reason.clone(),
-                };
-                phase_change = Some((to, reason));
-            }
-            Decision::StepBack { to, reason } => {
-                result = CheckinResult::PhaseChanged {
-                    to: kb.phases[to].id.clone(),
-                    reason: reason.clone(),
-                };
-                phase_change = Some((to, reason));
-            }
-            Decision::Stay { waiting_for } => result = CheckinResult::Stayed { waiting_for },
-        }
-    }
+    let retriage_report = outcome.retriage.as_ref().map(|a| a.report());
+    let facts_json = kb.facts_to_json(&outcome.facts_now);
+    let retriage = retriage_report.as_ref().map(|report| NewAssessment {
+        user_id,
+        day: checkin.day,
+        source: "checkin",
+        facts: &facts_json,
+        report,
+        start_phase: None,
+    });
+    let result = match (&outcome.retriage, &outcome.phase_change) {
+        (Some(a), _) => CheckinResult::Retriaged(a.level),
+        (None, Some((to, reason))) => CheckinResult::PhaseChanged {
+            to: kb.phases[*to].id.clone(),
+            reason: reason.clone(),
+        },
+        (None, None) => CheckinResult::Stayed {
+            waiting_for: outcome.waiting_for.clone(),
+        },
+    };
     // Say it again only if it was not already said in the week before
     // (the history is read only when there is something to say).
-    let escalation = match escalation {
+    let escalation = match outcome.escalation {
         Some(e) => {
             let recent = state.store.escalations(user_id).await?;
-            let said = recent.iter().any(|r| {
-                r.kind == e.as_str() && checkin.day.days_since(r.day) < 7 && r.day <= checkin.day
-            });
-            (!said).then_some(e)
+            let said = recent
+                .iter()
+                .filter_map(|r| progress::Escalation::parse(&r.kind).map(|k| (k, r.day)));
+            (!progress::already_said(e, checkin.day, said)).then_some(e)
         }
         None => None,
     };
     let from = kb.phases[phase.phase].id.clone();
-    let change = phase_change.as_ref().map(|(to, reason)| {
+    let change = outcome.phase_change.as_ref().map(|(to, reason)| {
         (
             from.as_str(),
             kb.phases[*to].id.as_str(),

@@ -1,0 +1,300 @@
+//! Synthetic patients for demonstrations and benchmarks (`kneepath seed`).
+//!
+//! Each patient gets one of several clinical pictures, an adherence level and
+//! a pain trajectory; their days are simulated with the same pure rules a
+//! real check-in goes through (`progress::after_checkin`: re-triage on a
+//! warning sign, advance or step back, escalation), and the whole history is
+//! written in one transaction per patient.
+
+use kneepath_core::checkin::{CheckIn, Swelling};
+use kneepath_core::engine::contributing_factors;
+use kneepath_core::plan::{Plan, StartReason, home_plan};
+use kneepath_core::progress::{self, PhaseState, after_checkin, already_said};
+use kneepath_core::{Day, KnowledgeBase, TriageLevel, assess};
+use kneepath_store::History;
+
+use crate::error::WebError;
+use crate::state::AppState;
+
+/// The clinical pictures, as facts in the case vocabulary.
+pub const CASES: &[(&str, &str)] = &[
+    (
+        "runner, training jump",
+        "age = 34\nsex = \"female\"\nonset = \"gradual\"\ndays_since_onset = 10\nmechanism = \"overuse\"\npain_now = 4\npain_activity = 5\npain_location = [\"back_of_knee\"]\npain_trend = \"same\"\nweight_bearing = \"normal\"\nknee_flex_90 = true\nrom_reduced = true\nsports = [\"running\"]\nload_increase_pct = 40\nwarm_up = \"sometimes\"\nhamstring_training = \"none\"\nquad_focused_training = true\nhamstrings_feel_tight = true",
+    ),
+    (
+        "footballer, sprint strain without a pop",
+        "age = 24\nsex = \"male\"\nonset = \"sudden\"\ndays_since_onset = 2\nmechanism = \"sprint\"\npain_now = 5\npain_location = [\"back_of_thigh\"]\nweight_bearing = \"limping\"\nsports = [\"football\"]\nwarm_up = \"never\"\nsprint_sessions_per_week = 3",
+    ),
+    (
+        "office worker, tight hamstrings",
+        "age = 45\nonset = \"gradual\"\ndays_since_onset = 30\nmechanism = \"none\"\npain_now = 3\npain_trend = \"same\"\nweight_bearing = \"normal\"\nhamstrings_feel_tight = true",
+    ),
+    (
+        "older adult after a fall",
+        "age = 62\nonset = \"sudden\"\ndays_since_onset = 10\nmechanism = \"fall\"\npain_now = 4\nweight_bearing = \"normal\"\nknee_flex_90 = true",
+    ),
+    (
+        "dancer, measured flexibility deficit",
+        "age = 28\nsex = \"female\"\nonset = \"gradual\"\ndays_since_onset = 20\npain_now = 2\npain_trend = \"improving\"\nweight_bearing = \"normal\"\nsports = [\"dance\"]\nwarm_up = \"always\"\nslr_deg = 62\nslr_other_deg = 80",
+    ),
+    (
+        "sprinter, pop at injury (urgent, no plan)",
+        "age = 31\nonset = \"sudden\"\ndays_since_onset = 1\nmechanism = \"sprint\"\npop_at_injury = true\nsports = [\"sprinting\"]",
+    ),
+];
+
+/// A small deterministic generator (same seed, same data).
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[((self.next() * xs.len() as f64) as usize).min(xs.len() - 1)]
+    }
+}
+
+/// What was made, for the command's summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub patients: usize,
+    pub home_plans: usize,
+    pub checkins: usize,
+    pub phase_changes: usize,
+    pub escalations: usize,
+    pub retriaged: usize,
+}
+
+/// Simulate one patient's history: an assessment `days` before `today`, then
+/// daily check-ins (some missed) through the rules.
+pub fn simulate(
+    kb: &KnowledgeBase,
+    user_id: &str,
+    days: i32,
+    today: Day,
+    rng: &mut Rng,
+) -> Result<History, WebError> {
+    let (_, text) = CASES[(rng.next() * CASES.len() as f64) as usize % CASES.len()];
+    let facts = kb
+        .facts_from_toml_str(text)
+        .map_err(|e| WebError::Internal(format!("synthetic case: {e}")))?;
+    let start = today.plus(-days);
+    let a = assess(kb, &facts);
+    let mut h = History {
+        user_id: user_id.to_string(),
+        ..History::default()
+    };
+    h.assessments
+        .push((start, "wizard", kb.facts_to_json(&facts), a.report()));
+    let Plan::Home(home) = &a.plan else {
+        return Ok(h);
+    };
+    h.phase_changes.push((
+        0,
+        start,
+        None,
+        kb.phases[home.phase].id.clone(),
+        "Plan started from the assessment.".into(),
+    ));
+    let mut state = PhaseState {
+        phase: home.phase,
+        since: start,
+    };
+    let mut level = a.level;
+    let mut current = 0usize;
+    let mut cur_facts = facts.clone();
+    let adherence = rng.pick(&[0.95, 0.85, 0.65, 0.35]);
+    let p0 = kb
+        .fact_id("pain_now")
+        .and_then(|id| facts.get(id))
+        .and_then(|v| v.as_f64())
+        .unwrap_or(4.0);
+    let span = f64::from(days.max(1));
+    let slope = rng.pick(&[
+        -(p0 - 0.5) / (span * 0.6),
+        -(p0 - 1.0) / span,
+        0.0,
+        2.5 / span,
+    ]);
+    let warning_day = (rng.next() < 0.05).then(|| (rng.next() * span) as i32);
+    let runs = rng.next() < 0.5;
+    let mut said: Vec<(progress::Escalation, Day)> = Vec::new();
+    let mut all: Vec<CheckIn> = Vec::new();
+    for i in 0..=days {
+        let day = start.plus(i);
+        if i > 0 && rng.next() < 0.08 {
+            continue;
+        }
+        let contributors = contributing_factors(kb, &cur_facts);
+        let plan = home_plan(kb, level, state.phase, StartReason::Chosen, &contributors);
+        let planned: Vec<String> = plan
+            .items
+            .iter()
+            .filter(|it| progress::scheduled_on(it.exercise.dosage.days_per_week, day.weekday()))
+            .map(|it| it.exercise.id.clone())
+            .collect();
+        let done: Vec<String> = planned
+            .iter()
+            .filter(|_| rng.next() < adherence)
+            .cloned()
+            .collect();
+        let noise = (rng.next() - 0.5) * 1.6;
+        let pain = (p0 + slope * f64::from(i) + noise).clamp(0.0, 10.0);
+        let minutes: u16 = if runs && i >= 14 && matches!(day.weekday(), 1 | 3 | 5) {
+            (20.0 + 25.0 * f64::from(i) / span + rng.next() * 10.0) as u16
+        } else {
+            0
+        };
+        let new = CheckIn {
+            day,
+            pain_now: pain.round() as u8,
+            exercise_pain: (!done.is_empty())
+                .then(|| (pain - 1.0 + noise * 0.3).round().clamp(0.0, 10.0) as u8),
+            morning_pain: Some((pain - 0.5 + noise * 0.3).round().clamp(0.0, 10.0) as u8),
+            stiffness: (pain * 0.6).round() as u8,
+            swelling: Swelling::None,
+            walks_normally: pain < 6.0,
+            full_range: i > 7 && pain < 4.0,
+            planned,
+            done,
+            training_minutes: minutes,
+            effort: if minutes > 0 {
+                5 + (rng.next() * 3.0) as u8
+            } else {
+                0
+            },
+            sleep_hours: 6.0 + (rng.next() * 6.0).round() / 2.0,
+            warning_signs: if warning_day == Some(i) {
+                vec!["calf_swelling_tenderness".into()]
+            } else {
+                Vec::new()
+            },
+        };
+        all.push(new.clone());
+        let outcome = after_checkin(kb, &cur_facts, state, start, &all, &new);
+        h.checkins.push((current, new));
+        if let Some(r) = &outcome.retriage {
+            h.assessments.push((
+                day,
+                "checkin",
+                kb.facts_to_json(&outcome.facts_now),
+                r.report(),
+            ));
+            current = h.assessments.len() - 1;
+            level = r.level;
+            cur_facts = outcome.facts_now.clone();
+            if !level.allows_home_plan() {
+                break;
+            }
+        }
+        if let Some((to, reason)) = outcome.phase_change {
+            h.phase_changes.push((
+                current,
+                day.plus(1),
+                Some(kb.phases[state.phase].id.clone()),
+                kb.phases[to].id.clone(),
+                reason,
+            ));
+            state = PhaseState {
+                phase: to,
+                since: day.plus(1),
+            };
+        }
+        if let Some(e) = outcome.escalation
+            && !already_said(e, day, said.iter().copied())
+        {
+            said.push((e, day));
+            h.escalations.push((current, day, e.as_str()));
+        }
+    }
+    Ok(h)
+}
+
+/// Seed histories for the given (already created) patients.
+pub async fn seed_patients(
+    state: &AppState,
+    ids: &[String],
+    days: i32,
+    today: Day,
+    seed: u64,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Summary, WebError> {
+    let mut rng = Rng(seed);
+    let mut s = Summary::default();
+    for (i, id) in ids.iter().enumerate() {
+        let h = simulate(&state.kb, id, days, today, &mut rng)?;
+        s.patients += 1;
+        s.home_plans += usize::from(
+            h.assessments
+                .first()
+                .is_some_and(|a| a.3.level >= TriageLevel::Routine),
+        );
+        s.checkins += h.checkins.len();
+        s.phase_changes += h.phase_changes.len().saturating_sub(1);
+        s.escalations += h.escalations.len();
+        s.retriaged += h.assessments.len() - 1;
+        state.store.insert_history(&h).await?;
+        progress(i + 1);
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cases_are_valid_and_varied() {
+        let kb = KnowledgeBase::bundled().expect("kb");
+        let mut levels = Vec::new();
+        for (name, text) in CASES {
+            let f = kb
+                .facts_from_toml_str(text)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            levels.push(assess(&kb, &f).level);
+        }
+        assert!(levels.contains(&TriageLevel::SelfCare));
+        assert!(levels.contains(&TriageLevel::Routine));
+        assert!(levels.contains(&TriageLevel::Urgent));
+    }
+
+    #[test]
+    fn simulation_follows_the_rules() {
+        let kb = KnowledgeBase::bundled().expect("kb");
+        let today: Day = "2026-11-24".parse().expect("day");
+        let mut rng = Rng(42);
+        let (mut moved, mut urgent, mut escalated) = (0, 0, 0);
+        for p in 0..60 {
+            let h = simulate(&kb, &format!("p{p}"), 120, today, &mut rng).expect("simulate");
+            let first = &h.assessments[0].3;
+            if !first.level.allows_home_plan() {
+                urgent += 1;
+                assert!(h.checkins.is_empty(), "no check-ins without a home plan");
+                continue;
+            }
+            // Check-ins are in order, one per day, within the plan.
+            assert!(h.checkins.windows(2).all(|w| w[0].1.day < w[1].1.day));
+            assert!(h.checkins.iter().all(|(_, c)| c.day <= today));
+            moved += usize::from(h.phase_changes.len() > 1);
+            escalated += usize::from(!h.escalations.is_empty());
+            // A re-triage to urgent ends the check-ins.
+            if let Some((d, _, _, r)) = h.assessments.get(1)
+                && !r.level.allows_home_plan()
+            {
+                assert_eq!(h.checkins.last().map(|c| c.1.day), Some(*d));
+            }
+        }
+        assert!(
+            urgent > 0 && moved > 0 && escalated > 0,
+            "urgent {urgent}, moved {moved}, escalated {escalated}"
+        );
+    }
+}
