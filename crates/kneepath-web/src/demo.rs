@@ -9,6 +9,7 @@ use kneepath_store::Role;
 use crate::error::WebError;
 use crate::service::{plan_context, record_assessment, record_checkin, scheduled};
 use crate::state::AppState;
+use crate::synthetic::Rng;
 
 pub const DEMO_EMAIL: &str = "demo@kneepath.local";
 pub const DEMO_PASSWORD: &str = "demo-knee-2026";
@@ -35,19 +36,6 @@ hamstring_training = "none"
 quad_focused_training = true
 hamstrings_feel_tight = true
 "#;
-
-/// A small deterministic generator, so the demo is the same every time.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// Create the demo patient with `weeks` weeks of check-ins ending today,
 /// unless it exists already. Returns whether it was created.
@@ -83,11 +71,11 @@ pub async fn seed_patient(
         .map_err(|e| WebError::Internal(format!("demo facts: {e}")))?;
     let start = today.plus(-(weeks * 7));
     record_assessment(state, user_id, &facts, "wizard", start, None).await?;
-    let mut rng = Lcg(seed);
+    let mut rng = Rng(seed);
     let days = weeks * 7;
     for i in 0..=days {
         let day = start.plus(i);
-        if i > 0 && rng.next() < 0.08 {
+        if i > 0 && rng.unit() < 0.08 {
             continue; // a missed day
         }
         let Some(ctx) = plan_context(state, user_id).await? else {
@@ -97,7 +85,7 @@ pub async fn seed_patient(
             break;
         }
         let progress = f64::from(i) / f64::from(days.max(1));
-        let noise = |r: &mut Lcg| (r.next() - 0.5) * 1.6;
+        let noise = |r: &mut Rng| (r.unit() - 0.5) * 1.6;
         let pain = (4.2 - 3.4 * progress + noise(&mut rng))
             .round()
             .clamp(0.0, 10.0) as u8;
@@ -113,7 +101,7 @@ pub async fn seed_patient(
             .collect();
         let done: Vec<String> = planned
             .iter()
-            .filter(|_| rng.next() < 0.9)
+            .filter(|_| rng.unit() < 0.9)
             .cloned()
             .collect();
         let runs = i >= 14 && matches!(day.weekday(), 1 | 3 | 5);
@@ -122,7 +110,7 @@ pub async fn seed_patient(
         } else if i == days - 10 {
             75 // one long run: a single-session spike
         } else {
-            (20.0 + 25.0 * progress + rng.next() * 8.0) as u16
+            (20.0 + 25.0 * progress + rng.unit() * 8.0) as u16
         };
         let checkin = CheckIn {
             day,
@@ -137,11 +125,11 @@ pub async fn seed_patient(
             done,
             training_minutes: minutes,
             effort: if minutes > 0 {
-                5 + (rng.next() * 3.0) as u8
+                5 + (rng.unit() * 3.0) as u8
             } else {
                 0
             },
-            sleep_hours: 6.5 + (rng.next() * 2.0 * 2.0).round() / 2.0,
+            sleep_hours: 6.5 + (rng.unit() * 2.0 * 2.0).round() / 2.0,
             warning_signs: Vec::new(),
         };
         record_checkin(state, user_id, &ctx, checkin, None).await?;

@@ -49,7 +49,7 @@ pub const CASES: &[(&str, &str)] = &[
 pub struct Rng(pub u64);
 
 impl Rng {
-    pub fn next(&mut self) -> f64 {
+    pub fn unit(&mut self) -> f64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -58,7 +58,7 @@ impl Rng {
     }
 
     fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[((self.next() * xs.len() as f64) as usize).min(xs.len() - 1)]
+        xs[((self.unit() * xs.len() as f64) as usize).min(xs.len() - 1)]
     }
 }
 
@@ -82,7 +82,7 @@ pub fn simulate(
     today: Day,
     rng: &mut Rng,
 ) -> Result<History, WebError> {
-    let (_, text) = CASES[(rng.next() * CASES.len() as f64) as usize % CASES.len()];
+    let (_, text) = CASES[(rng.unit() * CASES.len() as f64) as usize % CASES.len()];
     let facts = kb
         .facts_from_toml_str(text)
         .map_err(|e| WebError::Internal(format!("synthetic case: {e}")))?;
@@ -124,13 +124,13 @@ pub fn simulate(
         0.0,
         2.5 / span,
     ]);
-    let warning_day = (rng.next() < 0.05).then(|| (rng.next() * span) as i32);
-    let runs = rng.next() < 0.5;
+    let warning_day = (rng.unit() < 0.05).then(|| (rng.unit() * span) as i32);
+    let runs = rng.unit() < 0.5;
     let mut said: Vec<(progress::Escalation, Day)> = Vec::new();
     let mut all: Vec<CheckIn> = Vec::new();
     for i in 0..=days {
         let day = start.plus(i);
-        if i > 0 && rng.next() < 0.08 {
+        if i > 0 && rng.unit() < 0.08 {
             continue;
         }
         let contributors = contributing_factors(kb, &cur_facts);
@@ -143,13 +143,13 @@ pub fn simulate(
             .collect();
         let done: Vec<String> = planned
             .iter()
-            .filter(|_| rng.next() < adherence)
+            .filter(|_| rng.unit() < adherence)
             .cloned()
             .collect();
-        let noise = (rng.next() - 0.5) * 1.6;
+        let noise = (rng.unit() - 0.5) * 1.6;
         let pain = (p0 + slope * f64::from(i) + noise).clamp(0.0, 10.0);
         let minutes: u16 = if runs && i >= 14 && matches!(day.weekday(), 1 | 3 | 5) {
-            (20.0 + 25.0 * f64::from(i) / span + rng.next() * 10.0) as u16
+            (20.0 + 25.0 * f64::from(i) / span + rng.unit() * 10.0) as u16
         } else {
             0
         };
@@ -167,11 +167,11 @@ pub fn simulate(
             done,
             training_minutes: minutes,
             effort: if minutes > 0 {
-                5 + (rng.next() * 3.0) as u8
+                5 + (rng.unit() * 3.0) as u8
             } else {
                 0
             },
-            sleep_hours: 6.0 + (rng.next() * 6.0).round() / 2.0,
+            sleep_hours: 6.0 + (rng.unit() * 6.0).round() / 2.0,
             warning_signs: if warning_day == Some(i) {
                 vec!["calf_swelling_tenderness".into()]
             } else {
