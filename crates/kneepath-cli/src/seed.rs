@@ -91,7 +91,7 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
         let total = ids.len();
         let step = (total / 40).max(1);
         let mut bar = |done: usize| {
-            if done % step == 0 || done == total {
+            if done.is_multiple_of(step) || done == total {
                 let filled = done * 30 / total.max(1);
                 eprint!("\r[{}{}] {done}/{total} patients", "#".repeat(filled), " ".repeat(30 - filled));
             }
