@@ -213,6 +213,14 @@ impl VerifiedForm {
             .map_or("", |(_, v)| v.trim())
     }
 
+    /// The first value of a field exactly as sent (passwords are not trimmed).
+    pub fn raw(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
     /// Every value of a field.
     pub fn all(&self, name: &str) -> Vec<String> {
         self.pairs

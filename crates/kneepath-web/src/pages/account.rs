@@ -57,11 +57,7 @@ pub async fn signup(
     f.values.remove("password");
     let name = form.get("display_name");
     let email = form.get("email").to_lowercase();
-    let password = form
-        .pairs
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map_or("", |(_, v)| v.as_str());
+    let password = form.raw("password");
     if name.is_empty() || name.chars().count() > 60 {
         f.errors.push((
             "display_name".into(),
@@ -158,11 +154,7 @@ pub async fn login(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let email = form.get("email").to_lowercase();
-    let password = form
-        .pairs
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map_or("", |(_, v)| v.as_str());
+    let password = form.raw("password");
     let next = safe_next(form.get("next"));
     let email_key = format!("email:{email}");
     let ip_key = ip.as_ref().map(|i| format!("ip:{i}"));
@@ -299,11 +291,7 @@ pub async fn delete(
     jar: CookieJar,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
-    let password = form
-        .pairs
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map_or("", |(_, v)| v.as_str());
+    let password = form.raw("password");
     let ok = state
         .store
         .authenticate(&user.session.user.email, password)
