@@ -13,6 +13,7 @@
 //!   person through the phases or tell them to see a professional.
 //! - [`series`]: chart data from check-ins (averages, load, ACWR, spikes).
 //! - [`day`]: calendar days; the clock is always passed in.
+//! - [`outcomes`]: KOOS, LEFS and NPRS scoring and meaningful change.
 //!
 //! # Invariants
 //! - No I/O: nothing here reads files, the network, the clock or randomness.
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod facts;
 pub mod kb;
 pub mod level;
+pub mod outcomes;
 pub mod plan;
 pub mod progress;
 pub mod report;

@@ -1,0 +1,300 @@
+//! Outcome measures, scored exactly as their manuals define.
+//!
+//! - **KOOS** (Roos 1998; scoring guide 2012): 42 items in five subscales,
+//!   each item 0 (no problems) to 4 (extreme). A subscale score is
+//!   `100 - mean(answered items) x 100 / 4`, computed only when at least half
+//!   of its items are answered (Pain 5 of 9, Symptoms 4 of 7, ADL 9 of 17,
+//!   Sport/Rec 3 of 5, QOL 2 of 4). There is no total score. Items S4 and S5
+//!   are worded the other way round: their first answer option ("Always")
+//!   scores 0 ([`koos_item_score`]).
+//! - **LEFS** (Binkley 1999): 20 items, each 0 (extreme difficulty) to 4 (no
+//!   difficulty); the score is the sum, 0-80. The form asks for an answer to
+//!   every activity, so an incomplete form is not scored.
+//! - **NPRS**: one rating, 0-10.
+//!
+//! The minimal important changes: KOOS 8 points (Roos & Lohmander 2003:
+//! 8-10), LEFS 9 points (Binkley 1999), NPRS 2 points (Farrar 2001).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KoosSubscale {
+    Pain,
+    Symptoms,
+    Adl,
+    SportRec,
+    Qol,
+}
+
+/// Item-id prefix, item count and the fewest answered items needed.
+const KOOS: [(KoosSubscale, &str, u8, usize); 5] = [
+    (KoosSubscale::Pain, "P", 9, 5),
+    (KoosSubscale::Symptoms, "S", 7, 4),
+    (KoosSubscale::Adl, "A", 17, 9),
+    (KoosSubscale::SportRec, "SP", 5, 3),
+    (KoosSubscale::Qol, "Q", 4, 2),
+];
+
+pub const KOOS_MIC: f64 = 8.0;
+pub const LEFS_MIC: f64 = 9.0;
+pub const NPRS_MIC: f64 = 2.0;
+
+/// The 42 KOOS item ids in form order: P1-P9, S1-S7, A1-A17, SP1-SP5, Q1-Q4.
+pub fn koos_items() -> Vec<String> {
+    KOOS.iter()
+        .flat_map(|(_, p, n, _)| (1..=*n).map(move |i| format!("{p}{i}")))
+        .collect()
+}
+
+/// The 20 LEFS item ids: L1-L20.
+pub fn lefs_items() -> Vec<String> {
+    (1..=20).map(|i| format!("L{i}")).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum OutcomeError {
+    #[error("item `{0}` is not part of this questionnaire")]
+    UnknownItem(String),
+    #[error("item `{item}`: {value} is not an answer (0 to 4)")]
+    OutOfRange { item: String, value: u8 },
+}
+
+/// The score of a KOOS answer given as the index of the option ticked
+/// (0 = the first option on the form). S4 and S5 run the other way.
+pub fn koos_item_score(item: &str, option: u8) -> Result<u8, OutcomeError> {
+    if !koos_items().iter().any(|i| i == item) {
+        return Err(OutcomeError::UnknownItem(item.to_string()));
+    }
+    if option > 4 {
+        return Err(OutcomeError::OutOfRange {
+            item: item.to_string(),
+            value: option,
+        });
+    }
+    Ok(if item == "S4" || item == "S5" {
+        4 - option
+    } else {
+        option
+    })
+}
+
+/// KOOS subscale scores, 0 (extreme problems) to 100 (none). `None` where
+/// too few items were answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KoosScores {
+    pub pain: Option<f64>,
+    pub symptoms: Option<f64>,
+    pub adl: Option<f64>,
+    pub sport_rec: Option<f64>,
+    pub qol: Option<f64>,
+}
+
+impl KoosScores {
+    pub fn get(&self, s: KoosSubscale) -> Option<f64> {
+        match s {
+            KoosSubscale::Pain => self.pain,
+            KoosSubscale::Symptoms => self.symptoms,
+            KoosSubscale::Adl => self.adl,
+            KoosSubscale::SportRec => self.sport_rec,
+            KoosSubscale::Qol => self.qol,
+        }
+    }
+}
+
+fn check(answers: &BTreeMap<String, u8>, items: &[String]) -> Result<(), OutcomeError> {
+    for (item, &value) in answers {
+        if !items.contains(item) {
+            return Err(OutcomeError::UnknownItem(item.clone()));
+        }
+        if value > 4 {
+            return Err(OutcomeError::OutOfRange {
+                item: item.clone(),
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Score KOOS from item scores (0 = no problems ... 4 = extreme); missing
+/// items are simply absent.
+pub fn score_koos(answers: &BTreeMap<String, u8>) -> Result<KoosScores, OutcomeError> {
+    check(answers, &koos_items())?;
+    let sub = |prefix: &str, n: u8, min: usize| {
+        let got: Vec<f64> = (1..=n)
+            .filter_map(|i| answers.get(&format!("{prefix}{i}")).map(|v| f64::from(*v)))
+            .collect();
+        (got.len() >= min).then(|| 100.0 - got.iter().sum::<f64>() / got.len() as f64 * 25.0)
+    };
+    let [p, s, a, sp, q] = KOOS.map(|(_, prefix, n, min)| sub(prefix, n, min));
+    Ok(KoosScores {
+        pain: p,
+        symptoms: s,
+        adl: a,
+        sport_rec: sp,
+        qol: q,
+    })
+}
+
+/// Score LEFS from item scores (0 = extreme difficulty ... 4 = none):
+/// `None` unless all 20 are answered.
+pub fn score_lefs(answers: &BTreeMap<String, u8>) -> Result<Option<u32>, OutcomeError> {
+    let items = lefs_items();
+    check(answers, &items)?;
+    Ok((answers.len() == items.len()).then(|| answers.values().map(|v| u32::from(*v)).sum()))
+}
+
+/// Whether a change between two scores matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Better,
+    Worse,
+    NotMeaningful,
+}
+
+/// Compare scores against the minimal important change `mic`.
+/// `higher_is_better`: true for KOOS and LEFS, false for NPRS.
+pub fn change(before: f64, after: f64, mic: f64, higher_is_better: bool) -> Change {
+    let d = if higher_is_better {
+        after - before
+    } else {
+        before - after
+    };
+    if d >= mic {
+        Change::Better
+    } else if d <= -mic {
+        Change::Worse
+    } else {
+        Change::NotMeaningful
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answers(pairs: &[(&str, u8)]) -> BTreeMap<String, u8> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    fn all(prefix: &str, n: u8, v: u8) -> Vec<(String, u8)> {
+        (1..=n).map(|i| (format!("{prefix}{i}"), v)).collect()
+    }
+
+    #[test]
+    fn koos_extremes() {
+        let none: BTreeMap<String, u8> = koos_items().into_iter().map(|i| (i, 0)).collect();
+        let s = score_koos(&none).expect("score");
+        assert_eq!(
+            s,
+            KoosScores {
+                pain: Some(100.0),
+                symptoms: Some(100.0),
+                adl: Some(100.0),
+                sport_rec: Some(100.0),
+                qol: Some(100.0)
+            }
+        );
+        let extreme: BTreeMap<String, u8> = koos_items().into_iter().map(|i| (i, 4)).collect();
+        assert_eq!(score_koos(&extreme).expect("score").pain, Some(0.0));
+        assert_eq!(koos_items().len(), 42);
+    }
+
+    #[test]
+    fn koos_hand_worked_pain() {
+        // P1..P9 = 1,2,1,0,0,1,2,1,0: mean 8/9 = 0.889; 100 - 22.22 = 77.78.
+        let a = answers(&[
+            ("P1", 1),
+            ("P2", 2),
+            ("P3", 1),
+            ("P4", 0),
+            ("P5", 0),
+            ("P6", 1),
+            ("P7", 2),
+            ("P8", 1),
+            ("P9", 0),
+        ]);
+        let p = score_koos(&a).expect("score").pain.expect("pain");
+        assert!((p - 77.777_777).abs() < 1e-4, "{p}");
+    }
+
+    #[test]
+    fn koos_missing_items_follow_the_2012_rule() {
+        // Pain: 5 of 9 answered is enough (mean 6/5 = 1.2 -> 70); 4 is not.
+        let five = answers(&[("P1", 1), ("P2", 1), ("P3", 1), ("P4", 1), ("P5", 2)]);
+        assert_eq!(score_koos(&five).expect("score").pain, Some(70.0));
+        let four = answers(&[("P1", 1), ("P2", 1), ("P3", 1), ("P4", 1)]);
+        assert_eq!(score_koos(&four).expect("score").pain, None);
+        // The other subscales at their limits.
+        for (prefix, n_ok, n_short) in [("S", 4u8, 3u8), ("A", 9, 8), ("SP", 3, 2), ("Q", 2, 1)] {
+            let ok: BTreeMap<String, u8> = all(prefix, n_ok, 2).into_iter().collect();
+            let short: BTreeMap<String, u8> = all(prefix, n_short, 2).into_iter().collect();
+            let sub = KOOS.iter().find(|k| k.1 == prefix).expect("subscale").0;
+            assert_eq!(
+                score_koos(&ok).expect("score").get(sub),
+                Some(50.0),
+                "{prefix} with {n_ok}"
+            );
+            assert_eq!(
+                score_koos(&short).expect("score").get(sub),
+                None,
+                "{prefix} with {n_short}"
+            );
+        }
+    }
+
+    #[test]
+    fn koos_s4_s5_are_reversed() {
+        assert_eq!(koos_item_score("S4", 0), Ok(4));
+        assert_eq!(koos_item_score("S5", 4), Ok(0));
+        assert_eq!(koos_item_score("S3", 0), Ok(0));
+        assert!(koos_item_score("S8", 0).is_err());
+    }
+
+    #[test]
+    fn bad_answers_are_named() {
+        assert_eq!(
+            score_koos(&answers(&[("P1", 5)])),
+            Err(OutcomeError::OutOfRange {
+                item: "P1".into(),
+                value: 5
+            })
+        );
+        assert_eq!(
+            score_koos(&answers(&[("P10", 1)])),
+            Err(OutcomeError::UnknownItem("P10".into()))
+        );
+        assert_eq!(
+            score_lefs(&answers(&[("L21", 1)])),
+            Err(OutcomeError::UnknownItem("L21".into()))
+        );
+    }
+
+    #[test]
+    fn lefs_sum_and_incomplete_forms() {
+        let full: BTreeMap<String, u8> = lefs_items()
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| (k, (i % 5) as u8))
+            .collect();
+        // 0+1+2+3+4 four times = 40.
+        assert_eq!(score_lefs(&full), Ok(Some(40)));
+        let mut nineteen = full.clone();
+        nineteen.remove("L7");
+        assert_eq!(score_lefs(&nineteen), Ok(None));
+    }
+
+    #[test]
+    fn meaningful_change_at_the_minimal_important_change() {
+        assert_eq!(change(50.0, 58.0, KOOS_MIC, true), Change::Better);
+        assert_eq!(change(50.0, 57.9, KOOS_MIC, true), Change::NotMeaningful);
+        assert_eq!(change(40.0, 31.0, LEFS_MIC, true), Change::Worse);
+        assert_eq!(change(6.0, 4.0, NPRS_MIC, false), Change::Better);
+        assert_eq!(change(6.0, 5.0, NPRS_MIC, false), Change::NotMeaningful);
+    }
+}
