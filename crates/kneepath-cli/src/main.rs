@@ -62,10 +62,34 @@ enum Command {
     Restore(backup::RestoreArgs),
     /// Measure bare inserts into the database (the check-in benchmark's reference).
     BenchInsert(seed::BenchInsertArgs),
+    /// FHIR R4 resources.
+    Fhir {
+        #[command(subcommand)]
+        command: FhirCommand,
+    },
     /// Knowledge-base tools.
     Kb {
         #[command(subcommand)]
         command: KbCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum FhirCommand {
+    /// Print the assessment questionnaire as a FHIR R4 Questionnaire.
+    Questionnaire,
+    /// Print a facts file as a FHIR R4 QuestionnaireResponse.
+    Response {
+        #[arg(long, value_name = "FILE")]
+        facts: PathBuf,
+    },
+    /// Read a QuestionnaireResponse and print the assessment (problems as an OperationOutcome).
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -177,6 +201,66 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Fhir { command } => {
+            let kb = load_kb(cli.knowledge.as_deref())?;
+            let read = |path: &Path| {
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))
+            };
+            match command {
+                FhirCommand::Questionnaire => {
+                    let q = kneepath_fhir::assessment_questionnaire(&kb)?;
+                    println!("{}", serde_json::to_string_pretty(&q)?);
+                }
+                FhirCommand::Response { facts } => {
+                    let text = read(&facts)?;
+                    let f = if facts.extension().is_some_and(|e| e == "json") {
+                        kb.facts_from_json_str(&text)
+                    } else {
+                        kb.facts_from_toml_str(&text)
+                    }
+                    .with_context(|| format!("{}", facts.display()))?;
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&kneepath_fhir::facts_to_response(&kb, &f))?
+                    );
+                }
+                FhirCommand::Import { file, json } => {
+                    let value: serde_json::Value = serde_json::from_str(&read(&file)?)
+                        .with_context(|| format!("{} is not JSON", file.display()))?;
+                    match kneepath_fhir::response_to_facts(&kb, &value) {
+                        Ok(facts) => {
+                            let a = assess(&kb, &facts);
+                            let mut out = io::stdout().lock();
+                            if json {
+                                serde_json::to_writer_pretty(&mut out, &a.report())?;
+                                writeln!(out)?;
+                            } else {
+                                render::assessment(&mut out, &a)?;
+                            }
+                        }
+                        Err(issues) => {
+                            println!(
+                                "{}",
+                                serde_json::to_string_pretty(&kneepath_fhir::operation_outcome(
+                                    &issues
+                                ))?
+                            );
+                            bail!(
+                                "{}: {}",
+                                file.display(),
+                                issues
+                                    .iter()
+                                    .map(|i| i.message.clone())
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
+                            );
+                        }
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Kb {
             command: KbCommand::Check { dir, json },
