@@ -3,7 +3,9 @@
 // (e2e/artifacts/).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, review, next, dayPlus } from './helpers.mjs';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, launch, review, next, dayPlus, ARTIFACTS } from './helpers.mjs';
 
 const DAY0 = '2026-11-02'; // a Monday
 
@@ -156,6 +158,15 @@ for (const js of [true, false]) {
       await review(page, `${mode}-15-assessments`, { axe: js });
       await page.goto(`${base}/account`);
       await review(page, `${mode}-16-account`, { axe: js });
+      // A private calendar link for the exercise schedule.
+      await Promise.all([page.waitForNavigation(), page.click('text=Make a calendar link')]);
+      const url = (await page.textContent('code.url')).trim();
+      assert.match(url, /\/calendar\/[0-9a-f]{64}\.ics$/);
+      await review(page, `${mode}-16b-account-calendar`, { axe: js });
+      const ics = await (await page.request.get(url)).text();
+      assert.match(ics, /^BEGIN:VCALENDAR\r\n/);
+      assert.match(ics, /RRULE:FREQ=WEEKLY;BYDAY=/);
+      writeFileSync(join(ARTIFACTS, 'plan.ics'), ics);
       const exported = await page.request.get(`${base}/account/export.json`);
       assert.equal(exported.status(), 200);
       const data = await exported.json();

@@ -66,6 +66,15 @@ const TABLES: &[TableSpec] = &[
         "id",
     ),
     (
+        "calendar_tokens",
+        &[
+            ("token_hash", Text),
+            ("user_id", Text),
+            ("created_at", Text),
+        ],
+        "token_hash",
+    ),
+    (
         "wizard_drafts",
         &[("user_id", Text), ("answers", Text), ("updated_at", Text)],
         "user_id",
@@ -144,7 +153,7 @@ const TABLES: &[TableSpec] = &[
 ];
 
 const FORMAT: &str = "kneepath-backup";
-const SCHEMA: i64 = 1;
+const SCHEMA: i64 = 2;
 
 fn row_to_json(r: &AnyRow, cols: &[(&str, Kind)]) -> Result<Map<String, Value>> {
     let mut m = Map::new();

@@ -17,8 +17,14 @@ pub enum Backend {
 
 /// The migrations, embedded in the binary, in order. Each is a list of
 /// statements separated by `;` at the end of a line.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (
+        2,
+        "calendar",
+        include_str!("../migrations/0002_calendar.sql"),
+    ),
+];
 
 /// A handle on the database; cheap to clone.
 #[derive(Debug, Clone)]

@@ -594,6 +594,7 @@ impl Store {
             "DELETE FROM assessments WHERE user_id = $1",
             "DELETE FROM wizard_drafts WHERE user_id = $1",
             "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM calendar_tokens WHERE user_id = $1",
             "DELETE FROM audit_log WHERE subject_id = $1 OR actor_id = $1",
             "DELETE FROM users WHERE id = $1",
         ] {
@@ -622,6 +623,7 @@ impl Store {
         const TABLES: &[(&str, &[&str])] = &[
             ("users", &["id", "email", "display_name"]),
             ("sessions", &["user_id"]),
+            ("calendar_tokens", &["user_id"]),
             ("login_failures", &["key"]),
             ("wizard_drafts", &["user_id", "answers"]),
             ("assessments", &["id", "user_id", "facts"]),

@@ -385,3 +385,59 @@ impl Store {
         Ok(row.map(|(c,)| c))
     }
 }
+
+impl Store {
+    /// A new secret calendar token for the user (replacing any old one);
+    /// only its hash is stored, so the URL can be shown only now.
+    pub async fn create_calendar_token(&self, user_id: &str) -> Result<String> {
+        let _writing = self.writer().await;
+        let token = random_token();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO calendar_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(sha256_hex(&token))
+        .bind(user_id)
+        .bind(now_rfc3339())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    pub async fn revoke_calendar_token(&self, user_id: &str) -> Result<()> {
+        let _writing = self.writer().await;
+        sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// When the user's calendar link was made, if they have one.
+    pub async fn calendar_token_created(&self, user_id: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT created_at FROM calendar_tokens WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(c,)| c))
+    }
+
+    /// Whose calendar a token opens (only enabled accounts).
+    pub async fn calendar_user(&self, token: &str) -> Result<Option<User>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT user_id FROM calendar_tokens WHERE token_hash = $1")
+                .bind(sha256_hex(token))
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some((id,)) => Ok(self.user_by_id(&id).await?.filter(|u| !u.disabled)),
+            None => Ok(None),
+        }
+    }
+}

@@ -20,6 +20,7 @@ pub mod charts;
 pub mod demo;
 pub mod error;
 pub mod figures;
+pub mod ics;
 pub mod pages;
 pub mod service;
 pub mod state;

@@ -327,4 +327,8 @@ pub struct AccountPage {
     pub created: String,
     pub counts: Vec<(String, usize)>,
     pub error: Option<String>,
+    /// When the calendar link was made, if there is one.
+    pub calendar_since: Option<String>,
+    /// The calendar URL, shown once right after it is made.
+    pub calendar_url: Option<String>,
 }

@@ -256,6 +256,12 @@ async fn account_page(
         created: u.created_at.get(..10).unwrap_or_default().to_string(),
         counts,
         error,
+        calendar_since: state
+            .store
+            .calendar_token_created(&u.id)
+            .await?
+            .map(|c| c.get(..10).unwrap_or_default().to_string()),
+        calendar_url: None,
     })
 }
 
@@ -308,4 +314,98 @@ pub async fn delete(
     }
     state.store.delete_user(user.id()).await?;
     Ok((jar.add(clear_session_cookie()), Redirect::to("/?deleted=1")).into_response())
+}
+
+pub async fn calendar_create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+    _form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let token = state.store.create_calendar_token(user.id()).await?;
+    user.audit_own(&state, "create", "calendar_link", None)
+        .await?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = if state.settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let mut page = account_page(&state, &user, None).await?;
+    page.calendar_url = Some(format!("{scheme}://{host}/calendar/{token}.ics"));
+    Ok(private(&page))
+}
+
+pub async fn calendar_revoke(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    _form: VerifiedForm,
+) -> Result<Response, WebError> {
+    state.store.revoke_calendar_token(user.id()).await?;
+    user.audit_own(&state, "delete", "calendar_link", None)
+        .await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+/// The secret calendar feed: the exercise schedule of the current plan.
+pub async fn calendar_feed(
+    State(state): State<AppState>,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    let token = token.trim_end_matches(".ics");
+    let user = state
+        .store
+        .calendar_user(token)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    state
+        .store
+        .audit(&NewAudit {
+            actor_id: None,
+            subject_id: Some(&user.id),
+            action: "read",
+            entity: "calendar_feed",
+            entity_id: None,
+            ip: ip.as_deref(),
+            detail: None,
+        })
+        .await?;
+    let kb = &state.kb;
+    let ctx = crate::service::plan_context(&state, &user.id).await?;
+    let exercises: Vec<&kneepath_core::kb::Exercise> = match &ctx {
+        Some(c) => match c.phase {
+            Some(phase) => crate::service::plan_items(kb, c, phase)
+                .items
+                .iter()
+                .map(|i| i.exercise)
+                .collect(),
+            None => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    let stamp: String = kneepath_store::now_rfc3339()
+        .chars()
+        .take(19)
+        .filter(|c| *c != '-' && *c != ':')
+        .collect::<String>()
+        + "Z";
+    let body = crate::ics::calendar(
+        "kneepath exercises",
+        &exercises,
+        state.clock.today(),
+        &stamp,
+        &kneepath_store::sha256_hex(&user.id)[..12],
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -30,6 +30,9 @@ pub fn routes() -> Router<AppState> {
         .route("/account", get(account::show))
         .route("/account/export.json", get(account::export))
         .route("/account/delete", post(account::delete))
+        .route("/account/calendar", post(account::calendar_create))
+        .route("/account/calendar/revoke", post(account::calendar_revoke))
+        .route("/calendar/{token}", get(account::calendar_feed))
         .route("/assess", get(assess::start))
         .route(
             "/assess/{step}",

@@ -661,3 +661,55 @@ async fn every_patient_data_read_and_write_is_audited() {
         assert!(has(action, entity), "no audit row {action} {entity}");
     }
 }
+
+#[tokio::test]
+async fn calendar_feed_is_secret_and_revocable() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("cal").await;
+    app.assess(&cookie, &csrf).await;
+    // Without the form token: refused.
+    assert_eq!(
+        app.post("/account/calendar", Some(&cookie), "")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = app
+        .post("/account/calendar", Some(&cookie), &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let start = r.body.find("/calendar/").expect("link shown");
+    let path: String = r.body[start..]
+        .chars()
+        .take_while(|c| *c != '<' && *c != '"')
+        .collect();
+    assert!(path.ends_with(".ics"), "{path}");
+    let feed = app.get(&path, None).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    assert!(
+        feed.headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/calendar"))
+    );
+    assert!(
+        feed.body.starts_with("BEGIN:VCALENDAR\r\n"),
+        "{}",
+        feed.body
+    );
+    assert!(feed.body.matches("BEGIN:VEVENT").count() >= 3);
+    assert!(feed.body.contains("RRULE:FREQ=WEEKLY;BYDAY="));
+    // A guessed token and a revoked one both get 404.
+    assert_eq!(
+        app.get("/calendar/0000.ics", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .post(
+            "/account/calendar/revoke",
+            Some(&cookie),
+            &format!("csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND);
+}
