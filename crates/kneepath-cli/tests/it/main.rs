@@ -336,7 +336,8 @@ fn seed_backup_and_restore_round_trip() {
         .nth(2)
         .and_then(|n| n.parse().ok())
         .expect("row count");
-    assert!(rows > 20, "{backed}");
+    // At least each patient, their assessment and its audit row.
+    assert!(rows >= 9, "{backed}");
     let out = run(
         &[
             "restore",
