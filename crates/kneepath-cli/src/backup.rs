@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use kneepath_store::Store;
 
 #[derive(Args, Debug)]
 pub struct BackupArgs {
@@ -31,17 +30,9 @@ pub struct RestoreArgs {
     input: PathBuf,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
-}
-
 pub fn backup(args: BackupArgs) -> Result<()> {
-    runtime()?.block_on(async {
-        let store = Store::connect(&args.database)
-            .await
-            .with_context(|| format!("cannot open database {}", args.database))?;
+    crate::common::runtime()?.block_on(async {
+        let store = crate::common::open(&args.database).await?;
         // Write beside the target, then rename: a failed backup never
         // replaces a good one.
         let tmp = args.out.with_extension("partial");
@@ -58,12 +49,10 @@ pub fn backup(args: BackupArgs) -> Result<()> {
 }
 
 pub fn restore(args: RestoreArgs) -> Result<()> {
-    runtime()?.block_on(async {
+    crate::common::runtime()?.block_on(async {
         let file = std::fs::File::open(&args.input)
             .with_context(|| format!("cannot read {}", args.input.display()))?;
-        let store = Store::connect(&args.database)
-            .await
-            .with_context(|| format!("cannot open database {}", args.database))?;
+        let store = crate::common::open(&args.database).await?;
         let rows = store
             .restore(&mut BufReader::new(file))
             .await

@@ -4,6 +4,7 @@
 
 mod backup;
 mod cases_cmd;
+mod common;
 mod interview;
 mod kbdir;
 mod render;

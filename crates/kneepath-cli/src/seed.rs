@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use kneepath_core::{Day, KnowledgeBase};
-use kneepath_store::Store;
+use kneepath_core::KnowledgeBase;
 use kneepath_web::{AppState, Clock, Settings, service};
 
 #[derive(Args, Debug)]
@@ -53,17 +52,10 @@ pub struct BenchInsertArgs {
 const PASSWORD: &str = "synthetic-patient-password";
 
 pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
-    let today = match &args.today {
-        Some(d) => d.parse::<Day>().map_err(|e| anyhow!("--today: {e}"))?,
-        None => Clock::System.today(),
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let today = crate::common::clock(args.today.as_deref())?.today();
+    let rt = crate::common::runtime()?;
     rt.block_on(async move {
-        let store = Store::connect(&args.database)
-            .await
-            .with_context(|| format!("cannot open database {}", args.database))?;
+        let store = crate::common::open(&args.database).await?;
         let state = AppState {
             store,
             kb: Arc::new(kb),
@@ -134,11 +126,9 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
 }
 
 pub fn bench_insert(args: BenchInsertArgs) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = crate::common::runtime()?;
     rt.block_on(async move {
-        let store = Store::connect(&args.database).await?;
+        let store = crate::common::open(&args.database).await?;
         let (n, p50, p99) = store
             .bare_insert_benchmark(args.seconds, args.concurrency)
             .await?;

@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use kneepath_core::{Day, KnowledgeBase};
-use kneepath_store::Store;
-use kneepath_web::{AppState, Clock, Settings, demo};
+use kneepath_core::KnowledgeBase;
+use kneepath_web::{AppState, Settings, demo};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -39,20 +38,10 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
         )
         .init();
-    let clock = match &args.today {
-        Some(d) => Clock::Fixed(
-            d.parse::<Day>()
-                .map_err(|e| anyhow::anyhow!("--today: {e}"))?,
-        ),
-        None => Clock::System,
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let clock = crate::common::clock(args.today.as_deref())?;
+    let rt = crate::common::runtime()?;
     rt.block_on(async move {
-        let store = Store::connect(&args.database)
-            .await
-            .with_context(|| format!("cannot open database {}", args.database))?;
+        let store = crate::common::open(&args.database).await?;
         let state = AppState {
             store,
             kb: Arc::new(kb),

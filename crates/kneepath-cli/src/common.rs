@@ -1,0 +1,30 @@
+//! What the database commands (`serve`, `seed`, `backup`, `restore`,
+//! `bench-insert`) share: the runtime, the `--today` clock, and opening the
+//! database with an error that names it.
+
+use anyhow::{Context, Result, anyhow};
+use kneepath_core::Day;
+use kneepath_store::Store;
+use kneepath_web::Clock;
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// `--today YYYY-MM-DD`, or the system clock.
+pub fn clock(today: Option<&str>) -> Result<Clock> {
+    match today {
+        Some(d) => Ok(Clock::Fixed(
+            d.parse::<Day>().map_err(|e| anyhow!("--today: {e}"))?,
+        )),
+        None => Ok(Clock::System),
+    }
+}
+
+pub async fn open(database: &str) -> Result<Store> {
+    Store::connect(database)
+        .await
+        .with_context(|| format!("cannot open database {database}"))
+}
