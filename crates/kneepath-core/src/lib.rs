@@ -13,6 +13,8 @@
 //!   person through the phases or tell them to see a professional.
 //! - [`series`]: chart data from check-ins (averages, load, ACWR, spikes).
 //! - [`day`]: calendar days; the clock is always passed in.
+//! - [`clinic`]: the caseload status (who needs the clinician first), test
+//!   results as facts, when an outcome questionnaire is due.
 //! - [`outcomes`]: KOOS, LEFS and NPRS scoring and meaningful change.
 //!
 //! # Invariants
@@ -24,6 +26,7 @@
 
 pub mod cases;
 pub mod checkin;
+pub mod clinic;
 pub mod condition;
 pub mod day;
 pub mod engine;

@@ -59,7 +59,7 @@ pub fn lefs_items() -> Vec<String> {
 pub enum OutcomeError {
     #[error("item `{0}` is not part of this questionnaire")]
     UnknownItem(String),
-    #[error("item `{item}`: {value} is not an answer (0 to 4)")]
+    #[error("item `{item}`: {value} is not one of its answers")]
     OutOfRange { item: String, value: u8 },
 }
 
@@ -148,6 +148,80 @@ pub fn score_lefs(answers: &BTreeMap<String, u8>) -> Result<Option<u32>, Outcome
     Ok((answers.len() == items.len()).then(|| answers.values().map(|v| u32::from(*v)).sum()))
 }
 
+/// The one NPRS item.
+pub const NPRS_ITEM: &str = "N1";
+
+/// One score of a questionnaire: a KOOS subscale, the LEFS total or the
+/// pain rating. `value` is none when too few items were answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// `pain`, `symptoms`, `adl`, `sport_rec`, `qol`, `total` or `rating`.
+    pub key: String,
+    pub label: String,
+    pub value: Option<f64>,
+    /// Best and worst possible values: (0, 100), (0, 80) or (0, 10).
+    pub min: f64,
+    pub max: f64,
+}
+
+fn score(key: &str, label: &str, value: Option<f64>, max: f64) -> Score {
+    Score {
+        key: key.to_string(),
+        label: label.to_string(),
+        value,
+        min: 0.0,
+        max,
+    }
+}
+
+/// Score a questionnaire from the options ticked (index of the option on
+/// the form, 0 = first), item id -> option.
+pub fn score_instrument(
+    kind: crate::kb::InstrumentKind,
+    options: &BTreeMap<String, u8>,
+) -> Result<Vec<Score>, OutcomeError> {
+    use crate::kb::InstrumentKind;
+    match kind {
+        InstrumentKind::Koos => {
+            let mut items = BTreeMap::new();
+            for (item, &o) in options {
+                items.insert(item.clone(), koos_item_score(item, o)?);
+            }
+            let k = score_koos(&items)?;
+            Ok(vec![
+                score("pain", "Pain", k.pain, 100.0),
+                score("symptoms", "Symptoms", k.symptoms, 100.0),
+                score("adl", "Daily living", k.adl, 100.0),
+                score("sport_rec", "Sport and recreation", k.sport_rec, 100.0),
+                score("qol", "Quality of life", k.qol, 100.0),
+            ])
+        }
+        InstrumentKind::Lefs => {
+            let total = score_lefs(options)?;
+            Ok(vec![score("total", "Total", total.map(f64::from), 80.0)])
+        }
+        InstrumentKind::Nprs => {
+            for (item, &v) in options {
+                if item != NPRS_ITEM {
+                    return Err(OutcomeError::UnknownItem(item.clone()));
+                }
+                if v > 10 {
+                    return Err(OutcomeError::OutOfRange {
+                        item: item.clone(),
+                        value: v,
+                    });
+                }
+            }
+            Ok(vec![score(
+                "rating",
+                "Pain",
+                options.get(NPRS_ITEM).map(|v| f64::from(*v)),
+                10.0,
+            )])
+        }
+    }
+}
+
 /// Whether a change between two scores matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -184,6 +258,37 @@ mod tests {
 
     fn all(prefix: &str, n: u8, v: u8) -> Vec<(String, u8)> {
         (1..=n).map(|i| (format!("{prefix}{i}"), v)).collect()
+    }
+
+    #[test]
+    fn instruments_score_from_the_options_ticked() {
+        use crate::kb::InstrumentKind;
+        // KOOS: first option everywhere = no problems, except S4/S5 where
+        // the first option ("Always" able) is also no problem.
+        let first: BTreeMap<String, u8> = koos_items().into_iter().map(|i| (i, 0)).collect();
+        let s = score_instrument(InstrumentKind::Koos, &first).expect("score");
+        assert_eq!(s.len(), 5);
+        assert_eq!(s[1].key, "symptoms");
+        // S4 and S5 at option 0 score 4 each: symptoms = 100 - 8/7*25.
+        let want = 100.0 - 8.0 / 7.0 * 25.0;
+        assert!((s[1].value.expect("symptoms") - want).abs() < 1e-9);
+        assert_eq!(s[0].value, Some(100.0));
+        // LEFS: option index = item score; incomplete = no score.
+        let lefs: BTreeMap<String, u8> = lefs_items().into_iter().map(|i| (i, 3)).collect();
+        let s = score_instrument(InstrumentKind::Lefs, &lefs).expect("score");
+        assert_eq!(s[0].value, Some(60.0));
+        let mut short = lefs.clone();
+        short.remove("L7");
+        assert_eq!(
+            score_instrument(InstrumentKind::Lefs, &short).expect("score")[0].value,
+            None
+        );
+        // NPRS: 0-10; anything else refused.
+        let s = score_instrument(InstrumentKind::Nprs, &answers(&[("N1", 7)])).expect("score");
+        assert_eq!(s[0].value, Some(7.0));
+        assert!(score_instrument(InstrumentKind::Nprs, &answers(&[("N1", 11)])).is_err());
+        assert!(score_instrument(InstrumentKind::Nprs, &answers(&[("N2", 1)])).is_err());
+        assert!(score_instrument(InstrumentKind::Koos, &answers(&[("P1", 5)])).is_err());
     }
 
     #[test]

@@ -105,6 +105,7 @@ const TABLES: &[TableSpec] = &[
             ("to_phase", Text),
             ("reason", Text),
             ("created_at", Text),
+            ("author_id", Text),
         ],
         "id",
     ),
@@ -136,6 +137,81 @@ const TABLES: &[TableSpec] = &[
         "id",
     ),
     (
+        "care_links",
+        &[
+            ("id", Text),
+            ("patient_id", Text),
+            ("clinician_id", Text),
+            ("created_at", Text),
+            ("revoked_at", Text),
+        ],
+        "id",
+    ),
+    (
+        "invites",
+        &[
+            ("token_hash", Text),
+            ("clinician_id", Text),
+            ("created_at", Text),
+            ("expires_at", Text),
+            ("used_at", Text),
+            ("used_by", Text),
+        ],
+        "token_hash",
+    ),
+    (
+        "measurements",
+        &[
+            ("id", Text),
+            ("patient_id", Text),
+            ("author_id", Text),
+            ("assessment_id", Text),
+            ("day", Text),
+            ("data", Text),
+            ("created_at", Text),
+        ],
+        "id",
+    ),
+    (
+        "notes",
+        &[
+            ("id", Text),
+            ("patient_id", Text),
+            ("author_id", Text),
+            ("body", Text),
+            ("created_at", Text),
+        ],
+        "id",
+    ),
+    (
+        "plan_edits",
+        &[
+            ("id", Text),
+            ("patient_id", Text),
+            ("author_id", Text),
+            ("kind", Text),
+            ("exercise", Text),
+            ("replacement", Text),
+            ("dosage", Text),
+            ("reason", Text),
+            ("created_at", Text),
+        ],
+        "id",
+    ),
+    (
+        "outcome_responses",
+        &[
+            ("id", Text),
+            ("patient_id", Text),
+            ("instrument", Text),
+            ("day", Text),
+            ("answers", Text),
+            ("scores", Text),
+            ("created_at", Text),
+        ],
+        "id",
+    ),
+    (
         "audit_log",
         &[
             ("id", Text),
@@ -153,7 +229,7 @@ const TABLES: &[TableSpec] = &[
 ];
 
 const FORMAT: &str = "kneepath-backup";
-const SCHEMA: i64 = 2;
+const SCHEMA: i64 = 3;
 
 fn row_to_json(r: &AnyRow, cols: &[(&str, Kind)]) -> Result<Map<String, Value>> {
     let mut m = Map::new();

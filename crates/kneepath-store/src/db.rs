@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "calendar",
         include_str!("../migrations/0002_calendar.sql"),
     ),
+    (3, "clinic", include_str!("../migrations/0003_clinic.sql")),
 ];
 
 /// A handle on the database; cheap to clone.

@@ -10,11 +10,16 @@
 //! in one transaction with its audit-log row.
 
 mod backup;
+mod clinic;
 mod db;
 mod ids;
 mod records;
 mod users;
 
+pub use clinic::{
+    AuditFilter, CareLink, CaseloadEntry, MeasurementRow, NewPlanEdit, NoteRow, OutcomeRow,
+    PlanEditRow,
+};
 pub use db::{Backend, Store};
 pub use ids::{new_id, now_rfc3339, random_token, sha256_hex};
 pub use records::{

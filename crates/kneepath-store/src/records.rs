@@ -53,6 +53,20 @@ fn audit_query<'q>(a: &'q NewAudit<'q>) -> sqlx::query::Query<'q, Any, sqlx::any
         .bind(a.detail)
 }
 
+pub(crate) fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        actor_id: r.try_get("actor_id")?,
+        subject_id: r.try_get("subject_id")?,
+        action: r.try_get("action")?,
+        entity: r.try_get("entity")?,
+        entity_id: r.try_get("entity_id")?,
+        ip: r.try_get("ip")?,
+        detail: r.try_get("detail")?,
+    })
+}
+
 pub(crate) async fn audit_in(tx: &mut Transaction<'_, Any>, a: &NewAudit<'_>) -> Result<()> {
     audit_query(a).execute(&mut **tx).await?;
     Ok(())
@@ -111,6 +125,9 @@ pub struct PhaseChangeRow {
     pub to_phase: String,
     pub reason: String,
     pub created_at: String,
+    /// The clinician who moved the phase by hand; none when the
+    /// progression rules did.
+    pub author_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -143,11 +160,11 @@ pub struct CheckinWrite<'a> {
     pub ip: Option<&'a str>,
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-fn day_of(r: &AnyRow, col: &str) -> Result<Day> {
+pub(crate) fn day_of(r: &AnyRow, col: &str) -> Result<Day> {
     let s: String = r.try_get(col)?;
     s.parse().map_err(corrupt)
 }
@@ -171,7 +188,7 @@ fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
 
 const ASSESSMENT_COLS: &str = "SELECT id, user_id, created_at, day, source, facts, report, level, kb_version FROM assessments";
 
-async fn insert_assessment_in(
+pub(crate) async fn insert_assessment_in(
     tx: &mut Transaction<'_, Any>,
     a: &NewAssessment<'_>,
     ip: Option<&str>,
@@ -211,7 +228,7 @@ async fn insert_assessment_in(
     Ok(id)
 }
 
-async fn insert_phase_change_in(
+pub(crate) async fn insert_phase_change_in(
     tx: &mut Transaction<'_, Any>,
     user_id: &str,
     assessment_id: &str,
@@ -264,21 +281,7 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    id: r.try_get("id")?,
-                    at: r.try_get("at")?,
-                    actor_id: r.try_get("actor_id")?,
-                    subject_id: r.try_get("subject_id")?,
-                    action: r.try_get("action")?,
-                    entity: r.try_get("entity")?,
-                    entity_id: r.try_get("entity_id")?,
-                    ip: r.try_get("ip")?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_from_row).collect()
     }
 
     // --- wizard drafts ------------------------------------------------------
@@ -414,7 +417,7 @@ impl Store {
     /// warning sign carries the plan on under the new assessment.
     pub async fn phase_changes(&self, user_id: &str) -> Result<Vec<PhaseChangeRow>> {
         let rows = sqlx::query(
-            "SELECT id, assessment_id, day, from_phase, to_phase, reason, created_at FROM phase_changes WHERE user_id = $1 ORDER BY created_at, id",
+            "SELECT id, assessment_id, day, from_phase, to_phase, reason, created_at, author_id FROM phase_changes WHERE user_id = $1 ORDER BY created_at, id",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
@@ -429,6 +432,7 @@ impl Store {
                     to_phase: r.try_get("to_phase")?,
                     reason: r.try_get("reason")?,
                     created_at: r.try_get("created_at")?,
+                    author_id: r.try_get("author_id")?,
                 })
             })
             .collect()
@@ -578,6 +582,11 @@ impl Store {
             "checkins": self.checkins(user_id).await?,
             "escalations": self.escalations(user_id).await?,
             "draft": self.draft(user_id).await?,
+            "care_links": self.links_of_patient(user_id).await?,
+            "measurements": self.measurements(user_id).await?,
+            "notes": self.notes(user_id).await?,
+            "plan_edits": self.plan_edits(user_id).await?,
+            "outcomes": self.outcomes(user_id).await?,
             "audit_log": self.audit_entries(Some(user_id), 100_000).await?,
         }))
     }
@@ -588,6 +597,17 @@ impl Store {
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
         for q in [
+            "DELETE FROM outcome_responses WHERE patient_id = $1",
+            "DELETE FROM plan_edits WHERE patient_id = $1",
+            "DELETE FROM notes WHERE patient_id = $1",
+            "DELETE FROM measurements WHERE patient_id = $1",
+            "DELETE FROM care_links WHERE patient_id = $1 OR clinician_id = $1",
+            "DELETE FROM invites WHERE clinician_id = $1",
+            "UPDATE invites SET used_by = NULL WHERE used_by = $1",
+            "UPDATE notes SET author_id = NULL WHERE author_id = $1",
+            "UPDATE plan_edits SET author_id = NULL WHERE author_id = $1",
+            "UPDATE measurements SET author_id = NULL WHERE author_id = $1",
+            "UPDATE phase_changes SET author_id = NULL WHERE author_id = $1",
             "DELETE FROM escalations WHERE user_id = $1",
             "DELETE FROM checkins WHERE user_id = $1",
             "DELETE FROM phase_changes WHERE user_id = $1",
@@ -627,9 +647,18 @@ impl Store {
             ("login_failures", &["key"]),
             ("wizard_drafts", &["user_id", "answers"]),
             ("assessments", &["id", "user_id", "facts"]),
-            ("phase_changes", &["user_id", "assessment_id"]),
+            ("phase_changes", &["user_id", "assessment_id", "author_id"]),
             ("checkins", &["user_id", "assessment_id", "data"]),
             ("escalations", &["user_id", "assessment_id"]),
+            ("care_links", &["patient_id", "clinician_id"]),
+            ("invites", &["clinician_id", "used_by"]),
+            (
+                "measurements",
+                &["patient_id", "author_id", "assessment_id"],
+            ),
+            ("notes", &["patient_id", "author_id"]),
+            ("plan_edits", &["patient_id", "author_id"]),
+            ("outcome_responses", &["patient_id"]),
             (
                 "audit_log",
                 &["actor_id", "subject_id", "entity_id", "detail"],

@@ -56,8 +56,11 @@ pub struct Session {
 }
 
 const USER_COLS: &str = "id, email, display_name, role, disabled, created_at";
+/// The user columns of a query that names the users table `u`.
+pub(crate) const USER_COLS_U: &str =
+    "u.id, u.email, u.display_name, u.role, u.disabled, u.created_at";
 
-fn user_from_row(r: &AnyRow) -> Result<User> {
+pub(crate) fn user_from_row(r: &AnyRow) -> Result<User> {
     let role: String = r.try_get("role")?;
     Ok(User {
         id: r.try_get("id")?,

@@ -18,6 +18,7 @@ pub const BUNDLED_FILES: &[&str] = &[
     "exercises.toml",
     "advice.toml",
     "treatments.toml",
+    "instruments.toml",
     "progression.toml",
 ];
 
@@ -43,6 +44,7 @@ const TEXTS: &[(&str, &str)] = &[
     kb_file!("exercises.toml"),
     kb_file!("advice.toml"),
     kb_file!("treatments.toml"),
+    kb_file!("instruments.toml"),
     kb_file!("progression.toml"),
 ];
 

@@ -258,6 +258,39 @@ struct RawTreatment {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawInstrument {
+    id: String,
+    title: String,
+    short: String,
+    intro: String,
+    attribution: String,
+    higher_is_better: bool,
+    mic: f64,
+    citations: Vec<String>,
+    scales: std::collections::BTreeMap<String, Vec<String>>,
+    section: Vec<RawInstrumentSection>,
+    item: Vec<RawInstrumentItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInstrumentSection {
+    id: String,
+    title: String,
+    prompt: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInstrumentItem {
+    id: String,
+    section: String,
+    text: String,
+    options: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawAdvance {
     consecutive_checkins: usize,
     max_exercise_pain: u8,
@@ -327,6 +360,10 @@ struct Loader {
     pending_show_ifs: Vec<Option<(At, toml::Value)>>,
 }
 
+fn join(v: &[&String]) -> String {
+    v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
 impl Loader {
     fn problem(&mut self, at: &At, message: impl Into<String>) {
         self.problems.push(Problem {
@@ -362,6 +399,7 @@ impl Loader {
         let phases = self.load_phases(&exercises);
         let contributors = self.load_contributors();
         let treatments = self.load_treatments();
+        let instruments = self.load_instruments();
         let progression = self.load_progression();
         self.check_unused(&flags, &rules, &advice, &exercises);
         for (i, p) in poses.iter().enumerate() {
@@ -394,6 +432,7 @@ impl Loader {
                     poses,
                     advice,
                     treatments,
+                    instruments,
                     citations: self.citations,
                     progression,
                     fact_index: self.fact_index,
@@ -1191,6 +1230,137 @@ impl Loader {
                 who: raw.who,
                 citations,
             });
+        }
+        out
+    }
+
+    fn load_instruments(&mut self) -> Vec<Instrument> {
+        let mut out = Vec::new();
+        for (at, raw) in
+            self.typed_entries::<RawInstrument>("instruments.toml", "instrument", "instrument")
+        {
+            let Some(kind) = InstrumentKind::parse(&raw.id) else {
+                self.problem(
+                    &at,
+                    "unknown instrument: the core scores `koos`, `lefs` and `nprs`",
+                );
+                continue;
+            };
+            for (field, v) in [
+                ("title", &raw.title),
+                ("short", &raw.short),
+                ("intro", &raw.intro),
+                ("attribution", &raw.attribution),
+            ] {
+                self.text(&at, field, v);
+            }
+            if !(raw.mic > 0.0) {
+                self.problem(&at, "`mic` (minimal important change) must be above 0");
+            }
+            let citations = self.cite(&at, &raw.citations);
+            let options_per_item = kind.options_per_item();
+            for (name, scale) in &raw.scales {
+                if scale.len() != options_per_item {
+                    self.problem(
+                        &at,
+                        format!(
+                            "scale `{name}` has {} options; this instrument's items have {options_per_item}",
+                            scale.len()
+                        ),
+                    );
+                }
+                if scale.iter().any(|o| o.trim().is_empty()) {
+                    self.problem(&at, format!("scale `{name}` has an empty option"));
+                }
+            }
+            let mut sections: Vec<InstrumentSection> = Vec::new();
+            for sec in raw.section {
+                if sections.iter().any(|s| s.id == sec.id) {
+                    self.problem(&at, format!("section `{}` is defined twice", sec.id));
+                }
+                self.text(&at, &format!("section {} title", sec.id), &sec.title);
+                sections.push(InstrumentSection {
+                    id: sec.id,
+                    title: sec.title,
+                    prompt: sec.prompt,
+                });
+            }
+            let mut items: Vec<InstrumentItem> = Vec::new();
+            for item in raw.item {
+                let Some(section) = sections.iter().position(|s| s.id == item.section) else {
+                    self.problem(
+                        &at,
+                        format!(
+                            "item `{}` is in section `{}`, which is not defined",
+                            item.id, item.section
+                        ),
+                    );
+                    continue;
+                };
+                let Some(options) = raw.scales.get(&item.options) else {
+                    self.problem(
+                        &at,
+                        format!(
+                            "item `{}` uses scale `{}`, which is not defined",
+                            item.id, item.options
+                        ),
+                    );
+                    continue;
+                };
+                self.text(&at, &format!("item {} text", item.id), &item.text);
+                if items.iter().any(|i| i.id == item.id) {
+                    self.problem(&at, format!("item `{}` is defined twice", item.id));
+                }
+                items.push(InstrumentItem {
+                    id: item.id,
+                    section,
+                    text: item.text,
+                    options: options.clone(),
+                });
+            }
+            let expected = kind.item_ids();
+            let missing: Vec<&String> = expected
+                .iter()
+                .filter(|e| !items.iter().any(|i| &i.id == *e))
+                .collect();
+            let extra: Vec<&String> = items
+                .iter()
+                .map(|i| &i.id)
+                .filter(|i| !expected.contains(i))
+                .collect();
+            if !missing.is_empty() {
+                self.problem(
+                    &at,
+                    format!("items missing that the scoring needs: {}", join(&missing)),
+                );
+            }
+            if !extra.is_empty() {
+                self.problem(
+                    &at,
+                    format!("items the scoring does not know: {}", join(&extra)),
+                );
+            }
+            out.push(Instrument {
+                id: raw.id,
+                kind,
+                title: raw.title,
+                short: raw.short,
+                intro: raw.intro,
+                attribution: raw.attribution,
+                higher_is_better: raw.higher_is_better,
+                mic: raw.mic,
+                citations,
+                sections,
+                items,
+            });
+        }
+        for kind in InstrumentKind::ALL {
+            if !out.iter().any(|i| i.kind == kind) {
+                self.problem(
+                    &At::file("instruments.toml"),
+                    format!("instrument `{}` is missing", kind.as_str()),
+                );
+            }
         }
         out
     }

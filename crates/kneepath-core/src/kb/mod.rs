@@ -57,6 +57,8 @@ pub struct KnowledgeBase {
     pub poses: Vec<Pose>,
     pub advice: Vec<Advice>,
     pub treatments: Vec<Treatment>,
+    /// The outcome questionnaires (KOOS, LEFS, NPRS).
+    pub instruments: Vec<Instrument>,
     pub citations: Vec<Citation>,
     pub progression: Progression,
     fact_index: HashMap<String, FactId>,
@@ -66,6 +68,10 @@ impl KnowledgeBase {
     /// The knowledge base of this repository, compiled into the binary.
     pub fn bundled() -> Result<KnowledgeBase, KbError> {
         KnowledgeBase::from_sources(&bundled_sources())
+    }
+
+    pub fn instrument(&self, kind: InstrumentKind) -> Option<&Instrument> {
+        self.instruments.iter().find(|i| i.kind == kind)
     }
 
     pub fn fact_id(&self, name: &str) -> Option<FactId> {
@@ -392,6 +398,86 @@ pub struct Treatment {
     pub summary: String,
     pub who: String,
     pub citations: Vec<CitationId>,
+}
+
+/// Which scoring an outcome questionnaire uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstrumentKind {
+    Koos,
+    Lefs,
+    Nprs,
+}
+
+impl InstrumentKind {
+    pub const ALL: [InstrumentKind; 3] = [
+        InstrumentKind::Koos,
+        InstrumentKind::Lefs,
+        InstrumentKind::Nprs,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstrumentKind::Koos => "koos",
+            InstrumentKind::Lefs => "lefs",
+            InstrumentKind::Nprs => "nprs",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InstrumentKind> {
+        InstrumentKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The item ids the scoring expects.
+    pub fn item_ids(self) -> Vec<String> {
+        match self {
+            InstrumentKind::Koos => crate::outcomes::koos_items(),
+            InstrumentKind::Lefs => crate::outcomes::lefs_items(),
+            InstrumentKind::Nprs => vec![crate::outcomes::NPRS_ITEM.to_string()],
+        }
+    }
+
+    pub fn options_per_item(self) -> usize {
+        match self {
+            InstrumentKind::Koos | InstrumentKind::Lefs => 5,
+            InstrumentKind::Nprs => 11,
+        }
+    }
+}
+
+/// An outcome questionnaire, in its published wording.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Instrument {
+    pub id: String,
+    pub kind: InstrumentKind,
+    pub title: String,
+    pub short: String,
+    pub intro: String,
+    pub attribution: String,
+    pub higher_is_better: bool,
+    /// Minimal important change, in score points.
+    pub mic: f64,
+    pub citations: Vec<CitationId>,
+    pub sections: Vec<InstrumentSection>,
+    /// Items in form order.
+    pub items: Vec<InstrumentItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstrumentSection {
+    pub id: String,
+    pub title: String,
+    pub prompt: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstrumentItem {
+    pub id: String,
+    /// Index into the instrument's sections.
+    pub section: usize,
+    pub text: String,
+    /// The answer options in form order; the answer is the index.
+    pub options: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

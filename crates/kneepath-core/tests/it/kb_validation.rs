@@ -320,3 +320,58 @@ fn version_is_a_content_hash() {
     );
     assert_ne!(a.version, b.version);
 }
+
+#[test]
+fn instrument_item_missing_or_unknown() {
+    let p = corrupt("instruments.toml", "id = \"L20\"", "id = \"L21\"");
+    expect(
+        &p,
+        "instruments.toml",
+        Some("instrument lefs"),
+        "items missing that the scoring needs: L20",
+    );
+    expect(
+        &p,
+        "instruments.toml",
+        Some("instrument lefs"),
+        "items the scoring does not know: L21",
+    );
+}
+
+#[test]
+fn instrument_scale_unknown_or_wrong_length() {
+    let p = corrupt(
+        "instruments.toml",
+        "options = \"frequency_reversed\"",
+        "options = \"reversed\"",
+    );
+    expect(
+        &p,
+        "instruments.toml",
+        Some("instrument koos"),
+        "item `S4` uses scale `reversed`, which is not defined",
+    );
+    let p = corrupt(
+        "instruments.toml",
+        "\"No difficulty\"]",
+        "\"No difficulty\", \"Other\"]",
+    );
+    expect(
+        &p,
+        "instruments.toml",
+        Some("instrument lefs"),
+        "scale `difficulty` has 6 options",
+    );
+}
+
+#[test]
+fn instrument_missing_altogether() {
+    let p = corrupt("instruments.toml", "id = \"nprs\"", "id = \"vas\"");
+    expect(
+        &p,
+        "instruments.toml",
+        Some("instrument vas"),
+        "unknown instrument",
+    );
+    expect(&p, "instruments.toml", None, "instrument `nprs` is missing");
+}

@@ -345,3 +345,254 @@ async fn a_damaged_backup_changes_nothing() {
         "nothing written"
     );
 }
+
+#[tokio::test]
+async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
+    use kneepath_store::{AuditFilter, NewPlanEdit};
+    let kb = KnowledgeBase::bundled().expect("kb");
+    for store in stores().await {
+        let tag = kneepath_store::new_id();
+        let clin = store
+            .create_user(
+                &format!("c{tag}@example.org"),
+                "Dr C",
+                "clinician pw 1",
+                Role::Clinician,
+            )
+            .await
+            .expect("clinician");
+        let pat = store
+            .create_user(
+                &format!("p{tag}@example.org"),
+                "Pat",
+                "patient pw 12",
+                Role::Patient,
+            )
+            .await
+            .expect("patient");
+        // An invitation works once.
+        let token = store
+            .create_invite(&clin.id, 72, None)
+            .await
+            .expect("invite");
+        assert_eq!(
+            store.invite_clinician(&token).await.expect("valid").id,
+            clin.id
+        );
+        store
+            .accept_invite(&token, &pat.id, Some("127.0.0.1"))
+            .await
+            .expect("accept");
+        assert!(matches!(
+            store.accept_invite(&token, &pat.id, None).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            store.invite_clinician("not-a-token").await,
+            Err(StoreError::NotFound)
+        ));
+        // An expired invitation is refused.
+        let old = store
+            .create_invite(&clin.id, -1, None)
+            .await
+            .expect("invite");
+        assert!(matches!(
+            store.accept_invite(&old, &pat.id, None).await,
+            Err(StoreError::Conflict(m)) if m.contains("expired")
+        ));
+        assert!(store.is_linked(&clin.id, &pat.id).await.expect("linked"));
+        let links = store.links_of_patient(&pat.id).await.expect("links");
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].other.id, clin.id);
+
+        // A plan, check-ins, and the caseload.
+        let facts = kneepath_core::Facts::empty(&kb);
+        let report = assess(&kb, &facts).report();
+        let facts_json = kb.facts_to_json(&facts);
+        let aid = store
+            .insert_assessment(
+                &NewAssessment {
+                    user_id: &pat.id,
+                    day: Day(20_000),
+                    source: "wizard",
+                    facts: &facts_json,
+                    report: &report,
+                    start_phase: Some(("mobilise", "start")),
+                },
+                None,
+            )
+            .await
+            .expect("assessment");
+        for d in 20_000..20_010 {
+            store
+                .insert_checkin(&CheckinWrite {
+                    user_id: &pat.id,
+                    assessment_id: &aid,
+                    checkin: &checkin(d),
+                    phase_change: None,
+                    escalation: (d == 20_008).then_some("worsening"),
+                    retriage: None,
+                    ip: None,
+                })
+                .await
+                .expect("checkin");
+        }
+        let c = store
+            .caseload(&clin.id, Day(19_996), Day(20_003))
+            .await
+            .expect("caseload");
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].last_checkin, Some(Day(20_009)));
+        assert_eq!(c[0].pains.len(), 10);
+        assert_eq!(c[0].week.len(), 7);
+        assert_eq!(c[0].escalations.len(), 1);
+        assert_eq!(c[0].phase.as_deref(), Some("mobilise"));
+
+        // Measurements re-run the assessment without starting a new plan.
+        let mid = store
+            .insert_measurement(
+                &clin.id,
+                &serde_json::json!({"ake_deg": 25}),
+                &NewAssessment {
+                    user_id: &pat.id,
+                    day: Day(20_009),
+                    source: "measurement",
+                    facts: &facts_json,
+                    report: &report,
+                    start_phase: None,
+                },
+                None,
+            )
+            .await
+            .expect("measurement");
+        let m = store.measurements(&pat.id).await.expect("measurements");
+        assert_eq!(m[0].id, mid);
+        assert_eq!(m[0].author.as_deref(), Some("Dr C"));
+        assert_eq!(store.phase_changes(&pat.id).await.expect("phases").len(), 1);
+        store
+            .add_note(&pat.id, &clin.id, "Tight on the right.", None)
+            .await
+            .expect("note");
+        store
+            .add_plan_edit(
+                &NewPlanEdit {
+                    patient_id: &pat.id,
+                    author_id: &clin.id,
+                    kind: "dosage",
+                    exercise: "heel_slides",
+                    replacement: None,
+                    dosage: Some("2 x 15"),
+                    reason: "easy for her",
+                },
+                None,
+            )
+            .await
+            .expect("edit");
+        store
+            .move_phase(
+                &pat.id,
+                &clin.id,
+                &aid,
+                Day(20_010),
+                "mobilise",
+                "strengthen",
+                "Ready.",
+                None,
+            )
+            .await
+            .expect("move");
+        let phases = store.phase_changes(&pat.id).await.expect("phases");
+        assert_eq!(
+            phases.last().and_then(|p| p.author_id.clone()),
+            Some(clin.id.clone())
+        );
+        let answers: std::collections::BTreeMap<String, u8> =
+            [("N1".to_string(), 4u8)].into_iter().collect();
+        let scores = kneepath_core::outcomes::score_instrument(
+            kneepath_core::kb::InstrumentKind::Nprs,
+            &answers,
+        )
+        .expect("score");
+        store
+            .insert_outcome(&pat.id, "nprs", Day(20_009), &answers, &scores, None)
+            .await
+            .expect("outcome");
+        assert_eq!(
+            store.outcomes(&pat.id).await.expect("o")[0].scores[0].value,
+            Some(4.0)
+        );
+
+        // The audit log has the clinician's writes about this patient.
+        let entries = store
+            .audit_search(
+                &AuditFilter {
+                    actor_id: Some(clin.id.clone()),
+                    subject_id: Some(pat.id.clone()),
+                    ..AuditFilter::default()
+                },
+                100,
+            )
+            .await
+            .expect("audit");
+        let entities: Vec<&str> = entries.iter().map(|e| e.entity.as_str()).collect();
+        for e in ["measurement", "note", "plan", "phase"] {
+            assert!(entities.contains(&e), "{e} missing from {entities:?}");
+        }
+
+        // Revoking ends the link; only a side of it may revoke.
+        assert!(
+            !store
+                .revoke_link(&links[0].id, "someone-else", None)
+                .await
+                .expect("revoke")
+        );
+        assert!(
+            store
+                .revoke_link(&links[0].id, &pat.id, None)
+                .await
+                .expect("revoke")
+        );
+        assert!(!store.is_linked(&clin.id, &pat.id).await.expect("linked"));
+        assert!(
+            store
+                .caseload(&clin.id, Day(0), Day(0))
+                .await
+                .expect("c")
+                .is_empty()
+        );
+
+        // Disabling ends sessions; a reset password works and ends them too.
+        let token = store.create_session(&clin.id, 1).await.expect("session");
+        store
+            .set_disabled(&clin.id, true, &pat.id, None)
+            .await
+            .expect("disable");
+        assert!(store.session(&token).await.expect("s").is_none());
+        store
+            .set_disabled(&clin.id, false, &pat.id, None)
+            .await
+            .expect("enable");
+        store
+            .set_password(&clin.id, "a new password", &pat.id, None)
+            .await
+            .expect("reset");
+        assert!(
+            store
+                .authenticate(&clin.email, "a new password")
+                .await
+                .expect("a")
+                .is_some()
+        );
+
+        // Deleting the patient leaves no row of theirs anywhere.
+        store.delete_user(&pat.id).await.expect("delete");
+        let left: Vec<_> = store
+            .rows_containing(&[&pat.id])
+            .await
+            .expect("rows")
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        assert!(left.is_empty(), "rows left: {left:?}");
+    }
+}

@@ -1,0 +1,859 @@
+//! Clinicians and their patients: care links and invitations, the caseload
+//! query, measurements, notes, plan edits, outcome questionnaires, and the
+//! admin's user management and audit search. Every write goes in one
+//! transaction with its audit row.
+
+use kneepath_core::checkin::CheckIn;
+use kneepath_core::outcomes::Score;
+use kneepath_core::progress::Escalation;
+use kneepath_core::{Day, TriageLevel};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::records::{audit_in, corrupt, day_of, insert_assessment_in, insert_phase_change_in};
+use crate::users::{USER_COLS_U, user_from_row};
+use crate::{
+    AuditEntry, NewAssessment, NewAudit, Result, Role, Store, StoreError, User, new_id,
+    now_rfc3339, random_token, sha256_hex,
+};
+
+/// An active link between a patient and a clinician.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CareLink {
+    pub id: String,
+    /// The other side of the link (the clinician for a patient, and so on).
+    pub other: User,
+    pub created_at: String,
+}
+
+/// One patient of a clinician's caseload with what the dashboard needs.
+#[derive(Debug, Clone)]
+pub struct CaseloadEntry {
+    pub patient: User,
+    pub linked_at: String,
+    pub last_checkin: Option<Day>,
+    /// (day, pain now) since the `since` day.
+    pub pains: Vec<(Day, u8)>,
+    /// The whole check-ins since the `week_from` day, oldest first.
+    pub week: Vec<CheckIn>,
+    /// (day, kind) since the `since` day.
+    pub escalations: Vec<(Day, Escalation)>,
+    pub level: Option<TriageLevel>,
+    /// The newest phase of the plan.
+    pub phase: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeasurementRow {
+    pub id: String,
+    pub author: Option<String>,
+    pub assessment_id: String,
+    pub day: Day,
+    pub data: serde_json::Value,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoteRow {
+    pub id: String,
+    pub author: Option<String>,
+    pub body: String,
+    pub created_at: String,
+}
+
+/// A clinician's change to a plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanEditRow {
+    pub id: String,
+    pub author: Option<String>,
+    /// `add`, `remove`, `swap` or `dosage`.
+    pub kind: String,
+    pub exercise: String,
+    pub replacement: Option<String>,
+    pub dosage: Option<String>,
+    pub reason: String,
+    pub created_at: String,
+}
+
+/// A plan edit to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPlanEdit<'a> {
+    pub patient_id: &'a str,
+    pub author_id: &'a str,
+    pub kind: &'a str,
+    pub exercise: &'a str,
+    pub replacement: Option<&'a str>,
+    pub dosage: Option<&'a str>,
+    pub reason: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutcomeRow {
+    pub id: String,
+    pub instrument: String,
+    pub day: Day,
+    pub answers: std::collections::BTreeMap<String, u8>,
+    pub scores: Vec<Score>,
+    pub created_at: String,
+}
+
+/// Filters of the audit-log search; every one optional.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<String>,
+    pub subject_id: Option<String>,
+    pub action: Option<String>,
+    pub entity: Option<String>,
+    /// RFC 3339 prefixes (e.g. a day): entries at or after / before.
+    pub from: Option<String>,
+    pub until: Option<String>,
+}
+
+fn author(r: &AnyRow) -> Result<Option<String>> {
+    Ok(r.try_get("author_name")?)
+}
+
+impl Store {
+    // --- invitations and links ---------------------------------------------------
+
+    /// A single-use invitation for `clinician_id`, valid `ttl_hours`:
+    /// returns the token for the link (only its hash is stored).
+    pub async fn create_invite(
+        &self,
+        clinician_id: &str,
+        ttl_hours: i64,
+        ip: Option<&str>,
+    ) -> Result<String> {
+        let _writing = self.writer().await;
+        let token = random_token();
+        let now = jiff::Timestamp::now().as_millisecond();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO invites (token_hash, clinician_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(sha256_hex(&token))
+            .bind(clinician_id)
+            .bind(crate::ids::format_ms(now))
+            .bind(crate::ids::format_ms(now + ttl_hours * 3_600_000))
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(clinician_id),
+                subject_id: None,
+                action: "create",
+                entity: "invite",
+                entity_id: None,
+                ip,
+                detail: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The clinician an unused, unexpired invitation comes from.
+    pub async fn invite_clinician(&self, token: &str) -> Result<User> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS_U}, i.expires_at, i.used_at FROM invites i JOIN users u ON u.id = i.clinician_id WHERE i.token_hash = $1"
+        )))
+        .bind(sha256_hex(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound);
+        };
+        let used: Option<String> = row.try_get("used_at")?;
+        let expires: String = row.try_get("expires_at")?;
+        if used.is_some() {
+            return Err(StoreError::Conflict(
+                "This invitation has already been used. Ask your clinician for a new link.".into(),
+            ));
+        }
+        if expires < now_rfc3339() {
+            return Err(StoreError::Conflict(
+                "This invitation has expired. Ask your clinician for a new link.".into(),
+            ));
+        }
+        let user = user_from_row(&row)?;
+        if user.disabled {
+            return Err(StoreError::NotFound);
+        }
+        Ok(user)
+    }
+
+    /// Use an invitation: links the patient to its clinician. Single use
+    /// even under concurrent requests (the update claims the row).
+    pub async fn accept_invite(
+        &self,
+        token: &str,
+        patient_id: &str,
+        ip: Option<&str>,
+    ) -> Result<User> {
+        let clinician = self.invite_clinician(token).await?;
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE invites SET used_at = $1, used_by = $2 WHERE token_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now_rfc3339())
+        .bind(patient_id)
+        .bind(sha256_hex(token))
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "This invitation has already been used. Ask your clinician for a new link.".into(),
+            ));
+        }
+        let existing: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM care_links WHERE patient_id = $1 AND clinician_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(patient_id)
+        .bind(&clinician.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let link_id = match existing {
+            Some((id,)) => id,
+            None => {
+                let id = new_id();
+                sqlx::query("INSERT INTO care_links (id, patient_id, clinician_id, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&id)
+                    .bind(patient_id)
+                    .bind(&clinician.id)
+                    .bind(now_rfc3339())
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+        };
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(patient_id),
+                subject_id: Some(patient_id),
+                action: "create",
+                entity: "care_link",
+                entity_id: Some(&link_id),
+                ip,
+                detail: Some(&clinician.id),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(clinician)
+    }
+
+    /// A patient's active links, with the clinicians.
+    pub async fn links_of_patient(&self, patient_id: &str) -> Result<Vec<CareLink>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS_U}, l.id AS link_id, l.created_at AS linked_at FROM care_links l JOIN users u ON u.id = l.clinician_id WHERE l.patient_id = $1 AND l.revoked_at IS NULL ORDER BY l.created_at"
+        )))
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CareLink {
+                    id: r.try_get("link_id")?,
+                    other: user_from_row(r)?,
+                    created_at: r.try_get("linked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// End a link; `by` must be one of its two sides. Returns whether a link
+    /// was ended.
+    pub async fn revoke_link(&self, link_id: &str, by: &str, ip: Option<&str>) -> Result<bool> {
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let link: Option<(String,)> = sqlx::query_as(
+            "SELECT patient_id FROM care_links WHERE id = $1 AND revoked_at IS NULL AND (patient_id = $2 OR clinician_id = $2)",
+        )
+        .bind(link_id)
+        .bind(by)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((patient_id,)) = link else {
+            return Ok(false);
+        };
+        sqlx::query("UPDATE care_links SET revoked_at = $1 WHERE id = $2")
+            .bind(now_rfc3339())
+            .bind(link_id)
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(by),
+                subject_id: Some(&patient_id),
+                action: "delete",
+                entity: "care_link",
+                entity_id: Some(link_id),
+                ip,
+                detail: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Whether the clinician currently looks after the patient.
+    pub async fn is_linked(&self, clinician_id: &str, patient_id: &str) -> Result<bool> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM care_links WHERE clinician_id = $1 AND patient_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(clinician_id)
+        .bind(patient_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Link directly (admin tools, seeding and tests).
+    pub async fn link(&self, clinician_id: &str, patient_id: &str) -> Result<String> {
+        let _writing = self.writer().await;
+        let id = new_id();
+        sqlx::query("INSERT INTO care_links (id, patient_id, clinician_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&id)
+            .bind(patient_id)
+            .bind(clinician_id)
+            .bind(now_rfc3339())
+            .execute(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    // --- the caseload ---------------------------------------------------------------
+
+    /// Every active patient of a clinician with their recent numbers: pains
+    /// and escalations since `since`, whole check-ins since `week_from`.
+    /// Six indexed queries whatever the caseload's size.
+    pub async fn caseload(
+        &self,
+        clinician_id: &str,
+        since: Day,
+        week_from: Day,
+    ) -> Result<Vec<CaseloadEntry>> {
+        use std::collections::HashMap;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS_U}, l.created_at AS linked_at FROM care_links l JOIN users u ON u.id = l.patient_id WHERE l.clinician_id = $1 AND l.revoked_at IS NULL ORDER BY u.display_name, u.id"
+        )))
+        .bind(clinician_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut index = HashMap::new();
+        for r in &rows {
+            let patient = user_from_row(r)?;
+            index.insert(patient.id.clone(), out.len());
+            out.push(CaseloadEntry {
+                patient,
+                linked_at: r.try_get("linked_at")?,
+                last_checkin: None,
+                pains: Vec::new(),
+                week: Vec::new(),
+                escalations: Vec::new(),
+                level: None,
+                phase: None,
+            });
+        }
+        if out.is_empty() {
+            return Ok(out);
+        }
+        const LINKED: &str = "JOIN care_links l ON l.patient_id = t.user_id AND l.clinician_id = $1 AND l.revoked_at IS NULL";
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT t.user_id, t.day, t.pain_now, CASE WHEN t.day >= $3 THEN t.data ELSE NULL END AS data FROM checkins t {LINKED} WHERE t.day >= $2 ORDER BY t.user_id, t.day"
+        )))
+        .bind(clinician_id)
+        .bind(since.to_string())
+        .bind(week_from.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &rows {
+            let uid: String = r.try_get("user_id")?;
+            let Some(&i) = index.get(&uid) else { continue };
+            let day = day_of(r, "day")?;
+            let pain: i64 = r.try_get("pain_now")?;
+            out[i]
+                .pains
+                .push((day, u8::try_from(pain).map_err(corrupt)?));
+            if let Some(data) = r.try_get::<Option<String>, _>("data")? {
+                out[i]
+                    .week
+                    .push(serde_json::from_str(&data).map_err(corrupt)?);
+            }
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT t.user_id, MAX(t.day) AS last_day FROM checkins t {LINKED} GROUP BY t.user_id"
+        )))
+        .bind(clinician_id)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &rows {
+            let uid: String = r.try_get("user_id")?;
+            if let Some(&i) = index.get(&uid) {
+                out[i].last_checkin = Some(day_of(r, "last_day")?);
+            }
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT t.user_id, t.day, t.kind FROM escalations t {LINKED} WHERE t.day >= $2 ORDER BY t.day"
+        )))
+        .bind(clinician_id)
+        .bind(since.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &rows {
+            let uid: String = r.try_get("user_id")?;
+            let kind: String = r.try_get("kind")?;
+            if let (Some(&i), Some(k)) = (index.get(&uid), Escalation::parse(&kind)) {
+                out[i].escalations.push((day_of(r, "day")?, k));
+            }
+        }
+        // Newest assessment level and newest phase: rows come oldest first,
+        // so the last one seen wins.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT t.user_id, t.level FROM assessments t {LINKED} ORDER BY t.created_at, t.id"
+        )))
+        .bind(clinician_id)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &rows {
+            let uid: String = r.try_get("user_id")?;
+            let level: String = r.try_get("level")?;
+            if let Some(&i) = index.get(&uid) {
+                out[i].level = TriageLevel::parse(&level);
+            }
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT t.user_id, t.to_phase FROM phase_changes t {LINKED} ORDER BY t.created_at, t.id"
+        )))
+        .bind(clinician_id)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in &rows {
+            let uid: String = r.try_get("user_id")?;
+            if let Some(&i) = index.get(&uid) {
+                out[i].phase = Some(r.try_get("to_phase")?);
+            }
+        }
+        Ok(out)
+    }
+
+    // --- measurements, notes, plan edits ---------------------------------------------
+
+    /// Store test results with the assessment they were re-run in (which
+    /// carries the plan on: no new plan starts).
+    pub async fn insert_measurement(
+        &self,
+        author_id: &str,
+        data: &serde_json::Value,
+        assessment: &NewAssessment<'_>,
+        ip: Option<&str>,
+    ) -> Result<String> {
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let assessment_id = insert_assessment_in(&mut tx, assessment, ip).await?;
+        let id = new_id();
+        sqlx::query("INSERT INTO measurements (id, patient_id, author_id, assessment_id, day, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&id)
+            .bind(assessment.user_id)
+            .bind(author_id)
+            .bind(&assessment_id)
+            .bind(assessment.day.to_string())
+            .bind(serde_json::to_string(data).map_err(corrupt)?)
+            .bind(now_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(author_id),
+                subject_id: Some(assessment.user_id),
+                action: "create",
+                entity: "measurement",
+                entity_id: Some(&id),
+                ip,
+                detail: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn measurements(&self, patient_id: &str) -> Result<Vec<MeasurementRow>> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.assessment_id, m.day, m.data, m.created_at, a.display_name AS author_name FROM measurements m LEFT JOIN users a ON a.id = m.author_id WHERE m.patient_id = $1 ORDER BY m.created_at, m.id",
+        )
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let data: String = r.try_get("data")?;
+                Ok(MeasurementRow {
+                    id: r.try_get("id")?,
+                    author: author(r)?,
+                    assessment_id: r.try_get("assessment_id")?,
+                    day: day_of(r, "day")?,
+                    data: serde_json::from_str(&data).map_err(corrupt)?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn add_note(
+        &self,
+        patient_id: &str,
+        author_id: &str,
+        body: &str,
+        ip: Option<&str>,
+    ) -> Result<String> {
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let id = new_id();
+        sqlx::query("INSERT INTO notes (id, patient_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&id)
+            .bind(patient_id)
+            .bind(author_id)
+            .bind(body)
+            .bind(now_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(author_id),
+                subject_id: Some(patient_id),
+                action: "create",
+                entity: "note",
+                entity_id: Some(&id),
+                ip,
+                detail: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn notes(&self, patient_id: &str) -> Result<Vec<NoteRow>> {
+        let rows = sqlx::query(
+            "SELECT n.id, n.body, n.created_at, a.display_name AS author_name FROM notes n LEFT JOIN users a ON a.id = n.author_id WHERE n.patient_id = $1 ORDER BY n.created_at, n.id",
+        )
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(NoteRow {
+                    id: r.try_get("id")?,
+                    author: author(r)?,
+                    body: r.try_get("body")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn add_plan_edit(&self, e: &NewPlanEdit<'_>, ip: Option<&str>) -> Result<String> {
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let id = new_id();
+        sqlx::query("INSERT INTO plan_edits (id, patient_id, author_id, kind, exercise, replacement, dosage, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(&id)
+            .bind(e.patient_id)
+            .bind(e.author_id)
+            .bind(e.kind)
+            .bind(e.exercise)
+            .bind(e.replacement)
+            .bind(e.dosage)
+            .bind(e.reason)
+            .bind(now_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(e.author_id),
+                subject_id: Some(e.patient_id),
+                action: "update",
+                entity: "plan",
+                entity_id: Some(&id),
+                ip,
+                detail: Some(e.kind),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn plan_edits(&self, patient_id: &str) -> Result<Vec<PlanEditRow>> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.kind, e.exercise, e.replacement, e.dosage, e.reason, e.created_at, a.display_name AS author_name FROM plan_edits e LEFT JOIN users a ON a.id = e.author_id WHERE e.patient_id = $1 ORDER BY e.created_at, e.id",
+        )
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PlanEditRow {
+                    id: r.try_get("id")?,
+                    author: author(r)?,
+                    kind: r.try_get("kind")?,
+                    exercise: r.try_get("exercise")?,
+                    replacement: r.try_get("replacement")?,
+                    dosage: r.try_get("dosage")?,
+                    reason: r.try_get("reason")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A clinician moves the plan to another phase, with the reason.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn move_phase(
+        &self,
+        patient_id: &str,
+        author_id: &str,
+        assessment_id: &str,
+        day: Day,
+        from: &str,
+        to: &str,
+        reason: &str,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        insert_phase_change_in(
+            &mut tx,
+            patient_id,
+            assessment_id,
+            day,
+            Some(from),
+            to,
+            reason,
+        )
+        .await?;
+        sqlx::query("UPDATE phase_changes SET author_id = $1 WHERE id = (SELECT id FROM phase_changes WHERE user_id = $2 ORDER BY created_at DESC, id DESC LIMIT 1)")
+            .bind(author_id)
+            .bind(patient_id)
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(author_id),
+                subject_id: Some(patient_id),
+                action: "update",
+                entity: "phase",
+                entity_id: None,
+                ip,
+                detail: Some(to),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // --- outcome questionnaires ------------------------------------------------------
+
+    pub async fn insert_outcome(
+        &self,
+        patient_id: &str,
+        instrument: &str,
+        day: Day,
+        answers: &std::collections::BTreeMap<String, u8>,
+        scores: &[Score],
+        ip: Option<&str>,
+    ) -> Result<String> {
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let id = new_id();
+        sqlx::query("INSERT INTO outcome_responses (id, patient_id, instrument, day, answers, scores, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&id)
+            .bind(patient_id)
+            .bind(instrument)
+            .bind(day.to_string())
+            .bind(serde_json::to_string(answers).map_err(corrupt)?)
+            .bind(serde_json::to_string(scores).map_err(corrupt)?)
+            .bind(now_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(patient_id),
+                subject_id: Some(patient_id),
+                action: "create",
+                entity: "outcome",
+                entity_id: Some(&id),
+                ip,
+                detail: Some(instrument),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// A patient's questionnaires, oldest first.
+    pub async fn outcomes(&self, patient_id: &str) -> Result<Vec<OutcomeRow>> {
+        let rows = sqlx::query(
+            "SELECT id, instrument, day, answers, scores, created_at FROM outcome_responses WHERE patient_id = $1 ORDER BY created_at, id",
+        )
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let answers: String = r.try_get("answers")?;
+                let scores: String = r.try_get("scores")?;
+                Ok(OutcomeRow {
+                    id: r.try_get("id")?,
+                    instrument: r.try_get("instrument")?,
+                    day: day_of(r, "day")?,
+                    answers: serde_json::from_str(&answers).map_err(corrupt)?,
+                    scores: serde_json::from_str(&scores).map_err(corrupt)?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    // --- administration -----------------------------------------------------------------
+
+    /// Accounts, newest first, optionally of one role and matching a search
+    /// in email or name.
+    pub async fn users(&self, role: Option<Role>, search: &str, limit: i64) -> Result<Vec<User>> {
+        let pattern = format!("%{}%", search.trim().to_lowercase());
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS_U} FROM users u WHERE ($1 = '' OR u.role = $1) AND (LOWER(u.email) LIKE $2 OR LOWER(u.display_name) LIKE $2) ORDER BY u.created_at DESC, u.id LIMIT $3"
+        )))
+        .bind(role.map_or("", Role::as_str))
+        .bind(pattern)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS_U} FROM users u WHERE u.email = $1"
+        )))
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Disable or enable an account; disabling ends its sessions.
+    pub async fn set_disabled(
+        &self,
+        user_id: &str,
+        disabled: bool,
+        actor_id: &str,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+            .bind(i64::from(disabled))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(actor_id),
+                subject_id: Some(user_id),
+                action: "update",
+                entity: "user",
+                entity_id: Some(user_id),
+                ip,
+                detail: Some(if disabled { "disabled" } else { "enabled" }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Set a new password (an admin's reset); ends the account's sessions.
+    pub async fn set_password(
+        &self,
+        user_id: &str,
+        password: &str,
+        actor_id: &str,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        let hash = crate::users::hash_password(password.to_string()).await?;
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(actor_id),
+                subject_id: Some(user_id),
+                action: "update",
+                entity: "password",
+                entity_id: Some(user_id),
+                ip,
+                detail: Some("reset"),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Audit entries matching a filter, newest first.
+    pub async fn audit_search(&self, f: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor_id, subject_id, action, entity, entity_id, ip, detail FROM audit_log \
+             WHERE ($1 = '' OR actor_id = $1) AND ($2 = '' OR subject_id = $2) AND ($3 = '' OR action = $3) \
+             AND ($4 = '' OR entity = $4) AND ($5 = '' OR at >= $5) AND ($6 = '' OR at < $6) \
+             ORDER BY at DESC, id DESC LIMIT $7",
+        )
+        .bind(f.actor_id.clone().unwrap_or_default())
+        .bind(f.subject_id.clone().unwrap_or_default())
+        .bind(f.action.clone().unwrap_or_default())
+        .bind(f.entity.clone().unwrap_or_default())
+        .bind(f.from.clone().unwrap_or_default())
+        .bind(f.until.clone().unwrap_or_default())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(crate::records::audit_from_row).collect()
+    }
+}
