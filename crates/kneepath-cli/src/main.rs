@@ -10,6 +10,7 @@ mod kbdir;
 mod render;
 mod seed;
 mod serve;
+mod users_cmd;
 
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -63,6 +64,13 @@ enum Command {
     Restore(backup::RestoreArgs),
     /// Measure bare inserts into the database (the check-in benchmark's reference).
     BenchInsert(seed::BenchInsertArgs),
+    /// Accounts: create (e.g. the first admin or a clinician), list, link.
+    User {
+        #[command(subcommand)]
+        command: users_cmd::UserCommand,
+    },
+    /// One patient's report for their clinician, as PDF or HTML.
+    Report(users_cmd::ReportArgs),
     /// FHIR R4 resources.
     Fhir {
         #[command(subcommand)]
@@ -131,6 +139,14 @@ fn load_kb(dir: Option<&Path>) -> Result<KnowledgeBase> {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::User { command } => {
+            users_cmd::user(command)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(args) => {
+            users_cmd::report(load_kb(cli.knowledge.as_deref())?, args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Backup(args) => {
             backup::backup(args)?;
             Ok(ExitCode::SUCCESS)

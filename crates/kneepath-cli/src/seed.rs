@@ -33,6 +33,13 @@ pub struct SeedArgs {
     /// Write one line "SESSION_TOKEN CSRF_TOKEN" per patient to this file.
     #[arg(long, value_name = "FILE")]
     sessions: Option<PathBuf>,
+    /// Also create this many clinicians and link the patients to them in
+    /// turn (patient i to clinician i mod K).
+    #[arg(long, default_value_t = 0)]
+    clinicians: usize,
+    /// Write one line "SESSION_TOKEN CSRF_TOKEN" per clinician to this file.
+    #[arg(long, value_name = "FILE")]
+    clinician_sessions: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -65,7 +72,7 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
         let prefix = kneepath_store::new_id()[16..].to_string();
         let ids = state
             .store
-            .create_synthetic_patients(&prefix, args.patients, PASSWORD)
+            .create_synthetic_users(&prefix, args.patients, PASSWORD, kneepath_store::Role::Patient)
             .await?;
         let facts = state
             .kb
@@ -106,6 +113,41 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
                 bar(i + 1);
             }
             eprintln!();
+        }
+        if args.clinicians > 0 {
+            let cids = state
+                .store
+                .create_synthetic_users(
+                    &format!("{prefix}c"),
+                    args.clinicians,
+                    PASSWORD,
+                    kneepath_store::Role::Clinician,
+                )
+                .await?;
+            let pairs: Vec<(String, String)> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (cids[i % cids.len()].clone(), p.clone()))
+                .collect();
+            state.store.link_many(&pairs).await?;
+            println!(
+                "created {} synthetic clinicians ({}c0@synthetic.kneepath.local ...), about {} patients each",
+                cids.len(),
+                prefix,
+                ids.len().div_ceil(cids.len())
+            );
+            if let Some(p) = &args.clinician_sessions {
+                let mut w = std::io::BufWriter::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot write {}", p.display()))?,
+                );
+                for id in &cids {
+                    let token = state.store.create_session(id, 48).await?;
+                    let csrf = state.store.session_csrf(&token).await?.unwrap_or_default();
+                    writeln!(w, "{token} {csrf}")?;
+                }
+                w.flush()?;
+            }
         }
         if let Some(w) = out.as_mut() {
             for id in &ids {

@@ -56,10 +56,14 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("creating the demo patient: {e}"))?;
             println!(
-                "Demo patient {}: log in as {} with password {}",
+                "Demo {}. Log in as\n  patient    {} / {}\n  clinician  {} / {}\n  admin      {} / {}",
                 if created { "created" } else { "ready" },
                 demo::DEMO_EMAIL,
-                demo::DEMO_PASSWORD
+                demo::DEMO_PASSWORD,
+                demo::DEMO_CLINICIAN_EMAIL,
+                demo::DEMO_CLINICIAN_PASSWORD,
+                demo::DEMO_ADMIN_EMAIL,
+                demo::DEMO_ADMIN_PASSWORD
             );
         }
         let listener = tokio::net::TcpListener::bind(args.addr)

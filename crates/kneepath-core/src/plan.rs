@@ -6,7 +6,7 @@
 
 use crate::engine::{Evidence, Finding, evidence};
 use crate::facts::Facts;
-use crate::kb::{Advice, Contributor, Exercise, KnowledgeBase, PhaseId};
+use crate::kb::{Advice, Contributor, Exercise, ExerciseId, KnowledgeBase, PhaseId};
 use crate::level::TriageLevel;
 
 /// Why an item is in the plan.
@@ -18,12 +18,16 @@ pub enum Because<'k> {
     Phase,
     /// A contributing factor added it.
     Contributor(&'k Contributor),
+    /// A clinician added it (or swapped it in), for this reason.
+    Clinician,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanItem<'k> {
     pub exercise: &'k Exercise,
     pub because: Because<'k>,
+    /// A clinician's dosage, replacing the knowledge base's, with the reason.
+    pub dosage: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,6 +108,7 @@ pub fn home_plan<'k>(
         .map(|&e| PlanItem {
             exercise: &kb.exercises[e],
             because: Because::Phase,
+            dosage: None,
         })
         .collect();
     let mut advice: Vec<PlanAdvice<'k>> = Vec::new();
@@ -127,6 +132,7 @@ pub fn home_plan<'k>(
                 items.push(PlanItem {
                     exercise: ex,
                     because: Because::Contributor(c),
+                    dosage: None,
                 });
             }
         }
@@ -139,5 +145,94 @@ pub fn home_plan<'k>(
         start,
         items,
         advice,
+    }
+}
+
+/// What a clinician changed in a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditKind {
+    Add,
+    Remove,
+    Swap,
+    Dosage,
+}
+
+impl EditKind {
+    pub const ALL: [EditKind; 4] = [
+        EditKind::Add,
+        EditKind::Remove,
+        EditKind::Swap,
+        EditKind::Dosage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EditKind::Add => "add",
+            EditKind::Remove => "remove",
+            EditKind::Swap => "swap",
+            EditKind::Dosage => "dosage",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EditKind> {
+        EditKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One stored plan edit, resolved against the knowledge base.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanEdit<'a> {
+    pub kind: EditKind,
+    pub exercise: ExerciseId,
+    /// The exercise swapped in (`Swap`).
+    pub replacement: Option<ExerciseId>,
+    /// The new dosage (`Dosage`).
+    pub dosage: Option<&'a str>,
+    pub reason: &'a str,
+}
+
+/// Apply a clinician's edits, oldest first, to a home plan. An edit that no
+/// longer fits (removing an exercise that is not there) changes nothing.
+pub fn apply_edits<'k>(kb: &'k KnowledgeBase, plan: &mut HomePlan<'k>, edits: &[PlanEdit<'_>]) {
+    let has = |plan: &HomePlan<'k>, e: ExerciseId| {
+        plan.items
+            .iter()
+            .position(|i| std::ptr::eq(i.exercise, &kb.exercises[e]))
+    };
+    for edit in edits {
+        match edit.kind {
+            EditKind::Add => {
+                if has(plan, edit.exercise).is_none() {
+                    plan.items.push(PlanItem {
+                        exercise: &kb.exercises[edit.exercise],
+                        because: Because::Clinician,
+                        dosage: None,
+                    });
+                }
+            }
+            EditKind::Remove => {
+                if let Some(i) = has(plan, edit.exercise) {
+                    plan.items.remove(i);
+                }
+            }
+            EditKind::Swap => {
+                if let (Some(i), Some(r)) = (has(plan, edit.exercise), edit.replacement) {
+                    if has(plan, r).is_some() {
+                        plan.items.remove(i);
+                    } else {
+                        plan.items[i] = PlanItem {
+                            exercise: &kb.exercises[r],
+                            because: Because::Clinician,
+                            dosage: None,
+                        };
+                    }
+                }
+            }
+            EditKind::Dosage => {
+                if let (Some(i), Some(d)) = (has(plan, edit.exercise), edit.dosage) {
+                    plan.items[i].dosage = Some((d.to_string(), edit.reason.to_string()));
+                }
+            }
+        }
     }
 }

@@ -121,6 +121,7 @@ fn because(b: Because<'_>) -> String {
         Because::Level => "level".into(),
         Because::Phase => "phase".into(),
         Because::Contributor(c) => c.id.clone(),
+        Because::Clinician => "clinician".into(),
     }
 }
 

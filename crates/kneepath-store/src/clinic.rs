@@ -327,6 +327,26 @@ impl Store {
         Ok(id)
     }
 
+    /// Link many (clinician, patient) pairs at once (for synthetic data).
+    pub async fn link_many(&self, pairs: &[(String, String)]) -> Result<()> {
+        let _writing = self.writer().await;
+        let now = now_rfc3339();
+        for chunk in pairs.chunks(500) {
+            let mut tx = self.pool.begin().await?;
+            for (c, p) in chunk {
+                sqlx::query("INSERT INTO care_links (id, patient_id, clinician_id, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(new_id())
+                    .bind(p)
+                    .bind(c)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
     // --- the caseload ---------------------------------------------------------------
 
     /// Every active patient of a clinician with their recent numbers: pains

@@ -296,13 +296,15 @@ impl Store {
 }
 
 impl Store {
-    /// Create many patients sharing one precomputed password hash (for
-    /// synthetic data: hashing each would dominate). Returns their ids.
-    pub async fn create_synthetic_patients(
+    /// Create many accounts of one role sharing one precomputed password
+    /// hash (for synthetic data: hashing each would dominate). Emails are
+    /// `{prefix}{i}@synthetic.kneepath.local`. Returns their ids.
+    pub async fn create_synthetic_users(
         &self,
         prefix: &str,
         n: usize,
         password: &str,
+        role: Role,
     ) -> Result<Vec<String>> {
         let _writing = self.writer().await;
         let hash = hash_password(password.to_string()).await?;
@@ -313,12 +315,17 @@ impl Store {
             for i in chunk {
                 let id = new_id();
                 sqlx::query(
-                    "INSERT INTO users (id, email, display_name, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, 'patient', 0, $5)",
+                    "INSERT INTO users (id, email, display_name, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
                 )
                 .bind(&id)
                 .bind(format!("{prefix}{i}@synthetic.kneepath.local"))
-                .bind(format!("Patient {i}"))
+                .bind(match role {
+                    Role::Patient => format!("Patient {i}"),
+                    Role::Clinician => format!("Clinician {i}"),
+                    Role::Admin => format!("Admin {i}"),
+                })
                 .bind(&hash)
+                .bind(role.as_str())
                 .bind(&now)
                 .execute(&mut *tx)
                 .await?;

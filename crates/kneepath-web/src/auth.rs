@@ -139,6 +139,44 @@ impl<S: Send + Sync> FromRequestParts<S> for Patient {
     }
 }
 
+/// A logged-in clinician. Which patients they may see is checked per
+/// request against the care links ([`crate::pages::clinic`]).
+#[derive(Debug, Clone)]
+pub struct Clinician(pub CurrentUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for Clinician {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, WebError> {
+        let u = CurrentUser::from_request_parts(parts, s).await?;
+        if u.session.user.role != Role::Clinician {
+            return Err(WebError::Forbidden(
+                "This part of kneepath is for clinicians.",
+            ));
+        }
+        Ok(Clinician(u))
+    }
+}
+
+/// A logged-in administrator. Admins manage accounts and read the audit
+/// log; they do not see clinical data.
+#[derive(Debug, Clone)]
+pub struct Admin(pub CurrentUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, WebError> {
+        let u = CurrentUser::from_request_parts(parts, s).await?;
+        if u.session.user.role != Role::Admin {
+            return Err(WebError::Forbidden(
+                "This part of kneepath is for administrators.",
+            ));
+        }
+        Ok(Admin(u))
+    }
+}
+
 /// The client's address (from the connection; no proxy header is trusted).
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub Option<String>);

@@ -13,6 +13,12 @@ use crate::synthetic::Rng;
 
 pub const DEMO_EMAIL: &str = "demo@kneepath.local";
 pub const DEMO_PASSWORD: &str = "demo-knee-2026";
+pub const DEMO_CLINICIAN_EMAIL: &str = "clinician@kneepath.local";
+pub const DEMO_CLINICIAN_PASSWORD: &str = "demo-clinic-2026";
+pub const DEMO_ADMIN_EMAIL: &str = "admin@kneepath.local";
+pub const DEMO_ADMIN_PASSWORD: &str = "demo-admin-2026";
+/// Synthetic patients in the demo clinician's caseload, besides Maya.
+const DEMO_CASELOAD: usize = 23;
 
 const DEMO_FACTS: &str = r#"
 age = 34
@@ -52,7 +58,68 @@ pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError>
         .store
         .create_user(DEMO_EMAIL, "Maya", DEMO_PASSWORD, Role::Patient)
         .await?;
-    seed_patient(state, &user.id, state.clock.today(), weeks, 7).await?;
+    let today = state.clock.today();
+    seed_patient(state, &user.id, today, weeks, 7).await?;
+    // KOOS at the start and four weeks in, improving.
+    if let Some(koos) = state.kb.instrument(kneepath_core::kb::InstrumentKind::Koos) {
+        for (weeks_ago, level) in [(weeks, 2u8), (weeks - 4, 1u8)] {
+            let answers: std::collections::BTreeMap<String, u8> = koos
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    // S4/S5 are worded the other way round.
+                    let v = if item.id == "S4" || item.id == "S5" {
+                        4 - level
+                    } else {
+                        level.saturating_sub(u8::from(i % 3 == 0))
+                    };
+                    (item.id.clone(), v)
+                })
+                .collect();
+            let scores = kneepath_core::outcomes::score_instrument(koos.kind, &answers)
+                .map_err(|e| WebError::Internal(e.to_string()))?;
+            state
+                .store
+                .insert_outcome(
+                    &user.id,
+                    &koos.id,
+                    today.plus(-(weeks_ago * 7)),
+                    &answers,
+                    &scores,
+                    None,
+                )
+                .await?;
+        }
+    }
+    // A clinician with Maya and a synthetic caseload, and an admin.
+    let clinician = state
+        .store
+        .create_user(
+            DEMO_CLINICIAN_EMAIL,
+            "Dr Sam Okafor",
+            DEMO_CLINICIAN_PASSWORD,
+            Role::Clinician,
+        )
+        .await?;
+    state
+        .store
+        .create_user(
+            DEMO_ADMIN_EMAIL,
+            "Clinic admin",
+            DEMO_ADMIN_PASSWORD,
+            Role::Admin,
+        )
+        .await?;
+    let ids = state
+        .store
+        .create_synthetic_users("demo", DEMO_CASELOAD, DEMO_PASSWORD, Role::Patient)
+        .await?;
+    crate::synthetic::seed_patients(state, &ids, 60, today, 2026, &mut |_| {}).await?;
+    let mut pairs: Vec<(String, String)> =
+        ids.into_iter().map(|p| (clinician.id.clone(), p)).collect();
+    pairs.push((clinician.id.clone(), user.id.clone()));
+    state.store.link_many(&pairs).await?;
     Ok(true)
 }
 

@@ -24,6 +24,9 @@ pub enum WebError {
     PayloadTooLarge,
     #[error("too many requests: {0}")]
     TooManyRequests(String),
+    /// A feature that needs something this machine lacks (message for people).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -65,6 +68,11 @@ impl IntoResponse for WebError {
             WebError::TooManyRequests(m) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many attempts",
+                m.clone(),
+            ),
+            WebError::Unavailable(m) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not available here",
                 m.clone(),
             ),
             WebError::Internal(detail) => {

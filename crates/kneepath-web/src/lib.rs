@@ -22,6 +22,7 @@ pub mod error;
 pub mod figures;
 pub mod ics;
 pub mod pages;
+pub mod pdf;
 pub mod service;
 pub mod state;
 pub mod synthetic;

@@ -42,6 +42,8 @@ pub struct PlanContext {
     pub phase_history: Vec<kneepath_store::PhaseChangeRow>,
     /// The plan's check-ins, oldest first.
     pub checkins: Vec<CheckIn>,
+    /// Clinicians' edits of this plan, oldest first.
+    pub edits: Vec<kneepath_store::PlanEditRow>,
 }
 
 pub async fn plan_context(
@@ -62,6 +64,17 @@ pub async fn plan_context(
         .unwrap_or(0);
     let history: Vec<_> = all.into_iter().skip(start).collect();
     let plan_start = history.first().map_or(assessment.day, |p| p.day);
+    let plan_started_at = history.first().map(|p| p.created_at.clone());
+    let edits = match &plan_started_at {
+        Some(at) => state
+            .store
+            .plan_edits(user_id)
+            .await?
+            .into_iter()
+            .filter(|e| &e.created_at >= at)
+            .collect(),
+        None => Vec::new(),
+    };
     let phase = if assessment.level.allows_home_plan() {
         history.last().and_then(|p| {
             kb.phase_by_id(&p.to_phase).map(|phase| PhaseState {
@@ -87,6 +100,7 @@ pub async fn plan_context(
         plan_start,
         phase_history: history,
         checkins,
+        edits,
     }))
 }
 
@@ -245,13 +259,28 @@ pub fn plan_items<'k>(
     phase: PhaseState,
 ) -> kneepath_core::plan::HomePlan<'k> {
     let contributors = kneepath_core::engine::contributing_factors(kb, &ctx.facts);
-    kneepath_core::plan::home_plan(
+    let mut plan = kneepath_core::plan::home_plan(
         kb,
         ctx.assessment.level,
         phase.phase,
         StartReason::Chosen,
         &contributors,
-    )
+    );
+    let edits: Vec<kneepath_core::plan::PlanEdit<'_>> = ctx
+        .edits
+        .iter()
+        .filter_map(|e| {
+            Some(kneepath_core::plan::PlanEdit {
+                kind: kneepath_core::plan::EditKind::parse(&e.kind)?,
+                exercise: kb.exercise_by_id(&e.exercise)?,
+                replacement: e.replacement.as_deref().and_then(|r| kb.exercise_by_id(r)),
+                dosage: e.dosage.as_deref(),
+                reason: &e.reason,
+            })
+        })
+        .collect();
+    kneepath_core::plan::apply_edits(kb, &mut plan, &edits);
+    plan
 }
 
 /// Ids and names of the plan's exercises scheduled on `day`.

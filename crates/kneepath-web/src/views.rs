@@ -37,6 +37,8 @@ pub struct Layout {
     /// Which nav entry is current.
     pub nav: &'static str,
     pub is_patient: bool,
+    /// `patient`, `clinician`, `admin`, or empty when anonymous.
+    pub role: &'static str,
 }
 
 impl Layout {
@@ -54,6 +56,7 @@ impl Layout {
             csrf: user.csrf().to_string(),
             nav,
             is_patient: user.session.user.role == kneepath_store::Role::Patient,
+            role: user.session.user.role.as_str(),
         }
     }
 }
@@ -322,6 +325,8 @@ pub struct ProgressPage {
 #[template(path = "account.html")]
 pub struct AccountPage {
     pub l: Layout,
+    /// (link id, clinician name, email, since) of a patient's clinicians.
+    pub links: Vec<(String, String, String, String)>,
     pub email: String,
     pub name: String,
     pub created: String,

@@ -103,3 +103,55 @@ fn report_round_trips_through_json() {
     assert_eq!(r.kb_version, kb().version);
     assert!(r.flags.contains(&"possible_hamstring_tear".to_string()));
 }
+
+#[test]
+fn clinician_edits_add_remove_swap_and_change_dosage() {
+    use kneepath_core::plan::{EditKind, PlanEdit, apply_edits};
+    let kb = kb();
+    let Plan::Home(mut home) = run("age = 25\nonset = \"gradual\"\npain_now = 3").plan else {
+        panic!("expected a home plan");
+    };
+    let ids = |h: &kneepath_core::plan::HomePlan<'_>| -> Vec<String> {
+        h.items.iter().map(|i| i.exercise.id.clone()).collect()
+    };
+    let before = ids(&home);
+    let first = kb.exercise_by_id(&before[0]).expect("first");
+    let second = kb.exercise_by_id(&before[1]).expect("second");
+    let outside = (0..kb.exercises.len())
+        .find(|&e| !before.contains(&kb.exercises[e].id))
+        .expect("an exercise not in the plan");
+    let edit = |kind, exercise, replacement, dosage| PlanEdit {
+        kind,
+        exercise,
+        replacement,
+        dosage,
+        reason: "clinical judgement",
+    };
+    apply_edits(
+        &kb,
+        &mut home,
+        &[
+            edit(EditKind::Dosage, second, None, Some("2 x 8, slowly")),
+            edit(EditKind::Remove, first, None, None),
+            // Removing twice changes nothing more.
+            edit(EditKind::Remove, first, None, None),
+            edit(EditKind::Add, first, None, None),
+            edit(EditKind::Swap, first, Some(outside), None),
+        ],
+    );
+    let after = ids(&home);
+    assert!(after.contains(&kb.exercises[outside].id));
+    assert!(!after.contains(&before[0]));
+    assert_eq!(after.len(), before.len());
+    let s = home
+        .items
+        .iter()
+        .find(|i| i.exercise.id == before[1])
+        .expect("second kept");
+    assert_eq!(
+        s.dosage,
+        Some(("2 x 8, slowly".into(), "clinical judgement".into()))
+    );
+    let swapped = home.items.last().expect("last");
+    assert_eq!(swapped.because, Because::Clinician);
+}

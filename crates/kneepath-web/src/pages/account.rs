@@ -18,22 +18,21 @@ pub async fn signup_form(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     jar: CookieJar,
+    Query(q): Query<NextQuery>,
 ) -> Response {
+    let next = q.next.as_deref().map(safe_next).unwrap_or_default();
     if user.is_some() {
-        return Redirect::to("/plan").into_response();
+        return Redirect::to(if next.is_empty() { "/plan" } else { &next }).into_response();
     }
     let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
     let mut l = Layout::anon("Create your account");
     l.csrf = csrf;
     l.nav = "signup";
-    (
-        jar,
-        render(&SignupPage {
-            l,
-            f: FormState::default(),
-        }),
-    )
-        .into_response()
+    let mut f = FormState::default();
+    if !next.is_empty() {
+        f.values.insert("next".into(), vec![next]);
+    }
+    (jar, render(&SignupPage { l, f })).into_response()
 }
 
 fn valid_email(e: &str) -> bool {
@@ -88,7 +87,13 @@ pub async fn signup(
                     .create_session(&user.id, state.settings.session_hours)
                     .await?;
                 let jar = jar.add(session_cookie(token, state.settings.secure_cookies));
-                return Ok((jar, Redirect::to("/assess")).into_response());
+                let next = safe_next(form.get("next"));
+                let to = if form.get("next").is_empty() {
+                    "/assess"
+                } else {
+                    &next
+                };
+                return Ok((jar, Redirect::to(to)).into_response());
             }
             Err(kneepath_store::StoreError::Conflict(m)) => f.errors.push(("email".into(), m)),
             Err(e) => return Err(e.into()),
@@ -192,10 +197,10 @@ pub async fn login(
                     detail: None,
                 })
                 .await?;
-            let target = if user.role == Role::Patient {
-                next
-            } else {
-                "/account".to_string()
+            let target = match user.role {
+                Role::Patient => next,
+                Role::Clinician => "/clinic".to_string(),
+                Role::Admin => "/admin/users".to_string(),
             };
             Ok((
                 jar.add(session_cookie(token, s.secure_cookies)),
@@ -248,8 +253,27 @@ async fn account_page(
             state.store.checkins(u.id.as_str()).await?.len(),
         ),
     ];
+    let links = if u.role == Role::Patient {
+        state
+            .store
+            .links_of_patient(&u.id)
+            .await?
+            .into_iter()
+            .map(|l| {
+                (
+                    l.id,
+                    l.other.display_name,
+                    l.other.email,
+                    l.created_at.get(..10).unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     user.audit_own(state, "read", "account", None).await?;
     Ok(AccountPage {
+        links,
         l: Layout::for_user("Your account", "account", user),
         email: u.email.clone(),
         name: u.display_name.clone(),
@@ -271,7 +295,7 @@ pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Re
 
 pub async fn export(
     State(state): State<AppState>,
-    user: CurrentUser,
+    crate::auth::Patient(user): crate::auth::Patient,
 ) -> Result<Response, WebError> {
     user.audit_own(&state, "export", "account", None).await?;
     let data = state.store.export_user(user.id()).await?;
@@ -293,7 +317,7 @@ pub async fn export(
 
 pub async fn delete(
     State(state): State<AppState>,
-    user: CurrentUser,
+    crate::auth::Patient(user): crate::auth::Patient,
     jar: CookieJar,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
@@ -318,7 +342,7 @@ pub async fn delete(
 
 pub async fn calendar_create(
     State(state): State<AppState>,
-    user: CurrentUser,
+    crate::auth::Patient(user): crate::auth::Patient,
     headers: axum::http::HeaderMap,
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
@@ -341,7 +365,7 @@ pub async fn calendar_create(
 
 pub async fn calendar_revoke(
     State(state): State<AppState>,
-    user: CurrentUser,
+    crate::auth::Patient(user): crate::auth::Patient,
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
     state.store.revoke_calendar_token(user.id()).await?;
@@ -408,4 +432,101 @@ pub async fn calendar_feed(
         body,
     )
         .into_response())
+}
+
+/// What an invitation page shows.
+#[derive(askama::Template)]
+#[template(path = "invite.html")]
+pub struct InvitePage {
+    pub l: Layout,
+    pub token: String,
+    pub clinician: String,
+    /// Logged in as a patient (else: log in or sign up first).
+    pub can_accept: bool,
+}
+
+async fn invite_state(
+    state: &AppState,
+    token: &str,
+) -> Result<Result<kneepath_store::User, Response>, WebError> {
+    match state.store.invite_clinician(token).await {
+        Ok(c) => Ok(Ok(c)),
+        Err(kneepath_store::StoreError::Conflict(m)) => Ok(Err((
+            axum::http::StatusCode::GONE,
+            render(&crate::views::ErrorPage::new("Invitation no longer valid", &m)),
+        )
+            .into_response())),
+        Err(kneepath_store::StoreError::NotFound) => Ok(Err((
+            axum::http::StatusCode::NOT_FOUND,
+            render(&crate::views::ErrorPage::new(
+                "Invitation not found",
+                "This invitation link is not valid. Check that the whole link was copied, or ask your clinician for a new one.",
+            )),
+        )
+            .into_response())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn invite_show(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    jar: CookieJar,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    let clinician = match invite_state(&state, &token).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let (l, can_accept, jar) = match &user {
+        Some(u) if u.session.user.role == Role::Patient => {
+            (Layout::for_user("Invitation", "account", u), true, jar)
+        }
+        Some(_) => {
+            return Err(WebError::Forbidden(
+                "Invitations are for patients: log out and open the link with the patient's account.",
+            ));
+        }
+        None => {
+            let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+            let mut l = Layout::anon("Invitation");
+            l.csrf = csrf;
+            (l, false, jar)
+        }
+    };
+    let page = InvitePage {
+        l,
+        token,
+        clinician: clinician.display_name,
+        can_accept,
+    };
+    Ok((jar, private(&page)).into_response())
+}
+
+pub async fn invite_accept(
+    State(state): State<AppState>,
+    crate::auth::Patient(user): crate::auth::Patient,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    _form: VerifiedForm,
+) -> Result<Response, WebError> {
+    if let Err(r) = invite_state(&state, &token).await? {
+        return Ok(r);
+    }
+    state
+        .store
+        .accept_invite(&token, user.id(), user.ip())
+        .await?;
+    Ok(Redirect::to("/account#care").into_response())
+}
+
+pub async fn link_revoke(
+    State(state): State<AppState>,
+    crate::auth::Patient(user): crate::auth::Patient,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    _form: VerifiedForm,
+) -> Result<Response, WebError> {
+    if !state.store.revoke_link(&id, user.id(), user.ip()).await? {
+        return Err(WebError::NotFound);
+    }
+    Ok(Redirect::to("/account#care").into_response())
 }

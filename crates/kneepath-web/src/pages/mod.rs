@@ -3,15 +3,18 @@
 //! theirs; every read or change of patient data writes an audit row.
 
 mod account;
+mod admin;
 mod assess;
 mod checkin;
+pub mod clinic;
+mod outcomes;
 mod plan;
 mod progress;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use crate::auth::MaybeUser;
@@ -44,6 +47,28 @@ pub fn routes() -> Router<AppState> {
         .route("/checkin", get(checkin::form).post(checkin::submit))
         .route("/checkin/saved", get(checkin::saved))
         .route("/progress", get(progress::show))
+        .route("/outcomes", get(outcomes::list))
+        .route("/outcomes/{id}", get(outcomes::form).post(outcomes::submit))
+        .route(
+            "/invite/{token}",
+            get(account::invite_show).post(account::invite_accept),
+        )
+        .route("/account/links/{id}/revoke", post(account::link_revoke))
+        .route("/clinic", get(clinic::dashboard))
+        .route("/clinic/invites", post(clinic::invite))
+        .route("/clinic/patients/{id}", get(clinic::patient))
+        .route("/clinic/patients/{id}/measurements", post(clinic::measure))
+        .route("/clinic/patients/{id}/notes", post(clinic::note))
+        .route("/clinic/patients/{id}/plan", post(clinic::edit_plan))
+        .route("/clinic/patients/{id}/phase", post(clinic::move_phase))
+        .route("/clinic/patients/{id}/unlink", post(clinic::unlink))
+        .route("/clinic/patients/{id}/report", get(clinic::report))
+        .route("/clinic/patients/{id}/report.pdf", get(clinic::report_pdf))
+        .route("/admin/users", get(admin::users).post(admin::create))
+        .route("/admin/users/{id}/disable", post(admin::disable))
+        .route("/admin/users/{id}/enable", post(admin::enable))
+        .route("/admin/users/{id}/reset", post(admin::reset))
+        .route("/admin/audit", get(admin::audit))
         .fallback(not_found)
 }
 
@@ -61,6 +86,13 @@ async fn home(
     MaybeUser(user): MaybeUser,
     axum::extract::Query(q): axum::extract::Query<HomeQuery>,
 ) -> Result<Response, WebError> {
+    if let Some(u) = &user {
+        match u.session.user.role {
+            kneepath_store::Role::Clinician => return Ok(Redirect::to("/clinic").into_response()),
+            kneepath_store::Role::Admin => return Ok(Redirect::to("/admin/users").into_response()),
+            kneepath_store::Role::Patient => {}
+        }
+    }
     let (l, has_assessment) = match &user {
         Some(u) => (
             Layout::for_user("Hamstring-related knee pain", "", u),
@@ -91,7 +123,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-const STYLE: &str = include_str!("../../static/style.css");
+pub(crate) const STYLE: &str = include_str!("../../static/style.css");
 
 async fn stylesheet() -> Response {
     let mut r = STYLE.into_response();

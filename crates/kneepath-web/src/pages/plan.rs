@@ -83,14 +83,21 @@ pub async fn show(
             name: e.name.clone(),
             purpose: e.purpose.clone(),
             steps: e.steps.clone(),
-            dosage: e.dosage.summary(),
-            note: e.dosage.note.clone(),
+            dosage: item
+                .dosage
+                .as_ref()
+                .map_or_else(|| e.dosage.summary(), |(d, _)| d.clone()),
+            note: match &item.dosage {
+                Some((_, why)) => Some(format!("Dosage set by your clinician: {why}")),
+                None => e.dosage.note.clone(),
+            },
             easier: e.easier.clone(),
             harder: e.harder.clone(),
             stop_if: e.stop_if.clone(),
             figure: exercise_figure(kb, e),
             because: match item.because {
-                Because::Contributor(c) => Some(c.title.clone()),
+                Because::Contributor(c) => Some(format!("Added for: {}", c.title)),
+                Because::Clinician => Some("Added by your clinician".to_string()),
                 _ => None,
             },
             days: days_text(e.dosage.days_per_week),

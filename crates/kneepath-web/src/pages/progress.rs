@@ -20,14 +20,10 @@ fn fmt1(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), |v| format!("{v:.1}"))
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    Patient(user): Patient,
-) -> Result<Response, WebError> {
-    let kb = &state.kb;
-    let today = state.clock.today();
-    let mut page = ProgressPage {
-        l: Layout::for_user("Your progress", "progress", &user),
+/// An empty progress page (no charts yet).
+pub(crate) fn empty(l: Layout) -> ProgressPage {
+    ProgressPage {
+        l,
         has_data: false,
         pain_chart: String::new(),
         adherence_chart: String::new(),
@@ -37,14 +33,35 @@ pub async fn show(
         timeline: Vec::new(),
         table: Vec::new(),
         summary: String::new(),
-    };
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+) -> Result<Response, WebError> {
+    let kb = &state.kb;
+    let today = state.clock.today();
+    let mut page = empty(Layout::for_user("Your progress", "progress", &user));
     let Some(ctx) = plan_context(&state, user.id()).await? else {
         return Ok(private(&page));
     };
     user.audit_own(&state, "read", "progress", Some(&ctx.assessment.id))
         .await?;
+    fill(&mut page, kb, &ctx, today);
+    Ok(private(&page))
+}
+
+/// Fill the charts, timeline and table of a progress page from a plan's
+/// check-ins (also used by the clinician's timeline and the report).
+pub(crate) fn fill(
+    page: &mut ProgressPage,
+    kb: &kneepath_core::KnowledgeBase,
+    ctx: &crate::service::PlanContext,
+    today: kneepath_core::Day,
+) {
     if ctx.checkins.is_empty() {
-        return Ok(private(&page));
+        return;
     }
     page.has_data = true;
     let cs = &ctx.checkins;
@@ -213,5 +230,4 @@ pub async fn show(
             ]
         })
         .collect();
-    Ok(private(&page))
 }

@@ -1,0 +1,338 @@
+//! The administrator's area: accounts (create, disable, enable, reset the
+//! password) and the audit log viewer. Admins see who did what to whose
+//! record, never the clinical data itself.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kneepath_store::{AuditFilter, Role, StoreError, User};
+use serde::Deserialize;
+
+use crate::auth::{Admin, CurrentUser, VerifiedForm};
+use crate::error::WebError;
+use crate::state::AppState;
+use crate::views::{FormState, Layout, private};
+
+#[derive(Debug, Template)]
+#[template(path = "admin_users.html")]
+pub struct UsersPage {
+    pub l: Layout,
+    pub users: Vec<User>,
+    pub role: String,
+    pub q: String,
+    pub f: FormState,
+    /// A password shown once: (email, password).
+    pub issued: Option<(String, String)>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct UsersQuery {
+    role: Option<String>,
+    q: Option<String>,
+}
+
+/// A random password for a new or reset account, shown once to the admin.
+fn temporary_password() -> String {
+    let t = kneepath_store::random_token();
+    // 20 hex digits = 80 bits, grouped for reading aloud.
+    format!("{}-{}-{}-{}", &t[0..5], &t[5..10], &t[10..15], &t[15..20])
+}
+
+async fn users_page(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &UsersQuery,
+    f: FormState,
+    issued: Option<(String, String)>,
+) -> Result<UsersPage, WebError> {
+    let role = q.role.clone().unwrap_or_default();
+    let search = q.q.clone().unwrap_or_default();
+    let users = state.store.users(Role::parse(&role), &search, 500).await?;
+    Ok(UsersPage {
+        l: Layout::for_user("Users", "users", user),
+        users,
+        role,
+        q: search,
+        f,
+        issued,
+    })
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Query(q): Query<UsersQuery>,
+) -> Result<Response, WebError> {
+    Ok(private(
+        &users_page(&state, &user, &q, FormState::default(), None).await?,
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let mut f = FormState::from_pairs(&form.pairs);
+    let email = form.get("email").to_lowercase();
+    let name = form.get("display_name");
+    let role = Role::parse(form.get("role"));
+    if name.is_empty() || name.chars().count() > 60 {
+        f.errors.push((
+            "display_name".into(),
+            "Enter a name (up to 60 characters).".into(),
+        ));
+    }
+    if !email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace) {
+        f.errors.push((
+            "email".into(),
+            "Enter an email address like name@example.org.".into(),
+        ));
+    }
+    let Some(role) = role.filter(|_| f.errors.is_empty()) else {
+        if role.is_none() {
+            f.errors.push(("role".into(), "Choose a role.".into()));
+        }
+        let page = users_page(&state, &user, &UsersQuery::default(), f, None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
+    };
+    let password = temporary_password();
+    match state.store.create_user(&email, name, &password, role).await {
+        Ok(created) => {
+            audit_admin(&state, &user, &created.id, "create", "user", role.as_str()).await?;
+            let page = users_page(
+                &state,
+                &user,
+                &UsersQuery::default(),
+                FormState::default(),
+                Some((created.email, password)),
+            )
+            .await?;
+            Ok(private(&page))
+        }
+        Err(StoreError::Conflict(m)) => {
+            f.errors.push(("email".into(), m));
+            let page = users_page(&state, &user, &UsersQuery::default(), f, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn audit_admin(
+    state: &AppState,
+    admin: &CurrentUser,
+    subject: &str,
+    action: &str,
+    entity: &str,
+    detail: &str,
+) -> Result<(), WebError> {
+    state
+        .store
+        .audit(&kneepath_store::NewAudit {
+            actor_id: Some(admin.id()),
+            subject_id: Some(subject),
+            action,
+            entity,
+            entity_id: Some(subject),
+            ip: admin.ip(),
+            detail: Some(detail),
+        })
+        .await?;
+    Ok(())
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<String>,
+    _form: VerifiedForm,
+) -> Result<Response, WebError> {
+    if id == user.id() {
+        return Err(WebError::BadRequest(
+            "You cannot disable your own account.".into(),
+        ));
+    }
+    state
+        .store
+        .set_disabled(&id, true, user.id(), user.ip())
+        .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<String>,
+    _form: VerifiedForm,
+) -> Result<Response, WebError> {
+    state
+        .store
+        .set_disabled(&id, false, user.id(), user.ip())
+        .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<String>,
+    _form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let target = state
+        .store
+        .user_by_id(&id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let password = temporary_password();
+    state
+        .store
+        .set_password(&id, &password, user.id(), user.ip())
+        .await?;
+    let page = users_page(
+        &state,
+        &user,
+        &UsersQuery::default(),
+        FormState::default(),
+        Some((target.email, password)),
+    )
+    .await?;
+    Ok(private(&page))
+}
+
+// --- the audit log ---------------------------------------------------------------
+
+#[derive(Debug)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub subject: String,
+    pub action: String,
+    pub entity: String,
+    pub ip: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "admin_audit.html")]
+pub struct AuditPage {
+    pub l: Layout,
+    pub rows: Vec<AuditRow>,
+    pub q: AuditQuery,
+    pub error: Option<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub action: Option<String>,
+    pub entity: Option<String>,
+    pub from: Option<String>,
+    pub until: Option<String>,
+}
+
+impl AuditQuery {
+    pub fn v(s: &Option<String>) -> &str {
+        s.as_deref().unwrap_or("")
+    }
+}
+
+const AUDIT_LIMIT: i64 = 500;
+
+fn is_day(s: &str) -> bool {
+    s.parse::<kneepath_core::Day>().is_ok()
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, WebError> {
+    let store = &state.store;
+    let mut error = None;
+    let mut filter = AuditFilter::default();
+    let lookup = |e: &Option<String>| {
+        e.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    for (value, slot, what) in [
+        (lookup(&q.actor), &mut filter.actor_id, "who"),
+        (lookup(&q.subject), &mut filter.subject_id, "whose record"),
+    ] {
+        if let Some(email) = value {
+            match store.user_by_email(&email).await? {
+                Some(u) => *slot = Some(u.id),
+                None => {
+                    error = Some(format!(
+                        "No account has the email {email} (filter “{what}”)."
+                    ));
+                    *slot = Some("-".into());
+                }
+            }
+        }
+    }
+    filter.action = lookup(&q.action);
+    filter.entity = lookup(&q.entity);
+    for (value, slot, end) in [
+        (lookup(&q.from), &mut filter.from, false),
+        (lookup(&q.until), &mut filter.until, true),
+    ] {
+        if let Some(d) = value {
+            if is_day(&d) {
+                *slot = Some(if end {
+                    d.parse::<kneepath_core::Day>()
+                        .map(|x| x.plus(1).to_string())
+                        .unwrap_or(d)
+                } else {
+                    d
+                });
+            } else {
+                error = Some(format!("“{d}” is not a date: use YYYY-MM-DD."));
+            }
+        }
+    }
+    let entries = store.audit_search(&filter, AUDIT_LIMIT).await?;
+    // Names for the ids on this page (one lookup per distinct id).
+    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for e in &entries {
+        for id in [&e.actor_id, &e.subject_id].into_iter().flatten() {
+            if !names.contains_key(id) {
+                let n = store
+                    .user_by_id(id)
+                    .await?
+                    .map_or_else(|| "deleted account".to_string(), |u| u.email);
+                names.insert(id.clone(), n);
+            }
+        }
+    }
+    let name = |id: &Option<String>| {
+        id.as_ref().map_or_else(
+            || "—".to_string(),
+            |i| names.get(i).cloned().unwrap_or_default(),
+        )
+    };
+    let rows = entries
+        .iter()
+        .map(|e| AuditRow {
+            at: e.at.replace('T', " ").trim_end_matches('Z').to_string(),
+            actor: name(&e.actor_id),
+            subject: name(&e.subject_id),
+            action: e.action.clone(),
+            entity: e.entity.clone(),
+            ip: e.ip.clone().unwrap_or_default(),
+            detail: e.detail.clone().unwrap_or_default(),
+        })
+        .collect();
+    Ok(private(&AuditPage {
+        l: Layout::for_user("Audit log", "audit", &user),
+        rows,
+        q,
+        error,
+        limit: AUDIT_LIMIT,
+    }))
+}

@@ -1,0 +1,274 @@
+//! Outcome questionnaires for the patient: which are due (at the start of a
+//! plan, every four weeks, and on reaching its last phase), the forms in
+//! the instruments' own wording, and the scores over time with the minimal
+//! important change.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kneepath_core::clinic::{Due, outcome_due};
+use kneepath_core::kb::{Instrument, InstrumentKind};
+use kneepath_core::outcomes::score_instrument;
+use serde::Deserialize;
+
+use crate::auth::{Patient, VerifiedForm};
+use crate::error::WebError;
+use crate::pages::clinic::{InstrumentScores, score_tables};
+use crate::service::plan_context;
+use crate::state::AppState;
+use crate::views::{FormState, Layout, private};
+
+#[derive(Debug)]
+pub struct InstrumentRow {
+    pub id: String,
+    pub title: String,
+    pub items: usize,
+    pub due: Option<&'static str>,
+    pub last: Option<String>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "outcomes.html")]
+pub struct OutcomesPage {
+    pub l: Layout,
+    pub instruments: Vec<InstrumentRow>,
+    pub scores: Vec<InstrumentScores>,
+    pub saved: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+/// The instruments due today for a patient, with the reason.
+pub(crate) async fn due(
+    state: &AppState,
+    patient_id: &str,
+    outcomes: &[kneepath_store::OutcomeRow],
+) -> Result<Vec<(InstrumentKind, Due)>, WebError> {
+    let kb = &state.kb;
+    let Some(ctx) = plan_context(state, patient_id).await? else {
+        return Ok(Vec::new());
+    };
+    let final_since = ctx
+        .phase
+        .filter(|p| p.phase + 1 == kb.phases.len())
+        .map(|p| p.since);
+    let today = state.clock.today();
+    Ok(kb
+        .instruments
+        .iter()
+        .filter_map(|i| {
+            let last = outcomes
+                .iter()
+                .filter(|o| o.instrument == i.id)
+                .map(|o| o.day)
+                .max();
+            outcome_due(ctx.plan_start, last, final_since, today).map(|d| (i.kind, d))
+        })
+        .collect())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, WebError> {
+    let kb = &state.kb;
+    let outcomes = state.store.outcomes(user.id()).await?;
+    let due = due(&state, user.id(), &outcomes).await?;
+    user.audit_own(&state, "read", "outcomes", None).await?;
+    let instruments = kb
+        .instruments
+        .iter()
+        .map(|i| InstrumentRow {
+            id: i.id.clone(),
+            title: i.title.clone(),
+            items: i.items.len(),
+            due: due
+                .iter()
+                .find(|(k, _)| *k == i.kind)
+                .map(|(_, d)| d.label()),
+            last: outcomes
+                .iter()
+                .rev()
+                .find(|o| o.instrument == i.id)
+                .map(|o| o.day.to_string()),
+        })
+        .collect();
+    let saved = q.saved.and_then(|s| {
+        kb.instruments
+            .iter()
+            .find(|i| i.id == s)
+            .map(|i| format!("Thank you: your {} answers are saved and scored.", i.short))
+    });
+    Ok(private(&OutcomesPage {
+        l: Layout::for_user("Questionnaires", "outcomes", &user),
+        instruments,
+        scores: score_tables(kb, &outcomes),
+        saved,
+    }))
+}
+
+#[derive(Debug)]
+pub struct ItemView {
+    pub id: String,
+    pub text: String,
+    pub options: Vec<(usize, String)>,
+    pub chosen: Option<usize>,
+    pub error: bool,
+}
+
+#[derive(Debug)]
+pub struct SectionView {
+    pub title: String,
+    pub prompt: String,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "outcome_form.html")]
+pub struct OutcomeForm {
+    pub l: Layout,
+    pub id: String,
+    pub title: String,
+    pub intro: String,
+    pub attribution: String,
+    pub sections: Vec<SectionView>,
+    pub errors: Vec<String>,
+    pub all_required: bool,
+}
+
+fn instrument<'k>(state: &'k AppState, id: &str) -> Result<&'k Instrument, WebError> {
+    state
+        .kb
+        .instruments
+        .iter()
+        .find(|i| i.id == id)
+        .ok_or(WebError::NotFound)
+}
+
+fn form_page(
+    l: Layout,
+    ins: &Instrument,
+    f: &FormState,
+    missing: &[String],
+    errors: Vec<String>,
+) -> OutcomeForm {
+    let sections = ins
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(si, s)| SectionView {
+            title: s.title.clone(),
+            prompt: s.prompt.clone(),
+            items: ins
+                .items
+                .iter()
+                .filter(|i| i.section == si)
+                .map(|i| ItemView {
+                    id: i.id.clone(),
+                    text: i.text.clone(),
+                    options: i.options.iter().cloned().enumerate().collect(),
+                    chosen: f.val(&i.id).parse().ok(),
+                    error: missing.contains(&i.id),
+                })
+                .collect(),
+        })
+        .collect();
+    OutcomeForm {
+        l,
+        id: ins.id.clone(),
+        title: ins.title.clone(),
+        intro: ins.intro.clone(),
+        attribution: ins.attribution.clone(),
+        sections,
+        errors,
+        all_required: ins.kind != InstrumentKind::Koos,
+    }
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let ins = instrument(&state, &id)?;
+    let l = Layout::for_user(&ins.short, "outcomes", &user);
+    Ok(private(&form_page(
+        l,
+        ins,
+        &FormState::default(),
+        &[],
+        Vec::new(),
+    )))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+    Path(id): Path<String>,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let ins = instrument(&state, &id)?;
+    let f = FormState::from_pairs(&form.pairs);
+    let mut answers: BTreeMap<String, u8> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut missing = Vec::new();
+    for item in &ins.items {
+        let raw = form.get(&item.id);
+        if raw.is_empty() {
+            missing.push(item.id.clone());
+            continue;
+        }
+        match raw.parse::<u8>() {
+            Ok(v) if usize::from(v) < item.options.len() => {
+                answers.insert(item.id.clone(), v);
+            }
+            _ => {
+                errors.push(format!("“{}”: choose one of the answers given.", item.text));
+                missing.push(item.id.clone());
+            }
+        }
+    }
+    let scores =
+        score_instrument(ins.kind, &answers).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    if errors.is_empty() {
+        if ins.kind == InstrumentKind::Koos {
+            if scores.iter().all(|s| s.value.is_none()) {
+                errors.push("Answer at least half of the questions in a section so it can be scored. Unanswered questions are marked.".into());
+            } else {
+                // Missing answers are allowed: subscales with too few are
+                // left unscored (the KOOS 2012 rule).
+                missing.clear();
+            }
+        } else if !missing.is_empty() {
+            errors.push(format!(
+                "Answer every question: {} of {} are still open (marked below).",
+                missing.len(),
+                ins.items.len()
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        let l = Layout::for_user(&ins.short, "outcomes", &user);
+        let page = form_page(l, ins, &f, &missing, errors);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
+    }
+    state
+        .store
+        .insert_outcome(
+            user.id(),
+            &ins.id,
+            state.clock.today(),
+            &answers,
+            &scores,
+            user.ip(),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/outcomes?saved={}", ins.id)).into_response())
+}
