@@ -372,7 +372,9 @@ mod tests {
     #[test]
     fn warning_sign_in_the_last_checkin_comes_first() {
         let mut days: Vec<_> = (90..100).map(|d| (d, 3, 4, 0, false)).collect();
-        days.last_mut().map(|d| d.4 = true);
+        if let Some(d) = days.last_mut() {
+            d.4 = true;
+        }
         let mut sig = signals(&days, 99);
         sig.escalations.push((Day(98), Escalation::Worsening));
         assert_eq!(status(&sig, Day(99), 80).need, Need::WarningSign);

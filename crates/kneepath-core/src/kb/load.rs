@@ -1254,7 +1254,7 @@ impl Loader {
             ] {
                 self.text(&at, field, v);
             }
-            if !(raw.mic > 0.0) {
+            if raw.mic.is_nan() || raw.mic <= 0.0 {
                 self.problem(&at, "`mic` (minimal important change) must be above 0");
             }
             let citations = self.cite(&at, &raw.citations);

@@ -128,7 +128,7 @@ fn clinician_edits_add_remove_swap_and_change_dosage() {
         reason: "clinical judgement",
     };
     apply_edits(
-        &kb,
+        kb,
         &mut home,
         &[
             edit(EditKind::Dosage, second, None, Some("2 x 8, slowly")),

@@ -207,7 +207,7 @@ fn check_step(state: &AppState, step: usize) -> Result<(), WebError> {
     Ok(())
 }
 
-pub async fn start() -> Redirect {
+pub async fn start(_patient: Patient) -> Redirect {
     Redirect::to("/assess/1")
 }
 

@@ -713,3 +713,5 @@ async fn calendar_feed_is_secret_and_revocable() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND);
 }
+
+mod clinic;
