@@ -14,7 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const ARTIFACTS = join(here, 'artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
-const BIN = process.env.KNEEPATH_BIN
+export const BIN = process.env.KNEEPATH_BIN
   || join(process.env.CARGO_TARGET_DIR || join(here, '..', 'target'), 'debug', 'kneepath');
 
 async function freePort() {
@@ -31,7 +31,7 @@ export async function startServer(today, { database } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kneepath-e2e-'));
   const db = database || `sqlite://${join(dir, 'e2e.db')}`;
   const port = await freePort();
-  const server = { base: `http://127.0.0.1:${port}`, proc: null };
+  const server = { base: `http://127.0.0.1:${port}`, proc: null, database: db };
   server.start = async (day) => {
     const args = ['serve', '--addr', `127.0.0.1:${port}`, '--database', db, '--today', day];
     server.proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
