@@ -158,6 +158,7 @@ test("a clinician's day: caseload by need, timeline, measurements, plan edit, KO
     const plan = await worse.textContent('main');
     assert.match(plan, /2 x 6, slow and easy/);
     assert.match(plan, /pain rose this week/);
+    assert.match(plan, /Questionnaire due/);
     await review(worse, 'clinic-06-patient-plan-edited');
 
     // Wren fills in the KOOS (due: baseline); the clinician sees it scored.

@@ -351,7 +351,7 @@ impl Store {
 
     /// Every active patient of a clinician with their recent numbers: pains
     /// and escalations since `since`, whole check-ins since `week_from`.
-    /// Six indexed queries whatever the caseload's size.
+    /// Three indexed queries whatever the caseload's size.
     pub async fn caseload(
         &self,
         clinician_id: &str,
@@ -359,8 +359,15 @@ impl Store {
         week_from: Day,
     ) -> Result<Vec<CaseloadEntry>> {
         use std::collections::HashMap;
+        // The patients with their newest check-in day, assessment level and
+        // phase: correlated subqueries, each one index lookup.
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLS_U}, l.created_at AS linked_at FROM care_links l JOIN users u ON u.id = l.patient_id WHERE l.clinician_id = $1 AND l.revoked_at IS NULL ORDER BY u.display_name, u.id"
+            "SELECT {USER_COLS_U}, l.created_at AS linked_at, \
+             (SELECT MAX(c.day) FROM checkins c WHERE c.user_id = l.patient_id) AS last_day, \
+             (SELECT a.level FROM assessments a WHERE a.user_id = l.patient_id ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS level, \
+             (SELECT p.to_phase FROM phase_changes p WHERE p.user_id = l.patient_id ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS phase \
+             FROM care_links l JOIN users u ON u.id = l.patient_id \
+             WHERE l.clinician_id = $1 AND l.revoked_at IS NULL ORDER BY u.display_name, u.id"
         )))
         .bind(clinician_id)
         .fetch_all(&self.pool)
@@ -370,15 +377,17 @@ impl Store {
         for r in &rows {
             let patient = user_from_row(r)?;
             index.insert(patient.id.clone(), out.len());
+            let last: Option<String> = r.try_get("last_day")?;
+            let level: Option<String> = r.try_get("level")?;
             out.push(CaseloadEntry {
                 patient,
                 linked_at: r.try_get("linked_at")?,
-                last_checkin: None,
+                last_checkin: last.map(|d| d.parse()).transpose().map_err(corrupt)?,
                 pains: Vec::new(),
                 week: Vec::new(),
                 escalations: Vec::new(),
-                level: None,
-                phase: None,
+                level: level.as_deref().and_then(TriageLevel::parse),
+                phase: r.try_get("phase")?,
             });
         }
         if out.is_empty() {
@@ -408,18 +417,6 @@ impl Store {
             }
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT t.user_id, MAX(t.day) AS last_day FROM checkins t {LINKED} GROUP BY t.user_id"
-        )))
-        .bind(clinician_id)
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &rows {
-            let uid: String = r.try_get("user_id")?;
-            if let Some(&i) = index.get(&uid) {
-                out[i].last_checkin = Some(day_of(r, "last_day")?);
-            }
-        }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT t.user_id, t.day, t.kind FROM escalations t {LINKED} WHERE t.day >= $2 ORDER BY t.day"
         )))
         .bind(clinician_id)
@@ -431,33 +428,6 @@ impl Store {
             let kind: String = r.try_get("kind")?;
             if let (Some(&i), Some(k)) = (index.get(&uid), Escalation::parse(&kind)) {
                 out[i].escalations.push((day_of(r, "day")?, k));
-            }
-        }
-        // Newest assessment level and newest phase: rows come oldest first,
-        // so the last one seen wins.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT t.user_id, t.level FROM assessments t {LINKED} ORDER BY t.created_at, t.id"
-        )))
-        .bind(clinician_id)
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &rows {
-            let uid: String = r.try_get("user_id")?;
-            let level: String = r.try_get("level")?;
-            if let Some(&i) = index.get(&uid) {
-                out[i].level = TriageLevel::parse(&level);
-            }
-        }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT t.user_id, t.to_phase FROM phase_changes t {LINKED} ORDER BY t.created_at, t.id"
-        )))
-        .bind(clinician_id)
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &rows {
-            let uid: String = r.try_get("user_id")?;
-            if let Some(&i) = index.get(&uid) {
-                out[i].phase = Some(r.try_get("to_phase")?);
             }
         }
         Ok(out)
@@ -857,11 +827,15 @@ impl Store {
         Ok(())
     }
 
-    /// Audit entries matching a filter, newest first.
+    /// Audit entries matching a filter, newest first. A subject filter also
+    /// finds the caseload views that listed the subject (one row per view,
+    /// the patients named in `detail`).
     pub async fn audit_search(&self, f: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
             "SELECT id, at, actor_id, subject_id, action, entity, entity_id, ip, detail FROM audit_log \
-             WHERE ($1 = '' OR actor_id = $1) AND ($2 = '' OR subject_id = $2) AND ($3 = '' OR action = $3) \
+             WHERE ($1 = '' OR actor_id = $1) \
+             AND ($2 = '' OR subject_id = $2 OR (entity = 'caseload' AND detail LIKE '%' || $2 || '%')) \
+             AND ($3 = '' OR action = $3) \
              AND ($4 = '' OR entity = $4) AND ($5 = '' OR at >= $5) AND ($6 = '' OR at < $6) \
              ORDER BY at DESC, id DESC LIMIT $7",
         )

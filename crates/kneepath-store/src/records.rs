@@ -262,56 +262,6 @@ impl Store {
         Ok(())
     }
 
-    /// Write many audit rows at once (a page that shows many patients):
-    /// one multi-row INSERT per 200 rows, in one transaction.
-    pub async fn audit_many(&self, entries: &[NewAudit<'_>]) -> Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let at = now_rfc3339();
-        for chunk in entries.chunks(200) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 9;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8,
-                        b + 9
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO audit_log (id, at, actor_id, subject_id, action, entity, entity_id, ip, detail) VALUES {}",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for a in chunk {
-                q = q
-                    .bind(new_id())
-                    .bind(at.clone())
-                    .bind(a.actor_id)
-                    .bind(a.subject_id)
-                    .bind(a.action)
-                    .bind(a.entity)
-                    .bind(a.entity_id)
-                    .bind(a.ip)
-                    .bind(a.detail);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Audit entries, newest first; for one subject when given.
     pub async fn audit_entries(
         &self,

@@ -265,6 +265,8 @@ pub struct PlanPage {
     pub seek_care: bool,
     pub seek_care_advice: Vec<(String, String)>,
     pub escalation: Option<String>,
+    /// Outcome questionnaires due now: (instrument id, title, why).
+    pub due: Vec<(String, String, &'static str)>,
     pub phase_title: String,
     pub phase_goal: String,
     pub phase_days: String,

@@ -50,17 +50,25 @@ pub(crate) async fn due(
     patient_id: &str,
     outcomes: &[kneepath_store::OutcomeRow],
 ) -> Result<Vec<(InstrumentKind, Due)>, WebError> {
+    Ok(match plan_context(state, patient_id).await? {
+        Some(ctx) => due_in(state, &ctx, outcomes),
+        None => Vec::new(),
+    })
+}
+
+/// The same, for a plan already read.
+pub(crate) fn due_in(
+    state: &AppState,
+    ctx: &crate::service::PlanContext,
+    outcomes: &[kneepath_store::OutcomeRow],
+) -> Vec<(InstrumentKind, Due)> {
     let kb = &state.kb;
-    let Some(ctx) = plan_context(state, patient_id).await? else {
-        return Ok(Vec::new());
-    };
     let final_since = ctx
         .phase
         .filter(|p| p.phase + 1 == kb.phases.len())
         .map(|p| p.since);
     let today = state.clock.today();
-    Ok(kb
-        .instruments
+    kb.instruments
         .iter()
         .filter_map(|i| {
             let last = outcomes
@@ -70,7 +78,7 @@ pub(crate) async fn due(
                 .max();
             outcome_due(ctx.plan_start, last, final_since, today).map(|d| (i.kind, d))
         })
-        .collect())
+        .collect()
 }
 
 pub async fn list(

@@ -126,6 +126,14 @@ pub async fn show(
         })
         .collect();
     page.checked_in_today = ctx.checkins.iter().any(|c| c.day == today);
+    let outcomes = state.store.outcomes(user.id()).await?;
+    page.due = super::outcomes::due_in(&state, &ctx, &outcomes)
+        .into_iter()
+        .filter_map(|(kind, why)| {
+            kb.instrument(kind)
+                .map(|i| (i.id.clone(), i.title.clone(), why.label()))
+        })
+        .collect();
     page.escalation = state
         .store
         .escalations(user.id())
@@ -148,6 +156,7 @@ fn empty(l: Layout) -> PlanPage {
         seek_care: false,
         seek_care_advice: Vec::new(),
         escalation: None,
+        due: Vec::new(),
         phase_title: String::new(),
         phase_goal: String::new(),
         phase_days: String::new(),
