@@ -7,6 +7,7 @@ mod cases_cmd;
 mod common;
 mod interview;
 mod kbdir;
+mod records_cmd;
 mod render;
 mod seed;
 mod serve;
@@ -71,6 +72,12 @@ enum Command {
     },
     /// One patient's report for their clinician, as PDF or HTML.
     Report(users_cmd::ReportArgs),
+    /// Create the demo accounts (patient, clinician with a caseload, admin) and exit.
+    Demo(records_cmd::DemoArgs),
+    /// Export a patient's whole record as a FHIR R4 Bundle.
+    Export(records_cmd::ExportArgs),
+    /// Import assessment QuestionnaireResponses (FHIR R4, alone or in a Bundle) for a patient.
+    Import(records_cmd::ImportArgs),
     /// FHIR R4 resources.
     Fhir {
         #[command(subcommand)]
@@ -85,8 +92,12 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum FhirCommand {
-    /// Print the assessment questionnaire as a FHIR R4 Questionnaire.
-    Questionnaire,
+    /// Print a questionnaire as a FHIR R4 Questionnaire.
+    Questionnaire {
+        /// assessment, checkin, koos, lefs or nprs.
+        #[arg(long, default_value = "assessment", value_parser = ["assessment", "checkin", "koos", "lefs", "nprs"])]
+        name: String,
+    },
     /// Print a facts file as a FHIR R4 QuestionnaireResponse.
     Response {
         #[arg(long, value_name = "FILE")]
@@ -146,6 +157,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => {
             users_cmd::report(load_kb(cli.knowledge.as_deref())?, args)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => {
+            records_cmd::demo(load_kb(cli.knowledge.as_deref())?, args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export(args) => {
+            records_cmd::export(load_kb(cli.knowledge.as_deref())?, args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(args) => {
+            if records_cmd::import(load_kb(cli.knowledge.as_deref())?, args)? {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Ok(ExitCode::FAILURE)
+            }
         }
         Command::Backup(args) => {
             backup::backup(args)?;
@@ -226,8 +252,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .with_context(|| format!("cannot read {}", path.display()))
             };
             match command {
-                FhirCommand::Questionnaire => {
-                    let q = kneepath_fhir::assessment_questionnaire(&kb)?;
+                FhirCommand::Questionnaire { name } => {
+                    let q = match name.as_str() {
+                        "assessment" => kneepath_fhir::assessment_questionnaire(&kb)?,
+                        other => kneepath_web::fhir::questionnaire(&kb, other)
+                            .ok_or_else(|| anyhow::anyhow!("no questionnaire {other}"))?,
+                    };
                     println!("{}", serde_json::to_string_pretty(&q)?);
                 }
                 FhirCommand::Response { facts } => {

@@ -9,6 +9,11 @@
 //!   as checked facts, or every problem found as an [`Issue`];
 //!   [`operation_outcome`] turns the issues into an `OperationOutcome`.
 //! - [`facts_to_response`]: facts as a `QuestionnaireResponse`.
+//! - [`export`]: the rest of a record (Patient, outcome questionnaires and
+//!   responses, Observations, RiskAssessment, CarePlan, the daily check-in
+//!   questionnaire) and a whole record as a `Bundle`.
+
+pub mod export;
 
 use kneepath_core::condition::Condition;
 use kneepath_core::facts::RawValue;
@@ -318,19 +323,19 @@ pub fn response_to_facts(kb: &KnowledgeBase, resource: &Json) -> Result<Facts, V
     let mut pairs = Vec::new();
     let mut issues = Vec::new();
     walk(kb, &items, "QuestionnaireResponse", &mut pairs, &mut issues);
-    if !issues.is_empty() {
-        return Err(issues);
+    // The answers that were readable are checked too, so every problem is
+    // reported at once.
+    match kb.facts_from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.clone()))) {
+        Ok(facts) if issues.is_empty() => Ok(facts),
+        Ok(_) => Err(issues),
+        Err(e) => {
+            issues.extend(e.problems().iter().map(|p| Issue {
+                location: format!("QuestionnaireResponse item {}", p.fact),
+                message: p.to_string(),
+            }));
+            Err(issues)
+        }
     }
-    kb.facts_from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.clone())))
-        .map_err(|e| {
-            e.problems()
-                .iter()
-                .map(|p| Issue {
-                    location: format!("QuestionnaireResponse item {}", p.fact),
-                    message: p.to_string(),
-                })
-                .collect()
-        })
 }
 
 fn answer(q: &Question, v: &Value) -> Vec<Json> {

@@ -120,6 +120,18 @@ pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError>
         ids.into_iter().map(|p| (clinician.id.clone(), p)).collect();
     pairs.push((clinician.id.clone(), user.id.clone()));
     state.store.link_many(&pairs).await?;
+    // The clinician measured Maya: weak hamstrings on the painful side.
+    let m = kneepath_core::clinic::Measurements {
+        painful_side: Some(kneepath_core::clinic::Side::Right),
+        hamstring_left_nm: Some(118.0),
+        hamstring_right_nm: Some(92.0),
+        quadriceps_left_nm: Some(196.0),
+        quadriceps_right_nm: Some(181.0),
+        slr_left_deg: Some(82.0),
+        slr_right_deg: Some(68.0),
+        ake_deg: Some(22.0),
+    };
+    crate::service::record_measurement(state, &clinician.id, &user.id, &m, None).await?;
     Ok(true)
 }
 

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod charts;
 pub mod demo;
 pub mod error;
+pub mod fhir;
 pub mod figures;
 pub mod ics;
 pub mod pages;

@@ -295,3 +295,110 @@ pub fn scheduled(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Vec<(String
         .map(|i| (i.exercise.id.clone(), i.exercise.name.clone()))
         .collect()
 }
+
+/// Store a clinician's measurements: the facts they set are added to the
+/// newest assessment's, the assessment is re-run (its contributing factors
+/// now `measured`), and the change is described for the timeline. The plan
+/// carries on (no new plan starts). Fails when there is no assessment.
+pub async fn record_measurement(
+    state: &AppState,
+    author_id: &str,
+    patient_id: &str,
+    m: &kneepath_core::clinic::Measurements,
+    ip: Option<&str>,
+) -> Result<String, WebError> {
+    let kb = &state.kb;
+    let Some(head) = state.store.latest_assessment_head(patient_id).await? else {
+        return Err(WebError::BadRequest(
+            "This patient has no assessment yet: measurements are added to an assessment.".into(),
+        ));
+    };
+    let before = assess(kb, &facts_from_map(kb, &head.facts));
+    let mut facts = facts_from_map(kb, &head.facts);
+    for (name, value) in m.facts() {
+        if let Some(fid) = kb.fact_id(name) {
+            let v = kb.questions[fid]
+                .accept(&RawValue::from(&value))
+                .map_err(|e| WebError::BadRequest(format!("{name}: {e}")))?;
+            facts.set(fid, Some(v));
+        }
+    }
+    let after = assess(kb, &facts);
+    // What changed in the contributing factors, in words.
+    let mut changes = Vec::new();
+    for c in &kb.contributors {
+        let grade = |a: &kneepath_core::Assessment<'_>| {
+            a.contributors
+                .iter()
+                .find(|x| std::ptr::eq(x.contributor, c))
+                .map(|x| x.grade.as_str())
+        };
+        let (b, a) = (grade(&before), grade(&after));
+        if b != a {
+            changes.push(format!(
+                "{}: {} → {}",
+                c.title,
+                b.unwrap_or("not present"),
+                a.unwrap_or("not present")
+            ));
+        }
+    }
+    let d = m.derived();
+    let mut parts = Vec::new();
+    if let Some(r) = d.hq_ratio {
+        parts.push(format!("H:Q ratio (painful side) {r:.2}"));
+    }
+    if let Some(r) = d.hq_ratio_other {
+        parts.push(format!("H:Q ratio (other side) {r:.2}"));
+    }
+    if let Some(l) = d.hamstring_lsi_pct {
+        parts.push(format!("hamstring symmetry {l:.0}%"));
+    }
+    if let Some(l) = d.quadriceps_lsi_pct {
+        parts.push(format!("quadriceps symmetry {l:.0}%"));
+    }
+    if let (Some(a), Some(b)) = (m.slr_left_deg, m.slr_right_deg) {
+        parts.push(format!("straight-leg raise L {a:.0}° / R {b:.0}°"));
+    }
+    if let Some(a) = m.ake_deg {
+        parts.push(format!("AKE deficit {a:.0}°"));
+    }
+    let summary = format!(
+        "{}. {}",
+        parts.join(", "),
+        if changes.is_empty() {
+            "No contributing factor changed.".to_string()
+        } else {
+            format!("Changed: {}.", changes.join("; "))
+        }
+    );
+    let data = serde_json::json!({
+        "inputs": m,
+        "derived": d,
+        "facts": m
+            .facts()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<serde_json::Map<_, _>>(),
+        "changes": changes,
+        "summary": summary,
+    });
+    let report = after.report();
+    let facts_json = kb.facts_to_json(&facts);
+    Ok(state
+        .store
+        .insert_measurement(
+            author_id,
+            &data,
+            &NewAssessment {
+                user_id: patient_id,
+                day: state.clock.today(),
+                source: "measurement",
+                facts: &facts_json,
+                report: &report,
+                start_phase: None,
+            },
+            ip,
+        )
+        .await?)
+}

@@ -14,13 +14,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use kneepath_core::clinic::{Measurements, Need, Side, Signals, Trend, status};
 use kneepath_core::plan::EditKind;
-use kneepath_core::{Facts, assess};
-use kneepath_store::{NewAssessment, NewAudit, NewPlanEdit, Role, User};
+use kneepath_store::{NewAudit, NewPlanEdit, Role, User};
 use serde::Deserialize;
 
 use crate::auth::{Clinician, CurrentUser, VerifiedForm};
 use crate::error::WebError;
-use crate::service::{PlanContext, facts_from_map, plan_context, plan_items};
+use crate::service::{PlanContext, plan_context, plan_items};
 use crate::state::AppState;
 use crate::views::{FormState, Layout, level_class, private};
 
@@ -815,7 +814,6 @@ pub async fn measure(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
-    let kb = &state.kb;
     let mut f = FormState::from_pairs(&form.pairs);
     let side = match form.get("painful_side") {
         "left" => Some(Side::Left),
@@ -866,104 +864,16 @@ pub async fn measure(
             "Enter at least one measurement (torques need both the hamstring and quadriceps of a side).".into(),
         ));
     }
-    let Some(head) = state.store.latest_assessment_head(&p.id).await? else {
+    if state.store.latest_assessment_head(&p.id).await?.is_none() {
         f.errors.push((
             "ham_left".into(),
             "This patient has no assessment yet: measurements are added to an assessment.".into(),
         ));
-        return invalid(&state, &user, &p, f, "measure").await;
-    };
+    }
     if !f.errors.is_empty() {
         return invalid(&state, &user, &p, f, "measure").await;
     }
-    let before = assess(kb, &facts_from_map(kb, &head.facts));
-    let mut facts: Facts = facts_from_map(kb, &head.facts);
-    for (name, value) in m.facts() {
-        if let Some(fid) = kb.fact_id(name) {
-            let v = kb.questions[fid]
-                .accept(&kneepath_core::facts::RawValue::from(&value))
-                .map_err(|e| WebError::BadRequest(format!("{name}: {e}")))?;
-            facts.set(fid, Some(v));
-        }
-    }
-    let after = assess(kb, &facts);
-    // What changed in the contributing factors, in words.
-    let mut changes = Vec::new();
-    for c in &kb.contributors {
-        let grade = |a: &kneepath_core::Assessment<'_>| {
-            a.contributors
-                .iter()
-                .find(|x| std::ptr::eq(x.contributor, c))
-                .map(|x| x.grade.as_str())
-        };
-        let (b, a) = (grade(&before), grade(&after));
-        if b != a {
-            changes.push(format!(
-                "{}: {} → {}",
-                c.title,
-                b.unwrap_or("not present"),
-                a.unwrap_or("not present")
-            ));
-        }
-    }
-    let d = m.derived();
-    let mut parts = Vec::new();
-    if let Some(r) = d.hq_ratio {
-        parts.push(format!("H:Q ratio (painful side) {r:.2}"));
-    }
-    if let Some(r) = d.hq_ratio_other {
-        parts.push(format!("H:Q ratio (other side) {r:.2}"));
-    }
-    if let Some(l) = d.hamstring_lsi_pct {
-        parts.push(format!("hamstring symmetry {l:.0}%"));
-    }
-    if let Some(l) = d.quadriceps_lsi_pct {
-        parts.push(format!("quadriceps symmetry {l:.0}%"));
-    }
-    if let (Some(a), Some(b)) = (m.slr_left_deg, m.slr_right_deg) {
-        parts.push(format!("straight-leg raise L {a:.0}° / R {b:.0}°"));
-    }
-    if let Some(a) = m.ake_deg {
-        parts.push(format!("AKE deficit {a:.0}°"));
-    }
-    let summary = format!(
-        "{}. {}",
-        parts.join(", "),
-        if changes.is_empty() {
-            "No contributing factor changed.".to_string()
-        } else {
-            format!("Changed: {}.", changes.join("; "))
-        }
-    );
-    let data = serde_json::json!({
-        "inputs": m,
-        "derived": d,
-        "facts": m
-            .facts()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect::<serde_json::Map<_, _>>(),
-        "changes": changes,
-        "summary": summary,
-    });
-    let report = after.report();
-    let facts_json = kb.facts_to_json(&facts);
-    state
-        .store
-        .insert_measurement(
-            user.id(),
-            &data,
-            &NewAssessment {
-                user_id: &p.id,
-                day: state.clock.today(),
-                source: "measurement",
-                facts: &facts_json,
-                report: &report,
-                start_phase: None,
-            },
-            user.ip(),
-        )
-        .await?;
+    crate::service::record_measurement(&state, user.id(), &p.id, &m, user.ip()).await?;
     Ok(saved(&p.id, "measure"))
 }
 

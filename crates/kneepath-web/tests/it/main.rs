@@ -715,3 +715,4 @@ async fn calendar_feed_is_secret_and_revocable() {
 }
 
 mod clinic;
+mod fhir;

@@ -1,0 +1,150 @@
+//! `kneepath demo` (the demo accounts, without serving), `kneepath export
+//! --fhir` (a patient's record as a FHIR Bundle) and `kneepath import
+//! --fhir` (assessment QuestionnaireResponses, alone or in a Bundle, stored
+//! for a patient; a rejected file stores nothing and prints the
+//! OperationOutcome).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::Args;
+use kneepath_core::KnowledgeBase;
+use kneepath_store::Role;
+use kneepath_web::{AppState, Settings};
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    #[arg(
+        long,
+        env = "KNEEPATH_DATABASE_URL",
+        default_value = "sqlite://kneepath.db"
+    )]
+    database: String,
+    /// Treat this day (YYYY-MM-DD) as today.
+    #[arg(long)]
+    today: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[arg(
+        long,
+        env = "KNEEPATH_DATABASE_URL",
+        default_value = "sqlite://kneepath.db"
+    )]
+    database: String,
+    /// Export as FHIR R4 (the only format).
+    #[arg(long, required = true)]
+    fhir: bool,
+    /// The patient's email.
+    #[arg(long, value_name = "EMAIL")]
+    patient: String,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[arg(
+        long,
+        env = "KNEEPATH_DATABASE_URL",
+        default_value = "sqlite://kneepath.db"
+    )]
+    database: String,
+    /// Import FHIR R4 (the only format).
+    #[arg(long, required = true)]
+    fhir: bool,
+    /// The patient's email (the account must exist).
+    #[arg(long, value_name = "EMAIL")]
+    patient: String,
+    /// A QuestionnaireResponse or a Bundle (JSON).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+async fn state(kb: KnowledgeBase, database: &str, today: Option<&str>) -> Result<AppState> {
+    Ok(AppState {
+        store: crate::common::open(database).await?,
+        kb: Arc::new(kb),
+        clock: crate::common::clock(today)?,
+        settings: Arc::new(Settings::default()),
+    })
+}
+
+async fn patient(state: &AppState, email: &str) -> Result<kneepath_store::User> {
+    state
+        .store
+        .user_by_email(email)
+        .await?
+        .filter(|u| u.role == Role::Patient)
+        .ok_or_else(|| anyhow!("no patient has the email {email}"))
+}
+
+pub fn demo(kb: KnowledgeBase, args: DemoArgs) -> Result<()> {
+    crate::common::runtime()?.block_on(async {
+        let state = state(kb, &args.database, args.today.as_deref()).await?;
+        let created = kneepath_web::demo::ensure_demo(&state, 8)
+            .await
+            .map_err(|e| anyhow!("creating the demo: {e}"))?;
+        println!(
+            "demo {} in {}",
+            if created {
+                "created"
+            } else {
+                "already present"
+            },
+            args.database
+        );
+        Ok(())
+    })
+}
+
+pub fn export(kb: KnowledgeBase, args: ExportArgs) -> Result<()> {
+    crate::common::runtime()?.block_on(async {
+        let state = state(kb, &args.database, None).await?;
+        let user = patient(&state, &args.patient).await?;
+        let bundle = kneepath_web::fhir::patient_bundle(&state, &user)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        let text = serde_json::to_string_pretty(&bundle)?;
+        match &args.out {
+            Some(p) => std::fs::write(p, text + "\n")
+                .with_context(|| format!("cannot write {}", p.display()))?,
+            None => println!("{text}"),
+        }
+        Ok(())
+    })
+}
+
+/// Returns false when the file was rejected (the OperationOutcome is
+/// printed; nothing was stored).
+pub fn import(kb: KnowledgeBase, args: ImportArgs) -> Result<bool> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", args.file.display()))?;
+    crate::common::runtime()?.block_on(async {
+        let state = state(kb, &args.database, None).await?;
+        let user = patient(&state, &args.patient).await?;
+        let responses =
+            match kneepath_web::fhir::read_responses(&state.kb, &value, state.clock.today()) {
+                Ok(r) => r,
+                Err(kneepath_web::fhir::Rejected(outcome)) => {
+                    println!("{}", serde_json::to_string_pretty(&outcome)?);
+                    return Ok(false);
+                }
+            };
+        if responses.is_empty() {
+            bail!("nothing to import");
+        }
+        let ids = kneepath_web::fhir::import(&state, &user.id, &responses, None)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        for id in &ids {
+            println!("stored assessment {id}");
+        }
+        Ok(true)
+    })
+}
