@@ -30,7 +30,8 @@ pub struct SeedArgs {
     /// Treat this day (YYYY-MM-DD) as today.
     #[arg(long, value_name = "DATE")]
     today: Option<String>,
-    /// Write one line "SESSION_TOKEN CSRF_TOKEN" per patient to this file.
+    /// Write one line "SESSION_TOKEN CSRF_TOKEN" per patient with a home
+    /// plan (those who can check in) to this file.
     #[arg(long, value_name = "FILE")]
     sessions: Option<PathBuf>,
     /// Also create this many clinicians and link the patients to them in
@@ -151,6 +152,15 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
         }
         if let Some(w) = out.as_mut() {
             for id in &ids {
+                // Only patients with a home plan can check in.
+                let home = state
+                    .store
+                    .latest_assessment_head(id)
+                    .await?
+                    .is_some_and(|a| a.level.allows_home_plan());
+                if !home {
+                    continue;
+                }
                 let token = state.store.create_session(id, 48).await?;
                 let csrf = state.store.session_csrf(&token).await?.unwrap_or_default();
                 writeln!(w, "{token} {csrf}")?;

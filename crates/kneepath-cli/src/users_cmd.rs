@@ -45,6 +45,22 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Make a personal access token for a patient's JSON API use (printed once).
+    Token {
+        #[arg(
+            long,
+            env = "KNEEPATH_DATABASE_URL",
+            default_value = "sqlite://kneepath.db"
+        )]
+        database: String,
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// A name for the program using it.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["read", "write"], default_value = "read")]
+        scope: String,
+    },
     /// Link a patient to a clinician (as if an invitation had been accepted).
     Link {
         #[arg(
@@ -125,6 +141,24 @@ pub fn user(cmd: UserCommand) -> Result<()> {
                         );
                     }
                 }
+                Ok(())
+            }
+            UserCommand::Token {
+                database,
+                email,
+                name,
+                scope,
+            } => {
+                let store = crate::common::open(&database).await?;
+                let u = store
+                    .user_by_email(&email)
+                    .await?
+                    .filter(|u| u.role == Role::Patient)
+                    .ok_or_else(|| anyhow!("no patient has the email {email}"))?;
+                println!(
+                    "{}",
+                    store.create_api_token(&u.id, &name, &scope, None).await?
+                );
                 Ok(())
             }
             UserCommand::Link {

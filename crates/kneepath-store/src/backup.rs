@@ -212,6 +212,20 @@ const TABLES: &[TableSpec] = &[
         "id",
     ),
     (
+        "api_tokens",
+        &[
+            ("id", Text),
+            ("user_id", Text),
+            ("name", Text),
+            ("token_hash", Text),
+            ("scope", Text),
+            ("created_at", Text),
+            ("last_used_at", Text),
+            ("revoked_at", Text),
+        ],
+        "id",
+    ),
+    (
         "audit_log",
         &[
             ("id", Text),
@@ -229,7 +243,7 @@ const TABLES: &[TableSpec] = &[
 ];
 
 const FORMAT: &str = "kneepath-backup";
-const SCHEMA: i64 = 3;
+const SCHEMA: i64 = 4;
 
 fn row_to_json(r: &AnyRow, cols: &[(&str, Kind)]) -> Result<Map<String, Value>> {
     let mut m = Map::new();

@@ -25,6 +25,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_calendar.sql"),
     ),
     (3, "clinic", include_str!("../migrations/0003_clinic.sql")),
+    (
+        4,
+        "api_tokens",
+        include_str!("../migrations/0004_api_tokens.sql"),
+    ),
 ];
 
 /// A handle on the database; cheap to clone.

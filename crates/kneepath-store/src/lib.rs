@@ -26,7 +26,7 @@ pub use records::{
     AssessmentHead, AssessmentRow, AuditEntry, CheckInRow, CheckinWrite, EscalationRow, History,
     NewAssessment, NewAudit, PhaseChangeRow,
 };
-pub use users::{Role, Session, User};
+pub use users::{API_TOKEN_PREFIX, ApiToken, Role, Session, User};
 
 use thiserror::Error;
 

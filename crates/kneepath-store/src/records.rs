@@ -615,6 +615,7 @@ impl Store {
             "DELETE FROM wizard_drafts WHERE user_id = $1",
             "DELETE FROM sessions WHERE user_id = $1",
             "DELETE FROM calendar_tokens WHERE user_id = $1",
+            "DELETE FROM api_tokens WHERE user_id = $1",
             "DELETE FROM audit_log WHERE subject_id = $1 OR actor_id = $1",
             "DELETE FROM users WHERE id = $1",
         ] {
@@ -644,6 +645,7 @@ impl Store {
             ("users", &["id", "email", "display_name"]),
             ("sessions", &["user_id"]),
             ("calendar_tokens", &["user_id"]),
+            ("api_tokens", &["user_id", "name"]),
             ("login_failures", &["key"]),
             ("wizard_drafts", &["user_id", "answers"]),
             ("assessments", &["id", "user_id", "facts"]),

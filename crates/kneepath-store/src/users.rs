@@ -451,3 +451,144 @@ impl Store {
         }
     }
 }
+
+/// A personal access token (without its secret).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    /// `read` or `write`.
+    pub scope: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// Prefix of every personal access token, so a leaked one is recognisable.
+pub const API_TOKEN_PREFIX: &str = "kp_";
+
+impl Store {
+    /// Make a token for `user_id`; returns the secret (shown once).
+    pub async fn create_api_token(
+        &self,
+        user_id: &str,
+        name: &str,
+        scope: &str,
+        ip: Option<&str>,
+    ) -> Result<String> {
+        let _writing = self.writer().await;
+        let token = format!("{API_TOKEN_PREFIX}{}", random_token());
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, scope, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&id)
+            .bind(user_id)
+            .bind(name)
+            .bind(sha256_hex(&token))
+            .bind(scope)
+            .bind(now_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        crate::records::audit_in(
+            &mut tx,
+            &crate::NewAudit {
+                actor_id: Some(user_id),
+                subject_id: Some(user_id),
+                action: "create",
+                entity: "api_token",
+                entity_id: Some(&id),
+                ip,
+                detail: Some(scope),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// A user's active tokens, newest first.
+    pub async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query(
+            "SELECT id, name, scope, created_at, last_used_at FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApiToken {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    scope: r.try_get("scope")?,
+                    created_at: r.try_get("created_at")?,
+                    last_used_at: r.try_get("last_used_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revoke one of a user's tokens; false when there was none to revoke.
+    pub async fn revoke_api_token(
+        &self,
+        user_id: &str,
+        id: &str,
+        ip: Option<&str>,
+    ) -> Result<bool> {
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+            .bind(now_rfc3339())
+            .bind(id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if n.rows_affected() == 0 {
+            return Ok(false);
+        }
+        crate::records::audit_in(
+            &mut tx,
+            &crate::NewAudit {
+                actor_id: Some(user_id),
+                subject_id: Some(user_id),
+                action: "delete",
+                entity: "api_token",
+                entity_id: Some(id),
+                ip,
+                detail: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The enabled user and scope of an active token.
+    pub async fn api_token_user(&self, token: &str) -> Result<Option<(User, String)>> {
+        if !token.starts_with(API_TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLS_U}, t.scope, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+        )))
+        .bind(sha256_hex(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user = user_from_row(&row)?;
+        if user.disabled {
+            return Ok(None);
+        }
+        // Record the use at most once an hour (a write per request would
+        // make every read a write).
+        let last: Option<String> = row.try_get("last_used_at")?;
+        let now = now_rfc3339();
+        if last.as_deref().is_none_or(|l| l.get(..13) != now.get(..13)) {
+            let _writing = self.writer().await;
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(&now)
+                .bind(row.try_get::<String, _>("token_id")?)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some((user, row.try_get("scope")?)))
+    }
+}

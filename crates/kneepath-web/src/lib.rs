@@ -15,6 +15,7 @@
 //! - [`charts`], [`figures`]: SVG drawn on the server.
 //! - [`demo`]: the demo patient with eight weeks of check-ins.
 
+pub mod api;
 pub mod auth;
 pub mod charts;
 pub mod demo;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
     let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
     pages::routes()
+        .nest("/api/v1", api::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::load_session,

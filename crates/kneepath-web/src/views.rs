@@ -329,6 +329,11 @@ pub struct AccountPage {
     pub l: Layout,
     /// (link id, clinician name, email, since) of a patient's clinicians.
     pub links: Vec<(String, String, String, String)>,
+    /// The patient's active API tokens.
+    pub tokens: Vec<kneepath_store::ApiToken>,
+    /// A token just made: (name, secret), shown once.
+    pub new_token: Option<(String, String)>,
+    pub token_error: Option<String>,
     pub email: String,
     pub name: String,
     pub created: String,

@@ -271,9 +271,17 @@ async fn account_page(
     } else {
         Vec::new()
     };
+    let tokens = if u.role == Role::Patient {
+        state.store.api_tokens(&u.id).await?
+    } else {
+        Vec::new()
+    };
     user.audit_own(state, "read", "account", None).await?;
     Ok(AccountPage {
         links,
+        tokens,
+        new_token: None,
+        token_error: None,
         l: Layout::for_user("Your account", "account", user),
         email: u.email.clone(),
         name: u.display_name.clone(),
@@ -529,4 +537,42 @@ pub async fn link_revoke(
         return Err(WebError::NotFound);
     }
     Ok(Redirect::to("/account#care").into_response())
+}
+
+pub async fn token_create(
+    State(state): State<AppState>,
+    crate::auth::Patient(user): crate::auth::Patient,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let name = form.get("name");
+    let scope = form.get("scope");
+    if name.is_empty() || name.chars().count() > 60 || !matches!(scope, "read" | "write") {
+        let mut page = account_page(&state, &user, None).await?;
+        page.token_error =
+            Some("Give the token a name (up to 60 characters) and choose what it may do.".into());
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
+    }
+    let secret = state
+        .store
+        .create_api_token(user.id(), name, scope, user.ip())
+        .await?;
+    let mut page = account_page(&state, &user, None).await?;
+    page.new_token = Some((name.to_string(), secret));
+    Ok(private(&page))
+}
+
+pub async fn token_revoke(
+    State(state): State<AppState>,
+    crate::auth::Patient(user): crate::auth::Patient,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    _form: VerifiedForm,
+) -> Result<Response, WebError> {
+    if !state
+        .store
+        .revoke_api_token(user.id(), &id, user.ip())
+        .await?
+    {
+        return Err(WebError::NotFound);
+    }
+    Ok(Redirect::to("/account#api").into_response())
 }

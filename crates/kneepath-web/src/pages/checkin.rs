@@ -22,7 +22,7 @@ pub struct DayQuery {
     day: Option<String>,
 }
 
-fn earliest(ctx: &PlanContext, today: Day) -> Day {
+pub(crate) fn earliest(ctx: &PlanContext, today: Day) -> Day {
     ctx.plan_start.max(today.plus(-MAX_DAYS_BACK))
 }
 

@@ -5,9 +5,9 @@
 mod account;
 mod admin;
 mod assess;
-mod checkin;
+pub(crate) mod checkin;
 pub mod clinic;
-mod outcomes;
+pub(crate) mod outcomes;
 mod plan;
 mod progress;
 
@@ -54,6 +54,8 @@ pub fn routes() -> Router<AppState> {
             get(account::invite_show).post(account::invite_accept),
         )
         .route("/account/links/{id}/revoke", post(account::link_revoke))
+        .route("/account/tokens", post(account::token_create))
+        .route("/account/tokens/{id}/revoke", post(account::token_revoke))
         .route("/clinic", get(clinic::dashboard))
         .route("/clinic/invites", post(clinic::invite))
         .route("/clinic/patients/{id}", get(clinic::patient))

@@ -151,7 +151,7 @@ pub struct OutcomeForm {
     pub all_required: bool,
 }
 
-fn instrument<'k>(state: &'k AppState, id: &str) -> Result<&'k Instrument, WebError> {
+pub(crate) fn instrument<'k>(state: &'k AppState, id: &str) -> Result<&'k Instrument, WebError> {
     state
         .kb
         .instruments
@@ -200,6 +200,70 @@ fn form_page(
     }
 }
 
+/// Answers (item -> option index) and their scores.
+pub(crate) type Checked = (BTreeMap<String, u8>, Vec<kneepath_core::outcomes::Score>);
+/// Messages, and the items unanswered or invalid.
+pub(crate) type Unanswered = (Vec<String>, Vec<String>);
+
+/// Check a questionnaire's answers (`raw(item)` = the option index as
+/// text, empty when unanswered) the way its manual asks: KOOS may miss
+/// items (subscales with too few are left unscored, but at least one must
+/// score); LEFS and NPRS need every item. Ok: the answers and scores; Err:
+/// messages and the unanswered or invalid items.
+pub(crate) fn check_answers(
+    ins: &Instrument,
+    raw: impl Fn(&str) -> String,
+) -> Result<Checked, Unanswered> {
+    let mut answers: BTreeMap<String, u8> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut missing = Vec::new();
+    for item in &ins.items {
+        let value = raw(&item.id);
+        let value = value.trim();
+        if value.is_empty() {
+            missing.push(item.id.clone());
+            continue;
+        }
+        match value.parse::<u8>() {
+            Ok(v) if usize::from(v) < item.options.len() => {
+                answers.insert(item.id.clone(), v);
+            }
+            _ => {
+                errors.push(format!(
+                    "{} “{}”: choose one of the answers given (0 to {}).",
+                    item.id,
+                    item.text,
+                    item.options.len() - 1
+                ));
+                missing.push(item.id.clone());
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err((errors, missing));
+    }
+    let scores =
+        score_instrument(ins.kind, &answers).map_err(|e| (vec![e.to_string()], Vec::new()))?;
+    if ins.kind == InstrumentKind::Koos {
+        if scores.iter().all(|s| s.value.is_none()) {
+            return Err((
+                vec!["Answer at least half of the questions in a section so it can be scored. Unanswered questions are marked.".into()],
+                missing,
+            ));
+        }
+    } else if !missing.is_empty() {
+        return Err((
+            vec![format!(
+                "Answer every question: {} of {} are still open (marked below).",
+                missing.len(),
+                ins.items.len()
+            )],
+            missing,
+        ));
+    }
+    Ok((answers, scores))
+}
+
 pub async fn form(
     State(state): State<AppState>,
     Patient(user): Patient,
@@ -224,44 +288,11 @@ pub async fn submit(
 ) -> Result<Response, WebError> {
     let ins = instrument(&state, &id)?;
     let f = FormState::from_pairs(&form.pairs);
-    let mut answers: BTreeMap<String, u8> = BTreeMap::new();
-    let mut errors = Vec::new();
-    let mut missing = Vec::new();
-    for item in &ins.items {
-        let raw = form.get(&item.id);
-        if raw.is_empty() {
-            missing.push(item.id.clone());
-            continue;
-        }
-        match raw.parse::<u8>() {
-            Ok(v) if usize::from(v) < item.options.len() => {
-                answers.insert(item.id.clone(), v);
-            }
-            _ => {
-                errors.push(format!("“{}”: choose one of the answers given.", item.text));
-                missing.push(item.id.clone());
-            }
-        }
-    }
-    let scores =
-        score_instrument(ins.kind, &answers).map_err(|e| WebError::BadRequest(e.to_string()))?;
-    if errors.is_empty() {
-        if ins.kind == InstrumentKind::Koos {
-            if scores.iter().all(|s| s.value.is_none()) {
-                errors.push("Answer at least half of the questions in a section so it can be scored. Unanswered questions are marked.".into());
-            } else {
-                // Missing answers are allowed: subscales with too few are
-                // left unscored (the KOOS 2012 rule).
-                missing.clear();
-            }
-        } else if !missing.is_empty() {
-            errors.push(format!(
-                "Answer every question: {} of {} are still open (marked below).",
-                missing.len(),
-                ins.items.len()
-            ));
-        }
-    }
+    let (answers, scores, errors, missing) = match check_answers(ins, |id| form.get(id).to_string())
+    {
+        Ok((a, s)) => (a, s, Vec::new(), Vec::new()),
+        Err((e, m)) => (BTreeMap::new(), Vec::new(), e, m),
+    };
     if !errors.is_empty() {
         let l = Layout::for_user(&ins.short, "outcomes", &user);
         let page = form_page(l, ins, &f, &missing, errors);

@@ -37,7 +37,7 @@ impl App {
         (u, c, t)
     }
 
-    async fn user_of(&self, cookie: &str) -> User {
+    pub(super) async fn user_of(&self, cookie: &str) -> User {
         self.state
             .store
             .session(cookie.trim_start_matches("kp_session="))
@@ -100,6 +100,8 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("POST", "/account/delete", "password=wrong", ".yy..."),
     ("POST", "/account/calendar/revoke", "", ".yy..."),
     ("POST", "/account/links/{LINK}/revoke", "", ".y...."),
+    ("POST", "/account/tokens", "name=", ".yy..."),
+    ("POST", "/account/tokens/not-a-token/revoke", "", "......"),
     ("GET", "/invite/{INV}", "", "yyy..."),
     ("POST", "/invite/{INV}", "", ".yy..."),
     ("GET", "/clinic", "", "...yy."),

@@ -124,6 +124,39 @@ impl App {
         }
     }
 
+    /// A request with a raw body and the given headers (content type too).
+    async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Resp {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "localhost");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let res = self
+            .router
+            .clone()
+            .oneshot(b.body(Body::from(body.to_string())).expect("request"))
+            .await
+            .expect("response");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 10 * 1024 * 1024)
+            .await
+            .expect("body");
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
     async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
         self.send(Method::GET, path, cookie, None, &[]).await
     }
@@ -714,5 +747,6 @@ async fn calendar_feed_is_secret_and_revocable() {
     assert_eq!(app.get(&path, None).await.status, StatusCode::NOT_FOUND);
 }
 
+mod api;
 mod clinic;
 mod fhir;

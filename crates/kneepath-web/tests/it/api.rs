@@ -1,0 +1,483 @@
+//! The JSON API: tokens and scopes, the error shape, content types and
+//! limits, writes checked like the web forms, FHIR in and out, and the
+//! OpenAPI document matching the routes.
+
+use axum::http::{Method, StatusCode};
+use kneepath_store::Role;
+
+use super::{App, Resp, app};
+
+impl App {
+    async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, &str)>,
+    ) -> Resp {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers: Vec<(&str, &str)> = Vec::new();
+        if let Some(a) = &auth {
+            headers.push(("authorization", a.as_str()));
+        }
+        match body {
+            Some((ct, b)) => {
+                headers.push(("content-type", ct));
+                self.send_raw(method, path, &headers, b).await
+            }
+            None => self.send(method, path, None, None, &headers).await,
+        }
+    }
+}
+
+fn json(r: &Resp) -> serde_json::Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.body))
+}
+
+fn assert_error(r: &Resp, status: StatusCode, code: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    let v = json(r);
+    assert_eq!(v["error"]["status"], status.as_u16(), "{}", r.body);
+    assert_eq!(v["error"]["code"], code, "{}", r.body);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+    assert!(v["error"]["fields"].is_array());
+}
+
+const CHECKIN: &str = r#"{"pain_now": 2, "morning_pain": 1, "exercise_pain": 2, "stiffness": 1, "swelling": "none", "walks_normally": true, "full_range": true, "sleep_hours": 7.5}"#;
+
+#[tokio::test]
+async fn tokens_scopes_errors_and_writes() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("api").await;
+    app.assess(&cookie, &csrf).await;
+    let me = app.user_of(&cookie).await;
+    let store = &app.state.store;
+    let read = store
+        .create_api_token(&me.id, "reader", "read", None)
+        .await
+        .expect("t");
+    let write = store
+        .create_api_token(&me.id, "writer", "write", None)
+        .await
+        .expect("t");
+
+    // No token, a wrong one: 401 in the error shape.
+    assert_error(
+        &app.api(Method::GET, "/api/v1/me", None, None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    assert_error(
+        &app.api(Method::GET, "/api/v1/me", Some("kp_nope"), None)
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    // A session cookie is not an API credential.
+    let r = app.get("/api/v1/me", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    let r = app.api(Method::GET, "/api/v1/me", Some(&read), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(json(&r)["email"], me.email);
+    let plan = json(
+        &app.api(Method::GET, "/api/v1/plan", Some(&read), None)
+            .await,
+    );
+    assert_eq!(plan["home_plan"], true);
+    assert!(plan["exercises"].as_array().is_some_and(|e| !e.is_empty()));
+
+    // A read token cannot write.
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/checkins",
+            Some(&read),
+            Some(("application/json", CHECKIN)),
+        )
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "read_only_token");
+    assert_eq!(app.checkins(&cookie).await, 0);
+
+    // Content type, size, syntax, shape, values.
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/checkins",
+            Some(&write),
+            Some(("text/plain", CHECKIN)),
+        )
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
+    let big = format!(r#"{{"pad": "{}"}}"#, "x".repeat(70 * 1024));
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/checkins",
+            Some(&write),
+            Some(("application/json", &big)),
+        )
+        .await;
+    assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/checkins",
+            Some(&write),
+            Some(("application/json", "{not json")),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "bad_json");
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/checkins",
+            Some(&write),
+            Some(("application/json", r#"{"pain_now": "high"}"#)),
+        )
+        .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    let bad = CHECKIN.replace(r#""pain_now": 2"#, r#""pain_now": 12"#);
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/checkins",
+            Some(&write),
+            Some(("application/json", &bad)),
+        )
+        .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_eq!(json(&r)["error"]["fields"][0]["field"], "pain_now");
+    assert_eq!(app.checkins(&cookie).await, 0, "bad input changed nothing");
+
+    // A good check-in, then the same day again.
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/checkins",
+            Some(&write),
+            Some(("application/json", CHECKIN)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(json(&r)["outcome"], "stayed");
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/checkins",
+            Some(&write),
+            Some(("application/json", CHECKIN)),
+        )
+        .await;
+    assert_error(&r, StatusCode::CONFLICT, "already_checked_in");
+    assert_eq!(app.checkins(&cookie).await, 1);
+    let list = json(
+        &app.api(Method::GET, "/api/v1/checkins", Some(&read), None)
+            .await,
+    );
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+
+    // Assessments: facts checked, each problem named.
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/assessments",
+            Some(&write),
+            Some((
+                "application/json",
+                r#"{"facts": {"age": 250, "shoe_size": 42}}"#,
+            )),
+        )
+        .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    let fields = json(&r)["error"]["fields"].to_string();
+    assert!(
+        fields.contains("age") && fields.contains("shoe_size"),
+        "{fields}"
+    );
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/assessments",
+            Some(&write),
+            Some(("application/json", r#"{"facts": {"age": 30, "onset": "sudden", "pop_at_injury": true, "mechanism": "sprint", "days_since_onset": 1}}"#)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let created = json(&r);
+    assert_eq!(created["level"], "urgent");
+    let id = created["id"].as_str().expect("id").to_string();
+    let one = json(
+        &app.api(
+            Method::GET,
+            &format!("/api/v1/assessments/{id}"),
+            Some(&read),
+            None,
+        )
+        .await,
+    );
+    assert_eq!(one["report"]["level"], "urgent");
+
+    // Another patient's token cannot read this assessment.
+    let (other, _) = app.patient("api-other").await;
+    let other_user = app.user_of(&other).await;
+    let other_token = store
+        .create_api_token(&other_user.id, "o", "read", None)
+        .await
+        .expect("t");
+    assert_error(
+        &app.api(
+            Method::GET,
+            &format!("/api/v1/assessments/{id}"),
+            Some(&other_token),
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    // Questionnaires: LEFS must be complete; NPRS scored.
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/outcomes/lefs",
+            Some(&write),
+            Some(("application/json", r#"{"answers": {"L1": 4}}"#)),
+        )
+        .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/outcomes/nprs",
+            Some(&write),
+            Some(("application/json", r#"{"answers": {"N1": 4}}"#)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(json(&r)["scores"][0]["value"], 4.0);
+
+    // FHIR: a questionnaire, the bundle, an import and a rejected one.
+    let q = app
+        .api(
+            Method::GET,
+            "/api/v1/fhir/Questionnaire/koos",
+            Some(&read),
+            None,
+        )
+        .await;
+    assert_eq!(
+        q.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/fhir+json")
+    );
+    assert_eq!(json(&q)["resourceType"], "Questionnaire");
+    let b = json(
+        &app.api(Method::GET, "/api/v1/fhir/Bundle", Some(&read), None)
+            .await,
+    );
+    assert_eq!(b["type"], "collection");
+    let facts = app
+        .state
+        .kb
+        .facts_from_toml_str("age = 29\nonset = \"gradual\"\npain_now = 2")
+        .expect("f");
+    let qr = kneepath_fhir::facts_to_response(&app.state.kb, &facts).to_string();
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/fhir/QuestionnaireResponse",
+            Some(&write),
+            Some(("application/fhir+json", &qr)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(json(&r)["assessments"][0]["level"], "self_care");
+    let wrong = qr.replace("\"age\"", "\"agee\"");
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/fhir/QuestionnaireResponse",
+            Some(&write),
+            Some(("application/fhir+json", &wrong)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(&r)["resourceType"], "OperationOutcome");
+    assert!(r.body.contains("agee"));
+
+    // Revoked: 401 at once. Unknown endpoint: JSON 404.
+    let tokens = store.api_tokens(&me.id).await.expect("tokens");
+    let reader = tokens.iter().find(|t| t.name == "reader").expect("reader");
+    assert!(
+        store
+            .revoke_api_token(&me.id, &reader.id, None)
+            .await
+            .expect("revoke")
+    );
+    assert_error(
+        &app.api(Method::GET, "/api/v1/me", Some(&read), None).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    assert_error(
+        &app.api(Method::GET, "/api/v1/nothing", Some(&write), None)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    // A clinician's token is refused: the API serves a patient's own record.
+    let clin = store
+        .create_user(
+            &app.email("api-clin"),
+            "C",
+            "a long enough password",
+            Role::Clinician,
+        )
+        .await
+        .expect("c");
+    let ct = store
+        .create_api_token(&clin.id, "c", "read", None)
+        .await
+        .expect("t");
+    assert_error(
+        &app.api(Method::GET, "/api/v1/me", Some(&ct), None).await,
+        StatusCode::FORBIDDEN,
+        "patients_only",
+    );
+
+    // Every read and write through the API is audited.
+    let log = store
+        .audit_entries(Some(&me.id), 1000)
+        .await
+        .expect("audit");
+    for entity in [
+        "plan",
+        "checkin",
+        "checkins",
+        "assessment",
+        "outcome",
+        "fhir_bundle",
+    ] {
+        assert!(
+            log.iter().any(|e| e.entity == entity),
+            "no audit row for {entity}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_made_and_stopped_on_the_account_page() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("tok").await;
+    let r = app
+        .post(
+            "/account/tokens",
+            Some(&cookie),
+            &format!("csrf={csrf}&name=My+app&scope=write"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let marker = "id=\"new-token\">";
+    let start = r.body.find(marker).expect("token shown") + marker.len();
+    let token: String = r.body[start..].chars().take_while(|c| *c != '<').collect();
+    assert!(token.starts_with("kp_") && token.len() == 67, "{token}");
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/me", Some(&token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Shown once: the page does not show it again.
+    assert!(
+        !app.get("/account", Some(&cookie))
+            .await
+            .body
+            .contains(&token)
+    );
+    let me = app.user_of(&cookie).await;
+    let id = app.state.store.api_tokens(&me.id).await.expect("t")[0]
+        .id
+        .clone();
+    let r = app
+        .post(
+            &format!("/account/tokens/{id}/revoke"),
+            Some(&cookie),
+            &format!("csrf={csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/me", Some(&token), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Only the owner can stop a token.
+    let (other, other_csrf) = app.patient("tok-other").await;
+    let r = app
+        .post(
+            &format!("/account/tokens/{id}/revoke"),
+            Some(&other),
+            &format!("csrf={other_csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn the_openapi_document_is_3_1_and_describes_every_api_route() {
+    let doc = serde_json::to_value(kneepath_web::api::openapi()).expect("json");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    let source = include_str!("../../src/api.rs");
+    let routes: Vec<&str> = source
+        .split(".route(\"")
+        .skip(1)
+        .filter_map(|c| c.split('"').next())
+        .collect();
+    assert!(routes.len() >= 12);
+    for r in routes {
+        let full = format!("/api/v1{r}");
+        assert!(
+            paths.contains_key(&full),
+            "{full} is not in the OpenAPI document"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["token"]["scheme"],
+        "bearer"
+    );
+    // Every reference resolves.
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                    out.push(r.to_string());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for r in all {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "unresolved reference {r}"
+        );
+    }
+}
