@@ -102,7 +102,7 @@ pub fn instrument_questionnaire(ins: &Instrument) -> Json {
                 })
                 .collect();
             let mut g = json!({
-                "linkId": section.id,
+                "linkId": crate::group_link(&section.id),
                 "text": section.title,
                 "type": "group",
                 "item": items,
@@ -158,7 +158,7 @@ pub fn instrument_response(
                     }))
                 })
                 .collect();
-            (!items.is_empty()).then(|| json!({"linkId": section.id, "item": items}))
+            (!items.is_empty()).then(|| json!({"linkId": crate::group_link(&section.id), "item": items}))
         })
         .collect();
     json!({

@@ -28,6 +28,13 @@ pub const ASSESSMENT_URL: &str = "urn:kneepath:questionnaire:assessment";
 const MIN_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/minValue";
 const MAX_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/maxValue";
 
+/// The linkId of a section's group: prefixed, because linkIds must be
+/// unique in a Questionnaire and a section may share its id with a fact
+/// (`onset`).
+pub fn group_link(section: &str) -> String {
+    format!("section-{section}")
+}
+
 /// The code system of a fact's answer options.
 pub fn option_system(fact: &str) -> String {
     format!("urn:kneepath:fact:{fact}")
@@ -179,7 +186,7 @@ pub fn assessment_questionnaire(kb: &KnowledgeBase) -> Result<Json, NotExpressib
             continue;
         }
         groups.push(
-            json!({"linkId": section.id, "text": section.title, "type": "group", "item": items}),
+            json!({"linkId": group_link(&section.id), "text": section.title, "type": "group", "item": items}),
         );
     }
     Ok(json!({
@@ -371,7 +378,7 @@ pub fn facts_to_response(kb: &KnowledgeBase, facts: &Facts) -> Json {
             })
             .collect();
         if !items.is_empty() {
-            groups.push(json!({"linkId": section.id, "item": items}));
+            groups.push(json!({"linkId": group_link(&section.id), "item": items}));
         }
     }
     json!({

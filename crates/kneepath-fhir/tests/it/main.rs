@@ -127,3 +127,31 @@ fn bad_responses_are_rejected_with_every_problem_named() {
         "{all}"
     );
 }
+
+#[test]
+fn link_ids_are_unique_in_every_questionnaire() {
+    fn links(v: &Value, out: &mut Vec<String>) {
+        if let Some(items) = v.get("item").and_then(Value::as_array) {
+            for i in items {
+                if let Some(l) = i.get("linkId").and_then(Value::as_str) {
+                    out.push(l.to_string());
+                }
+                links(i, out);
+            }
+        }
+    }
+    let kb = kb();
+    let mut all = vec![
+        kneepath_fhir::assessment_questionnaire(&kb).expect("q"),
+        kneepath_fhir::export::checkin_questionnaire(&kb),
+    ];
+    all.extend(kb.instruments.iter().map(kneepath_fhir::export::instrument_questionnaire));
+    for q in all {
+        let mut ids = Vec::new();
+        links(&q, &mut ids);
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate linkIds in {}", q["url"]);
+    }
+}
