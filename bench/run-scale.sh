@@ -33,6 +33,7 @@ else
   URL="sqlite://$work/scale.db"
 fi
 CLINICIANS=$(( (PATIENTS + PER - 1) / PER ))
+THREADS=$(( CONNS < 2 ? CONNS : 2 ))
 
 echo "== $DB: seeding $PATIENTS patients x $DAYS days, $CLINICIANS clinicians"
 start=$(date +%s.%N)
@@ -48,15 +49,26 @@ echo "database size: $((bytes / 1024 / 1024)) MiB, $(awk -v b="$bytes" -v p="$PA
 
 "$BIN" serve --database "$URL" --addr 127.0.0.1:$PORT --today $TODAY > "$work/serve.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$work"' EXIT
+# One EXIT trap for all (pg-throwaway set its own, which this replaces).
+cleanup() {
+  kill $SERVER 2>/dev/null || true
+  rm -rf "$work"
+  if declare -F pg_stop >/dev/null; then pg_stop; fi
+}
+trap cleanup EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 
+# CLINICIANS_USED=N: load only the first N clinicians' dashboards (to tell
+# cache effects from per-request cost).
+if [ -n "${CLINICIANS_USED:-}" ]; then
+  head -n "$CLINICIANS_USED" "$work/clinicians.txt" > "$work/c.txt" && mv "$work/c.txt" "$work/clinicians.txt"
+fi
 c1=$(head -1 "$work/clinicians.txt" | cut -d' ' -f1)
 echo "dashboard page: $(curl -s -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: gzip' -b "kp_session=$c1" "http://127.0.0.1:$PORT/clinic") bytes gzip, $(curl -s -b "kp_session=$c1" "http://127.0.0.1:$PORT/clinic" | grep -c '<tr>') rows"
 
 echo "== GET /clinic (200 patients each), $CONNS connections, ${DUR}s"
-KP_TOKENS="$work/clinicians.txt" wrk -t2 -c"$CONNS" -d"${DUR}s" --latency -s bench/dashboard.lua "http://127.0.0.1:$PORT/" | grep -E 'Requests/sec|50%|99%|Non-2xx|requests in'
+KP_TOKENS="$work/clinicians.txt" wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s bench/dashboard.lua "http://127.0.0.1:$PORT/" | grep -E 'Requests/sec|50%|99%|Non-2xx|requests in'
 
 echo "== POST /checkin, $CONNS connections, ${DUR}s"
-KP_TOKENS="$work/patients.txt" KP_TODAY=$TODAY KP_THREADS=2 wrk -t2 -c"$CONNS" -d"${DUR}s" --latency -s bench/checkin.lua "http://127.0.0.1:$PORT/" | grep -E 'Requests/sec|50%|99%|Non-2xx|requests in'
+KP_TOKENS="$work/patients.txt" KP_TODAY=$TODAY KP_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s bench/checkin.lua "http://127.0.0.1:$PORT/" | grep -E 'Requests/sec|50%|99%|Non-2xx|requests in'
 echo "server peak memory (VmHWM): $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MiB"}')"
