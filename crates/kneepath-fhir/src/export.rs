@@ -158,7 +158,8 @@ pub fn instrument_response(
                     }))
                 })
                 .collect();
-            (!items.is_empty()).then(|| json!({"linkId": crate::group_link(&section.id), "item": items}))
+            (!items.is_empty())
+                .then(|| json!({"linkId": crate::group_link(&section.id), "item": items}))
         })
         .collect();
     json!({

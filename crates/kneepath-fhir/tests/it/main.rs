@@ -145,7 +145,11 @@ fn link_ids_are_unique_in_every_questionnaire() {
         kneepath_fhir::assessment_questionnaire(&kb).expect("q"),
         kneepath_fhir::export::checkin_questionnaire(&kb),
     ];
-    all.extend(kb.instruments.iter().map(kneepath_fhir::export::instrument_questionnaire));
+    all.extend(
+        kb.instruments
+            .iter()
+            .map(kneepath_fhir::export::instrument_questionnaire),
+    );
     for q in all {
         let mut ids = Vec::new();
         links(&q, &mut ids);
