@@ -83,6 +83,9 @@ export async function shoot(page, name) {
   const original = page.viewportSize();
   for (const [tag, width] of [['phone', 390], ['desktop', 1280]]) {
     await page.setViewportSize({ width, height: 900 });
+    // Nothing may make the page scroll sideways (tables scroll in their box).
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (wide > width + 1) throw new Error(`${name} is ${wide} px wide at ${width} px (${tag})`);
     await page.screenshot({ path: join(ARTIFACTS, `${name}-${tag}.png`), fullPage: true });
   }
   if (original) await page.setViewportSize(original);
