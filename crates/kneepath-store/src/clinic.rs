@@ -138,15 +138,7 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit {
-                actor_id: Some(clinician_id),
-                subject_id: None,
-                action: "create",
-                entity: "invite",
-                entity_id: None,
-                ip,
-                detail: None,
-            },
+            &NewAudit::of(clinician_id, None, "create", "invite").from(ip),
         )
         .await?;
         tx.commit().await?;
@@ -230,15 +222,10 @@ impl Store {
         };
         audit_in(
             &mut tx,
-            &NewAudit {
-                actor_id: Some(patient_id),
-                subject_id: Some(patient_id),
-                action: "create",
-                entity: "care_link",
-                entity_id: Some(&link_id),
-                ip,
-                detail: Some(&clinician.id),
-            },
+            &NewAudit::of(patient_id, Some(patient_id), "create", "care_link")
+                .id(&link_id)
+                .from(ip)
+                .detail(&clinician.id),
         )
         .await?;
         tx.commit().await?;
@@ -286,15 +273,9 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit {
-                actor_id: Some(by),
-                subject_id: Some(&patient_id),
-                action: "delete",
-                entity: "care_link",
-                entity_id: Some(link_id),
-                ip,
-                detail: None,
-            },
+            &NewAudit::of(by, Some(&patient_id), "delete", "care_link")
+                .id(link_id)
+                .from(ip),
         )
         .await?;
         tx.commit().await?;
@@ -460,15 +441,9 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit {
-                actor_id: Some(author_id),
-                subject_id: Some(assessment.user_id),
-                action: "create",
-                entity: "measurement",
-                entity_id: Some(&id),
-                ip,
-                detail: None,
-            },
+            &NewAudit::of(author_id, Some(assessment.user_id), "create", "measurement")
+                .id(&id)
+                .from(ip),
         )
         .await?;
         tx.commit().await?;
@@ -517,15 +492,9 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit {
-                actor_id: Some(author_id),
-                subject_id: Some(patient_id),
-                action: "create",
-                entity: "note",
-                entity_id: Some(&id),
-                ip,
-                detail: None,
-            },
+            &NewAudit::of(author_id, Some(patient_id), "create", "note")
+                .id(&id)
+                .from(ip),
         )
         .await?;
         tx.commit().await?;
@@ -569,15 +538,10 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit {
-                actor_id: Some(e.author_id),
-                subject_id: Some(e.patient_id),
-                action: "update",
-                entity: "plan",
-                entity_id: Some(&id),
-                ip,
-                detail: Some(e.kind),
-            },
+            &NewAudit::of(e.author_id, Some(e.patient_id), "update", "plan")
+                .id(&id)
+                .from(ip)
+                .detail(e.kind),
         )
         .await?;
         tx.commit().await?;
@@ -639,15 +603,9 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit {
-                actor_id: Some(author_id),
-                subject_id: Some(patient_id),
-                action: "update",
-                entity: "phase",
-                entity_id: None,
-                ip,
-                detail: Some(to),
-            },
+            &NewAudit::of(author_id, Some(patient_id), "update", "phase")
+                .from(ip)
+                .detail(to),
         )
         .await?;
         tx.commit().await?;
@@ -680,15 +638,10 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit {
-                actor_id: Some(patient_id),
-                subject_id: Some(patient_id),
-                action: "create",
-                entity: "outcome",
-                entity_id: Some(&id),
-                ip,
-                detail: Some(instrument),
-            },
+            &NewAudit::of(patient_id, Some(patient_id), "create", "outcome")
+                .id(&id)
+                .from(ip)
+                .detail(instrument),
         )
         .await?;
         tx.commit().await?;
@@ -772,15 +725,10 @@ impl Store {
         }
         audit_in(
             &mut tx,
-            &NewAudit {
-                actor_id: Some(actor_id),
-                subject_id: Some(user_id),
-                action: "update",
-                entity: "user",
-                entity_id: Some(user_id),
-                ip,
-                detail: Some(if disabled { "disabled" } else { "enabled" }),
-            },
+            &NewAudit::of(actor_id, Some(user_id), "update", "user")
+                .id(user_id)
+                .from(ip)
+                .detail(if disabled { "disabled" } else { "enabled" }),
         )
         .await?;
         tx.commit().await?;
@@ -812,15 +760,10 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit {
-                actor_id: Some(actor_id),
-                subject_id: Some(user_id),
-                action: "update",
-                entity: "password",
-                entity_id: Some(user_id),
-                ip,
-                detail: Some("reset"),
-            },
+            &NewAudit::of(actor_id, Some(user_id), "update", "password")
+                .id(user_id)
+                .from(ip)
+                .detail("reset"),
         )
         .await?;
         tx.commit().await?;

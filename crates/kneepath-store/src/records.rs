@@ -25,6 +25,37 @@ pub struct NewAudit<'a> {
     pub detail: Option<&'a str>,
 }
 
+impl<'a> NewAudit<'a> {
+    /// `actor` did `action` to `entity` of `subject`'s record (ids, address
+    /// and detail added with the methods below).
+    pub fn of(actor: &'a str, subject: Option<&'a str>, action: &'a str, entity: &'a str) -> Self {
+        NewAudit {
+            actor_id: Some(actor),
+            subject_id: subject,
+            action,
+            entity,
+            entity_id: None,
+            ip: None,
+            detail: None,
+        }
+    }
+
+    pub fn id(mut self, id: &'a str) -> Self {
+        self.entity_id = Some(id);
+        self
+    }
+
+    pub fn from(mut self, ip: Option<&'a str>) -> Self {
+        self.ip = ip;
+        self
+    }
+
+    pub fn detail(mut self, detail: &'a str) -> Self {
+        self.detail = Some(detail);
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     pub id: String,

@@ -490,15 +490,10 @@ impl Store {
             .await?;
         crate::records::audit_in(
             &mut tx,
-            &crate::NewAudit {
-                actor_id: Some(user_id),
-                subject_id: Some(user_id),
-                action: "create",
-                entity: "api_token",
-                entity_id: Some(&id),
-                ip,
-                detail: Some(scope),
-            },
+            &crate::NewAudit::of(user_id, Some(user_id), "create", "api_token")
+                .id(&id)
+                .from(ip)
+                .detail(scope),
         )
         .await?;
         tx.commit().await?;
@@ -546,15 +541,9 @@ impl Store {
         }
         crate::records::audit_in(
             &mut tx,
-            &crate::NewAudit {
-                actor_id: Some(user_id),
-                subject_id: Some(user_id),
-                action: "delete",
-                entity: "api_token",
-                entity_id: Some(id),
-                ip,
-                detail: None,
-            },
+            &crate::NewAudit::of(user_id, Some(user_id), "delete", "api_token")
+                .id(id)
+                .from(ip),
         )
         .await?;
         tx.commit().await?;
