@@ -28,3 +28,11 @@ pub async fn open(database: &str) -> Result<Store> {
         .await
         .with_context(|| format!("cannot open database {database}"))
 }
+
+/// Output to a pipe that closed early (`| head`) is not an error.
+pub fn quiet_pipe(r: std::io::Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

@@ -1,7 +1,7 @@
 //! `kneepath user ...` (accounts from the command line: the first admin,
 //! clinicians) and `kneepath report` (one patient's report as HTML or PDF).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -128,20 +128,24 @@ pub fn user(cmd: UserCommand) -> Result<()> {
                 let users = store
                     .users(role.as_deref().and_then(Role::parse), "", 100_000)
                     .await?;
-                if json {
-                    println!("{}", serde_json::to_string_pretty(&users)?);
+                let mut out = std::io::stdout().lock();
+                let written = if json {
+                    serde_json::to_writer_pretty(&mut out, &users)
+                        .map_err(std::io::Error::from)
+                        .and_then(|()| writeln!(out))
                 } else {
-                    for u in users {
-                        println!(
+                    users.iter().try_for_each(|u| {
+                        writeln!(
+                            out,
                             "{:<10} {:<8} {:<40} {}",
                             u.role.as_str(),
                             if u.disabled { "disabled" } else { "active" },
                             u.email,
                             u.display_name
-                        );
-                    }
-                }
-                Ok(())
+                        )
+                    })
+                };
+                crate::common::quiet_pipe(written)
             }
             UserCommand::Token {
                 database,
