@@ -339,6 +339,32 @@ pub fn after_checkin<'k>(
     out
 }
 
+/// How many of the newest check-ins the rules may look back over (the
+/// advance and step-back windows plus the seven-check-in baseline before
+/// them, with room to spare).
+pub const RULES_LOOKBACK_CHECKINS: usize = 30;
+/// How many days before today the rules may look at: a check-in may be
+/// logged 14 days late, and the worsening test compares two weeks before it.
+pub const RULES_LOOKBACK_DAYS: i32 = 28;
+
+/// The check-ins [`after_checkin`] needs for a check-in made on `today`
+/// (for any day it may be dated): the plan's first week, the last
+/// [`RULES_LOOKBACK_DAYS`] days and the newest [`RULES_LOOKBACK_CHECKINS`].
+/// The rules give the same result on this subset as on the whole history
+/// (property-tested), so a long plan costs no more per check-in than a
+/// short one. `all` is sorted by day.
+pub fn rules_window(all: &[CheckIn], plan_start: Day, today: Day) -> Vec<CheckIn> {
+    let nth_newest = all
+        .len()
+        .checked_sub(RULES_LOOKBACK_CHECKINS)
+        .map_or(plan_start, |i| all[i].day);
+    let recent = nth_newest.min(today.plus(-RULES_LOOKBACK_DAYS));
+    all.iter()
+        .filter(|c| c.day >= plan_start && (c.day <= plan_start.plus(6) || c.day >= recent))
+        .cloned()
+        .collect()
+}
+
 /// An escalation is said once a week at most: true when the same kind was
 /// already raised in the 7 days up to `day`.
 pub fn already_said(

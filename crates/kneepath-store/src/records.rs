@@ -511,6 +511,42 @@ impl Store {
             .collect()
     }
 
+    /// The check-ins the progression rules need for a check-in made on
+    /// `today` (see `kneepath_core::progress::rules_window`, which this
+    /// query mirrors): the plan's first week, the last days and the newest
+    /// check-ins, oldest first. Independent of how long the plan has run.
+    pub async fn checkins_for_rules(
+        &self,
+        user_id: &str,
+        plan_start: Day,
+        today: Day,
+    ) -> Result<Vec<CheckInRow>> {
+        use kneepath_core::progress::{RULES_LOOKBACK_CHECKINS, RULES_LOOKBACK_DAYS};
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 AND day >= $2 \
+             AND (day <= $3 OR day >= $4 OR day >= COALESCE((SELECT c2.day FROM checkins c2 WHERE c2.user_id = $1 ORDER BY c2.day DESC LIMIT 1 OFFSET {}), $2)) \
+             ORDER BY day",
+            RULES_LOOKBACK_CHECKINS - 1
+        )))
+        .bind(user_id)
+        .bind(plan_start.to_string())
+        .bind(plan_start.plus(6).to_string())
+        .bind(today.plus(-RULES_LOOKBACK_DAYS).to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let data: String = r.try_get("data")?;
+                Ok(CheckInRow {
+                    id: r.try_get("id")?,
+                    assessment_id: r.try_get("assessment_id")?,
+                    checkin: serde_json::from_str(&data).map_err(corrupt)?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
     /// Store a check-in with its consequences in one transaction. A second
     /// check-in for the same day is a `Conflict` and changes nothing.
     pub async fn insert_checkin(&self, w: &CheckinWrite<'_>) -> Result<String> {

@@ -760,7 +760,7 @@ async fn create_checkin(
 ) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
     t.require_write()?;
     let kb = &state.kb;
-    let Some(ctx) = plan_context(&state, &t.user.id)
+    let Some(ctx) = crate::service::plan_context_for_checkin(&state, &t.user.id)
         .await?
         .filter(|c| c.phase.is_some())
     else {

@@ -40,7 +40,8 @@ pub struct PlanContext {
     /// First day of the plan.
     pub plan_start: Day,
     pub phase_history: Vec<kneepath_store::PhaseChangeRow>,
-    /// The plan's check-ins, oldest first.
+    /// The plan's check-ins, oldest first (for a check-in: only those the
+    /// rules need, see `plan_context_for_checkin`).
     pub checkins: Vec<CheckIn>,
     /// Clinicians' edits of this plan, oldest first.
     pub edits: Vec<kneepath_store::PlanEditRow>,
@@ -49,6 +50,24 @@ pub struct PlanContext {
 pub async fn plan_context(
     state: &AppState,
     user_id: &str,
+) -> Result<Option<PlanContext>, WebError> {
+    plan_context_with(state, user_id, None).await
+}
+
+/// The plan context with only the check-ins the progression rules need for
+/// a check-in made today (`progress::rules_window`): what a check-in reads,
+/// the same for a plan of three weeks or of six months.
+pub async fn plan_context_for_checkin(
+    state: &AppState,
+    user_id: &str,
+) -> Result<Option<PlanContext>, WebError> {
+    plan_context_with(state, user_id, Some(state.clock.today())).await
+}
+
+async fn plan_context_with(
+    state: &AppState,
+    user_id: &str,
+    rules_on: Option<Day>,
 ) -> Result<Option<PlanContext>, WebError> {
     let Some(assessment) = state.store.latest_assessment_head(user_id).await? else {
         return Ok(None);
@@ -85,10 +104,16 @@ pub async fn plan_context(
     } else {
         None
     };
-    let checkins = state
-        .store
-        .checkins(user_id)
-        .await?
+    let rows = match rules_on {
+        Some(today) => {
+            state
+                .store
+                .checkins_for_rules(user_id, plan_start, today)
+                .await?
+        }
+        None => state.store.checkins(user_id).await?,
+    };
+    let checkins = rows
         .into_iter()
         .map(|r| r.checkin)
         .filter(|c| c.day >= plan_start)

@@ -319,3 +319,74 @@ fn a_ticked_warning_sign_re_triages_as_urgent() {
     let a = kneepath_core::assess(kb(), &facts_after(kb(), &base, &c));
     assert_eq!(a.level, kneepath_core::TriageLevel::Urgent);
 }
+
+mod window {
+    use kneepath_core::checkin::{CheckIn, Swelling};
+    use kneepath_core::progress::{PhaseState, after_checkin, rules_window};
+    use kneepath_core::{Day, Facts};
+    use proptest::prelude::*;
+
+    fn checkin(day: i32, pain: u8, ex: Option<u8>, morning: Option<u8>, done: bool) -> CheckIn {
+        CheckIn {
+            day: Day(day),
+            pain_now: pain,
+            exercise_pain: ex,
+            morning_pain: morning,
+            stiffness: 2,
+            swelling: Swelling::None,
+            walks_normally: true,
+            full_range: true,
+            planned: vec!["heel_slides".into(), "quad_sets".into()],
+            done: if done {
+                vec!["heel_slides".into(), "quad_sets".into()]
+            } else {
+                vec!["heel_slides".into()]
+            },
+            training_minutes: 0,
+            effort: 0,
+            sleep_hours: 7.0,
+            warning_signs: vec![],
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The rules see the same on the window as on the whole history,
+        /// for a check-in on any day it may be dated (up to 14 days late).
+        #[test]
+        fn rules_give_the_same_result_on_the_window(
+            days in proptest::collection::vec((0u8..3, 0u8..=10, proptest::option::of(0u8..=10), proptest::option::of(0u8..=10), any::<bool>()), 1..140),
+            phase in 0usize..4,
+            since_back in 0i32..100,
+            late in 0i32..=14,
+        ) {
+            let kb = super::super::kb();
+            let start = Day(20_000);
+            // Check-ins on increasing days with gaps of 0-2 missed days.
+            let mut all = Vec::new();
+            let mut d = 20_000;
+            for (gap, pain, ex, morning, done) in &days {
+                d += i32::from(*gap) + 1;
+                all.push(checkin(d, *pain, *ex, *morning, *done));
+            }
+            let today = Day(d);
+            // The new check-in: today, or a free day up to 14 days back.
+            let new_day = (0..=late).map(|k| today.plus(-k)).find(|day| !all.iter().any(|c| c.day == *day)).unwrap_or(today.plus(1));
+            let new = checkin(new_day.0, 4, Some(3), Some(2), true);
+            let mut with_new = all.clone();
+            let pos = with_new.partition_point(|c| c.day < new.day);
+            with_new.insert(pos, new.clone());
+            let state = PhaseState { phase, since: today.plus(-since_back).max(start) };
+            let facts = Facts::empty(kb);
+            let full = after_checkin(kb, &facts, state, start, &with_new, &new);
+            let mut window = rules_window(&all, start, today.max(new.day));
+            let pos = window.partition_point(|c| c.day < new.day);
+            window.insert(pos, new.clone());
+            let part = after_checkin(kb, &facts, state, start, &window, &new);
+            prop_assert_eq!(full.phase_change, part.phase_change);
+            prop_assert_eq!(full.escalation, part.escalation);
+            prop_assert_eq!(full.waiting_for, part.waiting_for);
+        }
+    }
+}

@@ -596,3 +596,71 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
         assert!(left.is_empty(), "rows left: {left:?}");
     }
 }
+
+#[tokio::test]
+async fn the_rules_window_query_matches_the_core_definition() {
+    let kb = KnowledgeBase::bundled().expect("kb");
+    for store in stores().await {
+        let user = store
+            .create_user(
+                &format!("w{}@example.org", kneepath_store::new_id()),
+                "W",
+                "a long enough password",
+                Role::Patient,
+            )
+            .await
+            .expect("user");
+        let facts = kneepath_core::Facts::empty(&kb);
+        let report = assess(&kb, &facts).report();
+        let facts_json = kb.facts_to_json(&facts);
+        let start = Day(20_000);
+        let aid = store
+            .insert_assessment(
+                &NewAssessment {
+                    user_id: &user.id,
+                    day: start,
+                    source: "wizard",
+                    facts: &facts_json,
+                    report: &report,
+                    start_phase: Some(("mobilise", "start")),
+                },
+                None,
+            )
+            .await
+            .expect("assessment");
+        // 120 days with every third day missed.
+        for d in (20_000..20_120).filter(|d| d % 3 != 1) {
+            store
+                .insert_checkin(&CheckinWrite {
+                    user_id: &user.id,
+                    assessment_id: &aid,
+                    checkin: &checkin(d),
+                    phase_change: None,
+                    escalation: None,
+                    retriage: None,
+                    ip: None,
+                })
+                .await
+                .expect("checkin");
+        }
+        let all: Vec<_> = store
+            .checkins(&user.id)
+            .await
+            .expect("all")
+            .into_iter()
+            .map(|r| r.checkin)
+            .collect();
+        for today in [Day(20_010), Day(20_060), Day(20_119), Day(20_125)] {
+            let want = kneepath_core::progress::rules_window(&all, start, today);
+            let got: Vec<_> = store
+                .checkins_for_rules(&user.id, start, today)
+                .await
+                .expect("window")
+                .into_iter()
+                .map(|r| r.checkin)
+                .collect();
+            assert_eq!(got, want, "window on {today}");
+            assert!(got.len() < all.len() || today == Day(20_010));
+        }
+    }
+}

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::auth::{Patient, VerifiedForm};
 use crate::error::WebError;
-use crate::service::{PlanContext, plan_context, record_checkin, scheduled};
+use crate::service::{PlanContext, plan_context_for_checkin, record_checkin, scheduled};
 use crate::state::AppState;
 use crate::views::{CheckinPage, CheckinSavedPage, FormState, Layout, private};
 
@@ -30,7 +30,7 @@ async fn need_plan(
     state: &AppState,
     user_id: &str,
 ) -> Result<Result<PlanContext, Response>, WebError> {
-    match plan_context(state, user_id).await? {
+    match plan_context_for_checkin(state, user_id).await? {
         Some(ctx) if ctx.phase.is_some() => Ok(Ok(ctx)),
         // No assessment yet, or the latest result says see a doctor: the
         // plan page explains what to do instead.
@@ -221,7 +221,7 @@ pub async fn saved(
             retriaged: false,
         }
     } else {
-        let ctx = plan_context(&state, user.id()).await?;
+        let ctx = plan_context_for_checkin(&state, user.id()).await?;
         let waiting = match ctx.as_ref().and_then(|c| c.phase.map(|p| (c, p))) {
             Some((ctx, phase)) => {
                 let facts = kneepath_core::checkin::facts_after(kb, &ctx.facts, &checkin.checkin);
