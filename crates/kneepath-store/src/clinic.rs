@@ -11,7 +11,9 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::records::{audit_in, corrupt, day_of, insert_assessment_in, insert_phase_change_in};
+use crate::records::{
+    PhaseChange, audit_in, corrupt, day_of, insert_assessment_in, insert_phase_change_in,
+};
 use crate::users::{USER_COLS_U, user_from_row};
 use crate::{
     AuditEntry, NewAssessment, NewAudit, Result, Role, Store, StoreError, User, new_id,
@@ -588,19 +590,17 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         insert_phase_change_in(
             &mut tx,
-            patient_id,
-            assessment_id,
-            day,
-            Some(from),
-            to,
-            reason,
+            &PhaseChange {
+                user_id: patient_id,
+                assessment_id,
+                day,
+                from: Some(from),
+                to,
+                reason,
+                author_id: Some(author_id),
+            },
         )
         .await?;
-        sqlx::query("UPDATE phase_changes SET author_id = $1 WHERE id = (SELECT id FROM phase_changes WHERE user_id = $2 ORDER BY created_at DESC, id DESC LIMIT 1)")
-            .bind(author_id)
-            .bind(patient_id)
-            .execute(&mut *tx)
-            .await?;
         audit_in(
             &mut tx,
             &NewAudit::of(author_id, Some(patient_id), "update", "phase")

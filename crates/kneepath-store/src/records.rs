@@ -241,7 +241,19 @@ pub(crate) async fn insert_assessment_in(
     .execute(&mut **tx)
     .await?;
     if let Some((phase, reason)) = a.start_phase {
-        insert_phase_change_in(tx, a.user_id, &id, a.day, None, phase, reason).await?;
+        insert_phase_change_in(
+            tx,
+            &PhaseChange {
+                user_id: a.user_id,
+                assessment_id: &id,
+                day: a.day,
+                from: None,
+                to: phase,
+                reason,
+                author_id: None,
+            },
+        )
+        .await?;
     }
     audit_in(
         tx,
@@ -259,26 +271,34 @@ pub(crate) async fn insert_assessment_in(
     Ok(id)
 }
 
+/// A phase change to insert (the newest row is the current phase).
+pub(crate) struct PhaseChange<'a> {
+    pub user_id: &'a str,
+    pub assessment_id: &'a str,
+    pub day: Day,
+    pub from: Option<&'a str>,
+    pub to: &'a str,
+    pub reason: &'a str,
+    /// The clinician who moved it; none when the rules did.
+    pub author_id: Option<&'a str>,
+}
+
 pub(crate) async fn insert_phase_change_in(
     tx: &mut Transaction<'_, Any>,
-    user_id: &str,
-    assessment_id: &str,
-    day: Day,
-    from: Option<&str>,
-    to: &str,
-    reason: &str,
+    p: &PhaseChange<'_>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO phase_changes (id, user_id, assessment_id, day, from_phase, to_phase, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO phase_changes (id, user_id, assessment_id, day, from_phase, to_phase, reason, created_at, author_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(new_id())
-    .bind(user_id)
-    .bind(assessment_id)
-    .bind(day.to_string())
-    .bind(from)
-    .bind(to)
-    .bind(reason)
+    .bind(p.user_id)
+    .bind(p.assessment_id)
+    .bind(p.day.to_string())
+    .bind(p.from)
+    .bind(p.to)
+    .bind(p.reason)
     .bind(now_rfc3339())
+    .bind(p.author_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -599,12 +619,15 @@ impl Store {
         if let Some((from, to, day, reason)) = w.phase_change {
             insert_phase_change_in(
                 &mut tx,
-                w.user_id,
-                &assessment_id,
-                day,
-                Some(from),
-                to,
-                reason,
+                &PhaseChange {
+                    user_id: w.user_id,
+                    assessment_id: &assessment_id,
+                    day,
+                    from: Some(from),
+                    to,
+                    reason,
+                    author_id: None,
+                },
             )
             .await?;
         }
