@@ -36,3 +36,16 @@ pub fn quiet_pipe(r: std::io::Result<()>) -> Result<()> {
         other => Ok(other?),
     }
 }
+
+/// The account with this email, if it has this role.
+pub async fn user_with_role(
+    store: &Store,
+    email: &str,
+    role: kneepath_store::Role,
+) -> Result<kneepath_store::User> {
+    store
+        .user_by_email(email)
+        .await?
+        .filter(|u| u.role == role)
+        .ok_or_else(|| anyhow!("no {} has the email {email}", role.as_str()))
+}

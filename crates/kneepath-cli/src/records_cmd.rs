@@ -74,12 +74,7 @@ async fn state(kb: KnowledgeBase, database: &str, today: Option<&str>) -> Result
 }
 
 async fn patient(state: &AppState, email: &str) -> Result<kneepath_store::User> {
-    state
-        .store
-        .user_by_email(email)
-        .await?
-        .filter(|u| u.role == Role::Patient)
-        .ok_or_else(|| anyhow!("no patient has the email {email}"))
+    crate::common::user_with_role(&state.store, email, Role::Patient).await
 }
 
 pub fn demo(kb: KnowledgeBase, args: DemoArgs) -> Result<()> {

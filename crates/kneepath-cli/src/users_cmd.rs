@@ -154,11 +154,7 @@ pub fn user(cmd: UserCommand) -> Result<()> {
                 scope,
             } => {
                 let store = crate::common::open(&database).await?;
-                let u = store
-                    .user_by_email(&email)
-                    .await?
-                    .filter(|u| u.role == Role::Patient)
-                    .ok_or_else(|| anyhow!("no patient has the email {email}"))?;
+                let u = crate::common::user_with_role(&store, &email, Role::Patient).await?;
                 println!(
                     "{}",
                     store.create_api_token(&u.id, &name, &scope, None).await?
@@ -171,16 +167,8 @@ pub fn user(cmd: UserCommand) -> Result<()> {
                 patient,
             } => {
                 let store = crate::common::open(&database).await?;
-                let c = store
-                    .user_by_email(&clinician)
-                    .await?
-                    .filter(|u| u.role == Role::Clinician)
-                    .ok_or_else(|| anyhow!("no clinician has the email {clinician}"))?;
-                let p = store
-                    .user_by_email(&patient)
-                    .await?
-                    .filter(|u| u.role == Role::Patient)
-                    .ok_or_else(|| anyhow!("no patient has the email {patient}"))?;
+                let c = crate::common::user_with_role(&store, &clinician, Role::Clinician).await?;
+                let p = crate::common::user_with_role(&store, &patient, Role::Patient).await?;
                 if store.is_linked(&c.id, &p.id).await? {
                     println!("already linked");
                 } else {
@@ -218,16 +206,8 @@ pub struct ReportArgs {
 pub fn report(kb: KnowledgeBase, args: ReportArgs) -> Result<()> {
     crate::common::runtime()?.block_on(async {
         let store = crate::common::open(&args.database).await?;
-        let c = store
-            .user_by_email(&args.clinician)
-            .await?
-            .filter(|u| u.role == Role::Clinician)
-            .ok_or_else(|| anyhow!("no clinician has the email {}", args.clinician))?;
-        let p = store
-            .user_by_email(&args.patient)
-            .await?
-            .filter(|u| u.role == Role::Patient)
-            .ok_or_else(|| anyhow!("no patient has the email {}", args.patient))?;
+        let c = crate::common::user_with_role(&store, &args.clinician, Role::Clinician).await?;
+        let p = crate::common::user_with_role(&store, &args.patient, Role::Patient).await?;
         if !store.is_linked(&c.id, &p.id).await? {
             bail!("{} is not linked to {}", p.email, c.email);
         }

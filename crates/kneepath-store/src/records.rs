@@ -84,6 +84,16 @@ fn audit_query<'q>(a: &'q NewAudit<'q>) -> sqlx::query::Query<'q, Any, sqlx::any
         .bind(a.detail)
 }
 
+fn checkin_from_row(r: &AnyRow) -> Result<CheckInRow> {
+    let data: String = r.try_get("data")?;
+    Ok(CheckInRow {
+        id: r.try_get("id")?,
+        assessment_id: r.try_get("assessment_id")?,
+        checkin: serde_json::from_str(&data).map_err(corrupt)?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
 pub(crate) fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.try_get("id")?,
@@ -518,17 +528,7 @@ impl Store {
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let data: String = r.try_get("data")?;
-                Ok(CheckInRow {
-                    id: r.try_get("id")?,
-                    assessment_id: r.try_get("assessment_id")?,
-                    checkin: serde_json::from_str(&data).map_err(corrupt)?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(checkin_from_row).collect()
     }
 
     /// The check-ins the progression rules need for a check-in made on
@@ -554,17 +554,7 @@ impl Store {
         .bind(today.plus(-RULES_LOOKBACK_DAYS).to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let data: String = r.try_get("data")?;
-                Ok(CheckInRow {
-                    id: r.try_get("id")?,
-                    assessment_id: r.try_get("assessment_id")?,
-                    checkin: serde_json::from_str(&data).map_err(corrupt)?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(checkin_from_row).collect()
     }
 
     /// Store a check-in with its consequences in one transaction. A second

@@ -371,6 +371,12 @@ pub struct PatientPage {
     pub events: Vec<Event>,
     /// How many events there are in all (before any truncation).
     pub event_count: usize,
+    /// Adherence over the current plan, in words (for the report).
+    pub adherence: String,
+    /// Titles of the current advice (for the report).
+    pub advice: Vec<String>,
+    /// (date, author, text) of the clinicians' notes, oldest first.
+    pub notes: Vec<(String, String, String)>,
     pub f: FormState,
     /// Which form `f` belongs to: measure, note, plan, phase.
     pub form: &'static str,
@@ -495,6 +501,9 @@ async fn patient_page(
         scores: Vec::new(),
         events: Vec::new(),
         event_count: 0,
+        adherence: "No check-ins yet.".to_string(),
+        advice: Vec::new(),
+        notes: Vec::new(),
         f,
         form,
         saved,
@@ -518,6 +527,12 @@ async fn patient_page(
                 facts: c.facts.iter().map(|f| f.text.clone()).collect(),
             })
             .collect();
+        page.advice = match &r.plan {
+            kneepath_core::report::PlanReport::SeekCare { advice }
+            | kneepath_core::report::PlanReport::Home { advice, .. } => {
+                advice.iter().map(|x| x.title.clone()).collect()
+            }
+        };
     }
     if let Some(ctx) = &ctx {
         if let Some(phase) = ctx.phase {
@@ -546,10 +561,39 @@ async fn patient_page(
         page.pain_chart = progress.pain_chart;
         page.adherence_chart = progress.adherence_chart;
         page.summary = progress.summary;
+        let planned: usize = ctx.checkins.iter().map(|x| x.planned.len()).sum();
+        let done: usize = ctx
+            .checkins
+            .iter()
+            .map(|x| x.planned.iter().filter(|e| x.done.contains(e)).count())
+            .sum();
+        if planned > 0 {
+            page.adherence = format!(
+                "{done} of {planned} planned exercises done ({:.0}%) over {} check-ins since {}.",
+                done as f64 * 100.0 / planned as f64,
+                ctx.checkins.len(),
+                ctx.plan_start
+            );
+        } else if !ctx.checkins.is_empty() {
+            page.adherence = format!("{} check-ins, no exercises planned.", ctx.checkins.len());
+        }
     }
     let outcomes = store.outcomes(pid).await?;
     page.scores = score_tables(kb, &outcomes);
-    page.events = timeline(state, pid, &assessments, &outcomes).await?;
+    let notes = store.notes(pid).await?;
+    page.notes = notes
+        .iter()
+        .map(|n| {
+            (
+                n.created_at.get(..10).unwrap_or_default().to_string(),
+                n.author
+                    .clone()
+                    .unwrap_or_else(|| "former clinician".into()),
+                n.body.clone(),
+            )
+        })
+        .collect();
+    page.events = timeline(state, pid, &assessments, &outcomes, &notes).await?;
     page.event_count = page.events.len();
     audit(state, user, pid, "read", "timeline").await?;
     Ok(page)
@@ -561,6 +605,7 @@ async fn timeline(
     pid: &str,
     assessments: &[kneepath_store::AssessmentRow],
     outcomes: &[kneepath_store::OutcomeRow],
+    notes: &[kneepath_store::NoteRow],
 ) -> Result<Vec<Event>, WebError> {
     let kb = &state.kb;
     let store = &state.store;
@@ -674,7 +719,7 @@ async fn timeline(
             by: m.author.clone(),
         });
     }
-    for n in store.notes(pid).await? {
+    for n in notes {
         ev.push(Event {
             at: n.created_at.clone(),
             day: n.created_at.get(..10).unwrap_or_default().to_string(),
@@ -864,17 +909,18 @@ pub async fn measure(
             "Enter at least one measurement (torques need both the hamstring and quadriceps of a side).".into(),
         ));
     }
-    if state.store.latest_assessment_head(&p.id).await?.is_none() {
-        f.errors.push((
-            "ham_left".into(),
-            "This patient has no assessment yet: measurements are added to an assessment.".into(),
-        ));
-    }
     if !f.errors.is_empty() {
         return invalid(&state, &user, &p, f, "measure").await;
     }
-    crate::service::record_measurement(&state, user.id(), &p.id, &m, user.ip()).await?;
-    Ok(saved(&p.id, "measure"))
+    match crate::service::record_measurement(&state, user.id(), &p.id, &m, user.ip()).await {
+        Ok(_) => Ok(saved(&p.id, "measure")),
+        // No assessment to add them to: said on the form, nothing stored.
+        Err(WebError::BadRequest(message)) => {
+            f.errors.push(("ham_left".into(), message));
+            invalid(&state, &user, &p, f, "measure").await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn note(
@@ -1075,9 +1121,6 @@ pub struct ReportPage {
     pub generated: String,
     pub clinician: String,
     pub p: PatientPage,
-    pub adherence: String,
-    pub notes: Vec<(String, String, String)>,
-    pub advice: Vec<String>,
 }
 
 /// The report of one patient as HTML. `inline_css` embeds the stylesheet
@@ -1098,50 +1141,6 @@ pub async fn report_html(
         None,
     )
     .await?;
-    let ctx = plan_context(state, &patient.id).await?;
-    let adherence = match &ctx {
-        Some(c) if !c.checkins.is_empty() => {
-            let planned: usize = c.checkins.iter().map(|x| x.planned.len()).sum();
-            let done: usize = c
-                .checkins
-                .iter()
-                .map(|x| x.planned.iter().filter(|e| x.done.contains(e)).count())
-                .sum();
-            if planned > 0 {
-                format!(
-                    "{done} of {planned} planned exercises done ({:.0}%) over {} check-ins since {}.",
-                    done as f64 * 100.0 / planned as f64,
-                    c.checkins.len(),
-                    c.plan_start
-                )
-            } else {
-                format!("{} check-ins, no exercises planned.", c.checkins.len())
-            }
-        }
-        _ => "No check-ins yet.".to_string(),
-    };
-    let notes = state
-        .store
-        .notes(&patient.id)
-        .await?
-        .into_iter()
-        .map(|n| {
-            (
-                n.created_at.get(..10).unwrap_or_default().to_string(),
-                n.author.unwrap_or_else(|| "former clinician".into()),
-                n.body,
-            )
-        })
-        .collect();
-    let advice = match state.store.latest_assessment(&patient.id).await? {
-        Some(a) => match &a.report.plan {
-            kneepath_core::report::PlanReport::SeekCare { advice }
-            | kneepath_core::report::PlanReport::Home { advice, .. } => {
-                advice.iter().map(|x| x.title.clone()).collect()
-            }
-        },
-        None => Vec::new(),
-    };
     audit(state, clinician, &patient.id, "read", "report").await?;
     let page = ReportPage {
         title: format!("kneepath report: {}", patient.display_name),
@@ -1152,9 +1151,6 @@ pub async fn report_html(
             .replace('T', " "),
         clinician: clinician.name.to_string(),
         p,
-        adherence,
-        notes,
-        advice,
     };
     page.render()
         .map_err(|e| WebError::Internal(format!("report template: {e}")))

@@ -106,12 +106,12 @@ impl App {
             }
             None => Body::empty(),
         };
-        let res = self
-            .router
-            .clone()
-            .oneshot(b.body(body).expect("request"))
-            .await
-            .expect("response");
+        self.run(b.body(body).expect("request")).await
+    }
+
+    /// Send a request through the router and read the whole response.
+    async fn run(&self, req: Request<Body>) -> Resp {
+        let res = self.router.clone().oneshot(req).await.expect("response");
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = axum::body::to_bytes(res.into_body(), 10 * 1024 * 1024)
@@ -139,22 +139,8 @@ impl App {
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
-        let res = self
-            .router
-            .clone()
-            .oneshot(b.body(Body::from(body.to_string())).expect("request"))
+        self.run(b.body(Body::from(body.to_string())).expect("request"))
             .await
-            .expect("response");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), 10 * 1024 * 1024)
-            .await
-            .expect("body");
-        Resp {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
     }
 
     async fn get(&self, path: &str, cookie: Option<&str>) -> Resp {
