@@ -237,7 +237,7 @@ impl Store {
     /// A patient's active links, with the clinicians.
     pub async fn links_of_patient(&self, patient_id: &str) -> Result<Vec<CareLink>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLS_U}, l.id AS link_id, l.created_at AS linked_at FROM care_links l JOIN users u ON u.id = l.clinician_id WHERE l.patient_id = $1 AND l.revoked_at IS NULL ORDER BY l.created_at"
+            "SELECT {USER_COLS_U}, l.id AS link_id, l.created_at AS linked_at FROM care_links l JOIN users u ON u.id = l.clinician_id WHERE l.patient_id = $1 AND l.revoked_at IS NULL ORDER BY l.created_at, l.id"
         )))
         .bind(patient_id)
         .fetch_all(&self.pool)

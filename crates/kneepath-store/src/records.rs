@@ -501,7 +501,7 @@ impl Store {
 
     pub async fn escalations(&self, user_id: &str) -> Result<Vec<EscalationRow>> {
         let rows = sqlx::query(
-            "SELECT assessment_id, day, kind, created_at FROM escalations WHERE user_id = $1 ORDER BY day, created_at",
+            "SELECT assessment_id, day, kind, created_at FROM escalations WHERE user_id = $1 ORDER BY day, created_at, id",
         )
         .bind(user_id)
         .fetch_all(&self.pool)
