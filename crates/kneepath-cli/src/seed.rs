@@ -185,13 +185,22 @@ pub fn bench_insert(args: BenchInsertArgs) -> Result<()> {
             .bare_insert_benchmark(args.seconds, args.concurrency)
             .await?;
         println!(
-            "bare insert: {n} rows in {} s = {:.0}/s, p50 {:.2} ms, p99 {:.2} ms ({} concurrent)",
+            "bare insert (sqlx pool): {n} rows in {} s = {:.0}/s, p50 {:.2} ms, p99 {:.2} ms ({} concurrent)",
             args.seconds,
             n as f64 / args.seconds as f64,
             p50 as f64 / 1000.0,
             p99 as f64 / 1000.0,
             args.concurrency
         );
+        if let Some((n, p50, p99)) = store.bare_insert_native_benchmark(args.seconds).await? {
+            println!(
+                "bare insert (native, one connection, one row per transaction): {n} rows in {} s = {:.0}/s, p50 {:.3} ms, p99 {:.3} ms",
+                args.seconds,
+                n as f64 / args.seconds as f64,
+                p50 as f64 / 1000.0,
+                p99 as f64 / 1000.0,
+            );
+        }
         Ok(())
     })
 }

@@ -14,6 +14,7 @@ use sqlx::any::AnyRow;
 use crate::records::{
     PhaseChange, audit_in, corrupt, day_of, insert_assessment_in, insert_phase_change_in,
 };
+use crate::sql::{Cells, Stmt};
 use crate::users::{USER_COLS_U, user_from_row};
 use crate::{
     AuditEntry, NewAssessment, NewAudit, Result, Role, Store, StoreError, User, new_id,
@@ -114,6 +115,26 @@ pub struct AuditFilter {
 
 fn author(r: &AnyRow) -> Result<Option<String>> {
     Ok(r.try_get("author_name")?)
+}
+
+pub(crate) fn plan_edits_stmt(patient_id: &str) -> Stmt {
+    Stmt::new(
+        "SELECT e.id, e.kind, e.exercise, e.replacement, e.dosage, e.reason, e.created_at, a.display_name AS author_name FROM plan_edits e LEFT JOIN users a ON a.id = e.author_id WHERE e.patient_id = $1 ORDER BY e.created_at, e.id",
+    )
+    .arg(patient_id)
+}
+
+pub(crate) fn plan_edit_from_row<R: Cells + ?Sized>(r: &R) -> Result<PlanEditRow> {
+    Ok(PlanEditRow {
+        id: r.text("id")?,
+        author: r.opt_text("author_name")?,
+        kind: r.text("kind")?,
+        exercise: r.text("exercise")?,
+        replacement: r.opt_text("replacement")?,
+        dosage: r.opt_text("dosage")?,
+        reason: r.text("reason")?,
+        created_at: r.text("created_at")?,
+    })
 }
 
 impl Store {
@@ -551,26 +572,11 @@ impl Store {
     }
 
     pub async fn plan_edits(&self, patient_id: &str) -> Result<Vec<PlanEditRow>> {
-        let rows = sqlx::query(
-            "SELECT e.id, e.kind, e.exercise, e.replacement, e.dosage, e.reason, e.created_at, a.display_name AS author_name FROM plan_edits e LEFT JOIN users a ON a.id = e.author_id WHERE e.patient_id = $1 ORDER BY e.created_at, e.id",
-        )
-        .bind(patient_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PlanEditRow {
-                    id: r.try_get("id")?,
-                    author: author(r)?,
-                    kind: r.try_get("kind")?,
-                    exercise: r.try_get("exercise")?,
-                    replacement: r.try_get("replacement")?,
-                    dosage: r.try_get("dosage")?,
-                    reason: r.try_get("reason")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        let rows = plan_edits_stmt(patient_id)
+            .query()
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(plan_edit_from_row).collect()
     }
 
     /// A clinician moves the plan to another phase, with the reason.

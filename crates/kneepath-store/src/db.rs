@@ -6,6 +6,9 @@ use std::sync::Arc;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+use crate::lite::Lite;
+use crate::records::exec_in;
+use crate::sql::Stmt;
 use crate::{Result, StoreError};
 
 /// Which database the store talks to.
@@ -41,6 +44,8 @@ pub struct Store {
     /// process, instead of in SQLite's busy handler (which sleeps and
     /// retries); PostgreSQL does not need it.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// The native path on a SQLite file (see `lite.rs`).
+    pub(crate) lite: Option<Arc<Lite>>,
 }
 
 impl Store {
@@ -83,12 +88,16 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Store {
+        let mut store = Store {
             pool,
             backend,
             writer: Arc::new(tokio::sync::Mutex::new(())),
+            lite: None,
         };
         store.migrate().await?;
+        if let (Backend::Sqlite, Some(file)) = (backend, crate::lite::file_of(&url)) {
+            store.lite = Some(Arc::new(Lite::open(&file, store.writer.clone())?));
+        }
         Ok(store)
     }
 
@@ -102,6 +111,34 @@ impl Store {
             Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
             Backend::Postgres => None,
         }
+    }
+
+    /// Run statements in one transaction, in order (holding the writer lock
+    /// on SQLite).
+    pub(crate) async fn write_all(&self, stmts: Vec<Stmt>) -> Result<()> {
+        if let Some(lite) = &self.lite {
+            // The native path takes the writer lock itself.
+            return lite
+                .write(move |conn| {
+                    for st in &stmts {
+                        st.execute(conn)?;
+                    }
+                    Ok(())
+                })
+                .await;
+        }
+        let _writing = self.writer().await;
+        if let [one] = stmts.as_slice() {
+            // One statement is atomic by itself.
+            one.query().execute(&self.pool).await?;
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for st in &stmts {
+            exec_in(&mut tx, st).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn migrate(&self) -> Result<()> {

@@ -1,8 +1,12 @@
 //! kneepath's storage: one code path for SQLite and PostgreSQL.
 //!
-//! Everything goes through sqlx's `Any` driver with portable SQL (`$1..$n`
-//! placeholders; TEXT, BIGINT/INTEGER, SMALLINT and DOUBLE PRECISION
-//! columns), so the same queries and migrations run on both databases.
+//! Everything is portable SQL (`$1..$n` placeholders; TEXT, BIGINT/INTEGER,
+//! SMALLINT and DOUBLE PRECISION columns), so the same queries and
+//! migrations run on both databases, through sqlx's `Any` driver. On a
+//! SQLite file the few requests every patient makes many times a day (the
+//! session, the plan's inputs, the check-in, audit rows) run the same
+//! statements natively instead (`lite`: one hand-off to a blocking thread
+//! per unit of work rather than per statement).
 //! Rows are turned into core types here; no SQL leaves this crate.
 //!
 //! Clinical records are append-only: assessments, check-ins and phase
@@ -13,7 +17,9 @@ mod backup;
 mod clinic;
 mod db;
 mod ids;
+mod lite;
 mod records;
+mod sql;
 mod users;
 
 pub use clinic::{
@@ -24,7 +30,7 @@ pub use db::{Backend, Store};
 pub use ids::{new_id, now_rfc3339, random_token, sha256_hex};
 pub use records::{
     AssessmentHead, AssessmentRow, AuditEntry, CheckInRow, CheckinWrite, EscalationRow, History,
-    NewAssessment, NewAudit, PhaseChangeRow,
+    NewAssessment, NewAudit, PhaseChangeRow, PlanInputs,
 };
 pub use users::{API_TOKEN_PREFIX, ApiToken, Role, Session, User};
 
@@ -35,6 +41,12 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the native SQLite path (`lite`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A write could not be committed (nothing of it was stored).
+    #[error("the database could not store this: {0}")]
+    Commit(String),
     /// A unique constraint: the thing already exists (message for people).
     #[error("{0}")]
     Conflict(String),
@@ -59,4 +71,19 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl StoreError {
+    /// A unique or primary key constraint failed, on either path.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Database(e) => is_unique_violation(e),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) => matches!(
+                f.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            _ => false,
+        }
+    }
 }

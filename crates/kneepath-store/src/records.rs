@@ -9,7 +9,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::{Result, Store, StoreError, is_unique_violation, new_id, now_rfc3339};
+use crate::clinic::{PlanEditRow, plan_edit_from_row, plan_edits_stmt};
+use crate::sql::{Cells, Stmt};
+use crate::{Result, Store, StoreError, new_id, now_rfc3339};
 
 /// An audit-log row to write.
 #[derive(Debug, Clone, Copy)]
@@ -71,26 +73,26 @@ pub struct AuditEntry {
 
 const AUDIT_INSERT: &str = "INSERT INTO audit_log (id, at, actor_id, subject_id, action, entity, entity_id, ip, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
-fn audit_query<'q>(a: &'q NewAudit<'q>) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
-    sqlx::query(AUDIT_INSERT)
-        .bind(new_id())
-        .bind(now_rfc3339())
-        .bind(a.actor_id)
-        .bind(a.subject_id)
-        .bind(a.action)
-        .bind(a.entity)
-        .bind(a.entity_id)
-        .bind(a.ip)
-        .bind(a.detail)
+pub(crate) fn audit_stmt(a: &NewAudit<'_>) -> Stmt {
+    Stmt::new(AUDIT_INSERT)
+        .arg(new_id())
+        .arg(now_rfc3339())
+        .arg(a.actor_id)
+        .arg(a.subject_id)
+        .arg(a.action)
+        .arg(a.entity)
+        .arg(a.entity_id)
+        .arg(a.ip)
+        .arg(a.detail)
 }
 
-fn checkin_from_row(r: &AnyRow) -> Result<CheckInRow> {
-    let data: String = r.try_get("data")?;
+fn checkin_from_row<R: Cells + ?Sized>(r: &R) -> Result<CheckInRow> {
+    let data = r.text("data")?;
     Ok(CheckInRow {
-        id: r.try_get("id")?,
-        assessment_id: r.try_get("assessment_id")?,
+        id: r.text("id")?,
+        assessment_id: r.text("assessment_id")?,
         checkin: serde_json::from_str(&data).map_err(corrupt)?,
-        created_at: r.try_get("created_at")?,
+        created_at: r.text("created_at")?,
     })
 }
 
@@ -109,7 +111,12 @@ pub(crate) fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
 }
 
 pub(crate) async fn audit_in(tx: &mut Transaction<'_, Any>, a: &NewAudit<'_>) -> Result<()> {
-    audit_query(a).execute(&mut **tx).await?;
+    exec_in(tx, &audit_stmt(a)).await
+}
+
+/// Run statements in order in an sqlx transaction.
+pub(crate) async fn exec_in(tx: &mut Transaction<'_, Any>, stmts: &Stmt) -> Result<()> {
+    stmts.query().execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -205,9 +212,8 @@ pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-pub(crate) fn day_of(r: &AnyRow, col: &str) -> Result<Day> {
-    let s: String = r.try_get(col)?;
-    s.parse().map_err(corrupt)
+pub(crate) fn day_of<R: Cells + ?Sized>(r: &R, col: &str) -> Result<Day> {
+    r.day(col)
 }
 
 fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
@@ -227,57 +233,193 @@ fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
     })
 }
 
+fn head_stmt(user_id: &str) -> Stmt {
+    Stmt::new(
+        "SELECT id, user_id, day, source, facts, level, kb_version FROM assessments WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .arg(user_id)
+}
+
+fn head_from_row<R: Cells + ?Sized>(r: &R) -> Result<AssessmentHead> {
+    let facts = r.text("facts")?;
+    let level = r.text("level")?;
+    Ok(AssessmentHead {
+        id: r.text("id")?,
+        user_id: r.text("user_id")?,
+        day: r.day("day")?,
+        source: r.text("source")?,
+        facts: serde_json::from_str(&facts).map_err(corrupt)?,
+        level: TriageLevel::parse(&level).ok_or_else(|| corrupt(format!("level {level}")))?,
+        kb_version: r.text("kb_version")?,
+    })
+}
+
+fn phase_changes_stmt(user_id: &str) -> Stmt {
+    Stmt::new(
+        "SELECT id, assessment_id, day, from_phase, to_phase, reason, created_at, author_id FROM phase_changes WHERE user_id = $1 ORDER BY created_at, id",
+    )
+    .arg(user_id)
+}
+
+fn phase_change_from_row<R: Cells + ?Sized>(r: &R) -> Result<PhaseChangeRow> {
+    Ok(PhaseChangeRow {
+        id: r.text("id")?,
+        assessment_id: r.text("assessment_id")?,
+        day: r.day("day")?,
+        from_phase: r.opt_text("from_phase")?,
+        to_phase: r.text("to_phase")?,
+        reason: r.text("reason")?,
+        created_at: r.text("created_at")?,
+        author_id: r.opt_text("author_id")?,
+    })
+}
+
+fn checkins_stmt(user_id: &str) -> Stmt {
+    Stmt::new(
+        "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 ORDER BY day",
+    )
+    .arg(user_id)
+}
+
+fn checkins_for_rules_stmt(user_id: &str, plan_start: Day, today: Day) -> Stmt {
+    use kneepath_core::progress::{RULES_LOOKBACK_CHECKINS, RULES_LOOKBACK_DAYS};
+    Stmt::new(format!(
+        "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 AND day >= $2 \
+         AND (day <= $3 OR day >= $4 OR day >= COALESCE((SELECT c2.day FROM checkins c2 WHERE c2.user_id = $1 ORDER BY c2.day DESC LIMIT 1 OFFSET {}), $2)) \
+         ORDER BY day",
+        RULES_LOOKBACK_CHECKINS - 1
+    ))
+    .arg(user_id)
+    .arg(plan_start)
+    .arg(plan_start.plus(6))
+    .arg(today.plus(-RULES_LOOKBACK_DAYS))
+}
+
+/// What a person's current plan is computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanInputs {
+    /// The newest assessment: it governs the plan.
+    pub head: AssessmentHead,
+    /// The current plan's phase changes, oldest first: from the newest
+    /// start of a plan (a change without `from_phase`) on.
+    pub history: Vec<PhaseChangeRow>,
+    /// The day the current plan started.
+    pub plan_start: Day,
+    /// Clinicians' edits made since the plan started, oldest first.
+    pub edits: Vec<PlanEditRow>,
+    /// Check-ins since the plan started, oldest first.
+    pub checkins: Vec<CheckInRow>,
+}
+
+/// The current plan found among all of a person's phase changes.
+struct CurrentPlan {
+    history: Vec<PhaseChangeRow>,
+    start: Day,
+}
+
+impl CurrentPlan {
+    fn of(all: Vec<PhaseChangeRow>, assessed: Day) -> CurrentPlan {
+        let from = all
+            .iter()
+            .rposition(|p| p.from_phase.is_none())
+            .unwrap_or(0);
+        let history: Vec<_> = all.into_iter().skip(from).collect();
+        let start = history.first().map_or(assessed, |p| p.day);
+        CurrentPlan { history, start }
+    }
+
+    fn started_at(&self) -> Option<&str> {
+        self.history.first().map(|p| p.created_at.as_str())
+    }
+
+    fn checkins_stmt(&self, user_id: &str, rules_on: Option<Day>) -> Stmt {
+        match rules_on {
+            Some(today) => checkins_for_rules_stmt(user_id, self.start, today),
+            None => checkins_stmt(user_id),
+        }
+    }
+
+    fn inputs(
+        self,
+        head: AssessmentHead,
+        edits: Vec<PlanEditRow>,
+        checkins: Vec<CheckInRow>,
+    ) -> PlanInputs {
+        let edits = match self.started_at() {
+            Some(at) => edits
+                .into_iter()
+                .filter(|e| e.created_at.as_str() >= at)
+                .collect(),
+            None => Vec::new(),
+        };
+        PlanInputs {
+            head,
+            plan_start: self.start,
+            edits,
+            checkins: checkins
+                .into_iter()
+                .filter(|c| c.checkin.day >= self.start)
+                .collect(),
+            history: self.history,
+        }
+    }
+}
+
 const ASSESSMENT_COLS: &str = "SELECT id, user_id, created_at, day, source, facts, report, level, kb_version FROM assessments";
+
+/// The statements that store an assessment (with the start of its plan
+/// and its audit row); returns the new id with them.
+pub(crate) fn assessment_stmts(
+    a: &NewAssessment<'_>,
+    ip: Option<&str>,
+) -> Result<(String, Vec<Stmt>)> {
+    let id = new_id();
+    let mut stmts = vec![
+        Stmt::new(
+            "INSERT INTO assessments (id, user_id, created_at, day, source, facts, report, level, kb_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .arg(&id)
+        .arg(a.user_id)
+        .arg(now_rfc3339())
+        .arg(a.day)
+        .arg(a.source)
+        .arg(serde_json::to_string(a.facts).map_err(corrupt)?)
+        .arg(serde_json::to_string(a.report).map_err(corrupt)?)
+        .arg(a.report.level.as_str())
+        .arg(&a.report.kb_version),
+    ];
+    if let Some((phase, reason)) = a.start_phase {
+        stmts.push(phase_change_stmt(&PhaseChange {
+            user_id: a.user_id,
+            assessment_id: &id,
+            day: a.day,
+            from: None,
+            to: phase,
+            reason,
+            author_id: None,
+        }));
+    }
+    stmts.push(audit_stmt(&NewAudit {
+        actor_id: Some(a.user_id),
+        subject_id: Some(a.user_id),
+        action: "create",
+        entity: "assessment",
+        entity_id: Some(&id),
+        ip,
+        detail: Some(a.report.level.as_str()),
+    }));
+    Ok((id, stmts))
+}
 
 pub(crate) async fn insert_assessment_in(
     tx: &mut Transaction<'_, Any>,
     a: &NewAssessment<'_>,
     ip: Option<&str>,
 ) -> Result<String> {
-    let id = new_id();
-    let now = now_rfc3339();
-    sqlx::query(
-        "INSERT INTO assessments (id, user_id, created_at, day, source, facts, report, level, kb_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&id)
-    .bind(a.user_id)
-    .bind(&now)
-    .bind(a.day.to_string())
-    .bind(a.source)
-    .bind(serde_json::to_string(a.facts).map_err(corrupt)?)
-    .bind(serde_json::to_string(a.report).map_err(corrupt)?)
-    .bind(a.report.level.as_str())
-    .bind(&a.report.kb_version)
-    .execute(&mut **tx)
-    .await?;
-    if let Some((phase, reason)) = a.start_phase {
-        insert_phase_change_in(
-            tx,
-            &PhaseChange {
-                user_id: a.user_id,
-                assessment_id: &id,
-                day: a.day,
-                from: None,
-                to: phase,
-                reason,
-                author_id: None,
-            },
-        )
-        .await?;
+    let (id, stmts) = assessment_stmts(a, ip)?;
+    for st in &stmts {
+        exec_in(tx, st).await?;
     }
-    audit_in(
-        tx,
-        &NewAudit {
-            actor_id: Some(a.user_id),
-            subject_id: Some(a.user_id),
-            action: "create",
-            entity: "assessment",
-            entity_id: Some(&id),
-            ip,
-            detail: Some(a.report.level.as_str()),
-        },
-    )
-    .await?;
     Ok(id)
 }
 
@@ -293,34 +435,33 @@ pub(crate) struct PhaseChange<'a> {
     pub author_id: Option<&'a str>,
 }
 
+pub(crate) fn phase_change_stmt(p: &PhaseChange<'_>) -> Stmt {
+    Stmt::new(
+        "INSERT INTO phase_changes (id, user_id, assessment_id, day, from_phase, to_phase, reason, created_at, author_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .arg(new_id())
+    .arg(p.user_id)
+    .arg(p.assessment_id)
+    .arg(p.day)
+    .arg(p.from)
+    .arg(p.to)
+    .arg(p.reason)
+    .arg(now_rfc3339())
+    .arg(p.author_id)
+}
+
 pub(crate) async fn insert_phase_change_in(
     tx: &mut Transaction<'_, Any>,
     p: &PhaseChange<'_>,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO phase_changes (id, user_id, assessment_id, day, from_phase, to_phase, reason, created_at, author_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(new_id())
-    .bind(p.user_id)
-    .bind(p.assessment_id)
-    .bind(p.day.to_string())
-    .bind(p.from)
-    .bind(p.to)
-    .bind(p.reason)
-    .bind(now_rfc3339())
-    .bind(p.author_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    exec_in(tx, &phase_change_stmt(p)).await
 }
 
 impl Store {
     /// Write an audit row on its own (reads of patient data): one
     /// statement, atomic by itself.
     pub async fn audit(&self, a: &NewAudit<'_>) -> Result<()> {
-        let _writing = self.writer().await;
-        audit_query(a).execute(&self.pool).await?;
-        Ok(())
+        self.write_all(vec![audit_stmt(a)]).await
     }
 
     /// Audit entries, newest first; for one subject when given.
@@ -438,27 +579,13 @@ impl Store {
 
     /// The newest assessment of a user, without its report.
     pub async fn latest_assessment_head(&self, user_id: &str) -> Result<Option<AssessmentHead>> {
-        let row = sqlx::query(
-            "SELECT id, user_id, day, source, facts, level, kb_version FROM assessments WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
-        )
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            let facts: String = r.try_get("facts")?;
-            let level: String = r.try_get("level")?;
-            Ok(AssessmentHead {
-                id: r.try_get("id")?,
-                user_id: r.try_get("user_id")?,
-                day: day_of(&r, "day")?,
-                source: r.try_get("source")?,
-                facts: serde_json::from_str(&facts).map_err(corrupt)?,
-                level: TriageLevel::parse(&level)
-                    .ok_or_else(|| corrupt(format!("level {level}")))?,
-                kb_version: r.try_get("kb_version")?,
-            })
-        })
-        .transpose()
+        head_stmt(user_id)
+            .query()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(head_from_row)
+            .transpose()
     }
 
     pub async fn assessments(&self, user_id: &str) -> Result<Vec<AssessmentRow>> {
@@ -477,26 +604,11 @@ impl Store {
     /// assessment starts with its first phase change; a re-triage after a
     /// warning sign carries the plan on under the new assessment.
     pub async fn phase_changes(&self, user_id: &str) -> Result<Vec<PhaseChangeRow>> {
-        let rows = sqlx::query(
-            "SELECT id, assessment_id, day, from_phase, to_phase, reason, created_at, author_id FROM phase_changes WHERE user_id = $1 ORDER BY created_at, id",
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PhaseChangeRow {
-                    id: r.try_get("id")?,
-                    assessment_id: r.try_get("assessment_id")?,
-                    day: day_of(r, "day")?,
-                    from_phase: r.try_get("from_phase")?,
-                    to_phase: r.try_get("to_phase")?,
-                    reason: r.try_get("reason")?,
-                    created_at: r.try_get("created_at")?,
-                    author_id: r.try_get("author_id")?,
-                })
-            })
-            .collect()
+        let rows = phase_changes_stmt(user_id)
+            .query()
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(phase_change_from_row).collect()
     }
 
     pub async fn escalations(&self, user_id: &str) -> Result<Vec<EscalationRow>> {
@@ -522,12 +634,7 @@ impl Store {
 
     /// A user's check-ins, oldest first.
     pub async fn checkins(&self, user_id: &str) -> Result<Vec<CheckInRow>> {
-        let rows = sqlx::query(
-            "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 ORDER BY day",
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = checkins_stmt(user_id).query().fetch_all(&self.pool).await?;
         rows.iter().map(checkin_from_row).collect()
     }
 
@@ -541,57 +648,79 @@ impl Store {
         plan_start: Day,
         today: Day,
     ) -> Result<Vec<CheckInRow>> {
-        use kneepath_core::progress::{RULES_LOOKBACK_CHECKINS, RULES_LOOKBACK_DAYS};
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 AND day >= $2 \
-             AND (day <= $3 OR day >= $4 OR day >= COALESCE((SELECT c2.day FROM checkins c2 WHERE c2.user_id = $1 ORDER BY c2.day DESC LIMIT 1 OFFSET {}), $2)) \
-             ORDER BY day",
-            RULES_LOOKBACK_CHECKINS - 1
-        )))
-        .bind(user_id)
-        .bind(plan_start.to_string())
-        .bind(plan_start.plus(6).to_string())
-        .bind(today.plus(-RULES_LOOKBACK_DAYS).to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = checkins_for_rules_stmt(user_id, plan_start, today)
+            .query()
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(checkin_from_row).collect()
+    }
+
+    /// What a person's current plan is computed from (see [`PlanInputs`]);
+    /// none before their first assessment. With `rules_on`, only the
+    /// check-ins the progression rules read for a check-in on that day.
+    pub async fn plan_inputs(
+        &self,
+        user_id: &str,
+        rules_on: Option<Day>,
+    ) -> Result<Option<PlanInputs>> {
+        if let Some(lite) = &self.lite {
+            let user_id = user_id.to_string();
+            return lite
+                .read(move |c| {
+                    let Some(head) = head_stmt(&user_id).rows(c, |r| head_from_row(r))?.pop()
+                    else {
+                        return Ok(None);
+                    };
+                    let changes =
+                        phase_changes_stmt(&user_id).rows(c, |r| phase_change_from_row(r))?;
+                    let plan = CurrentPlan::of(changes, head.day);
+                    let edits = match plan.started_at() {
+                        Some(_) => plan_edits_stmt(&user_id).rows(c, |r| plan_edit_from_row(r))?,
+                        None => Vec::new(),
+                    };
+                    let checkins = plan
+                        .checkins_stmt(&user_id, rules_on)
+                        .rows(c, |r| checkin_from_row(r))?;
+                    Ok(Some(plan.inputs(head, edits, checkins)))
+                })
+                .await;
+        }
+        let Some(head) = self.latest_assessment_head(user_id).await? else {
+            return Ok(None);
+        };
+        let plan = CurrentPlan::of(self.phase_changes(user_id).await?, head.day);
+        let edits = match plan.started_at() {
+            Some(_) => self.plan_edits(user_id).await?,
+            None => Vec::new(),
+        };
+        let rows = plan
+            .checkins_stmt(user_id, rules_on)
+            .query()
+            .fetch_all(&self.pool)
+            .await?;
+        let checkins = rows.iter().map(checkin_from_row).collect::<Result<_>>()?;
+        Ok(Some(plan.inputs(head, edits, checkins)))
     }
 
     /// Store a check-in with its consequences in one transaction. A second
     /// check-in for the same day is a `Conflict` and changes nothing.
     pub async fn insert_checkin(&self, w: &CheckinWrite<'_>) -> Result<String> {
-        let _writing = self.writer().await;
         let c = w.checkin;
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
-        let res = sqlx::query(
-            "INSERT INTO checkins (id, user_id, assessment_id, day, pain_now, exercise_pain, morning_pain, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&id)
-        .bind(w.user_id)
-        .bind(w.assessment_id)
-        .bind(c.day.to_string())
-        .bind(i64::from(c.pain_now))
-        .bind(c.exercise_pain.map(i64::from))
-        .bind(c.morning_pain.map(i64::from))
-        .bind(serde_json::to_string(c).map_err(corrupt)?)
-        .bind(now_rfc3339())
-        .execute(&mut *tx)
-        .await;
-        match res {
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(format!(
-                    "You have already checked in for {}.",
-                    c.day
-                )));
-            }
-            other => {
-                other?;
-            }
-        }
-        audit_in(
-            &mut tx,
-            &NewAudit {
+        let mut stmts = vec![
+            Stmt::new(
+                "INSERT INTO checkins (id, user_id, assessment_id, day, pain_now, exercise_pain, morning_pain, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .arg(&id)
+            .arg(w.user_id)
+            .arg(w.assessment_id)
+            .arg(c.day)
+            .arg(i64::from(c.pain_now))
+            .arg(c.exercise_pain.map(i64::from))
+            .arg(c.morning_pain.map(i64::from))
+            .arg(serde_json::to_string(c).map_err(corrupt)?)
+            .arg(now_rfc3339()),
+            audit_stmt(&NewAudit {
                 actor_id: Some(w.user_id),
                 subject_id: Some(w.user_id),
                 action: "create",
@@ -599,41 +728,46 @@ impl Store {
                 entity_id: Some(&id),
                 ip: w.ip,
                 detail: Some(&c.day.to_string()),
-            },
-        )
-        .await?;
+            }),
+        ];
         let mut assessment_id = w.assessment_id.to_string();
         if let Some(a) = &w.retriage {
-            assessment_id = insert_assessment_in(&mut tx, a, w.ip).await?;
+            let (new_id, more) = assessment_stmts(a, w.ip)?;
+            assessment_id = new_id;
+            stmts.extend(more);
         }
         if let Some((from, to, day, reason)) = w.phase_change {
-            insert_phase_change_in(
-                &mut tx,
-                &PhaseChange {
-                    user_id: w.user_id,
-                    assessment_id: &assessment_id,
-                    day,
-                    from: Some(from),
-                    to,
-                    reason,
-                    author_id: None,
-                },
-            )
-            .await?;
+            stmts.push(phase_change_stmt(&PhaseChange {
+                user_id: w.user_id,
+                assessment_id: &assessment_id,
+                day,
+                from: Some(from),
+                to,
+                reason,
+                author_id: None,
+            }));
         }
         if let Some(kind) = w.escalation {
-            sqlx::query("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(new_id())
-                .bind(w.user_id)
-                .bind(&assessment_id)
-                .bind(c.day.to_string())
-                .bind(kind)
-                .bind(now_rfc3339())
-                .execute(&mut *tx)
-                .await?;
+            stmts.push(
+                Stmt::new("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .arg(new_id())
+                    .arg(w.user_id)
+                    .arg(&assessment_id)
+                    .arg(c.day)
+                    .arg(kind)
+                    .arg(now_rfc3339()),
+            );
         }
-        tx.commit().await?;
-        Ok(id)
+        match self.write_all(stmts).await {
+            // Only the check-in row has a unique key (user, day) a person
+            // can hit; the other rows' keys are new ids.
+            Err(e) if e.is_unique_violation() => Err(StoreError::Conflict(format!(
+                "You have already checked in for {}.",
+                c.day
+            ))),
+            Err(e) => Err(e),
+            Ok(()) => Ok(id),
+        }
     }
 
     // --- the person's own data ---------------------------------------------------

@@ -4,8 +4,8 @@ use argon2::password_hash::{PasswordHash, SaltString, rand_core::OsRng};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use serde::Serialize;
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
+use crate::sql::{Cells, Stmt};
 use crate::{
     Result, Store, StoreError, is_unique_violation, new_id, now_rfc3339, random_token, sha256_hex,
 };
@@ -60,45 +60,73 @@ const USER_COLS: &str = "id, email, display_name, role, disabled, created_at";
 pub(crate) const USER_COLS_U: &str =
     "u.id, u.email, u.display_name, u.role, u.disabled, u.created_at";
 
-pub(crate) fn user_from_row(r: &AnyRow) -> Result<User> {
-    let role: String = r.try_get("role")?;
+pub(crate) fn user_from_row<R: Cells + ?Sized>(r: &R) -> Result<User> {
+    let role = r.text("role")?;
     Ok(User {
-        id: r.try_get("id")?,
-        email: r.try_get("email")?,
-        display_name: r.try_get("display_name")?,
+        id: r.text("id")?,
+        email: r.text("email")?,
+        display_name: r.text("display_name")?,
         role: Role::parse(&role)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
-        disabled: r.try_get::<i64, _>("disabled")? != 0,
-        created_at: r.try_get("created_at")?,
+        disabled: r.int("disabled")? != 0,
+        created_at: r.text("created_at")?,
     })
 }
 
-/// Hash a password with argon2id (default parameters: m=19 MiB, t=2, p=1),
-/// off the async runtime.
+/// argon2id with OWASP's lowest-memory equivalent setting: m = 7 MiB,
+/// t = 5, p = 1 (OWASP lists it beside m = 19 MiB, t = 2 as giving the
+/// same protection). Every hash holds its memory while it runs, so this
+/// bounds what logins cost the server; hashes made with other parameters
+/// still verify (the parameters are stored in each hash) and are redone
+/// with these at the next login.
+fn hasher() -> Argon2<'static> {
+    let params = argon2::Params::new(7 * 1024, 5, 1, None).unwrap_or_default();
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+/// Hashes running at once: each holds 7 MiB for about as long as it runs.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Run argon2 work off the async runtime, at most two at a time.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let _slot = HASHING
+        .acquire()
+        .await
+        .map_err(|e| StoreError::Hash(e.to_string()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError::Hash(e.to_string()))
+}
+
+/// Hash a password with argon2id (see [`hasher`]).
 pub(crate) async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
+        hasher()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| StoreError::Hash(e.to_string()))
     })
-    .await
-    .map_err(|e| StoreError::Hash(e.to_string()))?
+    .await?
 }
 
-async fn verify(hash: String, password: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
+/// Whether `password` matches `hash`, and whether the hash was made with
+/// other parameters than today's (so it should be redone).
+async fn verify(hash: String, password: String) -> (bool, bool) {
+    hashing(move || {
+        let Ok(h) = PasswordHash::new(&hash) else {
+            return (false, false);
+        };
+        let ok = hasher().verify_password(password.as_bytes(), &h).is_ok();
+        let current = hasher().params().clone();
+        let stale = argon2::Params::try_from(&h).map_or(true, |p| {
+            (p.m_cost(), p.t_cost(), p.p_cost())
+                != (current.m_cost(), current.t_cost(), current.p_cost())
+        });
+        (ok, stale)
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or((false, false))
 }
 
 impl Store {
@@ -183,17 +211,17 @@ impl Store {
         let Some(row) = row else {
             // Equalise timing with a real verification against a real hash.
             let password = password.to_string();
-            let _ = tokio::task::spawn_blocking(move || {
+            let _ = hashing(move || {
                 static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
                 let dummy = DUMMY.get_or_init(|| {
                     let salt = SaltString::generate(&mut OsRng);
-                    Argon2::default()
+                    hasher()
                         .hash_password(b"not a password", &salt)
                         .ok()
                         .map(|h| h.to_string())
                 });
                 if let Some(h) = dummy.as_deref().and_then(|d| PasswordHash::new(d).ok()) {
-                    let _ = Argon2::default().verify_password(password.as_bytes(), &h);
+                    let _ = hasher().verify_password(password.as_bytes(), &h);
                 }
             })
             .await;
@@ -201,11 +229,20 @@ impl Store {
         };
         let hash: String = row.try_get("password_hash")?;
         let user = user_from_row(&row)?;
-        if verify(hash, password.to_string()).await && !user.disabled {
-            Ok(Some(user))
-        } else {
-            Ok(None)
+        let (ok, stale) = verify(hash, password.to_string()).await;
+        if !ok || user.disabled {
+            return Ok(None);
         }
+        if stale {
+            let new_hash = hash_password(password.to_string()).await?;
+            let _writing = self.writer().await;
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(new_hash)
+                .bind(&user.id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(user))
     }
 
     /// Start a session: returns the cookie token (only its hash is stored).
@@ -228,22 +265,37 @@ impl Store {
     /// belongs to an enabled account.
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
         let hash = sha256_hex(token);
-        let row = sqlx::query(
+        let st = Stmt::new(
             "SELECT u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, s.csrf_token, s.expires_at \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
-        .bind(&hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let expires: String = row.try_get("expires_at")?;
-        let user = user_from_row(&row)?;
+        .arg(&hash);
+        fn decode<R: Cells + ?Sized>(r: &R) -> Result<(User, String, String)> {
+            Ok((
+                user_from_row(r)?,
+                r.text("csrf_token")?,
+                r.text("expires_at")?,
+            ))
+        }
+        let found = match &self.lite {
+            Some(lite) => lite.read(move |c| st.rows(c, |r| decode(r))).await?.pop(),
+            None => st
+                .query()
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(decode)
+                .transpose()?,
+        };
+        let Some((user, csrf_token, expires)) = found else {
+            return Ok(None);
+        };
         if expires < now_rfc3339() || user.disabled {
             return Ok(None);
         }
         Ok(Some(Session {
             user,
-            csrf_token: row.try_get("csrf_token")?,
+            csrf_token,
             token_hash: hash,
         }))
     }
@@ -383,6 +435,18 @@ impl Store {
                 .unwrap_or(0)
         };
         Ok((all.len() as u64, pct(0.5), pct(0.99)))
+    }
+
+    /// The native reference (see `Lite::bare_insert_benchmark`); none
+    /// unless the store is a SQLite file.
+    pub async fn bare_insert_native_benchmark(
+        &self,
+        seconds: u64,
+    ) -> Result<Option<(u64, u64, u64)>> {
+        match &self.lite {
+            Some(lite) => lite.bare_insert_benchmark(seconds).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The CSRF token of a session (by cookie token).
@@ -579,5 +643,33 @@ impl Store {
                 .await?;
         }
         Ok(Some((user, row.try_get("scope")?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_use_7_mib_and_older_settings_verify_but_are_stale() {
+        let new = hash_password("a long enough password".into())
+            .await
+            .expect("hash");
+        assert!(new.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{new}");
+        assert_eq!(
+            verify(new.clone(), "a long enough password".into()).await,
+            (true, false)
+        );
+        assert_eq!(verify(new, "wrong".into()).await, (false, false));
+        // A hash from argon2's default setting (m = 19 MiB, t = 2).
+        let salt = SaltString::generate(&mut OsRng);
+        let old = Argon2::default()
+            .hash_password(b"a long enough password", &salt)
+            .expect("hash")
+            .to_string();
+        assert_eq!(
+            verify(old, "a long enough password".into()).await,
+            (true, true)
+        );
     }
 }

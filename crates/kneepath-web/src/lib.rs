@@ -22,6 +22,7 @@ pub mod demo;
 pub mod error;
 pub mod fhir;
 pub mod figures;
+mod gzip;
 pub mod ics;
 pub mod pages;
 pub mod pdf;
@@ -36,7 +37,6 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use tokio::net::TcpListener;
-use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -83,7 +83,7 @@ pub fn router(state: AppState) -> Router {
                 "camera=(), microphone=(), geolocation=(), interest-cohort=()",
             ),
         ))
-        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(gzip::gzip))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -69,31 +69,15 @@ async fn plan_context_with(
     user_id: &str,
     rules_on: Option<Day>,
 ) -> Result<Option<PlanContext>, WebError> {
-    let Some(assessment) = state.store.latest_assessment_head(user_id).await? else {
+    let Some(inputs) = state.store.plan_inputs(user_id, rules_on).await? else {
         return Ok(None);
     };
     let kb = &state.kb;
+    let assessment = inputs.head;
     let facts = facts_from_map(kb, &assessment.facts);
-    // The current plan began with the newest phase change that has no
-    // `from_phase` (the start of a plan).
-    let all = state.store.phase_changes(user_id).await?;
-    let start = all
-        .iter()
-        .rposition(|p| p.from_phase.is_none())
-        .unwrap_or(0);
-    let history: Vec<_> = all.into_iter().skip(start).collect();
-    let plan_start = history.first().map_or(assessment.day, |p| p.day);
-    let plan_started_at = history.first().map(|p| p.created_at.clone());
-    let edits = match &plan_started_at {
-        Some(at) => state
-            .store
-            .plan_edits(user_id)
-            .await?
-            .into_iter()
-            .filter(|e| &e.created_at >= at)
-            .collect(),
-        None => Vec::new(),
-    };
+    let history = inputs.history;
+    let plan_start = inputs.plan_start;
+    let edits = inputs.edits;
     let phase = if assessment.level.allows_home_plan() {
         history.last().and_then(|p| {
             kb.phase_by_id(&p.to_phase).map(|phase| PhaseState {
@@ -104,20 +88,7 @@ async fn plan_context_with(
     } else {
         None
     };
-    let rows = match rules_on {
-        Some(today) => {
-            state
-                .store
-                .checkins_for_rules(user_id, plan_start, today)
-                .await?
-        }
-        None => state.store.checkins(user_id).await?,
-    };
-    let checkins = rows
-        .into_iter()
-        .map(|r| r.checkin)
-        .filter(|c| c.day >= plan_start)
-        .collect();
+    let checkins = inputs.checkins.into_iter().map(|r| r.checkin).collect();
     Ok(Some(PlanContext {
         assessment,
         facts,

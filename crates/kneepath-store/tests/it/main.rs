@@ -664,3 +664,79 @@ async fn the_rules_window_query_matches_the_core_definition() {
         }
     }
 }
+
+/// Many check-ins at once (on SQLite they share commits): each new day is
+/// stored with its audit row, each repeated day is a `Conflict` that leaves
+/// nothing behind and does not disturb the others in its group.
+#[tokio::test]
+async fn concurrent_checkins_each_stored_once_and_duplicates_refused() {
+    let kb = KnowledgeBase::bundled().expect("kb");
+    for store in stores().await {
+        let email = format!("{}@example.org", kneepath_store::new_id());
+        let user = store
+            .create_user(&email, "Ana", "correct horse battery", Role::Patient)
+            .await
+            .expect("create");
+        let facts = kb
+            .facts_from_toml_str("age = 30\nonset = \"gradual\"\npain_now = 3")
+            .expect("facts");
+        let report = assess(&kb, &facts).report();
+        let facts_json = kb.facts_to_json(&facts);
+        let assessment = store
+            .insert_assessment(
+                &NewAssessment {
+                    user_id: &user.id,
+                    day: Day(100),
+                    source: "wizard",
+                    facts: &facts_json,
+                    report: &report,
+                    start_phase: Some(("strengthen", "default")),
+                },
+                None,
+            )
+            .await
+            .expect("assessment");
+        // 40 days, each sent three times at once.
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..120 {
+            let (store, uid, aid) = (store.clone(), user.id.clone(), assessment.clone());
+            tasks.spawn(async move {
+                let c = checkin(100 + i % 40);
+                store
+                    .insert_checkin(&CheckinWrite {
+                        user_id: &uid,
+                        assessment_id: &aid,
+                        checkin: &c,
+                        phase_change: None,
+                        escalation: None,
+                        retriage: None,
+                        ip: None,
+                    })
+                    .await
+            });
+        }
+        let (mut stored, mut refused) = (0, 0);
+        while let Some(r) = tasks.join_next().await {
+            match r.expect("task") {
+                Ok(_) => stored += 1,
+                Err(StoreError::Conflict(_)) => refused += 1,
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        }
+        assert_eq!((stored, refused), (40, 80));
+        let rows = store.checkins(&user.id).await.expect("checkins");
+        let days: Vec<i32> = rows.iter().map(|r| r.checkin.day.0).collect();
+        assert_eq!(days, (100..140).collect::<Vec<_>>());
+        let audited = store
+            .audit_entries(Some(&user.id), 1000)
+            .await
+            .expect("audit")
+            .iter()
+            .filter(|a| a.entity == "checkin" && a.action == "create")
+            .count();
+        assert_eq!(
+            audited, 40,
+            "one audit row per stored check-in, none for refused ones"
+        );
+    }
+}

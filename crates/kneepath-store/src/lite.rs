@@ -1,0 +1,330 @@
+//! The native SQLite path for the requests every patient makes many times a
+//! day (session lookup, the plan's inputs, the check-in write, audit rows).
+//!
+//! sqlx's SQLite driver runs each connection on its own thread and hands
+//! every statement over to it and every row back: two thread switches per
+//! statement, which the load benchmark measured as the largest cost of a
+//! check-in (BENCHMARKS.md). Here one thread owns one `rusqlite` connection
+//! and runs whole units of work sent to it (several statements, or a write):
+//! one hand-off per unit. The SQL texts, arguments and row decoders are the
+//! same ones the sqlx path uses ([`crate::sql`]); PostgreSQL, and SQLite
+//! opened in memory, use sqlx for everything.
+//!
+//! Writes are committed in groups: the thread takes every write waiting for
+//! it, runs each inside its own savepoint of one transaction (a write that
+//! fails is rolled back alone), commits once, and only then answers each
+//! caller. Every answered write is as durable as before; the transaction,
+//! lock and WAL costs are shared. One connection for all of it also keeps
+//! its page cache valid (SQLite drops a connection's cache whenever another
+//! connection has written).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use crate::{Result, StoreError};
+
+/// At most this many jobs are taken at once (reads answered, then writes
+/// sharing one commit).
+const GROUP: usize = 128;
+
+/// Writes between checkpoints (a check-in writes about ten pages; SQLite's
+/// own default is every 1000 pages).
+const CHECKPOINT_EVERY: usize = 100;
+
+/// WAL size (pages) at which the checkpointer restarts the WAL: 128 MiB.
+const RESTART_FRAMES: i64 = 32768;
+
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+/// Runs a write on the connection (or is told why it cannot run); says
+/// whether it succeeded and returns what answers the caller once the
+/// commit's outcome is known.
+type WriteJob = Box<dyn FnOnce(std::result::Result<&Connection, &str>) -> (bool, Finish) + Send>;
+type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
+
+enum Job {
+    Read(ReadJob),
+    Write(WriteJob),
+}
+
+#[derive(Debug)]
+pub(crate) struct Lite {
+    jobs: mpsc::Sender<Job>,
+    path: PathBuf,
+}
+
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // The same settings as the sqlx connections (see `db.rs`).
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    // A WAL file left larger than this is cut back when it restarts.
+    conn.pragma_update(None, "journal_size_limit", 160 * 1024 * 1024)?;
+    Ok(conn)
+}
+
+fn gone() -> StoreError {
+    StoreError::Commit("the database thread has stopped".into())
+}
+
+impl Lite {
+    /// Open on an existing database file (after the migrations ran) and
+    /// start the thread that owns the connection. `writer` is the store's
+    /// writer lock, which sqlx's writes hold too.
+    pub fn open(path: &Path, writer: Arc<tokio::sync::Mutex<()>>) -> Result<Lite> {
+        let conn = open(path)?;
+        // This connection never checkpoints on commit (that would stall
+        // every request behind a copy and an fsync); a second thread does,
+        // when told the WAL has grown, without blocking readers or writers.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoints = open(path)?;
+        let (grown, wake) = mpsc::sync_channel::<()>(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let start = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .map_err(|e| StoreError::Commit(format!("cannot start the database thread: {e}")))
+        };
+        let lock = writer.clone();
+        start(
+            "kneepath-sqlite",
+            Box::new(move || serve(conn, queue, writer, grown)),
+        )?;
+        start(
+            "kneepath-checkpoint",
+            Box::new(move || checkpoint(checkpoints, wake, lock)),
+        )?;
+        Ok(Lite {
+            jobs,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Run `work` on the connection (outside any transaction).
+    pub async fn read<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: ReadJob = Box::new(move |conn| {
+            let _ = tx.send(work(conn));
+        });
+        self.jobs.send(Job::Read(job)).map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    /// Run `work` as one atomic write: all of it is committed, or none of
+    /// it. Answers after the commit.
+    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T>>();
+        let job: WriteJob = Box::new(move |conn| {
+            match conn
+                .map_err(|e| StoreError::Commit(e.into()))
+                .and_then(work)
+            {
+                Ok(v) => (
+                    true,
+                    Box::new(move |failed: Option<&str>| {
+                        let _ = tx.send(match failed {
+                            None => Ok(v),
+                            Some(e) => Err(StoreError::Commit(e.to_string())),
+                        });
+                    }),
+                ),
+                Err(e) => (
+                    false,
+                    Box::new(move |_: Option<&str>| {
+                        let _ = tx.send(Err(e));
+                    }),
+                ),
+            }
+        });
+        self.jobs.send(Job::Write(job)).map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+}
+
+impl Lite {
+    /// The reference for the check-in benchmark: single-row inserts, each
+    /// its own transaction, on a fresh native connection with the same
+    /// settings (WAL, `synchronous = NORMAL`, SQLite's own checkpoints), as
+    /// fast as one thread can go. Returns (inserts, p50 µs, p99 µs).
+    pub async fn bare_insert_benchmark(&self, seconds: u64) -> Result<(u64, u64, u64)> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = open(&path)?;
+            conn.execute_batch("CREATE TABLE IF NOT EXISTS bench_native (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL)")?;
+            let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+            let mut lat = Vec::new();
+            while std::time::Instant::now() < deadline {
+                let t = std::time::Instant::now();
+                conn.prepare_cached("INSERT INTO bench_native (id, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute((
+                        crate::new_id(),
+                        "bench",
+                        r#"{"pain_now":2,"stiffness":1,"swelling":"none"}"#,
+                        crate::now_rfc3339(),
+                    ))?;
+                lat.push(t.elapsed().as_micros() as u64);
+            }
+            conn.execute_batch("DROP TABLE bench_native")?;
+            lat.sort_unstable();
+            let pct = |p: f64| {
+                lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+                    .copied()
+                    .unwrap_or(0)
+            };
+            Ok((lat.len() as u64, pct(0.5), pct(0.99)))
+        })
+        .await
+        .map_err(|e| StoreError::Commit(e.to_string()))?
+    }
+}
+
+/// The connection's thread: until every sender is gone, take the jobs that
+/// are waiting, answer the reads, then run the writes as one group.
+fn serve(
+    conn: Connection,
+    queue: mpsc::Receiver<Job>,
+    writer: Arc<tokio::sync::Mutex<()>>,
+    grown: mpsc::SyncSender<()>,
+) {
+    let mut since_checkpoint = 0;
+    let mut reads: Vec<ReadJob> = Vec::new();
+    let mut writes: Vec<WriteJob> = Vec::new();
+    while let Ok(first) = queue.recv() {
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Read(read) => reads.push(read),
+                Job::Write(w) => writes.push(w),
+            }
+            if reads.len() + writes.len() < GROUP {
+                next = queue.try_recv().ok();
+            }
+        }
+        if !reads.is_empty() {
+            // One read transaction (one snapshot, one round of file locks)
+            // for all of them; each read answers at once.
+            let began = reads.len() > 1 && conn.execute_batch("BEGIN").is_ok();
+            for read in reads.drain(..) {
+                read(&conn);
+            }
+            if began {
+                let _ = conn.execute_batch("COMMIT");
+            }
+        }
+        if !writes.is_empty() {
+            since_checkpoint += writes.len();
+            let _writing = writer.blocking_lock();
+            write_group(&conn, writes.drain(..));
+        }
+        if since_checkpoint >= CHECKPOINT_EVERY {
+            // If the checkpointer is still busy, it is told next time.
+            if grown.try_send(()).is_ok() {
+                since_checkpoint = 0;
+            }
+        }
+    }
+}
+
+/// The checkpointing thread: copy the WAL back into the database file when
+/// told to, until the serving thread ends. PASSIVE never waits for readers
+/// or writers. Under steady writes it never finds the WAL fully copied,
+/// so the WAL would only grow: once it holds `RESTART_FRAMES`, a RESTART
+/// (holding the writer lock, a few milliseconds as most pages were copied
+/// already) makes the next write start the WAL from the beginning.
+fn checkpoint(conn: Connection, wake: mpsc::Receiver<()>, writer: Arc<tokio::sync::Mutex<()>>) {
+    while wake.recv().is_ok() {
+        let frames: i64 = conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
+            .unwrap_or(0);
+        if frames >= RESTART_FRAMES {
+            let _writing = writer.blocking_lock();
+            let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+        }
+    }
+}
+
+fn write_group(conn: &Connection, jobs: impl Iterator<Item = WriteJob>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Nothing ran: every caller hears why.
+        let msg = e.to_string();
+        for job in jobs {
+            job(Err(&msg)).1(None);
+        }
+        return;
+    }
+    let mut done: Vec<Finish> = Vec::new();
+    for job in jobs {
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            job(Err(&e.to_string())).1(None);
+            continue;
+        }
+        let (ok, finish) = job(Ok(conn));
+        let closed = if ok {
+            conn.execute_batch("RELEASE job")
+        } else {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+        };
+        match closed {
+            Ok(()) if ok => done.push(finish),
+            // A failed write (e.g. a second check-in for a day) is answered
+            // now: it left nothing behind.
+            Ok(()) => finish(None),
+            Err(e) => finish(Some(&e.to_string())),
+        }
+    }
+    let committed = conn.execute_batch("COMMIT");
+    let failed = committed.as_ref().err().map(|e| e.to_string());
+    if failed.is_some() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for finish in done {
+        finish(failed.as_deref());
+    }
+}
+
+/// The file of a `sqlite://` URL, if it names one (not `:memory:`).
+pub(crate) fn file_of(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && !path.contains(":memory:") && !url.contains("mode=memory"))
+        .then(|| PathBuf::from(path))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_file_of_a_url() {
+        use super::file_of;
+        assert_eq!(
+            file_of("sqlite:///tmp/a.db?mode=rwc").as_deref(),
+            Some(std::path::Path::new("/tmp/a.db"))
+        );
+        assert_eq!(
+            file_of("sqlite://kneepath.db").as_deref(),
+            Some(std::path::Path::new("kneepath.db"))
+        );
+        assert_eq!(file_of("sqlite::memory:"), None);
+        assert_eq!(file_of("postgres://x/y"), None);
+    }
+}

@@ -1,0 +1,194 @@
+//! Statements as data, so one SQL text and one row decoder serve both
+//! ways of reaching the database: sqlx (`Any`: PostgreSQL, and SQLite for
+//! everything off the hot path) and the native SQLite path (`lite`).
+//!
+//! A [`Stmt`] is portable SQL with `$1..$n` placeholders and its arguments;
+//! a row is read through [`Cells`], which both drivers' rows implement.
+
+use std::borrow::Cow;
+
+use kneepath_core::Day;
+use rusqlite::types::{ToSqlOutput, Value};
+use sqlx::Row;
+use sqlx::any::{AnyArguments, AnyRow};
+
+use crate::{Result, StoreError};
+
+/// One argument of a statement.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Arg {
+        Arg::Text(s.to_string())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(s: String) -> Arg {
+        Arg::Text(s)
+    }
+}
+
+impl From<&String> for Arg {
+    fn from(s: &String) -> Arg {
+        Arg::Text(s.clone())
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(n: i64) -> Arg {
+        Arg::Int(n)
+    }
+}
+
+impl From<Day> for Arg {
+    fn from(d: Day) -> Arg {
+        Arg::Text(d.to_string())
+    }
+}
+
+impl<T: Into<Arg>> From<Option<T>> for Arg {
+    fn from(v: Option<T>) -> Arg {
+        v.map_or(Arg::Null, Into::into)
+    }
+}
+
+impl rusqlite::ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Arg::Text(s) => ToSqlOutput::from(s.as_str()),
+            Arg::Int(n) => ToSqlOutput::from(*n),
+            Arg::Null => ToSqlOutput::Owned(Value::Null),
+        })
+    }
+}
+
+/// A statement with its arguments (`$1` is `args[0]`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Stmt {
+    pub sql: Cow<'static, str>,
+    pub args: Vec<Arg>,
+}
+
+impl Stmt {
+    pub fn new(sql: impl Into<Cow<'static, str>>) -> Stmt {
+        Stmt {
+            sql: sql.into(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn arg(mut self, a: impl Into<Arg>) -> Stmt {
+        self.args.push(a.into());
+        self
+    }
+
+    /// As an sqlx query on the `Any` driver.
+    pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, AnyArguments> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(&*self.sql));
+        for a in &self.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.as_str()),
+                Arg::Int(n) => q.bind(*n),
+                Arg::Null => q.bind(None::<String>),
+            };
+        }
+        q
+    }
+
+    /// Prepare (cached) and bind on a native SQLite connection.
+    pub fn prepare<'c>(
+        &self,
+        conn: &'c rusqlite::Connection,
+    ) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+        let mut st = conn.prepare_cached(&self.sql)?;
+        for (i, a) in self.args.iter().enumerate() {
+            // `$n` is a named parameter to SQLite; a statement may leave one
+            // out or use it twice.
+            if let Some(at) = st.parameter_index(&format!("${}", i + 1))? {
+                st.raw_bind_parameter(at, a)?;
+            }
+        }
+        Ok(st)
+    }
+
+    /// Run on a native SQLite connection, returning the rows decoded.
+    pub fn rows<T>(
+        &self,
+        conn: &rusqlite::Connection,
+        decode: impl Fn(&rusqlite::Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut st = self.prepare(conn)?;
+        let mut rows = st.raw_query();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(decode(r)?);
+        }
+        Ok(out)
+    }
+
+    /// Execute on a native SQLite connection.
+    pub fn execute(&self, conn: &rusqlite::Connection) -> Result<usize> {
+        Ok(self.prepare(conn)?.raw_execute()?)
+    }
+}
+
+/// Reading a row's columns by name, whichever driver read it.
+pub(crate) trait Cells {
+    fn text(&self, col: &str) -> Result<String>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>>;
+    fn int(&self, col: &str) -> Result<i64>;
+
+    fn day(&self, col: &str) -> Result<Day> {
+        let s = self.text(col)?;
+        s.parse()
+            .map_err(|e| StoreError::Corrupt(format!("{col} \"{s}\": {e}")))
+    }
+}
+
+impl Cells for AnyRow {
+    fn text(&self, col: &str) -> Result<String> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        Ok(self.try_get(col)?)
+    }
+    fn int(&self, col: &str) -> Result<i64> {
+        Ok(self.try_get(col)?)
+    }
+}
+
+impl Cells for rusqlite::Row<'_> {
+    fn text(&self, col: &str) -> Result<String> {
+        Ok(self.get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        Ok(self.get(col)?)
+    }
+    fn int(&self, col: &str) -> Result<i64> {
+        Ok(self.get(col)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_bind_by_number_even_when_repeated_or_reordered() {
+        let conn = rusqlite::Connection::open_in_memory().expect("open");
+        let st = Stmt::new("SELECT $2 || '-' || $1 || '-' || $2 AS v, $3 AS n")
+            .arg("a")
+            .arg("b")
+            .arg(None::<&str>);
+        let got = st
+            .rows(&conn, |r| Ok((r.text("v")?, r.opt_text("n")?)))
+            .expect("rows");
+        assert_eq!(got, vec![("b-a-b".to_string(), None)]);
+    }
+}
