@@ -738,6 +738,9 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        if disabled {
+            self.forget_sessions_of(user_id);
+        }
         Ok(())
     }
 
@@ -773,6 +776,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.forget_sessions_of(user_id);
         Ok(())
     }
 

@@ -46,6 +46,8 @@ pub struct Store {
     writer: Arc<tokio::sync::Mutex<()>>,
     /// The native path on a SQLite file (see `lite.rs`).
     pub(crate) lite: Option<Arc<Lite>>,
+    /// Sessions recently looked up; only with `lite` (see `users.rs`).
+    pub(crate) sessions: Option<Arc<crate::users::SessionCache>>,
 }
 
 impl Store {
@@ -93,10 +95,12 @@ impl Store {
             backend,
             writer: Arc::new(tokio::sync::Mutex::new(())),
             lite: None,
+            sessions: None,
         };
         store.migrate().await?;
         if let (Backend::Sqlite, Some(file)) = (backend, crate::lite::file_of(&url)) {
             store.lite = Some(Arc::new(Lite::open(&file, store.writer.clone())?));
+            store.sessions = Some(Arc::default());
         }
         Ok(store)
     }

@@ -849,6 +849,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.forget_sessions_of(user_id);
         Ok(())
     }
 

@@ -14,12 +14,14 @@ use sqlx::any::{AnyArguments, AnyRow};
 
 use crate::{Result, StoreError};
 
-/// One argument of a statement.
+/// One argument of a statement. A NULL keeps its type: PostgreSQL checks
+/// a parameter's type against its column even when it is NULL.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
-    Null,
+    NullText,
+    NullInt,
 }
 
 impl From<&str> for Arg {
@@ -52,9 +54,21 @@ impl From<Day> for Arg {
     }
 }
 
-impl<T: Into<Arg>> From<Option<T>> for Arg {
-    fn from(v: Option<T>) -> Arg {
-        v.map_or(Arg::Null, Into::into)
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Arg {
+        v.map_or(Arg::NullText, Into::into)
+    }
+}
+
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Arg {
+        v.map_or(Arg::NullText, Into::into)
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Arg {
+        v.map_or(Arg::NullInt, Into::into)
     }
 }
 
@@ -63,7 +77,7 @@ impl rusqlite::ToSql for Arg {
         Ok(match self {
             Arg::Text(s) => ToSqlOutput::from(s.as_str()),
             Arg::Int(n) => ToSqlOutput::from(*n),
-            Arg::Null => ToSqlOutput::Owned(Value::Null),
+            Arg::NullText | Arg::NullInt => ToSqlOutput::Owned(Value::Null),
         })
     }
 }
@@ -95,7 +109,8 @@ impl Stmt {
             q = match a {
                 Arg::Text(s) => q.bind(s.as_str()),
                 Arg::Int(n) => q.bind(*n),
-                Arg::Null => q.bind(None::<String>),
+                Arg::NullText => q.bind(None::<String>),
+                Arg::NullInt => q.bind(None::<i64>),
             };
         }
         q

@@ -55,6 +55,69 @@ pub struct Session {
     pub token_hash: String,
 }
 
+/// Sessions recently looked up, kept only when one process serves a SQLite
+/// file (the native path): it saves a database round trip on every request.
+/// Logging out, disabling an account, resetting its password and deleting
+/// it forget its entries at once (and a lookup that raced with one is not
+/// kept); an entry is trusted for at most `SESSION_CACHE_TTL`, so a change
+/// made by another process on the same file (the CLI) counts within that.
+#[derive(Debug, Default)]
+pub(crate) struct SessionCache {
+    inner: std::sync::Mutex<CacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    /// Bumped by every forget: a lookup started before it is not kept.
+    generation: u64,
+    entries: std::collections::HashMap<String, (Session, String, std::time::Instant)>,
+}
+
+pub(crate) const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+const SESSION_CACHE_MAX: usize = 10_000;
+
+impl SessionCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, hash: &str, now: &str) -> Option<Session> {
+        let inner = self.lock();
+        let (session, expires, at) = inner.entries.get(hash)?;
+        (at.elapsed() < SESSION_CACHE_TTL && expires.as_str() >= now).then(|| session.clone())
+    }
+
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    fn keep(&self, generation: u64, session: &Session, expires: String) {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            return;
+        }
+        if inner.entries.len() >= SESSION_CACHE_MAX {
+            inner.entries.clear();
+        }
+        inner.entries.insert(
+            session.token_hash.clone(),
+            (session.clone(), expires, std::time::Instant::now()),
+        );
+    }
+
+    pub(crate) fn forget_token(&self, hash: &str) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.entries.remove(hash);
+    }
+
+    pub(crate) fn forget_user(&self, user_id: &str) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.entries.retain(|_, (s, _, _)| s.user.id != user_id);
+    }
+}
+
 const USER_COLS: &str = "id, email, display_name, role, disabled, created_at";
 /// The user columns of a query that names the users table `u`.
 pub(crate) const USER_COLS_U: &str =
@@ -265,6 +328,16 @@ impl Store {
     /// belongs to an enabled account.
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
         let hash = sha256_hex(token);
+        let now = now_rfc3339();
+        let generation = match &self.sessions {
+            Some(cache) => {
+                if let Some(s) = cache.get(&hash, &now) {
+                    return Ok(Some(s));
+                }
+                cache.generation()
+            }
+            None => 0,
+        };
         let st = Stmt::new(
             "SELECT u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, s.csrf_token, s.expires_at \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
@@ -290,22 +363,39 @@ impl Store {
         let Some((user, csrf_token, expires)) = found else {
             return Ok(None);
         };
-        if expires < now_rfc3339() || user.disabled {
+        if expires < now || user.disabled {
             return Ok(None);
         }
-        Ok(Some(Session {
+        let session = Session {
             user,
             csrf_token,
             token_hash: hash,
-        }))
+        };
+        if let Some(cache) = &self.sessions {
+            cache.keep(generation, &session, expires);
+        }
+        Ok(Some(session))
+    }
+
+    /// Forget cached sessions of a user (after their sessions were ended).
+    pub(crate) fn forget_sessions_of(&self, user_id: &str) {
+        if let Some(cache) = &self.sessions {
+            cache.forget_user(user_id);
+        }
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        if let Some(cache) = &self.sessions {
+            cache.forget_token(token_hash);
+        }
         let _writing = self.writer().await;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(&self.pool)
             .await?;
+        if let Some(cache) = &self.sessions {
+            cache.forget_token(token_hash);
+        }
         Ok(())
     }
 

@@ -40,6 +40,19 @@ fn x_at(i: usize, n: usize) -> f64 {
     }
 }
 
+/// A coordinate written with one decimal, by integer arithmetic (float
+/// formatting was a tenth of the progress page's time under load).
+struct D1(f64);
+
+impl std::fmt::Display for D1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenths = (self.0 * 10.0).round() as i64;
+        let sign = if tenths < 0 { "-" } else { "" };
+        let t = tenths.unsigned_abs();
+        write!(f, "{sign}{}.{}", t / 10, t % 10)
+    }
+}
+
 fn y_at(v: f64, max: f64) -> f64 {
     let span = H - TOP - BOTTOM;
     TOP + span * (1.0 - (v / max).clamp(0.0, 1.0))
@@ -130,10 +143,10 @@ pub fn pain_chart(
                 Some(v) => {
                     let _ = write!(
                         d,
-                        "{}{:.1},{:.1} ",
+                        "{}{},{} ",
                         if pen_down { "L" } else { "M" },
-                        x_at(i, n),
-                        y_at(*v, 10.0)
+                        D1(x_at(i, n)),
+                        D1(y_at(*v, 10.0))
                     );
                     pen_down = true;
                 }
@@ -152,9 +165,9 @@ pub fn pain_chart(
             if let Some(v) = v {
                 let _ = write!(
                     out,
-                    r#"<circle cx="{:.1}" cy="{:.1}" r="2.6" fill="{}" fill-opacity="0.55"><title>{}: {} on {}</title></circle>"#,
-                    x_at(i, n),
-                    y_at(*v, 10.0),
+                    r#"<circle cx="{}" cy="{}" r="2.6" fill="{}" fill-opacity="0.55"><title>{}: {} on {}</title></circle>"#,
+                    D1(x_at(i, n)),
+                    D1(y_at(*v, 10.0)),
                     s.color,
                     esc(s.name),
                     v,
@@ -218,8 +231,11 @@ pub fn bar_chart(
                 };
                 let _ = write!(
                     out,
-                    r#"<rect x="{x:.1}" y="{y:.1}" width="{bw:.1}" height="{:.1}" fill="{color}"><title>{}: {:.0}{suffix}</title></rect>"#,
-                    (H - BOTTOM - y).max(0.0),
+                    r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{color}"><title>{}: {:.0}{suffix}</title></rect>"#,
+                    D1(x),
+                    D1(y),
+                    D1(bw),
+                    D1((H - BOTTOM - y).max(0.0)),
                     esc(labels.get(i).map_or("", String::as_str)),
                     v
                 );
@@ -227,8 +243,10 @@ pub fn bar_chart(
             None => {
                 let _ = write!(
                     out,
-                    r##"<rect x="{x:.1}" y="{:.1}" width="{bw:.1}" height="2" fill="#9ca3af"/>"##,
-                    H - BOTTOM - 2.0
+                    r##"<rect x="{}" y="{}" width="{}" height="2" fill="#9ca3af"/>"##,
+                    D1(x),
+                    D1(H - BOTTOM - 2.0),
+                    D1(bw)
                 );
             }
         }
@@ -237,8 +255,8 @@ pub fn bar_chart(
         {
             let _ = write!(
                 out,
-                r##"<text x="{:.1}" y="{}" text-anchor="middle" fill="#4b5565">{}</text>"##,
-                x + bw / 2.0,
+                r##"<text x="{}" y="{}" text-anchor="middle" fill="#4b5565">{}</text>"##,
+                D1(x + bw / 2.0),
                 H - 8.0,
                 esc(l)
             );
@@ -262,6 +280,16 @@ pub fn bar_chart(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_decimal_like_float_formatting() {
+        for v in [0.0, 0.04, 1.26, 12.349, 99.96, -0.3, -12.36, 640.0] {
+            let ours = super::D1(v).to_string();
+            let std = format!("{:.1}", v);
+            // (Exact halves may round differently; none here.)
+            assert_eq!(ours, std, "{v}");
+        }
+    }
+
     use super::*;
 
     #[test]
