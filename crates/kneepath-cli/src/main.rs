@@ -2,6 +2,7 @@
 //! each subcommand to its module; errors become one line on stderr and a
 //! non-zero exit status here, at the edge, and nowhere else.
 
+mod alloc;
 mod backup;
 mod cases_cmd;
 mod common;
@@ -124,13 +125,8 @@ enum KbCommand {
     },
 }
 
-/// mimalloc returns freed memory to the system; with glibc's allocator the
-/// 19 MiB working memory of each argon2id hash stayed resident (measured:
-/// see BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
+    alloc::tune();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
