@@ -222,12 +222,12 @@ fn serve(
         if !reads.is_empty() {
             // One read transaction (one snapshot, one round of file locks)
             // for all of them; each read answers at once.
-            let began = reads.len() > 1 && conn.execute_batch("BEGIN").is_ok();
+            let began = reads.len() > 1 && control(&conn, "BEGIN").is_ok();
             for read in reads.drain(..) {
                 read(&conn);
             }
             if began {
-                let _ = conn.execute_batch("COMMIT");
+                let _ = control(&conn, "COMMIT");
             }
         }
         if !writes.is_empty() {
@@ -262,8 +262,14 @@ fn checkpoint(conn: Connection, wake: mpsc::Receiver<()>, writer: Arc<tokio::syn
     }
 }
 
+/// A transaction-control statement, prepared once per connection (these run
+/// several times per write group).
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn write_group(conn: &Connection, jobs: impl Iterator<Item = WriteJob>) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
         // Nothing ran: every caller hears why.
         let msg = e.to_string();
         for job in jobs {
@@ -273,15 +279,15 @@ fn write_group(conn: &Connection, jobs: impl Iterator<Item = WriteJob>) {
     }
     let mut done: Vec<Finish> = Vec::new();
     for job in jobs {
-        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+        if let Err(e) = control(conn, "SAVEPOINT job") {
             job(Err(&e.to_string())).1(None);
             continue;
         }
         let (ok, finish) = job(Ok(conn));
         let closed = if ok {
-            conn.execute_batch("RELEASE job")
+            control(conn, "RELEASE job")
         } else {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            control(conn, "ROLLBACK TO job").and_then(|()| control(conn, "RELEASE job"))
         };
         match closed {
             Ok(()) if ok => done.push(finish),
@@ -291,10 +297,10 @@ fn write_group(conn: &Connection, jobs: impl Iterator<Item = WriteJob>) {
             Err(e) => finish(Some(&e.to_string())),
         }
     }
-    let committed = conn.execute_batch("COMMIT");
+    let committed = control(conn, "COMMIT");
     let failed = committed.as_ref().err().map(|e| e.to_string());
     if failed.is_some() {
-        let _ = conn.execute_batch("ROLLBACK");
+        let _ = control(conn, "ROLLBACK");
     }
     for finish in done {
         finish(failed.as_deref());
