@@ -43,7 +43,7 @@ pub fn backup(args: BackupArgs) -> Result<()> {
         w.flush()?;
         std::fs::rename(&tmp, &args.out)
             .with_context(|| format!("cannot write {}", args.out.display()))?;
-        println!("backed up {rows} rows to {}", args.out.display());
+        say!("backed up {rows} rows to {}", args.out.display());
         Ok(())
     })
 }
@@ -62,7 +62,7 @@ pub fn restore(args: RestoreArgs) -> Result<()> {
                     args.input.display()
                 )
             })?;
-        println!("restored {rows} rows into {}", args.database);
+        say!("restored {rows} rows into {}", args.database);
         Ok(())
     })
 }

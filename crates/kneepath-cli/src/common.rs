@@ -37,6 +37,16 @@ pub fn quiet_pipe(r: std::io::Result<()>) -> Result<()> {
     }
 }
 
+/// Pretty JSON and a newline on standard output; a write error (such as a
+/// closed pipe) is returned, not a panic as with `println!`.
+pub fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
 /// The account with this email, if it has this role.
 pub async fn user_with_role(
     store: &Store,

@@ -2,6 +2,15 @@
 //! each subcommand to its module; errors become one line on stderr and a
 //! non-zero exit status here, at the edge, and nowhere else.
 
+/// `println!` that returns a write error (such as a closed pipe) with `?`
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
 mod alloc;
 mod backup;
 mod cases_cmd;
@@ -130,11 +139,26 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // Output into a pipe that closed early (`| head`) is not a failure.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kneepath: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        let kind = c
+            .downcast_ref::<io::Error>()
+            .map(io::Error::kind)
+            .or_else(|| {
+                c.downcast_ref::<serde_json::Error>()
+                    .and_then(serde_json::Error::io_error_kind)
+            });
+        kind == Some(io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn load_kb(dir: Option<&Path>) -> Result<KnowledgeBase> {
@@ -254,7 +278,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         other => kneepath_web::fhir::questionnaire(&kb, other)
                             .ok_or_else(|| anyhow::anyhow!("no questionnaire {other}"))?,
                     };
-                    println!("{}", serde_json::to_string_pretty(&q)?);
+                    common::print_json(&q)?;
                 }
                 FhirCommand::Response { facts } => {
                     let text = read(&facts)?;
@@ -264,10 +288,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         kb.facts_from_toml_str(&text)
                     }
                     .with_context(|| format!("{}", facts.display()))?;
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&kneepath_fhir::facts_to_response(&kb, &f))?
-                    );
+                    common::print_json(&kneepath_fhir::facts_to_response(&kb, &f))?;
                 }
                 FhirCommand::Import { file, json } => {
                     let value: serde_json::Value = serde_json::from_str(&read(&file)?)
@@ -284,12 +305,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                             }
                         }
                         Err(issues) => {
-                            println!(
-                                "{}",
-                                serde_json::to_string_pretty(&kneepath_fhir::operation_outcome(
-                                    &issues
-                                ))?
-                            );
+                            common::print_json(&kneepath_fhir::operation_outcome(&issues))?;
                             bail!(
                                 "{}: {}",
                                 file.display(),
@@ -318,7 +334,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                                 Some(k) => k.problems.iter().map(ToString::to_string).collect(),
                                 None => vec![format!("{e:#}")],
                             };
-                        println!(
+                        say!(
                             "{}",
                             serde_json::json!({ "valid": false, "problems": problems })
                         );
@@ -342,9 +358,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "citations": kb.citations.len(),
             });
             if json {
-                println!("{counts}");
+                say!("{counts}");
             } else {
-                println!(
+                say!(
                     "knowledge base OK ({}): {} questions, {} rules, {} flags, {} contributing factors, {} phases, {} exercises, {} advice, {} treatments, {} citations",
                     kb.version,
                     kb.questions.len(),

@@ -83,7 +83,7 @@ pub fn demo(kb: KnowledgeBase, args: DemoArgs) -> Result<()> {
         let created = kneepath_web::demo::ensure_demo(&state, 8)
             .await
             .map_err(|e| anyhow!("creating the demo: {e}"))?;
-        println!(
+        say!(
             "demo {} in {}",
             if created {
                 "created"
@@ -130,7 +130,7 @@ pub fn import(kb: KnowledgeBase, args: ImportArgs) -> Result<bool> {
             match kneepath_web::fhir::read_responses(&state.kb, &value, state.clock.today()) {
                 Ok(r) => r,
                 Err(kneepath_web::fhir::Rejected(outcome)) => {
-                    println!("{}", serde_json::to_string_pretty(&outcome)?);
+                    crate::common::print_json(&outcome)?;
                     return Ok(false);
                 }
             };
@@ -141,7 +141,7 @@ pub fn import(kb: KnowledgeBase, args: ImportArgs) -> Result<bool> {
             .await
             .map_err(|e| anyhow!("{e}"))?;
         for id in &ids {
-            println!("stored assessment {id}");
+            say!("stored assessment {id}");
         }
         Ok(true)
     })

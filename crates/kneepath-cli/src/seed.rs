@@ -102,7 +102,7 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
                 .await
                 .map_err(|e| anyhow!("seeding: {e}"))?;
             eprintln!();
-            println!(
+            say!(
                 "{} patients over {} days: {} with a home plan, {} check-ins, {} phase changes, {} escalations, {} re-triaged after a warning sign",
                 s.patients, args.days, s.home_plans, s.checkins, s.phase_changes, s.escalations, s.retriaged
             );
@@ -131,7 +131,7 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
                 .map(|(i, p)| (cids[i % cids.len()].clone(), p.clone()))
                 .collect();
             state.store.link_many(&pairs).await?;
-            println!(
+            say!(
                 "created {} synthetic clinicians ({}c0@synthetic.kneepath.local ...), about {} patients each",
                 cids.len(),
                 prefix,
@@ -169,7 +169,7 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
         if let Some(mut w) = out {
             w.flush()?;
         }
-        println!(
+        say!(
             "created {} synthetic patients (password {PASSWORD})",
             ids.len()
         );
@@ -184,7 +184,7 @@ pub fn bench_insert(args: BenchInsertArgs) -> Result<()> {
         let (n, p50, p99) = store
             .bare_insert_benchmark(args.seconds, args.concurrency)
             .await?;
-        println!(
+        say!(
             "bare insert (sqlx pool): {n} rows in {} s = {:.0}/s, p50 {:.2} ms, p99 {:.2} ms ({} concurrent)",
             args.seconds,
             n as f64 / args.seconds as f64,
@@ -193,7 +193,7 @@ pub fn bench_insert(args: BenchInsertArgs) -> Result<()> {
             args.concurrency
         );
         if let Some((n, p50, p99)) = store.bare_insert_native_benchmark(args.seconds).await? {
-            println!(
+            say!(
                 "bare insert (native, one connection, one row per transaction): {n} rows in {} s = {:.0}/s, p50 {:.3} ms, p99 {:.3} ms",
                 args.seconds,
                 n as f64 / args.seconds as f64,

@@ -55,7 +55,7 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
             let created = demo::ensure_demo(&state, 8)
                 .await
                 .map_err(|e| anyhow::anyhow!("creating the demo patient: {e}"))?;
-            println!(
+            say!(
                 "Demo {}. Log in as\n  patient    {} / {}\n  clinician  {} / {}\n  admin      {} / {}",
                 if created { "created" } else { "ready" },
                 demo::DEMO_EMAIL,
@@ -69,7 +69,7 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
-        println!("kneepath is running on http://{}/", listener.local_addr()?);
+        say!("kneepath is running on http://{}/", listener.local_addr()?);
         let shutdown = async {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]

@@ -113,9 +113,9 @@ pub fn user(cmd: UserCommand) -> Result<()> {
                     .create_user(&email, &name, &password, role)
                     .await
                     .map_err(|e| anyhow!("{e}"))?;
-                println!("created {} {} ({})", u.role.as_str(), u.email, u.id);
+                say!("created {} {} ({})", u.role.as_str(), u.email, u.id);
                 if show {
-                    println!("password: {password}");
+                    say!("password: {password}");
                 }
                 Ok(())
             }
@@ -155,7 +155,7 @@ pub fn user(cmd: UserCommand) -> Result<()> {
             } => {
                 let store = crate::common::open(&database).await?;
                 let u = crate::common::user_with_role(&store, &email, Role::Patient).await?;
-                println!(
+                say!(
                     "{}",
                     store.create_api_token(&u.id, &name, &scope, None).await?
                 );
@@ -170,10 +170,10 @@ pub fn user(cmd: UserCommand) -> Result<()> {
                 let c = crate::common::user_with_role(&store, &clinician, Role::Clinician).await?;
                 let p = crate::common::user_with_role(&store, &patient, Role::Patient).await?;
                 if store.is_linked(&c.id, &p.id).await? {
-                    println!("already linked");
+                    say!("already linked");
                 } else {
                     store.link(&c.id, &p.id).await?;
-                    println!("linked {} to {}", p.email, c.email);
+                    say!("linked {} to {}", p.email, c.email);
                 }
                 Ok(())
             }
@@ -236,7 +236,7 @@ pub fn report(kb: KnowledgeBase, args: ReportArgs) -> Result<()> {
         };
         std::fs::write(&args.out, &bytes)
             .with_context(|| format!("cannot write {}", args.out.display()))?;
-        println!("wrote {} ({} bytes)", args.out.display(), bytes.len());
+        say!("wrote {} ({} bytes)", args.out.display(), bytes.len());
         Ok(())
     })
 }

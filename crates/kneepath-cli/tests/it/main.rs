@@ -365,3 +365,28 @@ fn seed_backup_and_restore_round_trip() {
     assert_eq!(text(&out.stderr).lines().count(), 1);
     assert!(text(&out.stderr).contains("restore into an empty database"));
 }
+
+#[test]
+fn output_into_a_closed_pipe_is_not_an_error() {
+    // `kneepath ... | head -c 1` once `head` has gone: every write fails with
+    // EPIPE. The reading end is closed before the program starts, so the
+    // first write already fails.
+    for args in [
+        vec!["fhir", "questionnaire"],
+        vec!["kb", "check", "--json"],
+        vec!["cases", dev_cases().to_str().expect("utf-8 path"), "--json"],
+        vec!["assess", "--facts", "../shared/cases/dev/dev-001.toml"],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let done = bin()
+            .current_dir(repo())
+            .args(&args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run kneepath");
+        assert!(done.status.success(), "{args:?}: {:?}", done.status);
+        assert_eq!(String::from_utf8_lossy(&done.stderr), "", "{args:?}");
+    }
+}
