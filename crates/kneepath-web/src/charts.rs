@@ -7,11 +7,11 @@ use std::fmt::Write;
 
 use kneepath_core::Day;
 
-const W: f64 = 640.0;
-const H: f64 = 240.0;
-const LEFT: f64 = 36.0;
-const RIGHT: f64 = 12.0;
-const TOP: f64 = 28.0;
+const W: f64 = 480.0;
+const H: f64 = 220.0;
+const LEFT: f64 = 50.0;
+const RIGHT: f64 = 10.0;
+const TOP: f64 = 30.0;
 const BOTTOM: f64 = 28.0;
 
 /// Escape text for SVG/XML content and attributes.
@@ -61,7 +61,7 @@ fn y_at(v: f64, max: f64) -> f64 {
 fn open(out: &mut String, title: &str, desc: &str, id: &str) {
     let _ = write!(
         out,
-        r#"<svg viewBox="0 0 {W} {H}" width="100%" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="11"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+        r#"<svg viewBox="0 0 {W} {H}" width="100%" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
         esc(title),
         esc(desc)
     );
@@ -89,9 +89,11 @@ fn x_labels(out: &mut String, days: &[Day]) {
     for (i, d) in days.iter().enumerate() {
         if (i % step == 0 && n - 1 - i > step / 2) || i == n - 1 {
             let (_, m, dd) = d.ymd();
+            // The last label ends at the right edge rather than crossing it.
+            let anchor = if i == n - 1 && n > 1 { "end" } else { "middle" };
             let _ = write!(
                 out,
-                r##"<text x="{:.1}" y="{}" text-anchor="middle" fill="#4b5565">{dd}/{m}</text>"##,
+                r##"<text x="{:.1}" y="{}" text-anchor="{anchor}" fill="#4b5565">{dd}/{m}</text>"##,
                 x_at(i, n),
                 H - 8.0
             );
@@ -127,7 +129,7 @@ pub fn pain_chart(
     }
     for (si, s) in series.iter().enumerate() {
         // Legend.
-        let lx = LEFT + 150.0 * si as f64;
+        let lx = LEFT + 140.0 * si as f64;
         let _ = write!(
             out,
             r##"<rect x="{lx}" y="6" width="12" height="4" fill="{}"/><text x="{}" y="12" fill="#1f2937">{}</text>"##,
@@ -218,7 +220,7 @@ pub fn bar_chart(
     let span = W - LEFT - RIGHT;
     let slot = span / n as f64;
     let bw = (slot * 0.7).max(1.0);
-    let label_every = (n / 12).max(1);
+    let label_every = n.div_ceil(7).max(1);
     for (i, v) in values.iter().enumerate() {
         let x = LEFT + slot * i as f64 + (slot - bw) / 2.0;
         match v {
