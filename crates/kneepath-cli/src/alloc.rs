@@ -12,13 +12,15 @@ use libmimalloc_sys::{mi_option_set, mi_option_t};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 // Positions in mimalloc 3's `mi_option_e` (include/mimalloc.h); the Rust
-// bindings only name mimalloc 2's. The test below checks both against their
-// documented defaults.
+// bindings only name mimalloc 2's. The test below checks them by their
+// defaults.
 const ARENA_EAGER_COMMIT: mi_option_t = 4;
 const PURGE_DELAY: mi_option_t = 15;
 
 /// Return freed pages to the system at once and commit arena memory only when
-/// it is used. Called first thing in `main`, before any thread starts.
+/// it is used. Called first thing in `main`, before any thread starts. (The
+/// first arena already exists by then: `.cargo/config.toml` makes "on use"
+/// the built-in default; setting it here covers a build without that file.)
 #[allow(unsafe_code)]
 pub fn tune() {
     // SAFETY: `mi_option_set` stores an integer in mimalloc's option table; it
