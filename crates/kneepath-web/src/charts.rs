@@ -116,14 +116,23 @@ pub fn pain_chart(
     y_axis(&mut out, 10.0, &[0.0, 2.0, 4.0, 6.0, 8.0, 10.0], "");
     x_labels(&mut out, days);
     let n = days.len();
+    // A label that would run into the one before it goes one line lower
+    // (widths estimated at the largest text size the stylesheet uses).
+    let mut previous: Option<(f64, usize)> = None; // (estimated end, line)
     for (i, label) in marks {
         let x = x_at(*i, n);
+        let line = match previous {
+            Some((end, line)) if x + 3.0 < end + 4.0 => (line + 1) % 3,
+            _ => 0,
+        };
+        let end = x + 3.0 + label.chars().count() as f64 * 0.6 * 15.0;
+        previous = Some((end, line));
         let _ = write!(
             out,
             r##"<line x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{}" stroke="#6b7280" stroke-dasharray="4 3"/><text x="{:.1}" y="{}" fill="#374151">{}</text>"##,
             H - BOTTOM,
             x + 3.0,
-            TOP + 10.0,
+            TOP + 10.0 + 14.0 * line as f64,
             esc(label)
         );
     }
@@ -293,6 +302,37 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn phase_labels_close_together_go_on_separate_lines() {
+        let days: Vec<Day> = (0..60).map(Day).collect();
+        let y_of = |svg: &str, label: &str| -> String {
+            let at = svg.find(&format!(">{label}</text>")).expect("label drawn");
+            let start = svg[..at].rfind(" y=\"").expect("y") + 4;
+            svg[start..start + svg[start..].find('"').expect("end")].to_string()
+        };
+        let near = pain_chart(
+            "p",
+            "t",
+            "d",
+            &days,
+            &[],
+            &[(10, "Strengthen".into()), (14, "Return to activity".into())],
+        );
+        assert_ne!(y_of(&near, "Strengthen"), y_of(&near, "Return to activity"));
+        let apart = pain_chart(
+            "p",
+            "t",
+            "d",
+            &days,
+            &[],
+            &[(5, "Strengthen".into()), (40, "Return to activity".into())],
+        );
+        assert_eq!(
+            y_of(&apart, "Strengthen"),
+            y_of(&apart, "Return to activity")
+        );
+    }
 
     #[test]
     fn charts_are_accessible_and_escaped() {
