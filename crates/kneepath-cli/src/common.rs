@@ -29,14 +29,6 @@ pub async fn open(database: &str) -> Result<Store> {
         .with_context(|| format!("cannot open database {database}"))
 }
 
-/// Output to a pipe that closed early (`| head`) is not an error.
-pub fn quiet_pipe(r: std::io::Result<()>) -> Result<()> {
-    match r {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
-}
-
 /// Pretty JSON and a newline on standard output; a write error (such as a
 /// closed pipe) is returned, not a panic as with `println!`.
 pub fn print_json<T: serde::Serialize + ?Sized>(value: &T) -> Result<()> {

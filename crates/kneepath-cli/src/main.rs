@@ -240,24 +240,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             };
             let a = assess(&kb, &facts);
-            let mut out = io::stdout().lock();
             if json {
-                serde_json::to_writer_pretty(&mut out, &a.report())?;
-                writeln!(out)?;
+                common::print_json(&a.report())?;
             } else {
-                render::assessment(&mut out, &a)?;
+                render::assessment(&mut io::stdout().lock(), &a)?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Cases { dir, json } => {
             let kb = load_kb(cli.knowledge.as_deref())?;
             let summary = cases_cmd::run(&kb, &dir)?;
-            let mut out = io::stdout().lock();
             if json {
-                serde_json::to_writer_pretty(&mut out, &summary)?;
-                writeln!(out)?;
+                common::print_json(&summary)?;
             } else {
-                cases_cmd::print_table(&mut out, &summary)?;
+                cases_cmd::print_table(&mut io::stdout().lock(), &summary)?;
             }
             Ok(if summary.failed == 0 {
                 ExitCode::SUCCESS
@@ -296,12 +292,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     match kneepath_fhir::response_to_facts(&kb, &value) {
                         Ok(facts) => {
                             let a = assess(&kb, &facts);
-                            let mut out = io::stdout().lock();
                             if json {
-                                serde_json::to_writer_pretty(&mut out, &a.report())?;
-                                writeln!(out)?;
+                                common::print_json(&a.report())?;
                             } else {
-                                render::assessment(&mut out, &a)?;
+                                render::assessment(&mut io::stdout().lock(), &a)?;
                             }
                         }
                         Err(issues) => {

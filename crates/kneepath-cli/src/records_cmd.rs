@@ -107,10 +107,7 @@ pub fn export(kb: KnowledgeBase, args: ExportArgs) -> Result<()> {
         match &args.out {
             Some(p) => std::fs::write(p, text + "\n")
                 .with_context(|| format!("cannot write {}", p.display()))?,
-            None => {
-                use std::io::Write;
-                crate::common::quiet_pipe(writeln!(std::io::stdout().lock(), "{text}"))?;
-            }
+            None => say!("{text}"),
         }
         Ok(())
     })

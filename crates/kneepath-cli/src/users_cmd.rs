@@ -128,24 +128,21 @@ pub fn user(cmd: UserCommand) -> Result<()> {
                 let users = store
                     .users(role.as_deref().and_then(Role::parse), "", 100_000)
                     .await?;
+                if json {
+                    return crate::common::print_json(&users);
+                }
                 let mut out = std::io::stdout().lock();
-                let written = if json {
-                    serde_json::to_writer_pretty(&mut out, &users)
-                        .map_err(std::io::Error::from)
-                        .and_then(|()| writeln!(out))
-                } else {
-                    users.iter().try_for_each(|u| {
-                        writeln!(
-                            out,
-                            "{:<10} {:<8} {:<40} {}",
-                            u.role.as_str(),
-                            if u.disabled { "disabled" } else { "active" },
-                            u.email,
-                            u.display_name
-                        )
-                    })
-                };
-                crate::common::quiet_pipe(written)
+                for u in &users {
+                    writeln!(
+                        out,
+                        "{:<10} {:<8} {:<40} {}",
+                        u.role.as_str(),
+                        if u.disabled { "disabled" } else { "active" },
+                        u.email,
+                        u.display_name
+                    )?;
+                }
+                Ok(())
             }
             UserCommand::Token {
                 database,
