@@ -47,7 +47,13 @@ for (const js of [true, false]) {
     const server = await startServer(DAY0);
     const browser = await launch();
     try {
-      const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 1280, height: 900 } });
+      // The browser lives in Auckland: with JavaScript the sign-up form
+      // reports that zone; without it the account starts with none.
+      const ctx = await browser.newContext({
+        javaScriptEnabled: js,
+        timezoneId: 'Pacific/Auckland',
+        viewport: { width: 1280, height: 900 },
+      });
       const page = await ctx.newPage();
       const base = server.base;
 
@@ -158,6 +164,18 @@ for (const js of [true, false]) {
       await review(page, `${mode}-15-assessments`, { axe: js });
       await page.goto(`${base}/account`);
       await review(page, `${mode}-16-account`, { axe: js });
+      const zone = await page.textContent('#tz');
+      if (js) {
+        assert.match(zone, /Your time zone is Pacific\/Auckland/);
+        assert.equal(await page.inputValue('#time_zone'), 'Pacific/Auckland');
+      } else {
+        assert.match(zone, /You have not set one/);
+        // Chosen by hand instead.
+        await page.selectOption('#time_zone', 'Pacific/Auckland');
+        await Promise.all([page.waitForNavigation(), page.click('#tz button[type=submit]')]);
+        assert.match(await page.textContent('#tz'), /Your time zone is saved/);
+        assert.match(await page.textContent('#tz'), /Your time zone is Pacific\/Auckland/);
+      }
       // A private calendar link for the exercise schedule.
       await Promise.all([page.waitForNavigation(), page.click('text=Make a calendar link')]);
       const url = (await page.textContent('code.url')).trim();

@@ -46,6 +46,7 @@ const TABLES: &[TableSpec] = &[
             ("role", Text),
             ("disabled", Int),
             ("created_at", Text),
+            ("time_zone", Text),
         ],
         "id",
     ),
@@ -243,7 +244,11 @@ const TABLES: &[TableSpec] = &[
 ];
 
 const FORMAT: &str = "kneepath-backup";
-const SCHEMA: i64 = 4;
+const SCHEMA: i64 = 5;
+/// The oldest schema a backup may have been written with. Later schemas
+/// only added nullable columns, which such a backup restores as NULL
+/// (schema 5 added `users.time_zone`).
+const OLDEST_SCHEMA: i64 = 4;
 
 fn row_to_json(r: &AnyRow, cols: &[(&str, Kind)]) -> Result<Map<String, Value>> {
     let mut m = Map::new();
@@ -350,8 +355,14 @@ impl Store {
                 if v.get("format").and_then(Value::as_str) != Some(FORMAT) {
                     return Err(bad("not a kneepath backup (no header line)"));
                 }
-                if v.get("schema").and_then(Value::as_i64) != Some(SCHEMA) {
-                    return Err(bad("the backup is of another schema version"));
+                match v.get("schema").and_then(Value::as_i64) {
+                    Some(n) if (OLDEST_SCHEMA..=SCHEMA).contains(&n) => {}
+                    Some(n) => {
+                        return Err(bad(format!(
+                            "the backup is of schema version {n}; this kneepath reads {OLDEST_SCHEMA} to {SCHEMA}"
+                        )));
+                    }
+                    None => return Err(bad("the backup's header has no schema version")),
                 }
                 header = true;
                 continue;

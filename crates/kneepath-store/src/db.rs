@@ -33,6 +33,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api_tokens",
         include_str!("../migrations/0004_api_tokens.sql"),
     ),
+    (
+        5,
+        "time_zone",
+        include_str!("../migrations/0005_time_zone.sql"),
+    ),
 ];
 
 /// A handle on the database; cheap to clone.

@@ -45,6 +45,9 @@ pub struct User {
     pub role: Role,
     pub disabled: bool,
     pub created_at: String,
+    /// IANA time zone name the person chose (or their browser reported at
+    /// sign-up); `None`: the server's zone.
+    pub time_zone: Option<String>,
 }
 
 /// A logged-in session: the user and the session's CSRF token.
@@ -118,10 +121,10 @@ impl SessionCache {
     }
 }
 
-const USER_COLS: &str = "id, email, display_name, role, disabled, created_at";
+const USER_COLS: &str = "id, email, display_name, role, disabled, created_at, time_zone";
 /// The user columns of a query that names the users table `u`.
 pub(crate) const USER_COLS_U: &str =
-    "u.id, u.email, u.display_name, u.role, u.disabled, u.created_at";
+    "u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, u.time_zone";
 
 pub(crate) fn user_from_row<R: Cells + ?Sized>(r: &R) -> Result<User> {
     let role = r.text("role")?;
@@ -133,6 +136,7 @@ pub(crate) fn user_from_row<R: Cells + ?Sized>(r: &R) -> Result<User> {
             .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
         disabled: r.int("disabled")? != 0,
         created_at: r.text("created_at")?,
+        time_zone: r.opt_text("time_zone")?,
     })
 }
 
@@ -211,6 +215,7 @@ impl Store {
             role,
             disabled: false,
             created_at: now_rfc3339(),
+            time_zone: None,
         };
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
@@ -259,6 +264,22 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Set or clear (`None`) a person's time zone. The name is stored as
+    /// given: the web layer checks it against the time zone database.
+    /// Returns whether the account exists.
+    pub async fn set_time_zone(&self, user_id: &str, zone: Option<&str>) -> Result<bool> {
+        let _writing = self.writer().await;
+        let done = sqlx::query("UPDATE users SET time_zone = $1 WHERE id = $2")
+            .bind(zone.map(str::to_string))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        // Cached sessions carry the user row: drop them so the next request
+        // sees the new zone.
+        self.forget_sessions_of(user_id);
+        Ok(done.rows_affected() == 1)
     }
 
     /// The user with this email and password, if both match and the account
@@ -339,7 +360,7 @@ impl Store {
             None => 0,
         };
         let st = Stmt::new(
-            "SELECT u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, s.csrf_token, s.expires_at \
+            "SELECT u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, u.time_zone, s.csrf_token, s.expires_at \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .arg(&hash);

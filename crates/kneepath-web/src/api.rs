@@ -185,6 +185,11 @@ pub struct TokenUser {
 }
 
 impl TokenUser {
+    /// Today where the token's owner lives.
+    fn today(&self, state: &AppState) -> kneepath_core::Day {
+        state.clock.today_in(self.user.time_zone.as_deref())
+    }
+
     fn require_write(&self) -> ApiResult<()> {
         if self.can_write {
             Ok(())
@@ -318,6 +323,12 @@ pub struct Me {
     pub email: String,
     pub display_name: String,
     pub created_at: String,
+    /// IANA time zone name the person set (`Europe/Oslo`); null: the
+    /// server's zone is used.
+    pub time_zone: Option<String>,
+    /// Today where the person lives (YYYY-MM-DD): the day a check-in
+    /// without a `day` is for, and the latest day one may be for.
+    pub today: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -603,12 +614,14 @@ fn fhir(body: Json, status: StatusCode) -> Response {
 /// The account the token acts for.
 #[utoipa::path(get, path = "/api/v1/me", tag = "account",
     responses((status = 200, description = "The patient", body = Me)))]
-async fn me(t: TokenUser) -> ApiResult<axum::Json<Me>> {
+async fn me(State(state): State<AppState>, t: TokenUser) -> ApiResult<axum::Json<Me>> {
     Ok(axum::Json(Me {
         id: t.user.id.clone(),
         email: t.user.email.clone(),
         display_name: t.user.display_name.clone(),
         created_at: t.user.created_at.clone(),
+        time_zone: t.user.time_zone.clone(),
+        today: t.today(&state).to_string(),
     }))
 }
 
@@ -672,7 +685,7 @@ async fn create_assessment(
         &t.user.id,
         &facts,
         "api",
-        state.clock.today(),
+        t.today(&state),
         t.ip.as_deref(),
     )
     .await?;
@@ -760,7 +773,8 @@ async fn create_checkin(
 ) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
     t.require_write()?;
     let kb = &state.kb;
-    let Some(ctx) = crate::service::plan_context_for_checkin(&state, &t.user.id)
+    let today = t.today(&state);
+    let Some(ctx) = crate::service::plan_context_for_checkin(&state, &t.user.id, today)
         .await?
         .filter(|c| c.phase.is_some())
     else {
@@ -769,7 +783,6 @@ async fn create_checkin(
             Vec::new(),
         ));
     };
-    let today = state.clock.today();
     // The same checks as the web form: build its fields.
     let mut fields: Vec<(String, String)> = vec![
         ("day".into(), b.day.clone().unwrap_or_default()),
@@ -952,7 +965,7 @@ async fn create_outcome(
         .insert_outcome(
             &t.user.id,
             &ins.id,
-            state.clock.today(),
+            t.today(&state),
             &answers,
             &scores,
             t.ip.as_deref(),
@@ -1013,7 +1026,7 @@ async fn fhir_import(
     ApiJson(body): ApiJson<Json>,
 ) -> ApiResult<Response> {
     t.require_write()?;
-    match crate::fhir::read_responses(&state.kb, &body, state.clock.today()) {
+    match crate::fhir::read_responses(&state.kb, &body, t.today(&state)) {
         Err(crate::fhir::Rejected(outcome)) => Ok(fhir(outcome, StatusCode::UNPROCESSABLE_ENTITY)),
         Ok(responses) => {
             let ids = crate::fhir::import(&state, &t.user.id, &responses, t.ip.as_deref()).await?;

@@ -79,6 +79,10 @@ impl CurrentUser {
     pub fn ip(&self) -> Option<&str> {
         self.ip.as_deref()
     }
+    /// Today where this person lives (their time zone, else the server's).
+    pub fn today(&self, state: &crate::state::AppState) -> kneepath_core::Day {
+        state.clock.today_in(self.session.user.time_zone.as_deref())
+    }
 
     /// Write the audit row for this person reading or changing their own data.
     pub async fn audit_own(

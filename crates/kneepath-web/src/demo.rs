@@ -131,7 +131,15 @@ pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError>
         slr_right_deg: Some(68.0),
         ake_deg: Some(22.0),
     };
-    crate::service::record_measurement(state, &clinician.id, &user.id, &m, None).await?;
+    crate::service::record_measurement(
+        state,
+        &clinician.id,
+        &user.id,
+        &m,
+        state.clock.today(),
+        None,
+    )
+    .await?;
     Ok(true)
 }
 

@@ -30,6 +30,7 @@ pub mod service;
 pub mod state;
 pub mod synthetic;
 mod views;
+pub mod zones;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -55,13 +55,15 @@ pub async fn plan_context(
 }
 
 /// The plan context with only the check-ins the progression rules need for
-/// a check-in made today (`progress::rules_window`): what a check-in reads,
-/// the same for a plan of three weeks or of six months.
+/// a check-in made on `today`, the person's own today
+/// (`progress::rules_window`): what a check-in reads, the same for a plan of
+/// three weeks or of six months.
 pub async fn plan_context_for_checkin(
     state: &AppState,
     user_id: &str,
+    today: Day,
 ) -> Result<Option<PlanContext>, WebError> {
-    plan_context_with(state, user_id, Some(state.clock.today())).await
+    plan_context_with(state, user_id, Some(today)).await
 }
 
 async fn plan_context_with(
@@ -301,6 +303,7 @@ pub async fn record_measurement(
     author_id: &str,
     patient_id: &str,
     m: &kneepath_core::clinic::Measurements,
+    day: Day,
     ip: Option<&str>,
 ) -> Result<String, WebError> {
     let kb = &state.kb;
@@ -388,7 +391,7 @@ pub async fn record_measurement(
             &data,
             &NewAssessment {
                 user_id: patient_id,
-                day: state.clock.today(),
+                day,
                 source: "measurement",
                 facts: &facts_json,
                 report: &report,

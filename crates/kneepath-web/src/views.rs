@@ -343,4 +343,14 @@ pub struct AccountPage {
     pub calendar_since: Option<String>,
     /// The calendar URL, shown once right after it is made.
     pub calendar_url: Option<String>,
+    /// The person's time zone (label), if set.
+    pub time_zone: Option<String>,
+    /// The zone used when none is set.
+    pub default_zone: String,
+    /// Today where the person lives.
+    pub today: String,
+    /// (name, label, selected) of every zone offered.
+    pub zones: Vec<(&'static str, String, bool)>,
+    pub tz_error: Option<String>,
+    pub tz_saved: bool,
 }

@@ -224,6 +224,10 @@ async fn populated() -> Store {
         .create_user("b@example.org", "Bea", "password 12345", Role::Patient)
         .await
         .expect("user");
+    store
+        .set_time_zone(&user.id, Some("Europe/Oslo"))
+        .await
+        .expect("zone");
     store.create_session(&user.id, 1).await.expect("session");
     store
         .record_login_failure(&["email:x@example.org"])
@@ -316,6 +320,93 @@ async fn backup_restores_exactly_on_sqlite_and_postgres() {
             Err(StoreError::Conflict(_))
         ));
     }
+}
+
+/// A backup as an older kneepath (schema 4, before `users.time_zone`)
+/// wrote it: the column left out, the header and checksum to match.
+fn as_schema_4(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    let mut out = String::new();
+    let mut rows = 0;
+    for line in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("json line");
+        if v.get("end").is_some() {
+            let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            let end = serde_json::json!({"end": true, "rows": rows, "sha256": digest});
+            out.push_str(&format!("{end}\n"));
+            return out;
+        }
+        if v.get("format").is_some() {
+            v["schema"] = 4.into();
+        } else {
+            rows += 1;
+            if v["table"] == "users" {
+                v["row"].as_object_mut().expect("row").remove("time_zone");
+            }
+        }
+        let s = v.to_string();
+        hash.update(s.as_bytes());
+        hash.update(b"\n");
+        out.push_str(&s);
+        out.push('\n');
+    }
+    panic!("no end marker")
+}
+
+#[tokio::test]
+async fn a_backup_from_before_time_zones_restores_with_none_set() {
+    let source = populated().await;
+    let old = as_schema_4(&backup_text(&source).await);
+    assert!(!old.contains("time_zone"));
+    let target = sqlite_store().await;
+    target.restore(&mut old.as_bytes()).await.expect("restore");
+    let user = target
+        .authenticate("b@example.org", "password 12345")
+        .await
+        .expect("auth")
+        .expect("account");
+    assert_eq!(user.time_zone, None);
+    // A schema this kneepath does not know is refused, naming both.
+    let future = old.replacen("\"schema\":4", "\"schema\":99", 1);
+    let e = sqlite_store()
+        .await
+        .restore(&mut future.as_bytes())
+        .await
+        .expect_err("unknown schema");
+    assert!(e.to_string().contains("schema version 99"), "{e}");
+}
+
+#[tokio::test]
+async fn a_time_zone_is_kept_and_seen_by_live_sessions() {
+    let store = sqlite_store().await;
+    let user = store
+        .create_user("tz@example.org", "Tia", "password 12345", Role::Patient)
+        .await
+        .expect("user");
+    assert_eq!(user.time_zone, None);
+    let token = store.create_session(&user.id, 1).await.expect("session");
+    let zone = |s: Option<kneepath_store::Session>| s.expect("session").user.time_zone;
+    assert_eq!(zone(store.session(&token).await.expect("read")), None);
+    assert!(
+        store
+            .set_time_zone(&user.id, Some("Pacific/Auckland"))
+            .await
+            .expect("set")
+    );
+    // The session (cached on the native SQLite path) sees the change at once.
+    assert_eq!(
+        zone(store.session(&token).await.expect("read")).as_deref(),
+        Some("Pacific/Auckland")
+    );
+    assert!(store.set_time_zone(&user.id, None).await.expect("clear"));
+    assert_eq!(zone(store.session(&token).await.expect("read")), None);
+    assert!(
+        !store
+            .set_time_zone("no-such-user", Some("UTC"))
+            .await
+            .expect("no row")
+    );
 }
 
 #[tokio::test]

@@ -82,6 +82,13 @@ pub async fn signup(
             .await
         {
             Ok(user) => {
+                // Filled in by the browser (static/tz.js); without
+                // JavaScript, or with a name the database does not know,
+                // the account starts with none and can set it later.
+                let zone = form.get("time_zone");
+                if crate::zones::is_known(zone) {
+                    state.store.set_time_zone(&user.id, Some(zone)).await?;
+                }
                 let token = state
                     .store
                     .create_session(&user.id, state.settings.session_hours)
@@ -277,7 +284,17 @@ async fn account_page(
         Vec::new()
     };
     user.audit_own(state, "read", "account", None).await?;
+    let zone = u.time_zone.as_deref();
     Ok(AccountPage {
+        time_zone: zone.map(crate::zones::label),
+        default_zone: crate::zones::label(&state.clock.default_zone()),
+        today: user.today(state).to_string(),
+        zones: crate::zones::offered()
+            .iter()
+            .map(|z| (z.as_str(), crate::zones::label(z), Some(z.as_str()) == zone))
+            .collect(),
+        tz_error: None,
+        tz_saved: false,
         links,
         tokens,
         new_token: None,
@@ -297,8 +314,38 @@ async fn account_page(
     })
 }
 
-pub async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Response, WebError> {
-    Ok(private(&account_page(&state, &user, None).await?))
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    saved: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<AccountQuery>,
+) -> Result<Response, WebError> {
+    let mut page = account_page(&state, &user, None).await?;
+    page.tz_saved = q.saved.as_deref() == Some("time-zone");
+    Ok(private(&page))
+}
+
+/// Set or clear the person's time zone (any role: a clinician's caseload
+/// also counts days in it).
+pub async fn time_zone(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let zone = form.get("time_zone");
+    if !zone.is_empty() && !crate::zones::is_known(zone) {
+        let mut page = account_page(&state, &user, None).await?;
+        page.tz_error = Some("Choose a time zone from the list.".into());
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
+    }
+    let zone = (!zone.is_empty()).then_some(zone);
+    state.store.set_time_zone(user.id(), zone).await?;
+    user.audit_own(&state, "update", "time_zone", None).await?;
+    Ok(Redirect::to("/account?saved=time-zone#tz").into_response())
 }
 
 pub async fn export(
@@ -428,7 +475,7 @@ pub async fn calendar_feed(
     let body = crate::ics::calendar(
         "kneepath exercises",
         &exercises,
-        state.clock.today(),
+        state.clock.today_in(user.time_zone.as_deref()),
         &stamp,
         &kneepath_store::sha256_hex(&user.id)[..12],
     );

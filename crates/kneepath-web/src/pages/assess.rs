@@ -314,7 +314,7 @@ pub async fn step_submit(
             return Ok(Redirect::to(&format!("/assess/{first}")).into_response());
         }
     };
-    let today = state.clock.today();
+    let today = user.today(&state);
     let id = record_assessment(&state, user.id(), &facts, "wizard", today, user.ip()).await?;
     Ok(Redirect::to(&format!("/assessments/{id}")).into_response())
 }

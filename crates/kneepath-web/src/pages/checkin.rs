@@ -29,8 +29,9 @@ pub(crate) fn earliest(ctx: &PlanContext, today: Day) -> Day {
 async fn need_plan(
     state: &AppState,
     user_id: &str,
+    today: Day,
 ) -> Result<Result<PlanContext, Response>, WebError> {
-    match plan_context_for_checkin(state, user_id).await? {
+    match plan_context_for_checkin(state, user_id, today).await? {
         Some(ctx) if ctx.phase.is_some() => Ok(Ok(ctx)),
         // No assessment yet, or the latest result says see a doctor: the
         // plan page explains what to do instead.
@@ -45,7 +46,7 @@ fn page(
     day: Day,
     f: FormState,
 ) -> CheckinPage {
-    let today = state.clock.today();
+    let today = user.today(state);
     CheckinPage {
         l: Layout::for_user("Daily check-in", "checkin", user),
         day: day.to_string(),
@@ -67,11 +68,11 @@ pub async fn form(
     Patient(user): Patient,
     Query(q): Query<DayQuery>,
 ) -> Result<Response, WebError> {
-    let ctx = match need_plan(&state, user.id()).await? {
+    let today = user.today(&state);
+    let ctx = match need_plan(&state, user.id(), today).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
-    let today = state.clock.today();
     let day = q
         .day
         .and_then(|d| d.parse::<Day>().ok())
@@ -91,12 +92,12 @@ pub async fn submit(
     Patient(user): Patient,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
-    let ctx = match need_plan(&state, user.id()).await? {
+    let today = user.today(&state);
+    let ctx = match need_plan(&state, user.id(), today).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
     let kb = &state.kb;
-    let today = state.clock.today();
     let day = form.get("day").parse::<Day>().unwrap_or(today);
     let planned: Vec<String> = scheduled(kb, &ctx, day)
         .into_iter()
@@ -221,7 +222,7 @@ pub async fn saved(
             retriaged: false,
         }
     } else {
-        let ctx = plan_context_for_checkin(&state, user.id()).await?;
+        let ctx = plan_context_for_checkin(&state, user.id(), user.today(&state)).await?;
         let waiting = match ctx.as_ref().and_then(|c| c.phase.map(|p| (c, p))) {
             Some((ctx, phase)) => {
                 let facts = kneepath_core::checkin::facts_after(kb, &ctx.facts, &checkin.checkin);

@@ -143,10 +143,17 @@ async fn caseload_page(
     invite_url: Option<String>,
 ) -> Result<CaseloadPage, WebError> {
     let kb = &state.kb;
-    let today = state.clock.today();
+    // The windows of the signals are read for the clinician's today; each
+    // patient's status is then judged on the patient's own today (a patient
+    // a day ahead who checked in this morning has checked in "today").
+    let clinician_today = user.today(state);
     let entries = state
         .store
-        .caseload(user.id(), today.plus(-13), today.plus(-6))
+        .caseload(
+            user.id(),
+            clinician_today.plus(-13),
+            clinician_today.plus(-6),
+        )
         .await?;
     let min_adherence = kb.progression.advance_min_adherence_pct;
     let mut rows: Vec<(CaseRow, Option<f64>)> = entries
@@ -159,6 +166,7 @@ async fn caseload_page(
                 escalations: e.escalations,
                 level: e.level,
             };
+            let today = state.clock.today_in(e.patient.time_zone.as_deref());
             let s = status(&signals, today, min_adherence);
             let (trend_arrow, trend_text) = match s.trend {
                 Trend::Rising => ("↑", "rising"),
@@ -256,7 +264,7 @@ async fn caseload_page(
         need: need_filter.to_string(),
         q: search.to_string(),
         invite_url,
-        today: today.to_string(),
+        today: clinician_today.to_string(),
     })
 }
 
@@ -467,7 +475,7 @@ async fn patient_page(
     saved: Option<String>,
 ) -> Result<PatientPage, WebError> {
     let kb = &state.kb;
-    let today = state.clock.today();
+    let today = state.clock.today_in(patient.time_zone.as_deref());
     let pid = patient.id.as_str();
     let ctx = plan_context(state, pid).await?;
     let store = &state.store;
@@ -912,7 +920,8 @@ pub async fn measure(
     if !f.errors.is_empty() {
         return invalid(&state, &user, &p, f, "measure").await;
     }
-    match crate::service::record_measurement(&state, user.id(), &p.id, &m, user.ip()).await {
+    let day = state.clock.today_in(p.time_zone.as_deref());
+    match crate::service::record_measurement(&state, user.id(), &p.id, &m, day, user.ip()).await {
         Ok(_) => Ok(saved(&p.id, "measure")),
         // No assessment to add them to: said on the form, nothing stored.
         Err(WebError::BadRequest(message)) => {
@@ -1082,7 +1091,7 @@ pub async fn move_phase(
             &p.id,
             user.id(),
             &ctx.assessment.id,
-            state.clock.today(),
+            state.clock.today_in(p.time_zone.as_deref()),
             &from,
             to,
             &reason,

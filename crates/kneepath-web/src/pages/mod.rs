@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/account", get(account::show))
         .route("/account/export.json", get(account::export))
         .route("/account/delete", post(account::delete))
+        .route("/account/time-zone", post(account::time_zone))
+        .route("/static/tz.js", get(time_zone_script))
         .route("/account/calendar", post(account::calendar_create))
         .route("/account/calendar/revoke", post(account::calendar_revoke))
         .route("/calendar/{token}", get(account::calendar_feed))
@@ -127,16 +129,25 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 pub(crate) const STYLE: &str = include_str!("../../static/style.css");
 
-async fn stylesheet() -> Response {
-    let mut r = STYLE.into_response();
+/// The only script: it fills in the browser's time zone on the sign-up
+/// form. Every page works without it.
+const TIME_ZONE_SCRIPT: &str = include_str!("../../static/tz.js");
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut r = body.into_response();
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
     );
     r
+}
+
+async fn stylesheet() -> Response {
+    asset(STYLE, "text/css; charset=utf-8")
+}
+
+async fn time_zone_script() -> Response {
+    asset(TIME_ZONE_SCRIPT, "text/javascript; charset=utf-8")
 }

@@ -49,25 +49,26 @@ pub(crate) async fn due(
     state: &AppState,
     patient_id: &str,
     outcomes: &[kneepath_store::OutcomeRow],
+    today: kneepath_core::Day,
 ) -> Result<Vec<(InstrumentKind, Due)>, WebError> {
     Ok(match plan_context(state, patient_id).await? {
-        Some(ctx) => due_in(state, &ctx, outcomes),
+        Some(ctx) => due_in(state, &ctx, outcomes, today),
         None => Vec::new(),
     })
 }
 
-/// The same, for a plan already read.
+/// The same, for a plan already read. `today` is the patient's own.
 pub(crate) fn due_in(
     state: &AppState,
     ctx: &crate::service::PlanContext,
     outcomes: &[kneepath_store::OutcomeRow],
+    today: kneepath_core::Day,
 ) -> Vec<(InstrumentKind, Due)> {
     let kb = &state.kb;
     let final_since = ctx
         .phase
         .filter(|p| p.phase + 1 == kb.phases.len())
         .map(|p| p.since);
-    let today = state.clock.today();
     kb.instruments
         .iter()
         .filter_map(|i| {
@@ -88,7 +89,7 @@ pub async fn list(
 ) -> Result<Response, WebError> {
     let kb = &state.kb;
     let outcomes = state.store.outcomes(user.id()).await?;
-    let due = due(&state, user.id(), &outcomes).await?;
+    let due = due(&state, user.id(), &outcomes, user.today(&state)).await?;
     user.audit_own(&state, "read", "outcomes", None).await?;
     let instruments = kb
         .instruments
@@ -303,7 +304,7 @@ pub async fn submit(
         .insert_outcome(
             user.id(),
             &ins.id,
-            state.clock.today(),
+            user.today(&state),
             &answers,
             &scores,
             user.ip(),

@@ -40,7 +40,7 @@ pub async fn show(
     Patient(user): Patient,
 ) -> Result<Response, WebError> {
     let kb = &state.kb;
-    let today = state.clock.today();
+    let today = user.today(&state);
     let l = Layout::for_user("Your plan", "plan", &user);
     let Some(ctx) = plan_context(&state, user.id()).await? else {
         return Ok(private(&empty(l)));
@@ -127,7 +127,7 @@ pub async fn show(
         .collect();
     page.checked_in_today = ctx.checkins.iter().any(|c| c.day == today);
     let outcomes = state.store.outcomes(user.id()).await?;
-    page.due = super::outcomes::due_in(&state, &ctx, &outcomes)
+    page.due = super::outcomes::due_in(&state, &ctx, &outcomes, today)
         .into_iter()
         .filter_map(|(kind, why)| {
             kb.instrument(kind)

@@ -41,7 +41,7 @@ pub async fn show(
     Patient(user): Patient,
 ) -> Result<Response, WebError> {
     let kb = &state.kb;
-    let today = state.clock.today();
+    let today = user.today(&state);
     let mut page = empty(Layout::for_user("Your progress", "progress", &user));
     let Some(ctx) = plan_context(&state, user.id()).await? else {
         return Ok(private(&page));

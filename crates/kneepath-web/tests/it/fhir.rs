@@ -54,9 +54,16 @@ async fn bundle_export_then_import_into_an_empty_database_gives_equal_assessment
                 quadriceps_right_nm: Some(200.0),
                 ..Default::default()
             };
-            kneepath_web::service::record_measurement(&a.state, &user.id, &user.id, &m, None)
-                .await
-                .expect("measurement");
+            kneepath_web::service::record_measurement(
+                &a.state,
+                &user.id,
+                &user.id,
+                &m,
+                a.state.clock.today(),
+                None,
+            )
+            .await
+            .expect("measurement");
         }
     }
     let bundle = kneepath_web::fhir::patient_bundle(&a.state, &user)

@@ -59,6 +59,10 @@ impl Resp {
 const TODAY: &str = "2026-11-02";
 
 async fn app() -> App {
+    app_with(Clock::Fixed(TODAY.parse::<Day>().expect("day"))).await
+}
+
+async fn app_with(clock: Clock) -> App {
     let dir = std::env::temp_dir().join(format!("kneepath-web-{}", kneepath_store::new_id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let url = match std::env::var("KNEEPATH_TEST_PG_URL") {
@@ -70,7 +74,7 @@ async fn app() -> App {
     let state = AppState {
         store,
         kb: Arc::new(KnowledgeBase::bundled().expect("kb")),
-        clock: Clock::Fixed(TODAY.parse::<Day>().expect("day")),
+        clock,
         settings: Arc::new(Settings::default()),
     };
     App {
@@ -736,3 +740,183 @@ async fn calendar_feed_is_secret_and_revocable() {
 mod api;
 mod clinic;
 mod fhir;
+
+/// The stored time zone of the account behind a session cookie.
+async fn zone_of(app: &App, cookie: &str) -> Option<String> {
+    app.state
+        .store
+        .session(cookie.trim_start_matches("kp_session="))
+        .await
+        .expect("db")
+        .expect("session")
+        .user
+        .time_zone
+}
+
+#[tokio::test]
+async fn a_persons_today_is_the_day_where_they_live() {
+    // 20:00 UTC on 2 November: already the morning of the 3rd in Auckland.
+    let app = app_with(Clock::At("2026-11-02T20:00:00Z".parse().expect("instant"))).await;
+    // Sign-up with the zone the browser reported (static/tz.js fills it).
+    let page = app.get("/signup", None).await;
+    assert!(page.body.contains("data-browser-time-zone"));
+    assert!(page.body.contains("<script src=\"/static/tz.js\""));
+    let anon = page.cookie("kp_csrf").expect("csrf cookie");
+    let r = app
+        .post(
+            "/signup",
+            Some(&anon),
+            &format!(
+                "csrf={}&display_name=Kiri&email={}&password=a+long+enough+password&time_zone=Pacific%2FAuckland",
+                page.csrf(),
+                app.email("nz")
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let nz = r.cookie("kp_session").expect("session");
+    assert_eq!(
+        zone_of(&app, &nz).await.as_deref(),
+        Some("Pacific/Auckland")
+    );
+    let account = app.get("/account", Some(&nz)).await;
+    assert!(
+        account
+            .body
+            .contains("<strong>Pacific/Auckland</strong>, where today is 2026-11-03"),
+        "{}",
+        account.body
+    );
+    let csrf = account.csrf();
+    app.assess(&nz, &csrf).await;
+    // The check-in form is for the patient's today, and that day is accepted.
+    let form = app.get("/checkin", Some(&nz)).await;
+    assert!(form.body.contains("value=\"2026-11-03\""), "{}", form.body);
+    let good =
+        "pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7";
+    let r = app
+        .post(
+            "/checkin",
+            Some(&nz),
+            &format!("csrf={csrf}&day=2026-11-03&{good}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(app.checkins(&nz).await, 1);
+
+    // Someone with no zone lives on the server's day (UTC here): the 3rd is
+    // still tomorrow for them, refused with a message, nothing stored.
+    let (utc, utc_csrf) = app.patient("utc").await;
+    assert_eq!(zone_of(&app, &utc).await, None);
+    app.assess(&utc, &utc_csrf).await;
+    let r = app
+        .post(
+            "/checkin",
+            Some(&utc),
+            &format!("csrf={utc_csrf}&day=2026-11-03&{good}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.checkins(&utc).await, 0);
+    assert!(
+        app.get("/account", Some(&utc))
+            .await
+            .body
+            .contains("uses the server's (UTC), where today is 2026-11-02")
+    );
+}
+
+#[tokio::test]
+async fn the_time_zone_form_checks_its_input() {
+    let app = app_with(Clock::At("2026-11-02T20:00:00Z".parse().expect("instant"))).await;
+    let (cookie, csrf) = app.patient("tz").await;
+    // No CSRF token: refused, nothing changed.
+    let r = app
+        .post(
+            "/account/time-zone",
+            Some(&cookie),
+            "time_zone=Europe%2FOslo",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(zone_of(&app, &cookie).await, None);
+    // A name the time zone database does not know: an inline message.
+    let r = app
+        .post(
+            "/account/time-zone",
+            Some(&cookie),
+            &format!("csrf={csrf}&time_zone=Mars%2FOlympus_Mons"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Choose a time zone from the list."));
+    assert!(r.body.contains("aria-describedby=\"tz-error\""));
+    assert_eq!(zone_of(&app, &cookie).await, None);
+    // A real one is saved, shown selected, and audited.
+    let r = app
+        .post(
+            "/account/time-zone",
+            Some(&cookie),
+            &format!("csrf={csrf}&time_zone=America%2FLos_Angeles"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/account?saved=time-zone#tz");
+    assert_eq!(
+        zone_of(&app, &cookie).await.as_deref(),
+        Some("America/Los_Angeles")
+    );
+    let page = app.get("/account?saved=time-zone", Some(&cookie)).await;
+    assert!(page.body.contains("Your time zone is saved."));
+    assert!(
+        page.body.contains(
+            "<option value=\"America/Los_Angeles\" selected>America/Los Angeles</option>"
+        )
+    );
+    let uid = app
+        .state
+        .store
+        .session(cookie.trim_start_matches("kp_session="))
+        .await
+        .expect("db")
+        .expect("s")
+        .user
+        .id;
+    let log = app
+        .state
+        .store
+        .audit_entries(Some(&uid), 100)
+        .await
+        .expect("audit");
+    assert!(
+        log.iter()
+            .any(|e| e.action == "update" && e.entity == "time_zone")
+    );
+    // Choosing the server's clears it.
+    let r = app
+        .post(
+            "/account/time-zone",
+            Some(&cookie),
+            &format!("csrf={csrf}&time_zone="),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(zone_of(&app, &cookie).await, None);
+    // A sign-up whose browser reported an unknown name starts with none.
+    let page = app.get("/signup", None).await;
+    let anon = page.cookie("kp_csrf").expect("csrf cookie");
+    let r = app
+        .post(
+            "/signup",
+            Some(&anon),
+            &format!(
+                "csrf={}&display_name=Odd&email={}&password=a+long+enough+password&time_zone=Not%2FA_Zone",
+                page.csrf(),
+                app.email("odd")
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let odd = r.cookie("kp_session").expect("session");
+    assert_eq!(zone_of(&app, &odd).await, None);
+}
