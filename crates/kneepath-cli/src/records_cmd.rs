@@ -123,14 +123,14 @@ pub fn import(kb: KnowledgeBase, args: ImportArgs) -> Result<bool> {
     crate::common::runtime()?.block_on(async {
         let state = state(kb, &args.database, None).await?;
         let user = patient(&state, &args.patient).await?;
-        let responses =
-            match kneepath_web::fhir::read_responses(&state.kb, &value, state.clock.today()) {
-                Ok(r) => r,
-                Err(kneepath_web::fhir::Rejected(outcome)) => {
-                    crate::common::print_json(&outcome)?;
-                    return Ok(false);
-                }
-            };
+        let today = state.clock.today_in(user.time_zone.as_deref());
+        let responses = match kneepath_web::fhir::read_responses(&state.kb, &value, today) {
+            Ok(r) => r,
+            Err(kneepath_web::fhir::Rejected(outcome)) => {
+                crate::common::print_json(&outcome)?;
+                return Ok(false);
+            }
+        };
         if responses.is_empty() {
             bail!("nothing to import");
         }
