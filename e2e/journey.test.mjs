@@ -176,6 +176,18 @@ for (const js of [true, false]) {
         assert.match(await page.textContent('#tz'), /Your time zone is saved/);
         assert.match(await page.textContent('#tz'), /Your time zone is Pacific\/Auckland/);
       }
+      // A new password: the form names a mistake, then takes the change.
+      await page.fill('#current_password', 'a long enough password');
+      await page.fill('#new_password', 'a different long password');
+      await page.fill('#new_password_again', 'a different long passwort');
+      await Promise.all([page.waitForNavigation(), page.click('#password button[type=submit]')]);
+      assert.match(await page.textContent('#password'), /Type the same new password twice/);
+      await review(page, `${mode}-16c-account-password-error`, { axe: js });
+      await page.fill('#current_password', 'a long enough password');
+      await page.fill('#new_password', 'a different long password');
+      await page.fill('#new_password_again', 'a different long password');
+      await Promise.all([page.waitForNavigation(), page.click('#password button[type=submit]')]);
+      assert.match(await page.textContent('#password'), /Your password is changed/);
       // A private calendar link for the exercise schedule.
       await Promise.all([page.waitForNavigation(), page.click('text=Make a calendar link')]);
       const url = (await page.textContent('code.url')).trim();
@@ -194,6 +206,11 @@ for (const js of [true, false]) {
       await Promise.all([page.waitForNavigation(), page.click('button.linklike')]);
       await page.goto(`${base}/login`);
       await review(page, `${mode}-17-login`, { axe: js });
+      // Back in with the new password.
+      await page.fill('#email', `sam-${mode}@example.org`);
+      await page.fill('#password', 'a different long password');
+      await submit(page);
+      assert.match(page.url(), /\/plan$/);
       await ctx.close();
     } finally {
       await browser.close();

@@ -744,7 +744,9 @@ impl Store {
         Ok(())
     }
 
-    /// Set a new password (an admin's reset); ends the account's sessions.
+    /// Set a new password: an admin's reset, or the account holder's own
+    /// change (`actor_id` is the account). Ends every session of the
+    /// account, in the same transaction as the audit row.
     pub async fn set_password(
         &self,
         user_id: &str,
@@ -772,7 +774,11 @@ impl Store {
             &NewAudit::of(actor_id, Some(user_id), "update", "password")
                 .id(user_id)
                 .from(ip)
-                .detail("reset"),
+                .detail(if actor_id == user_id {
+                    "changed by the account holder"
+                } else {
+                    "reset"
+                }),
         )
         .await?;
         tx.commit().await?;

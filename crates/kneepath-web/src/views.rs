@@ -353,4 +353,7 @@ pub struct AccountPage {
     pub zones: Vec<(&'static str, String, bool)>,
     pub tz_error: Option<String>,
     pub tz_saved: bool,
+    /// The password form: its messages by field.
+    pub pw: FormState,
+    pub pw_saved: bool,
 }

@@ -295,6 +295,8 @@ async fn account_page(
             .collect(),
         tz_error: None,
         tz_saved: false,
+        pw: FormState::default(),
+        pw_saved: false,
         links,
         tokens,
         new_token: None,
@@ -326,7 +328,82 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let mut page = account_page(&state, &user, None).await?;
     page.tz_saved = q.saved.as_deref() == Some("time-zone");
+    page.pw_saved = q.saved.as_deref() == Some("password");
     Ok(private(&page))
+}
+
+/// Change one's own password: the current one is checked (and wrong
+/// guesses count towards the login limit for the account), the new one is
+/// set, every session of the account ends, and this browser gets a fresh
+/// one.
+pub async fn password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    jar: CookieJar,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let current = form.raw("current_password");
+    let new = form.raw("new_password");
+    let again = form.raw("new_password_again");
+    let email = &user.session.user.email;
+    let email_key = format!("email:{email}");
+    let s = &state.settings;
+    if state.store.login_failures(&email_key, 15).await? >= s.max_failures_per_email {
+        return Err(WebError::TooManyRequests(
+            "Too many wrong passwords. Please wait 15 minutes and try again.".into(),
+        ));
+    }
+    let mut f = FormState::default();
+    if new.chars().count() < 10 || new.len() > 200 {
+        f.errors.push((
+            "new_password".into(),
+            "Choose a new password of at least 10 characters.".into(),
+        ));
+    } else if new != again {
+        f.errors.push((
+            "new_password_again".into(),
+            "Type the same new password twice.".into(),
+        ));
+    } else if new == current {
+        f.errors.push((
+            "new_password".into(),
+            "Choose a password other than your current one.".into(),
+        ));
+    }
+    if current.is_empty() {
+        f.errors.insert(
+            0,
+            (
+                "current_password".into(),
+                "Enter your current password.".into(),
+            ),
+        );
+    } else if f.errors.is_empty() && state.store.authenticate(email, current).await?.is_none() {
+        state.store.record_login_failure(&[&email_key]).await?;
+        f.errors.push((
+            "current_password".into(),
+            "That is not your current password.".into(),
+        ));
+    }
+    if !f.errors.is_empty() {
+        let mut page = account_page(&state, &user, None).await?;
+        page.pw = f;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
+    }
+    state.store.clear_login_failures(&email_key).await?;
+    state
+        .store
+        .set_password(user.id(), new, user.id(), user.ip())
+        .await?;
+    let token = state
+        .store
+        .create_session(user.id(), s.session_hours)
+        .await?;
+    Ok((
+        jar.add(session_cookie(token, s.secure_cookies)),
+        Redirect::to("/account?saved=password#password"),
+    )
+        .into_response())
 }
 
 /// Set or clear the person's time zone (any role: a clinician's caseload

@@ -105,6 +105,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         "time_zone=Nowhere/Atlantis",
         ".yyyyy",
     ),
+    ("POST", "/account/password", "current_password=", ".yyyyy"),
     ("POST", "/account/calendar/revoke", "", ".yy..."),
     ("POST", "/account/links/{LINK}/revoke", "", ".y...."),
     ("POST", "/account/tokens", "name=", ".yy..."),

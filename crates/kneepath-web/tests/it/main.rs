@@ -920,3 +920,165 @@ async fn the_time_zone_form_checks_its_input() {
     let odd = r.cookie("kp_session").expect("session");
     assert_eq!(zone_of(&app, &odd).await, None);
 }
+
+impl App {
+    /// Log in with email and password (form-encoded); the session cookie,
+    /// if it worked.
+    async fn try_login(&self, name: &str, password: &str) -> Option<String> {
+        let page = self.get("/login", None).await;
+        let anon = page.cookie("kp_csrf").expect("csrf cookie");
+        let r = self
+            .post(
+                "/login",
+                Some(&anon),
+                &format!(
+                    "csrf={}&email={}&password={password}",
+                    page.csrf(),
+                    self.email(name)
+                ),
+            )
+            .await;
+        (r.status == StatusCode::SEE_OTHER)
+            .then(|| r.cookie("kp_session"))
+            .flatten()
+    }
+}
+
+const NEW_PASSWORD: &str = "new_password=another+long+one&new_password_again=another+long+one";
+
+#[tokio::test]
+async fn changing_ones_password_ends_every_other_session() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("pw").await;
+    let old = "a+long+enough+password";
+    let other_device = app.try_login("pw", old).await.expect("second session");
+    // No CSRF token: refused.
+    let r = app
+        .post(
+            "/account/password",
+            Some(&cookie),
+            &format!("current_password={old}&{NEW_PASSWORD}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Each mistake is named at its field; nothing changes.
+    for (form, message, field) in [
+        (
+            format!("current_password=wrong+guess&{NEW_PASSWORD}"),
+            "That is not your current password.",
+            "current_password",
+        ),
+        (
+            format!("current_password={old}&new_password=short&new_password_again=short"),
+            "Choose a new password of at least 10 characters.",
+            "new_password",
+        ),
+        (
+            format!(
+                "current_password={old}&new_password=another+long+one&new_password_again=another+long+two"
+            ),
+            "Type the same new password twice.",
+            "new_password_again",
+        ),
+        (
+            format!("current_password={old}&new_password={old}&new_password_again={old}"),
+            "Choose a password other than your current one.",
+            "new_password",
+        ),
+        (
+            format!("current_password=&{NEW_PASSWORD}"),
+            "Enter your current password.",
+            "current_password",
+        ),
+    ] {
+        let r = app
+            .post(
+                "/account/password",
+                Some(&cookie),
+                &format!("csrf={csrf}&{form}"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+        assert!(r.body.contains(message), "{message}");
+        assert!(r.body.contains(&format!("id=\"{field}-error\"")), "{field}");
+    }
+    assert!(
+        app.try_login("pw", old).await.is_some(),
+        "old password still works"
+    );
+    // The right current password and a good new one.
+    let r = app
+        .post(
+            "/account/password",
+            Some(&cookie),
+            &format!("csrf={csrf}&current_password={old}&{NEW_PASSWORD}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/account?saved=password#password");
+    let fresh = r.cookie("kp_session").expect("a fresh session");
+    assert_ne!(fresh, cookie);
+    // Every earlier session is over; this browser's fresh one works.
+    for c in [&cookie, &other_device] {
+        assert_eq!(
+            app.get("/plan", Some(c)).await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    let page = app.get("/account?saved=password", Some(&fresh)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Your password is changed."));
+    assert!(
+        app.try_login("pw", old).await.is_none(),
+        "old password refused"
+    );
+    assert!(app.try_login("pw", "another+long+one").await.is_some());
+    let uid = app
+        .state
+        .store
+        .session(fresh.trim_start_matches("kp_session="))
+        .await
+        .expect("db")
+        .expect("s")
+        .user
+        .id;
+    let log = app
+        .state
+        .store
+        .audit_entries(Some(&uid), 100)
+        .await
+        .expect("audit");
+    assert!(log.iter().any(|e| e.action == "update"
+        && e.entity == "password"
+        && e.detail.as_deref() == Some("changed by the account holder")));
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_count_towards_the_login_limit() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("guess").await;
+    for i in 0..5 {
+        let r = app
+            .post(
+                "/account/password",
+                Some(&cookie),
+                &format!("csrf={csrf}&current_password=guess+{i}&{NEW_PASSWORD}"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // Now even the right one waits, here and at the login form.
+    let r = app
+        .post(
+            "/account/password",
+            Some(&cookie),
+            &format!("csrf={csrf}&current_password=a+long+enough+password&{NEW_PASSWORD}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        app.try_login("guess", "a+long+enough+password")
+            .await
+            .is_none()
+    );
+}
