@@ -362,6 +362,8 @@ pub struct PatientPage {
     pub id: String,
     pub name: String,
     pub email: String,
+    /// Where the patient lives and their today, when they set a zone.
+    pub local_day: Option<(String, String)>,
     pub has_assessment: bool,
     pub level_title: String,
     pub level_class: &'static str,
@@ -485,6 +487,10 @@ async fn patient_page(
         id: patient.id.clone(),
         name: patient.display_name.clone(),
         email: patient.email.clone(),
+        local_day: patient
+            .time_zone
+            .as_deref()
+            .map(|z| (crate::zones::label(z), today.to_string())),
         has_assessment: false,
         level_title: String::new(),
         level_class: "",

@@ -335,6 +335,18 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
     let t = app.get(&base, Some(&c)).await;
     assert_eq!(t.status, StatusCode::OK);
     assert!(t.body.contains("grade-reported") || !t.body.contains("grade-measured"));
+    assert!(!t.body.contains("time zone"));
+    // Once the patient sets a time zone the clinician sees it (the test
+    // clock is a fixed day, the same everywhere).
+    store
+        .set_time_zone(&patient.id, Some("America/New_York"))
+        .await
+        .expect("zone");
+    let t = app.get(&base, Some(&c)).await;
+    assert!(
+        t.body
+            .contains("lives in the America/New York time zone, where today is 2026-11-02")
+    );
 
     // Bad measurements: an inline message, nothing stored.
     let r = app
