@@ -266,6 +266,59 @@ impl Store {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    /// Change a person's name and email (the email lower-cased), with the
+    /// audit row naming what changed, in one transaction. An email that
+    /// belongs to another account is a `Conflict` and changes nothing.
+    pub async fn update_details(
+        &self,
+        user_id: &str,
+        display_name: &str,
+        email: &str,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        let Some(before) = self.user_by_id(user_id).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let name = display_name.trim();
+        let email = email.trim().to_lowercase();
+        let changed = match (before.display_name != name, before.email != email) {
+            (true, true) => "name and email",
+            (true, false) => "name",
+            (false, true) => "email",
+            (false, false) => return Ok(()),
+        };
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query("UPDATE users SET display_name = $1, email = $2 WHERE id = $3")
+            .bind(name)
+            .bind(&email)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await;
+        match res {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(
+                    "Another account uses this email address.".into(),
+                ));
+            }
+            other => {
+                other?;
+            }
+        }
+        crate::records::audit_in(
+            &mut tx,
+            &crate::NewAudit::of(user_id, Some(user_id), "update", "user")
+                .id(user_id)
+                .from(ip)
+                .detail(changed),
+        )
+        .await?;
+        tx.commit().await?;
+        // Cached sessions carry the user row.
+        self.forget_sessions_of(user_id);
+        Ok(())
+    }
+
     /// Set or clear (`None`) a person's time zone. The name is stored as
     /// given: the web layer checks it against the time zone database.
     /// Returns whether the account exists.

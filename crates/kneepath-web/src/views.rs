@@ -334,8 +334,6 @@ pub struct AccountPage {
     /// A token just made: (name, secret), shown once.
     pub new_token: Option<(String, String)>,
     pub token_error: Option<String>,
-    pub email: String,
-    pub name: String,
     pub created: String,
     pub counts: Vec<(String, usize)>,
     pub error: Option<String>,
@@ -356,4 +354,8 @@ pub struct AccountPage {
     /// The password form: its messages by field.
     pub pw: FormState,
     pub pw_saved: bool,
+    /// The name and email form: values (the stored ones at first) and
+    /// messages.
+    pub details: FormState,
+    pub details_saved: bool,
 }

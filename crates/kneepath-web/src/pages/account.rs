@@ -297,13 +297,16 @@ async fn account_page(
         tz_saved: false,
         pw: FormState::default(),
         pw_saved: false,
+        details: FormState::from_pairs(&[
+            ("display_name".to_string(), u.display_name.clone()),
+            ("email".to_string(), u.email.clone()),
+        ]),
+        details_saved: false,
         links,
         tokens,
         new_token: None,
         token_error: None,
         l: Layout::for_user("Your account", "account", user),
-        email: u.email.clone(),
-        name: u.display_name.clone(),
         created: u.created_at.get(..10).unwrap_or_default().to_string(),
         counts,
         error,
@@ -329,7 +332,74 @@ pub async fn show(
     let mut page = account_page(&state, &user, None).await?;
     page.tz_saved = q.saved.as_deref() == Some("time-zone");
     page.pw_saved = q.saved.as_deref() == Some("password");
+    page.details_saved = q.saved.as_deref() == Some("details");
     Ok(private(&page))
+}
+
+/// Change one's name or email. A new email needs the current password (an
+/// open session alone must not be enough to take over the account's
+/// login); wrong passwords count towards the login limit.
+pub async fn details(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let u = &user.session.user;
+    let name = form.get("display_name");
+    let email = form.get("email").to_lowercase();
+    let current = form.raw("current_password");
+    let mut f = FormState::from_pairs(&form.pairs);
+    f.values.remove("current_password");
+    if name.is_empty() || name.chars().count() > 60 {
+        f.errors.push((
+            "display_name".into(),
+            "Enter your first name (up to 60 characters).".into(),
+        ));
+    }
+    if !valid_email(&email) {
+        f.errors.push((
+            "email".into(),
+            "Enter an email address like name@example.org.".into(),
+        ));
+    }
+    let email_key = format!("email:{}", u.email);
+    if f.errors.is_empty() && email != u.email {
+        if state.store.login_failures(&email_key, 15).await?
+            >= state.settings.max_failures_per_email
+        {
+            return Err(WebError::TooManyRequests(
+                "Too many wrong passwords. Please wait 15 minutes and try again.".into(),
+            ));
+        }
+        if current.is_empty() {
+            f.errors.push((
+                "current_password".into(),
+                "Enter your current password to change the email address.".into(),
+            ));
+        } else if state.store.authenticate(&u.email, current).await?.is_none() {
+            state.store.record_login_failure(&[&email_key]).await?;
+            f.errors.push((
+                "current_password".into(),
+                "That is not your current password.".into(),
+            ));
+        }
+    }
+    if f.errors.is_empty() {
+        match state
+            .store
+            .update_details(user.id(), name, &email, user.ip())
+            .await
+        {
+            Ok(()) => {
+                return Ok(Redirect::to("/account?saved=details#details").into_response());
+            }
+            Err(kneepath_store::StoreError::Conflict(m)) => f.errors.push(("email".into(), m)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut page = account_page(&state, &user, None).await?;
+    page.details = f;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response())
 }
 
 /// Change one's own password: the current one is checked (and wrong

@@ -106,6 +106,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
         ".yyyyy",
     ),
     ("POST", "/account/password", "current_password=", ".yyyyy"),
+    ("POST", "/account/details", "display_name=", ".yyyyy"),
     ("POST", "/account/calendar/revoke", "", ".yy..."),
     ("POST", "/account/links/{LINK}/revoke", "", ".y...."),
     ("POST", "/account/tokens", "name=", ".yy..."),

@@ -1082,3 +1082,111 @@ async fn wrong_current_passwords_count_towards_the_login_limit() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn changing_ones_name_and_email() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("det").await;
+    app.patient("taken").await;
+    let user = |c: String| {
+        let app = &app;
+        async move {
+            app.state
+                .store
+                .session(c.trim_start_matches("kp_session="))
+                .await
+                .expect("db")
+                .expect("session")
+                .user
+        }
+    };
+    let before = user(cookie.clone()).await;
+    let details = |form: String| {
+        let app = &app;
+        let cookie = cookie.clone();
+        async move { app.post("/account/details", Some(&cookie), &form).await }
+    };
+    let new_email = app.email("moved");
+    let r = app
+        .post(
+            "/account/details",
+            Some(&cookie),
+            &format!("display_name=Pia&email={}", before.email),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "no CSRF token");
+    for (form, message) in [
+        (
+            format!("display_name=&email={}", before.email),
+            "Enter your first name",
+        ),
+        (
+            "display_name=Pia&email=not-an-email".to_string(),
+            "Enter an email address like",
+        ),
+        (
+            format!("display_name=Pat&email={new_email}"),
+            "Enter your current password to change the email address.",
+        ),
+        (
+            format!("display_name=Pat&email={new_email}&current_password=wrong"),
+            "That is not your current password.",
+        ),
+        (
+            format!(
+                "display_name=Pat&email={}&current_password=a+long+enough+password",
+                app.email("taken")
+            ),
+            "Another account uses this email address.",
+        ),
+    ] {
+        let r = details(format!("csrf={csrf}&{form}")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+        assert!(r.body.contains(message), "{message}: {}", r.body);
+        assert_eq!(user(cookie.clone()).await, before, "nothing changed");
+    }
+    // A new name needs no password.
+    let r = details(format!(
+        "csrf={csrf}&display_name=Pia&email={}",
+        before.email
+    ))
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/account?saved=details#details");
+    assert_eq!(user(cookie.clone()).await.display_name, "Pia");
+    let page = app.get("/account?saved=details", Some(&cookie)).await;
+    assert!(page.body.contains("Your details are saved."));
+    assert!(page.body.contains("value=\"Pia\""));
+    // A new email with the password; logins follow it, the session stays.
+    let r = details(format!(
+        "csrf={csrf}&display_name=Pia&email={}&current_password=a+long+enough+password",
+        new_email.to_uppercase()
+    ))
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(user(cookie.clone()).await.email, new_email);
+    assert!(
+        app.try_login("det", "a+long+enough+password")
+            .await
+            .is_none()
+    );
+    assert!(
+        app.try_login("moved", "a+long+enough+password")
+            .await
+            .is_some()
+    );
+    let log = app
+        .state
+        .store
+        .audit_entries(Some(&before.id), 100)
+        .await
+        .expect("audit");
+    for detail in ["name", "email"] {
+        assert!(
+            log.iter().any(|e| e.action == "update"
+                && e.entity == "user"
+                && e.detail.as_deref() == Some(detail)),
+            "{detail}"
+        );
+    }
+}
