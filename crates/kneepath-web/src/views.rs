@@ -348,7 +348,7 @@ pub struct AccountPage {
     /// Today where the person lives.
     pub today: String,
     /// (name, label, selected) of every zone offered.
-    pub zones: Vec<(&'static str, String, bool)>,
+    pub zones: Vec<(String, String, bool)>,
     pub tz_error: Option<String>,
     pub tz_saved: bool,
     /// The password form: its messages by field.
