@@ -347,8 +347,8 @@ pub struct AccountPage {
     pub default_zone: String,
     /// Today where the person lives.
     pub today: String,
-    /// (name, label, selected) of every zone offered.
-    pub zones: Vec<(String, String, bool)>,
+    /// The zones offered, by area ("" for those outside any).
+    pub zones: Vec<(String, Vec<crate::zones::ZoneOption>)>,
     pub tz_error: Option<String>,
     pub tz_saved: bool,
     /// The password form: its messages by field.

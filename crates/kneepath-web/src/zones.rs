@@ -51,6 +51,55 @@ pub fn label(name: &str) -> String {
     name.replace('_', " ")
 }
 
+/// One choice of the time-zone list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneOption {
+    /// The IANA name, as stored.
+    pub value: String,
+    /// What the list shows: the place within its area (`Los Angeles`).
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The list grouped by area (`America`, `Europe` ...), `UTC` first and on
+/// its own (area ""). A stored name the list does not offer (an older
+/// alias a browser reported, such as `US/Pacific`) comes first, chosen,
+/// so saving the form unchanged keeps it.
+pub fn grouped(selected: Option<&str>) -> Vec<(String, Vec<ZoneOption>)> {
+    let mut groups: Vec<(String, Vec<ZoneOption>)> = Vec::new();
+    let mut found = false;
+    for name in offered() {
+        let (area, place) = name.split_once('/').unwrap_or(("", name.as_str()));
+        let is = Some(name.as_str()) == selected;
+        found |= is;
+        let option = ZoneOption {
+            value: name.clone(),
+            label: label(place),
+            selected: is,
+        };
+        match groups.last_mut() {
+            Some((a, options)) if a == area => options.push(option),
+            _ => groups.push((area.to_string(), vec![option])),
+        }
+    }
+    if let Some(name) = selected
+        && !found
+    {
+        groups.insert(
+            0,
+            (
+                String::new(),
+                vec![ZoneOption {
+                    value: name.to_string(),
+                    label: label(name),
+                    selected: true,
+                }],
+            ),
+        );
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +128,41 @@ mod tests {
                 .any(|n| n.starts_with("US/") || n.starts_with("Etc/"))
         );
         assert!(list.iter().all(|n| is_known(n)));
+    }
+
+    #[test]
+    fn the_list_is_grouped_by_area_with_the_choice_marked() {
+        let groups = grouped(Some("America/Argentina/Buenos_Aires"));
+        assert_eq!(groups[0].0, "");
+        assert_eq!(groups[0].1[0].value, "UTC");
+        let areas: Vec<&str> = groups[1..].iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(areas.first(), Some(&"Africa"));
+        assert!(areas.windows(2).all(|w| w[0] < w[1]), "{areas:?}");
+        let chosen: Vec<&ZoneOption> = groups
+            .iter()
+            .flat_map(|(_, o)| o)
+            .filter(|o| o.selected)
+            .collect();
+        assert_eq!(chosen.len(), 1);
+        assert_eq!(chosen[0].label, "Argentina/Buenos Aires");
+        // An alias the list does not offer still shows, chosen, first.
+        let groups = grouped(Some("US/Pacific"));
+        assert_eq!(groups[0].1[0].value, "US/Pacific");
+        assert!(groups[0].1[0].selected);
+        assert_eq!(
+            groups
+                .iter()
+                .flat_map(|(_, o)| o)
+                .filter(|o| o.selected)
+                .count(),
+            1
+        );
+        // Nothing chosen: nothing selected.
+        assert!(
+            grouped(None)
+                .iter()
+                .flat_map(|(_, o)| o)
+                .all(|o| !o.selected)
+        );
     }
 }

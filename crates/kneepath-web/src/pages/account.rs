@@ -285,23 +285,11 @@ async fn account_page(
     };
     user.audit_own(state, "read", "account", None).await?;
     let zone = u.time_zone.as_deref();
-    let mut zones: Vec<(String, String, bool)> = crate::zones::offered()
-        .iter()
-        .map(|z| (z.clone(), crate::zones::label(z), Some(z.as_str()) == zone))
-        .collect();
-    // A name the browser reported that the list does not offer (an older
-    // alias such as Asia/Calcutta) is still shown as the choice, so saving
-    // the form unchanged keeps it.
-    if let Some(z) = zone
-        && !zones.iter().any(|(_, _, selected)| *selected)
-    {
-        zones.insert(0, (z.to_string(), crate::zones::label(z), true));
-    }
     Ok(AccountPage {
         time_zone: zone.map(crate::zones::label),
         default_zone: crate::zones::label(&state.clock.default_zone()),
         today: user.today(state).to_string(),
-        zones,
+        zones: crate::zones::grouped(zone),
         tz_error: None,
         tz_saved: false,
         pw: FormState::default(),
