@@ -22,7 +22,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use kneepath_core::Day;
 use kneepath_store::{NewAudit, Role, User};
 use serde::de::DeserializeOwned;
@@ -568,6 +568,15 @@ impl From<&kneepath_store::OutcomeRow> for OutcomeOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct TimeZoneBody {
+    /// An IANA time zone name (`Europe/Oslo`), or null for the server's.
+    /// Required: send null to clear it.
+    #[schema(value_type = Option<String>, required = true)]
+    pub time_zone: Json,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewOutcome {
     /// Item id -> index of the option ticked (0 = first on the form).
     pub answers: BTreeMap<String, u32>,
@@ -622,6 +631,48 @@ async fn me(State(state): State<AppState>, t: TokenUser) -> ApiResult<axum::Json
         created_at: t.user.created_at.clone(),
         time_zone: t.user.time_zone.clone(),
         today: t.today(&state).to_string(),
+    }))
+}
+
+/// Set where the person lives: their "today" (the day of a check-in, the
+/// plan, when a questionnaire is due) follows this time zone.
+#[utoipa::path(put, path = "/api/v1/me/time-zone", tag = "account",
+    request_body = TimeZoneBody,
+    responses((status = 200, description = "The account with its new time zone and today", body = Me)))]
+async fn set_time_zone(
+    State(state): State<AppState>,
+    t: TokenUser,
+    ApiJson(b): ApiJson<TimeZoneBody>,
+) -> ApiResult<axum::Json<Me>> {
+    t.require_write()?;
+    let zone = match &b.time_zone {
+        Json::Null => None,
+        Json::String(z) if crate::zones::is_known(z) => Some(z.clone()),
+        _ => {
+            return Err(ApiError::invalid(
+                "Give an IANA time zone name such as Europe/Oslo, or null for the server's; nothing was changed.",
+                vec![(
+                    "time_zone".into(),
+                    "not a time zone name the database knows".into(),
+                )],
+            ));
+        }
+    };
+    state
+        .store
+        .set_time_zone(&t.user.id, zone.as_deref())
+        .await?;
+    t.audit(&state, "update", "time_zone", None).await?;
+    let mut user = t.user.clone();
+    user.time_zone = zone;
+    let today = state.clock.today_in(user.time_zone.as_deref());
+    Ok(axum::Json(Me {
+        id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        created_at: user.created_at,
+        time_zone: user.time_zone,
+        today: today.to_string(),
     }))
 }
 
@@ -1064,7 +1115,7 @@ async fn openapi_json() -> Response {
         description = "A patient's own record: assessments, plan, check-ins, measurements, outcome questionnaires, and FHIR R4 in and out. Authenticate with a personal access token made on the account page: `Authorization: Bearer kp_...`.",
     ),
     paths(
-        me, list_assessments, get_assessment, create_assessment, get_plan, list_checkins,
+        me, set_time_zone, list_assessments, get_assessment, create_assessment, get_plan, list_checkins,
         create_checkin, list_measurements, list_outcomes, create_outcome, fhir_questionnaire,
         fhir_bundle, fhir_import, openapi_json
     ),
@@ -1104,7 +1155,11 @@ impl utoipa::Modify for Documented {
         };
         for (path, item) in doc.paths.paths.iter_mut() {
             let public = path.ends_with("openapi.json");
-            for (method, op) in [("get", item.get.as_mut()), ("post", item.post.as_mut())] {
+            for (method, op) in [
+                ("get", item.get.as_mut()),
+                ("post", item.post.as_mut()),
+                ("put", item.put.as_mut()),
+            ] {
                 let Some(op) = op else { continue };
                 let mut add = |code: &str, why: &str| {
                     op.responses
@@ -1122,6 +1177,12 @@ impl utoipa::Modify for Documented {
                         "403",
                         "The token may not do this (read-only, or not a patient)",
                     );
+                }
+                if method == "put" {
+                    add("413", "Body over the size limit");
+                    add("415", "Not application/json");
+                    add("422", "Input not right; the fields say which");
+                    add("503", "Unavailable");
                 }
                 if method == "post" {
                     add("409", "Already exists (a check-in for that day)");
@@ -1144,6 +1205,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/me", get(me))
+        .route("/me/time-zone", put(set_time_zone))
         .route(
             "/assessments",
             get(list_assessments).post(create_assessment),

@@ -481,3 +481,86 @@ fn the_openapi_document_is_3_1_and_describes_every_api_route() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_program_can_set_the_persons_time_zone() {
+    let app = super::app_with(kneepath_web::Clock::At(
+        "2026-11-02T20:00:00Z".parse().expect("instant"),
+    ))
+    .await;
+    let (cookie, _) = app.patient("api-tz").await;
+    let me = app.user_of(&cookie).await;
+    let store = &app.state.store;
+    let read = store
+        .create_api_token(&me.id, "reader", "read", None)
+        .await
+        .expect("t");
+    let write = store
+        .create_api_token(&me.id, "writer", "write", None)
+        .await
+        .expect("t");
+    let put = |token: &str, body: &str| {
+        let app = &app;
+        let token = token.to_string();
+        let body = body.to_string();
+        async move {
+            app.api(
+                Method::PUT,
+                "/api/v1/me/time-zone",
+                Some(&token),
+                Some(("application/json", &body)),
+            )
+            .await
+        }
+    };
+    let zone = || async { app.user_of(&cookie).await.time_zone };
+    let r = app.api(Method::GET, "/api/v1/me", Some(&read), None).await;
+    assert_eq!(json(&r)["time_zone"], serde_json::Value::Null);
+    assert_eq!(json(&r)["today"], "2026-11-02");
+    // A read-only token may not; bad names and shapes change nothing.
+    assert_error(
+        &put(&read, r#"{"time_zone": "Pacific/Auckland"}"#).await,
+        StatusCode::FORBIDDEN,
+        "read_only_token",
+    );
+    for body in [
+        r#"{"time_zone": "Mars/Olympus_Mons"}"#,
+        r#"{"time_zone": 13}"#,
+        r#"{}"#,
+        r#"{"time_zone": "UTC", "extra": 1}"#,
+    ] {
+        let r = put(&write, body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.body
+        );
+        assert_eq!(zone().await, None, "{body}");
+    }
+    let r = put(&write, r#"{"time_zone": "Pacific/Auckland"}"#).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(json(&r)["time_zone"], "Pacific/Auckland");
+    assert_eq!(json(&r)["today"], "2026-11-03");
+    assert_eq!(zone().await.as_deref(), Some("Pacific/Auckland"));
+    // The web session sees it at once.
+    assert!(
+        app.get("/account", Some(&cookie))
+            .await
+            .body
+            .contains("<strong>Pacific/Auckland</strong>, where today is 2026-11-03")
+    );
+    let r = put(&write, r#"{"time_zone": null}"#).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(json(&r)["today"], "2026-11-02");
+    assert_eq!(zone().await, None);
+    let log = store.audit_entries(Some(&me.id), 100).await.expect("audit");
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.action == "update"
+                && e.entity == "time_zone"
+                && e.detail.as_deref() == Some("api"))
+            .count(),
+        2
+    );
+}
