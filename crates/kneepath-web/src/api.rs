@@ -331,6 +331,19 @@ pub struct Me {
     pub today: String,
 }
 
+impl Me {
+    fn of(u: &User, clock: crate::state::Clock) -> Me {
+        Me {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            display_name: u.display_name.clone(),
+            created_at: u.created_at.clone(),
+            time_zone: u.time_zone.clone(),
+            today: clock.today_in(u.time_zone.as_deref()).to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssessmentSummary {
     pub id: String,
@@ -624,14 +637,7 @@ fn fhir(body: Json, status: StatusCode) -> Response {
 #[utoipa::path(get, path = "/api/v1/me", tag = "account",
     responses((status = 200, description = "The patient", body = Me)))]
 async fn me(State(state): State<AppState>, t: TokenUser) -> ApiResult<axum::Json<Me>> {
-    Ok(axum::Json(Me {
-        id: t.user.id.clone(),
-        email: t.user.email.clone(),
-        display_name: t.user.display_name.clone(),
-        created_at: t.user.created_at.clone(),
-        time_zone: t.user.time_zone.clone(),
-        today: t.today(&state).to_string(),
-    }))
+    Ok(axum::Json(Me::of(&t.user, state.clock)))
 }
 
 /// Set where the person lives: their "today" (the day of a check-in, the
@@ -663,17 +669,9 @@ async fn set_time_zone(
         .set_time_zone(&t.user.id, zone.as_deref())
         .await?;
     t.audit(&state, "update", "time_zone", None).await?;
-    let mut user = t.user.clone();
+    let mut user = t.user;
     user.time_zone = zone;
-    let today = state.clock.today_in(user.time_zone.as_deref());
-    Ok(axum::Json(Me {
-        id: user.id,
-        email: user.email,
-        display_name: user.display_name,
-        created_at: user.created_at,
-        time_zone: user.time_zone,
-        today: today.to_string(),
-    }))
+    Ok(axum::Json(Me::of(&user, state.clock)))
 }
 
 /// Every assessment, oldest first.

@@ -26,32 +26,34 @@ impl Clock {
         self.today_in(None)
     }
 
+    /// The zone of people who have set none: the machine's, UTC for `At`.
+    fn fallback_zone(self) -> jiff::tz::TimeZone {
+        match self {
+            Clock::At(_) => jiff::tz::TimeZone::UTC,
+            Clock::System | Clock::Fixed(_) => jiff::tz::TimeZone::system(),
+        }
+    }
+
     /// The name of the zone used for people who have set none.
     pub fn default_zone(self) -> String {
-        match self {
-            Clock::At(_) => "UTC".to_string(),
-            Clock::System | Clock::Fixed(_) => jiff::tz::TimeZone::system()
-                .iana_name()
-                .unwrap_or("UTC")
-                .to_string(),
-        }
+        self.fallback_zone()
+            .iana_name()
+            .unwrap_or("UTC")
+            .to_string()
     }
 
     /// Today where a person lives: in `zone` (an IANA name) if it is set
     /// and known, else in the server's zone.
     pub fn today_in(self, zone: Option<&str>) -> Day {
-        let tz = zone.and_then(|z| jiff::tz::db().get(z).ok());
-        let date = match self {
+        let now = match self {
             Clock::Fixed(d) => return d,
-            Clock::System => {
-                let now = jiff::Timestamp::now();
-                now.to_zoned_datetime(tz.unwrap_or_else(jiff::tz::TimeZone::system))
-                    .date()
-            }
-            Clock::At(t) => t
-                .to_zoned_datetime(tz.unwrap_or(jiff::tz::TimeZone::UTC))
-                .date(),
+            Clock::System => jiff::Timestamp::now(),
+            Clock::At(t) => t,
         };
+        let tz = zone
+            .and_then(|z| jiff::tz::db().get(z).ok())
+            .unwrap_or_else(|| self.fallback_zone());
+        let date = now.to_zoned_datetime(tz).date();
         Day::from_ymd(
             i32::from(date.year()),
             date.month() as u32,

@@ -47,6 +47,22 @@ fn valid_email(e: &str) -> bool {
         && !e.chars().any(char::is_whitespace)
 }
 
+/// The sign-up and details forms' checks of a first name and an email.
+fn check_name_and_email(f: &mut FormState, name: &str, email: &str) {
+    if name.is_empty() || name.chars().count() > 60 {
+        f.errors.push((
+            "display_name".into(),
+            "Enter your first name (up to 60 characters).".into(),
+        ));
+    }
+    if !valid_email(email) {
+        f.errors.push((
+            "email".into(),
+            "Enter an email address like name@example.org.".into(),
+        ));
+    }
+}
+
 pub async fn signup(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -57,18 +73,7 @@ pub async fn signup(
     let name = form.get("display_name");
     let email = form.get("email").to_lowercase();
     let password = form.raw("password");
-    if name.is_empty() || name.chars().count() > 60 {
-        f.errors.push((
-            "display_name".into(),
-            "Enter your first name (up to 60 characters).".into(),
-        ));
-    }
-    if !valid_email(&email) {
-        f.errors.push((
-            "email".into(),
-            "Enter an email address like name@example.org.".into(),
-        ));
-    }
+    check_name_and_email(&mut f, name, &email);
     if password.chars().count() < 10 || password.len() > 200 {
         f.errors.push((
             "password".into(),
@@ -333,6 +338,47 @@ pub async fn show(
     Ok(private(&page))
 }
 
+/// The key wrong passwords for an account are counted under (the login
+/// form's too).
+fn guesses_key(u: &kneepath_store::User) -> String {
+    format!("email:{}", u.email)
+}
+
+/// Refuse for a while after too many wrong passwords for the account (at
+/// the login form or here), as login does.
+async fn refuse_after_wrong_guesses(
+    state: &AppState,
+    u: &kneepath_store::User,
+) -> Result<(), WebError> {
+    if state.store.login_failures(&guesses_key(u), 15).await?
+        >= state.settings.max_failures_per_email
+    {
+        return Err(WebError::TooManyRequests(
+            "Too many wrong passwords. Please wait 15 minutes and try again.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `password` is the account's current one; a wrong one counts
+/// towards the login limit.
+async fn is_current_password(
+    state: &AppState,
+    u: &kneepath_store::User,
+    password: &str,
+) -> Result<bool, WebError> {
+    if state
+        .store
+        .authenticate(&u.email, password)
+        .await?
+        .is_some()
+    {
+        return Ok(true);
+    }
+    state.store.record_login_failure(&[&guesses_key(u)]).await?;
+    Ok(false)
+}
+
 /// Change one's name or email. A new email needs the current password (an
 /// open session alone must not be enough to take over the account's
 /// login); wrong passwords count towards the login limit.
@@ -347,34 +393,15 @@ pub async fn details(
     let current = form.raw("current_password");
     let mut f = FormState::from_pairs(&form.pairs);
     f.values.remove("current_password");
-    if name.is_empty() || name.chars().count() > 60 {
-        f.errors.push((
-            "display_name".into(),
-            "Enter your first name (up to 60 characters).".into(),
-        ));
-    }
-    if !valid_email(&email) {
-        f.errors.push((
-            "email".into(),
-            "Enter an email address like name@example.org.".into(),
-        ));
-    }
-    let email_key = format!("email:{}", u.email);
+    check_name_and_email(&mut f, name, &email);
     if f.errors.is_empty() && email != u.email {
-        if state.store.login_failures(&email_key, 15).await?
-            >= state.settings.max_failures_per_email
-        {
-            return Err(WebError::TooManyRequests(
-                "Too many wrong passwords. Please wait 15 minutes and try again.".into(),
-            ));
-        }
+        refuse_after_wrong_guesses(&state, u).await?;
         if current.is_empty() {
             f.errors.push((
                 "current_password".into(),
                 "Enter your current password to change the email address.".into(),
             ));
-        } else if state.store.authenticate(&u.email, current).await?.is_none() {
-            state.store.record_login_failure(&[&email_key]).await?;
+        } else if !is_current_password(&state, u, current).await? {
             f.errors.push((
                 "current_password".into(),
                 "That is not your current password.".into(),
@@ -412,14 +439,8 @@ pub async fn password(
     let current = form.raw("current_password");
     let new = form.raw("new_password");
     let again = form.raw("new_password_again");
-    let email = &user.session.user.email;
-    let email_key = format!("email:{email}");
-    let s = &state.settings;
-    if state.store.login_failures(&email_key, 15).await? >= s.max_failures_per_email {
-        return Err(WebError::TooManyRequests(
-            "Too many wrong passwords. Please wait 15 minutes and try again.".into(),
-        ));
-    }
+    let u = &user.session.user;
+    refuse_after_wrong_guesses(&state, u).await?;
     let mut f = FormState::default();
     if new.chars().count() < 10 || new.len() > 200 {
         f.errors.push((
@@ -445,8 +466,7 @@ pub async fn password(
                 "Enter your current password.".into(),
             ),
         );
-    } else if f.errors.is_empty() && state.store.authenticate(email, current).await?.is_none() {
-        state.store.record_login_failure(&[&email_key]).await?;
+    } else if f.errors.is_empty() && !is_current_password(&state, u, current).await? {
         f.errors.push((
             "current_password".into(),
             "That is not your current password.".into(),
@@ -457,11 +477,12 @@ pub async fn password(
         page.pw = f;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
     }
-    state.store.clear_login_failures(&email_key).await?;
+    state.store.clear_login_failures(&guesses_key(u)).await?;
     state
         .store
         .set_password(user.id(), new, user.id(), user.ip())
         .await?;
+    let s = &state.settings;
     let token = state
         .store
         .create_session(user.id(), s.session_hours)

@@ -30,6 +30,22 @@ impl App {
     }
 }
 
+impl App {
+    /// A read-only and a write token for the account.
+    async fn tokens(&self, user_id: &str) -> (String, String) {
+        let store = &self.state.store;
+        let read = store
+            .create_api_token(user_id, "reader", "read", None)
+            .await
+            .expect("t");
+        let write = store
+            .create_api_token(user_id, "writer", "write", None)
+            .await
+            .expect("t");
+        (read, write)
+    }
+}
+
 fn json(r: &Resp) -> serde_json::Value {
     serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.body))
 }
@@ -56,14 +72,7 @@ async fn tokens_scopes_errors_and_writes() {
     app.assess(&cookie, &csrf).await;
     let me = app.user_of(&cookie).await;
     let store = &app.state.store;
-    let read = store
-        .create_api_token(&me.id, "reader", "read", None)
-        .await
-        .expect("t");
-    let write = store
-        .create_api_token(&me.id, "writer", "write", None)
-        .await
-        .expect("t");
+    let (read, write) = app.tokens(&me.id).await;
 
     // No token, a wrong one: 401 in the error shape.
     assert_error(
@@ -491,14 +500,7 @@ async fn a_program_can_set_the_persons_time_zone() {
     let (cookie, _) = app.patient("api-tz").await;
     let me = app.user_of(&cookie).await;
     let store = &app.state.store;
-    let read = store
-        .create_api_token(&me.id, "reader", "read", None)
-        .await
-        .expect("t");
-    let write = store
-        .create_api_token(&me.id, "writer", "write", None)
-        .await
-        .expect("t");
+    let (read, write) = app.tokens(&me.id).await;
     let put = |token: &str, body: &str| {
         let app = &app;
         let token = token.to_string();

@@ -741,18 +741,6 @@ mod api;
 mod clinic;
 mod fhir;
 
-/// The stored time zone of the account behind a session cookie.
-async fn zone_of(app: &App, cookie: &str) -> Option<String> {
-    app.state
-        .store
-        .session(cookie.trim_start_matches("kp_session="))
-        .await
-        .expect("db")
-        .expect("session")
-        .user
-        .time_zone
-}
-
 #[tokio::test]
 async fn a_persons_today_is_the_day_where_they_live() {
     // 20:00 UTC on 2 November: already the morning of the 3rd in Auckland.
@@ -776,7 +764,7 @@ async fn a_persons_today_is_the_day_where_they_live() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let nz = r.cookie("kp_session").expect("session");
     assert_eq!(
-        zone_of(&app, &nz).await.as_deref(),
+        app.user_of(&nz).await.time_zone.as_deref(),
         Some("Pacific/Auckland")
     );
     let account = app.get("/account", Some(&nz)).await;
@@ -807,7 +795,7 @@ async fn a_persons_today_is_the_day_where_they_live() {
     // Someone with no zone lives on the server's day (UTC here): the 3rd is
     // still tomorrow for them, refused with a message, nothing stored.
     let (utc, utc_csrf) = app.patient("utc").await;
-    assert_eq!(zone_of(&app, &utc).await, None);
+    assert_eq!(app.user_of(&utc).await.time_zone, None);
     app.assess(&utc, &utc_csrf).await;
     let r = app
         .post(
@@ -839,7 +827,7 @@ async fn the_time_zone_form_checks_its_input() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(zone_of(&app, &cookie).await, None);
+    assert_eq!(app.user_of(&cookie).await.time_zone, None);
     // A name the time zone database does not know: an inline message.
     let r = app
         .post(
@@ -851,7 +839,7 @@ async fn the_time_zone_form_checks_its_input() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("Choose a time zone from the list."));
     assert!(r.body.contains("aria-describedby=\"tz-error\""));
-    assert_eq!(zone_of(&app, &cookie).await, None);
+    assert_eq!(app.user_of(&cookie).await.time_zone, None);
     // A real one is saved, shown selected, and audited.
     let r = app
         .post(
@@ -863,7 +851,7 @@ async fn the_time_zone_form_checks_its_input() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location(), "/account?saved=time-zone#tz");
     assert_eq!(
-        zone_of(&app, &cookie).await.as_deref(),
+        app.user_of(&cookie).await.time_zone.as_deref(),
         Some("America/Los_Angeles")
     );
     let page = app.get("/account?saved=time-zone", Some(&cookie)).await;
@@ -872,15 +860,7 @@ async fn the_time_zone_form_checks_its_input() {
         page.body
             .contains("<option value=\"America/Los_Angeles\" selected>Los Angeles</option>")
     );
-    let uid = app
-        .state
-        .store
-        .session(cookie.trim_start_matches("kp_session="))
-        .await
-        .expect("db")
-        .expect("s")
-        .user
-        .id;
+    let uid = app.user_of(&cookie).await.id;
     let log = app
         .state
         .store
@@ -913,7 +893,7 @@ async fn the_time_zone_form_checks_its_input() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(zone_of(&app, &cookie).await, None);
+    assert_eq!(app.user_of(&cookie).await.time_zone, None);
     // A sign-up whose browser reported an unknown name starts with none.
     let page = app.get("/signup", None).await;
     let anon = page.cookie("kp_csrf").expect("csrf cookie");
@@ -930,7 +910,7 @@ async fn the_time_zone_form_checks_its_input() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let odd = r.cookie("kp_session").expect("session");
-    assert_eq!(zone_of(&app, &odd).await, None);
+    assert_eq!(app.user_of(&odd).await.time_zone, None);
 }
 
 impl App {
@@ -1045,15 +1025,7 @@ async fn changing_ones_password_ends_every_other_session() {
         "old password refused"
     );
     assert!(app.try_login("pw", "another+long+one").await.is_some());
-    let uid = app
-        .state
-        .store
-        .session(fresh.trim_start_matches("kp_session="))
-        .await
-        .expect("db")
-        .expect("s")
-        .user
-        .id;
+    let uid = app.user_of(&fresh).await.id;
     let log = app
         .state
         .store
@@ -1100,19 +1072,7 @@ async fn changing_ones_name_and_email() {
     let app = app().await;
     let (cookie, csrf) = app.patient("det").await;
     app.patient("taken").await;
-    let user = |c: String| {
-        let app = &app;
-        async move {
-            app.state
-                .store
-                .session(c.trim_start_matches("kp_session="))
-                .await
-                .expect("db")
-                .expect("session")
-                .user
-        }
-    };
-    let before = user(cookie.clone()).await;
+    let before = app.user_of(&cookie).await;
     let details = |form: String| {
         let app = &app;
         let cookie = cookie.clone();
@@ -1155,7 +1115,7 @@ async fn changing_ones_name_and_email() {
         let r = details(format!("csrf={csrf}&{form}")).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
         assert!(r.body.contains(message), "{message}: {}", r.body);
-        assert_eq!(user(cookie.clone()).await, before, "nothing changed");
+        assert_eq!(app.user_of(&cookie).await, before, "nothing changed");
     }
     // A new name needs no password.
     let r = details(format!(
@@ -1165,7 +1125,7 @@ async fn changing_ones_name_and_email() {
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.location(), "/account?saved=details#details");
-    assert_eq!(user(cookie.clone()).await.display_name, "Pia");
+    assert_eq!(app.user_of(&cookie).await.display_name, "Pia");
     let page = app.get("/account?saved=details", Some(&cookie)).await;
     assert!(page.body.contains("Your details are saved."));
     assert!(page.body.contains("value=\"Pia\""));
@@ -1176,7 +1136,7 @@ async fn changing_ones_name_and_email() {
     ))
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(user(cookie.clone()).await.email, new_email);
+    assert_eq!(app.user_of(&cookie).await.email, new_email);
     assert!(
         app.try_login("det", "a+long+enough+password")
             .await
