@@ -247,7 +247,8 @@ const FORMAT: &str = "kneepath-backup";
 const SCHEMA: i64 = 5;
 /// The oldest schema a backup may have been written with. Later schemas
 /// only added nullable columns, which such a backup restores as NULL
-/// (schema 5 added `users.time_zone`).
+/// (schema 5 added `users.time_zone`). Migration 6 only replaced an index:
+/// the rows, and so the backup's schema number, stayed the same.
 const OLDEST_SCHEMA: i64 = 4;
 
 fn row_to_json(r: &AnyRow, cols: &[(&str, Kind)]) -> Result<Map<String, Value>> {

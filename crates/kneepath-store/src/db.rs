@@ -20,7 +20,7 @@ pub enum Backend {
 
 /// The migrations, embedded in the binary, in order. Each is a list of
 /// statements separated by `;` at the end of a line.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (
         2,
@@ -37,6 +37,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "time_zone",
         include_str!("../migrations/0005_time_zone.sql"),
+    ),
+    (
+        6,
+        "assessment_head",
+        include_str!("../migrations/0006_assessment_head.sql"),
     ),
 ];
 
@@ -211,7 +216,7 @@ impl Store {
 }
 
 /// Split a migration into statements, dropping `--` comments.
-fn statements(sql: &str) -> Vec<String> {
+pub(crate) fn statements(sql: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for line in sql.lines() {

@@ -87,13 +87,37 @@ pub(crate) fn audit_stmt(a: &NewAudit<'_>) -> Stmt {
 }
 
 fn checkin_from_row<R: Cells + ?Sized>(r: &R) -> Result<CheckInRow> {
-    let data = r.text("data")?;
-    Ok(CheckInRow {
-        id: r.text("id")?,
-        assessment_id: r.text("assessment_id")?,
-        checkin: serde_json::from_str(&data).map_err(corrupt)?,
-        created_at: r.text("created_at")?,
-    })
+    RawCheckin::of(r)?.decode()
+}
+
+/// A check-in row as stored, its JSON not read yet. The native path reads
+/// rows on the one database thread, the serial resource under load, and
+/// leaves parsing the JSON to the caller's thread.
+struct RawCheckin {
+    id: String,
+    assessment_id: String,
+    data: String,
+    created_at: String,
+}
+
+impl RawCheckin {
+    fn of<R: Cells + ?Sized>(r: &R) -> Result<RawCheckin> {
+        Ok(RawCheckin {
+            id: r.text("id")?,
+            assessment_id: r.text("assessment_id")?,
+            data: r.text("data")?,
+            created_at: r.text("created_at")?,
+        })
+    }
+
+    fn decode(self) -> Result<CheckInRow> {
+        Ok(CheckInRow {
+            checkin: serde_json::from_str(&self.data).map_err(corrupt)?,
+            id: self.id,
+            assessment_id: self.assessment_id,
+            created_at: self.created_at,
+        })
+    }
 }
 
 pub(crate) fn audit_from_row(r: &AnyRow) -> Result<AuditEntry> {
@@ -241,17 +265,40 @@ fn head_stmt(user_id: &str) -> Stmt {
 }
 
 fn head_from_row<R: Cells + ?Sized>(r: &R) -> Result<AssessmentHead> {
-    let facts = r.text("facts")?;
-    let level = r.text("level")?;
-    Ok(AssessmentHead {
-        id: r.text("id")?,
-        user_id: r.text("user_id")?,
-        day: r.day("day")?,
-        source: r.text("source")?,
-        facts: serde_json::from_str(&facts).map_err(corrupt)?,
-        level: TriageLevel::parse(&level).ok_or_else(|| corrupt(format!("level {level}")))?,
-        kb_version: r.text("kb_version")?,
-    })
+    RawHead::of(r)?.decode()
+}
+
+/// The newest assessment as stored, its facts' JSON not read yet (see
+/// [`RawCheckin`]).
+struct RawHead {
+    head: AssessmentHead,
+    facts: String,
+}
+
+impl RawHead {
+    fn of<R: Cells + ?Sized>(r: &R) -> Result<RawHead> {
+        let level = r.text("level")?;
+        Ok(RawHead {
+            head: AssessmentHead {
+                id: r.text("id")?,
+                user_id: r.text("user_id")?,
+                day: r.day("day")?,
+                source: r.text("source")?,
+                facts: serde_json::Map::new(),
+                level: TriageLevel::parse(&level)
+                    .ok_or_else(|| corrupt(format!("level {level}")))?,
+                kb_version: r.text("kb_version")?,
+            },
+            facts: r.text("facts")?,
+        })
+    }
+
+    fn decode(self) -> Result<AssessmentHead> {
+        Ok(AssessmentHead {
+            facts: serde_json::from_str(&self.facts).map_err(corrupt)?,
+            ..self.head
+        })
+    }
 }
 
 fn phase_changes_stmt(user_id: &str) -> Stmt {
@@ -665,25 +712,33 @@ impl Store {
     ) -> Result<Option<PlanInputs>> {
         if let Some(lite) = &self.lite {
             let user_id = user_id.to_string();
-            return lite
+            let raw = lite
                 .read(move |c| {
-                    let Some(head) = head_stmt(&user_id).rows(c, |r| head_from_row(r))?.pop()
-                    else {
+                    let Some(head) = head_stmt(&user_id).rows(c, |r| RawHead::of(r))?.pop() else {
                         return Ok(None);
                     };
                     let changes =
                         phase_changes_stmt(&user_id).rows(c, |r| phase_change_from_row(r))?;
-                    let plan = CurrentPlan::of(changes, head.day);
+                    let plan = CurrentPlan::of(changes, head.head.day);
                     let edits = match plan.started_at() {
                         Some(_) => plan_edits_stmt(&user_id).rows(c, |r| plan_edit_from_row(r))?,
                         None => Vec::new(),
                     };
                     let checkins = plan
                         .checkins_stmt(&user_id, rules_on)
-                        .rows(c, |r| checkin_from_row(r))?;
-                    Ok(Some(plan.inputs(head, edits, checkins)))
+                        .rows(c, |r| RawCheckin::of(r))?;
+                    Ok(Some((head, plan, edits, checkins)))
                 })
-                .await;
+                .await?;
+            // The JSON is read here, off the database thread.
+            let Some((head, plan, edits, checkins)) = raw else {
+                return Ok(None);
+            };
+            let checkins = checkins
+                .into_iter()
+                .map(RawCheckin::decode)
+                .collect::<Result<_>>()?;
+            return Ok(Some(plan.inputs(head.decode()?, edits, checkins)));
         }
         let Some(head) = self.latest_assessment_head(user_id).await? else {
             return Ok(None);
@@ -1038,5 +1093,36 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The newest assessment, read on every check-in, comes from the
+    /// `assessments_head` index in its order: no sort, and the level and
+    /// version from the index rather than after the report in the row.
+    #[test]
+    fn the_newest_assessment_is_found_in_index_order() {
+        let conn = rusqlite::Connection::open_in_memory().expect("open");
+        for (_, _, sql) in crate::db::MIGRATIONS {
+            for st in crate::db::statements(sql) {
+                conn.execute_batch(&st).expect("migration");
+            }
+        }
+        let head = super::head_stmt("someone");
+        let mut st = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", head.sql))
+            .expect("plan");
+        let plan: Vec<String> = st
+            .query_map([head.args[0].clone()], |r| r.get::<_, String>(3))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("plan rows");
+        assert!(
+            plan.iter()
+                .any(|d| d.contains("USING INDEX assessments_head (user_id=?)")),
+            "{plan:?}"
+        );
+        assert!(!plan.iter().any(|d| d.contains("TEMP B-TREE")), "{plan:?}");
     }
 }

@@ -82,6 +82,12 @@ impl rusqlite::ToSql for Arg {
     }
 }
 
+/// The names of the first placeholders, so binding them allocates nothing
+/// (the native path binds every argument of every statement it runs).
+const PLACEHOLDERS: [&str; 12] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12",
+];
+
 /// A statement with its arguments (`$1` is `args[0]`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Stmt {
@@ -125,7 +131,11 @@ impl Stmt {
         for (i, a) in self.args.iter().enumerate() {
             // `$n` is a named parameter to SQLite; a statement may leave one
             // out or use it twice.
-            if let Some(at) = st.parameter_index(&format!("${}", i + 1))? {
+            let name = match PLACEHOLDERS.get(i) {
+                Some(n) => Cow::Borrowed(*n),
+                None => Cow::Owned(format!("${}", i + 1)),
+            };
+            if let Some(at) = st.parameter_index(&name)? {
                 st.raw_bind_parameter(at, a)?;
             }
         }

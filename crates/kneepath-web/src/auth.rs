@@ -106,6 +106,23 @@ impl CurrentUser {
             .await?;
         Ok(())
     }
+
+    /// Render a page of this person's own data while the audit row for
+    /// reading it is written: the row goes to the store first, the page is
+    /// rendered while it commits, and the page is given back only once the
+    /// row is stored (a failed write gives the error, never the page).
+    pub async fn audited_read<T>(
+        &self,
+        state: &crate::state::AppState,
+        entity: &str,
+        entity_id: Option<&str>,
+        render: impl FnOnce() -> T,
+    ) -> Result<T, WebError> {
+        let audit = self.audit_own(state, "read", entity, entity_id);
+        let (stored, page) = tokio::join!(biased; audit, async { render() });
+        stored?;
+        Ok(page)
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {

@@ -46,10 +46,14 @@ pub async fn show(
     let Some(ctx) = plan_context(&state, user.id()).await? else {
         return Ok(private(&page));
     };
-    user.audit_own(&state, "read", "progress", Some(&ctx.assessment.id))
-        .await?;
-    fill(&mut page, kb, &ctx, today);
-    Ok(private(&page))
+    let id = ctx.assessment.id.clone();
+    // The closure owns the check-ins and the page parts, so they are freed
+    // once the HTML exists, not held while the audit row commits.
+    user.audited_read(&state, "progress", Some(&id), move || {
+        fill(&mut page, kb, &ctx, today);
+        private(&page)
+    })
+    .await
 }
 
 /// Fill the charts, timeline and table of a progress page from a plan's
