@@ -64,7 +64,28 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.ymd();
-        write!(f, "{y:04}-{m:02}-{d:02}")
+        let Ok(year) = u32::try_from(y) else {
+            return write!(f, "{y:04}-{m:02}-{d:02}");
+        };
+        if year > 9999 {
+            return write!(f, "{y:04}-{m:02}-{d:02}");
+        }
+        // Ten ASCII digits and dashes in one write: days are written
+        // thousands of times per chart page.
+        let digit = |n: u32| b'0' + (n % 10) as u8;
+        let text = [
+            digit(year / 1000),
+            digit(year / 100),
+            digit(year / 10),
+            digit(year),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(d / 10),
+            digit(d),
+        ];
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -103,6 +124,19 @@ impl<'de> Deserialize<'de> for Day {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_like_padded_number_formatting() {
+        // Years 0 to 9999 take the digit path, the rest the formatter's.
+        for n in (-800_000..3_000_000)
+            .step_by(997)
+            .chain([-719_528, 2_932_896, 2_932_897])
+        {
+            let day = Day(n);
+            let (y, m, d) = day.ymd();
+            assert_eq!(day.to_string(), format!("{y:04}-{m:02}-{d:02}"), "{n}");
+        }
+    }
 
     #[test]
     fn round_trips_and_weekdays() {

@@ -46,26 +46,37 @@ fn mean(xs: impl Iterator<Item = f64>) -> Option<f64> {
     (n > 0).then(|| sum / n as f64)
 }
 
-/// One point per day from `from` to `to` (inclusive). `checkins` sorted by day.
+/// One point per day from `from` to `to` (inclusive). `checkins` sorted by
+/// day (as every caller reads them).
+///
+/// Each day's windows are found by binary search, so a plan of months costs
+/// a few lookups per charted day rather than a pass over every check-in
+/// for each of them.
 pub fn daily(checkins: &[CheckIn], from: Day, to: Day) -> Vec<DayPoint> {
+    debug_assert!(checkins.is_sorted_by_key(|c| c.day), "sorted by day");
     let first = checkins.first().map(|c| c.day);
-    let on = |d: Day| checkins.iter().find(|c| c.day == d);
-    let window = |d: Day, len: i32| {
-        checkins
-            .iter()
-            .filter(move |c| c.day > d.plus(-len) && c.day <= d)
+    // The check-ins from day `a` to day `b`, both included.
+    let between = |a: Day, b: Day| {
+        let lo = checkins.partition_point(|c| c.day < a);
+        let hi = checkins.partition_point(|c| c.day <= b).max(lo);
+        &checkins[lo..hi]
     };
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(usize::try_from(to.days_since(from) + 1).unwrap_or(0));
     let mut d = from;
     while d <= to {
-        let c = on(d);
-        let acute: f64 = window(d, 7).map(CheckIn::load).sum();
-        let chronic: f64 = window(d, 28).map(CheckIn::load).sum::<f64>() / 4.0;
+        let c = between(d, d).first();
+        let week = between(d.plus(-6), d);
+        let acute: f64 = week.iter().map(CheckIn::load).sum();
+        let chronic: f64 = between(d.plus(-27), d)
+            .iter()
+            .map(CheckIn::load)
+            .sum::<f64>()
+            / 4.0;
         let history = first.is_some_and(|f| d.days_since(f) >= 27);
         let minutes = c.map_or(0.0, |c| f64::from(c.training_minutes));
-        let longest_before = checkins
+        let longest_before = between(d.plus(-30), d.plus(-1))
             .iter()
-            .filter(|x| x.day >= d.plus(-30) && x.day < d && x.training_minutes > 0)
+            .filter(|x| x.training_minutes > 0)
             .map(|x| f64::from(x.training_minutes))
             .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
         out.push(DayPoint {
@@ -73,9 +84,9 @@ pub fn daily(checkins: &[CheckIn], from: Day, to: Day) -> Vec<DayPoint> {
             pain_now: c.map(|c| f64::from(c.pain_now)),
             exercise_pain: c.and_then(|c| c.exercise_pain.map(f64::from)),
             morning_pain: c.and_then(|c| c.morning_pain.map(f64::from)),
-            avg_pain_now: mean(window(d, 7).map(|c| f64::from(c.pain_now))),
-            avg_exercise_pain: mean(window(d, 7).filter_map(|c| c.exercise_pain.map(f64::from))),
-            avg_morning_pain: mean(window(d, 7).filter_map(|c| c.morning_pain.map(f64::from))),
+            avg_pain_now: mean(week.iter().map(|c| f64::from(c.pain_now))),
+            avg_exercise_pain: mean(week.iter().filter_map(|c| c.exercise_pain.map(f64::from))),
+            avg_morning_pain: mean(week.iter().filter_map(|c| c.morning_pain.map(f64::from))),
             minutes,
             load: c.map_or(0.0, CheckIn::load),
             acwr: (history && chronic > 0.0).then(|| acute / chronic),
@@ -164,6 +175,78 @@ mod tests {
         let cs: Vec<_> = (0..28).map(|d| c(d, 2, 30)).collect();
         let pts = daily(&cs, Day(27), Day(27));
         assert_eq!(pts[0].acwr, Some(1.0));
+    }
+
+    /// `daily` as first written: every window a pass over all check-ins.
+    /// The definition the faster one must agree with.
+    fn daily_by_definition(checkins: &[CheckIn], from: Day, to: Day) -> Vec<DayPoint> {
+        let first = checkins.first().map(|c| c.day);
+        let on = |d: Day| checkins.iter().find(|c| c.day == d);
+        let window = |d: Day, len: i32| {
+            checkins
+                .iter()
+                .filter(move |c| c.day > d.plus(-len) && c.day <= d)
+        };
+        let mut out = Vec::new();
+        let mut d = from;
+        while d <= to {
+            let c = on(d);
+            let acute: f64 = window(d, 7).map(CheckIn::load).sum();
+            let chronic: f64 = window(d, 28).map(CheckIn::load).sum::<f64>() / 4.0;
+            let minutes = c.map_or(0.0, |c| f64::from(c.training_minutes));
+            let longest_before = checkins
+                .iter()
+                .filter(|x| x.day >= d.plus(-30) && x.day < d && x.training_minutes > 0)
+                .map(|x| f64::from(x.training_minutes))
+                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+            out.push(DayPoint {
+                day: d,
+                pain_now: c.map(|c| f64::from(c.pain_now)),
+                exercise_pain: c.and_then(|c| c.exercise_pain.map(f64::from)),
+                morning_pain: c.and_then(|c| c.morning_pain.map(f64::from)),
+                avg_pain_now: mean(window(d, 7).map(|c| f64::from(c.pain_now))),
+                avg_exercise_pain: mean(
+                    window(d, 7).filter_map(|c| c.exercise_pain.map(f64::from)),
+                ),
+                avg_morning_pain: mean(window(d, 7).filter_map(|c| c.morning_pain.map(f64::from))),
+                minutes,
+                load: c.map_or(0.0, CheckIn::load),
+                acwr: (first.is_some_and(|f| d.days_since(f) >= 27) && chronic > 0.0)
+                    .then(|| acute / chronic),
+                spike: longest_before.is_some_and(|l| minutes > l * SPIKE_FACTOR),
+            });
+            d = d.plus(1);
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Gaps, missing ratings, days before and after the charted range,
+        /// and ranges that start before the first check-in.
+        #[test]
+        fn daily_agrees_with_its_definition(
+            days in proptest::collection::btree_set(0i32..120, 0..70),
+            ratings in proptest::collection::vec(
+                (0u8..=10, proptest::option::of(0u8..=10), proptest::option::of(0u8..=10), 0u16..=120, 0u8..=10),
+                70,
+            ),
+            from in -10i32..110,
+            len in 0i32..100,
+        ) {
+            let cs: Vec<CheckIn> = days
+                .iter()
+                .zip(&ratings)
+                .map(|(&d, &(pain, ex, morning, minutes, effort))| CheckIn {
+                    exercise_pain: ex,
+                    morning_pain: morning,
+                    effort,
+                    ..c(d, pain, minutes)
+                })
+                .collect();
+            let (a, b) = (Day(from), Day(from + len));
+            proptest::prop_assert_eq!(daily(&cs, a, b), daily_by_definition(&cs, a, b));
+        }
     }
 
     #[test]

@@ -14,12 +14,31 @@ const RIGHT: f64 = 10.0;
 const TOP: f64 = 30.0;
 const BOTTOM: f64 = 28.0;
 
-/// Escape text for SVG/XML content and attributes.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// Text escaped for SVG/XML content and attributes, written straight into
+/// the output (the charts escape every dot's title).
+pub fn esc(s: &str) -> Esc<'_> {
+    Esc(s)
+}
+
+/// See [`esc`].
+#[derive(Debug, Clone, Copy)]
+pub struct Esc<'a>(&'a str);
+
+impl std::fmt::Display for Esc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(['&', '<', '>', '"']) {
+            f.write_str(&rest[..at])?;
+            f.write_str(match rest.as_bytes()[at] {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                _ => "&quot;",
+            })?;
+            rest = &rest[at + 1..];
+        }
+        f.write_str(rest)
+    }
 }
 
 /// One series of a line chart: daily values (None = no data that day).
@@ -47,9 +66,43 @@ struct D1(f64);
 impl std::fmt::Display for D1 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let tenths = (self.0 * 10.0).round() as i64;
-        let sign = if tenths < 0 { "-" } else { "" };
-        let t = tenths.unsigned_abs();
-        write!(f, "{sign}{}.{}", t / 10, t % 10)
+        // Digits written backwards into a buffer, then one write.
+        let mut buf = [0u8; 24];
+        let mut at = buf.len();
+        let mut push = |b: u8| {
+            at -= 1;
+            buf[at] = b;
+        };
+        let mut t = tenths.unsigned_abs();
+        push(b'0' + (t % 10) as u8);
+        push(b'.');
+        t /= 10;
+        loop {
+            push(b'0' + (t % 10) as u8);
+            t /= 10;
+            if t == 0 {
+                break;
+            }
+        }
+        if tenths < 0 {
+            push(b'-');
+        }
+        f.write_str(std::str::from_utf8(&buf[at..]).map_err(|_| std::fmt::Error)?)
+    }
+}
+
+/// A value as the shortest decimal that reads back as it: whole numbers
+/// (every rating) without float formatting.
+struct Num(f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            write!(f, "{}", v as i64)
+        } else {
+            write!(f, "{v}")
+        }
     }
 }
 
@@ -72,10 +125,12 @@ fn y_axis(out: &mut String, max: f64, ticks: &[f64], suffix: &str) {
         let y = y_at(*t, max);
         let _ = write!(
             out,
-            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d9dee7" stroke-width="1"/><text x="{}" y="{:.1}" text-anchor="end" fill="#4b5565">{t}{suffix}</text>"##,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y}" y2="{y}" stroke="#d9dee7" stroke-width="1"/><text x="{}" y="{}" text-anchor="end" fill="#4b5565">{}{suffix}</text>"##,
             W - RIGHT,
             LEFT - 6.0,
-            y + 4.0
+            D1(y + 4.0),
+            Num(*t),
+            y = D1(y),
         );
     }
 }
@@ -93,8 +148,8 @@ fn x_labels(out: &mut String, days: &[Day]) {
             let anchor = if i == n - 1 && n > 1 { "end" } else { "middle" };
             let _ = write!(
                 out,
-                r##"<text x="{:.1}" y="{}" text-anchor="{anchor}" fill="#4b5565">{dd}/{m}</text>"##,
-                x_at(i, n),
+                r##"<text x="{}" y="{}" text-anchor="{anchor}" fill="#4b5565">{dd}/{m}</text>"##,
+                D1(x_at(i, n)),
                 H - 8.0
             );
         }
@@ -129,11 +184,12 @@ pub fn pain_chart(
         previous = Some((end, line));
         let _ = write!(
             out,
-            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{}" stroke="#6b7280" stroke-dasharray="4 3"/><text x="{:.1}" y="{}" fill="#374151">{}</text>"##,
+            r##"<line x1="{x}" x2="{x}" y1="{TOP}" y2="{}" stroke="#6b7280" stroke-dasharray="4 3"/><text x="{}" y="{}" fill="#374151">{}</text>"##,
             H - BOTTOM,
-            x + 3.0,
+            D1(x + 3.0),
             TOP + 10.0 + 14.0 * line as f64,
-            esc(label)
+            esc(label),
+            x = D1(x),
         );
     }
     for (si, s) in series.iter().enumerate() {
@@ -181,7 +237,7 @@ pub fn pain_chart(
                     D1(y_at(*v, 10.0)),
                     s.color,
                     esc(s.name),
-                    v,
+                    Num(*v),
                     days[i]
                 );
             }
@@ -277,12 +333,13 @@ pub fn bar_chart(
         let y = y_at(t, max);
         let _ = write!(
             out,
-            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#047857" stroke-width="1.5" stroke-dasharray="6 4"/><line x1="{}" x2="{}" y1="9" y2="9" stroke="#047857" stroke-width="1.5" stroke-dasharray="6 4"/><text x="{}" y="13" text-anchor="end" fill="#047857">{}</text>"##,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y}" y2="{y}" stroke="#047857" stroke-width="1.5" stroke-dasharray="6 4"/><line x1="{}" x2="{}" y1="9" y2="9" stroke="#047857" stroke-width="1.5" stroke-dasharray="6 4"/><text x="{}" y="13" text-anchor="end" fill="#047857">{}</text>"##,
             W - RIGHT,
             W - RIGHT - 110.0,
             W - RIGHT - 80.0,
             W - RIGHT,
-            esc(label)
+            esc(label),
+            y = D1(y),
         );
     }
     out.push_str("</svg>");
@@ -302,6 +359,19 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn escaping_and_numbers_as_written() {
+        assert_eq!(
+            esc(r#"a & <b> "c""#).to_string(),
+            "a &amp; &lt;b&gt; &quot;c&quot;"
+        );
+        assert_eq!(esc("plain").to_string(), "plain");
+        assert_eq!(esc("").to_string(), "");
+        for v in [0.0, 3.0, 10.0, -2.0, 0.5, 2.25, 1e20] {
+            assert_eq!(Num(v).to_string(), v.to_string(), "{v}");
+        }
+    }
 
     #[test]
     fn phase_labels_close_together_go_on_separate_lines() {
