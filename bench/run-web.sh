@@ -3,12 +3,19 @@
 # progress GET with wrk (64 connections, 30 s each), the bare-insert
 # reference in the same run, server peak memory and page sizes.
 # Usage: bash bench/run-web.sh   (needs Debian's wrk; installs it if missing)
+#        KNEEPATH_BIN=./kneepath-old bash bench/run-web.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/kneepath-target}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --locked -q -p kneepath
-BIN="$CARGO_TARGET_DIR/release/kneepath"
+# KNEEPATH_BIN=/path/to/kneepath measures that binary instead (to compare
+# two builds on one machine, one after the other).
+if [ -n "${KNEEPATH_BIN:-}" ]; then
+  BIN=$KNEEPATH_BIN
+else
+  cargo build --release --locked -q -p kneepath
+  BIN="$CARGO_TARGET_DIR/release/kneepath"
+fi
 DUR=${DUR:-30}
 CONNS=${CONNS:-64}
 PATIENTS=${PATIENTS:-20000}

@@ -823,7 +823,7 @@ async fn create_checkin(
     t.require_write()?;
     let kb = &state.kb;
     let today = t.today(&state);
-    let Some(ctx) = crate::service::plan_context_for_checkin(&state, &t.user.id, today)
+    let Some(mut ctx) = crate::service::plan_context_for_checkin(&state, &t.user.id, today)
         .await?
         .filter(|c| c.phase.is_some())
     else {
@@ -896,7 +896,7 @@ async fn create_checkin(
     }
     let day = checkin.day;
     let (result, escalation) =
-        record_checkin(&state, &t.user.id, &ctx, checkin, t.ip.as_deref()).await?;
+        record_checkin(&state, &t.user.id, &mut ctx, checkin, t.ip.as_deref()).await?;
     let (outcome, message, now) = match result {
         CheckinResult::Retriaged(level) => (
             "retriaged",

@@ -165,7 +165,7 @@ pub async fn seed_patient(
         if i > 0 && rng.unit() < 0.08 {
             continue; // a missed day
         }
-        let Some(ctx) = plan_context(state, user_id).await? else {
+        let Some(mut ctx) = plan_context(state, user_id).await? else {
             break;
         };
         if ctx.phase.is_none() {
@@ -219,7 +219,7 @@ pub async fn seed_patient(
             sleep_hours: 6.5 + (rng.unit() * 2.0 * 2.0).round() / 2.0,
             warning_signs: Vec::new(),
         };
-        record_checkin(state, user_id, &ctx, checkin, None).await?;
+        record_checkin(state, user_id, &mut ctx, checkin, None).await?;
     }
     Ok(())
 }

@@ -175,10 +175,12 @@ pub enum CheckinResult {
 }
 
 /// Apply the rules to a new check-in and store it with its consequences.
+/// `ctx` is handed back as it came (the check-in is placed among its
+/// check-ins while the rules run, rather than copying them all).
 pub async fn record_checkin(
     state: &AppState,
     user_id: &str,
-    ctx: &PlanContext,
+    ctx: &mut PlanContext,
     checkin: CheckIn,
     ip: Option<&str>,
 ) -> Result<(CheckinResult, Option<progress::Escalation>), WebError> {
@@ -188,18 +190,21 @@ pub async fn record_checkin(
             "There is no home plan to check in against: please follow the advice to see a doctor, or take a new assessment.".into(),
         ));
     };
-    let mut all = ctx.checkins.clone();
-    let pos = all.partition_point(|c| c.day < checkin.day);
-    all.insert(pos, checkin.clone());
-    let outcome = progress::after_checkin(kb, &ctx.facts, phase, ctx.plan_start, &all, &checkin);
+    let pos = ctx.checkins.partition_point(|c| c.day < checkin.day);
+    ctx.checkins.insert(pos, checkin);
+    let all = &ctx.checkins;
+    let outcome = progress::after_checkin(kb, &ctx.facts, phase, ctx.plan_start, all, &all[pos]);
+    let checkin = ctx.checkins.remove(pos);
 
-    let retriage_report = outcome.retriage.as_ref().map(|a| a.report());
-    let facts_json = kb.facts_to_json(&outcome.facts_now);
-    let retriage = retriage_report.as_ref().map(|report| NewAssessment {
+    let retriage = outcome
+        .retriage
+        .as_ref()
+        .map(|a| (a.report(), kb.facts_to_json(&outcome.facts_now)));
+    let retriage = retriage.as_ref().map(|(report, facts)| NewAssessment {
         user_id,
         day: checkin.day,
         source: "checkin",
-        facts: &facts_json,
+        facts,
         report,
         start_phase: None,
     });

@@ -93,7 +93,7 @@ pub async fn submit(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let today = user.today(&state);
-    let ctx = match need_plan(&state, user.id(), today).await? {
+    let mut ctx = match need_plan(&state, user.id(), today).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
@@ -115,7 +115,7 @@ pub async fn submit(
                 )]
             } else {
                 let day = checkin.day;
-                match record_checkin(&state, user.id(), &ctx, checkin, user.ip()).await {
+                match record_checkin(&state, user.id(), &mut ctx, checkin, user.ip()).await {
                     Ok(_) => {
                         return Ok(
                             Redirect::to(&format!("/checkin/saved?day={day}")).into_response()
