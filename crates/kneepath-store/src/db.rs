@@ -40,8 +40,8 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         6,
-        "assessment_head",
-        include_str!("../migrations/0006_assessment_head.sql"),
+        "read_order",
+        include_str!("../migrations/0006_read_order.sql"),
     ),
 ];
 

@@ -1098,31 +1098,54 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    /// The newest assessment, read on every check-in, comes from the
-    /// `assessments_head` index in its order: no sort, and the level and
-    /// version from the index rather than after the report in the row.
-    #[test]
-    fn the_newest_assessment_is_found_in_index_order() {
+    use crate::sql::Stmt;
+
+    /// The query plan of a statement on a database with every migration.
+    fn plan_of(st: &Stmt) -> Vec<String> {
         let conn = rusqlite::Connection::open_in_memory().expect("open");
         for (_, _, sql) in crate::db::MIGRATIONS {
-            for st in crate::db::statements(sql) {
-                conn.execute_batch(&st).expect("migration");
+            for s in crate::db::statements(sql) {
+                conn.execute_batch(&s).expect("migration");
             }
         }
-        let head = super::head_stmt("someone");
-        let mut st = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", head.sql))
+        let mut q = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", st.sql))
             .expect("plan");
-        let plan: Vec<String> = st
-            .query_map([head.args[0].clone()], |r| r.get::<_, String>(3))
-            .expect("rows")
-            .collect::<Result<_, _>>()
-            .expect("plan rows");
-        assert!(
-            plan.iter()
-                .any(|d| d.contains("USING INDEX assessments_head (user_id=?)")),
-            "{plan:?}"
-        );
-        assert!(!plan.iter().any(|d| d.contains("TEMP B-TREE")), "{plan:?}");
+        q.query_map(rusqlite::params_from_iter(&st.args), |r| {
+            r.get::<_, String>(3)
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("plan rows")
+    }
+
+    /// What a check-in reads before the rules run comes from indexes in
+    /// the order it is read: no sort. The newest assessment's level and
+    /// version come from its index rather than after the report in the row.
+    #[test]
+    fn a_check_ins_reads_use_indexes_in_order() {
+        for (st, index) in [
+            (super::head_stmt("someone"), "assessments_head (user_id=?)"),
+            (
+                super::phase_changes_stmt("someone"),
+                "phase_changes_in_order (user_id=?)",
+            ),
+            (
+                crate::clinic::plan_edits_stmt("someone"),
+                "plan_edits_in_order (patient_id=?)",
+            ),
+        ] {
+            let plan = plan_of(&st);
+            assert!(
+                plan.iter().any(|d| d.contains(&format!("USING INDEX {index}"))),
+                "{}: {plan:?}",
+                st.sql
+            );
+            assert!(
+                !plan.iter().any(|d| d.contains("TEMP B-TREE")),
+                "{}: {plan:?}",
+                st.sql
+            );
+        }
     }
 }
