@@ -2,12 +2,12 @@
 # Web load benchmark on 127.0.0.1 only, bounded in time: check-in POST and
 # progress GET with wrk (64 connections, 30 s each), the bare-insert
 # reference in the same run, server peak memory and page sizes.
-# Usage: bash bench/run-web.sh   (needs Debian's wrk; installs it if missing)
+# Usage: bash bench/run-web.sh   (needs Debian's wrk and time; installs them if missing)
 #        KNEEPATH_BIN=./kneepath-old bash bench/run-web.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/kneepath-target}
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+{ command -v wrk && [ -x /usr/bin/time ]; } >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk time >/dev/null; }
 # KNEEPATH_BIN=/path/to/kneepath measures that binary instead (to compare
 # two builds on one machine, one after the other).
 if [ -n "${KNEEPATH_BIN:-}" ]; then
@@ -45,12 +45,38 @@ for p in / /login /signup /plan /checkin /progress /assessments /account /assess
   printf '%-14s %7s %7s\n' "$p" "$gz" "$raw"
 done
 
+# CPU time of each of the server's threads (by name) and of wrk, in clock
+# ticks, before and after a load phase; printed as microseconds per request.
+ticks() {
+  for t in /proc/$SERVER/task/*; do
+    printf '%s %s\n' "$(tr ' ' _ < "$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
+  done
+}
+load() {  # load FILE wrk-arguments...: run wrk, print its figures and the CPU per request
+  ticks > "$work/ticks.before"
+  /usr/bin/time -f 'wrk %U %S' -o "$work/wrk.cpu" wrk "${@:2}" > "$1"
+  ticks > "$work/ticks.after"
+  grep -E 'Requests/sec|50%|99%|Non-2xx|requests in' "$1"
+  local n hz
+  n=$(awk '/requests in/ {print $1}' "$1")
+  hz=$(getconf CLK_TCK)
+  awk -v n="$n" -v hz="$hz" '
+    FILENAME ~ /before/ { a[$1] += $2; next }
+    FILENAME ~ /after/  { b[$1] += $2; next }
+    /^wrk/ { w = ($2 + $3) * 1e6 / n }
+    END {
+      printf "CPU per request:"
+      for (k in b) if (b[k] > a[k]) printf " %s %.1f µs,", k, (b[k] - a[k]) * 1e6 / hz / n
+      printf " wrk %.1f µs\n", w
+    }' "$work/ticks.before" "$work/ticks.after" "$work/wrk.cpu"
+}
+
 echo "== GET /progress, $CONNS connections, ${DUR}s"
-KP_COOKIE=$COOKIE wrk -t2 -c"$CONNS" -d"${DUR}s" --latency -s bench/get.lua "http://127.0.0.1:$PORT/progress" | grep -E 'Requests/sec|50%|99%|Non-2xx|requests in'
+KP_COOKIE=$COOKIE load "$work/progress.txt" -t2 -c"$CONNS" -d"${DUR}s" --latency -s bench/get.lua "http://127.0.0.1:$PORT/progress"
 
 echo "== POST /checkin, $CONNS connections, ${DUR}s"
 before=$(grep VmHWM /proc/$SERVER/status | awk '{print $2}')
-KP_TOKENS="$work/tokens.txt" KP_TODAY=$TODAY KP_THREADS=2 wrk -t2 -c"$CONNS" -d"${DUR}s" --latency -s bench/checkin.lua "http://127.0.0.1:$PORT/" | grep -E 'Requests/sec|50%|99%|Non-2xx|requests in'
+KP_TOKENS="$work/tokens.txt" KP_TODAY=$TODAY KP_THREADS=2 load "$work/checkin.txt" -t2 -c"$CONNS" -d"${DUR}s" --latency -s bench/checkin.lua "http://127.0.0.1:$PORT/"
 echo "server peak memory (VmHWM): $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MiB"}') (before check-ins: $((before/1024)) MiB)"
 kill $SERVER; wait $SERVER 2>/dev/null || true
 
