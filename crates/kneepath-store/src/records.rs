@@ -1137,7 +1137,8 @@ mod tests {
         ] {
             let plan = plan_of(&st);
             assert!(
-                plan.iter().any(|d| d.contains(&format!("USING INDEX {index}"))),
+                plan.iter()
+                    .any(|d| d.contains(&format!("USING INDEX {index}"))),
                 "{}: {plan:?}",
                 st.sql
             );
