@@ -64,12 +64,10 @@ fn days_in_month(y: i32, m: u32) -> u32 {
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.ymd();
-        let Ok(year) = u32::try_from(y) else {
-            return write!(f, "{y:04}-{m:02}-{d:02}");
+        let year = match u32::try_from(y) {
+            Ok(year) if year <= 9999 => year,
+            _ => return write!(f, "{y:04}-{m:02}-{d:02}"),
         };
-        if year > 9999 {
-            return write!(f, "{y:04}-{m:02}-{d:02}");
-        }
         // Ten ASCII digits and dashes in one write: days are written
         // thousands of times per chart page.
         let digit = |n: u32| b'0' + (n % 10) as u8;
