@@ -5,7 +5,6 @@
 //! OperationOutcome).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
@@ -65,12 +64,12 @@ pub struct ImportArgs {
 }
 
 async fn state(kb: KnowledgeBase, database: &str, today: Option<&str>) -> Result<AppState> {
-    Ok(AppState {
-        store: crate::common::open(database).await?,
-        kb: Arc::new(kb),
-        clock: crate::common::clock(today)?,
-        settings: Arc::new(Settings::default()),
-    })
+    Ok(AppState::new(
+        crate::common::open(database).await?,
+        kb,
+        crate::common::clock(today)?,
+        Settings::default(),
+    ))
 }
 
 async fn patient(state: &AppState, email: &str) -> Result<kneepath_store::User> {

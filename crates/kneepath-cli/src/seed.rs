@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
@@ -64,12 +63,7 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
     let rt = crate::common::runtime()?;
     rt.block_on(async move {
         let store = crate::common::open(&args.database).await?;
-        let state = AppState {
-            store,
-            kb: Arc::new(kb),
-            clock: Clock::Fixed(today),
-            settings: Arc::new(Settings::default()),
-        };
+        let state = AppState::new(store, kb, Clock::Fixed(today), Settings::default());
         let prefix = kneepath_store::new_id()[16..].to_string();
         let ids = state
             .store

@@ -1,7 +1,6 @@
 //! `kneepath serve`: the web app on SQLite (default) or PostgreSQL.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -42,15 +41,11 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
     let rt = crate::common::runtime()?;
     rt.block_on(async move {
         let store = crate::common::open(&args.database).await?;
-        let state = AppState {
-            store,
-            kb: Arc::new(kb),
-            clock,
-            settings: Arc::new(Settings {
-                secure_cookies: args.secure_cookies,
-                ..Settings::default()
-            }),
+        let settings = Settings {
+            secure_cookies: args.secure_cookies,
+            ..Settings::default()
         };
+        let state = AppState::new(store, kb, clock, settings);
         if args.demo {
             let created = demo::ensure_demo(&state, 8)
                 .await

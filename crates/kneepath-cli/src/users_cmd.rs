@@ -3,7 +3,6 @@
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
@@ -208,12 +207,12 @@ pub fn report(kb: KnowledgeBase, args: ReportArgs) -> Result<()> {
         if !store.is_linked(&c.id, &p.id).await? {
             bail!("{} is not linked to {}", p.email, c.email);
         }
-        let state = kneepath_web::AppState {
+        let state = kneepath_web::AppState::new(
             store,
-            kb: Arc::new(kb),
-            clock: crate::common::clock(args.today.as_deref())?,
-            settings: Arc::new(kneepath_web::Settings::default()),
-        };
+            kb,
+            crate::common::clock(args.today.as_deref())?,
+            kneepath_web::Settings::default(),
+        );
         let actor = kneepath_web::pages::clinic::Actor {
             id: &c.id,
             name: &c.display_name,

@@ -823,6 +823,8 @@ async fn create_checkin(
     t.require_write()?;
     let kb = &state.kb;
     let today = t.today(&state);
+    // Held from reading the plan to storing what the rules decided.
+    let _plan = state.plan_locks.lock(&t.user.id).await;
     let Some(mut ctx) = crate::service::plan_context_for_checkin(&state, &t.user.id, today)
         .await?
         .filter(|c| c.phase.is_some())

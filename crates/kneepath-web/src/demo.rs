@@ -165,6 +165,7 @@ pub async fn seed_patient(
         if i > 0 && rng.unit() < 0.08 {
             continue; // a missed day
         }
+        let _plan = state.plan_locks.lock(user_id).await;
         let Some(mut ctx) = plan_context(state, user_id).await? else {
             break;
         };

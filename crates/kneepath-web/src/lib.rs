@@ -26,6 +26,7 @@ mod gzip;
 pub mod ics;
 pub mod pages;
 pub mod pdf;
+pub mod plan_lock;
 pub mod service;
 pub mod state;
 pub mod synthetic;

@@ -112,6 +112,8 @@ pub async fn record_assessment(
     ip: Option<&str>,
 ) -> Result<String, WebError> {
     let kb = &state.kb;
+    // A check-in in progress finishes on the plan it read first.
+    let _plan = state.plan_locks.lock(user_id).await;
     let a = assess(kb, facts);
     let report = a.report();
     let reason = start_reason(kb, &a.plan);
@@ -176,7 +178,8 @@ pub enum CheckinResult {
 
 /// Apply the rules to a new check-in and store it with its consequences.
 /// `ctx` is handed back as it came (the check-in is placed among its
-/// check-ins while the rules run, rather than copying them all).
+/// check-ins while the rules run, rather than copying them all). The caller
+/// holds the person's plan lock from reading `ctx` until this returns.
 pub async fn record_checkin(
     state: &AppState,
     user_id: &str,
@@ -312,6 +315,8 @@ pub async fn record_measurement(
     ip: Option<&str>,
 ) -> Result<String, WebError> {
     let kb = &state.kb;
+    // The assessment read here is the one the new facts are added to.
+    let _plan = state.plan_locks.lock(patient_id).await;
     let Some(head) = state.store.latest_assessment_head(patient_id).await? else {
         return Err(WebError::BadRequest(
             "This patient has no assessment yet: measurements are added to an assessment.".into(),

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use kneepath_core::{Day, KnowledgeBase};
 use kneepath_store::Store;
 
+use crate::plan_lock::PlanLocks;
+
 /// Where "today" comes from. The core never reads the clock; the web layer
 /// asks this, for a person in their own time zone. `Fixed` serves tests and
 /// demonstrations of a given day (the same day for everyone); `At` is a
@@ -92,6 +94,20 @@ pub struct AppState {
     pub kb: Arc<KnowledgeBase>,
     pub clock: Clock,
     pub settings: Arc<Settings>,
+    /// One person's plan changes one at a time (see `plan_lock.rs`).
+    pub plan_locks: Arc<PlanLocks>,
+}
+
+impl AppState {
+    pub fn new(store: Store, kb: KnowledgeBase, clock: Clock, settings: Settings) -> AppState {
+        AppState {
+            store,
+            kb: Arc::new(kb),
+            clock,
+            settings: Arc::new(settings),
+            plan_locks: Arc::default(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -93,6 +93,8 @@ pub async fn submit(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let today = user.today(&state);
+    // Held from reading the plan to storing what the rules decided.
+    let _plan = state.plan_locks.lock(user.id()).await;
     let mut ctx = match need_plan(&state, user.id(), today).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),

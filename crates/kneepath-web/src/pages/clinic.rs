@@ -976,6 +976,7 @@ pub async fn edit_plan(
     let p = linked_patient(&state, &user, &id).await?;
     let kb = &state.kb;
     let mut f = FormState::from_pairs(&form.pairs);
+    let _plan = state.plan_locks.lock(&p.id).await;
     let Some(ctx) = current_plan(&state, &p.id).await? else {
         f.errors.push((
             "kind".into(),
@@ -1068,6 +1069,7 @@ pub async fn move_phase(
     let mut f = FormState::from_pairs(&form.pairs);
     let to = form.get("to");
     let reason = form.get("reason");
+    let _plan = state.plan_locks.lock(&p.id).await;
     let ctx = current_plan(&state, &p.id).await?;
     let Some((ctx, phase)) = ctx.and_then(|c| c.phase.map(|ph| (c, ph))) else {
         f.errors.push((

@@ -1,8 +1,6 @@
 //! Route tests of the web app, through the router (no port): who may see
 //! what, CSRF and origin checks, bad input, headers, sessions.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -71,12 +69,12 @@ async fn app_with(clock: Clock) -> App {
         _ => format!("sqlite://{}", dir.join("web.db").display()),
     };
     let store = Store::connect(&url).await.expect("store");
-    let state = AppState {
+    let state = AppState::new(
         store,
-        kb: Arc::new(KnowledgeBase::bundled().expect("kb")),
+        KnowledgeBase::bundled().expect("kb"),
         clock,
-        settings: Arc::new(Settings::default()),
-    };
+        Settings::default(),
+    );
     App {
         router: router(state.clone()),
         state,
@@ -1161,4 +1159,100 @@ async fn changing_ones_name_and_email() {
             "{detail}"
         );
     }
+}
+
+/// Two check-ins of one person at the same moment (two tabs, a retried
+/// request) each run the progression rules on the plan as the other left
+/// it: the phase moves once, not once per check-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_check_ins_move_the_phase_once() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("twotabs").await;
+    app.assess(&cookie, &csrf).await;
+    let store = &app.state.store;
+    let uid = store
+        .session(cookie.trim_start_matches("kp_session="))
+        .await
+        .expect("db")
+        .expect("session")
+        .user
+        .id;
+    // The same answers, given two weeks ago, so that there are days to
+    // check in for.
+    let head = store
+        .latest_assessment_head(&uid)
+        .await
+        .expect("db")
+        .expect("assessment");
+    let facts = kneepath_web::service::facts_from_map(&app.state.kb, &head.facts);
+    let today = TODAY.parse::<Day>().expect("day");
+    kneepath_web::service::record_assessment(
+        &app.state,
+        &uid,
+        &facts,
+        "wizard",
+        today.plus(-13),
+        None,
+    )
+    .await
+    .expect("assessment");
+    // The first four days with exercises planned, each with all of them.
+    let mut days = Vec::new();
+    for back in (0..=13).rev() {
+        let day = today.plus(-back);
+        let form = app.get(&format!("/checkin?day={day}"), Some(&cookie)).await;
+        assert_eq!(form.status, StatusCode::OK);
+        let done: String = form
+            .body
+            .split("name=\"done\" value=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .map(|id| format!("&done={id}"))
+            .collect();
+        if !done.is_empty() && days.len() < 4 {
+            days.push((day, done));
+        }
+    }
+    assert_eq!(days.len(), 4, "four days with exercises in two weeks");
+    let check_in = |(day, done): &(Day, String)| {
+        let (app, cookie, csrf) = (&app, &cookie, &csrf);
+        let form = format!(
+            "csrf={csrf}&day={day}&pain_now=2&morning_pain=1&exercise_pain=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7.5{done}"
+        );
+        async move { app.post("/checkin", Some(cookie), &form).await }
+    };
+    let good = |d| async move {
+        let r = check_in(d).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    };
+    good(&days[0]).await;
+    good(&days[1]).await;
+    let moves = || async {
+        store
+            .phase_changes(&uid)
+            .await
+            .expect("db")
+            .into_iter()
+            .filter(|c| c.from_phase.is_some())
+            .count()
+    };
+    assert_eq!(moves().await, 0, "two good days are not enough to move");
+    // Either one alone would be the third good day in a row.
+    let (a, b) = tokio::join!(check_in(&days[2]), check_in(&days[3]));
+    assert_eq!(moves().await, 1, "{:#?}", store.phase_changes(&uid).await);
+    // The one that came second read the plan the first had left: it was
+    // stored, or, when the phase had moved before its day, it was refused
+    // for naming the old phase's exercises (so was never decided on the
+    // old plan).
+    let mut saved = 0;
+    for r in [&a, &b] {
+        if r.status == StatusCode::SEE_OTHER {
+            saved += 1;
+        } else {
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+            assert!(r.body.contains("is not one of today"), "{}", r.body);
+        }
+    }
+    assert!(saved >= 1);
+    assert_eq!(app.checkins(&cookie).await, 2 + saved);
 }
