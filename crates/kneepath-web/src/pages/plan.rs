@@ -4,13 +4,15 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use kneepath_core::Day;
 use kneepath_core::plan::Because;
 use kneepath_core::progress::scheduled_on;
+use kneepath_store::{EscalationRow, OutcomeRow};
 
 use crate::auth::Patient;
 use crate::error::WebError;
 use crate::figures::exercise_figure;
-use crate::service::{plan_context, plan_items};
+use crate::service::{PlanContext, plan_context, plan_items};
 use crate::state::AppState;
 use crate::views::{ExerciseCard, Layout, PlanPage, level_class, private};
 
@@ -39,14 +41,32 @@ pub async fn show(
     State(state): State<AppState>,
     Patient(user): Patient,
 ) -> Result<Response, WebError> {
-    let kb = &state.kb;
     let today = user.today(&state);
     let l = Layout::for_user("Your plan", "plan", &user);
     let Some(ctx) = plan_context(&state, user.id()).await? else {
         return Ok(private(&empty(l)));
     };
-    user.audit_own(&state, "read", "plan", Some(&ctx.assessment.id))
-        .await?;
+    let (outcomes, escalations) = tokio::try_join!(
+        state.store.outcomes(user.id()),
+        state.store.escalations(user.id())
+    )?;
+    let id = ctx.assessment.id.clone();
+    user.audited_read(&state, "plan", Some(&id), || {
+        private(&fill(&state, l, &ctx, &outcomes, &escalations, today))
+    })
+    .await
+}
+
+/// The page of a person's current plan, from what `show` read.
+fn fill(
+    state: &AppState,
+    l: Layout,
+    ctx: &PlanContext,
+    outcomes: &[OutcomeRow],
+    escalations: &[EscalationRow],
+    today: Day,
+) -> PlanPage {
+    let kb = &state.kb;
     let level = kb.level(ctx.assessment.level);
     let mut page = empty(l);
     page.has_plan = true;
@@ -65,9 +85,9 @@ pub async fn show(
             .iter()
             .map(|&a| (kb.advice[a].title.clone(), kb.advice[a].text.clone()))
             .collect();
-        return Ok(private(&page));
+        return page;
     };
-    let home = plan_items(kb, &ctx, phase);
+    let home = plan_items(kb, ctx, phase);
     let p = &kb.phases[phase.phase];
     page.phase_title = p.title.clone();
     page.phase_goal = p.goal.clone();
@@ -126,24 +146,20 @@ pub async fn show(
         })
         .collect();
     page.checked_in_today = ctx.checkins.iter().any(|c| c.day == today);
-    let outcomes = state.store.outcomes(user.id()).await?;
-    page.due = super::outcomes::due_in(&state, &ctx, &outcomes, today)
+    page.due = super::outcomes::due_in(state, ctx, outcomes, today)
         .into_iter()
         .filter_map(|(kind, why)| {
             kb.instrument(kind)
                 .map(|i| (i.id.clone(), i.title.clone(), why.label()))
         })
         .collect();
-    page.escalation = state
-        .store
-        .escalations(user.id())
-        .await?
-        .into_iter()
+    page.escalation = escalations
+        .iter()
         .rev()
         .find(|e| e.day >= ctx.plan_start && today.days_since(e.day) <= 7)
         .and_then(|e| kneepath_core::progress::Escalation::parse(&e.kind))
         .map(|e| e.message().to_string());
-    Ok(private(&page))
+    page
 }
 
 fn empty(l: Layout) -> PlanPage {
