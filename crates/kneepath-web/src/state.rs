@@ -88,25 +88,39 @@ impl Default for Settings {
     }
 }
 
+/// What every handler is given. Cloned for every request and middleware,
+/// so it is one shared pointer: a clone is one reference count, not one per
+/// field.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+#[derive(Debug)]
+pub struct Shared {
     pub store: Store,
     pub kb: Arc<KnowledgeBase>,
     pub clock: Clock,
-    pub settings: Arc<Settings>,
+    pub settings: Settings,
     /// One person's plan changes one at a time (see `plan_lock.rs`).
-    pub plan_locks: Arc<PlanLocks>,
+    pub plan_locks: PlanLocks,
 }
 
 impl AppState {
     pub fn new(store: Store, kb: KnowledgeBase, clock: Clock, settings: Settings) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             store,
             kb: Arc::new(kb),
             clock,
-            settings: Arc::new(settings),
-            plan_locks: Arc::default(),
-        }
+            settings,
+            plan_locks: PlanLocks::default(),
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 
