@@ -820,6 +820,15 @@ async fn create_checkin(
     t: TokenUser,
     ApiJson(b): ApiJson<NewCheckIn>,
 ) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
+    crate::service::to_the_end(create_checkin_now(state, t, b)).await?
+}
+
+/// `create_checkin`, as a task that finishes even if the client goes away.
+async fn create_checkin_now(
+    state: AppState,
+    t: TokenUser,
+    b: NewCheckIn,
+) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
     t.require_write()?;
     let kb = &state.kb;
     let today = t.today(&state);

@@ -162,6 +162,18 @@ fn start_reason(kb: &KnowledgeBase, plan: &Plan<'_>) -> String {
     }
 }
 
+/// Run `work` as a task of its own, so that it finishes even when the
+/// request that started it is dropped (the client went away): a check-in
+/// keeps its person's plan lock until its write is committed or refused,
+/// never releasing it while the write is still queued.
+pub async fn to_the_end<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T, WebError> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| WebError::Internal(format!("the check-in stopped: {e}")))
+}
+
 /// What a check-in led to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CheckinResult {
@@ -410,4 +422,29 @@ pub async fn record_measurement(
             ip,
         )
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn work_run_to_the_end_survives_its_caller_going_away() {
+        let (done, finished) = tokio::sync::oneshot::channel();
+        let work = super::to_the_end(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let _ = done.send(());
+        });
+        // The caller gives up (as a request does when its client leaves).
+        assert!(
+            tokio::time::timeout(Duration::from_millis(1), work)
+                .await
+                .is_err()
+        );
+        let finished = tokio::time::timeout(Duration::from_secs(5), finished).await;
+        assert!(
+            matches!(finished, Ok(Ok(()))),
+            "the work was dropped with its caller"
+        );
+    }
 }

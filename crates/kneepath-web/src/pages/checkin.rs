@@ -92,6 +92,14 @@ pub async fn submit(
     Patient(user): Patient,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
+    crate::service::to_the_end(submit_now(state, user, form)).await?
+}
+
+async fn submit_now(
+    state: AppState,
+    user: crate::auth::CurrentUser,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
     let today = user.today(&state);
     // Held from reading the plan to storing what the rules decided.
     let _plan = state.plan_locks.lock(user.id()).await;
