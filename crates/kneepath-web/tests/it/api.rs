@@ -566,3 +566,65 @@ async fn a_program_can_set_the_persons_time_zone() {
         2
     );
 }
+
+/// The API's check-ins take the same per-person lock as the web form's:
+/// two at once move the phase once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_api_check_ins_move_the_phase_once() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("apitwice").await;
+    app.assess(&cookie, &csrf).await;
+    let (uid, days) = app.four_exercise_days(&cookie).await;
+    let (_, write) = app.tokens(&uid).await;
+    let body = |(day, done): &(kneepath_core::Day, Vec<String>)| {
+        serde_json::json!({
+            "day": day.to_string(), "pain_now": 2, "morning_pain": 1, "exercise_pain": 2,
+            "stiffness": 1, "swelling": "none", "walks_normally": true, "full_range": true,
+            "sleep_hours": 7.5, "done": done,
+        })
+        .to_string()
+    };
+    let bodies: Vec<String> = days.iter().map(body).collect();
+    let post = |b: &str| {
+        let (app, write, b) = (&app, &write, b.to_string());
+        async move {
+            app.api(
+                Method::POST,
+                "/api/v1/checkins",
+                Some(write),
+                Some(("application/json", &b)),
+            )
+            .await
+        }
+    };
+    for b in &bodies[..2] {
+        let r = post(b).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let moves = || async {
+        app.state
+            .store
+            .phase_changes(&uid)
+            .await
+            .expect("db")
+            .into_iter()
+            .filter(|c| c.from_phase.is_some())
+            .count()
+    };
+    assert_eq!(moves().await, 0);
+    let (a, b) = tokio::join!(post(&bodies[2]), post(&bodies[3]));
+    assert_eq!(moves().await, 1, "{}\n{}", a.body, b.body);
+    // The second either was stored, or read the moved plan and was refused
+    // for the old phase's exercises.
+    let mut saved = 0;
+    for r in [&a, &b] {
+        if r.status == StatusCode::CREATED {
+            saved += 1;
+        } else {
+            assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+            assert!(r.body.contains("is not one of today"), "{}", r.body);
+        }
+    }
+    assert!(saved >= 1);
+    assert_eq!(app.checkins(&cookie).await, 2 + saved);
+}

@@ -1161,6 +1161,58 @@ async fn changing_ones_name_and_email() {
     }
 }
 
+impl App {
+    /// For a patient assessed today: the same answers again, given two
+    /// weeks ago (so that there are days to check in for), and the first
+    /// four of those days with exercises planned, with their exercise ids.
+    /// Returns the user id too.
+    async fn four_exercise_days(&self, cookie: &str) -> (String, Vec<(Day, Vec<String>)>) {
+        let store = &self.state.store;
+        let uid = store
+            .session(cookie.trim_start_matches("kp_session="))
+            .await
+            .expect("db")
+            .expect("session")
+            .user
+            .id;
+        let head = store
+            .latest_assessment_head(&uid)
+            .await
+            .expect("db")
+            .expect("assessment");
+        let facts = kneepath_web::service::facts_from_map(&self.state.kb, &head.facts);
+        let today = TODAY.parse::<Day>().expect("day");
+        kneepath_web::service::record_assessment(
+            &self.state,
+            &uid,
+            &facts,
+            "wizard",
+            today.plus(-13),
+            None,
+        )
+        .await
+        .expect("assessment");
+        let mut days = Vec::new();
+        for back in (0..=13).rev() {
+            let day = today.plus(-back);
+            let form = self.get(&format!("/checkin?day={day}"), Some(cookie)).await;
+            assert_eq!(form.status, StatusCode::OK);
+            let done: Vec<String> = form
+                .body
+                .split("name=\"done\" value=\"")
+                .skip(1)
+                .filter_map(|s| s.split('"').next())
+                .map(str::to_string)
+                .collect();
+            if !done.is_empty() && days.len() < 4 {
+                days.push((day, done));
+            }
+        }
+        assert_eq!(days.len(), 4, "four days with exercises in two weeks");
+        (uid, days)
+    }
+}
+
 /// Two check-ins of one person at the same moment (two tabs, a retried
 /// request) each run the progression rules on the plan as the other left
 /// it: the phase moves once, not once per check-in.
@@ -1170,50 +1222,11 @@ async fn simultaneous_check_ins_move_the_phase_once() {
     let (cookie, csrf) = app.patient("twotabs").await;
     app.assess(&cookie, &csrf).await;
     let store = &app.state.store;
-    let uid = store
-        .session(cookie.trim_start_matches("kp_session="))
-        .await
-        .expect("db")
-        .expect("session")
-        .user
-        .id;
-    // The same answers, given two weeks ago, so that there are days to
-    // check in for.
-    let head = store
-        .latest_assessment_head(&uid)
-        .await
-        .expect("db")
-        .expect("assessment");
-    let facts = kneepath_web::service::facts_from_map(&app.state.kb, &head.facts);
-    let today = TODAY.parse::<Day>().expect("day");
-    kneepath_web::service::record_assessment(
-        &app.state,
-        &uid,
-        &facts,
-        "wizard",
-        today.plus(-13),
-        None,
-    )
-    .await
-    .expect("assessment");
-    // The first four days with exercises planned, each with all of them.
-    let mut days = Vec::new();
-    for back in (0..=13).rev() {
-        let day = today.plus(-back);
-        let form = app.get(&format!("/checkin?day={day}"), Some(&cookie)).await;
-        assert_eq!(form.status, StatusCode::OK);
-        let done: String = form
-            .body
-            .split("name=\"done\" value=\"")
-            .skip(1)
-            .filter_map(|s| s.split('"').next())
-            .map(|id| format!("&done={id}"))
-            .collect();
-        if !done.is_empty() && days.len() < 4 {
-            days.push((day, done));
-        }
-    }
-    assert_eq!(days.len(), 4, "four days with exercises in two weeks");
+    let (uid, days) = app.four_exercise_days(&cookie).await;
+    let days: Vec<(Day, String)> = days
+        .into_iter()
+        .map(|(day, done)| (day, done.iter().map(|id| format!("&done={id}")).collect()))
+        .collect();
     let check_in = |(day, done): &(Day, String)| {
         let (app, cookie, csrf) = (&app, &cookie, &csrf);
         let form = format!(
