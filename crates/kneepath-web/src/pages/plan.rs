@@ -46,10 +46,15 @@ pub async fn show(
     let Some(ctx) = plan_context(&state, user.id()).await? else {
         return Ok(private(&empty(l)));
     };
-    let (outcomes, escalations) = tokio::try_join!(
-        state.store.outcomes(user.id()),
-        state.store.escalations(user.id())
-    )?;
+    // Due questionnaires and the see-a-professional banner belong to a
+    // home plan; a result that sends the person to a doctor shows neither.
+    let (outcomes, escalations) = match ctx.phase {
+        Some(_) => tokio::try_join!(
+            state.store.outcomes(user.id()),
+            state.store.escalations(user.id())
+        )?,
+        None => Default::default(),
+    };
     let id = ctx.assessment.id.clone();
     user.audited_read(&state, "plan", Some(&id), || {
         private(&fill(&state, l, &ctx, &outcomes, &escalations, today))

@@ -601,19 +601,9 @@ async fn simultaneous_api_check_ins_move_the_phase_once() {
         let r = post(b).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
-    let moves = || async {
-        app.state
-            .store
-            .phase_changes(&uid)
-            .await
-            .expect("db")
-            .into_iter()
-            .filter(|c| c.from_phase.is_some())
-            .count()
-    };
-    assert_eq!(moves().await, 0);
+    assert_eq!(app.phase_moves(&uid).await, 0);
     let (a, b) = tokio::join!(post(&bodies[2]), post(&bodies[3]));
-    assert_eq!(moves().await, 1, "{}\n{}", a.body, b.body);
+    assert_eq!(app.phase_moves(&uid).await, 1, "{}\n{}", a.body, b.body);
     // The second either was stored, or read the moved plan and was refused
     // for the old phase's exercises.
     let mut saved = 0;

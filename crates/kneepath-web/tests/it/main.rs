@@ -1168,13 +1168,7 @@ impl App {
     /// Returns the user id too.
     async fn four_exercise_days(&self, cookie: &str) -> (String, Vec<(Day, Vec<String>)>) {
         let store = &self.state.store;
-        let uid = store
-            .session(cookie.trim_start_matches("kp_session="))
-            .await
-            .expect("db")
-            .expect("session")
-            .user
-            .id;
+        let uid = self.user_of(cookie).await.id;
         let head = store
             .latest_assessment_head(&uid)
             .await
@@ -1211,6 +1205,18 @@ impl App {
         assert_eq!(days.len(), 4, "four days with exercises in two weeks");
         (uid, days)
     }
+
+    /// How often the progression rules have moved this person's phase.
+    async fn phase_moves(&self, uid: &str) -> usize {
+        self.state
+            .store
+            .phase_changes(uid)
+            .await
+            .expect("db")
+            .into_iter()
+            .filter(|c| c.from_phase.is_some())
+            .count()
+    }
 }
 
 /// Two check-ins of one person at the same moment (two tabs, a retried
@@ -1240,19 +1246,19 @@ async fn simultaneous_check_ins_move_the_phase_once() {
     };
     good(&days[0]).await;
     good(&days[1]).await;
-    let moves = || async {
-        store
-            .phase_changes(&uid)
-            .await
-            .expect("db")
-            .into_iter()
-            .filter(|c| c.from_phase.is_some())
-            .count()
-    };
-    assert_eq!(moves().await, 0, "two good days are not enough to move");
+    assert_eq!(
+        app.phase_moves(&uid).await,
+        0,
+        "two good days are not enough to move"
+    );
     // Either one alone would be the third good day in a row.
     let (a, b) = tokio::join!(check_in(&days[2]), check_in(&days[3]));
-    assert_eq!(moves().await, 1, "{:#?}", store.phase_changes(&uid).await);
+    assert_eq!(
+        app.phase_moves(&uid).await,
+        1,
+        "{:#?}",
+        store.phase_changes(&uid).await
+    );
     // The one that came second read the plan the first had left: it was
     // stored, or, when the phase had moved before its day, it was refused
     // for naming the old phase's exercises (so was never decided on the
