@@ -34,7 +34,10 @@ use Kind::{Int, Text};
 /// backup deterministic.
 type TableSpec = (&'static str, &'static [(&'static str, Kind)], &'static str);
 
-/// Tables in dependency order (parents first).
+/// Tables in dependency order (parents first). `users.plan_version` is
+/// left out on purpose: it orders concurrent writers of a plan and is not
+/// data, so a restored database starts it at 0 and the backup format did
+/// not change with it (migration 0007).
 const TABLES: &[TableSpec] = &[
     (
         "users",
@@ -247,8 +250,9 @@ const FORMAT: &str = "kneepath-backup";
 const SCHEMA: i64 = 5;
 /// The oldest schema a backup may have been written with. Later schemas
 /// only added nullable columns, which such a backup restores as NULL
-/// (schema 5 added `users.time_zone`). Migration 6 only replaced an index:
-/// the rows, and so the backup's schema number, stayed the same.
+/// (schema 5 added `users.time_zone`). Migration 6 only replaced an index
+/// and migration 7 added a column backups leave out (`users.plan_version`):
+/// the rows backed up, and so the backup's schema number, stayed the same.
 const OLDEST_SCHEMA: i64 = 4;
 
 fn row_to_json(r: &AnyRow, cols: &[(&str, Kind)]) -> Result<Map<String, Value>> {

@@ -12,7 +12,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::records::{
-    PhaseChange, audit_in, corrupt, day_of, insert_assessment_in, insert_phase_change_in,
+    PhaseChange, PlanVersion, audit_in, corrupt, day_of, exec_in, insert_assessment_in,
+    insert_phase_change_in, plan_guard,
 };
 use crate::sql::{Cells, Stmt};
 use crate::users::{USER_COLS_U, user_from_row};
@@ -89,6 +90,8 @@ pub struct NewPlanEdit<'a> {
     pub replacement: Option<&'a str>,
     pub dosage: Option<&'a str>,
     pub reason: &'a str,
+    /// The version of the plan the edit was checked against.
+    pub plan_version: PlanVersion,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -446,10 +449,12 @@ impl Store {
         author_id: &str,
         data: &serde_json::Value,
         assessment: &NewAssessment<'_>,
+        read: PlanVersion,
         ip: Option<&str>,
     ) -> Result<String> {
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        exec_in(&mut tx, &plan_guard(assessment.user_id, read)).await?;
         let assessment_id = insert_assessment_in(&mut tx, assessment, ip).await?;
         let id = new_id();
         sqlx::query("INSERT INTO measurements (id, patient_id, author_id, assessment_id, day, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -546,6 +551,7 @@ impl Store {
     pub async fn add_plan_edit(&self, e: &NewPlanEdit<'_>, ip: Option<&str>) -> Result<String> {
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        exec_in(&mut tx, &plan_guard(e.patient_id, e.plan_version)).await?;
         let id = new_id();
         sqlx::query("INSERT INTO plan_edits (id, patient_id, author_id, kind, exercise, replacement, dosage, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(&id)
@@ -590,10 +596,12 @@ impl Store {
         from: &str,
         to: &str,
         reason: &str,
+        read: PlanVersion,
         ip: Option<&str>,
     ) -> Result<()> {
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        exec_in(&mut tx, &plan_guard(patient_id, read)).await?;
         insert_phase_change_in(
             &mut tx,
             &PhaseChange {

@@ -43,6 +43,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "read_order",
         include_str!("../migrations/0006_read_order.sql"),
     ),
+    (
+        7,
+        "plan_version",
+        include_str!("../migrations/0007_plan_version.sql"),
+    ),
 ];
 
 /// A handle on the database; cheap to clone.
@@ -135,7 +140,7 @@ impl Store {
             return lite
                 .write(move |conn| {
                     for st in &stmts {
-                        st.execute(conn)?;
+                        st.run(conn)?;
                     }
                     Ok(())
                 })
@@ -144,8 +149,8 @@ impl Store {
         let _writing = self.writer().await;
         if let [one] = stmts.as_slice() {
             // One statement is atomic by itself.
-            one.query().execute(&self.pool).await?;
-            return Ok(());
+            let done = one.query().execute(&self.pool).await?;
+            return one.check(done.rows_affected());
         }
         let mut tx = self.pool.begin().await?;
         for st in &stmts {

@@ -30,7 +30,7 @@ pub use db::{Backend, Store};
 pub use ids::{new_id, now_rfc3339, random_token, sha256_hex};
 pub use records::{
     AssessmentHead, AssessmentRow, AuditEntry, CheckInRow, CheckinWrite, EscalationRow, History,
-    NewAssessment, NewAudit, PhaseChangeRow, PlanInputs,
+    NewAssessment, NewAudit, PhaseChangeRow, PlanInputs, PlanVersion,
 };
 pub use users::{API_TOKEN_PREFIX, ApiToken, Role, Session, User};
 
@@ -50,6 +50,11 @@ pub enum StoreError {
     /// A unique constraint: the thing already exists (message for people).
     #[error("{0}")]
     Conflict(String),
+    /// The person's plan changed after it was read for this write (another
+    /// instance, device or clinician wrote first); nothing was stored.
+    /// Read the plan again and decide again.
+    #[error("the plan changed while this was being saved; nothing was saved")]
+    PlanChanged,
     #[error("not found")]
     NotFound,
     #[error("password hashing failed: {0}")]

@@ -139,9 +139,36 @@ pub(crate) async fn audit_in(tx: &mut Transaction<'_, Any>, a: &NewAudit<'_>) ->
 }
 
 /// Run statements in order in an sqlx transaction.
-pub(crate) async fn exec_in(tx: &mut Transaction<'_, Any>, stmts: &Stmt) -> Result<()> {
-    stmts.query().execute(&mut **tx).await?;
-    Ok(())
+pub(crate) async fn exec_in(tx: &mut Transaction<'_, Any>, stmt: &Stmt) -> Result<()> {
+    let done = stmt.query().execute(&mut **tx).await?;
+    stmt.check(done.rows_affected())
+}
+
+/// The version of a person's plan as read with it (`users.plan_version`,
+/// migration 0007). Every write that changes what a plan is computed from
+/// adds one to it in the same transaction ([`plan_bump`]); a write decided
+/// from a plan read earlier carries the version it read and is refused with
+/// [`StoreError::PlanChanged`] when the plan changed in between
+/// ([`plan_guard`]), across processes and instances alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanVersion(pub(crate) i64);
+
+/// Refuse the write unless the person's plan is still at `read`; move it on.
+/// On PostgreSQL it also takes the person's row lock first, so a second
+/// writer waits for the first to commit and then finds the version moved.
+pub(crate) fn plan_guard(user_id: &str, read: PlanVersion) -> Stmt {
+    Stmt::new(
+        "UPDATE users SET plan_version = plan_version + 1 WHERE id = $1 AND plan_version = $2",
+    )
+    .arg(user_id)
+    .arg(read.0)
+    .guarding()
+}
+
+/// Move the person's plan version on (a write that does not depend on what
+/// the plan was, such as a new assessment).
+pub(crate) fn plan_bump(user_id: &str) -> Stmt {
+    Stmt::new("UPDATE users SET plan_version = plan_version + 1 WHERE id = $1").arg(user_id)
 }
 
 /// A stored assessment.
@@ -230,6 +257,8 @@ pub struct CheckinWrite<'a> {
     /// A warning sign re-ran triage: the new assessment.
     pub retriage: Option<NewAssessment<'a>>,
     pub ip: Option<&'a str>,
+    /// The version of the plan the rules read (`PlanInputs::version`).
+    pub plan_version: PlanVersion,
 }
 
 pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -259,13 +288,15 @@ fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
 
 fn head_stmt(user_id: &str) -> Stmt {
     Stmt::new(
-        "SELECT id, user_id, day, source, facts, level, kb_version FROM assessments WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        "SELECT id, user_id, day, source, facts, level, kb_version, (SELECT plan_version FROM users WHERE id = $1) AS plan_version FROM assessments WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .arg(user_id)
 }
 
-fn head_from_row<R: Cells + ?Sized>(r: &R) -> Result<AssessmentHead> {
-    RawHead::of(r)?.decode()
+fn head_from_row<R: Cells + ?Sized>(r: &R) -> Result<(AssessmentHead, PlanVersion)> {
+    let raw = RawHead::of(r)?;
+    let version = raw.version;
+    Ok((raw.decode()?, version))
 }
 
 /// The newest assessment as stored, its facts' JSON not read yet (see
@@ -273,6 +304,9 @@ fn head_from_row<R: Cells + ?Sized>(r: &R) -> Result<AssessmentHead> {
 struct RawHead {
     head: AssessmentHead,
     facts: String,
+    /// Read in the same statement as the assessment, so before anything
+    /// else of the plan: a change made after it moves it on.
+    version: PlanVersion,
 }
 
 impl RawHead {
@@ -290,6 +324,7 @@ impl RawHead {
                 kb_version: r.text("kb_version")?,
             },
             facts: r.text("facts")?,
+            version: PlanVersion(r.int("plan_version")?),
         })
     }
 
@@ -356,6 +391,9 @@ pub struct PlanInputs {
     pub edits: Vec<PlanEditRow>,
     /// Check-ins since the plan started, oldest first.
     pub checkins: Vec<CheckInRow>,
+    /// The plan's version, read before the rest: what a write decided from
+    /// these inputs hands back to the store.
+    pub version: PlanVersion,
 }
 
 /// The current plan found among all of a person's phase changes.
@@ -388,7 +426,7 @@ impl CurrentPlan {
 
     fn inputs(
         self,
-        head: AssessmentHead,
+        (head, version): (AssessmentHead, PlanVersion),
         edits: Vec<PlanEditRow>,
         checkins: Vec<CheckInRow>,
     ) -> PlanInputs {
@@ -408,6 +446,7 @@ impl CurrentPlan {
                 .filter(|c| c.checkin.day >= self.start)
                 .collect(),
             history: self.history,
+            version,
         }
     }
 }
@@ -594,6 +633,7 @@ impl Store {
     ) -> Result<String> {
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        exec_in(&mut tx, &plan_bump(a.user_id)).await?;
         let id = insert_assessment_in(&mut tx, a, ip).await?;
         sqlx::query("DELETE FROM wizard_drafts WHERE user_id = $1")
             .bind(a.user_id)
@@ -626,6 +666,12 @@ impl Store {
 
     /// The newest assessment of a user, without its report.
     pub async fn latest_assessment_head(&self, user_id: &str) -> Result<Option<AssessmentHead>> {
+        Ok(self.plan_head(user_id).await?.map(|(head, _)| head))
+    }
+
+    /// The newest assessment of a user with the version of their plan, for
+    /// a write decided from that assessment alone (a measurement).
+    pub async fn plan_head(&self, user_id: &str) -> Result<Option<(AssessmentHead, PlanVersion)>> {
         head_stmt(user_id)
             .query()
             .fetch_optional(&self.pool)
@@ -738,12 +784,19 @@ impl Store {
                 .into_iter()
                 .map(RawCheckin::decode)
                 .collect::<Result<_>>()?;
-            return Ok(Some(plan.inputs(head.decode()?, edits, checkins)));
+            let version = head.version;
+            return Ok(Some(plan.inputs(
+                (head.decode()?, version),
+                edits,
+                checkins,
+            )));
         }
-        let Some(head) = self.latest_assessment_head(user_id).await? else {
+        // The version comes with the first read, so whatever changes while
+        // the rest is read moves it on.
+        let Some(head) = self.plan_head(user_id).await? else {
             return Ok(None);
         };
-        let plan = CurrentPlan::of(self.phase_changes(user_id).await?, head.day);
+        let plan = CurrentPlan::of(self.phase_changes(user_id).await?, head.0.day);
         let edits = match plan.started_at() {
             Some(_) => self.plan_edits(user_id).await?,
             None => Vec::new(),
@@ -763,6 +816,7 @@ impl Store {
         let c = w.checkin;
         let id = new_id();
         let mut stmts = vec![
+            plan_guard(w.user_id, w.plan_version),
             Stmt::new(
                 "INSERT INTO checkins (id, user_id, assessment_id, day, pain_now, exercise_pain, morning_pain, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )

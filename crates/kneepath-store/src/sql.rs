@@ -93,6 +93,9 @@ const PLACEHOLDERS: [&str; 12] = [
 pub(crate) struct Stmt {
     pub sql: Cow<'static, str>,
     pub args: Vec<Arg>,
+    /// A guard: when it changes no row, the write it is part of is refused
+    /// as a whole with [`StoreError::PlanChanged`].
+    pub guard: bool,
 }
 
 impl Stmt {
@@ -100,7 +103,23 @@ impl Stmt {
         Stmt {
             sql: sql.into(),
             args: Vec::new(),
+            guard: false,
         }
+    }
+
+    /// Make this statement a guard (see [`Stmt::guard`]).
+    pub fn guarding(mut self) -> Stmt {
+        self.guard = true;
+        self
+    }
+
+    /// What `rows` changed rows mean for this statement: a guard that
+    /// changed none refuses the write it is part of.
+    pub fn check(&self, rows: u64) -> Result<()> {
+        if self.guard && rows == 0 {
+            return Err(StoreError::PlanChanged);
+        }
+        Ok(())
     }
 
     pub fn arg(mut self, a: impl Into<Arg>) -> Stmt {
@@ -160,6 +179,12 @@ impl Stmt {
     /// Execute on a native SQLite connection.
     pub fn execute(&self, conn: &rusqlite::Connection) -> Result<usize> {
         Ok(self.prepare(conn)?.raw_execute()?)
+    }
+
+    /// Execute as part of a write, refusing it when a guard changed nothing.
+    pub fn run(&self, conn: &rusqlite::Connection) -> Result<()> {
+        let n = self.execute(conn)?;
+        self.check(n as u64)
     }
 }
 

@@ -114,6 +114,11 @@ impl From<crate::error::WebError> for ApiError {
             W::BadRequest(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", m),
             W::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             W::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+            W::PlanChanged => ApiError::new(
+                StatusCode::CONFLICT,
+                "plan_changed",
+                crate::error::PLAN_CHANGED,
+            ),
             other => {
                 tracing::error!(error = %other, "api internal error");
                 ApiError::new(
@@ -830,11 +835,27 @@ async fn create_checkin_now(
     b: NewCheckIn,
 ) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
     t.require_write()?;
-    let kb = &state.kb;
-    let today = t.today(&state);
     // Held from reading the plan to storing what the rules decided.
     let _plan = state.plan_locks.lock(&t.user.id).await;
-    let Some(mut ctx) = crate::service::plan_context_for_checkin(&state, &t.user.id, today)
+    crate::service::on_fresh_plan(|| create_checkin_once(&state, &t, &b)).await
+}
+
+impl crate::service::PlanChangedError for ApiError {
+    fn plan_changed(&self) -> bool {
+        self.error.code == "plan_changed"
+    }
+}
+
+/// One read-decide-write of an API check-in (tried again when another
+/// instance changed the plan in between).
+async fn create_checkin_once(
+    state: &AppState,
+    t: &TokenUser,
+    b: &NewCheckIn,
+) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
+    let kb = &state.kb;
+    let today = t.today(state);
+    let Some(mut ctx) = crate::service::plan_context_for_checkin(state, &t.user.id, today)
         .await?
         .filter(|c| c.phase.is_some())
     else {
@@ -907,7 +928,7 @@ async fn create_checkin_now(
     }
     let day = checkin.day;
     let (result, escalation) =
-        record_checkin(&state, &t.user.id, &mut ctx, checkin, t.ip.as_deref()).await?;
+        record_checkin(state, &t.user.id, &mut ctx, checkin, t.ip.as_deref()).await?;
     let (outcome, message, now) = match result {
         CheckinResult::Retriaged(level) => (
             "retriaged",
@@ -1194,7 +1215,10 @@ impl utoipa::Modify for Documented {
                     add("503", "Unavailable");
                 }
                 if method == "post" {
-                    add("409", "Already exists (a check-in for that day)");
+                    add(
+                        "409",
+                        "Already exists (a check-in for that day), or the plan changed at the same moment (`plan_changed`: nothing was stored; send it again)",
+                    );
                     add("413", "Body over the size limit");
                     add("415", "Not application/json");
                     add("422", "Input not right; the fields say which");

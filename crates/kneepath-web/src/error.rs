@@ -27,6 +27,12 @@ pub enum WebError {
     /// A feature that needs something this machine lacks (message for people).
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The person's plan changed between reading it and storing what was
+    /// decided from it (another instance wrote first); nothing was stored.
+    /// Handlers try again on the new plan ([`crate::service::on_fresh_plan`]);
+    /// a person sees this only when that kept happening.
+    #[error("the plan changed while this was being saved")]
+    PlanChanged,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -36,6 +42,7 @@ impl From<StoreError> for WebError {
         match e {
             StoreError::NotFound => WebError::NotFound,
             StoreError::Conflict(m) => WebError::BadRequest(m),
+            StoreError::PlanChanged => WebError::PlanChanged,
             other => WebError::Internal(other.to_string()),
         }
     }
@@ -75,6 +82,11 @@ impl IntoResponse for WebError {
                 "Not available here",
                 m.clone(),
             ),
+            WebError::PlanChanged => (
+                StatusCode::CONFLICT,
+                "Changed at the same moment",
+                PLAN_CHANGED.to_string(),
+            ),
             WebError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (
@@ -87,6 +99,9 @@ impl IntoResponse for WebError {
         (status, render(&ErrorPage::new(title, &message))).into_response()
     }
 }
+
+/// What a person is told when their plan kept changing while they saved.
+pub const PLAN_CHANGED: &str = "Your plan was being changed at the same moment (on another device, or by your clinician), so nothing was saved. Go back, check what is shown now, and send it again.";
 
 /// Percent-encode a string for a query parameter.
 pub fn urlencode(s: &str) -> String {

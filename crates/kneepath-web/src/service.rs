@@ -7,7 +7,7 @@ use kneepath_core::facts::RawValue;
 use kneepath_core::plan::{Plan, StartReason};
 use kneepath_core::progress::{self, PhaseState};
 use kneepath_core::{Day, Facts, KnowledgeBase, assess};
-use kneepath_store::{AssessmentHead, CheckinWrite, NewAssessment};
+use kneepath_store::{AssessmentHead, CheckinWrite, NewAssessment, PlanVersion};
 
 use crate::error::WebError;
 use crate::state::AppState;
@@ -45,6 +45,9 @@ pub struct PlanContext {
     pub checkins: Vec<CheckIn>,
     /// Clinicians' edits of this plan, oldest first.
     pub edits: Vec<kneepath_store::PlanEditRow>,
+    /// The plan's version as read: a write decided from this context is
+    /// stored only if the plan is still at it.
+    pub version: PlanVersion,
 }
 
 pub async fn plan_context(
@@ -92,6 +95,7 @@ async fn plan_context_with(
     };
     let checkins = inputs.checkins.into_iter().map(|r| r.checkin).collect();
     Ok(Some(PlanContext {
+        version: inputs.version,
         assessment,
         facts,
         phase,
@@ -159,6 +163,45 @@ fn start_reason(kb: &KnowledgeBase, plan: &Plan<'_>) -> String {
             ),
         },
         Plan::SeekCare { .. } => String::new(),
+    }
+}
+
+/// How often a read-decide-write of a plan is tried when another writer
+/// (another instance sharing the database) changed the plan in between.
+const PLAN_TRIES: u32 = 3;
+
+/// An error that says the plan changed under a write (see [`on_fresh_plan`]).
+pub trait PlanChangedError {
+    fn plan_changed(&self) -> bool;
+}
+
+impl PlanChangedError for WebError {
+    fn plan_changed(&self) -> bool {
+        matches!(self, WebError::PlanChanged)
+    }
+}
+
+/// Run a read-decide-write of a person's plan, and run it again from the
+/// read when the store refused the write because the plan changed in
+/// between (`StoreError::PlanChanged`): the second time it reads, checks
+/// and decides on the plan as the other writer left it. The plan lock
+/// orders the writers of one process; this orders those of several. After
+/// [`PLAN_TRIES`] refusals the error goes to the person, nothing stored.
+pub async fn on_fresh_plan<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
+where
+    E: PlanChangedError,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(e) if e.plan_changed() && tries < PLAN_TRIES => {
+                tracing::info!(tries, "the plan changed while saving; reading it again");
+                tries += 1;
+            }
+            done => return done,
+        }
     }
 }
 
@@ -264,6 +307,7 @@ pub async fn record_checkin(
             escalation: escalation.map(|e| e.as_str()),
             retriage,
             ip,
+            plan_version: ctx.version,
         })
         .await?;
     Ok((result, escalation))
@@ -326,10 +370,21 @@ pub async fn record_measurement(
     day: Day,
     ip: Option<&str>,
 ) -> Result<String, WebError> {
-    let kb = &state.kb;
     // The assessment read here is the one the new facts are added to.
     let _plan = state.plan_locks.lock(patient_id).await;
-    let Some(head) = state.store.latest_assessment_head(patient_id).await? else {
+    on_fresh_plan(|| measurement_once(state, author_id, patient_id, m, day, ip)).await
+}
+
+async fn measurement_once(
+    state: &AppState,
+    author_id: &str,
+    patient_id: &str,
+    m: &kneepath_core::clinic::Measurements,
+    day: Day,
+    ip: Option<&str>,
+) -> Result<String, WebError> {
+    let kb = &state.kb;
+    let Some((head, version)) = state.store.plan_head(patient_id).await? else {
         return Err(WebError::BadRequest(
             "This patient has no assessment yet: measurements are added to an assessment.".into(),
         ));
@@ -419,6 +474,7 @@ pub async fn record_measurement(
                 report: &report,
                 start_phase: None,
             },
+            version,
             ip,
         )
         .await?)
@@ -426,7 +482,44 @@ pub async fn record_measurement(
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
     use std::time::Duration;
+
+    use crate::error::WebError;
+
+    #[tokio::test]
+    async fn a_write_refused_for_a_changed_plan_is_decided_again_up_to_three_times() {
+        // Refused once, then stored: the caller sees the second attempt.
+        let tries = Cell::new(0);
+        let r = super::on_fresh_plan(|| async {
+            tries.set(tries.get() + 1);
+            if tries.get() == 1 {
+                Err(WebError::PlanChanged)
+            } else {
+                Ok(tries.get())
+            }
+        })
+        .await;
+        assert!(matches!(r, Ok(2)), "{r:?}");
+        // Refused every time: three attempts, then the person is told.
+        tries.set(0);
+        let r: Result<(), WebError> = super::on_fresh_plan(|| async {
+            tries.set(tries.get() + 1);
+            Err(WebError::PlanChanged)
+        })
+        .await;
+        assert!(matches!(r, Err(WebError::PlanChanged)), "{r:?}");
+        assert_eq!(tries.get(), super::PLAN_TRIES);
+        // Any other outcome is final at once.
+        tries.set(0);
+        let r: Result<(), WebError> = super::on_fresh_plan(|| async {
+            tries.set(tries.get() + 1);
+            Err(WebError::BadRequest("no".into()))
+        })
+        .await;
+        assert!(matches!(r, Err(WebError::BadRequest(_))), "{r:?}");
+        assert_eq!(tries.get(), 1);
+    }
 
     #[tokio::test]
     async fn work_run_to_the_end_survives_its_caller_going_away() {

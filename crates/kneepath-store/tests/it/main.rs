@@ -3,7 +3,7 @@
 
 use kneepath_core::checkin::{CheckIn, Swelling};
 use kneepath_core::{Day, KnowledgeBase, assess};
-use kneepath_store::{CheckinWrite, NewAssessment, Role, Store, StoreError};
+use kneepath_store::{CheckinWrite, NewAssessment, PlanVersion, Role, Store, StoreError};
 
 async fn sqlite_store() -> Store {
     let dir = std::env::temp_dir().join(format!("kneepath-store-{}", kneepath_store::new_id()));
@@ -20,6 +20,16 @@ async fn stores() -> Vec<Store> {
         v.push(Store::connect(&url).await.expect("connect to postgres"));
     }
     v
+}
+
+/// The version of a person's plan as a write decided from it would carry.
+async fn version(store: &Store, user_id: &str) -> PlanVersion {
+    store
+        .plan_inputs(user_id, None)
+        .await
+        .expect("plan inputs")
+        .expect("a plan")
+        .version
 }
 
 fn checkin(day: i32) -> CheckIn {
@@ -141,6 +151,7 @@ async fn story_account_assessment_checkins_and_deletion() {
                     escalation: None,
                     retriage: None,
                     ip: None,
+                    plan_version: version(&store, &user.id).await,
                 })
                 .await
                 .expect("check-in");
@@ -154,6 +165,7 @@ async fn story_account_assessment_checkins_and_deletion() {
                 escalation: Some("worsening"),
                 retriage: None,
                 ip: None,
+                plan_version: version(&store, &user.id).await,
             })
             .await;
         assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
@@ -262,6 +274,7 @@ async fn populated() -> Store {
                 escalation: (d == 12).then_some("worsening"),
                 retriage: None,
                 ip: None,
+                plan_version: version(&store, &user.id).await,
             })
             .await
             .expect("check-in");
@@ -524,6 +537,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
                     escalation: (d == 20_008).then_some("worsening"),
                     retriage: None,
                     ip: None,
+                    plan_version: version(&store, &pat.id).await,
                 })
                 .await
                 .expect("checkin");
@@ -552,6 +566,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
                     report: &report,
                     start_phase: None,
                 },
+                version(&store, &pat.id).await,
                 None,
             )
             .await
@@ -574,6 +589,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
                     replacement: None,
                     dosage: Some("2 x 15"),
                     reason: "easy for her",
+                    plan_version: version(&store, &pat.id).await,
                 },
                 None,
             )
@@ -588,6 +604,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
                 "mobilise",
                 "strengthen",
                 "Ready.",
+                version(&store, &pat.id).await,
                 None,
             )
             .await
@@ -730,6 +747,7 @@ async fn the_rules_window_query_matches_the_core_definition() {
                     escalation: None,
                     retriage: None,
                     ip: None,
+                    plan_version: version(&store, &user.id).await,
                 })
                 .await
                 .expect("checkin");
@@ -787,14 +805,18 @@ async fn concurrent_checkins_each_stored_once_and_duplicates_refused() {
             )
             .await
             .expect("assessment");
-        // 40 days, each sent three times at once.
+        // 40 days, each sent three times at once, as writers without a
+        // shared lock (instances) would: read the plan's version, write,
+        // and read again when the plan changed in between.
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..120 {
             let (store, uid, aid) = (store.clone(), user.id.clone(), assessment.clone());
             tasks.spawn(async move {
                 let c = checkin(100 + i % 40);
-                store
-                    .insert_checkin(&CheckinWrite {
+                let mut reread = 0;
+                loop {
+                    let read = version(&store, &uid).await;
+                    let w = CheckinWrite {
                         user_id: &uid,
                         assessment_id: &aid,
                         checkin: &c,
@@ -802,19 +824,30 @@ async fn concurrent_checkins_each_stored_once_and_duplicates_refused() {
                         escalation: None,
                         retriage: None,
                         ip: None,
-                    })
-                    .await
+                        plan_version: read,
+                    };
+                    match store.insert_checkin(&w).await {
+                        Err(StoreError::PlanChanged) => reread += 1,
+                        done => return (done, reread),
+                    }
+                }
             });
         }
-        let (mut stored, mut refused) = (0, 0);
+        let (mut stored, mut refused, mut reread) = (0, 0, 0);
         while let Some(r) = tasks.join_next().await {
-            match r.expect("task") {
+            let (done, again) = r.expect("task");
+            reread += again;
+            match done {
                 Ok(_) => stored += 1,
                 Err(StoreError::Conflict(_)) => refused += 1,
                 Err(e) => panic!("unexpected error: {e}"),
             }
         }
         assert_eq!((stored, refused), (40, 80));
+        assert!(
+            reread > 0,
+            "120 writers at once never found the plan changed under them"
+        );
         let rows = store.checkins(&user.id).await.expect("checkins");
         let days: Vec<i32> = rows.iter().map(|r| r.checkin.day.0).collect();
         assert_eq!(days, (100..140).collect::<Vec<_>>());
@@ -829,5 +862,176 @@ async fn concurrent_checkins_each_stored_once_and_duplicates_refused() {
             audited, 40,
             "one audit row per stored check-in, none for refused ones"
         );
+    }
+}
+
+/// A write decided from a plan that has changed since it was read is
+/// refused whole: the check-in, a clinician's measurement, plan edit and
+/// phase move, each with a version from before another writer's change.
+#[tokio::test]
+async fn writes_from_a_stale_plan_are_refused_and_store_nothing() {
+    use kneepath_store::NewPlanEdit;
+    let kb = KnowledgeBase::bundled().expect("kb");
+    for store in stores().await {
+        let pat = store
+            .create_user(
+                &format!("{}@example.org", kneepath_store::new_id()),
+                "Pat",
+                "correct horse battery",
+                Role::Patient,
+            )
+            .await
+            .expect("patient");
+        let clin = store
+            .create_user(
+                &format!("{}@example.org", kneepath_store::new_id()),
+                "Dr C",
+                "correct horse battery",
+                Role::Clinician,
+            )
+            .await
+            .expect("clinician");
+        let facts = kneepath_core::Facts::empty(&kb);
+        let report = assess(&kb, &facts).report();
+        let facts_json = kb.facts_to_json(&facts);
+        let new = |day| NewAssessment {
+            user_id: &pat.id,
+            day: Day(day),
+            source: "wizard",
+            facts: &facts_json,
+            report: &report,
+            start_phase: Some(("mobilise", "start")),
+        };
+        let aid = store
+            .insert_assessment(&new(300), None)
+            .await
+            .expect("assessment");
+        let stale = version(&store, &pat.id).await;
+        // Another writer goes first: a check-in decided from `stale`.
+        let first = CheckinWrite {
+            user_id: &pat.id,
+            assessment_id: &aid,
+            checkin: &checkin(300),
+            phase_change: Some(("mobilise", "strengthen", Day(301), "ready")),
+            escalation: None,
+            retriage: None,
+            ip: None,
+            plan_version: stale,
+        };
+        store.insert_checkin(&first).await.expect("first writer");
+        let moved = version(&store, &pat.id).await;
+        assert_ne!(moved, stale, "a check-in moves the plan's version on");
+
+        let pid = pat.id.clone();
+        let counts = || {
+            let (store, pid) = (store.clone(), pid.clone());
+            async move {
+                (
+                    store.checkins(&pid).await.expect("checkins").len(),
+                    store.phase_changes(&pid).await.expect("phases").len(),
+                    store.measurements(&pid).await.expect("m").len(),
+                    store.plan_edits(&pid).await.expect("edits").len(),
+                    store.assessments(&pid).await.expect("a").len(),
+                    store
+                        .audit_entries(Some(&pid), 1000)
+                        .await
+                        .expect("audit")
+                        .len(),
+                )
+            }
+        };
+        let before = counts().await;
+        let late = store
+            .insert_checkin(&CheckinWrite {
+                checkin: &checkin(301),
+                phase_change: Some(("mobilise", "strengthen", Day(302), "ready again")),
+                ..first.clone()
+            })
+            .await;
+        assert!(matches!(late, Err(StoreError::PlanChanged)), "{late:?}");
+        let m = store
+            .insert_measurement(
+                &clin.id,
+                &serde_json::json!({"ake_deg": 25}),
+                &NewAssessment {
+                    source: "measurement",
+                    start_phase: None,
+                    ..new(301)
+                },
+                stale,
+                None,
+            )
+            .await;
+        assert!(matches!(m, Err(StoreError::PlanChanged)), "{m:?}");
+        let e = store
+            .add_plan_edit(
+                &NewPlanEdit {
+                    patient_id: &pat.id,
+                    author_id: &clin.id,
+                    kind: "dosage",
+                    exercise: "heel_slides",
+                    replacement: None,
+                    dosage: Some("2 x 15"),
+                    reason: "from an old page",
+                    plan_version: stale,
+                },
+                None,
+            )
+            .await;
+        assert!(matches!(e, Err(StoreError::PlanChanged)), "{e:?}");
+        let mv = store
+            .move_phase(
+                &pat.id,
+                &clin.id,
+                &aid,
+                Day(301),
+                "mobilise",
+                "strengthen",
+                "from an old page",
+                stale,
+                None,
+            )
+            .await;
+        assert!(matches!(mv, Err(StoreError::PlanChanged)), "{mv:?}");
+        assert_eq!(counts().await, before, "a refused write stored something");
+        assert_eq!(version(&store, &pat.id).await, moved);
+
+        // A new assessment does not depend on the plan: it is stored and
+        // moves the version on, so a write from before it is refused.
+        store
+            .insert_assessment(&new(302), None)
+            .await
+            .expect("new assessment");
+        let after = version(&store, &pat.id).await;
+        assert_ne!(after, moved);
+        let old = store
+            .move_phase(
+                &pat.id,
+                &clin.id,
+                &aid,
+                Day(302),
+                "mobilise",
+                "strengthen",
+                "x",
+                moved,
+                None,
+            )
+            .await;
+        assert!(matches!(old, Err(StoreError::PlanChanged)), "{old:?}");
+        // With the version read now, the move goes through.
+        store
+            .move_phase(
+                &pat.id,
+                &clin.id,
+                &aid,
+                Day(302),
+                "mobilise",
+                "strengthen",
+                "now",
+                after,
+                None,
+            )
+            .await
+            .expect("move from the current plan");
     }
 }

@@ -100,10 +100,20 @@ async fn submit_now(
     user: crate::auth::CurrentUser,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
-    let today = user.today(&state);
     // Held from reading the plan to storing what the rules decided.
     let _plan = state.plan_locks.lock(user.id()).await;
-    let mut ctx = match need_plan(&state, user.id(), today).await? {
+    crate::service::on_fresh_plan(|| submit_once(&state, &user, &form)).await
+}
+
+/// One read-decide-write of a check-in (tried again when another instance
+/// changed the plan in between).
+async fn submit_once(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    form: &VerifiedForm,
+) -> Result<Response, WebError> {
+    let today = user.today(state);
+    let mut ctx = match need_plan(state, user.id(), today).await? {
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
@@ -125,7 +135,7 @@ async fn submit_now(
                 )]
             } else {
                 let day = checkin.day;
-                match record_checkin(&state, user.id(), &mut ctx, checkin, user.ip()).await {
+                match record_checkin(state, user.id(), &mut ctx, checkin, user.ip()).await {
                     Ok(_) => {
                         return Ok(
                             Redirect::to(&format!("/checkin/saved?day={day}")).into_response()
@@ -141,7 +151,7 @@ async fn submit_now(
     let mut f = FormState::from_pairs(&form.pairs);
     f.errors.append(&mut errors);
     let shown_day = if day <= today { day } else { today };
-    let p = page(&state, &user, &ctx, shown_day, f);
+    let p = page(state, user, &ctx, shown_day, f);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&p)).into_response())
 }
 

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::auth::{Clinician, CurrentUser, VerifiedForm};
 use crate::error::WebError;
-use crate::service::{PlanContext, plan_context, plan_items};
+use crate::service::{PlanContext, on_fresh_plan, plan_context, plan_items};
 use crate::state::AppState;
 use crate::views::{FormState, Layout, level_class, private};
 
@@ -974,16 +974,26 @@ pub async fn edit_plan(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
+    let _plan = state.plan_locks.lock(&p.id).await;
+    on_fresh_plan(|| edit_plan_once(&state, &user, &p, &form)).await
+}
+
+/// One check-and-store of a plan edit, against the plan as it is now.
+async fn edit_plan_once(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &User,
+    form: &VerifiedForm,
+) -> Result<Response, WebError> {
     let kb = &state.kb;
     let mut f = FormState::from_pairs(&form.pairs);
-    let _plan = state.plan_locks.lock(&p.id).await;
-    let Some(ctx) = current_plan(&state, &p.id).await? else {
+    let Some(ctx) = current_plan(state, &p.id).await? else {
         f.errors.push((
             "kind".into(),
             "This patient has no home plan to edit (no assessment yet, or sent to a doctor)."
                 .into(),
         ));
-        return invalid(&state, &user, &p, f, "plan").await;
+        return invalid(state, user, p, f, "plan").await;
     };
     let Some(phase) = ctx.phase else {
         return Err(WebError::NotFound);
@@ -1038,7 +1048,7 @@ pub async fn edit_plan(
         ));
     }
     let Some(kind) = kind.filter(|_| f.errors.is_empty()) else {
-        return invalid(&state, &user, &p, f, "plan").await;
+        return invalid(state, user, p, f, "plan").await;
     };
     state
         .store
@@ -1051,6 +1061,7 @@ pub async fn edit_plan(
                 replacement: (kind == EditKind::Swap).then_some(replacement),
                 dosage: (kind == EditKind::Dosage).then_some(dosage),
                 reason,
+                plan_version: ctx.version,
             },
             user.ip(),
         )
@@ -1065,18 +1076,28 @@ pub async fn move_phase(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
+    let _plan = state.plan_locks.lock(&p.id).await;
+    on_fresh_plan(|| move_phase_once(&state, &user, &p, &form)).await
+}
+
+/// One check-and-store of a phase move, from the phase the plan is in now.
+async fn move_phase_once(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &User,
+    form: &VerifiedForm,
+) -> Result<Response, WebError> {
     let kb = &state.kb;
     let mut f = FormState::from_pairs(&form.pairs);
     let to = form.get("to");
     let reason = form.get("reason");
-    let _plan = state.plan_locks.lock(&p.id).await;
-    let ctx = current_plan(&state, &p.id).await?;
+    let ctx = current_plan(state, &p.id).await?;
     let Some((ctx, phase)) = ctx.and_then(|c| c.phase.map(|ph| (c, ph))) else {
         f.errors.push((
             "to".into(),
             "This patient has no home plan whose phase could change.".into(),
         ));
-        return invalid(&state, &user, &p, f, "phase").await;
+        return invalid(state, user, p, f, "phase").await;
     };
     let from = kb.phases[phase.phase].id.clone();
     if kb.phase_by_id(to).is_none() || to == from {
@@ -1090,7 +1111,7 @@ pub async fn move_phase(
             .push(("reason".into(), "Say why (up to 500 characters).".into()));
     }
     if !f.errors.is_empty() {
-        return invalid(&state, &user, &p, f, "phase").await;
+        return invalid(state, user, p, f, "phase").await;
     }
     let reason = format!("Moved by {}: {reason}", user.session.user.display_name);
     state
@@ -1103,6 +1124,7 @@ pub async fn move_phase(
             &from,
             to,
             &reason,
+            ctx.version,
             user.ip(),
         )
         .await?;

@@ -14,6 +14,8 @@ struct App {
     state: AppState,
     /// Makes emails unique, so tests can share one PostgreSQL database.
     tag: String,
+    /// The database, for a second instance on it ([`App::instance`]).
+    url: String,
 }
 
 struct Resp {
@@ -68,6 +70,10 @@ async fn app_with(clock: Clock) -> App {
         Ok(u) if std::env::var("KNEEPATH_WEB_TESTS_ON_PG").is_ok() => u,
         _ => format!("sqlite://{}", dir.join("web.db").display()),
     };
+    instance_on(url, clock, kneepath_store::new_id()).await
+}
+
+async fn instance_on(url: String, clock: Clock, tag: String) -> App {
     let store = Store::connect(&url).await.expect("store");
     let state = AppState::new(
         store,
@@ -78,11 +84,18 @@ async fn app_with(clock: Clock) -> App {
     App {
         router: router(state.clone()),
         state,
-        tag: kneepath_store::new_id(),
+        tag,
+        url,
     }
 }
 
 impl App {
+    /// Another instance of the program on the same database, as a clinic
+    /// network runs them: its own store connections and plan locks.
+    async fn instance(&self) -> App {
+        instance_on(self.url.clone(), self.state.clock, self.tag.clone()).await
+    }
+
     async fn send(
         &self,
         method: Method,
@@ -1274,4 +1287,52 @@ async fn simultaneous_check_ins_move_the_phase_once() {
     }
     assert!(saved >= 1);
     assert_eq!(app.checkins(&cookie).await, 2 + saved);
+}
+
+/// The same on two instances sharing the database (a clinic network), where
+/// no lock in one process orders them: the store refuses the write decided
+/// from a plan the other instance changed meanwhile, and that check-in is
+/// decided again on the new plan. The phase still moves once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_check_ins_on_two_instances_move_the_phase_once() {
+    let app = app().await;
+    let other = app.instance().await;
+    let (cookie, csrf) = app.patient("twoinstances").await;
+    app.assess(&cookie, &csrf).await;
+    let (uid, days) = app.four_exercise_days(&cookie).await;
+    let form = |(day, done): &(Day, Vec<String>)| {
+        let done: String = done.iter().map(|id| format!("&done={id}")).collect();
+        format!(
+            "csrf={csrf}&day={day}&pain_now=2&morning_pain=1&exercise_pain=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7.5{done}"
+        )
+    };
+    for d in &days[..2] {
+        let r = app.post("/checkin", Some(&cookie), &form(d)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    assert_eq!(app.phase_moves(&uid).await, 0);
+    // Either one alone would be the third good day in a row; each goes to
+    // a different instance.
+    let (fa, fb) = (form(&days[2]), form(&days[3]));
+    let (a, b) = tokio::join!(
+        app.post("/checkin", Some(&cookie), &fa),
+        other.post("/checkin", Some(&cookie), &fb)
+    );
+    assert_eq!(
+        app.phase_moves(&uid).await,
+        1,
+        "{:#?}",
+        app.state.store.phase_changes(&uid).await
+    );
+    let mut saved = 0;
+    for r in [&a, &b] {
+        if r.status == StatusCode::SEE_OTHER {
+            saved += 1;
+        } else {
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+            assert!(r.body.contains("is not one of today"), "{}", r.body);
+        }
+    }
+    assert!(saved >= 1);
+    assert_eq!(other.checkins(&cookie).await, 2 + saved);
 }
