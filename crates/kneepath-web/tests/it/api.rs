@@ -571,7 +571,24 @@ async fn a_program_can_set_the_persons_time_zone() {
 /// two at once move the phase once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simultaneous_api_check_ins_move_the_phase_once() {
+    api_check_ins_at_once(false).await;
+}
+
+/// And on two instances sharing the database, where the store refuses the
+/// write decided from a plan the other changed, and it is decided again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_api_check_ins_on_two_instances_move_the_phase_once() {
+    api_check_ins_at_once(true).await;
+}
+
+async fn api_check_ins_at_once(two_instances: bool) {
     let app = app().await;
+    let second = if two_instances {
+        Some(app.instance().await)
+    } else {
+        None
+    };
+    let other = second.as_ref().unwrap_or(&app);
     let (cookie, csrf) = app.patient("apitwice").await;
     app.assess(&cookie, &csrf).await;
     let (uid, days) = app.four_exercise_days(&cookie).await;
@@ -585,8 +602,9 @@ async fn simultaneous_api_check_ins_move_the_phase_once() {
         .to_string()
     };
     let bodies: Vec<String> = days.iter().map(body).collect();
-    let post = |b: &str| {
-        let (app, write, b) = (&app, &write, b.to_string());
+    let post = |on: &'static str, b: &str| {
+        let (write, b) = (&write, b.to_string());
+        let app = if on == "other" { other } else { &app };
         async move {
             app.api(
                 Method::POST,
@@ -598,11 +616,11 @@ async fn simultaneous_api_check_ins_move_the_phase_once() {
         }
     };
     for b in &bodies[..2] {
-        let r = post(b).await;
+        let r = post("this", b).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
     assert_eq!(app.phase_moves(&uid).await, 0);
-    let (a, b) = tokio::join!(post(&bodies[2]), post(&bodies[3]));
+    let (a, b) = tokio::join!(post("this", &bodies[2]), post("other", &bodies[3]));
     assert_eq!(app.phase_moves(&uid).await, 1, "{}\n{}", a.body, b.body);
     // The second either was stored, or read the moved plan and was refused
     // for the old phase's exercises.
@@ -616,5 +634,5 @@ async fn simultaneous_api_check_ins_move_the_phase_once() {
         }
     }
     assert!(saved >= 1);
-    assert_eq!(app.checkins(&cookie).await, 2 + saved);
+    assert_eq!(other.checkins(&cookie).await, 2 + saved);
 }
