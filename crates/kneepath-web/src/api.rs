@@ -117,7 +117,7 @@ impl From<crate::error::WebError> for ApiError {
             W::PlanChanged => ApiError::new(
                 StatusCode::CONFLICT,
                 "plan_changed",
-                crate::error::PLAN_CHANGED,
+                "The plan was changed at the same moment (on another device, or by a clinician), so nothing was stored. Read the plan again and send it again.",
             ),
             other => {
                 tracing::error!(error = %other, "api internal error");
