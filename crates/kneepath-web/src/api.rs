@@ -835,9 +835,8 @@ async fn create_checkin_now(
     b: NewCheckIn,
 ) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
     t.require_write()?;
-    // Held from reading the plan to storing what the rules decided.
-    let _plan = state.plan_locks.lock(&t.user.id).await;
-    crate::service::on_fresh_plan(|| create_checkin_once(&state, &t, &b)).await
+    crate::service::deciding_on_plan(&state, &t.user.id, || create_checkin_once(&state, &t, &b))
+        .await
 }
 
 impl crate::service::PlanChangedError for ApiError {

@@ -29,7 +29,7 @@ pub enum WebError {
     Unavailable(String),
     /// The person's plan changed between reading it and storing what was
     /// decided from it (another instance wrote first); nothing was stored.
-    /// Handlers try again on the new plan ([`crate::service::on_fresh_plan`]);
+    /// Handlers try again on the new plan ([`crate::service::deciding_on_plan`]);
     /// a person sees this only when that kept happening.
     #[error("the plan changed while this was being saved")]
     PlanChanged,

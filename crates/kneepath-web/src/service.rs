@@ -181,13 +181,30 @@ impl PlanChangedError for WebError {
     }
 }
 
-/// Run a read-decide-write of a person's plan, and run it again from the
-/// read when the store refused the write because the plan changed in
-/// between (`StoreError::PlanChanged`): the second time it reads, checks
-/// and decides on the plan as the other writer left it. The plan lock
-/// orders the writers of one process; this orders those of several. After
-/// [`PLAN_TRIES`] refusals the error goes to the person, nothing stored.
-pub async fn on_fresh_plan<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
+/// Run a read-decide-write of a person's plan holding their plan lock
+/// (which orders the writers of this process) from the first read to the
+/// last write, tried again from the read as [`on_fresh_plan`] says (which
+/// orders those of several instances). Every such write goes through here.
+pub async fn deciding_on_plan<T, E, F, Fut>(
+    state: &AppState,
+    person_id: &str,
+    attempt: F,
+) -> Result<T, E>
+where
+    E: PlanChangedError,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let _plan = state.plan_locks.lock(person_id).await;
+    on_fresh_plan(attempt).await
+}
+
+/// Run `attempt`, and run it again from the read when the store refused
+/// its write because the plan changed in between
+/// (`StoreError::PlanChanged`): the second time it reads, checks and
+/// decides on the plan as the other writer left it. After [`PLAN_TRIES`]
+/// refusals the error goes to the person, nothing stored.
+async fn on_fresh_plan<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
 where
     E: PlanChangedError,
     F: FnMut() -> Fut,
@@ -371,8 +388,10 @@ pub async fn record_measurement(
     ip: Option<&str>,
 ) -> Result<String, WebError> {
     // The assessment read here is the one the new facts are added to.
-    let _plan = state.plan_locks.lock(patient_id).await;
-    on_fresh_plan(|| measurement_once(state, author_id, patient_id, m, day, ip)).await
+    deciding_on_plan(state, patient_id, || {
+        measurement_once(state, author_id, patient_id, m, day, ip)
+    })
+    .await
 }
 
 async fn measurement_once(

@@ -873,24 +873,18 @@ async fn writes_from_a_stale_plan_are_refused_and_store_nothing() {
     use kneepath_store::NewPlanEdit;
     let kb = KnowledgeBase::bundled().expect("kb");
     for store in stores().await {
-        let pat = store
-            .create_user(
-                &format!("{}@example.org", kneepath_store::new_id()),
-                "Pat",
-                "correct horse battery",
-                Role::Patient,
-            )
-            .await
-            .expect("patient");
-        let clin = store
-            .create_user(
-                &format!("{}@example.org", kneepath_store::new_id()),
-                "Dr C",
-                "correct horse battery",
-                Role::Clinician,
-            )
-            .await
-            .expect("clinician");
+        let account = |name, role| {
+            let store = store.clone();
+            async move {
+                let email = format!("{}@example.org", kneepath_store::new_id());
+                store
+                    .create_user(&email, name, "correct horse battery", role)
+                    .await
+                    .expect("account")
+            }
+        };
+        let pat = account("Pat", Role::Patient).await;
+        let clin = account("Dr C", Role::Clinician).await;
         let facts = kneepath_core::Facts::empty(&kb);
         let report = assess(&kb, &facts).report();
         let facts_json = kb.facts_to_json(&facts);

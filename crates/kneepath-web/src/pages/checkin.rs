@@ -100,9 +100,7 @@ async fn submit_now(
     user: crate::auth::CurrentUser,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
-    // Held from reading the plan to storing what the rules decided.
-    let _plan = state.plan_locks.lock(user.id()).await;
-    crate::service::on_fresh_plan(|| submit_once(&state, &user, &form)).await
+    crate::service::deciding_on_plan(&state, user.id(), || submit_once(&state, &user, &form)).await
 }
 
 /// One read-decide-write of a check-in (tried again when another instance

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::auth::{Clinician, CurrentUser, VerifiedForm};
 use crate::error::WebError;
-use crate::service::{PlanContext, on_fresh_plan, plan_context, plan_items};
+use crate::service::{PlanContext, deciding_on_plan, plan_context, plan_items};
 use crate::state::AppState;
 use crate::views::{FormState, Layout, level_class, private};
 
@@ -974,8 +974,7 @@ pub async fn edit_plan(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
-    let _plan = state.plan_locks.lock(&p.id).await;
-    on_fresh_plan(|| edit_plan_once(&state, &user, &p, &form)).await
+    deciding_on_plan(&state, &p.id, || edit_plan_once(&state, &user, &p, &form)).await
 }
 
 /// One check-and-store of a plan edit, against the plan as it is now.
@@ -1076,8 +1075,7 @@ pub async fn move_phase(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
-    let _plan = state.plan_locks.lock(&p.id).await;
-    on_fresh_plan(|| move_phase_once(&state, &user, &p, &form)).await
+    deciding_on_plan(&state, &p.id, || move_phase_once(&state, &user, &p, &form)).await
 }
 
 /// One check-and-store of a phase move, from the phase the plan is in now.
