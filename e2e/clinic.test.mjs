@@ -33,8 +33,9 @@ async function login(browser, base, email, password = PASSWORD) {
   return page;
 }
 
-/** Sign up through an invitation link, take a self-care assessment, accept. */
-async function invitedPatient(browser, invite, name, email) {
+/** Sign up through an invitation link, accept, then take a self-care
+ * assessment (unless `assess` is false). */
+async function invitedPatient(browser, invite, name, email, { assess = true } = {}) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
   await page.goto(invite);
@@ -49,6 +50,7 @@ async function invitedPatient(browser, invite, name, email) {
   await submit(page, 'main form button[type=submit]');
   assert.match(page.url(), /\/account/);
   assert.match(await page.textContent('#care'), /Dr Lee/);
+  if (!assess) return page;
   // A self-care assessment.
   await page.goto(invite.replace(/\/invite\/.*/, '/assess/1'));
   await page.fill('#age', '31');
@@ -189,6 +191,19 @@ test("a clinician's day: caseload by need, timeline, measurements, plan edit, KO
     assert.ok(existsSync(join(ARTIFACTS, 'clinic-report-page1.png')), 'first page rendered');
     await c.goto(`${c.url().split('?')[0]}/report`);
     await review(c, 'clinic-09-report');
+
+    // A patient linked before any assessment: nothing to edit or move yet.
+    await c.goto(`${server.base}/clinic`);
+    await submit(c, 'form[action="/clinic/invites"] button');
+    const third = (await c.textContent('#invite-url')).trim();
+    const ash = await invitedPatient(browser, third, 'Ash', 'ash@example.org', { assess: false });
+    await c.goto(`${server.base}/clinic`);
+    await Promise.all([c.waitForNavigation(), c.click('table.caseload a:has-text("Ash")')]);
+    assert.match(await c.textContent('#plan ~ p'), /No home plan \(no assessment yet\)/);
+    assert.equal(await c.$('form[action$="/phase#phase"]'), null);
+    assert.equal(await c.$('form[action$="/plan#planedit"]'), null);
+    await review(c, 'clinic-12-no-home-plan');
+    await ash.context().close();
 
     // The admin sees who read Wren's record.
     addUser('admin@clinic.example', 'Admin', 'admin');

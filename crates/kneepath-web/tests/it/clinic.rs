@@ -502,3 +502,53 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
             .contains(&patient.id)
     );
 }
+
+#[tokio::test]
+async fn a_patient_without_a_home_plan_shows_no_plan_or_phase_forms() {
+    let app = app().await;
+    let (p, _) = app.patient("noplan-p").await;
+    let patient = app.user_of(&p).await;
+    let (clin, c, c_csrf) = app.account("noplan-c", Role::Clinician).await;
+    app.state
+        .store
+        .link(&clin.id, &patient.id)
+        .await
+        .expect("link");
+    let base = format!("/clinic/patients/{}", patient.id);
+
+    let page = app.get(&base, Some(&c)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("No home plan (no assessment yet)"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(&format!("action=\"{base}/phase")));
+    assert!(!page.body.contains(&format!("action=\"{base}/plan")));
+    // Notes and measurements can still be recorded.
+    assert!(page.body.contains(&format!("action=\"{base}/notes")));
+
+    // A form sent from an older page is refused with the reason, and
+    // nothing is stored.
+    let r = app
+        .post(
+            &format!("{base}/phase"),
+            Some(&c),
+            &format!("csrf={c_csrf}&to=protect&reason=flare+up"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains("This patient has no home plan whose phase could change."),
+        "{}",
+        r.body
+    );
+    let moves = app
+        .state
+        .store
+        .phase_changes(&patient.id)
+        .await
+        .expect("db");
+    assert!(moves.is_empty(), "{moves:?}");
+}
