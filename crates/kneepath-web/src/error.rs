@@ -103,6 +103,10 @@ impl IntoResponse for WebError {
 /// What a person is told when their plan kept changing while they saved.
 pub const PLAN_CHANGED: &str = "Your plan was being changed at the same moment (on another device, or by your clinician), so nothing was saved. Go back, check what is shown now, and send it again.";
 
+/// Shown above the check-in form when it could not be saved because the
+/// plan changed at the same moment, again and again.
+pub const CHECKIN_NOT_SAVED: &str = "Your plan was being changed at the same moment (a check-in from another device, or your clinician). Your answers are still below: check them against the plan as it is now, and send them again.";
+
 /// Percent-encode a string for a query parameter.
 pub fn urlencode(s: &str) -> String {
     let mut out = String::new();

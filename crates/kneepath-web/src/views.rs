@@ -294,6 +294,8 @@ pub struct CheckinPage {
     pub signs: Vec<(String, String)>,
     pub f: FormState,
     pub already: bool,
+    /// Why the answers shown were not saved, when it was none of them.
+    pub not_saved: Option<&'static str>,
 }
 
 #[derive(Template)]

@@ -60,6 +60,7 @@ fn page(
             .collect(),
         already: ctx.checkins.iter().any(|c| c.day == day),
         f,
+        not_saved: None,
     }
 }
 
@@ -100,7 +101,37 @@ async fn submit_now(
     user: crate::auth::CurrentUser,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
-    crate::service::deciding_on_plan(&state, user.id(), || submit_once(&state, &user, &form)).await
+    let sent =
+        crate::service::deciding_on_plan(&state, user.id(), || submit_once(&state, &user, &form))
+            .await;
+    match sent {
+        Err(WebError::PlanChanged) => not_saved(&state, &user, &form).await,
+        other => other,
+    }
+}
+
+/// The plan kept changing under the check-in (other devices or a clinician,
+/// on other instances) and nothing was saved: the form again, on the plan
+/// as it is now, with the person's answers and why.
+async fn not_saved(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    form: &VerifiedForm,
+) -> Result<Response, WebError> {
+    let today = user.today(state);
+    let ctx = match need_plan(state, user.id(), today).await? {
+        Ok(c) => c,
+        Err(r) => return Ok(r),
+    };
+    let day = form
+        .get("day")
+        .parse::<Day>()
+        .ok()
+        .filter(|d| *d <= today && *d >= earliest(&ctx, today))
+        .unwrap_or(today);
+    let mut p = page(state, user, &ctx, day, FormState::from_pairs(&form.pairs));
+    p.not_saved = Some(crate::error::CHECKIN_NOT_SAVED);
+    Ok((StatusCode::CONFLICT, private(&p)).into_response())
 }
 
 /// One read-decide-write of a check-in (tried again when another instance

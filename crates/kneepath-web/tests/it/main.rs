@@ -1304,3 +1304,73 @@ async fn check_ins_at_once(name: &str, two_instances: bool) {
     assert!(saved >= 1);
     assert_eq!(other.checkins(&cookie).await, 2 + saved);
 }
+
+/// Make every plan-version guard of one person find a changed plan, as if
+/// another instance changed the plan between each read and write (a
+/// trigger that skips the version's update, so the guard changes no row).
+async fn plan_always_changes(app: &App, uid: &str, on: bool) {
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(&app.url).await.expect("connect");
+    let name = format!("kp_stale_{}", uid.replace('-', "_"));
+    let sql: Vec<String> = match (app.url.starts_with("postgres"), on) {
+        (false, true) => vec![format!(
+            "CREATE TRIGGER {name} BEFORE UPDATE OF plan_version ON users \
+             WHEN OLD.id = '{uid}' BEGIN SELECT RAISE(IGNORE); END"
+        )],
+        (false, false) => vec![format!("DROP TRIGGER {name}")],
+        (true, true) => vec![
+            format!(
+                "CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN RETURN NULL; END $$ \
+                 LANGUAGE plpgsql"
+            ),
+            format!(
+                "CREATE TRIGGER {name} BEFORE UPDATE OF plan_version ON users FOR EACH ROW \
+                 WHEN (OLD.id = '{uid}') EXECUTE FUNCTION {name}()"
+            ),
+        ],
+        (true, false) => vec![
+            format!("DROP TRIGGER {name} ON users"),
+            format!("DROP FUNCTION {name}()"),
+        ],
+    };
+    for s in sql {
+        sqlx::query(sqlx::AssertSqlSafe(s))
+            .execute(&db)
+            .await
+            .expect("trigger");
+    }
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_check_in_refused_for_a_plan_that_kept_changing_comes_back_filled_in() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("keptchanging").await;
+    app.assess(&cookie, &csrf).await;
+    let uid = app.user_of(&cookie).await.id;
+    let form = format!(
+        "csrf={csrf}&day={TODAY}&pain_now=3&morning_pain=2&exercise_pain=3&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=6.5"
+    );
+
+    plan_always_changes(&app, &uid, true).await;
+    let r = app.post("/checkin", Some(&cookie), &form).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains(kneepath_web::error::CHECKIN_NOT_SAVED),
+        "{}",
+        r.body
+    );
+    // The person's answers are on the form again.
+    assert!(
+        r.body
+            .contains(r#"name="sleep_hours" inputmode="decimal" size="4" value="6.5""#)
+    );
+    assert!(r.body.contains(&format!(r#"value="{TODAY}""#)));
+    assert_eq!(app.checkins(&cookie).await, 0, "nothing was saved");
+
+    // Once the plan holds still, the same answers are saved.
+    plan_always_changes(&app, &uid, false).await;
+    let r = app.post("/checkin", Some(&cookie), &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(app.checkins(&cookie).await, 1);
+}
