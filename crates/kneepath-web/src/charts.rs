@@ -228,20 +228,22 @@ pub fn pain_chart(
                 s.color
             );
         }
+        // The dots of a series share their paint, given once.
+        let _ = write!(out, r#"<g fill="{}" fill-opacity="0.55">"#, s.color);
         for (i, v) in s.dots.iter().enumerate() {
             if let Some(v) = v {
                 let _ = write!(
                     out,
-                    r#"<circle cx="{}" cy="{}" r="2.6" fill="{}" fill-opacity="0.55"><title>{}: {} on {}</title></circle>"#,
+                    r#"<circle cx="{}" cy="{}" r="2.6"><title>{}: {} on {}</title></circle>"#,
                     D1(x_at(i, n)),
                     D1(y_at(*v, 10.0)),
-                    s.color,
                     esc(s.name),
                     Num(*v),
                     days[i]
                 );
             }
         }
+        out.push_str("</g>");
     }
     out.push_str("</svg>");
     out
