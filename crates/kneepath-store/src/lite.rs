@@ -37,12 +37,12 @@ const GROUP: usize = 128;
 const CHECKPOINT_EVERY: usize = 100;
 
 /// WAL size (pages) at which the checkpointer restarts the WAL: 512 MiB.
-/// Each RESTART stalls every write for 2-70 ms (mostly the two fsyncs it
-/// must make with writes held, on this machine's disk), whatever the WAL's
-/// size, so how often it happens is what counts. At 128 MiB it was about 40
-/// times in 30 s of check-ins at 15,000/s, about 2% of the time stalled,
-/// and the check-in's 99th percentile was 20 ms; at 512 MiB, 9 ms
-/// (BENCHMARKS.md, run 11). A larger WAL costs no read time (readers look
+/// Each RESTART stalls every write while it makes its two fsyncs, so how
+/// long and how often count. At 128 MiB it came about 40 times in 30 s of
+/// check-ins at 15,000/s, 2-70 ms each, and the check-in's 99th percentile
+/// was 20 ms; at 512 MiB, 9 ms (BENCHMARKS.md, run 11). The files are now
+/// synced just before it (see [`checkpoint`]), which cut each stall to
+/// 0.5-7 ms (run 12). A larger WAL costs no read time (readers look
 /// only at frames not yet copied back, which PASSIVE keeps few) and about
 /// 1 MiB more of shared-memory index; it is only reached under sustained
 /// writes (otherwise the WAL starts over by itself once it is copied back).
@@ -108,13 +108,14 @@ impl Lite {
                 .map_err(|e| StoreError::Commit(format!("cannot start the database thread: {e}")))
         };
         let lock = writer.clone();
+        let files = Presync::of(path);
         start(
             "kneepath-sqlite",
             Box::new(move || serve(conn, queue, writer, grown)),
         )?;
         start(
             "kneepath-checkpoint",
-            Box::new(move || checkpoint(checkpoints, wake, lock)),
+            Box::new(move || checkpoint(checkpoints, wake, lock, files)),
         )?;
         Ok(Lite {
             jobs,
@@ -260,24 +261,84 @@ fn serve(
 /// or writers. Under steady writes it never finds the WAL fully copied,
 /// so the WAL would only grow: once it holds `RESTART_FRAMES`, a RESTART
 /// (holding the writer lock: it copies the frames written since the last
-/// PASSIVE and syncs both files, 1-29 ms measured under load, with every
-/// write waiting) makes the next write start the WAL from the beginning.
-fn checkpoint(conn: Connection, wake: mpsc::Receiver<()>, writer: Arc<tokio::sync::Mutex<()>>) {
+/// PASSIVE and syncs both files, with every write waiting) makes the next
+/// write start the WAL from the beginning. Both files are synced just
+/// before, with writes going on, so that the RESTART's own syncs find
+/// little left to write: its time under the lock went from 4-27 ms to
+/// 0.5-7 ms (BENCHMARKS.md, run 12).
+fn checkpoint(
+    conn: Connection,
+    wake: mpsc::Receiver<()>,
+    writer: Arc<tokio::sync::Mutex<()>>,
+    files: Presync,
+) {
     let mut restarted_at = None;
     while wake.recv().is_ok() {
         let frames: i64 = conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
             .unwrap_or(0);
         if needs_restart(frames, restarted_at) {
+            files.sync();
             let _writing = writer.blocking_lock();
-            let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
-            restarted_at = Some(frames);
+            // (busy, WAL frames, frames copied back)
+            let done = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            });
+            if let Ok((0, size)) = done {
+                restarted_at = Some(size);
+            }
+        }
+    }
+}
+
+/// The database file and its WAL, opened to be synced ahead of a RESTART.
+#[derive(Debug)]
+struct Presync {
+    db: Option<Arc<std::fs::File>>,
+    wal: PathBuf,
+}
+
+/// Descriptors of database files, opened once per file and never closed:
+/// closing any descriptor of a file drops every POSIX lock this process
+/// holds on it, SQLite's own included (the WAL file has none, so it is
+/// opened afresh each time).
+static DB_FILES: std::sync::Mutex<Vec<(PathBuf, Arc<std::fs::File>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+impl Presync {
+    fn of(path: &Path) -> Presync {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut open = DB_FILES.lock().unwrap_or_else(|e| e.into_inner());
+        let db = match open.iter().find(|(p, _)| p == path) {
+            Some((_, f)) => Some(f.clone()),
+            None => std::fs::File::open(path).ok().map(|f| {
+                let f = Arc::new(f);
+                open.push((path.to_path_buf(), f.clone()));
+                f
+            }),
+        };
+        Presync {
+            db,
+            wal: PathBuf::from(wal),
+        }
+    }
+
+    /// Write out what the PASSIVE checkpoints copied into the database file
+    /// and what was appended to the WAL. Failing is harmless: the RESTART
+    /// syncs both itself.
+    fn sync(&self) {
+        if let Some(f) = &self.db {
+            let _ = f.sync_data();
+        }
+        if let Ok(f) = std::fs::File::open(&self.wal) {
+            let _ = f.sync_data();
         }
     }
 }
 
 /// Whether a WAL of `frames` frames needs a RESTART, `restarted_at` the
-/// size it had at the last one. The WAL only starts again at the next
+/// size the last one reported. The WAL only starts again at the next
 /// write after a RESTART, so until then it still reports the old size:
 /// restarting it again would stall every write for nothing (about half of
 /// the RESTARTs under load were such repeats).
@@ -352,6 +413,25 @@ mod tests {
         // It started over and grew large again.
         assert!(needs_restart(RESTART_FRAMES + 9, Some(RESTART_FRAMES + 7)));
         assert!(needs_restart(RESTART_FRAMES, Some(RESTART_FRAMES + 7)));
+    }
+
+    #[test]
+    fn a_database_file_is_opened_once_to_be_synced_and_kept_open() {
+        let dir = std::env::temp_dir().join(format!("kneepath-presync-{}", crate::new_id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("a.db");
+        std::fs::write(&path, b"").expect("file");
+        let a = super::Presync::of(&path);
+        let b = super::Presync::of(&path);
+        let (Some(a_db), Some(b_db)) = (&a.db, &b.db) else {
+            panic!("the file exists, so it opens");
+        };
+        // One descriptor for both, never closed while the process runs.
+        assert!(std::sync::Arc::ptr_eq(a_db, b_db));
+        assert_eq!(a.wal, dir.join("a.db-wal"));
+        // No WAL yet: nothing to sync, no error.
+        a.sync();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
