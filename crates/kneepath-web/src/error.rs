@@ -107,6 +107,10 @@ pub const PLAN_CHANGED: &str = "Your plan was being changed at the same moment (
 /// plan changed at the same moment, again and again.
 pub const CHECKIN_NOT_SAVED: &str = "Your plan was being changed at the same moment (a check-in from another device, or your clinician). Your answers are still below: check them against the plan as it is now, and send them again.";
 
+/// Shown on a clinician's form that could not be saved because the
+/// patient's plan changed at the same moment, again and again.
+pub const CLINIC_NOT_SAVED: &str = "The patient's plan was being changed at the same moment (a check-in, or another clinician), so nothing was saved. What you entered is still below: check it against the plan as it is now, and save it again.";
+
 /// Percent-encode a string for a query parameter.
 pub fn urlencode(s: &str) -> String {
     let mut out = String::new();

@@ -391,6 +391,9 @@ pub struct PatientPage {
     /// Which form `f` belongs to: measure, note, plan, phase.
     pub form: &'static str,
     pub saved: Option<String>,
+    /// Why what was entered in `form` was not saved, when it was none of
+    /// its fields (the plan changed under it).
+    pub not_saved: Option<&'static str>,
 }
 
 impl PatientPage {
@@ -521,6 +524,7 @@ async fn patient_page(
         f,
         form,
         saved,
+        not_saved: None,
     };
     if let Some(latest) = assessments.last() {
         let r = &latest.report;
@@ -844,6 +848,29 @@ async fn invalid(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response())
 }
 
+/// A form that was refused because the patient's plan kept changing under
+/// it (`WebError::PlanChanged` after every try): the page again, on the
+/// plan as it is now, with what the clinician entered and why it was not
+/// saved. Any other outcome passes through.
+async fn unless_plan_changed(
+    sent: Result<Response, WebError>,
+    state: &AppState,
+    user: &CurrentUser,
+    p: &User,
+    form: &VerifiedForm,
+    which: &'static str,
+) -> Result<Response, WebError> {
+    let Err(WebError::PlanChanged) = sent else {
+        return sent;
+    };
+    let l = Layout::for_user(&p.display_name, "clinic", user);
+    let f = FormState::from_pairs(&form.pairs);
+    let mut page = patient_page(state, user.into(), l, p, f, which, None).await?;
+    page.events.truncate(TIMELINE_EVENTS);
+    page.not_saved = Some(crate::error::CLINIC_NOT_SAVED);
+    Ok((StatusCode::CONFLICT, private(&page)).into_response())
+}
+
 fn saved(id: &str, what: &str) -> Response {
     Redirect::to(&format!("/clinic/patients/{id}?saved={what}")).into_response()
 }
@@ -934,7 +961,7 @@ pub async fn measure(
             f.errors.push(("ham_left".into(), message));
             invalid(&state, &user, &p, f, "measure").await
         }
-        Err(e) => Err(e),
+        Err(e) => unless_plan_changed(Err(e), &state, &user, &p, &form, "measure").await,
     }
 }
 
@@ -974,7 +1001,8 @@ pub async fn edit_plan(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
-    deciding_on_plan(&state, &p.id, || edit_plan_once(&state, &user, &p, &form)).await
+    let sent = deciding_on_plan(&state, &p.id, || edit_plan_once(&state, &user, &p, &form)).await;
+    unless_plan_changed(sent, &state, &user, &p, &form, "plan").await
 }
 
 /// One check-and-store of a plan edit, against the plan as it is now.
@@ -1075,7 +1103,8 @@ pub async fn move_phase(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
-    deciding_on_plan(&state, &p.id, || move_phase_once(&state, &user, &p, &form)).await
+    let sent = deciding_on_plan(&state, &p.id, || move_phase_once(&state, &user, &p, &form)).await;
+    unless_plan_changed(sent, &state, &user, &p, &form, "phase").await
 }
 
 /// One check-and-store of a phase move, from the phase the plan is in now.

@@ -552,3 +552,64 @@ async fn a_patient_without_a_home_plan_shows_no_plan_or_phase_forms() {
         .expect("db");
     assert!(moves.is_empty(), "{moves:?}");
 }
+
+#[tokio::test]
+async fn a_clinicians_form_refused_for_a_plan_that_kept_changing_comes_back_filled_in() {
+    let app = app().await;
+    let (p, p_csrf) = app.patient("kept-p").await;
+    app.assess(&p, &p_csrf).await;
+    let patient = app.user_of(&p).await;
+    let (clin, c, c_csrf) = app.account("kept-c", Role::Clinician).await;
+    app.state
+        .store
+        .link(&clin.id, &patient.id)
+        .await
+        .expect("link");
+    let base = format!("/clinic/patients/{}", patient.id);
+    let moves = || async {
+        app.state
+            .store
+            .phase_changes(&patient.id)
+            .await
+            .expect("db")
+    };
+    let before = moves().await.len();
+    let phase = format!("csrf={c_csrf}&to=protect&reason=flare+up+on+Monday");
+    // As the page writes it (HTML-escaped).
+    let why = kneepath_web::error::CLINIC_NOT_SAVED.replace('\'', "&#39;");
+    let measure = format!(
+        "csrf={c_csrf}&painful_side=right&ham_left=120&ham_right=84&quad_left=200&quad_right=190"
+    );
+
+    super::plan_always_changes(&app, &patient.id, true).await;
+    let r = app.post(&format!("{base}/phase"), Some(&c), &phase).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains(&why), "{}", r.body);
+    assert!(
+        r.body.contains(r#"value="flare up on Monday""#),
+        "{}",
+        r.body
+    );
+    assert_eq!(moves().await.len(), before, "nothing was saved");
+    let r = app
+        .post(&format!("{base}/measurements"), Some(&c), &measure)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains(&why));
+    assert!(
+        r.body
+            .contains(r#"name="ham_right" inputmode="decimal" value="84""#)
+    );
+    let stored = app.state.store.measurements(&patient.id).await.expect("db");
+    assert!(stored.is_empty(), "{stored:?}");
+
+    // Once the plan holds still, the same forms are saved.
+    super::plan_always_changes(&app, &patient.id, false).await;
+    let r = app.post(&format!("{base}/phase"), Some(&c), &phase).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(moves().await.len(), before + 1);
+    let r = app
+        .post(&format!("{base}/measurements"), Some(&c), &measure)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
