@@ -42,11 +42,19 @@ fn gzip_bytes(data: &[u8]) -> Option<Vec<u8>> {
         loop {
             let read = usize::try_from(deflate.total_in()).ok()?;
             let rest = data.get(read..)?;
+            let written = deflate.total_out();
             match deflate
                 .compress_vec(rest, &mut out, FlushCompress::Finish)
                 .ok()?
             {
                 Status::StreamEnd => break,
+                // No progress with room to spare: give up (sent as is).
+                _ if deflate.total_out() == written
+                    && usize::try_from(deflate.total_in()).ok()? == read
+                    && out.len() < out.capacity() =>
+                {
+                    return None;
+                }
                 // The output is full: give it more room and go on.
                 Status::Ok | Status::BufError => out.reserve(out.capacity().max(4096)),
             }
