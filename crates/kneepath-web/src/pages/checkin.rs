@@ -26,6 +26,15 @@ pub(crate) fn earliest(ctx: &PlanContext, today: Day) -> Day {
     ctx.plan_start.max(today.plus(-MAX_DAYS_BACK))
 }
 
+/// The day a form is shown for: the one asked for when it can be logged,
+/// else today.
+fn day_to_show(asked: Option<&str>, ctx: &PlanContext, today: Day) -> Day {
+    asked
+        .and_then(|d| d.parse::<Day>().ok())
+        .filter(|d| *d <= today && *d >= earliest(ctx, today))
+        .unwrap_or(today)
+}
+
 async fn need_plan(
     state: &AppState,
     user_id: &str,
@@ -74,11 +83,7 @@ pub async fn form(
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
-    let day = q
-        .day
-        .and_then(|d| d.parse::<Day>().ok())
-        .filter(|d| *d <= today && *d >= earliest(&ctx, today))
-        .unwrap_or(today);
+    let day = day_to_show(q.day.as_deref(), &ctx, today);
     Ok(private(&page(
         &state,
         &user,
@@ -123,12 +128,7 @@ async fn not_saved(
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
-    let day = form
-        .get("day")
-        .parse::<Day>()
-        .ok()
-        .filter(|d| *d <= today && *d >= earliest(&ctx, today))
-        .unwrap_or(today);
+    let day = day_to_show(Some(form.get("day")), &ctx, today);
     let mut p = page(state, user, &ctx, day, FormState::from_pairs(&form.pairs));
     p.not_saved = Some(crate::error::CHECKIN_NOT_SAVED);
     Ok((StatusCode::CONFLICT, private(&p)).into_response())

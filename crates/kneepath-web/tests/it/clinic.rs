@@ -46,6 +46,25 @@ impl App {
             .expect("session")
             .user
     }
+
+    /// A patient (assessed or not) linked to a new clinician; returns the
+    /// patient, the clinician's cookie and CSRF token, and the patient's
+    /// page under /clinic.
+    async fn linked_patient(&self, name: &str, assessed: bool) -> (User, String, String, String) {
+        let (p, p_csrf) = self.patient(&format!("{name}-p")).await;
+        if assessed {
+            self.assess(&p, &p_csrf).await;
+        }
+        let patient = self.user_of(&p).await;
+        let (clin, c, c_csrf) = self.account(&format!("{name}-c"), Role::Clinician).await;
+        self.state
+            .store
+            .link(&clin.id, &patient.id)
+            .await
+            .expect("link");
+        let base = format!("/clinic/patients/{}", patient.id);
+        (patient, c, c_csrf, base)
+    }
 }
 
 /// The handler ran for this caller: anything but 401/403/404/410 or a
@@ -506,15 +525,7 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
 #[tokio::test]
 async fn a_patient_without_a_home_plan_shows_no_plan_or_phase_forms() {
     let app = app().await;
-    let (p, _) = app.patient("noplan-p").await;
-    let patient = app.user_of(&p).await;
-    let (clin, c, c_csrf) = app.account("noplan-c", Role::Clinician).await;
-    app.state
-        .store
-        .link(&clin.id, &patient.id)
-        .await
-        .expect("link");
-    let base = format!("/clinic/patients/{}", patient.id);
+    let (patient, c, c_csrf, base) = app.linked_patient("noplan", false).await;
 
     let page = app.get(&base, Some(&c)).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -556,24 +567,8 @@ async fn a_patient_without_a_home_plan_shows_no_plan_or_phase_forms() {
 #[tokio::test]
 async fn a_clinicians_form_refused_for_a_plan_that_kept_changing_comes_back_filled_in() {
     let app = app().await;
-    let (p, p_csrf) = app.patient("kept-p").await;
-    app.assess(&p, &p_csrf).await;
-    let patient = app.user_of(&p).await;
-    let (clin, c, c_csrf) = app.account("kept-c", Role::Clinician).await;
-    app.state
-        .store
-        .link(&clin.id, &patient.id)
-        .await
-        .expect("link");
-    let base = format!("/clinic/patients/{}", patient.id);
-    let moves = || async {
-        app.state
-            .store
-            .phase_changes(&patient.id)
-            .await
-            .expect("db")
-    };
-    let before = moves().await.len();
+    let (patient, c, c_csrf, base) = app.linked_patient("kept", true).await;
+    let before = app.phase_moves(&patient.id).await;
     let phase = format!("csrf={c_csrf}&to=protect&reason=flare+up+on+Monday");
     // As the page writes it (HTML-escaped).
     let why = kneepath_web::error::CLINIC_NOT_SAVED.replace('\'', "&#39;");
@@ -590,7 +585,11 @@ async fn a_clinicians_form_refused_for_a_plan_that_kept_changing_comes_back_fill
         "{}",
         r.body
     );
-    assert_eq!(moves().await.len(), before, "nothing was saved");
+    assert_eq!(
+        app.phase_moves(&patient.id).await,
+        before,
+        "nothing was saved"
+    );
     let r = app
         .post(&format!("{base}/measurements"), Some(&c), &measure)
         .await;
@@ -607,7 +606,7 @@ async fn a_clinicians_form_refused_for_a_plan_that_kept_changing_comes_back_fill
     super::plan_always_changes(&app, &patient.id, false).await;
     let r = app.post(&format!("{base}/phase"), Some(&c), &phase).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(moves().await.len(), before + 1);
+    assert_eq!(app.phase_moves(&patient.id).await, before + 1);
     let r = app
         .post(&format!("{base}/measurements"), Some(&c), &measure)
         .await;
