@@ -24,6 +24,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use kneepath_core::Day;
+use kneepath_core::kb::KnowledgeBase;
 use kneepath_store::{NewAudit, Role, User};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -1128,8 +1129,8 @@ async fn fhir_import(
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta", security(()),
     responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
-async fn openapi_json() -> Response {
-    match openapi().to_pretty_json() {
+async fn openapi_json(State(state): State<AppState>) -> Response {
+    match openapi(&state.kb).and_then(|doc| serde_json::to_string_pretty(&doc)) {
         Ok(s) => ([(header::CONTENT_TYPE, "application/json")], s).into_response(),
         Err(e) => ApiError::from(crate::error::WebError::Internal(e.to_string())).into_response(),
     }
@@ -1228,9 +1229,128 @@ impl utoipa::Modify for Documented {
     }
 }
 
-/// The OpenAPI 3.1 document.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The OpenAPI 3.1 document, with the knowledge base's vocabulary filled in
+/// where the Rust types cannot carry it: the facts an assessment takes (each
+/// with its type and its range or options, the required ones required) and
+/// the ids a check-in may name. So a program can check a request against the
+/// document before it sends it.
+pub fn openapi(kb: &KnowledgeBase) -> Result<Json, serde_json::Error> {
+    let mut doc = serde_json::to_value(ApiDoc::openapi())?;
+    let schemas = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Json::as_object_mut);
+    if let Some(schemas) = schemas {
+        if let Some(Json::Object(props)) = schemas
+            .get_mut("NewAssessmentBody")
+            .and_then(|b| b.get_mut("properties"))
+        {
+            props.insert("facts".into(), facts_schema(kb));
+        }
+        if let Some(Json::Object(checkin)) = schemas.get_mut("NewCheckIn") {
+            vocabulary_of_checkins(kb, checkin);
+        }
+    }
+    Ok(doc)
+}
+
+/// JSON Schema of an assessment's facts, one property per question, as
+/// [`KnowledgeBase::facts_from_pairs`] checks them.
+fn facts_schema(kb: &KnowledgeBase) -> Json {
+    use kneepath_core::kb::QuestionKind;
+    let values = |options: &[kneepath_core::kb::ChoiceOption]| -> Vec<Json> {
+        options
+            .iter()
+            .map(|o| Json::from(o.value.as_str()))
+            .collect()
+    };
+    let mut props = serde_json::Map::new();
+    for q in &kb.questions {
+        let mut schema = match &q.kind {
+            QuestionKind::Bool => serde_json::json!({"type": "boolean"}),
+            QuestionKind::Integer { min, max } => {
+                serde_json::json!({"type": "integer", "minimum": min, "maximum": max})
+            }
+            QuestionKind::Number { min, max } => {
+                serde_json::json!({"type": "number", "minimum": min, "maximum": max})
+            }
+            QuestionKind::Choice { options } => {
+                serde_json::json!({"type": "string", "enum": values(options)})
+            }
+            QuestionKind::Multi {
+                options,
+                open: false,
+            } => serde_json::json!({
+                "type": "array",
+                "items": {"type": "string", "enum": values(options)},
+            }),
+            // Any word (a sport): letters, digits, spaces, '-' or '_', up to
+            // 40. The server also takes letters beyond ASCII.
+            QuestionKind::Multi { open: true, .. } => serde_json::json!({
+                "type": "array",
+                "items": {"type": "string", "maxLength": 40, "pattern": "^[A-Za-z0-9_-][A-Za-z0-9 _-]*$"},
+            }),
+        };
+        let mut about = q.label.clone();
+        if let Some(unit) = &q.unit {
+            about = format!("{about} ({unit})");
+        }
+        if let Some(sign) = &q.warning_sign {
+            about = format!("{about}. A warning sign: {sign}");
+        }
+        schema["description"] = Json::from(about);
+        props.insert(q.id.clone(), schema);
+    }
+    let required: Vec<Json> = kb
+        .questions
+        .iter()
+        .filter(|q| q.required)
+        .map(|q| Json::from(q.id.as_str()))
+        .collect();
+    serde_json::json!({
+        "type": "object",
+        "description": "Fact name -> value, in the case vocabulary (the assessment Questionnaire asks for the same facts); missing facts are unknown.",
+        "properties": props,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+/// The check-in's exercise and warning-sign ids, and the two answers that
+/// become required with others: the exercise pain when exercises were done,
+/// the effort when there was training.
+fn vocabulary_of_checkins(kb: &KnowledgeBase, checkin: &mut serde_json::Map<String, Json>) {
+    let signs: Vec<Json> = kb
+        .warning_signs()
+        .map(|(_, q)| Json::from(q.id.as_str()))
+        .collect();
+    let exercises: Vec<Json> = kb
+        .exercises
+        .iter()
+        .map(|e| Json::from(e.id.as_str()))
+        .collect();
+    if let Some(Json::Object(props)) = checkin.get_mut("properties") {
+        for (field, ids) in [("warning_signs", signs), ("done", exercises)] {
+            if let Some(Json::Object(list)) = props.get_mut(field) {
+                list.insert(
+                    "items".into(),
+                    serde_json::json!({"type": "string", "enum": ids}),
+                );
+            }
+        }
+    }
+    checkin.insert(
+        "allOf".into(),
+        serde_json::json!([
+            {
+                "if": {"required": ["done"], "properties": {"done": {"minItems": 1}}},
+                "then": {"required": ["exercise_pain"], "properties": {"exercise_pain": {"type": "integer"}}},
+            },
+            {
+                "if": {"required": ["training_minutes"], "properties": {"training_minutes": {"minimum": 1}}},
+                "then": {"required": ["effort"]},
+            },
+        ]),
+    );
 }
 
 /// The API routes (JSON errors for everything under them).

@@ -445,7 +445,8 @@ async fn tokens_are_made_and_stopped_on_the_account_page() {
 
 #[test]
 fn the_openapi_document_is_3_1_and_describes_every_api_route() {
-    let doc = serde_json::to_value(kneepath_web::api::openapi()).expect("json");
+    let kb = kneepath_core::KnowledgeBase::bundled().expect("kb");
+    let doc = kneepath_web::api::openapi(&kb).expect("json");
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().expect("paths");
     let source = include_str!("../../src/api.rs");
@@ -635,4 +636,131 @@ async fn api_check_ins_at_once(two_instances: bool) {
     }
     assert!(saved >= 1);
     assert_eq!(other.checkins(&cookie).await, 2 + saved);
+}
+
+/// The facts schema in the document is the one the server checks: a value
+/// at each edge the schema allows is taken, one step past it is refused
+/// with that fact named, and the check-in's ids are the knowledge base's.
+#[tokio::test]
+async fn the_documented_facts_are_the_ones_the_server_takes() {
+    let app = app().await;
+    let (cookie, _) = app.patient("api-schema").await;
+    let me = app.user_of(&cookie).await;
+    let (_, write) = app.tokens(&me.id).await;
+    let doc = kneepath_web::api::openapi(&app.state.kb).expect("json");
+    let schemas = &doc["components"]["schemas"];
+    let facts = &schemas["NewAssessmentBody"]["properties"]["facts"];
+    let props = facts["properties"]
+        .as_object()
+        .expect("one property per fact");
+    assert_eq!(props.len(), app.state.kb.questions.len());
+    assert_eq!(facts["additionalProperties"], false);
+    let required: Vec<&str> = facts["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(|r| r.as_str())
+        .collect();
+    let kb_required: Vec<&str> = app
+        .state
+        .kb
+        .questions
+        .iter()
+        .filter(|q| q.required)
+        .map(|q| q.id.as_str())
+        .collect();
+    assert_eq!(required, kb_required);
+
+    // The lowest value the schema allows for every fact, then the highest.
+    let edge = |high: bool| -> serde_json::Map<String, serde_json::Value> {
+        props
+            .iter()
+            .map(|(name, s)| {
+                let pick = |list: &serde_json::Value| {
+                    let all = list.as_array().expect("enum");
+                    let i = if high { all.len() - 1 } else { 0 };
+                    all[i].clone()
+                };
+                let v = match s["type"].as_str().expect("type") {
+                    "boolean" => serde_json::Value::Bool(high),
+                    "integer" | "number" => s[if high { "maximum" } else { "minimum" }].clone(),
+                    "string" => pick(&s["enum"]),
+                    "array" if s["items"]["enum"].is_array() => {
+                        serde_json::json!([pick(&s["items"]["enum"])])
+                    }
+                    "array" => serde_json::json!(["ultimate frisbee"]),
+                    other => panic!("{name}: type {other}"),
+                };
+                (name.clone(), v)
+            })
+            .collect()
+    };
+    let post = |facts: serde_json::Value| {
+        let body = serde_json::json!({ "facts": facts }).to_string();
+        let write = write.clone();
+        let app = &app;
+        async move {
+            app.api(
+                Method::POST,
+                "/api/v1/assessments",
+                Some(&write),
+                Some(("application/json", &body)),
+            )
+            .await
+        }
+    };
+    for high in [false, true] {
+        let r = post(serde_json::Value::Object(edge(high))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+
+    // One step outside the schema, fact by fact: refused, naming the fact.
+    let low = edge(false);
+    for (name, s) in props {
+        let outside = match s["type"].as_str().expect("type") {
+            "integer" => serde_json::json!(s["minimum"].as_i64().expect("min") - 1),
+            "number" => serde_json::json!(s["minimum"].as_f64().expect("min") - 0.5),
+            "string" => serde_json::json!("not-an-option"),
+            "array" if s["items"]["enum"].is_array() => serde_json::json!(["not-an-option"]),
+            "array" => serde_json::json!(["no;semicolons"]),
+            _ => serde_json::json!("yes"),
+        };
+        let mut facts = low.clone();
+        facts.insert(name.clone(), outside);
+        let r = post(serde_json::Value::Object(facts)).await;
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+        assert!(
+            json(&r)["error"]["fields"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|p| p["field"] == *name)),
+            "{name}: {}",
+            r.body
+        );
+    }
+    let mut facts = low.clone();
+    facts.insert("shoe_size".into(), serde_json::json!(42));
+    let r = post(serde_json::Value::Object(facts)).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    for name in &required {
+        let mut facts = low.clone();
+        facts.remove(*name);
+        let r = post(serde_json::Value::Object(facts)).await;
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    }
+
+    // The check-in names the knowledge base's warning signs and exercises.
+    let checkin = &schemas["NewCheckIn"]["properties"];
+    let ids = |field: &str| -> Vec<String> {
+        checkin[field]["items"]["enum"]
+            .as_array()
+            .expect("enum")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let kb = &app.state.kb;
+    let signs: Vec<String> = kb.warning_signs().map(|(_, q)| q.id.clone()).collect();
+    assert_eq!(ids("warning_signs"), signs);
+    let exercises: Vec<String> = kb.exercises.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(ids("done"), exercises);
 }
