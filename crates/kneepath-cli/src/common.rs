@@ -26,7 +26,24 @@ pub fn clock(today: Option<&str>) -> Result<Clock> {
 pub async fn open(database: &str) -> Result<Store> {
     Store::connect(database)
         .await
-        .with_context(|| format!("cannot open database {database}"))
+        .with_context(|| format!("cannot open database {}", shown(database)))
+}
+
+/// A database URL as it may be printed: a password in it becomes `***`.
+fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split_once(':').map_or(user_info, |(u, _)| u);
+            let hidden = if user_info.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{path}")
+        }
+        None => url.to_string(),
+    }
 }
 
 /// Pretty JSON and a newline on standard output; a write error (such as a
@@ -50,4 +67,24 @@ pub async fn user_with_role(
         .await?
         .filter(|u| u.role == role)
         .ok_or_else(|| anyhow!("no {} has the email {email}", role.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn a_password_in_a_database_url_is_not_shown() {
+        assert_eq!(
+            shown("postgres://kp:s3cr%40t@db.example:5432/kneepath?sslmode=require"),
+            "postgres://kp:***@db.example:5432/kneepath?sslmode=require"
+        );
+        assert_eq!(
+            shown("postgres://kp@db/kneepath"),
+            "postgres://kp@db/kneepath"
+        );
+        assert_eq!(shown("sqlite://kneepath.db"), "sqlite://kneepath.db");
+        assert_eq!(shown("sqlite:///tmp/a@b.db"), "sqlite:///tmp/a@b.db");
+        assert_eq!(shown("nonsense"), "nonsense");
+    }
 }

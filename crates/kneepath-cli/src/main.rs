@@ -142,10 +142,27 @@ fn main() -> ExitCode {
         // Output into a pipe that closed early (`| head`) is not a failure.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("kneepath: {e:#}");
+            eprintln!("kneepath: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: many errors
+/// (sqlx's, the store's) already repeat their cause in their own message.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -326,7 +343,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         let problems: Vec<String> =
                             match e.downcast_ref::<kneepath_core::kb::KbError>() {
                                 Some(k) => k.problems.iter().map(ToString::to_string).collect(),
-                                None => vec![format!("{e:#}")],
+                                None => vec![one_line(&e)],
                             };
                         say!(
                             "{}",

@@ -76,8 +76,7 @@ impl Store {
             Backend::Sqlite
         } else {
             return Err(StoreError::Database(sqlx::Error::Configuration(
-                format!("unsupported database URL \"{url}\": use sqlite://FILE or postgres://...")
-                    .into(),
+                "not a database URL kneepath knows: use sqlite://FILE or postgres://...".into(),
             )));
         };
         let url = match backend {
@@ -85,6 +84,17 @@ impl Store {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
+        // One connection first, so that a file that is not a database, or a
+        // refused login, is reported at once with its reason: the pool would
+        // retry it until its 30 s acquire timeout and then only say so.
+        {
+            use sqlx::Connection;
+            let mut probe = sqlx::AnyConnection::connect_with(&options).await?;
+            if backend == Backend::Sqlite {
+                probe.execute("PRAGMA journal_mode = WAL").await?;
+            }
+            probe.close().await?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 4,

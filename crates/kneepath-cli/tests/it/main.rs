@@ -390,3 +390,51 @@ fn output_into_a_closed_pipe_is_not_an_error() {
         assert_eq!(String::from_utf8_lossy(&done.stderr), "", "{args:?}");
     }
 }
+
+#[test]
+fn a_database_that_cannot_be_opened_is_one_clear_line_and_stays_as_it_was() {
+    let dir = scratch("baddb");
+    let junk = dir.join("notes.db");
+    std::fs::write(&junk, "my notes, not a database\n").expect("write");
+    let url = format!("sqlite://{}", junk.display());
+    let out_file = dir.join("out.jsonl");
+    let out = run(
+        &[
+            "backup",
+            "--database",
+            &url,
+            "--out",
+            out_file.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("file is not a database"), "{err}");
+    assert_eq!(err.matches("file is not a database").count(), 1, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&junk).expect("read"),
+        "my notes, not a database\n"
+    );
+
+    // A password in a database URL never reaches the terminal.
+    let out = run(
+        &[
+            "backup",
+            "--database",
+            "postgres://kp:hunter2secret@127.0.0.1:1/kneepath",
+            "--out",
+            out_file.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.contains("hunter2secret"), "{err}");
+    assert!(
+        err.contains("postgres://kp:***@127.0.0.1:1/kneepath"),
+        "{err}"
+    );
+}
