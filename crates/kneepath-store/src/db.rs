@@ -185,6 +185,22 @@ impl Store {
                 other?;
             }
         }
+        // A database a newer program migrated is left alone: this one does
+        // not know what the newer schema means.
+        let known = MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0);
+        let newer: Option<(i64, String)> = sqlx::query_as(
+            "SELECT version, name FROM schema_migrations WHERE version > $1 ORDER BY version LIMIT 1",
+        )
+        .bind(known)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((version, name)) = newer {
+            return Err(StoreError::NewerSchema {
+                version,
+                name,
+                known,
+            });
+        }
         for &(version, name, sql) in MIGRATIONS {
             let done: Option<(i64,)> =
                 sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")

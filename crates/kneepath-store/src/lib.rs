@@ -64,6 +64,16 @@ pub enum StoreError {
     /// A backup file that cannot be restored.
     #[error("{0}")]
     BadBackup(String),
+    /// The database has a migration this program does not know: a newer
+    /// kneepath changed it, and this one must not write to it.
+    #[error(
+        "this database was changed by a newer kneepath (its migration {version}, `{name}`; this program knows migrations up to {known}): run that version or a newer one; nothing was changed"
+    )]
+    NewerSchema {
+        version: i64,
+        name: String,
+        known: i64,
+    },
     #[error("migration {version} failed: {source}")]
     Migration {
         version: i64,

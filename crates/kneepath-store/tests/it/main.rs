@@ -1029,3 +1029,57 @@ async fn writes_from_a_stale_plan_are_refused_and_store_nothing() {
             .expect("move from the current plan");
     }
 }
+
+/// A database that a newer kneepath migrated is refused, named, and left
+/// exactly as it was.
+#[tokio::test]
+async fn a_database_from_a_newer_version_is_refused_and_untouched() {
+    let dir = std::env::temp_dir().join(format!("kneepath-store-{}", kneepath_store::new_id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("t.db");
+    let url = format!("sqlite://{}", file.display());
+    let store = Store::connect(&url).await.expect("connect");
+    store
+        .create_user(
+            "later@example.org",
+            "Lee",
+            "a long enough password",
+            Role::Patient,
+        )
+        .await
+        .expect("user");
+    store.close().await;
+    drop(store);
+    {
+        let c = rusqlite::Connection::open(&file).expect("open");
+        c.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'from_a_later_release', '2027-06-01T00:00:00Z')",
+            [],
+        )
+        .expect("insert");
+    }
+    let count = |sql: &str| -> i64 {
+        let c = rusqlite::Connection::open(&file).expect("open");
+        c.query_row(sql, [], |r| r.get(0)).expect("count")
+    };
+    let before = (
+        count("SELECT COUNT(*) FROM users"),
+        count("SELECT COUNT(*) FROM schema_migrations"),
+    );
+    match Store::connect(&url).await {
+        Err(e @ StoreError::NewerSchema { .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("9999") && text.contains("from_a_later_release"),
+                "{text}"
+            );
+        }
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a newer database was opened"),
+    }
+    let after = (
+        count("SELECT COUNT(*) FROM users"),
+        count("SELECT COUNT(*) FROM schema_migrations"),
+    );
+    assert_eq!(before, after);
+}
