@@ -30,19 +30,13 @@ pub async fn open(database: &str) -> Result<Store> {
 }
 
 /// A database URL as it may be printed: a password in it becomes `***`.
-fn shown(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
-            let user = user_info.split_once(':').map_or(user_info, |(u, _)| u);
-            let hidden = if user_info.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{hidden}@{host}{path}")
-        }
-        None => url.to_string(),
+fn shown(database: &str) -> String {
+    match url::Url::parse(database) {
+        Ok(mut u) if u.password().is_some() => match u.set_password(Some("***")) {
+            Ok(()) => u.to_string(),
+            Err(()) => "the database URL given".to_string(),
+        },
+        _ => database.to_string(),
     }
 }
 

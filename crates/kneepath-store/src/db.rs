@@ -84,15 +84,14 @@ impl Store {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        // One connection first, so that a file that is not a database, or a
-        // refused login, is reported at once with its reason: the pool would
-        // retry it until its 30 s acquire timeout and then only say so.
+        // One connection first, set up as the pool's will be, so that a file
+        // that is not a database, or a refused login, is reported at once
+        // with its reason: the pool would retry it until its 30 s acquire
+        // timeout and then only say so.
         {
             use sqlx::Connection;
             let mut probe = sqlx::AnyConnection::connect_with(&options).await?;
-            if backend == Backend::Sqlite {
-                probe.execute("PRAGMA journal_mode = WAL").await?;
-            }
+            set_up(&mut probe, backend).await?;
             probe.close().await?;
         }
         let pool = AnyPoolOptions::new()
@@ -100,19 +99,7 @@ impl Store {
                 Backend::Sqlite => 4,
                 Backend::Postgres => 16,
             })
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL: readers never block the writer; NORMAL is
-                        // durable across application crashes in WAL mode.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                    }
-                    Ok(())
-                })
-            })
+            .after_connect(move |conn, _meta| Box::pin(set_up(conn, backend)))
             .connect_with(options)
             .await?;
         let mut store = Store {
@@ -244,6 +231,19 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// What every connection runs before its first use.
+async fn set_up(conn: &mut sqlx::AnyConnection, backend: Backend) -> sqlx::Result<()> {
+    if backend == Backend::Sqlite {
+        // WAL: readers never block the writer; NORMAL is durable across
+        // application crashes in WAL mode.
+        conn.execute("PRAGMA journal_mode = WAL").await?;
+        conn.execute("PRAGMA synchronous = NORMAL").await?;
+        conn.execute("PRAGMA foreign_keys = ON").await?;
+        conn.execute("PRAGMA busy_timeout = 5000").await?;
+    }
+    Ok(())
 }
 
 /// Split a migration into statements, dropping `--` comments.

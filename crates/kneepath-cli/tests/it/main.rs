@@ -398,16 +398,19 @@ fn a_database_that_cannot_be_opened_is_one_clear_line_and_stays_as_it_was() {
     std::fs::write(&junk, "my notes, not a database\n").expect("write");
     let url = format!("sqlite://{}", junk.display());
     let out_file = dir.join("out.jsonl");
-    let out = run(
-        &[
-            "backup",
-            "--database",
-            &url,
-            "--out",
-            out_file.to_str().expect("path"),
-        ],
-        None,
-    );
+    let backup = |database: &str| {
+        run(
+            &[
+                "backup",
+                "--database",
+                database,
+                "--out",
+                out_file.to_str().expect("path"),
+            ],
+            None,
+        )
+    };
+    let out = backup(&url);
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -419,16 +422,7 @@ fn a_database_that_cannot_be_opened_is_one_clear_line_and_stays_as_it_was() {
     );
 
     // A password in a database URL never reaches the terminal.
-    let out = run(
-        &[
-            "backup",
-            "--database",
-            "postgres://kp:hunter2secret@127.0.0.1:1/kneepath",
-            "--out",
-            out_file.to_str().expect("path"),
-        ],
-        None,
-    );
+    let out = backup("postgres://kp:hunter2secret@127.0.0.1:1/kneepath");
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");

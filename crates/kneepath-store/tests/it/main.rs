@@ -5,10 +5,15 @@ use kneepath_core::checkin::{CheckIn, Swelling};
 use kneepath_core::{Day, KnowledgeBase, assess};
 use kneepath_store::{CheckinWrite, NewAssessment, PlanVersion, Role, Store, StoreError};
 
-async fn sqlite_store() -> Store {
+/// A database file no other test uses (not created yet).
+fn scratch_db() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("kneepath-store-{}", kneepath_store::new_id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    Store::connect(&format!("sqlite://{}", dir.join("t.db").display()))
+    dir.join("t.db")
+}
+
+async fn sqlite_store() -> Store {
+    Store::connect(&format!("sqlite://{}", scratch_db().display()))
         .await
         .expect("connect")
 }
@@ -211,9 +216,7 @@ async fn login_failures_are_counted_per_key() {
 
 #[tokio::test]
 async fn reconnecting_keeps_data_and_does_not_rerun_migrations() {
-    let dir = std::env::temp_dir().join(format!("kneepath-store-{}", kneepath_store::new_id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let url = format!("sqlite://{}", dir.join("t.db").display());
+    let url = format!("sqlite://{}", scratch_db().display());
     let s = Store::connect(&url).await.expect("connect");
     s.create_user("a@example.org", "A", "password 123", Role::Admin)
         .await
@@ -1034,9 +1037,7 @@ async fn writes_from_a_stale_plan_are_refused_and_store_nothing() {
 /// exactly as it was.
 #[tokio::test]
 async fn a_database_from_a_newer_version_is_refused_and_untouched() {
-    let dir = std::env::temp_dir().join(format!("kneepath-store-{}", kneepath_store::new_id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let file = dir.join("t.db");
+    let file = scratch_db();
     let url = format!("sqlite://{}", file.display());
     let store = Store::connect(&url).await.expect("connect");
     store
