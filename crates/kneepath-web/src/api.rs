@@ -897,10 +897,11 @@ async fn create_checkin_once(
         fields.push(("morning_pain".into(), v.to_string()));
     }
     fields.extend(b.done.iter().map(|d| ("done".to_string(), d.clone())));
+    // The form's name for a ticked warning sign is `sign`.
     fields.extend(
         b.warning_signs
             .iter()
-            .map(|w| ("warning_signs".to_string(), w.clone())),
+            .map(|w| ("sign".to_string(), w.clone())),
     );
     let day = b
         .day
@@ -916,7 +917,12 @@ async fn create_checkin_once(
         .map_err(|errs| {
             ApiError::invalid(
                 "The check-in is not right; nothing was stored.",
-                errs.into_iter().map(|e| (e.field, e.message)).collect(),
+                errs.into_iter()
+                    .map(|e| match e.field.as_str() {
+                        "sign" => ("warning_signs".to_string(), e.message),
+                        _ => (e.field, e.message),
+                    })
+                    .collect(),
             )
         })?;
     if ctx.checkins.iter().any(|c| c.day == checkin.day) {

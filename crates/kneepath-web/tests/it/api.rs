@@ -764,3 +764,46 @@ async fn the_documented_facts_are_the_ones_the_server_takes() {
     let exercises: Vec<String> = kb.exercises.iter().map(|e| e.id.clone()).collect();
     assert_eq!(ids("done"), exercises);
 }
+
+/// A warning sign sent with an API check-in re-runs triage at once, as on
+/// the web form; an unknown one is refused under the API's field name.
+#[tokio::test]
+async fn a_warning_sign_in_an_api_check_in_re_triages() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("api-sign").await;
+    app.assess(&cookie, &csrf).await;
+    let me = app.user_of(&cookie).await;
+    let (read, write) = app.tokens(&me.id).await;
+    let with = |signs: &str| CHECKIN.replace('}', &format!(r#", "warning_signs": [{signs}]}}"#));
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/checkins",
+            Some(&write),
+            Some(("application/json", &with(r#""not_a_sign""#))),
+        )
+        .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_eq!(
+        json(&r)["error"]["fields"][0]["field"],
+        "warning_signs",
+        "{}",
+        r.body
+    );
+    assert_eq!(app.checkins(&cookie).await, 0);
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/checkins",
+            Some(&write),
+            Some(("application/json", &with(r#""calf_swelling_tenderness""#))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(json(&r)["outcome"], "retriaged", "{}", r.body);
+    let plan = json(
+        &app.api(Method::GET, "/api/v1/plan", Some(&read), None)
+            .await,
+    );
+    assert_eq!(plan["home_plan"], false, "{plan}");
+}
