@@ -152,12 +152,24 @@ for (const js of [true, false]) {
       assert.match(await page.textContent('h1'), /on to the Return to activity phase/);
       await review(page, `${mode}-13-phase-moved`, { axe: js });
 
+      // A wrong answer corrected from the saved page: the form shows the
+      // stored answers, and the move the check-in made stands.
+      await Promise.all([page.waitForNavigation(), page.click('text=Correct this check-in')]);
+      assert.match(await page.textContent('h1'), /Correct your check-in/);
+      assert.equal(await page.inputValue('#sleep_hours'), '7.5');
+      assert.ok(await page.isChecked('input[name="pain_now"][value="2"]'));
+      await review(page, `${mode}-13b-checkin-correct`, { axe: js });
+      await page.fill('#sleep_hours', '6');
+      await submit(page);
+      assert.match(await page.textContent('h1'), /Correction saved: your plan is in the Return to activity phase/);
+
       await page.goto(`${base}/plan`);
       assert.equal((await page.textContent('h1')).trim(), 'Return to activity');
 
       await page.goto(`${base}/progress`);
       assert.ok((await page.$$('section.chart svg')).length === 3, 'three charts');
       assert.match(await page.textContent('main'), /Return to activity/);
+      assert.ok(await page.$(`a[href="/checkin?day=${dayPlus(DAY0, 2)}"]`), 'a logged day links to its correction');
       await review(page, `${mode}-14-progress`, { axe: js });
 
       await page.goto(`${base}/assessments`);
@@ -201,6 +213,7 @@ for (const js of [true, false]) {
       assert.equal(exported.status(), 200);
       const data = await exported.json();
       assert.equal(data.checkins.length, 3);
+      assert.equal(data.checkin_revisions.length, 1, 'the answers the correction replaced are kept');
       assert.equal(data.assessments.length, 1);
 
       await Promise.all([page.waitForNavigation(), page.click('button.linklike')]);

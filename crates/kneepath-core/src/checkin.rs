@@ -316,6 +316,45 @@ pub fn parse_checkin(
     }
 }
 
+/// A stored check-in as the form's name/value pairs, so that it can be
+/// shown again for correction: [`parse_checkin`] reads them back to the same
+/// check-in (property-tested).
+pub fn checkin_fields(c: &CheckIn) -> Vec<(String, String)> {
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let mut out = vec![
+        ("day".to_string(), c.day.to_string()),
+        ("pain_now".to_string(), c.pain_now.to_string()),
+        ("stiffness".to_string(), c.stiffness.to_string()),
+        ("swelling".to_string(), c.swelling.as_str().to_string()),
+        (
+            "walks_normally".to_string(),
+            yes_no(c.walks_normally).to_string(),
+        ),
+        ("full_range".to_string(), yes_no(c.full_range).to_string()),
+        ("sleep_hours".to_string(), c.sleep_hours.to_string()),
+    ];
+    let mut push = |k: &str, v: String| out.push((k.to_string(), v));
+    if let Some(p) = c.exercise_pain {
+        push("exercise_pain", p.to_string());
+    }
+    if let Some(p) = c.morning_pain {
+        push("morning_pain", p.to_string());
+    }
+    if c.training_minutes > 0 {
+        push("training_minutes", c.training_minutes.to_string());
+    }
+    if c.training_minutes > 0 || c.effort > 0 {
+        push("effort", c.effort.to_string());
+    }
+    for d in &c.done {
+        push("done", d.clone());
+    }
+    for s in &c.warning_signs {
+        push("sign", s.clone());
+    }
+    out
+}
+
 /// The person's facts as they stand after a check-in: the assessment's
 /// facts, updated with what the check-in tells (pain, swelling, walking,
 /// range of motion, pain when active, and any warning sign ticked).

@@ -339,6 +339,47 @@ pub fn after_checkin<'k>(
     out
 }
 
+/// Apply the check-in rules to a corrected check-in. `all` holds the plan's
+/// check-ins with `corrected` in place of the values it replaces.
+///
+/// When the check-in being corrected is what moved the plan to its current
+/// phase (`moved_from`: the phase state before that move), the rules run from
+/// that earlier state, as if the wrong values had never been given: the
+/// move stands if the corrected values call for it too, and is undone
+/// otherwise. A re-triage is never undone: a warning sign in the corrected
+/// check-in re-runs triage like any other.
+pub fn after_correction<'k>(
+    kb: &'k KnowledgeBase,
+    facts: &Facts,
+    current: PhaseState,
+    moved_from: Option<PhaseState>,
+    plan_start: Day,
+    all: &[CheckIn],
+    corrected: &CheckIn,
+) -> CheckinOutcome<'k> {
+    let Some(before) = moved_from else {
+        return after_checkin(kb, facts, current, plan_start, all, corrected);
+    };
+    let mut out = after_checkin(kb, facts, before, plan_start, all, corrected);
+    if out.retriage.is_some() {
+        return out;
+    }
+    out.phase_change = match out.phase_change.take() {
+        // The move was right after all, or the plan is already back.
+        Some((to, _)) if to == current.phase => None,
+        None if before.phase == current.phase => None,
+        Some(change) => Some(change),
+        None => Some((
+            before.phase,
+            format!(
+                "Back to {}: the check-in of {} that moved the plan to {} was corrected, and the corrected answers do not call for that move.",
+                kb.phases[before.phase].title, corrected.day, kb.phases[current.phase].title
+            ),
+        )),
+    };
+    out
+}
+
 /// How many of the newest check-ins the rules may look back over (the
 /// advance and step-back windows plus the seven-check-in baseline before
 /// them, with room to spare).

@@ -425,12 +425,15 @@ pub fn checkin_questionnaire(kb: &kneepath_core::KnowledgeBase) -> Json {
     })
 }
 
-/// A check-in as a `QuestionnaireResponse` to [`checkin_questionnaire`].
+/// A check-in as a `QuestionnaireResponse` to [`checkin_questionnaire`];
+/// `amended` when its owner corrected it (FHIR's status for answers changed
+/// after they were completed).
 pub fn checkin_response(
     kb: &kneepath_core::KnowledgeBase,
     id: &str,
     c: &kneepath_core::checkin::CheckIn,
     subject: &str,
+    amended: bool,
 ) -> Json {
     let int = |link: &str, v: i64| json!({"linkId": link, "answer": [{"valueInteger": v}]});
     let mut items = vec![
@@ -468,7 +471,7 @@ pub fn checkin_response(
         "resourceType": "QuestionnaireResponse",
         "id": fhir_id(id),
         "questionnaire": CHECKIN_URL,
-        "status": "completed",
+        "status": if amended { "amended" } else { "completed" },
         "subject": {"reference": subject},
         "authored": c.day.to_string(),
         "item": items,

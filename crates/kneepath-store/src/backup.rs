@@ -129,6 +129,18 @@ const TABLES: &[TableSpec] = &[
         "id",
     ),
     (
+        "checkin_revisions",
+        &[
+            ("id", Text),
+            ("checkin_id", Text),
+            ("user_id", Text),
+            ("day", Text),
+            ("data", Text),
+            ("replaced_at", Text),
+        ],
+        "id",
+    ),
+    (
         "escalations",
         &[
             ("id", Text),
@@ -247,12 +259,14 @@ const TABLES: &[TableSpec] = &[
 ];
 
 const FORMAT: &str = "kneepath-backup";
-const SCHEMA: i64 = 5;
+const SCHEMA: i64 = 6;
 /// The oldest schema a backup may have been written with. Later schemas
 /// only added nullable columns, which such a backup restores as NULL
-/// (schema 5 added `users.time_zone`). Migration 6 only replaced an index
-/// and migration 7 added a column backups leave out (`users.plan_version`):
-/// the rows backed up, and so the backup's schema number, stayed the same.
+/// (schema 5 added `users.time_zone`), or tables, which it has no rows of
+/// (schema 6, migration 8, added `checkin_revisions`). Migration 6 only
+/// replaced an index and migration 7 added a column backups leave out
+/// (`users.plan_version`): the rows backed up, and so the backup's schema
+/// number, stayed the same.
 const OLDEST_SCHEMA: i64 = 4;
 
 fn row_to_json(r: &AnyRow, cols: &[(&str, Kind)]) -> Result<Map<String, Value>> {

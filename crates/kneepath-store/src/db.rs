@@ -48,6 +48,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "plan_version",
         include_str!("../migrations/0007_plan_version.sql"),
     ),
+    (
+        8,
+        "checkin_revisions",
+        include_str!("../migrations/0008_checkin_revisions.sql"),
+    ),
 ];
 
 /// A handle on the database; cheap to clone.

@@ -29,8 +29,8 @@ pub use clinic::{
 pub use db::{Backend, Store};
 pub use ids::{new_id, now_rfc3339, random_token, sha256_hex};
 pub use records::{
-    AssessmentHead, AssessmentRow, AuditEntry, CheckInRow, CheckinWrite, EscalationRow, History,
-    NewAssessment, NewAudit, PhaseChangeRow, PlanInputs, PlanVersion,
+    AssessmentHead, AssessmentRow, AuditEntry, CheckInRow, CheckinRevisionRow, CheckinWrite,
+    EscalationRow, History, NewAssessment, NewAudit, PhaseChangeRow, PlanInputs, PlanVersion,
 };
 pub use users::{API_TOKEN_PREFIX, ApiToken, Role, Session, User};
 

@@ -171,6 +171,42 @@ pub(crate) fn plan_bump(user_id: &str) -> Stmt {
     Stmt::new("UPDATE users SET plan_version = plan_version + 1 WHERE id = $1").arg(user_id)
 }
 
+/// What the rules decided on a check-in, as statements: the re-triage's
+/// assessment, the phase change and the escalation (the same for a new
+/// check-in and a corrected one).
+fn consequences(w: &CheckinWrite<'_>) -> Result<Vec<Stmt>> {
+    let mut stmts = Vec::new();
+    let mut assessment_id = w.assessment_id.to_string();
+    if let Some(a) = &w.retriage {
+        let (new_id, more) = assessment_stmts(a, w.ip)?;
+        assessment_id = new_id;
+        stmts.extend(more);
+    }
+    if let Some((from, to, day, reason)) = w.phase_change {
+        stmts.push(phase_change_stmt(&PhaseChange {
+            user_id: w.user_id,
+            assessment_id: &assessment_id,
+            day,
+            from: Some(from),
+            to,
+            reason,
+            author_id: None,
+        }));
+    }
+    if let Some(kind) = w.escalation {
+        stmts.push(
+            Stmt::new("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .arg(new_id())
+                .arg(w.user_id)
+                .arg(&assessment_id)
+                .arg(w.checkin.day)
+                .arg(kind)
+                .arg(now_rfc3339()),
+        );
+    }
+    Ok(stmts)
+}
+
 /// A stored assessment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssessmentRow {
@@ -235,6 +271,14 @@ pub struct CheckInRow {
     pub assessment_id: String,
     pub checkin: CheckIn,
     pub created_at: String,
+}
+
+/// The values a check-in had before a correction replaced them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckinRevisionRow {
+    pub checkin_id: String,
+    pub checkin: CheckIn,
+    pub replaced_at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -839,34 +883,7 @@ impl Store {
                 detail: Some(&c.day.to_string()),
             }),
         ];
-        let mut assessment_id = w.assessment_id.to_string();
-        if let Some(a) = &w.retriage {
-            let (new_id, more) = assessment_stmts(a, w.ip)?;
-            assessment_id = new_id;
-            stmts.extend(more);
-        }
-        if let Some((from, to, day, reason)) = w.phase_change {
-            stmts.push(phase_change_stmt(&PhaseChange {
-                user_id: w.user_id,
-                assessment_id: &assessment_id,
-                day,
-                from: Some(from),
-                to,
-                reason,
-                author_id: None,
-            }));
-        }
-        if let Some(kind) = w.escalation {
-            stmts.push(
-                Stmt::new("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .arg(new_id())
-                    .arg(w.user_id)
-                    .arg(&assessment_id)
-                    .arg(c.day)
-                    .arg(kind)
-                    .arg(now_rfc3339()),
-            );
-        }
+        stmts.extend(consequences(w)?);
         match self.write_all(stmts).await {
             // Only the check-in row has a unique key (user, day) a person
             // can hit; the other rows' keys are new ids.
@@ -877,6 +894,74 @@ impl Store {
             Err(e) => Err(e),
             Ok(()) => Ok(id),
         }
+    }
+
+    /// Correct the stored check-in of `w.checkin`'s day: the row takes the
+    /// new values, the values it had go to `checkin_revisions`, and the
+    /// rules' consequences are stored as for a new check-in, all in one
+    /// transaction and only while the plan is still at `w.plan_version`.
+    /// [`StoreError::NotFound`] when there is no check-in on that day.
+    pub async fn correct_checkin(&self, w: &CheckinWrite<'_>) -> Result<String> {
+        let c = w.checkin;
+        let (id,): (String,) =
+            sqlx::query_as("SELECT id FROM checkins WHERE user_id = $1 AND day = $2")
+                .bind(w.user_id)
+                .bind(c.day.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let now = now_rfc3339();
+        let mut stmts = vec![
+            plan_guard(w.user_id, w.plan_version),
+            Stmt::new(
+                "INSERT INTO checkin_revisions (id, checkin_id, user_id, day, data, replaced_at) SELECT $1, id, user_id, day, data, $2 FROM checkins WHERE id = $3",
+            )
+            .arg(new_id())
+            .arg(&now)
+            .arg(&id)
+            .guarding(),
+            Stmt::new(
+                "UPDATE checkins SET pain_now = $1, exercise_pain = $2, morning_pain = $3, data = $4 WHERE id = $5",
+            )
+            .arg(i64::from(c.pain_now))
+            .arg(c.exercise_pain.map(i64::from))
+            .arg(c.morning_pain.map(i64::from))
+            .arg(serde_json::to_string(c).map_err(corrupt)?)
+            .arg(&id)
+            .guarding(),
+            audit_stmt(&NewAudit {
+                actor_id: Some(w.user_id),
+                subject_id: Some(w.user_id),
+                action: "correct",
+                entity: "checkin",
+                entity_id: Some(&id),
+                ip: w.ip,
+                detail: Some(&c.day.to_string()),
+            }),
+        ];
+        stmts.extend(consequences(w)?);
+        self.write_all(stmts).await?;
+        Ok(id)
+    }
+
+    /// The values each of a person's check-ins had before a correction,
+    /// oldest day first, then in the order they were replaced.
+    pub async fn checkin_revisions(&self, user_id: &str) -> Result<Vec<CheckinRevisionRow>> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT checkin_id, data, replaced_at FROM checkin_revisions WHERE user_id = $1 ORDER BY day, replaced_at, id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(checkin_id, data, replaced_at)| {
+                Ok(CheckinRevisionRow {
+                    checkin_id,
+                    checkin: serde_json::from_str(&data).map_err(corrupt)?,
+                    replaced_at,
+                })
+            })
+            .collect()
     }
 
     // --- the person's own data ---------------------------------------------------
@@ -903,6 +988,7 @@ impl Store {
             "assessments": assessments,
             "phase_changes": self.phase_changes(user_id).await?,
             "checkins": self.checkins(user_id).await?,
+            "checkin_revisions": self.checkin_revisions(user_id).await?,
             "escalations": self.escalations(user_id).await?,
             "draft": self.draft(user_id).await?,
             "care_links": self.links_of_patient(user_id).await?,
@@ -932,6 +1018,7 @@ impl Store {
             "UPDATE measurements SET author_id = NULL WHERE author_id = $1",
             "UPDATE phase_changes SET author_id = NULL WHERE author_id = $1",
             "DELETE FROM escalations WHERE user_id = $1",
+            "DELETE FROM checkin_revisions WHERE user_id = $1",
             "DELETE FROM checkins WHERE user_id = $1",
             "DELETE FROM phase_changes WHERE user_id = $1",
             "DELETE FROM assessments WHERE user_id = $1",
@@ -975,6 +1062,7 @@ impl Store {
             ("assessments", &["id", "user_id", "facts"]),
             ("phase_changes", &["user_id", "assessment_id", "author_id"]),
             ("checkins", &["user_id", "assessment_id", "data"]),
+            ("checkin_revisions", &["checkin_id", "user_id", "data"]),
             ("escalations", &["user_id", "assessment_id"]),
             ("care_links", &["patient_id", "clinician_id"]),
             ("invites", &["clinician_id", "used_by"]),

@@ -826,18 +826,55 @@ async fn create_checkin(
     t: TokenUser,
     ApiJson(b): ApiJson<NewCheckIn>,
 ) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
-    crate::service::to_the_end(create_checkin_now(state, t, b)).await?
+    crate::service::to_the_end(create_checkin_now(state, t, b, None)).await?
 }
 
-/// `create_checkin`, as a task that finishes even if the client goes away.
+/// Correct the check-in of a day of the current plan (from 14 days back):
+/// the corrected answers replace it, the replaced ones are kept in the
+/// record, and the progression rules run on the corrected answers (a phase
+/// move the wrong answers caused is undone when the corrected ones do not
+/// call for it). The body's `day`, if given, must be the path's.
+#[utoipa::path(put, path = "/api/v1/checkins/{day}", tag = "checkins",
+    params(("day" = String, Path, description = "The day of the check-in, YYYY-MM-DD")),
+    request_body = NewCheckIn,
+    responses((status = 200, description = "Corrected, with what it led to", body = CheckInResult)))]
+async fn correct_checkin(
+    State(state): State<AppState>,
+    t: TokenUser,
+    Path(day): Path<String>,
+    ApiJson(b): ApiJson<NewCheckIn>,
+) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
+    let day = day.parse::<Day>().map_err(|e| {
+        ApiError::invalid(
+            "The day in the path is not a date.",
+            vec![("day".into(), format!("{e}."))],
+        )
+    })?;
+    if b.day.as_deref().is_some_and(|d| d != day.to_string()) {
+        return Err(ApiError::invalid(
+            "The body's day is not the day in the path; nothing was stored.",
+            vec![("day".into(), format!("Leave it out, or give {day}."))],
+        ));
+    }
+    crate::service::to_the_end(create_checkin_now(state, t, b, Some(day))).await?
+}
+
+/// `create_checkin` or `correct_checkin` (of the day given), as a task that
+/// finishes even if the client goes away.
 async fn create_checkin_now(
     state: AppState,
     t: TokenUser,
-    b: NewCheckIn,
+    mut b: NewCheckIn,
+    correcting: Option<Day>,
 ) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
     t.require_write()?;
-    crate::service::deciding_on_plan(&state, &t.user.id, || create_checkin_once(&state, &t, &b))
-        .await
+    if let Some(day) = correcting {
+        b.day = Some(day.to_string());
+    }
+    crate::service::deciding_on_plan(&state, &t.user.id, || {
+        create_checkin_once(&state, &t, &b, correcting.is_some())
+    })
+    .await
 }
 
 impl crate::service::PlanChangedError for ApiError {
@@ -852,6 +889,7 @@ async fn create_checkin_once(
     state: &AppState,
     t: &TokenUser,
     b: &NewCheckIn,
+    correcting: bool,
 ) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
     let kb = &state.kb;
     let today = t.today(state);
@@ -908,10 +946,24 @@ async fn create_checkin_once(
         .as_deref()
         .and_then(|d| d.parse::<Day>().ok())
         .unwrap_or(today);
-    let planned: Vec<String> = crate::service::scheduled(kb, &ctx, day)
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    let stored = ctx.checkins.iter().find(|c| c.day == day);
+    // A correction ticks from the exercises its check-in was planned with.
+    let planned: Vec<String> = match (correcting, stored) {
+        (true, Some(c)) => c.planned.clone(),
+        (true, None) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!(
+                    "There is no check-in for {day} to correct (from the last 14 days of the current plan)."
+                ),
+            ));
+        }
+        (false, _) => crate::service::scheduled(kb, &ctx, day)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+    };
     let earliest = crate::pages::checkin::earliest(&ctx, today);
     let checkin = kneepath_core::checkin::parse_checkin(kb, &fields, &planned, earliest, today)
         .map_err(|errs| {
@@ -925,7 +977,7 @@ async fn create_checkin_once(
                     .collect(),
             )
         })?;
-    if ctx.checkins.iter().any(|c| c.day == checkin.day) {
+    if !correcting && ctx.checkins.iter().any(|c| c.day == checkin.day) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "already_checked_in",
@@ -933,8 +985,12 @@ async fn create_checkin_once(
         ));
     }
     let day = checkin.day;
-    let (result, escalation) =
-        record_checkin(state, &t.user.id, &mut ctx, checkin, t.ip.as_deref()).await?;
+    let (result, escalation) = if correcting {
+        crate::service::correct_checkin(state, &t.user.id, &mut ctx, checkin, t.ip.as_deref())
+            .await?
+    } else {
+        record_checkin(state, &t.user.id, &mut ctx, checkin, t.ip.as_deref()).await?
+    };
     let (outcome, message, now) = match result {
         CheckinResult::Retriaged(level) => (
             "retriaged",
@@ -956,7 +1012,11 @@ async fn create_checkin_once(
         ),
     };
     Ok((
-        StatusCode::CREATED,
+        if correcting {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
         axum::Json(CheckInResult {
             day: day.to_string(),
             outcome: outcome.into(),
@@ -1152,7 +1212,7 @@ async fn openapi_json(State(state): State<AppState>) -> Response {
     ),
     paths(
         me, set_time_zone, list_assessments, get_assessment, create_assessment, get_plan, list_checkins,
-        create_checkin, list_measurements, list_outcomes, create_outcome, fhir_questionnaire,
+        create_checkin, correct_checkin, list_measurements, list_outcomes, create_outcome, fhir_questionnaire,
         fhir_bundle, fhir_import, openapi_json
     ),
     components(schemas(ApiError, ErrorBody, FieldProblem, QuestionnaireName, InstrumentName)),
@@ -1371,6 +1431,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assessments/{id}", get(get_assessment))
         .route("/plan", get(get_plan))
         .route("/checkins", get(list_checkins).post(create_checkin))
+        .route("/checkins/{day}", put(correct_checkin))
         .route("/measurements", get(list_measurements))
         .route("/outcomes", get(list_outcomes))
         .route("/outcomes/{instrument}", post(create_outcome))

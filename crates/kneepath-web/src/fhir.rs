@@ -89,10 +89,17 @@ pub async fn patient_bundle(state: &AppState, user: &User) -> Result<Json, WebEr
             export::risk_assessment(&a.id, &a.report, a.day, &subject, Some(&qr_url)),
         ));
     }
+    let corrected: std::collections::HashSet<String> = store
+        .checkin_revisions(&user.id)
+        .await?
+        .into_iter()
+        .map(|r| r.checkin_id)
+        .collect();
     for c in store.checkins(&user.id).await? {
+        let amended = corrected.contains(&c.id);
         entries.push((
             uuid_for("QuestionnaireResponse", &c.id),
-            export::checkin_response(kb, &c.id, &c.checkin, &subject),
+            export::checkin_response(kb, &c.id, &c.checkin, &subject, amended),
         ));
     }
     for o in store.outcomes(&user.id).await? {

@@ -260,17 +260,95 @@ pub async fn record_checkin(
     ip: Option<&str>,
 ) -> Result<(CheckinResult, Option<progress::Escalation>), WebError> {
     let kb = &state.kb;
-    let Some(phase) = ctx.phase else {
-        return Err(WebError::BadRequest(
-            "There is no home plan to check in against: please follow the advice to see a doctor, or take a new assessment.".into(),
-        ));
-    };
+    let phase = home_phase(ctx)?;
     let pos = ctx.checkins.partition_point(|c| c.day < checkin.day);
     ctx.checkins.insert(pos, checkin);
     let all = &ctx.checkins;
     let outcome = progress::after_checkin(kb, &ctx.facts, phase, ctx.plan_start, all, &all[pos]);
     let checkin = ctx.checkins.remove(pos);
+    store_outcome(state, user_id, ctx, phase, &checkin, outcome, ip, false).await
+}
 
+/// Apply the rules to a corrected check-in (`progress::after_correction`)
+/// and store it in place of the day's check-in, with its consequences. The
+/// day must have a check-in among `ctx`'s; the caller holds the plan lock as
+/// for [`record_checkin`].
+pub async fn correct_checkin(
+    state: &AppState,
+    user_id: &str,
+    ctx: &mut PlanContext,
+    corrected: CheckIn,
+    ip: Option<&str>,
+) -> Result<(CheckinResult, Option<progress::Escalation>), WebError> {
+    let kb = &state.kb;
+    let phase = home_phase(ctx)?;
+    let Some(pos) = ctx.checkins.iter().position(|c| c.day == corrected.day) else {
+        return Err(WebError::BadRequest(format!(
+            "There is no check-in for {} to correct.",
+            corrected.day
+        )));
+    };
+    let moved_from = moved_by_checkin_on(kb, ctx, corrected.day);
+    let old = std::mem::replace(&mut ctx.checkins[pos], corrected);
+    let all = &ctx.checkins;
+    let outcome = progress::after_correction(
+        kb,
+        &ctx.facts,
+        phase,
+        moved_from,
+        ctx.plan_start,
+        all,
+        &all[pos],
+    );
+    let corrected = std::mem::replace(&mut ctx.checkins[pos], old);
+    store_outcome(state, user_id, ctx, phase, &corrected, outcome, ip, true).await
+}
+
+fn home_phase(ctx: &PlanContext) -> Result<PhaseState, WebError> {
+    ctx.phase.ok_or_else(|| {
+        WebError::BadRequest(
+            "There is no home plan to check in against: please follow the advice to see a doctor, or take a new assessment.".into(),
+        )
+    })
+}
+
+/// The phase state before the check-in of `day` moved the plan, when the
+/// plan's latest phase changes were all made on it (by the rules on that
+/// check-in and on earlier corrections of it: such a change starts on the
+/// day after the check-in, and a clinician's move has an author). None when
+/// something else moved the plan since.
+fn moved_by_checkin_on(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Option<PhaseState> {
+    let h = &ctx.phase_history;
+    let made_by_it = |p: &kneepath_store::PhaseChangeRow| {
+        p.author_id.is_none()
+            && p.from_phase.is_some()
+            && p.assessment_id == ctx.assessment.id
+            && p.day == day.plus(1)
+    };
+    let first = h.len() - h.iter().rev().take_while(|p| made_by_it(p)).count();
+    let phase = kb.phase_by_id(h.get(first)?.from_phase.as_deref()?)?;
+    Some(PhaseState {
+        phase,
+        since: first
+            .checked_sub(1)
+            .and_then(|i| h.get(i))
+            .map_or(ctx.plan_start, |p| p.day),
+    })
+}
+
+/// Store a check-in (new or corrected) with what the rules concluded.
+#[allow(clippy::too_many_arguments)]
+async fn store_outcome(
+    state: &AppState,
+    user_id: &str,
+    ctx: &PlanContext,
+    phase: PhaseState,
+    checkin: &CheckIn,
+    outcome: progress::CheckinOutcome<'_>,
+    ip: Option<&str>,
+    correcting: bool,
+) -> Result<(CheckinResult, Option<progress::Escalation>), WebError> {
+    let kb = &state.kb;
     let retriage = outcome
         .retriage
         .as_ref()
@@ -314,19 +392,21 @@ pub async fn record_checkin(
             reason.as_str(),
         )
     });
-    state
-        .store
-        .insert_checkin(&CheckinWrite {
-            user_id,
-            assessment_id: &ctx.assessment.id,
-            checkin: &checkin,
-            phase_change: change,
-            escalation: escalation.map(|e| e.as_str()),
-            retriage,
-            ip,
-            plan_version: ctx.version,
-        })
-        .await?;
+    let write = CheckinWrite {
+        user_id,
+        assessment_id: &ctx.assessment.id,
+        checkin,
+        phase_change: change,
+        escalation: escalation.map(|e| e.as_str()),
+        retriage,
+        ip,
+        plan_version: ctx.version,
+    };
+    if correcting {
+        state.store.correct_checkin(&write).await?;
+    } else {
+        state.store.insert_checkin(&write).await?;
+    }
     Ok((result, escalation))
 }
 

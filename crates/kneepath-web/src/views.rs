@@ -293,7 +293,8 @@ pub struct CheckinPage {
     pub exercises: Vec<(String, String)>,
     pub signs: Vec<(String, String)>,
     pub f: FormState,
-    pub already: bool,
+    /// The day has a check-in: the form shows it for correction.
+    pub correcting: bool,
     /// Why the answers shown were not saved, when it was none of them.
     pub not_saved: Option<&'static str>,
 }
@@ -323,6 +324,16 @@ pub struct ProgressPage {
     pub timeline: Vec<(String, String, String)>,
     pub table: Vec<Vec<String>>,
     pub summary: String,
+    /// The person's own page: check-ins from this day on can be corrected.
+    pub correct_from: Option<String>,
+}
+
+impl ProgressPage {
+    /// Whether the check-in of `day` (as the table shows it) can be
+    /// corrected from this page.
+    pub fn correctable(&self, day: &str) -> bool {
+        self.correct_from.as_deref().is_some_and(|from| day >= from)
+    }
 }
 
 #[derive(Template)]

@@ -390,3 +390,114 @@ mod window {
         }
     }
 }
+
+/// The rules on a corrected check-in, when the check-in being corrected is
+/// the one that moved the plan from `from` (since day 0) to `to` (since the
+/// day after it).
+fn correct(
+    from: &str,
+    to: &str,
+    all: &[CheckIn],
+) -> kneepath_core::progress::CheckinOutcome<'static> {
+    let base = facts("age = 25\nonset = \"sudden\"\ndays_since_onset = 1");
+    let corrected = all.last().expect("a check-in");
+    kneepath_core::progress::after_correction(
+        kb(),
+        &base,
+        PhaseState {
+            phase: phase(to),
+            since: corrected.day.plus(1),
+        },
+        Some(PhaseState {
+            phase: phase(from),
+            since: Day(0),
+        }),
+        Day(0),
+        all,
+        corrected,
+    )
+}
+
+#[test]
+fn a_corrected_typo_undoes_the_step_back_it_caused() {
+    // Exercise pain 6 stepped the plan back from mobilise; it was a 3.
+    let out = correct(
+        "mobilise",
+        "protect",
+        &[ci(0, 3, 3, 2, 5), ci(1, 3, 3, 2, 5)],
+    );
+    let (to, reason) = out.phase_change.expect("moved back");
+    assert_eq!(to, phase("mobilise"));
+    assert!(reason.contains("was corrected"), "{reason}");
+    // Corrected to a 7, the step back stands and nothing more is recorded.
+    let out = correct(
+        "mobilise",
+        "protect",
+        &[ci(0, 3, 3, 2, 5), ci(1, 3, 7, 2, 5)],
+    );
+    assert_eq!(out.phase_change, None);
+}
+
+#[test]
+fn a_correction_can_call_for_a_different_move() {
+    // The third check-in's exercise pain 6 stepped back to protect; as a 3
+    // it is the third good check-in in a row, which moves on instead.
+    let good = [ci(0, 3, 3, 2, 5), ci(1, 3, 3, 2, 5), ci(2, 3, 3, 2, 5)];
+    let direct = decide("mobilise", &good);
+    let out = correct("mobilise", "protect", &good);
+    match direct {
+        Decision::Advance { to, .. } => assert_eq!(out.phase_change.map(|c| c.0), Some(to)),
+        other => panic!("three good check-ins should move on: {other:?}"),
+    }
+}
+
+#[test]
+fn a_warning_sign_added_by_a_correction_re_triages() {
+    let mut c = ci(1, 3, 3, 2, 5);
+    c.warning_signs = vec!["calf_swelling_tenderness".into()];
+    let out = correct("mobilise", "protect", &[ci(0, 3, 3, 2, 5), c]);
+    assert!(out.retriage.is_some());
+    assert_eq!(out.phase_change, None);
+}
+
+#[test]
+fn a_correction_of_a_check_in_that_moved_nothing_is_a_check_in() {
+    let base = facts("age = 25\nonset = \"sudden\"\ndays_since_onset = 1");
+    let all = [ci(0, 3, 3, 2, 5), ci(1, 3, 6, 2, 5)];
+    let state = PhaseState {
+        phase: phase("mobilise"),
+        since: Day(0),
+    };
+    let corrected =
+        kneepath_core::progress::after_correction(kb(), &base, state, None, Day(0), &all, &all[1]);
+    let new = kneepath_core::progress::after_checkin(kb(), &base, state, Day(0), &all, &all[1]);
+    assert_eq!(corrected.phase_change, new.phase_change);
+    assert!(corrected.phase_change.is_some());
+}
+
+#[test]
+fn correcting_again_after_the_move_was_undone_records_nothing_more() {
+    // The plan went mobilise -> protect -> mobilise on the check-in of day 1
+    // and its first correction; a second correction that calls for no move
+    // leaves it where it is.
+    let base = facts("age = 25\nonset = \"sudden\"\ndays_since_onset = 1");
+    let all = [ci(0, 3, 3, 2, 5), ci(1, 3, 2, 2, 5)];
+    let mobilise = PhaseState {
+        phase: phase("mobilise"),
+        since: Day(2),
+    };
+    let before = PhaseState {
+        phase: phase("mobilise"),
+        since: Day(0),
+    };
+    let out = kneepath_core::progress::after_correction(
+        kb(),
+        &base,
+        mobilise,
+        Some(before),
+        Day(0),
+        &all,
+        &all[1],
+    );
+    assert_eq!(out.phase_change, None);
+}

@@ -128,3 +128,70 @@ proptest! {
         prop_assert_eq!(assess(kb(), &facts).report(), assess(kb(), &facts).report());
     }
 }
+
+/// Any check-in the form accepts, for a day in the week before 2026-11-24.
+fn arb_checkin() -> impl Strategy<Value = kneepath_core::checkin::CheckIn> {
+    use kneepath_core::checkin::{CheckIn, Swelling};
+    let planned: Vec<String> = ["nordic_curl", "bridge", "squat"]
+        .map(String::from)
+        .to_vec();
+    let sign_ids: Vec<String> = kb().warning_signs().map(|(_, q)| q.id.clone()).collect();
+    let scales = (
+        0u8..=10,
+        proptest::option::of(0u8..=10),
+        proptest::option::of(0u8..=10),
+        0u8..=10,
+    );
+    let rest = (
+        0..3usize,
+        any::<bool>(),
+        any::<bool>(),
+        proptest::sample::subsequence(planned.clone(), 0..=planned.len()),
+        prop_oneof![Just(0u16), 1u16..=600],
+        0u8..=10,
+        0.0f64..=24.0,
+        proptest::sample::subsequence(sign_ids.clone(), 0..=2.min(sign_ids.len())),
+        -7i32..=0,
+    );
+    (scales, rest).prop_map(
+        move |(
+            (pain_now, ep, morning_pain, stiffness),
+            (sw, walks, full, done, minutes, effort, sleep, signs, back),
+        )| {
+            CheckIn {
+                day: "2026-11-24"
+                    .parse::<kneepath_core::Day>()
+                    .expect("day")
+                    .plus(back),
+                pain_now,
+                // The form asks for exercise pain whenever exercises were done.
+                exercise_pain: if done.is_empty() {
+                    ep
+                } else {
+                    Some(ep.unwrap_or(3))
+                },
+                morning_pain,
+                stiffness,
+                swelling: [Swelling::None, Swelling::Mild, Swelling::Significant][sw],
+                walks_normally: walks,
+                full_range: full,
+                planned: planned.clone(),
+                done,
+                training_minutes: minutes,
+                effort,
+                sleep_hours: sleep,
+                warning_signs: signs,
+            }
+        },
+    )
+}
+
+proptest! {
+    #[test]
+    fn a_stored_check_in_shown_again_reads_back_the_same(c in arb_checkin()) {
+        use kneepath_core::checkin::{checkin_fields, parse_checkin};
+        let today: kneepath_core::Day = "2026-11-24".parse().expect("day");
+        let back = parse_checkin(kb(), &checkin_fields(&c), &c.planned, today.plus(-14), today);
+        prop_assert_eq!(back, Ok(c));
+    }
+}

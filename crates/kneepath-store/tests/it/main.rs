@@ -282,6 +282,22 @@ async fn populated() -> Store {
             .await
             .expect("check-in");
     }
+    // A corrected check-in: its old values kept beside the new.
+    let mut fixed = checkin(11);
+    fixed.pain_now = 7;
+    store
+        .correct_checkin(&CheckinWrite {
+            user_id: &user.id,
+            assessment_id: &a,
+            checkin: &fixed,
+            phase_change: None,
+            escalation: None,
+            retriage: None,
+            ip: None,
+            plan_version: version(&store, &user.id).await,
+        })
+        .await
+        .expect("correction");
     store
 }
 
@@ -297,6 +313,12 @@ async fn backup_restores_exactly_on_sqlite_and_postgres() {
     let source = populated().await;
     let text = backup_text(&source).await;
     let expected = source.table_checksums().await.expect("sums");
+    let revisions = expected.iter().find(|(t, _, _)| *t == "checkin_revisions");
+    assert_eq!(
+        revisions.map(|r| r.1),
+        Some(1),
+        "the correction is backed up"
+    );
     let mut targets = vec![sqlite_store().await];
     if let Ok(url) = std::env::var("KNEEPATH_TEST_PG_URL") {
         // A database of its own, so other tests' rows do not interfere.
@@ -1083,4 +1105,79 @@ async fn a_database_from_a_newer_version_is_refused_and_untouched() {
         count("SELECT COUNT(*) FROM schema_migrations"),
     );
     assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_correction_keeps_the_old_values_and_needs_the_plan_unchanged() {
+    let store = populated().await;
+    let user = store
+        .user_by_email("b@example.org")
+        .await
+        .expect("db")
+        .expect("user");
+    let rows = store.checkins(&user.id).await.expect("db");
+    let day11 = rows
+        .iter()
+        .find(|c| c.checkin.day == Day(11))
+        .expect("day 11");
+    assert_eq!(day11.checkin.pain_now, 7);
+    let old = store.checkin_revisions(&user.id).await.expect("db");
+    assert_eq!(old.len(), 1);
+    assert_eq!(
+        (old[0].checkin_id.as_str(), old[0].checkin.pain_now),
+        (day11.id.as_str(), 3)
+    );
+    // Decided from a plan that has changed since (a check-in came in
+    // between): refused, nothing written.
+    let read = version(&store, &user.id).await;
+    store
+        .insert_checkin(&CheckinWrite {
+            user_id: &user.id,
+            assessment_id: &day11.assessment_id,
+            checkin: &checkin(13),
+            phase_change: None,
+            escalation: None,
+            retriage: None,
+            ip: None,
+            plan_version: read,
+        })
+        .await
+        .expect("check-in");
+    let mut again = checkin(11);
+    again.pain_now = 9;
+    let stale = CheckinWrite {
+        user_id: &user.id,
+        assessment_id: &day11.assessment_id,
+        checkin: &again,
+        phase_change: None,
+        escalation: None,
+        retriage: None,
+        ip: None,
+        plan_version: read,
+    };
+    assert!(matches!(
+        store.correct_checkin(&stale).await,
+        Err(StoreError::PlanChanged)
+    ));
+    // A day without a check-in cannot be corrected.
+    let mut none = checkin(30);
+    none.pain_now = 1;
+    let missing = CheckinWrite {
+        checkin: &none,
+        plan_version: version(&store, &user.id).await,
+        ..stale
+    };
+    assert!(matches!(
+        store.correct_checkin(&missing).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.checkin_revisions(&user.id).await.expect("db").len(),
+        1
+    );
+    let now = store.checkins(&user.id).await.expect("db");
+    assert_eq!(
+        now.iter().map(|c| c.checkin.pain_now).collect::<Vec<_>>(),
+        [3, 7, 3, 3]
+    );
 }

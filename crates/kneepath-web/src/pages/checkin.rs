@@ -10,7 +10,9 @@ use serde::Deserialize;
 
 use crate::auth::{Patient, VerifiedForm};
 use crate::error::WebError;
-use crate::service::{PlanContext, plan_context_for_checkin, record_checkin, scheduled};
+use crate::service::{
+    PlanContext, correct_checkin, plan_context_for_checkin, record_checkin, scheduled,
+};
 use crate::state::AppState;
 use crate::views::{CheckinPage, CheckinSavedPage, FormState, Layout, private};
 
@@ -20,6 +22,8 @@ const MAX_DAYS_BACK: i32 = 14;
 #[derive(Deserialize)]
 pub struct DayQuery {
     day: Option<String>,
+    /// Set on the page after a correction.
+    corrected: Option<String>,
 }
 
 pub(crate) fn earliest(ctx: &PlanContext, today: Day) -> Day {
@@ -48,6 +52,30 @@ async fn need_plan(
     }
 }
 
+/// The exercises a check-in of `day` ticks from: those its stored check-in
+/// was planned with when there is one (a correction), else the plan's for
+/// that day.
+fn planned_on(state: &AppState, ctx: &PlanContext, day: Day) -> Vec<(String, String)> {
+    match stored_on(ctx, day) {
+        Some(c) => c
+            .planned
+            .iter()
+            .map(|id| {
+                let name = state
+                    .kb
+                    .exercise_by_id(id)
+                    .map_or_else(|| id.clone(), |i| state.kb.exercises[i].name.clone());
+                (id.clone(), name)
+            })
+            .collect(),
+        None => scheduled(&state.kb, ctx, day),
+    }
+}
+
+fn stored_on(ctx: &PlanContext, day: Day) -> Option<&kneepath_core::checkin::CheckIn> {
+    ctx.checkins.iter().find(|c| c.day == day)
+}
+
 fn page(
     state: &AppState,
     user: &crate::auth::CurrentUser,
@@ -56,18 +84,27 @@ fn page(
     f: FormState,
 ) -> CheckinPage {
     let today = user.today(state);
+    let correcting = stored_on(ctx, day).is_some();
     CheckinPage {
-        l: Layout::for_user("Daily check-in", "checkin", user),
+        l: Layout::for_user(
+            if correcting {
+                "Correct a check-in"
+            } else {
+                "Daily check-in"
+            },
+            "checkin",
+            user,
+        ),
         day: day.to_string(),
         earliest: earliest(ctx, today).to_string(),
         today: today.to_string(),
-        exercises: scheduled(&state.kb, ctx, day),
+        exercises: planned_on(state, ctx, day),
         signs: state
             .kb
             .warning_signs()
             .filter_map(|(_, q)| q.warning_sign.clone().map(|w| (q.id.clone(), w)))
             .collect(),
-        already: ctx.checkins.iter().any(|c| c.day == day),
+        correcting,
         f,
         not_saved: None,
     }
@@ -84,13 +121,11 @@ pub async fn form(
         Err(r) => return Ok(r),
     };
     let day = day_to_show(q.day.as_deref(), &ctx, today);
-    Ok(private(&page(
-        &state,
-        &user,
-        &ctx,
-        day,
-        FormState::default(),
-    )))
+    // A day already logged opens with its answers, to be corrected.
+    let f = stored_on(&ctx, day).map_or_else(FormState::default, |c| {
+        FormState::from_pairs(&kneepath_core::checkin::checkin_fields(c))
+    });
+    Ok(private(&page(&state, &user, &ctx, day, f)))
 }
 
 pub async fn submit(
@@ -148,27 +183,36 @@ async fn submit_once(
     };
     let kb = &state.kb;
     let day = form.get("day").parse::<Day>().unwrap_or(today);
-    let planned: Vec<String> = scheduled(kb, &ctx, day)
+    let planned: Vec<String> = planned_on(state, &ctx, day)
         .into_iter()
         .map(|(id, _)| id)
         .collect();
     let mut errors = match parse_checkin(kb, &form.pairs, &planned, earliest(&ctx, today), today) {
         Ok(checkin) => {
-            if ctx.checkins.iter().any(|c| c.day == checkin.day) {
+            let day = checkin.day;
+            let stored = stored_on(&ctx, day).is_some();
+            // Only the form that showed this day's check-in replaces it:
+            // one sent for a new check-in (another device, the back button)
+            // or with its date changed to another logged day is refused,
+            // and the day's form then shows these answers for correction.
+            if stored && form.get("correct") != day.to_string() {
                 vec![(
                     "day".to_string(),
                     format!(
-                        "You have already checked in for {}. Choose another day.",
-                        checkin.day
+                        "You have already checked in for {day}. Save again to replace that check-in with these answers, or choose another day."
                     ),
                 )]
             } else {
-                let day = checkin.day;
-                match record_checkin(state, user.id(), &mut ctx, checkin, user.ip()).await {
+                let saved = if stored {
+                    correct_checkin(state, user.id(), &mut ctx, checkin, user.ip()).await
+                } else {
+                    record_checkin(state, user.id(), &mut ctx, checkin, user.ip()).await
+                };
+                match saved {
                     Ok(_) => {
-                        return Ok(
-                            Redirect::to(&format!("/checkin/saved?day={day}")).into_response()
-                        );
+                        let also = if stored { "&corrected=yes" } else { "" };
+                        return Ok(Redirect::to(&format!("/checkin/saved?day={day}{also}"))
+                            .into_response());
                     }
                     Err(WebError::BadRequest(m)) => vec![("day".to_string(), m)],
                     Err(e) => return Err(e),
@@ -194,6 +238,7 @@ pub async fn saved(
         .as_deref()
         .and_then(|d| d.parse().ok())
         .ok_or(WebError::NotFound)?;
+    let corrected = q.corrected.is_some();
     let store = &state.store;
     let checkin = store
         .checkins(user.id())
@@ -260,7 +305,9 @@ pub async fn saved(
         CheckinSavedPage {
             l,
             day: day.to_string(),
-            headline: if forward {
+            headline: if corrected {
+                format!("Correction saved: your plan is in the {to} phase")
+            } else if forward {
                 format!("Well done: on to the {to} phase")
             } else {
                 format!("Stepping back to the {to} phase")
@@ -292,7 +339,11 @@ pub async fn saved(
         CheckinSavedPage {
             l,
             day: day.to_string(),
-            headline: "Thank you, your check-in is saved".into(),
+            headline: if corrected {
+                "Thank you, your correction is saved".into()
+            } else {
+                "Thank you, your check-in is saved".into()
+            },
             details,
             tone: "lvl-self",
             escalation,

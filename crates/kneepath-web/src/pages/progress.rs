@@ -33,6 +33,7 @@ pub(crate) fn empty(l: Layout) -> ProgressPage {
         timeline: Vec::new(),
         table: Vec::new(),
         summary: String::new(),
+        correct_from: None,
     }
 }
 
@@ -47,6 +48,9 @@ pub async fn show(
         return Ok(private(&page));
     };
     let id = ctx.assessment.id.clone();
+    if ctx.phase.is_some() {
+        page.correct_from = Some(crate::pages::checkin::earliest(&ctx, today).to_string());
+    }
     // The closure owns the check-ins and the page parts, so they are freed
     // once the HTML exists, not held while the audit row commits.
     user.audited_read(&state, "progress", Some(&id), move || {

@@ -807,3 +807,103 @@ async fn a_warning_sign_in_an_api_check_in_re_triages() {
     );
     assert_eq!(plan["home_plan"], false, "{plan}");
 }
+
+/// `PUT /api/v1/checkins/{day}` corrects that day's check-in in place,
+/// keeping the old answers; it needs a write token and an existing check-in,
+/// and bad input changes nothing.
+#[tokio::test]
+async fn a_check_in_is_corrected_through_the_api() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("api-fix").await;
+    app.assess(&cookie, &csrf).await;
+    let me = app.user_of(&cookie).await;
+    let (read, write) = app.tokens(&me.id).await;
+    let put = |token: &str, day: &str, body: &str| {
+        let (token, path, body) = (
+            token.to_string(),
+            format!("/api/v1/checkins/{day}"),
+            body.to_string(),
+        );
+        let app = &app;
+        async move {
+            app.api(
+                Method::PUT,
+                &path,
+                Some(&token),
+                Some(("application/json", &body)),
+            )
+            .await
+        }
+    };
+    let r = put(&write, super::TODAY, CHECKIN).await;
+    assert_error(&r, StatusCode::NOT_FOUND, "not_found");
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/checkins",
+            Some(&write),
+            Some(("application/json", CHECKIN)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    let fixed = CHECKIN.replace(r#""pain_now": 2"#, r#""pain_now": 4"#);
+    assert_error(
+        &put(&read, super::TODAY, &fixed).await,
+        StatusCode::FORBIDDEN,
+        "read_only_token",
+    );
+    let bad = CHECKIN.replace(r#""pain_now": 2"#, r#""pain_now": 14"#);
+    assert_error(
+        &put(&write, super::TODAY, &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    let elsewhere = fixed.replace('}', r#", "day": "2026-10-30"}"#);
+    assert_error(
+        &put(&write, super::TODAY, &elsewhere).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    assert_error(
+        &put(&write, "yesterday", &fixed).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    let pain = |app: &super::App| {
+        let uid = me.id.clone();
+        let store = app.state.store.clone();
+        async move {
+            let now = store.checkins(&uid).await.expect("db");
+            let old = store.checkin_revisions(&uid).await.expect("db");
+            (
+                now.iter().map(|c| c.checkin.pain_now).collect::<Vec<_>>(),
+                old.len(),
+            )
+        }
+    };
+    assert_eq!(pain(&app).await, (vec![2], 0), "refusals changed nothing");
+
+    let r = put(&write, super::TODAY, &fixed).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(json(&r)["day"], super::TODAY);
+    assert_eq!(pain(&app).await, (vec![4], 1));
+    // In FHIR the corrected answers are an amended QuestionnaireResponse.
+    let bundle = json(
+        &app.api(Method::GET, "/api/v1/fhir/Bundle", Some(&read), None)
+            .await,
+    );
+    let statuses: Vec<&str> = bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| &e["resource"])
+        .filter(|r| {
+            r["questionnaire"]
+                .as_str()
+                .is_some_and(|q| q.ends_with("checkin"))
+        })
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    assert_eq!(statuses, ["amended"], "{bundle}");
+}

@@ -750,6 +750,7 @@ async fn calendar_feed_is_secret_and_revocable() {
 
 mod api;
 mod clinic;
+mod correct;
 mod fhir;
 
 #[tokio::test]

@@ -1,0 +1,239 @@
+//! Correcting a check-in: the form shows the day's answers, the corrected
+//! ones replace them with the old kept, the rules run again (undoing a phase
+//! move the wrong answers caused), and every refusal changes nothing.
+
+use axum::http::StatusCode;
+use kneepath_core::Day;
+
+use super::{App, app};
+
+/// A check-in form for `day` with these exercises done and this exercise
+/// pain, plus `extra` fields.
+fn form(csrf: &str, day: Day, done: &[String], exercise_pain: u8, extra: &str) -> String {
+    let done: String = done.iter().map(|id| format!("&done={id}")).collect();
+    format!(
+        "csrf={csrf}&day={day}&pain_now=2&morning_pain=1&exercise_pain={exercise_pain}&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7.5{done}{extra}"
+    )
+}
+
+impl App {
+    /// The stored check-in of `day` and the values it replaced, oldest first.
+    async fn stored(
+        &self,
+        uid: &str,
+        day: Day,
+    ) -> (
+        kneepath_core::checkin::CheckIn,
+        Vec<kneepath_core::checkin::CheckIn>,
+    ) {
+        let store = &self.state.store;
+        let now = store
+            .checkins(uid)
+            .await
+            .expect("db")
+            .into_iter()
+            .find(|c| c.checkin.day == day)
+            .expect("a check-in");
+        let old = store
+            .checkin_revisions(uid)
+            .await
+            .expect("db")
+            .into_iter()
+            .filter(|r| r.checkin_id == now.id)
+            .map(|r| r.checkin)
+            .collect();
+        (now.checkin, old)
+    }
+
+    async fn phase_now(&self, uid: &str) -> String {
+        let changes = self.state.store.phase_changes(uid).await.expect("db");
+        changes.last().expect("a phase").to_phase.clone()
+    }
+}
+
+#[tokio::test]
+async fn a_check_in_is_corrected_with_its_old_answers_kept() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("fix").await;
+    app.assess(&cookie, &csrf).await;
+    let (uid, days) = app.four_exercise_days(&cookie).await;
+    let (day, done) = &days[0];
+    let r = app
+        .post(
+            "/checkin",
+            Some(&cookie),
+            &form(&csrf, *day, &done[..1], 2, ""),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // The day's form now shows its answers, for correction.
+    let page = app.get(&format!("/checkin?day={day}"), Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Correct your check-in"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("name=\"correct\" value=\"{day}\""))
+    );
+    assert!(page.body.contains("name=\"pain_now\" value=\"2\" checked"));
+    assert!(
+        page.body
+            .contains(&format!("name=\"done\" value=\"{}\" checked", done[0]))
+    );
+
+    // Bad answers: inline messages, nothing changed.
+    let fixed = form(&csrf, *day, done, 2, &format!("&correct={day}"));
+    let r = app
+        .post(
+            "/checkin",
+            Some(&cookie),
+            &fixed.replace("pain_now=2", "pain_now=11"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("is not a whole number from 0 to 10"),
+        "{}",
+        r.body
+    );
+    // A form for a new check-in, or one whose date was changed to this day,
+    // does not replace it.
+    for other in ["", "&correct=2026-01-01"] {
+        let r = app
+            .post(
+                "/checkin",
+                Some(&cookie),
+                &form(&csrf, *day, done, 2, other),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("already checked in"), "{}", r.body);
+    }
+    // No or a wrong CSRF token.
+    for token in ["", "wrong"] {
+        let r = app
+            .post(
+                "/checkin",
+                Some(&cookie),
+                &fixed.replacen(&format!("csrf={csrf}"), &format!("csrf={token}"), 1),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    // Another person's session with their own token touches only their own
+    // (empty) record.
+    let (other, other_csrf) = app.patient("fix-other").await;
+    let r = app
+        .post(
+            "/checkin",
+            Some(&other),
+            &fixed.replacen(&format!("csrf={csrf}"), &format!("csrf={other_csrf}"), 1),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/plan");
+    let (now, old) = app.stored(&uid, *day).await;
+    assert_eq!((now.done.len(), old.len()), (1, 0), "nothing changed yet");
+
+    // The correction: all exercises were done.
+    let r = app.post("/checkin", Some(&cookie), &fixed).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        r.location(),
+        format!("/checkin/saved?day={day}&corrected=yes")
+    );
+    let saved = app.get(r.location(), Some(&cookie)).await;
+    assert!(saved.body.contains("correction is saved"), "{}", saved.body);
+    let (now, old) = app.stored(&uid, *day).await;
+    assert_eq!(now.done, *done);
+    assert_eq!(old.len(), 1);
+    assert_eq!(old[0].done, done[..1]);
+    assert_eq!(app.checkins(&cookie).await, 1, "corrected in place");
+    let audit = app
+        .state
+        .store
+        .audit_entries(Some(&uid), 100)
+        .await
+        .expect("db");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "correct" && e.entity == "checkin")
+    );
+    // The old answers are in the person's download, and go with the account.
+    let export = app.get("/account/export.json", Some(&cookie)).await;
+    assert!(
+        export.body.contains("\"checkin_revisions\""),
+        "{}",
+        export.body
+    );
+    let r = app
+        .post(
+            "/account/delete",
+            Some(&cookie),
+            &format!("csrf={csrf}&password=a+long+enough+password"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let left = app
+        .state
+        .store
+        .rows_containing(&[&uid])
+        .await
+        .expect("scan");
+    assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
+}
+
+#[tokio::test]
+async fn correcting_the_answer_that_stepped_the_plan_back_puts_it_back() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("typo").await;
+    app.assess(&cookie, &csrf).await;
+    let (uid, days) = app.four_exercise_days(&cookie).await;
+    let start = app.phase_now(&uid).await;
+    let (day, done) = &days[0];
+    // A 7 typed for a 2: more than 5 during the exercises steps back.
+    let r = app
+        .post("/checkin", Some(&cookie), &form(&csrf, *day, done, 7, ""))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(app.phase_moves(&uid).await, 1, "stepped back from {start}");
+    assert_ne!(app.phase_now(&uid).await, start);
+
+    let fixed = form(&csrf, *day, done, 2, &format!("&correct={day}"));
+    let r = app.post("/checkin", Some(&cookie), &fixed).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(app.phase_now(&uid).await, start, "back where it was");
+    let changes = app.state.store.phase_changes(&uid).await.expect("db");
+    let back = changes.last().expect("a change");
+    assert!(back.reason.contains("was corrected"), "{}", back.reason);
+    assert_eq!(back.day, day.plus(1));
+    let saved = app.get(r.location(), Some(&cookie)).await;
+    assert!(saved.body.contains("Correction saved"), "{}", saved.body);
+    // The progress page's timeline says so, and links the day to correct.
+    let progress = app.get("/progress", Some(&cookie)).await;
+    assert!(progress.body.contains("was corrected"));
+    assert!(
+        progress
+            .body
+            .contains(&format!("href=\"/checkin?day={day}\""))
+    );
+
+    // Corrected again, to answers that call for no move: nothing more.
+    let r = app
+        .post(
+            "/checkin",
+            Some(&cookie),
+            &fixed.replace("exercise_pain=2", "exercise_pain=3"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(app.phase_moves(&uid).await, 2);
+    assert_eq!(app.phase_now(&uid).await, start);
+    let (now, old) = app.stored(&uid, *day).await;
+    assert_eq!(now.exercise_pain, Some(3));
+    assert_eq!(
+        old.iter().map(|c| c.exercise_pain).collect::<Vec<_>>(),
+        [Some(7), Some(2)]
+    );
+}
