@@ -653,8 +653,8 @@ async fn timeline(
             by: None,
         });
     }
-    for c in store.checkins(pid).await? {
-        let ci = &c.checkin;
+    // The answers of a check-in in one line, with any warning signs.
+    let describe = |ci: &kneepath_core::checkin::CheckIn| {
         let mut detail = format!(
             "Pain {}/10, next morning {}, during exercises {}; {} of {} exercises done.",
             ci.pain_now,
@@ -674,6 +674,14 @@ async fn timeline(
                 .collect();
             detail.push_str(&format!(" Warning signs: {}.", signs.join(", ")));
         }
+        detail
+    };
+    // A corrected check-in shows its answers as they are now, and each
+    // correction what it replaced, when it was made.
+    let revisions = store.checkin_revisions(pid).await?;
+    for c in store.checkins(pid).await? {
+        let ci = &c.checkin;
+        let corrected = revisions.iter().any(|r| r.checkin_id == c.id);
         ev.push(Event {
             at: c.created_at.clone(),
             day: ci.day.to_string(),
@@ -682,8 +690,22 @@ async fn timeline(
             } else {
                 "warning"
             },
-            title: "Check-in".into(),
-            detail,
+            title: if corrected {
+                "Check-in (corrected since)".into()
+            } else {
+                "Check-in".into()
+            },
+            detail: describe(ci),
+            by: None,
+        });
+    }
+    for r in &revisions {
+        ev.push(Event {
+            at: r.replaced_at.clone(),
+            day: r.checkin.day.to_string(),
+            kind: "checkin",
+            title: "Check-in corrected by the patient".into(),
+            detail: format!("The answers it replaced: {}", describe(&r.checkin)),
             by: None,
         });
     }

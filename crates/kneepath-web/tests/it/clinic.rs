@@ -25,7 +25,7 @@ impl App {
         (cookie, csrf)
     }
 
-    async fn account(&self, name: &str, role: Role) -> (User, String, String) {
+    pub(super) async fn account(&self, name: &str, role: Role) -> (User, String, String) {
         let email = self.email(name);
         let u = self
             .state

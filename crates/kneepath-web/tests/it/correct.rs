@@ -160,6 +160,31 @@ async fn a_check_in_is_corrected_with_its_old_answers_kept() {
             .iter()
             .any(|e| e.action == "correct" && e.entity == "checkin")
     );
+    // Their clinician's timeline shows the correction and what it replaced.
+    let (clinician, clinic_cookie, _) = app
+        .account("fix-clinician", kneepath_store::Role::Clinician)
+        .await;
+    app.state
+        .store
+        .link(&clinician.id, &uid)
+        .await
+        .expect("link");
+    let timeline = app
+        .get(&format!("/clinic/patients/{uid}"), Some(&clinic_cookie))
+        .await;
+    assert_eq!(timeline.status, StatusCode::OK);
+    assert!(
+        timeline.body.contains("Check-in corrected by the patient"),
+        "{}",
+        timeline.body
+    );
+    assert!(timeline.body.contains("Check-in (corrected since)"));
+    assert!(
+        timeline
+            .body
+            .contains(&format!("1 of {} exercises done", done.len())),
+        "the replaced answers"
+    );
     // The old answers are in the person's download, and go with the account.
     let export = app.get("/account/export.json", Some(&cookie)).await;
     assert!(
