@@ -309,6 +309,8 @@ pub struct CheckinSavedPage {
     pub tone: &'static str,
     pub escalation: Option<String>,
     pub retriaged: bool,
+    /// The answers saved were a correction.
+    pub corrected: bool,
 }
 
 #[derive(Template)]

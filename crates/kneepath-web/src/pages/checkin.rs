@@ -291,6 +291,7 @@ pub async fn saved(
             tone: crate::views::level_class(a.level),
             escalation,
             retriaged: true,
+            corrected,
         }
     } else if let Some(c) = change {
         let to = kb
@@ -316,6 +317,7 @@ pub async fn saved(
             tone: if forward { "lvl-self" } else { "lvl-routine" },
             escalation,
             retriaged: false,
+            corrected,
         }
     } else {
         let ctx = plan_context_for_checkin(&state, user.id(), user.today(&state)).await?;
@@ -348,6 +350,7 @@ pub async fn saved(
             tone: "lvl-self",
             escalation,
             retriaged: false,
+            corrected,
         }
     };
     Ok(private(&page))
