@@ -946,24 +946,19 @@ async fn create_checkin_once(
         .as_deref()
         .and_then(|d| d.parse::<Day>().ok())
         .unwrap_or(today);
-    let stored = ctx.checkins.iter().find(|c| c.day == day);
-    // A correction ticks from the exercises its check-in was planned with.
-    let planned: Vec<String> = match (correcting, stored) {
-        (true, Some(c)) => c.planned.clone(),
-        (true, None) => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!(
-                    "There is no check-in for {day} to correct (from the last 14 days of the current plan)."
-                ),
-            ));
-        }
-        (false, _) => crate::service::scheduled(kb, &ctx, day)
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect(),
-    };
+    if correcting && ctx.checkin_on(day).is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!(
+                "There is no check-in for {day} to correct (from the last 14 days of the current plan)."
+            ),
+        ));
+    }
+    let planned: Vec<String> = crate::service::checkin_exercises(kb, &ctx, day)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     let earliest = crate::pages::checkin::earliest(&ctx, today);
     let checkin = kneepath_core::checkin::parse_checkin(kb, &fields, &planned, earliest, today)
         .map_err(|errs| {
@@ -977,7 +972,7 @@ async fn create_checkin_once(
                     .collect(),
             )
         })?;
-    if !correcting && ctx.checkins.iter().any(|c| c.day == checkin.day) {
+    if !correcting && ctx.checkin_on(checkin.day).is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "already_checked_in",

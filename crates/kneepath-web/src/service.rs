@@ -50,6 +50,13 @@ pub struct PlanContext {
     pub version: PlanVersion,
 }
 
+impl PlanContext {
+    /// The stored check-in of `day`, if it is among the context's.
+    pub fn checkin_on(&self, day: Day) -> Option<&CheckIn> {
+        self.checkins.iter().find(|c| c.day == day)
+    }
+}
+
 pub async fn plan_context(
     state: &AppState,
     user_id: &str,
@@ -440,6 +447,25 @@ pub fn plan_items<'k>(
         .collect();
     kneepath_core::plan::apply_edits(kb, &mut plan, &edits);
     plan
+}
+
+/// Ids and names of the exercises a check-in of `day` ticks from: those its
+/// stored check-in was planned with when there is one (a correction), else
+/// the plan's for that day.
+pub fn checkin_exercises(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Vec<(String, String)> {
+    match ctx.checkin_on(day) {
+        Some(c) => c
+            .planned
+            .iter()
+            .map(|id| {
+                let name = kb
+                    .exercise_by_id(id)
+                    .map_or_else(|| id.clone(), |i| kb.exercises[i].name.clone());
+                (id.clone(), name)
+            })
+            .collect(),
+        None => scheduled(kb, ctx, day),
+    }
 }
 
 /// Ids and names of the plan's exercises scheduled on `day`.

@@ -28,6 +28,26 @@ async fn stores() -> Vec<Store> {
 }
 
 /// The version of a person's plan as a write decided from it would carry.
+/// A check-in write with nothing decided on it (no phase change,
+/// escalation or re-triage).
+fn plain<'a>(
+    user_id: &'a str,
+    assessment_id: &'a str,
+    checkin: &'a CheckIn,
+    plan_version: PlanVersion,
+) -> CheckinWrite<'a> {
+    CheckinWrite {
+        user_id,
+        assessment_id,
+        checkin,
+        phase_change: None,
+        escalation: None,
+        retriage: None,
+        ip: None,
+        plan_version,
+    }
+}
+
 async fn version(store: &Store, user_id: &str) -> PlanVersion {
     store
         .plan_inputs(user_id, None)
@@ -286,16 +306,12 @@ async fn populated() -> Store {
     let mut fixed = checkin(11);
     fixed.pain_now = 7;
     store
-        .correct_checkin(&CheckinWrite {
-            user_id: &user.id,
-            assessment_id: &a,
-            checkin: &fixed,
-            phase_change: None,
-            escalation: None,
-            retriage: None,
-            ip: None,
-            plan_version: version(&store, &user.id).await,
-        })
+        .correct_checkin(&plain(
+            &user.id,
+            &a,
+            &fixed,
+            version(&store, &user.id).await,
+        ))
         .await
         .expect("correction");
     store
@@ -764,16 +780,12 @@ async fn the_rules_window_query_matches_the_core_definition() {
         // 120 days with every third day missed.
         for d in (20_000..20_120).filter(|d| d % 3 != 1) {
             store
-                .insert_checkin(&CheckinWrite {
-                    user_id: &user.id,
-                    assessment_id: &aid,
-                    checkin: &checkin(d),
-                    phase_change: None,
-                    escalation: None,
-                    retriage: None,
-                    ip: None,
-                    plan_version: version(&store, &user.id).await,
-                })
+                .insert_checkin(&plain(
+                    &user.id,
+                    &aid,
+                    &checkin(d),
+                    version(&store, &user.id).await,
+                ))
                 .await
                 .expect("checkin");
         }
@@ -1131,30 +1143,12 @@ async fn a_correction_keeps_the_old_values_and_needs_the_plan_unchanged() {
     // between): refused, nothing written.
     let read = version(&store, &user.id).await;
     store
-        .insert_checkin(&CheckinWrite {
-            user_id: &user.id,
-            assessment_id: &day11.assessment_id,
-            checkin: &checkin(13),
-            phase_change: None,
-            escalation: None,
-            retriage: None,
-            ip: None,
-            plan_version: read,
-        })
+        .insert_checkin(&plain(&user.id, &day11.assessment_id, &checkin(13), read))
         .await
         .expect("check-in");
     let mut again = checkin(11);
     again.pain_now = 9;
-    let stale = CheckinWrite {
-        user_id: &user.id,
-        assessment_id: &day11.assessment_id,
-        checkin: &again,
-        phase_change: None,
-        escalation: None,
-        retriage: None,
-        ip: None,
-        plan_version: read,
-    };
+    let stale = plain(&user.id, &day11.assessment_id, &again, read);
     assert!(matches!(
         store.correct_checkin(&stale).await,
         Err(StoreError::PlanChanged)
@@ -1162,11 +1156,12 @@ async fn a_correction_keeps_the_old_values_and_needs_the_plan_unchanged() {
     // A day without a check-in cannot be corrected.
     let mut none = checkin(30);
     none.pain_now = 1;
-    let missing = CheckinWrite {
-        checkin: &none,
-        plan_version: version(&store, &user.id).await,
-        ..stale
-    };
+    let missing = plain(
+        &user.id,
+        &day11.assessment_id,
+        &none,
+        version(&store, &user.id).await,
+    );
     assert!(matches!(
         store.correct_checkin(&missing).await,
         Err(StoreError::NotFound)

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::auth::{Patient, VerifiedForm};
 use crate::error::WebError;
 use crate::service::{
-    PlanContext, correct_checkin, plan_context_for_checkin, record_checkin, scheduled,
+    PlanContext, checkin_exercises, correct_checkin, plan_context_for_checkin, record_checkin,
 };
 use crate::state::AppState;
 use crate::views::{CheckinPage, CheckinSavedPage, FormState, Layout, private};
@@ -52,30 +52,6 @@ async fn need_plan(
     }
 }
 
-/// The exercises a check-in of `day` ticks from: those its stored check-in
-/// was planned with when there is one (a correction), else the plan's for
-/// that day.
-fn planned_on(state: &AppState, ctx: &PlanContext, day: Day) -> Vec<(String, String)> {
-    match stored_on(ctx, day) {
-        Some(c) => c
-            .planned
-            .iter()
-            .map(|id| {
-                let name = state
-                    .kb
-                    .exercise_by_id(id)
-                    .map_or_else(|| id.clone(), |i| state.kb.exercises[i].name.clone());
-                (id.clone(), name)
-            })
-            .collect(),
-        None => scheduled(&state.kb, ctx, day),
-    }
-}
-
-fn stored_on(ctx: &PlanContext, day: Day) -> Option<&kneepath_core::checkin::CheckIn> {
-    ctx.checkins.iter().find(|c| c.day == day)
-}
-
 fn page(
     state: &AppState,
     user: &crate::auth::CurrentUser,
@@ -84,7 +60,7 @@ fn page(
     f: FormState,
 ) -> CheckinPage {
     let today = user.today(state);
-    let correcting = stored_on(ctx, day).is_some();
+    let correcting = ctx.checkin_on(day).is_some();
     CheckinPage {
         l: Layout::for_user(
             if correcting {
@@ -98,7 +74,7 @@ fn page(
         day: day.to_string(),
         earliest: earliest(ctx, today).to_string(),
         today: today.to_string(),
-        exercises: planned_on(state, ctx, day),
+        exercises: checkin_exercises(&state.kb, ctx, day),
         signs: state
             .kb
             .warning_signs()
@@ -122,7 +98,7 @@ pub async fn form(
     };
     let day = day_to_show(q.day.as_deref(), &ctx, today);
     // A day already logged opens with its answers, to be corrected.
-    let f = stored_on(&ctx, day).map_or_else(FormState::default, |c| {
+    let f = ctx.checkin_on(day).map_or_else(FormState::default, |c| {
         FormState::from_pairs(&kneepath_core::checkin::checkin_fields(c))
     });
     Ok(private(&page(&state, &user, &ctx, day, f)))
@@ -183,14 +159,14 @@ async fn submit_once(
     };
     let kb = &state.kb;
     let day = form.get("day").parse::<Day>().unwrap_or(today);
-    let planned: Vec<String> = planned_on(state, &ctx, day)
+    let planned: Vec<String> = checkin_exercises(kb, &ctx, day)
         .into_iter()
         .map(|(id, _)| id)
         .collect();
     let mut errors = match parse_checkin(kb, &form.pairs, &planned, earliest(&ctx, today), today) {
         Ok(checkin) => {
             let day = checkin.day;
-            let stored = stored_on(&ctx, day).is_some();
+            let stored = ctx.checkin_on(day).is_some();
             // Only the form that showed this day's check-in replaces it:
             // one sent for a new check-in (another device, the back button)
             // or with its date changed to another logged day is refused,

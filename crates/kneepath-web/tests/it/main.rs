@@ -218,6 +218,26 @@ impl App {
         unreachable!("the wizard has steps")
     }
 
+    /// Delete the account behind `cookie` and check that no row of any
+    /// table holds any of `needles`.
+    async fn delete_account_leaving_nothing(&self, cookie: &str, csrf: &str, needles: &[&str]) {
+        let r = self
+            .post(
+                "/account/delete",
+                Some(cookie),
+                &format!("csrf={csrf}&password=a+long+enough+password"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let left = self
+            .state
+            .store
+            .rows_containing(needles)
+            .await
+            .expect("scan");
+        assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
+    }
+
     async fn checkins(&self, cookie: &str) -> usize {
         let s = self
             .state
@@ -626,21 +646,8 @@ async fn deleting_the_account_removes_every_row() {
         .expect("s")
         .user
         .id;
-    let r = app
-        .post(
-            "/account/delete",
-            Some(&cookie),
-            &format!("csrf={csrf}&password=a+long+enough+password"),
-        )
+    app.delete_account_leaving_nothing(&cookie, &csrf, &[&uid, &app.email("del"), &assessment])
         .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let left = app
-        .state
-        .store
-        .rows_containing(&[&uid, &app.email("del"), &assessment])
-        .await
-        .expect("scan");
-    assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
     assert_eq!(
         app.get("/plan", Some(&cookie)).await.status,
         StatusCode::SEE_OTHER
