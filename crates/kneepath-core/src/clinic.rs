@@ -292,9 +292,9 @@ pub enum Due {
 impl Due {
     pub fn label(self) -> &'static str {
         match self {
-            Due::Baseline => "at the start of your plan",
-            Due::FourWeeks => "every four weeks",
-            Due::Discharge => "as you finish the plan",
+            Due::Baseline => "none filled in since your plan started",
+            Due::FourWeeks => "four weeks or more since the last one",
+            Due::Discharge => "you have reached the last phase of your plan",
         }
     }
 }

@@ -98,6 +98,7 @@ struct RawCheckin {
     assessment_id: String,
     data: String,
     created_at: String,
+    corrections: i64,
 }
 
 impl RawCheckin {
@@ -107,6 +108,7 @@ impl RawCheckin {
             assessment_id: r.text("assessment_id")?,
             data: r.text("data")?,
             created_at: r.text("created_at")?,
+            corrections: r.int("corrections")?,
         })
     }
 
@@ -116,6 +118,7 @@ impl RawCheckin {
             id: self.id,
             assessment_id: self.assessment_id,
             created_at: self.created_at,
+            corrections: u32::try_from(self.corrections).map_err(corrupt)?,
         })
     }
 }
@@ -271,6 +274,9 @@ pub struct CheckInRow {
     pub assessment_id: String,
     pub checkin: CheckIn,
     pub created_at: String,
+    /// How many times the person corrected it (each replaced set of values
+    /// is a row of `checkin_revisions`).
+    pub corrections: u32,
 }
 
 /// The values a check-in had before a correction replaced them.
@@ -400,17 +406,22 @@ fn phase_change_from_row<R: Cells + ?Sized>(r: &R) -> Result<PhaseChangeRow> {
     })
 }
 
+/// The columns a check-in row is read from, its number of corrections
+/// included (found through `checkin_revisions`' index on user and day).
+const CHECKIN_COLUMNS: &str = "id, assessment_id, data, created_at, \
+    (SELECT COUNT(*) FROM checkin_revisions r WHERE r.user_id = checkins.user_id AND r.day = checkins.day AND r.checkin_id = checkins.id) AS corrections";
+
 fn checkins_stmt(user_id: &str) -> Stmt {
-    Stmt::new(
-        "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 ORDER BY day",
-    )
+    Stmt::new(format!(
+        "SELECT {CHECKIN_COLUMNS} FROM checkins WHERE user_id = $1 ORDER BY day"
+    ))
     .arg(user_id)
 }
 
 fn checkins_for_rules_stmt(user_id: &str, plan_start: Day, today: Day) -> Stmt {
     use kneepath_core::progress::{RULES_LOOKBACK_CHECKINS, RULES_LOOKBACK_DAYS};
     Stmt::new(format!(
-        "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 AND day >= $2 \
+        "SELECT {CHECKIN_COLUMNS} FROM checkins WHERE user_id = $1 AND day >= $2 \
          AND (day <= $3 OR day >= $4 OR day >= COALESCE((SELECT c2.day FROM checkins c2 WHERE c2.user_id = $1 ORDER BY c2.day DESC LIMIT 1 OFFSET {}), $2)) \
          ORDER BY day",
         RULES_LOOKBACK_CHECKINS - 1

@@ -43,6 +43,8 @@ pub struct PlanContext {
     /// The plan's check-ins, oldest first (for a check-in: only those the
     /// rules need, see `plan_context_for_checkin`).
     pub checkins: Vec<CheckIn>,
+    /// The days of those check-ins the person has corrected since.
+    pub corrected: Vec<Day>,
     /// Clinicians' edits of this plan, oldest first.
     pub edits: Vec<kneepath_store::PlanEditRow>,
     /// The plan's version as read: a write decided from this context is
@@ -100,6 +102,12 @@ async fn plan_context_with(
     } else {
         None
     };
+    let corrected = inputs
+        .checkins
+        .iter()
+        .filter(|r| r.corrections > 0)
+        .map(|r| r.checkin.day)
+        .collect();
     let checkins = inputs.checkins.into_iter().map(|r| r.checkin).collect();
     Ok(Some(PlanContext {
         version: inputs.version,
@@ -109,6 +117,7 @@ async fn plan_context_with(
         plan_start,
         phase_history: history,
         checkins,
+        corrected,
         edits,
     }))
 }

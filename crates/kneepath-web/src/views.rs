@@ -328,9 +328,16 @@ pub struct ProgressPage {
     pub summary: String,
     /// The person's own page: check-ins from this day on can be corrected.
     pub correct_from: Option<String>,
+    /// Days (as the table shows them) whose check-in was corrected since.
+    pub corrected: Vec<String>,
 }
 
 impl ProgressPage {
+    /// Whether the check-in of `day` (as the table shows it) was corrected.
+    pub fn was_corrected(&self, day: &str) -> bool {
+        self.corrected.iter().any(|d| d == day)
+    }
+
     /// Whether the check-in of `day` (as the table shows it) can be
     /// corrected from this page.
     pub fn correctable(&self, day: &str) -> bool {

@@ -34,6 +34,7 @@ pub(crate) fn empty(l: Layout) -> ProgressPage {
         table: Vec::new(),
         summary: String::new(),
         correct_from: None,
+        corrected: Vec::new(),
     }
 }
 
@@ -216,6 +217,7 @@ pub(crate) fn fill(
             (p.day.to_string(), title, p.reason.clone())
         })
         .collect();
+    page.corrected = ctx.corrected.iter().map(|d| d.to_string()).collect();
     page.table = cs
         .iter()
         .rev()

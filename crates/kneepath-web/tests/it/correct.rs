@@ -134,6 +134,9 @@ async fn a_check_in_is_corrected_with_its_old_answers_kept() {
     assert_eq!(r.location(), "/plan");
     let (now, old) = app.stored(&uid, *day).await;
     assert_eq!((now.done.len(), old.len()), (1, 0), "nothing changed yet");
+    let mark = format!("{day}</a> <span class=\"tag\">corrected</span>");
+    let progress = app.get("/progress", Some(&cookie)).await;
+    assert!(!progress.body.contains(&mark), "not corrected yet");
 
     // The correction: all exercises were done.
     let r = app.post("/checkin", Some(&cookie), &fixed).await;
@@ -149,6 +152,9 @@ async fn a_check_in_is_corrected_with_its_old_answers_kept() {
     assert_eq!(old.len(), 1);
     assert_eq!(old[0].done, done[..1]);
     assert_eq!(app.checkins(&cookie).await, 1, "corrected in place");
+    // The person's own table marks the day as corrected.
+    let progress = app.get("/progress", Some(&cookie)).await;
+    assert!(progress.body.contains(&mark), "{}", progress.body);
     let audit = app
         .state
         .store
