@@ -98,7 +98,6 @@ struct RawCheckin {
     assessment_id: String,
     data: String,
     created_at: String,
-    corrections: i64,
 }
 
 impl RawCheckin {
@@ -108,7 +107,6 @@ impl RawCheckin {
             assessment_id: r.text("assessment_id")?,
             data: r.text("data")?,
             created_at: r.text("created_at")?,
-            corrections: r.int("corrections")?,
         })
     }
 
@@ -118,7 +116,7 @@ impl RawCheckin {
             id: self.id,
             assessment_id: self.assessment_id,
             created_at: self.created_at,
-            corrections: u32::try_from(self.corrections).map_err(corrupt)?,
+            corrections: None,
         })
     }
 }
@@ -275,8 +273,9 @@ pub struct CheckInRow {
     pub checkin: CheckIn,
     pub created_at: String,
     /// How many times the person corrected it (each replaced set of values
-    /// is a row of `checkin_revisions`).
-    pub corrections: u32,
+    /// is a row of `checkin_revisions`); `None` in the reads made for the
+    /// progression rules, which do not need it.
+    pub corrections: Option<u32>,
 }
 
 /// The values a check-in had before a correction replaced them.
@@ -406,22 +405,31 @@ fn phase_change_from_row<R: Cells + ?Sized>(r: &R) -> Result<PhaseChangeRow> {
     })
 }
 
-/// The columns a check-in row is read from, its number of corrections
-/// included (found through `checkin_revisions`' index on user and day).
-const CHECKIN_COLUMNS: &str = "id, assessment_id, data, created_at, \
-    (SELECT COUNT(*) FROM checkin_revisions r WHERE r.user_id = checkins.user_id AND r.day = checkins.day AND r.checkin_id = checkins.id) AS corrections";
+/// The check-ins of a user that were corrected, once per correction: one
+/// range of `checkin_revisions`' index, counted into the rows by
+/// [`count_corrections`] (cheaper than a count per check-in row).
+fn revised_stmt(user_id: &str) -> Stmt {
+    Stmt::new("SELECT checkin_id FROM checkin_revisions WHERE user_id = $1").arg(user_id)
+}
+
+/// Set each row's number of corrections from the ids `revised_stmt` read.
+fn count_corrections(rows: &mut [CheckInRow], revised: &[String]) {
+    for row in rows {
+        row.corrections = Some(revised.iter().filter(|id| **id == row.id).count() as u32);
+    }
+}
 
 fn checkins_stmt(user_id: &str) -> Stmt {
-    Stmt::new(format!(
-        "SELECT {CHECKIN_COLUMNS} FROM checkins WHERE user_id = $1 ORDER BY day"
-    ))
+    Stmt::new(
+        "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 ORDER BY day",
+    )
     .arg(user_id)
 }
 
 fn checkins_for_rules_stmt(user_id: &str, plan_start: Day, today: Day) -> Stmt {
     use kneepath_core::progress::{RULES_LOOKBACK_CHECKINS, RULES_LOOKBACK_DAYS};
     Stmt::new(format!(
-        "SELECT {CHECKIN_COLUMNS} FROM checkins WHERE user_id = $1 AND day >= $2 \
+        "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 AND day >= $2 \
          AND (day <= $3 OR day >= $4 OR day >= COALESCE((SELECT c2.day FROM checkins c2 WHERE c2.user_id = $1 ORDER BY c2.day DESC LIMIT 1 OFFSET {}), $2)) \
          ORDER BY day",
         RULES_LOOKBACK_CHECKINS - 1
@@ -783,7 +791,15 @@ impl Store {
     /// A user's check-ins, oldest first.
     pub async fn checkins(&self, user_id: &str) -> Result<Vec<CheckInRow>> {
         let rows = checkins_stmt(user_id).query().fetch_all(&self.pool).await?;
-        rows.iter().map(checkin_from_row).collect()
+        let mut out: Vec<CheckInRow> = rows.iter().map(checkin_from_row).collect::<Result<_>>()?;
+        count_corrections(&mut out, &self.revised(user_id).await?);
+        Ok(out)
+    }
+
+    /// The ids of a user's corrected check-ins, once per correction.
+    async fn revised(&self, user_id: &str) -> Result<Vec<String>> {
+        let rows = revised_stmt(user_id).query().fetch_all(&self.pool).await?;
+        rows.iter().map(|r| r.text("checkin_id")).collect()
     }
 
     /// The check-ins the progression rules need for a check-in made on
@@ -828,17 +844,25 @@ impl Store {
                     let checkins = plan
                         .checkins_stmt(&user_id, rules_on)
                         .rows(c, |r| RawCheckin::of(r))?;
-                    Ok(Some((head, plan, edits, checkins)))
+                    // The rules do not need to know what was corrected.
+                    let revised = match rules_on {
+                        None => Some(revised_stmt(&user_id).rows(c, |r| r.text("checkin_id"))?),
+                        Some(_) => None,
+                    };
+                    Ok(Some((head, plan, edits, checkins, revised)))
                 })
                 .await?;
             // The JSON is read here, off the database thread.
-            let Some((head, plan, edits, checkins)) = raw else {
+            let Some((head, plan, edits, checkins, revised)) = raw else {
                 return Ok(None);
             };
-            let checkins = checkins
+            let mut checkins: Vec<CheckInRow> = checkins
                 .into_iter()
                 .map(RawCheckin::decode)
                 .collect::<Result<_>>()?;
+            if let Some(revised) = revised {
+                count_corrections(&mut checkins, &revised);
+            }
             let version = head.version;
             return Ok(Some(plan.inputs(
                 (head.decode()?, version),
@@ -861,7 +885,11 @@ impl Store {
             .query()
             .fetch_all(&self.pool)
             .await?;
-        let checkins = rows.iter().map(checkin_from_row).collect::<Result<_>>()?;
+        let mut checkins: Vec<CheckInRow> =
+            rows.iter().map(checkin_from_row).collect::<Result<_>>()?;
+        if rules_on.is_none() {
+            count_corrections(&mut checkins, &self.revised(user_id).await?);
+        }
         Ok(Some(plan.inputs(head, edits, checkins)))
     }
 

@@ -433,10 +433,14 @@ pub struct CheckInOut {
     pub effort: u8,
     pub sleep_hours: f64,
     pub warning_signs: Vec<String>,
+    /// How many times the person corrected this check-in
+    /// (`PUT /api/v1/checkins/{day}`); its first answers stay in the record.
+    pub corrections: u32,
 }
 
-impl From<&kneepath_core::checkin::CheckIn> for CheckInOut {
-    fn from(c: &kneepath_core::checkin::CheckIn) -> Self {
+impl From<&kneepath_store::CheckInRow> for CheckInOut {
+    fn from(r: &kneepath_store::CheckInRow) -> Self {
+        let c = &r.checkin;
         CheckInOut {
             day: c.day.to_string(),
             pain_now: c.pain_now,
@@ -452,6 +456,7 @@ impl From<&kneepath_core::checkin::CheckIn> for CheckInOut {
             effort: c.effort,
             sleep_hours: c.sleep_hours,
             warning_signs: c.warning_signs.clone(),
+            corrections: r.corrections.unwrap_or(0),
         }
     }
 }
@@ -812,9 +817,7 @@ async fn list_checkins(
 ) -> ApiResult<axum::Json<Vec<CheckInOut>>> {
     let rows = state.store.checkins(&t.user.id).await?;
     t.audit(&state, "read", "checkins", None).await?;
-    Ok(axum::Json(
-        rows.iter().map(|r| (&r.checkin).into()).collect(),
-    ))
+    Ok(axum::Json(rows.iter().map(CheckInOut::from).collect()))
 }
 
 /// Record a check-in; the progression rules run on it at once.

@@ -105,7 +105,7 @@ async fn plan_context_with(
     let corrected = inputs
         .checkins
         .iter()
-        .filter(|r| r.corrections > 0)
+        .filter(|r| r.corrections.is_some_and(|n| n > 0))
         .map(|r| r.checkin.day)
         .collect();
     let checkins = inputs.checkins.into_iter().map(|r| r.checkin).collect();

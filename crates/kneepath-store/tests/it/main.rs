@@ -1175,4 +1175,28 @@ async fn a_correction_keeps_the_old_values_and_needs_the_plan_unchanged() {
         now.iter().map(|c| c.checkin.pain_now).collect::<Vec<_>>(),
         [3, 7, 3, 3]
     );
+    // Each row says how often it was corrected, in every read of it.
+    assert_eq!(
+        now.iter().map(|c| c.corrections).collect::<Vec<_>>(),
+        [Some(0), Some(1), Some(0), Some(0)]
+    );
+    let inputs = store
+        .plan_inputs(&user.id, None)
+        .await
+        .expect("db")
+        .expect("a plan");
+    let rules = store
+        .plan_inputs(&user.id, Some(Day(13)))
+        .await
+        .expect("db")
+        .expect("a plan");
+    let corrected: Vec<Day> = inputs
+        .checkins
+        .iter()
+        .filter(|c| c.corrections.is_some_and(|n| n > 0))
+        .map(|c| c.checkin.day)
+        .collect();
+    assert_eq!(corrected, [Day(11)]);
+    // The read for the rules leaves them unread.
+    assert!(rules.checkins.iter().all(|c| c.corrections.is_none()));
 }

@@ -681,7 +681,7 @@ async fn timeline(
     let revisions = store.checkin_revisions(pid).await?;
     for c in store.checkins(pid).await? {
         let ci = &c.checkin;
-        let corrected = c.corrections > 0;
+        let corrected = c.corrections.is_some_and(|n| n > 0);
         ev.push(Event {
             at: c.created_at.clone(),
             day: ci.day.to_string(),

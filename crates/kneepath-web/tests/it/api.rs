@@ -888,6 +888,12 @@ async fn a_check_in_is_corrected_through_the_api() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(json(&r)["day"], super::TODAY);
     assert_eq!(pain(&app).await, (vec![4], 1));
+    let list = json(
+        &app.api(Method::GET, "/api/v1/checkins", Some(&read), None)
+            .await,
+    );
+    assert_eq!(list[0]["pain_now"], 4, "{list}");
+    assert_eq!(list[0]["corrections"], 1, "{list}");
     // In FHIR the corrected answers are an amended QuestionnaireResponse.
     let bundle = json(
         &app.api(Method::GET, "/api/v1/fhir/Bundle", Some(&read), None)
