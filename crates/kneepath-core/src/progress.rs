@@ -339,6 +339,16 @@ pub fn after_checkin<'k>(
     out
 }
 
+/// The first day whose check-ins count for a phase the rules move the plan
+/// to on the check-in `on`: the day after the plan's newest check-in. A
+/// check-in logged late (for a day before the newest) can complete the
+/// rules' window; the check-ins after its day were made in the old phase,
+/// so they must not count in the new one. `others` are the plan's other
+/// check-ins, oldest first.
+pub fn move_starts(others: &[CheckIn], on: &CheckIn) -> Day {
+    others.last().map_or(on.day, |c| c.day.max(on.day)).plus(1)
+}
+
 /// Apply the check-in rules to a corrected check-in. `all` holds the plan's
 /// check-ins with `corrected` in place of the values it replaces.
 ///

@@ -45,6 +45,9 @@ pub struct PlanContext {
     pub checkins: Vec<CheckIn>,
     /// The days of those check-ins the person has corrected since.
     pub corrected: Vec<Day>,
+    /// The day and id of the check-in logged last (ids grow in the order
+    /// rows are made), which may be for an earlier day than the newest.
+    pub last_logged: Option<(Day, String)>,
     /// Clinicians' edits of this plan, oldest first.
     pub edits: Vec<kneepath_store::PlanEditRow>,
     /// The plan's version as read: a write decided from this context is
@@ -108,6 +111,11 @@ async fn plan_context_with(
         .filter(|r| r.corrections.is_some_and(|n| n > 0))
         .map(|r| r.checkin.day)
         .collect();
+    let last_logged = inputs
+        .checkins
+        .iter()
+        .max_by(|a, b| a.id.cmp(&b.id))
+        .map(|r| (r.checkin.day, r.id.clone()));
     let checkins = inputs.checkins.into_iter().map(|r| r.checkin).collect();
     Ok(Some(PlanContext {
         version: inputs.version,
@@ -118,6 +126,7 @@ async fn plan_context_with(
         phase_history: history,
         checkins,
         corrected,
+        last_logged,
         edits,
     }))
 }
@@ -330,16 +339,13 @@ fn home_phase(ctx: &PlanContext) -> Result<PhaseState, WebError> {
 
 /// The phase state before the check-in of `day` moved the plan, when the
 /// plan's latest phase changes were all made on it (by the rules on that
-/// check-in and on earlier corrections of it: such a change starts on the
-/// day after the check-in, and a clinician's move has an author). None when
-/// something else moved the plan since.
+/// check-in and on earlier corrections of it, see [`made_on_checkin`]).
+/// None when something else moved the plan since.
 fn moved_by_checkin_on(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Option<PhaseState> {
     let h = &ctx.phase_history;
+    let last = ctx.last_logged.as_ref().map(|(d, id)| (*d, id.as_str()));
     let made_by_it = |p: &kneepath_store::PhaseChangeRow| {
-        p.author_id.is_none()
-            && p.from_phase.is_some()
-            && p.assessment_id == ctx.assessment.id
-            && p.day == day.plus(1)
+        p.assessment_id == ctx.assessment.id && made_on_checkin(p, day, last)
     };
     let first = h.len() - h.iter().rev().take_while(|p| made_by_it(p)).count();
     let phase = kb.phase_by_id(h.get(first)?.from_phase.as_deref()?)?;
@@ -350,6 +356,23 @@ fn moved_by_checkin_on(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Optio
             .and_then(|i| h.get(i))
             .map_or(ctx.plan_start, |p| p.day),
     })
+}
+
+/// Whether the rules may have made phase change `p` on the check-in of
+/// `day` (or on a correction of it): a move starts the day after the newest
+/// check-in (`progress::move_starts`), so the day after this one when it
+/// was the newest; or any move made after it was logged, while it is the
+/// check-in logged last (`last_logged`: its day and id; ids grow in the
+/// order rows are made). A clinician's move has an author.
+pub fn made_on_checkin(
+    p: &kneepath_store::PhaseChangeRow,
+    day: Day,
+    last_logged: Option<(Day, &str)>,
+) -> bool {
+    p.author_id.is_none()
+        && p.from_phase.is_some()
+        && (p.day == day.plus(1)
+            || last_logged.is_some_and(|(d, id)| d == day && p.id.as_str() > id))
 }
 
 /// Store a check-in (new or corrected) with what the rules concluded.
@@ -404,7 +427,7 @@ async fn store_outcome(
         (
             from.as_str(),
             kb.phases[*to].id.as_str(),
-            checkin.day.plus(1),
+            progress::move_starts(&ctx.checkins, checkin),
             reason.as_str(),
         )
     });

@@ -190,6 +190,19 @@ fn step_back_when_morning_pain_rises_two_on_two_days() {
 }
 
 #[test]
+fn a_move_starts_after_the_newest_check_in() {
+    use kneepath_core::progress::move_starts;
+    let others = [ci(1, 1, 1, 1, 3), ci(3, 1, 1, 1, 3)];
+    // On the newest check-in: the next day.
+    assert_eq!(move_starts(&others, &ci(4, 1, 1, 1, 3)), Day(5));
+    // On one logged late, for day 2: after day 3, the newest.
+    assert_eq!(move_starts(&others, &ci(2, 1, 1, 1, 3)), Day(4));
+    // On a corrected one (its old values among the others): as for the newest.
+    assert_eq!(move_starts(&others, &ci(3, 2, 1, 1, 3)), Day(4));
+    assert_eq!(move_starts(&[], &ci(7, 1, 1, 1, 3)), Day(8));
+}
+
+#[test]
 fn never_step_back_below_the_first_phase() {
     let d = decide("protect", &[ci(0, 3, 9, 2, 5)]);
     assert!(!matches!(d, Decision::StepBack { .. }), "{d:?}");

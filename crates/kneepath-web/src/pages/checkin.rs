@@ -216,9 +216,12 @@ pub async fn saved(
         .ok_or(WebError::NotFound)?;
     let corrected = q.corrected.is_some();
     let store = &state.store;
-    let checkin = store
-        .checkins(user.id())
-        .await?
+    let rows = store.checkins(user.id()).await?;
+    let last = rows
+        .iter()
+        .max_by(|a, b| a.id.cmp(&b.id))
+        .map(|r| (r.checkin.day, r.id.clone()));
+    let checkin = rows
         .into_iter()
         .find(|c| c.checkin.day == day)
         .ok_or(WebError::NotFound)?;
@@ -235,7 +238,12 @@ pub async fn saved(
         .into_iter()
         .rev()
         .find(|p| {
-            p.day == day.plus(1) && p.created_at >= checkin.created_at && p.from_phase.is_some()
+            p.created_at >= checkin.created_at
+                && crate::service::made_on_checkin(
+                    p,
+                    day,
+                    last.as_ref().map(|(d, id)| (*d, id.as_str())),
+                )
         });
     let escalation = store
         .escalations(user.id())

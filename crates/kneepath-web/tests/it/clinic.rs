@@ -466,6 +466,16 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
         &format!("csrf={c_csrf}&body=Hamstrings+weak+on+the+right."),
     )
     .await;
+    // The patient checked in today, in the phase before the move: the
+    // moved phase counts check-ins from tomorrow.
+    let r = app
+        .post(
+            "/checkin",
+            Some(&p),
+            &format!("csrf={p_csrf}&pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = app
         .post(
             &format!("{base}/phase"),
@@ -475,6 +485,16 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(app.get("/plan", Some(&p)).await.body.contains("Protect"));
+    let moved = store.phase_changes(&patient.id).await.expect("db");
+    let moved = moved.last().expect("the move");
+    assert!(moved.author_id.is_some());
+    assert_eq!(
+        moved.day,
+        super::TODAY
+            .parse::<kneepath_core::Day>()
+            .expect("day")
+            .plus(1)
+    );
 
     // Every read and write of this patient's data by the clinician is logged.
     let log = store

@@ -44,11 +44,6 @@ impl App {
             .collect();
         (now.checkin, old)
     }
-
-    async fn phase_now(&self, uid: &str) -> String {
-        let changes = self.state.store.phase_changes(uid).await.expect("db");
-        changes.last().expect("a phase").to_phase.clone()
-    }
 }
 
 #[tokio::test]

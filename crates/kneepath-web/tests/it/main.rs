@@ -759,6 +759,7 @@ mod api;
 mod clinic;
 mod correct;
 mod fhir;
+mod late;
 
 #[tokio::test]
 async fn a_persons_today_is_the_day_where_they_live() {
@@ -1228,6 +1229,12 @@ impl App {
     }
 
     /// How often the progression rules have moved this person's phase.
+    /// The phase this person's plan is in now.
+    async fn phase_now(&self, uid: &str) -> String {
+        let changes = self.state.store.phase_changes(uid).await.expect("db");
+        changes.last().expect("a phase").to_phase.clone()
+    }
+
     async fn phase_moves(&self, uid: &str) -> usize {
         self.state
             .store
