@@ -836,7 +836,8 @@ async fn create_checkin(
 /// the corrected answers replace it, the replaced ones are kept in the
 /// record, and the progression rules run on the corrected answers (a phase
 /// move the wrong answers caused is undone when the corrected ones do not
-/// call for it). The body's `day`, if given, must be the path's.
+/// call for it, as long as no later check-in was logged). The body's `day`,
+/// if given, must be the path's.
 #[utoipa::path(put, path = "/api/v1/checkins/{day}", tag = "checkins",
     params(("day" = String, Path, description = "The day of the check-in, YYYY-MM-DD")),
     request_body = NewCheckIn,

@@ -339,13 +339,23 @@ fn home_phase(ctx: &PlanContext) -> Result<PhaseState, WebError> {
 
 /// The phase state before the check-in of `day` moved the plan, when the
 /// plan's latest phase changes were all made on it (by the rules on that
-/// check-in and on earlier corrections of it, see [`made_on_checkin`]).
-/// None when something else moved the plan since.
+/// check-in and on earlier corrections of it; a clinician's move has an
+/// author). Only while it is the check-in logged last: then every other
+/// check-in was made before those moves, in the phase the rules count it
+/// in. Once another is logged (in the phase it moved to), its moves stand
+/// and a correction runs the rules from the phase the plan is in, so no
+/// check-in made in one phase counts for another. None otherwise.
 fn moved_by_checkin_on(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Option<PhaseState> {
+    let (last_day, last_id) = ctx.last_logged.as_ref()?;
+    if *last_day != day {
+        return None;
+    }
     let h = &ctx.phase_history;
-    let last = ctx.last_logged.as_ref().map(|(d, id)| (*d, id.as_str()));
     let made_by_it = |p: &kneepath_store::PhaseChangeRow| {
-        p.assessment_id == ctx.assessment.id && made_on_checkin(p, day, last)
+        p.assessment_id == ctx.assessment.id
+            && p.author_id.is_none()
+            && p.from_phase.is_some()
+            && p.id.as_str() > last_id.as_str()
     };
     let first = h.len() - h.iter().rev().take_while(|p| made_by_it(p)).count();
     let phase = kb.phase_by_id(h.get(first)?.from_phase.as_deref()?)?;
@@ -359,11 +369,12 @@ fn moved_by_checkin_on(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Optio
 }
 
 /// Whether the rules may have made phase change `p` on the check-in of
-/// `day` (or on a correction of it): a move starts the day after the newest
-/// check-in (`progress::move_starts`), so the day after this one when it
-/// was the newest; or any move made after it was logged, while it is the
-/// check-in logged last (`last_logged`: its day and id; ids grow in the
-/// order rows are made). A clinician's move has an author.
+/// `day` (or on a correction of it), for the page that says what a check-in
+/// did: a move starts the day after the newest check-in
+/// (`progress::move_starts`), so the day after this one when it was the
+/// newest; or any move made after it was logged, while it is the check-in
+/// logged last (`last_logged`: its day and id; ids grow in the order rows
+/// are made). A clinician's move has an author.
 pub fn made_on_checkin(
     p: &kneepath_store::PhaseChangeRow,
     day: Day,

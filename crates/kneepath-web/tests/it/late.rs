@@ -88,3 +88,116 @@ async fn a_late_check_in_that_moves_the_plan_starts_the_phase_after_the_newest()
         saved.body
     );
 }
+
+/// A small deterministic generator (xorshift64*), so a failing run can be
+/// repeated from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+}
+
+/// Check-ins logged on time, late and corrected, in random order: after
+/// each, the phase has moved by at most one step, and every check-in whose
+/// day falls in the current phase was logged after the plan moved there.
+#[tokio::test]
+async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins() {
+    let app = app().await;
+    let today: kneepath_core::Day = super::TODAY.parse().expect("day");
+    let (mut moves, mut late) = (0, 0);
+    for seed in 1..=12_u64 {
+        let seed = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut rng = Rng(seed);
+        let (cookie, csrf) = app.patient(&format!("random-{seed}")).await;
+        app.assess(&cookie, &csrf).await;
+        let (uid, _) = app.four_exercise_days(&cookie).await;
+        let store = &app.state.store;
+        let phases = &app.state.kb.phases;
+        let index = |id: &str| phases.iter().position(|p| p.id == id).expect("phase");
+        let mut logged: Vec<kneepath_core::Day> = Vec::new();
+        for step in 0..24 {
+            let before = index(&app.phase_now(&uid).await);
+            let correct = !logged.is_empty() && rng.below(4) == 0;
+            let day = if correct {
+                logged[rng.below(logged.len() as u64) as usize]
+            } else {
+                // Mostly the next day on from the newest, sometimes a missed one.
+                let open: Vec<_> = (0..14)
+                    .map(|back| today.plus(-back))
+                    .filter(|d| !logged.contains(d))
+                    .collect();
+                let Some(&d) = open.iter().min() else { break };
+                if rng.below(3) == 0 {
+                    open[rng.below(open.len() as u64) as usize]
+                } else {
+                    d
+                }
+            };
+            let page = app.get(&format!("/checkin?day={day}"), Some(&cookie)).await;
+            let planned: Vec<String> = page
+                .body
+                .split("name=\"done\" value=\"")
+                .skip(1)
+                .filter_map(|s| s.split('"').next())
+                .map(str::to_string)
+                .collect();
+            let skip = usize::from(rng.below(4) == 0).min(planned.len());
+            let done = &planned[..planned.len() - skip];
+            let pain = [0, 1, 1, 2, 2, 3, 4, 6][rng.below(8) as usize];
+            let extra = if correct {
+                format!("&correct={day}")
+            } else {
+                String::new()
+            };
+            let r = app
+                .post(
+                    "/checkin",
+                    Some(&cookie),
+                    &form(&csrf, day, done, pain, &extra),
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::SEE_OTHER,
+                "seed {seed} step {step}: {}",
+                r.body
+            );
+            if !correct {
+                late += usize::from(logged.iter().any(|d| *d > day));
+                logged.push(day);
+            }
+            let changes = store.phase_changes(&uid).await.expect("db");
+            let now = changes.last().expect("a phase");
+            // A correction of the check-in logged last may undo its move and
+            // make another (two steps); anything else moves one at most.
+            let moved = index(&now.to_phase).abs_diff(before);
+            let undo = correct && logged.last() == Some(&day);
+            assert!(
+                moved <= 1 || undo,
+                "seed {seed} step {step}: moved {moved} phases"
+            );
+            for c in store.checkins(&uid).await.expect("db") {
+                if c.checkin.day >= now.day {
+                    assert!(
+                        c.id > now.id,
+                        "seed {seed} step {step}: the check-in of {} was made before the move to {} from {}",
+                        c.checkin.day,
+                        now.to_phase,
+                        now.day
+                    );
+                }
+            }
+        }
+        moves += app.phase_moves(&uid).await;
+    }
+    // The sequences do what they are for.
+    assert!(
+        moves >= 10 && late >= 10,
+        "{moves} moves, {late} late check-ins"
+    );
+}
