@@ -167,6 +167,15 @@ async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins()
                 "seed {seed} step {step}: {}",
                 r.body
             );
+            // What the check-in did is shown, and the progress page renders.
+            for path in [r.location(), "/progress", "/plan"] {
+                let page = app.get(path, Some(&cookie)).await;
+                assert_eq!(
+                    page.status,
+                    StatusCode::OK,
+                    "seed {seed} step {step}: {path}"
+                );
+            }
             if !correct {
                 late += usize::from(logged.iter().any(|d| *d > day));
                 logged.push(day);
