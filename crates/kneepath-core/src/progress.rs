@@ -346,7 +346,17 @@ pub fn after_checkin<'k>(
 /// so they must not count in the new one. `others` are the plan's other
 /// check-ins, oldest first.
 pub fn move_starts(others: &[CheckIn], on: &CheckIn) -> Day {
-    others.last().map_or(on.day, |c| c.day.max(on.day)).plus(1)
+    starts_from(others, on.day.plus(1))
+}
+
+/// The first day whose check-ins count for a phase entered now: `earliest`,
+/// or the day after the newest of `others` (oldest first) when that is
+/// later. A clinician's move starts today, or tomorrow after a check-in
+/// made today.
+pub fn starts_from(others: &[CheckIn], earliest: Day) -> Day {
+    others
+        .last()
+        .map_or(earliest, |c| c.day.plus(1).max(earliest))
 }
 
 /// Apply the check-in rules to a corrected check-in. `all` holds the plan's

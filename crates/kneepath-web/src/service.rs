@@ -111,11 +111,7 @@ async fn plan_context_with(
         .filter(|r| r.corrections.is_some_and(|n| n > 0))
         .map(|r| r.checkin.day)
         .collect();
-    let last_logged = inputs
-        .checkins
-        .iter()
-        .max_by(|a, b| a.id.cmp(&b.id))
-        .map(|r| (r.checkin.day, r.id.clone()));
+    let last_logged = last_logged(&inputs.checkins);
     let checkins = inputs.checkins.into_iter().map(|r| r.checkin).collect();
     Ok(Some(PlanContext {
         version: inputs.version,
@@ -129,6 +125,14 @@ async fn plan_context_with(
         last_logged,
         edits,
     }))
+}
+
+/// The day and id of the check-in logged last among `rows` (ids grow in
+/// the order rows are made).
+pub fn last_logged(rows: &[kneepath_store::CheckInRow]) -> Option<(Day, String)> {
+    rows.iter()
+        .max_by(|a, b| a.id.cmp(&b.id))
+        .map(|r| (r.checkin.day, r.id.clone()))
 }
 
 /// Assess facts and store the result (with the start of its home plan).
@@ -352,10 +356,7 @@ fn moved_by_checkin_on(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Optio
     }
     let h = &ctx.phase_history;
     let made_by_it = |p: &kneepath_store::PhaseChangeRow| {
-        p.assessment_id == ctx.assessment.id
-            && p.author_id.is_none()
-            && p.from_phase.is_some()
-            && p.id.as_str() > last_id.as_str()
+        p.assessment_id == ctx.assessment.id && by_the_rules(p) && p.id > *last_id
     };
     let first = h.len() - h.iter().rev().take_while(|p| made_by_it(p)).count();
     let phase = kb.phase_by_id(h.get(first)?.from_phase.as_deref()?)?;
@@ -378,12 +379,15 @@ fn moved_by_checkin_on(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Optio
 pub fn made_on_checkin(
     p: &kneepath_store::PhaseChangeRow,
     day: Day,
-    last_logged: Option<(Day, &str)>,
+    last_logged: Option<&(Day, String)>,
 ) -> bool {
-    p.author_id.is_none()
-        && p.from_phase.is_some()
-        && (p.day == day.plus(1)
-            || last_logged.is_some_and(|(d, id)| d == day && p.id.as_str() > id))
+    by_the_rules(p)
+        && (p.day == day.plus(1) || last_logged.is_some_and(|(d, id)| *d == day && p.id > *id))
+}
+
+/// A move the progression rules made (not a plan's start, not a clinician's).
+fn by_the_rules(p: &kneepath_store::PhaseChangeRow) -> bool {
+    p.author_id.is_none() && p.from_phase.is_some()
 }
 
 /// Store a check-in (new or corrected) with what the rules concluded.

@@ -217,10 +217,7 @@ pub async fn saved(
     let corrected = q.corrected.is_some();
     let store = &state.store;
     let rows = store.checkins(user.id()).await?;
-    let last = rows
-        .iter()
-        .max_by(|a, b| a.id.cmp(&b.id))
-        .map(|r| (r.checkin.day, r.id.clone()));
+    let last = crate::service::last_logged(&rows);
     let checkin = rows
         .into_iter()
         .find(|c| c.checkin.day == day)
@@ -239,11 +236,7 @@ pub async fn saved(
         .rev()
         .find(|p| {
             p.created_at >= checkin.created_at
-                && crate::service::made_on_checkin(
-                    p,
-                    day,
-                    last.as_ref().map(|(d, id)| (*d, id.as_str())),
-                )
+                && crate::service::made_on_checkin(p, day, last.as_ref())
         });
     let escalation = store
         .escalations(user.id())

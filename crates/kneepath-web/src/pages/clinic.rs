@@ -1163,14 +1163,10 @@ async fn move_phase_once(
         return invalid(state, user, p, f, "phase").await;
     }
     let reason = format!("Moved by {}: {reason}", user.session.user.display_name);
-    // The new phase counts the check-ins from today on, or from after the
-    // newest when the patient has already checked in today (made in the old
-    // phase).
-    let today = state.clock.today_in(p.time_zone.as_deref());
-    let starts = ctx
-        .checkins
-        .last()
-        .map_or(today, |c| c.day.plus(1).max(today));
+    let starts = kneepath_core::progress::starts_from(
+        &ctx.checkins,
+        state.clock.today_in(p.time_zone.as_deref()),
+    );
     state
         .store
         .move_phase(

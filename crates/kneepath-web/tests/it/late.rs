@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 
-use super::app;
+use super::{app, exercise_ids};
 
 fn form(
     csrf: &str,
@@ -70,13 +70,7 @@ async fn a_late_check_in_that_moves_the_plan_starts_the_phase_after_the_newest()
 
     // The next check-in is the first of the new phase (with its exercises).
     let page = app.get(&format!("/checkin?day={d3}"), Some(&cookie)).await;
-    let done3: Vec<String> = page
-        .body
-        .split("name=\"done\" value=\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .map(str::to_string)
-        .collect();
+    let done3 = exercise_ids(&page.body);
     let r = app
         .post("/checkin", Some(&cookie), &form(&csrf, *d3, &done3, 1, ""))
         .await;
@@ -139,13 +133,7 @@ async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins()
                 }
             };
             let page = app.get(&format!("/checkin?day={day}"), Some(&cookie)).await;
-            let planned: Vec<String> = page
-                .body
-                .split("name=\"done\" value=\"")
-                .skip(1)
-                .filter_map(|s| s.split('"').next())
-                .map(str::to_string)
-                .collect();
+            let planned = exercise_ids(&page.body);
             let skip = usize::from(rng.below(4) == 0).min(planned.len());
             let done = &planned[..planned.len() - skip];
             let pain = [0, 1, 1, 2, 2, 3, 4, 6][rng.below(8) as usize];

@@ -58,6 +58,15 @@ impl Resp {
 
 const TODAY: &str = "2026-11-02";
 
+/// The exercises a check-in form offers to tick, by id.
+fn exercise_ids(form: &str) -> Vec<String> {
+    form.split("name=\"done\" value=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
 async fn app() -> App {
     app_with(Clock::Fixed(TODAY.parse::<Day>().expect("day"))).await
 }
@@ -1213,13 +1222,7 @@ impl App {
             let day = today.plus(-back);
             let form = self.get(&format!("/checkin?day={day}"), Some(cookie)).await;
             assert_eq!(form.status, StatusCode::OK);
-            let done: Vec<String> = form
-                .body
-                .split("name=\"done\" value=\"")
-                .skip(1)
-                .filter_map(|s| s.split('"').next())
-                .map(str::to_string)
-                .collect();
+            let done = exercise_ids(&form.body);
             if !done.is_empty() && days.len() < 4 {
                 days.push((day, done));
             }
