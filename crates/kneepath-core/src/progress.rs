@@ -89,6 +89,12 @@ fn median(mut xs: Vec<f64>) -> Option<f64> {
     })
 }
 
+/// Whether `phase` is the programme's last: there is no phase to move on
+/// to, only its maintenance routine and its criteria for a full return.
+pub fn is_last_phase(kb: &KnowledgeBase, phase: PhaseId) -> bool {
+    phase + 1 >= kb.phases.len()
+}
+
 /// Median next-morning pain of up to seven check-ins before index `i`.
 fn baseline(checkins: &[CheckIn], i: usize) -> Option<f64> {
     let start = i.saturating_sub(7);
@@ -204,6 +210,12 @@ pub fn review(
         }
     }
     let phase = &kb.phases[state.phase];
+    let last = is_last_phase(kb, state.phase);
+    if last {
+        // No next phase: what is left to wait for is the phase's own exit
+        // criteria, the ones for a full return to activity.
+        waiting.clear();
+    }
     let mut met = Vec::new();
     for c in &phase.exit {
         match c.when.eval(facts) {
@@ -212,8 +224,7 @@ pub fn review(
             _ => waiting.push(c.text.to_lowercase()),
         }
     }
-    if state.phase + 1 >= kb.phases.len() {
-        waiting.push("nothing: this is the last phase; keep up the maintenance routine".into());
+    if last {
         return Decision::Stay {
             waiting_for: waiting,
         };

@@ -1000,12 +1000,14 @@ async fn create_checkin_once(
             Some(level.as_str().to_string()),
         ),
         CheckinResult::PhaseChanged { to, reason } => ("phase_changed", reason, Some(to)),
-        CheckinResult::Stayed { waiting_for } => (
+        CheckinResult::Stayed {
+            waiting_for,
+            last_phase,
+        } => (
             "stayed",
-            if waiting_for.is_empty() {
-                "Saved.".to_string()
-            } else {
-                format!("Saved. To move on: {}", waiting_for.join("; "))
+            match crate::service::waiting_text(&waiting_for, last_phase) {
+                Some(text) => format!("Saved. {text}"),
+                None => "Saved.".to_string(),
             },
             None,
         ),

@@ -274,7 +274,26 @@ pub enum CheckinResult {
     },
     Stayed {
         waiting_for: Vec<String>,
+        /// The plan is in its last phase: nothing to move on to.
+        last_phase: bool,
     },
+}
+
+/// What a check-in that moved nothing tells the person about moving on:
+/// what advancing still waits for, or in the last phase its criteria for a
+/// full return to activity.
+pub fn waiting_text(waiting_for: &[String], last_phase: bool) -> Option<String> {
+    let list = waiting_for.join("; ");
+    match (last_phase, waiting_for.is_empty()) {
+        (true, true) => Some("This is the last phase: keep up the maintenance routine.".into()),
+        (true, false) => Some(format!(
+            "This is the last phase: keep up the maintenance routine. Still to reach for a full return to activity: {list}."
+        )),
+        (false, true) => None,
+        (false, false) => Some(format!(
+            "To move to the next phase kneepath is waiting for: {list}."
+        )),
+    }
 }
 
 /// Apply the rules to a new check-in and store it with its consequences.
@@ -423,6 +442,7 @@ async fn store_outcome(
         },
         (None, None) => CheckinResult::Stayed {
             waiting_for: outcome.waiting_for.clone(),
+            last_phase: progress::is_last_phase(kb, phase.phase),
         },
     };
     // Say it again only if it was not already said in the week before

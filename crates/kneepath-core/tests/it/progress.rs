@@ -214,6 +214,25 @@ fn the_last_phase_stays() {
     assert!(matches!(decide("return", &cs), Decision::Stay { .. }));
 }
 
+#[test]
+fn the_last_phase_waits_only_for_its_own_criteria() {
+    // One check-in with some pain during the exercises: no advance window to
+    // speak of, since there is no next phase; only the unmet exit criteria.
+    let Decision::Stay { waiting_for } = decide("return", &[ci(0, 0, 4, 0, 2)]) else {
+        panic!("the last phase stays");
+    };
+    let exit: Vec<String> = kb().phases[phase("return")]
+        .exit
+        .iter()
+        .map(|c| c.text.to_lowercase())
+        .collect();
+    assert!(!waiting_for.is_empty());
+    assert!(
+        waiting_for.iter().all(|w| exit.contains(w)),
+        "{waiting_for:?}"
+    );
+}
+
 fn week(from: i32, pain: &[u8]) -> Vec<CheckIn> {
     pain.iter()
         .enumerate()

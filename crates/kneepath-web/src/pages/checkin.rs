@@ -204,6 +204,24 @@ async fn submit_once(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&p)).into_response())
 }
 
+/// What moving on still waits for after `checkin` (see
+/// `service::waiting_text`), when the plan has a phase and stays in it.
+fn waiting_after(
+    kb: &kneepath_core::KnowledgeBase,
+    ctx: &PlanContext,
+    checkin: &kneepath_core::checkin::CheckIn,
+) -> Option<String> {
+    use kneepath_core::progress::{Decision, is_last_phase, review};
+    let phase = ctx.phase?;
+    let facts = kneepath_core::checkin::facts_after(kb, &ctx.facts, checkin);
+    match review(kb, phase, &ctx.checkins, &facts) {
+        Decision::Stay { waiting_for } => {
+            crate::service::waiting_text(&waiting_for, is_last_phase(kb, phase.phase))
+        }
+        _ => None,
+    }
+}
+
 pub async fn saved(
     State(state): State<AppState>,
     Patient(user): Patient,
@@ -246,89 +264,75 @@ pub async fn saved(
         .and_then(|e| kneepath_core::progress::Escalation::parse(&e.kind))
         .map(|e| e.message().to_string());
     let l = Layout::for_user("Check-in saved", "checkin", &user);
-    let page = if let Some(a) = retriage {
-        let home = a.level.allows_home_plan();
-        CheckinSavedPage {
-            l,
-            day: day.to_string(),
-            headline: format!("A warning sign: {}", a.report.level_title),
-            details: std::iter::once(a.report.do_now.clone())
-                .chain(
-                    a.report
-                        .fired
-                        .iter()
-                        .map(|f| format!("{}: {}", f.flag_title, f.reason)),
-                )
-                .chain(
-                    (!home).then(|| {
+    let page =
+        if let Some(a) = retriage {
+            let home = a.level.allows_home_plan();
+            CheckinSavedPage {
+                l,
+                day: day.to_string(),
+                headline: format!("A warning sign: {}", a.report.level_title),
+                details: std::iter::once(a.report.do_now.clone())
+                    .chain(
+                        a.report
+                            .fired
+                            .iter()
+                            .map(|f| format!("{}: {}", f.flag_title, f.reason)),
+                    )
+                    .chain((!home).then(|| {
                         "Your exercise plan is paused until you have been seen.".to_string()
-                    }),
-                )
-                .collect(),
-            tone: crate::views::level_class(a.level),
-            escalation,
-            retriaged: true,
-            corrected,
-        }
-    } else if let Some(c) = change {
-        let to = kb
-            .phase_by_id(&c.to_phase)
-            .map_or(c.to_phase.clone(), |p| kb.phases[p].title.clone());
-        let forward = c
-            .from_phase
-            .as_deref()
-            .and_then(|f| kb.phase_by_id(f))
-            .zip(kb.phase_by_id(&c.to_phase))
-            .is_some_and(|(a, b)| b > a);
-        CheckinSavedPage {
-            l,
-            day: day.to_string(),
-            headline: if corrected {
-                format!("Correction saved: your plan is in the {to} phase")
-            } else if forward {
-                format!("Well done: on to the {to} phase")
-            } else {
-                format!("Stepping back to the {to} phase")
-            },
-            details: vec![c.reason],
-            tone: if forward { "lvl-self" } else { "lvl-routine" },
-            escalation,
-            retriaged: false,
-            corrected,
-        }
-    } else {
-        let ctx = plan_context_for_checkin(&state, user.id(), user.today(&state)).await?;
-        let waiting = match ctx.as_ref().and_then(|c| c.phase.map(|p| (c, p))) {
-            Some((ctx, phase)) => {
-                let facts = kneepath_core::checkin::facts_after(kb, &ctx.facts, &checkin.checkin);
-                match kneepath_core::progress::review(kb, phase, &ctx.checkins, &facts) {
-                    kneepath_core::progress::Decision::Stay { waiting_for } => waiting_for,
-                    _ => Vec::new(),
-                }
+                    }))
+                    .collect(),
+                tone: crate::views::level_class(a.level),
+                escalation,
+                retriaged: true,
+                corrected,
             }
-            None => Vec::new(),
+        } else if let Some(c) = change {
+            let to = kb
+                .phase_by_id(&c.to_phase)
+                .map_or(c.to_phase.clone(), |p| kb.phases[p].title.clone());
+            let forward = c
+                .from_phase
+                .as_deref()
+                .and_then(|f| kb.phase_by_id(f))
+                .zip(kb.phase_by_id(&c.to_phase))
+                .is_some_and(|(a, b)| b > a);
+            CheckinSavedPage {
+                l,
+                day: day.to_string(),
+                headline: if corrected {
+                    format!("Correction saved: your plan is in the {to} phase")
+                } else if forward {
+                    format!("Well done: on to the {to} phase")
+                } else {
+                    format!("Stepping back to the {to} phase")
+                },
+                details: vec![c.reason],
+                tone: if forward { "lvl-self" } else { "lvl-routine" },
+                escalation,
+                retriaged: false,
+                corrected,
+            }
+        } else {
+            let ctx = plan_context_for_checkin(&state, user.id(), user.today(&state)).await?;
+            let mut details = Vec::new();
+            if let Some(text) = ctx.and_then(|c| waiting_after(kb, &c, &checkin.checkin)) {
+                details.push(text);
+            }
+            CheckinSavedPage {
+                l,
+                day: day.to_string(),
+                headline: if corrected {
+                    "Thank you, your correction is saved".into()
+                } else {
+                    "Thank you, your check-in is saved".into()
+                },
+                details,
+                tone: "lvl-self",
+                escalation,
+                retriaged: false,
+                corrected,
+            }
         };
-        let mut details = Vec::new();
-        if !waiting.is_empty() {
-            details.push(format!(
-                "To move to the next phase kneepath is waiting for: {}.",
-                waiting.join("; ")
-            ));
-        }
-        CheckinSavedPage {
-            l,
-            day: day.to_string(),
-            headline: if corrected {
-                "Thank you, your correction is saved".into()
-            } else {
-                "Thank you, your check-in is saved".into()
-            },
-            details,
-            tone: "lvl-self",
-            escalation,
-            retriaged: false,
-            corrected,
-        }
-    };
     Ok(private(&page))
 }
