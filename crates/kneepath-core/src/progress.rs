@@ -365,9 +365,17 @@ pub fn move_starts(others: &[CheckIn], on: &CheckIn) -> Day {
 /// later. A clinician's move starts today, or tomorrow after a check-in
 /// made today.
 pub fn starts_from(others: &[CheckIn], earliest: Day) -> Day {
-    others
-        .last()
-        .map_or(earliest, |c| c.day.plus(1).max(earliest))
+    starts_after(others.last().map(|c| c.day), earliest)
+}
+
+/// The first day whose check-ins count for a phase that began on `began`
+/// after a check-in for `newest_before` was logged: the day after that
+/// check-in when it is later than `began`. A check-in logged before a phase
+/// began was done on the exercises of what came before, so it never counts
+/// in it: this is how a plan started again by a re-assessment made after
+/// the day's check-in leaves that check-in to the old plan.
+pub fn starts_after(newest_before: Option<Day>, began: Day) -> Day {
+    newest_before.map_or(began, |d| d.plus(1).max(began))
 }
 
 /// Apply the check-in rules to a corrected check-in. `all` holds the plan's

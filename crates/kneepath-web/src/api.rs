@@ -405,7 +405,9 @@ pub struct PlanOut {
     pub home_plan: bool,
     pub phase: Option<String>,
     pub phase_title: Option<String>,
-    /// First day of the current phase.
+    /// First day whose check-ins count for the current phase (the day
+    /// after the newest check-in logged before the phase began, when that
+    /// is later than the day it began).
     pub phase_since: Option<String>,
     pub exercises: Vec<PlanExercise>,
 }

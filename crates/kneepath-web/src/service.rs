@@ -97,9 +97,16 @@ async fn plan_context_with(
     let edits = inputs.edits;
     let phase = if assessment.level.allows_home_plan() {
         history.last().and_then(|p| {
+            // Only check-ins logged after the phase began count in it.
+            let logged_before = inputs
+                .checkins
+                .iter()
+                .filter(|r| r.id < p.id)
+                .map(|r| r.checkin.day)
+                .max();
             kb.phase_by_id(&p.to_phase).map(|phase| PhaseState {
                 phase,
-                since: p.day,
+                since: progress::starts_after(logged_before, p.day),
             })
         })
     } else {

@@ -203,6 +203,17 @@ fn a_move_starts_after_the_newest_check_in() {
 }
 
 #[test]
+fn a_phase_counts_no_check_in_logged_before_it_began() {
+    use kneepath_core::progress::starts_after;
+    // A plan started again on day 5 after that day's check-in: from day 6.
+    assert_eq!(starts_after(Some(Day(5)), Day(5)), Day(6));
+    // Check-ins of earlier days do not move it.
+    assert_eq!(starts_after(Some(Day(4)), Day(5)), Day(5));
+    assert_eq!(starts_after(Some(Day(2)), Day(5)), Day(5));
+    assert_eq!(starts_after(None, Day(5)), Day(5));
+}
+
+#[test]
 fn never_step_back_below_the_first_phase() {
     let d = decide("protect", &[ci(0, 3, 9, 2, 5)]);
     assert!(!matches!(d, Decision::StepBack { .. }), "{d:?}");

@@ -101,6 +101,61 @@ async fn a_late_check_in_that_moves_the_plan_starts_the_phase_after_the_newest()
     );
 }
 
+/// A re-assessment made after the day's check-in starts the new plan that
+/// day, but that check-in was done on the old plan: the new plan's first
+/// phase needs three check-ins of its own.
+#[tokio::test]
+async fn a_re_assessment_after_the_days_check_in_leaves_it_to_the_old_plan() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("reassessed").await;
+    app.assess(&cookie, &csrf).await;
+    let (uid, days) = app.four_exercise_days(&cookie).await;
+    let [(d0, done0), (d1, done1), ..] = &days[..] else {
+        panic!("four days");
+    };
+    for (day, done) in [(d0, done0), (d1, done1)] {
+        let r = app
+            .post("/checkin", Some(&cookie), &form(&csrf, *day, done, 1, ""))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    // The same answers again, given on d1 after its check-in.
+    let head = app
+        .state
+        .store
+        .latest_assessment_head(&uid)
+        .await
+        .expect("db")
+        .expect("assessment");
+    let facts = kneepath_web::service::facts_from_map(&app.state.kb, &head.facts);
+    kneepath_web::service::record_assessment(&app.state, &uid, &facts, "wizard", *d1, None)
+        .await
+        .expect("assessment");
+    let today: kneepath_core::Day = super::TODAY.parse().expect("day");
+    let mut next = Vec::new();
+    for back in (0..today.days_since(*d1)).rev() {
+        let day = today.plus(-back);
+        let page = app.get(&format!("/checkin?day={day}"), Some(&cookie)).await;
+        let done = exercise_ids(&page.body);
+        if !done.is_empty() && next.len() < 3 {
+            next.push((day, done));
+        }
+    }
+    assert_eq!(next.len(), 3, "three days with exercises on the new plan");
+    for (i, (day, done)) in next.iter().enumerate() {
+        let r = app
+            .post("/checkin", Some(&cookie), &form(&csrf, *day, done, 1, ""))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let moved = app.phase_moves(&uid).await;
+        if i < 2 {
+            assert_eq!(moved, 0, "{} good check-ins on the new plan", i + 1);
+        } else {
+            assert_eq!(moved, 1, "three good check-ins on the new plan");
+        }
+    }
+}
+
 /// A small deterministic generator (xorshift64*), so a failing run can be
 /// repeated from its seed.
 struct Rng(u64);
@@ -114,14 +169,15 @@ impl Rng {
     }
 }
 
-/// Check-ins logged on time, late and corrected, in random order: after
-/// each, the phase has moved by at most one step, and every check-in whose
-/// day falls in the current phase was logged after the plan moved there.
+/// Check-ins logged on time, late and corrected, and re-assessments, in
+/// random order: after each check-in, the phase has moved by at most one
+/// step, and every check-in the current phase counts was logged after the
+/// phase began.
 #[tokio::test]
 async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins() {
     let app = app().await;
     let today: kneepath_core::Day = super::TODAY.parse().expect("day");
-    let (mut moves, mut late) = (0, 0);
+    let (mut moves, mut late, mut reassessed) = (0, 0, 0);
     for seed in 1..=12_u64 {
         let seed = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let mut rng = Rng(seed);
@@ -132,16 +188,39 @@ async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins()
         let phases = &app.state.kb.phases;
         let index = |id: &str| phases.iter().position(|p| p.id == id).expect("phase");
         let mut logged: Vec<kneepath_core::Day> = Vec::new();
+        // The first day of the current plan: days before it belong to an
+        // earlier plan and can no longer be logged or corrected.
+        let mut plan_from = today.plus(-13);
         for step in 0..24 {
+            if let Some(&newest) = logged.iter().max()
+                && rng.below(10) == 0
+            {
+                // The same answers again, on the day of the newest check-in
+                // and after it.
+                let head = store
+                    .latest_assessment_head(&uid)
+                    .await
+                    .expect("db")
+                    .expect("assessment");
+                let facts = kneepath_web::service::facts_from_map(&app.state.kb, &head.facts);
+                kneepath_web::service::record_assessment(
+                    &app.state, &uid, &facts, "wizard", newest, None,
+                )
+                .await
+                .expect("assessment");
+                plan_from = newest;
+                reassessed += 1;
+            }
             let before = index(&app.phase_now(&uid).await);
-            let correct = !logged.is_empty() && rng.below(4) == 0;
+            let in_plan: Vec<_> = logged.iter().copied().filter(|d| *d >= plan_from).collect();
+            let correct = !in_plan.is_empty() && rng.below(4) == 0;
             let day = if correct {
-                logged[rng.below(logged.len() as u64) as usize]
+                in_plan[rng.below(in_plan.len() as u64) as usize]
             } else {
                 // Mostly the next day on from the newest, sometimes a missed one.
                 let open: Vec<_> = (0..14)
                     .map(|back| today.plus(-back))
-                    .filter(|d| !logged.contains(d))
+                    .filter(|d| *d >= plan_from && !logged.contains(d))
                     .collect();
                 let Some(&d) = open.iter().min() else { break };
                 if rng.below(3) == 0 {
@@ -186,8 +265,12 @@ async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins()
                 late += usize::from(logged.iter().any(|d| *d > day));
                 logged.push(day);
             }
-            let changes = store.phase_changes(&uid).await.expect("db");
-            let now = changes.last().expect("a phase");
+            let ctx = kneepath_web::service::plan_context(&app.state, &uid)
+                .await
+                .expect("db")
+                .expect("a plan");
+            let now = ctx.phase_history.last().expect("a phase");
+            let since = ctx.phase.expect("a home plan").since;
             // A correction of the check-in logged last may undo its move and
             // make another (two steps); anything else moves one at most.
             let moved = index(&now.to_phase).abs_diff(before);
@@ -197,10 +280,10 @@ async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins()
                 "seed {seed} step {step}: moved {moved} phases"
             );
             for c in store.checkins(&uid).await.expect("db") {
-                if c.checkin.day >= now.day {
+                if c.checkin.day >= since {
                     assert!(
                         c.id > now.id,
-                        "seed {seed} step {step}: the check-in of {} was made before the move to {} from {}",
+                        "seed {seed} step {step}: the check-in of {} was made before the {} phase began on {}",
                         c.checkin.day,
                         now.to_phase,
                         now.day
@@ -212,7 +295,7 @@ async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins()
     }
     // The sequences do what they are for.
     assert!(
-        moves >= 10 && late >= 10,
-        "{moves} moves, {late} late check-ins"
+        moves >= 10 && late >= 10 && reassessed >= 5,
+        "{moves} moves, {late} late check-ins, {reassessed} re-assessments"
     );
 }
