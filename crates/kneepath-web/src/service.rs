@@ -594,7 +594,14 @@ async fn measurement_once(
         if let Some(fid) = kb.fact_id(name) {
             let v = kb.questions[fid]
                 .accept(&RawValue::from(&value))
-                .map_err(|e| WebError::BadRequest(format!("{name}: {e}")))?;
+                .map_err(|e| {
+                    // A ratio computed from the torques or angles entered,
+                    // named as the clinician knows it.
+                    WebError::BadRequest(format!(
+                        "{}: {e} (computed from the values entered). Check them and which side is painful.",
+                        kb.questions[fid].label
+                    ))
+                })?;
             facts.set(fid, Some(v));
         }
     }

@@ -379,6 +379,25 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("Choose the painful side"));
     assert!(store.measurements(&patient.id).await.expect("m").is_empty());
+    // Torques whose ratio the assessment cannot take (the painful side at
+    // 220% of the other): said in the clinician's words, nothing stored.
+    let r = app
+        .post(
+            &format!("{base}/measurements"),
+            Some(&c),
+            &format!("csrf={c_csrf}&painful_side=right&ham_left=50&ham_right=110"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains(
+            "Hamstring strength vs other side: 220 is out of range: allowed 0 to 200 (computed from the values entered)"
+        ),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("strength_lsi_pct"));
+    assert!(store.measurements(&patient.id).await.expect("m").is_empty());
     // Good measurements: H:Q 0.5 on the painful side -> strength imbalance measured.
     let r = app
         .post(

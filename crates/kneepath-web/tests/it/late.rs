@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 
-use super::{app, exercise_ids};
+use super::{Rng, app, exercise_ids};
 
 fn form(
     csrf: &str,
@@ -153,19 +153,6 @@ async fn a_re_assessment_after_the_days_check_in_leaves_it_to_the_old_plan() {
         } else {
             assert_eq!(moved, 1, "three good check-ins on the new plan");
         }
-    }
-}
-
-/// A small deterministic generator (xorshift64*), so a failing run can be
-/// repeated from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
     }
 }
 

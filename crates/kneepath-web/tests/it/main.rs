@@ -67,6 +67,23 @@ fn exercise_ids(form: &str) -> Vec<String> {
         .collect()
 }
 
+/// A small deterministic generator (xorshift64*) for the random route
+/// tests, so a failing run can be repeated from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+    }
+
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
 async fn app() -> App {
     app_with(Clock::Fixed(TODAY.parse::<Day>().expect("day"))).await
 }
@@ -768,6 +785,7 @@ mod api;
 mod clinic;
 mod correct;
 mod fhir;
+mod journeys;
 mod late;
 
 #[tokio::test]
