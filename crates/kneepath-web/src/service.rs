@@ -574,6 +574,30 @@ pub async fn record_measurement(
     .await
 }
 
+/// The facts computed from measurements that the assessment cannot take
+/// (a ratio out of its range), each with the fact's id and a message naming
+/// it as the clinician knows it.
+pub fn measurement_problems(
+    kb: &KnowledgeBase,
+    m: &kneepath_core::clinic::Measurements,
+) -> Vec<(&'static str, String)> {
+    m.facts()
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let q = &kb.questions[kb.fact_id(name)?];
+            let e = q.accept(&RawValue::from(&value)).err()?;
+            let unit = q.unit.as_ref().map_or(String::new(), |u| format!(" ({u})"));
+            Some((
+                name,
+                format!(
+                    "{}{unit}: {e} (computed from the values entered). Check them and which side is painful.",
+                    q.label
+                ),
+            ))
+        })
+        .collect()
+}
+
 async fn measurement_once(
     state: &AppState,
     author_id: &str,
@@ -588,20 +612,15 @@ async fn measurement_once(
             "This patient has no assessment yet: measurements are added to an assessment.".into(),
         ));
     };
+    if let Some((_, message)) = measurement_problems(kb, m).into_iter().next() {
+        return Err(WebError::BadRequest(message));
+    }
     let before = assess(kb, &facts_from_map(kb, &head.facts));
     let mut facts = facts_from_map(kb, &head.facts);
     for (name, value) in m.facts() {
-        if let Some(fid) = kb.fact_id(name) {
-            let v = kb.questions[fid]
-                .accept(&RawValue::from(&value))
-                .map_err(|e| {
-                    // A ratio computed from the torques or angles entered,
-                    // named as the clinician knows it.
-                    WebError::BadRequest(format!(
-                        "{}: {e} (computed from the values entered). Check them and which side is painful.",
-                        kb.questions[fid].label
-                    ))
-                })?;
+        if let Some(fid) = kb.fact_id(name)
+            && let Ok(v) = kb.questions[fid].accept(&RawValue::from(&value))
+        {
             facts.set(fid, Some(v));
         }
     }

@@ -966,6 +966,21 @@ pub async fn measure(
             "Choose the painful side: the ratios compare it with the other leg.".into(),
         ));
     }
+    // A ratio the assessment cannot take, at the field it was computed from.
+    for (fact, message) in crate::service::measurement_problems(&state.kb, &m) {
+        let (painful, other) = match side {
+            Some(Side::Left) => ("left", "right"),
+            _ => ("right", "left"),
+        };
+        let field = match fact {
+            "hq_ratio" | "strength_lsi_pct" => format!("ham_{painful}"),
+            "slr_deg" => format!("slr_{painful}"),
+            "slr_other_deg" => format!("slr_{other}"),
+            "ake_deg" => "ake".into(),
+            _ => "ham_left".into(),
+        };
+        f.errors.push((field, message));
+    }
     if f.errors.is_empty() && m.is_empty() {
         f.errors.push((
             "ham_left".into(),

@@ -391,12 +391,15 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.body.contains(
-            "Hamstring strength vs other side: 220 is out of range: allowed 0 to 200 (computed from the values entered)"
+            "Hamstring strength vs other side (%): 220 is out of range: allowed 0 to 200 (computed from the values entered)"
         ),
         "{}",
         r.body
     );
     assert!(!r.body.contains("strength_lsi_pct"));
+    // At the painful side's hamstring field, which keeps what was typed.
+    assert!(r.body.contains("href=\"#m-ham_right\""), "{}", r.body);
+    assert!(r.body.contains("value=\"110\""));
     assert!(store.measurements(&patient.id).await.expect("m").is_empty());
     // Good measurements: H:Q 0.5 on the painful side -> strength imbalance measured.
     let r = app
