@@ -46,6 +46,10 @@ impl std::fmt::Display for Esc<'_> {
 pub struct Series<'a> {
     pub name: &'a str,
     pub color: &'a str,
+    /// The average line's dash pattern (SVG `stroke-dasharray`, empty for
+    /// a solid line): the series differ by more than colour, and a line
+    /// drawn over an equal one leaves it visible between its dashes.
+    pub dash: &'a str,
     pub dots: Vec<Option<f64>>,
     pub line: Vec<Option<f64>>,
 }
@@ -193,13 +197,19 @@ pub fn pain_chart(
         );
     }
     for (si, s) in series.iter().enumerate() {
-        // Legend.
+        // Legend: a piece of the series' line, then its name.
         let lx = LEFT + 140.0 * si as f64;
+        let dash = if s.dash.is_empty() {
+            String::new()
+        } else {
+            format!(r#" stroke-dasharray="{}""#, s.dash)
+        };
         let _ = write!(
             out,
-            r##"<rect x="{lx}" y="6" width="12" height="4" fill="{}"/><text x="{}" y="12" fill="#1f2937">{}</text>"##,
+            r##"<line x1="{lx}" x2="{}" y1="8" y2="8" stroke="{}" stroke-width="2.5"{dash}/><text x="{}" y="12" fill="#1f2937">{}</text>"##,
+            lx + 18.0,
             s.color,
-            lx + 16.0,
+            lx + 22.0,
             esc(s.name)
         );
         // 7-day average line, broken where there is no data.
@@ -223,7 +233,7 @@ pub fn pain_chart(
         if !d.is_empty() {
             let _ = write!(
                 out,
-                r#"<path d="{}" fill="none" stroke="{}" stroke-width="2.5"/>"#,
+                r#"<path d="{}" fill="none" stroke="{}" stroke-width="2.5"{dash}/>"#,
                 d.trim_end(),
                 s.color
             );
@@ -412,6 +422,7 @@ mod tests {
         let s = Series {
             name: "Pain <now>",
             color: "#2563eb",
+            dash: "7 4",
             dots: vec![Some(3.0), None, Some(5.0)],
             line: vec![Some(3.0), None, Some(4.0)],
         };
@@ -427,6 +438,8 @@ mod tests {
         assert!(svg.contains(r#"role="img""#));
         assert!(svg.contains("<title id=\"p-t\">Pain &amp; more</title>"));
         assert!(svg.contains("Pain &lt;now&gt;"));
+        // The line and its legend are drawn with the series' dashes.
+        assert_eq!(svg.matches(r#"stroke-dasharray="7 4""#).count(), 2);
         // The line breaks where a day has no data: two separate moves.
         assert_eq!(
             svg.matches('M').count() - svg.matches("Mobilise").count(),

@@ -108,18 +108,21 @@ pub(crate) fn fill(
     let series = [
         Series {
             name: "Pain now",
+            dash: "",
             color: "#1d4ed8",
             dots: points.iter().map(|p| p.pain_now).collect(),
             line: points.iter().map(|p| p.avg_pain_now).collect(),
         },
         Series {
             name: "Next morning",
+            dash: "7 4",
             color: "#7c3aed",
             dots: points.iter().map(|p| p.morning_pain).collect(),
             line: points.iter().map(|p| p.avg_morning_pain).collect(),
         },
         Series {
             name: "During exercises",
+            dash: "2 3",
             color: "#c2410c",
             dots: points.iter().map(|p| p.exercise_pain).collect(),
             line: points.iter().map(|p| p.avg_exercise_pain).collect(),
