@@ -88,7 +88,7 @@ pub(crate) fn fill(
     let first =
         (!first_week.is_empty()).then(|| first_week.iter().sum::<f64>() / first_week.len() as f64);
     page.summary = format!(
-        "{} check-ins since {}. Average pain over the last 7 days: {}; in your first week: {}.",
+        "{} check-ins since {}. Average pain over the last 7 days: {}; in the first week: {}.",
         cs.len(),
         ctx.plan_start,
         fmt1(last),

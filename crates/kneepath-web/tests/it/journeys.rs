@@ -432,6 +432,13 @@ async fn check(app: &App, j: &Journey, what: &str) {
     ] {
         let r = app.get(&path, Some(&j.clinic)).await;
         assert_eq!(r.status, StatusCode::OK, "{s}: after {what}: {path}");
+        // The clinician's pages speak of the patient, not to them.
+        if path != "/clinic" && !ctx.checkins.is_empty() {
+            assert!(
+                r.body.contains("; in the first week: "),
+                "{s}: after {what}: {path}: the pain summary"
+            );
+        }
     }
     let mut api = std::collections::HashMap::new();
     for path in [
