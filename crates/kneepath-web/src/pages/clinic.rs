@@ -967,11 +967,11 @@ pub async fn measure(
         ));
     }
     // A ratio the assessment cannot take, at the field it was computed from.
+    let (painful, other) = match side {
+        Some(Side::Left) => ("left", "right"),
+        _ => ("right", "left"),
+    };
     for (fact, message) in crate::service::measurement_problems(&state.kb, &m) {
-        let (painful, other) = match side {
-            Some(Side::Left) => ("left", "right"),
-            _ => ("right", "left"),
-        };
         let field = match fact {
             "hq_ratio" | "strength_lsi_pct" => format!("ham_{painful}"),
             "slr_deg" => format!("slr_{painful}"),
