@@ -567,6 +567,10 @@ pub async fn record_measurement(
     day: Day,
     ip: Option<&str>,
 ) -> Result<String, WebError> {
+    // Whether the assessment can take them does not depend on the plan.
+    if let Some((_, message)) = measurement_problems(&state.kb, m).into_iter().next() {
+        return Err(WebError::BadRequest(message));
+    }
     // The assessment read here is the one the new facts are added to.
     deciding_on_plan(state, patient_id, || {
         measurement_once(state, author_id, patient_id, m, day, ip)
@@ -612,9 +616,6 @@ async fn measurement_once(
             "This patient has no assessment yet: measurements are added to an assessment.".into(),
         ));
     };
-    if let Some((_, message)) = measurement_problems(kb, m).into_iter().next() {
-        return Err(WebError::BadRequest(message));
-    }
     let before = assess(kb, &facts_from_map(kb, &head.facts));
     let mut facts = facts_from_map(kb, &head.facts);
     for (name, value) in m.facts() {

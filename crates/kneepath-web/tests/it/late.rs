@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 
-use super::{Rng, app, exercise_ids};
+use super::{Rng, app, exercise_ids, only_later_check_ins};
 
 fn form(
     csrf: &str,
@@ -266,17 +266,12 @@ async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins()
                 moved <= 1 || undo,
                 "seed {seed} step {step}: moved {moved} phases"
             );
-            for c in store.checkins(&uid).await.expect("db") {
-                if c.checkin.day >= since {
-                    assert!(
-                        c.id > now.id,
-                        "seed {seed} step {step}: the check-in of {} was made before the {} phase began on {}",
-                        c.checkin.day,
-                        now.to_phase,
-                        now.day
-                    );
-                }
-            }
+            only_later_check_ins(
+                &store.checkins(&uid).await.expect("db"),
+                now,
+                since,
+                &format!("seed {seed} step {step}"),
+            );
         }
         moves += app.phase_moves(&uid).await;
     }

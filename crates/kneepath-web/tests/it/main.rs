@@ -84,6 +84,25 @@ impl Rng {
     }
 }
 
+/// A phase counts only the check-ins logged after it began: every stored
+/// check-in dated from `since` on was made after the phase change `began`.
+fn only_later_check_ins(
+    rows: &[kneepath_store::CheckInRow],
+    began: &kneepath_store::PhaseChangeRow,
+    since: Day,
+    context: &str,
+) {
+    for c in rows.iter().filter(|c| c.checkin.day >= since) {
+        assert!(
+            c.id > began.id,
+            "{context}: the check-in of {} counts in the {} phase (from {since}) but was made before it began on {}",
+            c.checkin.day,
+            began.to_phase,
+            began.day
+        );
+    }
+}
+
 async fn app() -> App {
     app_with(Clock::Fixed(TODAY.parse::<Day>().expect("day"))).await
 }
