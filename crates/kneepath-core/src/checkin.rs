@@ -251,14 +251,18 @@ pub fn parse_checkin(
     );
     let full_range = yes_no(e, get("full_range"), "full_range", "Full movement");
     let done = all("done");
-    for d in &done {
-        if !planned.contains(d) {
-            err(
-                e,
-                "done",
-                format!("\"{d}\" is not one of today's exercises."),
-            );
-        }
+    // `planned` is the plan of the day asked for: when that day is refused,
+    // the day is what to fix, not the exercises ticked for it.
+    let day_refused = e.iter().any(|x| x.field == "day");
+    for d in done.iter().filter(|d| !day_refused && !planned.contains(d)) {
+        let name = kb
+            .exercise_by_id(d)
+            .map_or_else(|| format!("\"{d}\""), |i| kb.exercises[i].name.clone());
+        err(
+            e,
+            "done",
+            format!("{name} is not one of today's exercises."),
+        );
     }
     let warning_signs = all("sign");
     for s in &warning_signs {

@@ -345,13 +345,30 @@ fn check_in_form_is_validated_field_by_field() {
         "stiffness",
         "swelling",
         "walks_normally",
-        "done",
         "sleep_hours",
         "sign",
         "effort",
     ] {
         assert!(fields.contains(&f), "{f} should be reported: {errors:?}");
     }
+    // The exercises are checked against the plan of the day asked for: a
+    // refused day is what to fix, not what was ticked for it.
+    assert!(!fields.contains(&"done"), "{errors:?}");
+
+    // On a day that is right, an exercise not planned on it is named.
+    let mut wrong = ok.clone();
+    wrong.retain(|(k, _)| k != "done");
+    wrong.push(("done".into(), "nordic_curl".into()));
+    wrong.push(("done".into(), "no_such_exercise".into()));
+    let errors = parse_checkin(kb(), &wrong, &planned, today.plus(-7), today).expect_err("invalid");
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "Nordic hamstring curl is not one of today's exercises.",
+            "\"no_such_exercise\" is not one of today's exercises."
+        ]
+    );
 }
 
 #[test]
