@@ -287,7 +287,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             match command {
                 FhirCommand::Questionnaire { name } => {
                     let q = match name.as_str() {
-                        "assessment" => kneepath_fhir::assessment_questionnaire(&kb)?,
+                        "assessment" => kneepath_fhir::assessment_questionnaire(&kb),
                         other => kneepath_web::fhir::questionnaire(&kb, other)
                             .ok_or_else(|| anyhow::anyhow!("no questionnaire {other}"))?,
                     };

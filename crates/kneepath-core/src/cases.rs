@@ -3,7 +3,8 @@
 //!
 //! A case passes when the level is exactly the expected one, every expected
 //! flag is raised, every expected factor is reported and no factor in
-//! `contributors_absent` is. A result less urgent than expected is an
+//! `contributors_absent` is, and every plan rule in `plan_exclusions` (P1 ...
+//! P8) applies. A result less urgent than expected is an
 //! under-triage, counted separately: the one unacceptable error.
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,7 @@ pub struct Expect {
     pub flags: Vec<String>,
     pub contributors: Vec<String>,
     pub contributors_absent: Vec<String>,
+    pub plan_exclusions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -53,6 +55,8 @@ struct RawExpect {
     contributors: Vec<String>,
     #[serde(default)]
     contributors_absent: Vec<String>,
+    #[serde(default)]
+    plan_exclusions: Vec<String>,
 }
 
 impl Case {
@@ -92,6 +96,18 @@ impl Case {
                 )));
             }
         }
+        for p in &raw.plan_exclusions {
+            if !kb.plan_rules.iter().any(|x| x.id == *p) {
+                return Err(CaseError::Expect(format!(
+                    "unknown plan rule \"{p}\" in plan_exclusions (the knowledge base has: {})",
+                    kb.plan_rules
+                        .iter()
+                        .map(|r| r.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
         Ok(Case {
             id,
             summary,
@@ -101,6 +117,7 @@ impl Case {
                 flags: raw.flags,
                 contributors: raw.contributors,
                 contributors_absent: raw.contributors_absent,
+                plan_exclusions: raw.plan_exclusions,
             },
         })
     }
@@ -115,6 +132,10 @@ pub struct CaseOutcome {
     pub missing_flags: Vec<String>,
     pub missing_contributors: Vec<String>,
     pub unexpected_contributors: Vec<String>,
+    /// Expected plan rules that do not apply.
+    pub missing_plan_rules: Vec<String>,
+    /// The plan rules that apply (for the table).
+    pub plan_rules: Vec<String>,
 }
 
 impl CaseOutcome {
@@ -123,6 +144,7 @@ impl CaseOutcome {
             && self.missing_flags.is_empty()
             && self.missing_contributors.is_empty()
             && self.unexpected_contributors.is_empty()
+            && self.missing_plan_rules.is_empty()
     }
 
     pub fn under_triage(&self) -> bool {
@@ -161,6 +183,12 @@ impl CaseOutcome {
                 self.unexpected_contributors.join(", ")
             ));
         }
+        if !self.missing_plan_rules.is_empty() {
+            d.push(format!(
+                "plan rules not applied: {}",
+                self.missing_plan_rules.join(", ")
+            ));
+        }
         d.join("; ")
     }
 }
@@ -174,6 +202,7 @@ pub fn check_case(kb: &KnowledgeBase, case: &Case) -> CaseOutcome {
         .iter()
         .map(|f| f.contributor.id.as_str())
         .collect();
+    let plan_rules: Vec<String> = a.plan_rules.iter().map(|r| r.rule.id.clone()).collect();
     CaseOutcome {
         id: case.id.clone(),
         expected: case.expect.triage,
@@ -199,5 +228,13 @@ pub fn check_case(kb: &KnowledgeBase, case: &Case) -> CaseOutcome {
             .filter(|c| reported.contains(&c.as_str()))
             .cloned()
             .collect(),
+        missing_plan_rules: case
+            .expect
+            .plan_exclusions
+            .iter()
+            .filter(|p| !plan_rules.contains(p))
+            .cloned()
+            .collect(),
+        plan_rules,
     }
 }

@@ -6,11 +6,11 @@
 //! into an owned, serializable [`crate::report::AssessmentReport`] to store
 //! or print it.
 
-use crate::condition::Condition;
+use crate::condition::{Condition, Reading};
 use crate::facts::{FactId, Facts, Value};
-use crate::kb::{Contributor, KnowledgeBase, Question, Rule};
+use crate::kb::{Contributor, FlagId, KnowledgeBase, Question, Rule};
 use crate::level::TriageLevel;
-use crate::plan::{Plan, build_plan};
+use crate::plan::{AppliedPlanRule, Plan, build_plan, plan_rules};
 
 /// A fact that made a rule or a factor hold, with its reported value.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +24,21 @@ pub struct Evidence<'k> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FiredRule<'k> {
     pub rule: &'k Rule,
+    /// The level it gives: the rule's own, or one less for an `ambulance`
+    /// or `emergency` rule that fired only because of "not sure" answers.
+    pub level: TriageLevel,
     pub evidence: Vec<Evidence<'k>>,
+    /// The "not sure" answers it fired on, when it fired only because of
+    /// them (it would not fire with them read as the reassuring answer);
+    /// empty otherwise.
+    pub unsure: Vec<&'k Question>,
+}
+
+impl FiredRule<'_> {
+    /// Fired only because of "not sure" answers.
+    pub fn only_unsure(&self) -> bool {
+        !self.unsure.is_empty()
+    }
 }
 
 /// How a contributing factor is known.
@@ -58,12 +72,16 @@ pub struct Finding<'k> {
 #[derive(Debug, Clone)]
 pub struct Assessment<'k> {
     pub kb: &'k KnowledgeBase,
+    /// The facts assessed.
+    pub facts: Facts,
     /// The most urgent level among the fired rules; `self_care` if none fired.
     pub level: TriageLevel,
     /// Every rule that fired, in knowledge-base order.
     pub fired: Vec<FiredRule<'k>>,
     /// Every contributing factor that applies, in knowledge-base order.
     pub contributors: Vec<Finding<'k>>,
+    /// Every plan rule (P1 ... P8) that applies, at any level.
+    pub plan_rules: Vec<AppliedPlanRule<'k>>,
     pub plan: Plan<'k>,
 }
 
@@ -83,33 +101,90 @@ impl Assessment<'_> {
 
 /// Assess one person's facts.
 pub fn assess<'k>(kb: &'k KnowledgeBase, facts: &Facts) -> Assessment<'k> {
-    let mut fired = Vec::new();
-    let mut level = TriageLevel::SelfCare;
-    for rule in &kb.rules {
-        if rule.when.eval(facts).is_true() {
-            level = level.min(rule.level);
-            fired.push(FiredRule {
-                rule,
-                evidence: evidence(kb, &rule.when, facts),
-            });
-        }
-    }
+    let fired = fired_rules(kb, facts);
+    let level = fired
+        .iter()
+        .map(|f| f.level)
+        .min()
+        .unwrap_or(TriageLevel::SelfCare);
     let contributors = contributing_factors(kb, facts);
-    let plan = build_plan(kb, level, facts, &contributors);
+    let plan_rules = plan_rules(kb, facts, &flag_ids(&fired));
+    let plan = build_plan(kb, level, facts, &plan_rules, &contributors);
     Assessment {
         kb,
+        facts: facts.clone(),
         level,
         fired,
         contributors,
+        plan_rules,
         plan,
     }
 }
 
+/// Every rule that fires (a "not sure" answer counting as the warning
+/// answer), each with the level it gives.
+pub fn fired_rules<'k>(kb: &'k KnowledgeBase, facts: &Facts) -> Vec<FiredRule<'k>> {
+    let any_unsure = facts.present().any(|(_, v)| *v == Value::Unsure);
+    let mut fired = Vec::new();
+    for rule in &kb.rules {
+        if !rule.when.eval_in(facts, Reading::Warning).is_true() {
+            continue;
+        }
+        let evidence = evidence(kb, &rule.when, facts, Reading::Warning);
+        // Fired only because of "not sure": quiet when they are read as
+        // the reassuring answer.
+        let only_unsure = any_unsure && !rule.when.eval_in(facts, Reading::Reassuring).is_true();
+        let unsure: Vec<&Question> = if only_unsure {
+            evidence
+                .iter()
+                .filter(|e| e.value == Value::Unsure)
+                .map(|e| e.question)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let level = if only_unsure {
+            rule.level.one_less_if_emergency()
+        } else {
+            rule.level
+        };
+        fired.push(FiredRule {
+            rule,
+            level,
+            evidence,
+            unsure,
+        });
+    }
+    fired
+}
+
+/// The flags the fired rules raise, without duplicates, in rule order.
+pub fn flag_ids(fired: &[FiredRule<'_>]) -> Vec<FlagId> {
+    let mut out = Vec::new();
+    for f in fired {
+        if !out.contains(&f.rule.flag) {
+            out.push(f.rule.flag);
+        }
+    }
+    out
+}
+
+/// The plan rules that apply to these facts, with the flags the triage
+/// rules raise on them (for a plan computed apart from an assessment, such
+/// as a plan page or the progression rules).
+pub fn plan_rules_for<'k>(kb: &'k KnowledgeBase, facts: &Facts) -> Vec<AppliedPlanRule<'k>> {
+    plan_rules(kb, facts, &flag_ids(&fired_rules(kb, facts)))
+}
+
 /// The contributing factors that apply; `measured` wins over `reported`.
+/// A "not sure" answer counts as not reported here.
 pub fn contributing_factors<'k>(kb: &'k KnowledgeBase, facts: &Facts) -> Vec<Finding<'k>> {
     let mut out = Vec::new();
     for contributor in &kb.contributors {
-        let holds = |c: &'k Option<Condition>| c.as_ref().filter(|c| c.eval(facts).is_true());
+        let holds = |c: &'k Option<Condition>| {
+            c.as_ref()
+                .filter(|c| c.eval_in(facts, Reading::NotReported).is_true())
+        };
         let found = holds(&contributor.measured)
             .map(|c| (Grade::Measured, c))
             .or_else(|| holds(&contributor.reported).map(|c| (Grade::Reported, c)));
@@ -117,21 +192,25 @@ pub fn contributing_factors<'k>(kb: &'k KnowledgeBase, facts: &Facts) -> Vec<Fin
             out.push(Finding {
                 contributor,
                 grade,
-                evidence: evidence(kb, cond, facts),
+                evidence: evidence(kb, cond, facts, Reading::NotReported)
+                    .into_iter()
+                    .filter(|e| e.value != Value::Unsure)
+                    .collect(),
             });
         }
     }
     out
 }
 
-/// The reported facts behind a condition that holds.
+/// The reported facts behind a condition that holds in `reading`.
 pub(crate) fn evidence<'k>(
     kb: &'k KnowledgeBase,
     cond: &Condition,
     facts: &Facts,
+    reading: Reading,
 ) -> Vec<Evidence<'k>> {
     let mut ids = Vec::new();
-    cond.evidence(facts, &mut ids);
+    cond.evidence(facts, reading, &mut ids);
     ids.into_iter()
         .filter_map(|fact| {
             facts.get(fact).map(|v| Evidence {

@@ -22,6 +22,9 @@ pub type FactId = usize;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Bool(bool),
+    /// A yes/no question answered "not sure" (policy v2): what it counts as
+    /// depends on who reads it (`condition::Reading`).
+    Unsure,
     Int(i64),
     Num(f64),
     Choice(u16),
@@ -76,6 +79,10 @@ impl Facts {
         self.values.iter().all(Option::is_none)
     }
 }
+
+/// How a "not sure" answer to a yes/no question is written in facts files,
+/// JSON and stored facts.
+pub const UNSURE: &str = "unsure";
 
 /// A value as it arrives from outside, before it is checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -215,7 +222,8 @@ impl Question {
         match &self.kind {
             QuestionKind::Bool => match raw {
                 RawValue::Bool(b) => Ok(Value::Bool(*b)),
-                _ => Err(wrong("true or false")),
+                RawValue::Str(s) if s == UNSURE => Ok(Value::Unsure),
+                _ => Err(wrong("true, false or \"unsure\"")),
             },
             QuestionKind::Integer { min, max } => {
                 let i = match raw {
@@ -260,8 +268,15 @@ impl Question {
                 _ => Err(wrong("one of the options as text")),
             },
             QuestionKind::Multi { options, open } => {
-                let RawValue::List(items) = raw else {
-                    return Err(wrong("a list"));
+                // One value stands for a list of one (`mechanism = "fall"`).
+                let one;
+                let items = match raw {
+                    RawValue::List(items) => items.as_slice(),
+                    RawValue::Str(_) => {
+                        one = [raw.clone()];
+                        &one[..]
+                    }
+                    _ => return Err(wrong("a list")),
                 };
                 let mut out: Vec<String> = Vec::with_capacity(items.len());
                 for item in items {
@@ -292,7 +307,8 @@ impl Question {
     /// Parse an answer typed by a person (terminal or form field). An empty
     /// answer means "not reported" and gives `Ok(None)`. Choices may be given
     /// by value or by their 1-based number in the option list; yes/no as
-    /// `y`, `yes`, `n`, `no`, `true`, `false`; lists separated by commas.
+    /// `y`, `yes`, `n`, `no`, `true`, `false`, and "not sure" as `not sure`,
+    /// `unsure`, `ns` or `?`; lists separated by commas.
     pub fn parse_text(&self, text: &str) -> Result<Option<Value>, FactProblem> {
         let t = text.trim();
         if t.is_empty() {
@@ -302,9 +318,10 @@ impl Question {
             QuestionKind::Bool => match t.to_ascii_lowercase().as_str() {
                 "y" | "yes" | "true" => RawValue::Bool(true),
                 "n" | "no" | "false" => RawValue::Bool(false),
+                "?" | "unsure" | "not sure" | "ns" => RawValue::Str(UNSURE.to_string()),
                 _ => {
                     return Err(FactProblem::WrongType {
-                        expected: "yes or no".to_string(),
+                        expected: "yes, no or not sure".to_string(),
                         got: format!("\"{t}\""),
                     });
                 }
@@ -354,6 +371,7 @@ impl Question {
     pub fn value_to_json(&self, value: &Value) -> serde_json::Value {
         match (value, &self.kind) {
             (Value::Bool(b), _) => serde_json::Value::Bool(*b),
+            (Value::Unsure, _) => serde_json::Value::from(UNSURE),
             (Value::Int(i), _) => serde_json::Value::from(*i),
             (Value::Num(n), _) => serde_json::Value::from(*n),
             (Value::Choice(i), QuestionKind::Choice { options }) => options
@@ -377,6 +395,7 @@ impl Question {
         match (value, &self.kind) {
             (Value::Bool(true), _) => "yes".to_string(),
             (Value::Bool(false), _) => "no".to_string(),
+            (Value::Unsure, _) => "not sure".to_string(),
             (Value::Int(1), _) => format!("1{}", singular(&unit)),
             (Value::Int(i), _) => format!("{i}{unit}"),
             (Value::Num(n), _) => format!("{}{unit}", Num(*n)),

@@ -50,6 +50,17 @@ impl TriageLevel {
         self >= TriageLevel::Routine
     }
 
+    /// The level a rule of this level gives when it fired only because of
+    /// "not sure" answers: ambulance becomes emergency, emergency becomes
+    /// urgent; other levels stay.
+    pub fn one_less_if_emergency(self) -> TriageLevel {
+        match self {
+            TriageLevel::Ambulance => TriageLevel::Emergency,
+            TriageLevel::Emergency => TriageLevel::Urgent,
+            other => other,
+        }
+    }
+
     /// True when `self` is less urgent than `other` (an under-triage if
     /// `other` was the expected level).
     pub fn is_less_urgent_than(self, other: TriageLevel) -> bool {

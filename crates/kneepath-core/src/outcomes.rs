@@ -5,8 +5,11 @@
 //!   `100 - mean(answered items) x 100 / 4`, computed only when at least half
 //!   of its items are answered (Pain 5 of 9, Symptoms 4 of 7, ADL 9 of 17,
 //!   Sport/Rec 3 of 5, QOL 2 of 4). There is no total score. Items S4 and S5
-//!   are worded the other way round: their first answer option ("Always")
-//!   scores 0 ([`koos_item_score`]).
+//!   ask whether the knee straightens and bends fully, so their options run
+//!   the other way on the form ("Always" first); as for every item, the
+//!   first option scores 0, no problem ([`koos_item_score`]), so an item's
+//!   score is the index of the option ticked. (Reversing S4 and S5 a second
+//!   time in code scored "Always able to straighten" as an extreme problem.)
 //! - **LEFS** (Binkley 1999): 20 items, each 0 (extreme difficulty) to 4 (no
 //!   difficulty); the score is the sum, 0-80. The form asks for an answer to
 //!   every activity, so an incomplete form is not scored.
@@ -64,7 +67,9 @@ pub enum OutcomeError {
 }
 
 /// The score of a KOOS answer given as the index of the option ticked
-/// (0 = the first option on the form). S4 and S5 run the other way.
+/// (0 = the first option on the form, which is always the answer meaning
+/// no problem: "Always" for S4 and S5, whose option lists the knowledge
+/// base writes the other way round).
 pub fn koos_item_score(item: &str, option: u8) -> Result<u8, OutcomeError> {
     if !koos_items().iter().any(|i| i == item) {
         return Err(OutcomeError::UnknownItem(item.to_string()));
@@ -75,11 +80,20 @@ pub fn koos_item_score(item: &str, option: u8) -> Result<u8, OutcomeError> {
             value: option,
         });
     }
-    Ok(if item == "S4" || item == "S5" {
-        4 - option
-    } else {
-        option
-    })
+    Ok(option)
+}
+
+/// A score rounded half up to one decimal, as published calculators show
+/// it (56.25 is 56.3; Rust's `{:.1}` would round it to even, 56.2). The
+/// nudge keeps a value computed as 56.249999... from a true 56.25 on the
+/// right side.
+pub fn round1(x: f64) -> f64 {
+    (x * 10.0 + 1e-9_f64.copysign(x)).round() / 10.0
+}
+
+/// [`round1`] as text, always with one decimal ("56.3", "100.0").
+pub fn format1(x: f64) -> String {
+    format!("{:.1}", round1(x))
 }
 
 /// KOOS subscale scores, 0 (extreme problems) to 100 (none). `None` where
@@ -263,15 +277,13 @@ mod tests {
     #[test]
     fn instruments_score_from_the_options_ticked() {
         use crate::kb::InstrumentKind;
-        // KOOS: first option everywhere = no problems, except S4/S5 where
-        // the first option ("Always" able) is also no problem.
+        // KOOS: the first option everywhere means no problems, S4 and S5
+        // included ("Always" able to straighten and bend fully).
         let first: BTreeMap<String, u8> = koos_items().into_iter().map(|i| (i, 0)).collect();
         let s = score_instrument(InstrumentKind::Koos, &first).expect("score");
         assert_eq!(s.len(), 5);
         assert_eq!(s[1].key, "symptoms");
-        // S4 and S5 at option 0 score 4 each: symptoms = 100 - 8/7*25.
-        let want = 100.0 - 8.0 / 7.0 * 25.0;
-        assert!((s[1].value.expect("symptoms") - want).abs() < 1e-9);
+        assert_eq!(s[1].value, Some(100.0));
         assert_eq!(s[0].value, Some(100.0));
         // LEFS: option index = item score; incomplete = no score.
         let lefs: BTreeMap<String, u8> = lefs_items().into_iter().map(|i| (i, 3)).collect();
@@ -354,11 +366,62 @@ mod tests {
     }
 
     #[test]
-    fn koos_s4_s5_are_reversed() {
-        assert_eq!(koos_item_score("S4", 0), Ok(4));
-        assert_eq!(koos_item_score("S5", 4), Ok(0));
+    fn koos_s4_s5_first_option_is_no_problem() {
+        // "Always" able to straighten (S4) or bend (S5) fully is the first
+        // option on the form and scores 0, as the KOOS scoring guide says.
+        assert_eq!(koos_item_score("S4", 0), Ok(0));
+        assert_eq!(koos_item_score("S5", 4), Ok(4));
         assert_eq!(koos_item_score("S3", 0), Ok(0));
         assert!(koos_item_score("S8", 0).is_err());
+    }
+
+    /// Reference values: the first option everywhere (all best) is 100 on
+    /// every subscale, the middle option 50, the last (all worst) 0.
+    #[test]
+    fn koos_reference_values_from_the_form() {
+        for (option, want) in [(0u8, 100.0), (2, 50.0), (4, 0.0)] {
+            let ticked: BTreeMap<String, u8> =
+                koos_items().into_iter().map(|i| (i, option)).collect();
+            let scores = score_instrument(crate::kb::InstrumentKind::Koos, &ticked).expect("score");
+            for s in scores {
+                assert_eq!(s.value, Some(want), "{} with option {option}", s.key);
+            }
+        }
+    }
+
+    /// A hand-worked mixed form: Symptoms S1..S7 ticked 1, 0 (Always
+    /// straightens), 2, 1 (Often straightens), 0, 3, 2: sum 9 of 7 items,
+    /// mean 1.2857, 100 - 32.14 = 67.857..., shown 67.9.
+    #[test]
+    fn koos_hand_worked_symptoms_with_s4_s5() {
+        let ticked = answers(&[
+            ("S1", 1),
+            ("S2", 0),
+            ("S3", 2),
+            ("S4", 1),
+            ("S5", 0),
+            ("S6", 3),
+            ("S7", 2),
+        ]);
+        let scores = score_instrument(crate::kb::InstrumentKind::Koos, &ticked).expect("score");
+        let s = scores
+            .iter()
+            .find(|s| s.key == "symptoms")
+            .and_then(|s| s.value)
+            .expect("symptoms");
+        assert!((s - 67.857_142).abs() < 1e-4, "{s}");
+        assert_eq!(format1(s), "67.9");
+    }
+
+    #[test]
+    fn scores_round_half_up() {
+        assert_eq!(format1(56.25), "56.3");
+        assert_eq!(format1(56.24), "56.2");
+        assert_eq!(format1(100.0), "100.0");
+        assert_eq!(format1(0.05), "0.1");
+        assert_eq!(format1(-2.25), "-2.3");
+        // 100 - 7/16 x 100 = 56.25 exactly, from a computation.
+        assert_eq!(format1(100.0 - 7.0 / 16.0 * 100.0), "56.3");
     }
 
     #[test]

@@ -1,12 +1,24 @@
 //! The home plan: which phase a person starts in, which exercises and advice
-//! they get, and why each item is there.
+//! they get, why each item is there, and what the plan rules (P1 ... P8 of
+//! the policy's "What the plan must leave out") leave out and why.
 //!
-//! Policy invariant: `urgent` and above never get exercises, only advice to
-//! protect the knee until seen ([`Plan::SeekCare`]).
+//! Policy invariants:
+//! - `urgent` and above never get exercises from the assessment, only advice
+//!   to protect the knee until seen ([`Plan::SeekCare`]); a plan then comes
+//!   only from a clinician.
+//! - The plan rules are evaluated at every level ([`plan_rules`]) and apply
+//!   to every plan, whoever gives it: [`home_plan`] enforces them after a
+//!   clinician's edits, so an edit cannot bring back what they leave out.
+//!   Only a rule marked `liftable` (P2) can be lifted, by a clinician's edit
+//!   that records who cleared the person.
 
+use crate::condition::Reading;
 use crate::engine::{Evidence, Finding, evidence};
 use crate::facts::Facts;
-use crate::kb::{Advice, Contributor, Exercise, ExerciseId, KnowledgeBase, PhaseId};
+use crate::kb::{
+    Advice, Contributor, Exercise, ExerciseId, Flag, FlagId, KnowledgeBase, PhaseId, PlanRule,
+    Treatment,
+};
 use crate::level::TriageLevel;
 
 /// Why an item is in the plan.
@@ -20,6 +32,8 @@ pub enum Because<'k> {
     Contributor(&'k Contributor),
     /// A clinician added it (or swapped it in), for this reason.
     Clinician,
+    /// A plan rule gives it instead of something it leaves out.
+    PlanRule(&'k PlanRule),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +42,8 @@ pub struct PlanItem<'k> {
     pub because: Because<'k>,
     /// A clinician's dosage, replacing the knowledge base's, with the reason.
     pub dosage: Option<(String, String)>,
+    /// The plan rule that asks for the supported version (P3), if any.
+    pub supported: Option<&'k PlanRule>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +61,36 @@ pub enum StartReason<'k> {
     Default,
     /// Chosen by the progression rules or a clinician, not at assessment.
     Chosen,
+    /// A plan rule kept the start at or before this phase (P1, P6).
+    Limited(&'k PlanRule),
+}
+
+/// A plan rule that applies to a person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppliedPlanRule<'k> {
+    pub rule: &'k PlanRule,
+    /// The facts that made its condition hold ("not sure" counting as the
+    /// warning answer).
+    pub evidence: Vec<Evidence<'k>>,
+    /// The flags raised that it applies for.
+    pub flags: Vec<&'k Flag>,
+    /// Lifted by a clinician: the reason recorded (who cleared the person).
+    pub lifted: Option<String>,
+}
+
+/// What one plan rule left out of (or changed in) a particular plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exclusion<'k> {
+    pub rule: &'k PlanRule,
+    /// Lifted by a clinician, with the reason recorded: nothing is left out.
+    pub lifted: Option<String>,
+    /// Exercises this plan would otherwise hold.
+    pub exercises: Vec<&'k Exercise>,
+    /// Exercises shown in their supported version.
+    pub supported: Vec<&'k Exercise>,
+    /// Advice replaced by another.
+    pub advice: Vec<&'k Advice>,
+    pub treatments: Vec<&'k Treatment>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +99,10 @@ pub struct HomePlan<'k> {
     pub start: StartReason<'k>,
     pub items: Vec<PlanItem<'k>>,
     pub advice: Vec<PlanAdvice<'k>>,
+    /// The treatment options to list (those no plan rule leaves out).
+    pub treatments: Vec<&'k Treatment>,
+    /// Every plan rule that applies, with what it left out of this plan.
+    pub exclusions: Vec<Exclusion<'k>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,11 +114,64 @@ pub enum Plan<'k> {
     Home(HomePlan<'k>),
 }
 
-/// The plan for an assessment's level, facts and contributing factors.
+/// The plan rules that apply to a person with these facts and raised
+/// flags, in policy order. "Not sure" counts as the warning answer.
+pub fn plan_rules<'k>(
+    kb: &'k KnowledgeBase,
+    facts: &Facts,
+    flags: &[FlagId],
+) -> Vec<AppliedPlanRule<'k>> {
+    let mut out = Vec::new();
+    for rule in &kb.plan_rules {
+        let by_facts = rule
+            .when
+            .as_ref()
+            .filter(|c| c.eval_in(facts, Reading::Warning).is_true());
+        let by_flags: Vec<&Flag> = rule
+            .flags
+            .iter()
+            .filter(|f| flags.contains(f))
+            .map(|&f| &kb.flags[f])
+            .collect();
+        if by_facts.is_none() && by_flags.is_empty() {
+            continue;
+        }
+        out.push(AppliedPlanRule {
+            rule,
+            evidence: by_facts.map_or_else(Vec::new, |c| evidence(kb, c, facts, Reading::Warning)),
+            flags: by_flags,
+            lifted: None,
+        });
+    }
+    out
+}
+
+/// Mark the rules a clinician lifted: `cleared` holds (rule id, the reason
+/// recorded), oldest first. Only a `liftable` rule can be lifted.
+pub fn lift(rules: &mut [AppliedPlanRule<'_>], cleared: &[(&str, &str)]) {
+    for r in rules.iter_mut().filter(|r| r.rule.liftable) {
+        if let Some((_, why)) = cleared.iter().rev().find(|(id, _)| *id == r.rule.id) {
+            r.lifted = Some((*why).to_string());
+        }
+    }
+}
+
+/// The last phase the plan may reach under these rules (P1), if any.
+pub fn phase_cap(rules: &[AppliedPlanRule<'_>]) -> Option<PhaseId> {
+    rules
+        .iter()
+        .filter(|r| r.lifted.is_none())
+        .filter_map(|r| r.rule.max_phase)
+        .min()
+}
+
+/// The plan for an assessment's level, facts, raised flags and
+/// contributing factors.
 pub fn build_plan<'k>(
     kb: &'k KnowledgeBase,
     level: TriageLevel,
     facts: &Facts,
+    rules: &[AppliedPlanRule<'k>],
     contributors: &[Finding<'k>],
 ) -> Plan<'k> {
     let level_info = kb.level(level);
@@ -77,29 +180,57 @@ pub fn build_plan<'k>(
             advice: level_info.advice.iter().map(|&a| &kb.advice[a]).collect(),
         };
     }
-    let (phase, start) = kb
+    let (phase, start) = start_phase(kb, facts, rules);
+    Plan::Home(home_plan(kb, level, phase, start, contributors, rules, &[]))
+}
+
+/// The starting phase: the first whose `start_when` holds, else the
+/// default; then no later than any plan rule allows.
+pub fn start_phase<'k>(
+    kb: &'k KnowledgeBase,
+    facts: &Facts,
+    rules: &[AppliedPlanRule<'k>],
+) -> (PhaseId, StartReason<'k>) {
+    let (mut phase, mut start) = kb
         .phases
         .iter()
         .enumerate()
         .find_map(|(i, p)| {
             let c = p.start_when.as_ref()?;
-            c.eval(facts)
-                .is_true()
-                .then(|| (i, StartReason::Matched(evidence(kb, c, facts))))
+            c.eval(facts).is_true().then(|| {
+                (
+                    i,
+                    StartReason::Matched(evidence(kb, c, facts, Reading::Warning)),
+                )
+            })
         })
         .unwrap_or((kb.default_start, StartReason::Default));
-    Plan::Home(home_plan(kb, level, phase, start, contributors))
+    for r in rules.iter().filter(|r| r.lifted.is_none()) {
+        for cap in [r.rule.max_phase, r.rule.max_start_phase]
+            .into_iter()
+            .flatten()
+        {
+            if cap < phase {
+                phase = cap;
+                start = StartReason::Limited(r.rule);
+            }
+        }
+    }
+    (phase, start)
 }
 
 /// The home plan for a given phase: the phase's exercises, then those the
 /// contributing factors add that suit the phase; the level's, the phase's
-/// and the factors' advice, each once.
+/// and the factors' advice, each once; a clinician's `edits`, oldest
+/// first; and last the plan rules, which nothing overrides but a lift.
 pub fn home_plan<'k>(
     kb: &'k KnowledgeBase,
     level: TriageLevel,
     phase: PhaseId,
     start: StartReason<'k>,
     contributors: &[Finding<'k>],
+    rules: &[AppliedPlanRule<'k>],
+    edits: &[PlanEdit<'_>],
 ) -> HomePlan<'k> {
     let p = &kb.phases[phase];
     let mut items: Vec<PlanItem<'k>> = p
@@ -109,6 +240,7 @@ pub fn home_plan<'k>(
             exercise: &kb.exercises[e],
             because: Because::Phase,
             dosage: None,
+            supported: None,
         })
         .collect();
     let mut advice: Vec<PlanAdvice<'k>> = Vec::new();
@@ -133,6 +265,7 @@ pub fn home_plan<'k>(
                     exercise: ex,
                     because: Because::Contributor(c),
                     dosage: None,
+                    supported: None,
                 });
             }
         }
@@ -140,11 +273,83 @@ pub fn home_plan<'k>(
             add_advice(a, Because::Contributor(c));
         }
     }
-    HomePlan {
+    let mut plan = HomePlan {
         phase,
         start,
         items,
         advice,
+        treatments: kb.treatments.iter().collect(),
+        exclusions: Vec::new(),
+    };
+    apply_edits(kb, &mut plan, edits);
+    enforce(kb, &mut plan, rules);
+    plan
+}
+
+/// Apply the plan rules to a plan, recording what each left out.
+fn enforce<'k>(kb: &'k KnowledgeBase, plan: &mut HomePlan<'k>, rules: &[AppliedPlanRule<'k>]) {
+    for r in rules {
+        let rule = r.rule;
+        let mut x = Exclusion {
+            rule,
+            lifted: r.lifted.clone(),
+            exercises: Vec::new(),
+            supported: Vec::new(),
+            advice: Vec::new(),
+            treatments: Vec::new(),
+        };
+        if r.lifted.is_none() {
+            let has = |e: &Exercise, props: &[crate::kb::ExerciseProperty]| {
+                e.properties.iter().any(|p| props.contains(p))
+            };
+            plan.items.retain(|i| {
+                let out = rule.no_exercise
+                    || (!rule.only.is_empty() && !has(i.exercise, &rule.only))
+                    || has(i.exercise, &rule.exclude);
+                if out {
+                    x.exercises.push(i.exercise);
+                }
+                !out
+            });
+            for i in plan.items.iter_mut() {
+                if has(i.exercise, &rule.supported) && i.exercise.supported.is_some() {
+                    i.supported = Some(rule);
+                    x.supported.push(i.exercise);
+                }
+            }
+            for &(from, to) in &rule.swap_advice {
+                if let Some(pos) = plan
+                    .advice
+                    .iter()
+                    .position(|a| std::ptr::eq(a.advice, &kb.advice[from]))
+                {
+                    x.advice.push(plan.advice[pos].advice);
+                    if plan
+                        .advice
+                        .iter()
+                        .any(|a| std::ptr::eq(a.advice, &kb.advice[to]))
+                    {
+                        plan.advice.remove(pos);
+                    } else {
+                        plan.advice[pos] = PlanAdvice {
+                            advice: &kb.advice[to],
+                            because: Because::PlanRule(rule),
+                        };
+                    }
+                }
+            }
+            plan.treatments.retain(|t| {
+                let out = rule
+                    .exclude_treatments
+                    .iter()
+                    .any(|&i| std::ptr::eq(*t, &kb.treatments[i]));
+                if out {
+                    x.treatments.push(*t);
+                }
+                !out
+            });
+        }
+        plan.exclusions.push(x);
     }
 }
 
@@ -155,14 +360,19 @@ pub enum EditKind {
     Remove,
     Swap,
     Dosage,
+    /// Lift a `liftable` plan rule (P2): the edit names the rule where the
+    /// others name an exercise, and its reason records who cleared the
+    /// person. See [`lift`].
+    Clear,
 }
 
 impl EditKind {
-    pub const ALL: [EditKind; 4] = [
+    pub const ALL: [EditKind; 5] = [
         EditKind::Add,
         EditKind::Remove,
         EditKind::Swap,
         EditKind::Dosage,
+        EditKind::Clear,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -171,6 +381,7 @@ impl EditKind {
             EditKind::Remove => "remove",
             EditKind::Swap => "swap",
             EditKind::Dosage => "dosage",
+            EditKind::Clear => "clear",
         }
     }
 
@@ -193,7 +404,8 @@ pub struct PlanEdit<'a> {
 
 /// Apply a clinician's edits, oldest first, to a home plan. An edit that no
 /// longer fits (removing an exercise that is not there) changes nothing.
-pub fn apply_edits<'k>(kb: &'k KnowledgeBase, plan: &mut HomePlan<'k>, edits: &[PlanEdit<'_>]) {
+/// [`home_plan`] applies them before the plan rules.
+fn apply_edits<'k>(kb: &'k KnowledgeBase, plan: &mut HomePlan<'k>, edits: &[PlanEdit<'_>]) {
     let has = |plan: &HomePlan<'k>, e: ExerciseId| {
         plan.items
             .iter()
@@ -207,6 +419,7 @@ pub fn apply_edits<'k>(kb: &'k KnowledgeBase, plan: &mut HomePlan<'k>, edits: &[
                         exercise: &kb.exercises[edit.exercise],
                         because: Because::Clinician,
                         dosage: None,
+                        supported: None,
                     });
                 }
             }
@@ -224,6 +437,7 @@ pub fn apply_edits<'k>(kb: &'k KnowledgeBase, plan: &mut HomePlan<'k>, edits: &[
                             exercise: &kb.exercises[r],
                             because: Because::Clinician,
                             dosage: None,
+                            supported: None,
                         };
                     }
                 }
@@ -233,6 +447,8 @@ pub fn apply_edits<'k>(kb: &'k KnowledgeBase, plan: &mut HomePlan<'k>, edits: &[
                     plan.items[i].dosage = Some((d.to_string(), edit.reason.to_string()));
                 }
             }
+            // A lift changes the plan rules, not the items: `lift`.
+            EditKind::Clear => {}
         }
     }
 }

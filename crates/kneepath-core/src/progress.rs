@@ -229,6 +229,25 @@ pub fn review(
             waiting_for: waiting,
         };
     }
+    // A plan rule (P1: after surgery or a cast) may keep the plan where it
+    // is, whatever the check-ins say.
+    let rules = crate::engine::plan_rules_for(kb, facts);
+    if let Some(cap) = crate::plan::phase_cap(&rules)
+        && state.phase + 1 > cap
+    {
+        let by = rules
+            .iter()
+            .find(|r| r.lifted.is_none() && r.rule.max_phase == Some(cap))
+            .map_or_else(String::new, |r| {
+                format!(" ({}: {})", r.rule.id, r.rule.because)
+            });
+        return Decision::Stay {
+            waiting_for: vec![format!(
+                "a clinician's review: the plan stays at {} for now{by}",
+                kb.phases[cap].title
+            )],
+        };
+    }
     if waiting.is_empty() {
         let mut reasons = vec![format!(
             "{n} check-ins in a row with exercise pain at {}/10 or less, next-morning pain no higher than usual and at least {}% of the exercises done.",

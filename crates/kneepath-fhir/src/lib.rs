@@ -4,7 +4,12 @@
 //!   knowledge base as a FHIR `Questionnaire`: one group per section, one
 //!   item per fact (`linkId` = fact name), answer options as codings,
 //!   ranges as `minValue`/`maxValue` extensions, and `show_if` as
-//!   `enableWhen` (with `enableBehavior` for `any`/`all`).
+//!   `enableWhen` (with `enableBehavior` for `any`/`all`). A `show_if` that
+//!   `enableWhen` cannot express (nested `all`/`any`, "or unknown") gives no
+//!   `enableWhen`: the question is always asked, which never hides a rule's
+//!   question. Yes/no questions are choices of Yes, No and Not sure, coded
+//!   in HL7's expanded yes/no indicator (v2-0532: `Y`, `N`, `ASKU` "asked
+//!   but unknown"); `valueBoolean` answers are still read.
 //! - [`response_to_facts`]: a `QuestionnaireResponse` to that questionnaire
 //!   as checked facts, or every problem found as an [`Issue`];
 //!   [`operation_outcome`] turns the issues into an `OperationOutcome`.
@@ -20,7 +25,6 @@ use kneepath_core::facts::RawValue;
 use kneepath_core::kb::{KnowledgeBase, Question, QuestionKind};
 use kneepath_core::{Facts, Value};
 use serde_json::{Map, Value as Json, json};
-use thiserror::Error;
 
 /// The canonical URL of the assessment questionnaire (a URN: kneepath has
 /// no fixed host).
@@ -40,10 +44,33 @@ pub fn option_system(fact: &str) -> String {
     format!("urn:kneepath:fact:{fact}")
 }
 
-/// A `show_if` that FHIR `enableWhen` cannot express.
-#[derive(Debug, Clone, PartialEq, Error)]
-#[error("question `{0}`: its show_if cannot be written as FHIR enableWhen (mixed all/any)")]
-pub struct NotExpressible(pub String);
+/// The code system of yes/no answers: HL7 v2 table 0532, "expanded yes/no
+/// indicator", whose `ASKU` ("asked but unknown") is kneepath's "not sure".
+pub const YES_NO_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v2-0532";
+
+/// The three answers of a yes/no question: (code, display, value).
+fn yes_no_options() -> [(&'static str, &'static str, RawValue); 3] {
+    [
+        ("Y", "Yes", RawValue::Bool(true)),
+        ("N", "No", RawValue::Bool(false)),
+        (
+            "ASKU",
+            "Not sure",
+            RawValue::Str(kneepath_core::facts::UNSURE.to_string()),
+        ),
+    ]
+}
+
+fn yes_no_coding(v: &Value) -> Option<Json> {
+    let code = match v {
+        Value::Bool(true) => "Y",
+        Value::Bool(false) => "N",
+        Value::Unsure => "ASKU",
+        _ => return None,
+    };
+    let (_, display, _) = yes_no_options().into_iter().find(|(c, _, _)| *c == code)?;
+    Some(json!({"system": YES_NO_SYSTEM, "code": code, "display": display}))
+}
 
 /// One problem with an imported resource.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,10 +85,16 @@ fn enable_when(kb: &KnowledgeBase, c: &Condition, out: &mut Vec<Json>) -> Option
     let leaf = |c: &Condition, out: &mut Vec<Json>| -> bool {
         match c {
             Condition::Bool { fact, value, .. } => {
-                out.push(json!({"question": kb.questions[*fact].id, "operator": "=", "answerBoolean": value}));
+                let code = if *value { "Y" } else { "N" };
+                out.push(json!({"question": kb.questions[*fact].id, "operator": "=",
+                    "answerCoding": {"system": YES_NO_SYSTEM, "code": code}}));
                 true
             }
-            Condition::Choice { fact, options } => {
+            Condition::Choice {
+                fact,
+                options,
+                or_unknown: false,
+            } => {
                 let q = &kb.questions[*fact];
                 if let QuestionKind::Choice { options: all } = &q.kind {
                     for &o in options {
@@ -73,7 +106,7 @@ fn enable_when(kb: &KnowledgeBase, c: &Condition, out: &mut Vec<Json>) -> Option
                 }
                 options.len() == 1
             }
-            Condition::NotEmpty { fact, expect } => {
+            Condition::NotEmpty { fact, expect, .. } => {
                 out.push(json!({"question": kb.questions[*fact].id, "operator": "exists", "answerBoolean": expect}));
                 true
             }
@@ -85,7 +118,12 @@ fn enable_when(kb: &KnowledgeBase, c: &Condition, out: &mut Vec<Json>) -> Option
             for p in parts {
                 if !matches!(
                     p,
-                    Condition::Bool { .. } | Condition::Choice { .. } | Condition::NotEmpty { .. }
+                    Condition::Bool { .. }
+                        | Condition::Choice {
+                            or_unknown: false,
+                            ..
+                        }
+                        | Condition::NotEmpty { .. }
                 ) {
                     return None;
                 }
@@ -102,7 +140,11 @@ fn enable_when(kb: &KnowledgeBase, c: &Condition, out: &mut Vec<Json>) -> Option
             Some("all")
         }
         // A choice among several options is an "any" of equalities.
-        Condition::Choice { options, .. } if options.len() > 1 => {
+        Condition::Choice {
+            options,
+            or_unknown: false,
+            ..
+        } if options.len() > 1 => {
             leaf(c, out);
             Some("any")
         }
@@ -124,12 +166,12 @@ fn range_extensions(q: &Question) -> Vec<Json> {
     }
 }
 
-fn item(kb: &KnowledgeBase, q: &Question) -> Result<Json, NotExpressible> {
+fn item(kb: &KnowledgeBase, q: &Question) -> Json {
     let mut it = Map::new();
     it.insert("linkId".into(), json!(q.id));
     it.insert("text".into(), json!(q.prompt));
     let (ty, repeats) = match &q.kind {
-        QuestionKind::Bool => ("boolean", false),
+        QuestionKind::Bool => ("choice", false),
         QuestionKind::Integer { .. } => ("integer", false),
         QuestionKind::Number { .. } => ("decimal", false),
         QuestionKind::Choice { .. } => ("choice", false),
@@ -139,6 +181,15 @@ fn item(kb: &KnowledgeBase, q: &Question) -> Result<Json, NotExpressible> {
     it.insert("type".into(), json!(ty));
     if q.required {
         it.insert("required".into(), json!(true));
+    }
+    if q.kind == QuestionKind::Bool {
+        let opts: Vec<Json> = yes_no_options()
+            .iter()
+            .map(|(code, display, _)| {
+                json!({"valueCoding": {"system": YES_NO_SYSTEM, "code": code, "display": display}})
+            })
+            .collect();
+        it.insert("answerOption".into(), json!(opts));
     }
     if repeats {
         it.insert("repeats".into(), json!(true));
@@ -156,24 +207,31 @@ fn item(kb: &KnowledgeBase, q: &Question) -> Result<Json, NotExpressible> {
     }
     if let Some(c) = &q.show_if {
         let mut ew = Vec::new();
-        let behavior = enable_when(kb, c, &mut ew).ok_or_else(|| NotExpressible(q.id.clone()))?;
-        it.insert("enableWhen".into(), json!(ew));
-        if ew.len() > 1 {
-            it.insert("enableBehavior".into(), json!(behavior));
+        // Not expressible: no enableWhen, the question is always asked.
+        if let Some(behavior) = enable_when(kb, c, &mut ew) {
+            it.insert("enableWhen".into(), json!(ew));
+            if ew.len() > 1 {
+                it.insert("enableBehavior".into(), json!(behavior));
+            }
         }
     }
-    if let Some(h) = &q.help {
-        // Help text as a display child item, as FHIR R4 forms show it.
-        it.insert(
-            "item".into(),
-            json!([{"linkId": format!("{}-help", q.id), "text": h, "type": "display"}]),
-        );
+    // Help and how to check as display child items, as FHIR R4 forms show
+    // them.
+    let notes: Vec<Json> = [("help", &q.help), ("how", &q.how_to_check)]
+        .into_iter()
+        .filter_map(|(k, t)| {
+            t.as_ref()
+                .map(|t| json!({"linkId": format!("{}-{k}", q.id), "text": t, "type": "display"}))
+        })
+        .collect();
+    if !notes.is_empty() {
+        it.insert("item".into(), json!(notes));
     }
-    Ok(Json::Object(it))
+    Json::Object(it)
 }
 
 /// The assessment questionnaire as a FHIR R4 `Questionnaire`.
-pub fn assessment_questionnaire(kb: &KnowledgeBase) -> Result<Json, NotExpressible> {
+pub fn assessment_questionnaire(kb: &KnowledgeBase) -> Json {
     let mut groups = Vec::new();
     for (s, section) in kb.sections.iter().enumerate() {
         let items: Vec<Json> = kb
@@ -181,7 +239,7 @@ pub fn assessment_questionnaire(kb: &KnowledgeBase) -> Result<Json, NotExpressib
             .iter()
             .filter(|q| q.section == s)
             .map(|q| item(kb, q))
-            .collect::<Result<_, _>>()?;
+            .collect();
         if items.is_empty() {
             continue;
         }
@@ -189,7 +247,7 @@ pub fn assessment_questionnaire(kb: &KnowledgeBase) -> Result<Json, NotExpressib
             json!({"linkId": group_link(&section.id), "text": section.title, "type": "group", "item": items}),
         );
     }
-    Ok(json!({
+    json!({
         "resourceType": "Questionnaire",
         "id": "kneepath-assessment",
         "url": ASSESSMENT_URL,
@@ -200,7 +258,7 @@ pub fn assessment_questionnaire(kb: &KnowledgeBase) -> Result<Json, NotExpressib
         "subjectType": ["Patient"],
         "description": kb.meta.disclaimer,
         "item": groups,
-    }))
+    })
 }
 
 fn answer_to_raw(q: &Question, a: &Map<String, Json>) -> Result<RawValue, String> {
@@ -226,6 +284,24 @@ fn answer_to_raw(q: &Question, a: &Map<String, Json>) -> Result<RawValue, String
             .as_str()
             .map(|s| RawValue::Str(s.to_string()))
             .ok_or("valueString is not text")?,
+        "valueCoding" if q.kind == QuestionKind::Bool => {
+            let system = v.get("system").and_then(Json::as_str);
+            if system.is_some_and(|s| s != YES_NO_SYSTEM) {
+                return Err(format!(
+                    "a yes/no answer is coded in {YES_NO_SYSTEM} (Y, N or ASKU), not {}",
+                    system.unwrap_or_default()
+                ));
+            }
+            let code = v
+                .get("code")
+                .and_then(Json::as_str)
+                .ok_or("valueCoding has no code")?;
+            yes_no_options()
+                .into_iter()
+                .find(|(c, _, _)| *c == code)
+                .map(|(_, _, raw)| raw)
+                .ok_or_else(|| format!("\"{code}\" is not a yes/no answer (Y, N or ASKU)"))?
+        }
         "valueCoding" => {
             let system = v.get("system").and_then(Json::as_str);
             if system.is_some_and(|s| s != option_system(&q.id)) {
@@ -347,7 +423,9 @@ pub fn response_to_facts(kb: &KnowledgeBase, resource: &Json) -> Result<Facts, V
 
 fn answer(q: &Question, v: &Value) -> Vec<Json> {
     match (v, &q.kind) {
-        (Value::Bool(b), _) => vec![json!({"valueBoolean": b})],
+        (Value::Bool(_) | Value::Unsure, _) => yes_no_coding(v)
+            .map(|c| vec![json!({ "valueCoding": c })])
+            .unwrap_or_default(),
         (Value::Int(i), _) => vec![json!({"valueInteger": i})],
         (Value::Num(n), _) => vec![json!({"valueDecimal": n})],
         (Value::Choice(i), QuestionKind::Choice { options }) => {

@@ -803,6 +803,7 @@ async fn get_plan(State(state): State<AppState>, t: TokenUser) -> ApiResult<axum
                     kneepath_core::plan::Because::Phase => "phase".into(),
                     kneepath_core::plan::Because::Contributor(c) => c.id.clone(),
                     kneepath_core::plan::Because::Clinician => "clinician".into(),
+                    kneepath_core::plan::Because::PlanRule(r) => r.id.clone(),
                 },
             })
             .collect();

@@ -258,7 +258,7 @@ pub async fn import(
 /// `checkin`, `koos`, `lefs`, `nprs`.
 pub fn questionnaire(kb: &kneepath_core::KnowledgeBase, name: &str) -> Option<Json> {
     match name {
-        "assessment" => kneepath_fhir::assessment_questionnaire(kb).ok(),
+        "assessment" => Some(kneepath_fhir::assessment_questionnaire(kb)),
         "checkin" => Some(export::checkin_questionnaire(kb)),
         other => InstrumentKind::parse(other)
             .and_then(|k| kb.instrument(k))

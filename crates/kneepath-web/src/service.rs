@@ -193,6 +193,12 @@ fn start_reason(kb: &KnowledgeBase, plan: &Plan<'_>) -> String {
                     .collect::<Vec<_>>()
                     .join("; ")
             ),
+            StartReason::Limited(rule) => format!(
+                "Plan started in the {} phase: {} (rule {}).",
+                kb.phases[h.phase].title.to_lowercase(),
+                rule.because,
+                rule.id
+            ),
             StartReason::Default | StartReason::Chosen => format!(
                 "Plan started in the {} phase: no reason to protect or only mobilise the knee was found.",
                 kb.phases[h.phase].title.to_lowercase()
@@ -492,20 +498,24 @@ async fn store_outcome(
 }
 
 /// The exercises of the person's current home plan (phase exercises, then
-/// those their contributing factors add), with the factor that added each.
+/// those their contributing factors add), with the factor that added each,
+/// the clinician's edits, and the plan rules (P1 ... P8) applied last, as
+/// they stand on the person's facts under the current knowledge base, with
+/// any rule a clinician lifted.
 pub fn plan_items<'k>(
     kb: &'k KnowledgeBase,
     ctx: &PlanContext,
     phase: PhaseState,
 ) -> kneepath_core::plan::HomePlan<'k> {
     let contributors = kneepath_core::engine::contributing_factors(kb, &ctx.facts);
-    let mut plan = kneepath_core::plan::home_plan(
-        kb,
-        ctx.assessment.level,
-        phase.phase,
-        StartReason::Chosen,
-        &contributors,
-    );
+    let mut rules = kneepath_core::engine::plan_rules_for(kb, &ctx.facts);
+    let cleared: Vec<(&str, &str)> = ctx
+        .edits
+        .iter()
+        .filter(|e| e.kind == kneepath_core::plan::EditKind::Clear.as_str())
+        .map(|e| (e.exercise.as_str(), e.reason.as_str()))
+        .collect();
+    kneepath_core::plan::lift(&mut rules, &cleared);
     let edits: Vec<kneepath_core::plan::PlanEdit<'_>> = ctx
         .edits
         .iter()
@@ -519,8 +529,15 @@ pub fn plan_items<'k>(
             })
         })
         .collect();
-    kneepath_core::plan::apply_edits(kb, &mut plan, &edits);
-    plan
+    kneepath_core::plan::home_plan(
+        kb,
+        ctx.assessment.level,
+        phase.phase,
+        StartReason::Chosen,
+        &contributors,
+        &rules,
+        &edits,
+    )
 }
 
 /// Ids and names of the exercises a check-in of `day` ticks from: those its

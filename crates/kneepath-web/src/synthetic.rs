@@ -134,7 +134,16 @@ pub fn simulate(
             continue;
         }
         let contributors = contributing_factors(kb, &cur_facts);
-        let plan = home_plan(kb, level, state.phase, StartReason::Chosen, &contributors);
+        let rules = kneepath_core::engine::plan_rules_for(kb, &cur_facts);
+        let plan = home_plan(
+            kb,
+            level,
+            state.phase,
+            StartReason::Chosen,
+            &contributors,
+            &rules,
+            &[],
+        );
         let planned: Vec<String> = plan
             .items
             .iter()

@@ -107,7 +107,11 @@ struct RawQuestion {
     max: Option<toml::Value>,
     #[serde(default)]
     required: bool,
+    #[serde(default)]
+    must_answer: bool,
     absent: Option<String>,
+    warning_answer: Option<bool>,
+    how_to_check: Option<String>,
     show_if: Option<toml::Value>,
     warning_sign: Option<String>,
     options: Option<Vec<RawOption>>,
@@ -128,6 +132,7 @@ struct RawLevel {
     id: String,
     title: String,
     do_now: String,
+    sign_action: String,
     advice: Vec<String>,
     citations: Vec<String>,
 }
@@ -232,7 +237,38 @@ struct RawExercise {
     easier: String,
     harder: String,
     stop_if: String,
+    #[serde(default)]
+    properties: Vec<String>,
+    supported: Option<String>,
     figure: [String; 2],
+    citations: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlanRule {
+    id: String,
+    leaves_out: String,
+    because: String,
+    when: Option<toml::Value>,
+    #[serde(default)]
+    flags: Vec<String>,
+    #[serde(default)]
+    no_exercise: bool,
+    #[serde(default)]
+    only: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    supported: Vec<String>,
+    max_phase: Option<String>,
+    max_start_phase: Option<String>,
+    #[serde(default)]
+    swap_advice: Vec<[String; 2]>,
+    #[serde(default)]
+    exclude_treatments: Vec<String>,
+    #[serde(default)]
+    liftable: bool,
     citations: Vec<String>,
 }
 
@@ -354,7 +390,7 @@ struct Loader {
     phase_index: HashMap<String, PhaseId>,
     exercise_index: HashMap<String, ExerciseId>,
     used_exercises: HashSet<ExerciseId>,
-    /// While parsing definitions, `ref` is not allowed.
+    /// While parsing definitions, `ref` may name only an earlier definition.
     in_definitions: bool,
     /// Questions' `show_if`, parsed once the definitions are known.
     pending_show_ifs: Vec<Option<(At, toml::Value)>>,
@@ -393,12 +429,14 @@ impl Loader {
         let levels = self.load_levels();
         let flags = self.load_flags();
         let rules = self.load_rules(&flags);
+        self.mark_must_answer(&rules);
         let (phase_ids, default_start) = self.load_phase_ids();
         let poses = self.load_poses();
         let exercises = self.load_exercises(&phase_ids, &poses);
         let phases = self.load_phases(&exercises);
         let contributors = self.load_contributors();
         let treatments = self.load_treatments();
+        let plan_rules = self.load_plan_rules(&flags, &phases, &exercises, &treatments);
         let instruments = self.load_instruments();
         let progression = self.load_progression();
         self.check_unused(&flags, &rules, &advice, &exercises);
@@ -416,7 +454,7 @@ impl Loader {
             (Some(meta), Some(levels), Some(default_start), Some(progression))
                 if self.problems.is_empty() =>
             {
-                Ok(KnowledgeBase {
+                let kb = KnowledgeBase {
                     meta,
                     version,
                     sections,
@@ -425,6 +463,7 @@ impl Loader {
                     levels,
                     flags,
                     rules,
+                    plan_rules,
                     contributors,
                     phases,
                     default_start,
@@ -436,7 +475,13 @@ impl Loader {
                     citations: self.citations,
                     progression,
                     fact_index: self.fact_index,
-                })
+                };
+                let hidden = super::visibility::hidden_question_problems(&kb);
+                if hidden.is_empty() {
+                    Ok(kb)
+                } else {
+                    Err(KbError { problems: hidden })
+                }
             }
             _ => Err(KbError {
                 problems: self.problems,
@@ -662,22 +707,29 @@ impl Loader {
             let Some(kind) = self.question_kind(&at, &raw) else {
                 continue;
             };
-            let absent_false = match (&kind, raw.absent.as_deref()) {
-                (QuestionKind::Bool, None | Some("false")) => true,
-                (QuestionKind::Bool, Some("unknown")) => false,
-                (QuestionKind::Bool, Some(other)) => {
+            let yes_no_or_list = matches!(kind, QuestionKind::Bool | QuestionKind::Multi { .. });
+            let absent_false = match (yes_no_or_list, raw.absent.as_deref()) {
+                (true, None | Some("false")) => true,
+                (true, Some("unknown")) => false,
+                (true, Some(other)) => {
                     self.problem(
                         &at,
                         format!("`absent` must be \"false\" or \"unknown\", got \"{other}\""),
                     );
                     true
                 }
-                (_, Some(_)) => {
-                    self.problem(&at, "`absent` is only for yes/no questions");
+                (false, Some(_)) => {
+                    self.problem(&at, "`absent` is only for yes/no and list questions");
                     false
                 }
-                (_, None) => false,
+                (false, None) => false,
             };
+            if raw.warning_answer.is_some() && kind != QuestionKind::Bool {
+                self.problem(&at, "`warning_answer` is only for yes/no questions");
+            }
+            if let Some(h) = &raw.how_to_check {
+                self.text(&at, "how_to_check", h);
+            }
             if raw.warning_sign.is_some() && kind != QuestionKind::Bool {
                 self.problem(&at, "`warning_sign` is only for yes/no questions");
             }
@@ -695,7 +747,10 @@ impl Loader {
                 help: raw.help,
                 unit: raw.unit,
                 required: raw.required,
+                must_answer: raw.must_answer || raw.required,
                 absent_false,
+                warning_answer: raw.warning_answer.unwrap_or(true),
+                how_to_check: raw.how_to_check,
                 show_if: None,
                 warning_sign: raw.warning_sign,
             });
@@ -864,12 +919,14 @@ impl Loader {
             };
             self.text(&at, "title", &raw.title);
             self.text(&at, "do_now", &raw.do_now);
+            self.text(&at, "sign_action", &raw.sign_action);
             let advice = self.advice_refs(&at, &raw.advice);
             let citations = self.cite(&at, &raw.citations);
             slots[level as usize] = Some(Level {
                 level,
                 title: raw.title,
                 do_now: raw.do_now,
+                sign_action: raw.sign_action,
                 advice,
                 citations,
             });
@@ -944,6 +1001,37 @@ impl Loader {
             }
         }
         out
+    }
+
+    /// Policy v2: every yes/no question an `urgent` or more urgent rule
+    /// reads must be answered (yes, no or not sure) whenever it is asked;
+    /// one an `ambulance` or `emergency` rule reads must also say how to
+    /// check, for the person who answers "not sure".
+    fn mark_must_answer(&mut self, rules: &[Rule]) {
+        let mut problems = Vec::new();
+        for r in rules.iter().filter(|r| r.level <= TriageLevel::Urgent) {
+            r.when.each_fact(&mut |f| {
+                let q = &mut self.questions[f];
+                if q.kind == QuestionKind::Bool {
+                    q.must_answer = true;
+                    if r.level <= TriageLevel::Emergency && q.how_to_check.is_none() {
+                        problems.push((q.id.clone(), r.id.clone()));
+                    }
+                }
+            });
+        }
+        problems.sort();
+        problems.dedup();
+        for (q, r) in problems {
+            self.problems.push(Problem {
+                file: "questionnaire.toml".into(),
+                entry: Some(format!("question {q}")),
+                message: format!(
+                    "rule {r} (ambulance or emergency) reads it: give `how_to_check`, shown when \
+                     the person is not sure"
+                ),
+            });
+        }
     }
 
     fn load_phase_ids(&mut self) -> (Vec<String>, Option<PhaseId>) {
@@ -1078,6 +1166,21 @@ impl Loader {
                     ),
                 }
             }
+            let properties = self.properties(&at, "properties", &raw.properties);
+            let balance = properties.contains(&ExerciseProperty::Balance);
+            match &raw.supported {
+                Some(t) => {
+                    self.text(&at, "supported", t);
+                    if !balance {
+                        self.problem(&at, "`supported` is only for an exercise with the property `balance`");
+                    }
+                }
+                None if balance => self.problem(
+                    &at,
+                    "an exercise with the property `balance` needs `supported`: its version holding on to a chair or wall",
+                ),
+                None => {}
+            }
             self.exercise_index.insert(raw.id.clone(), out.len());
             out.push(Exercise {
                 id: raw.id,
@@ -1097,6 +1200,8 @@ impl Loader {
                 easier: raw.easier,
                 harder: raw.harder,
                 stop_if: raw.stop_if,
+                properties,
+                supported: raw.supported,
                 figure: (figure[0], figure[1]),
                 citations,
             });
@@ -1203,6 +1308,146 @@ impl Loader {
                 reported,
                 plan_exercises,
                 plan_advice,
+                citations,
+            });
+        }
+        out
+    }
+
+    fn properties(&mut self, at: &At, field: &str, names: &[String]) -> Vec<ExerciseProperty> {
+        let mut out = Vec::new();
+        for n in names {
+            match ExerciseProperty::parse(n) {
+                Some(p) if !out.contains(&p) => out.push(p),
+                Some(_) => self.problem(at, format!("`{field}` names `{n}` twice")),
+                None => self.problem(
+                    at,
+                    format!(
+                        "`{field}`: unknown exercise property `{n}` (expected one of: {})",
+                        ExerciseProperty::ALL
+                            .map(ExerciseProperty::as_str)
+                            .join(", ")
+                    ),
+                ),
+            }
+        }
+        out
+    }
+
+    fn load_plan_rules(
+        &mut self,
+        flags: &[Flag],
+        phases: &[Phase],
+        exercises: &[Exercise],
+        treatments: &[Treatment],
+    ) -> Vec<PlanRule> {
+        let mut out = Vec::new();
+        for (at, raw) in
+            self.typed_entries::<RawPlanRule>("plan_rules.toml", "plan_rule", "plan rule")
+        {
+            self.text(&at, "leaves_out", &raw.leaves_out);
+            self.text(&at, "because", &raw.because);
+            let when = raw
+                .when
+                .as_ref()
+                .and_then(|w| self.condition(&at, "when", w));
+            if raw.when.is_none() && raw.flags.is_empty() {
+                self.problem(&at, "needs `when` or `flags`: say when it applies");
+            }
+            let mut flag_ids = Vec::new();
+            for f in &raw.flags {
+                match flags.iter().position(|x| x.id == *f) {
+                    Some(i) => flag_ids.push(i),
+                    None => self.problem(
+                        &at,
+                        format!("names flag `{f}`, which flags.toml does not define"),
+                    ),
+                }
+            }
+            let only = self.properties(&at, "only", &raw.only);
+            let exclude = self.properties(&at, "exclude", &raw.exclude);
+            let supported = self.properties(&at, "supported", &raw.supported);
+            for (field, props) in [
+                ("only", &only),
+                ("exclude", &exclude),
+                ("supported", &supported),
+            ] {
+                for p in props.iter() {
+                    if !exercises.iter().any(|e| e.properties.contains(p)) {
+                        self.problem(
+                            &at,
+                            format!("`{field}` names `{}`, which no exercise has", p.as_str()),
+                        );
+                    }
+                }
+            }
+            let mut phase_ref = |name: &Option<String>, field: &str| {
+                let n = name.as_ref()?;
+                let found = phases.iter().position(|p| p.id == *n);
+                if found.is_none() {
+                    self.problem(
+                        &at,
+                        format!("`{field}` names phase `{n}`, which phases.toml does not define"),
+                    );
+                }
+                found
+            };
+            let max_phase = phase_ref(&raw.max_phase, "max_phase");
+            let max_start_phase = phase_ref(&raw.max_start_phase, "max_start_phase");
+            let mut swap_advice = Vec::new();
+            for [from, to] in &raw.swap_advice {
+                let refs = self.advice_refs(&at, &[from.clone(), to.clone()]);
+                if let [a, b] = refs[..] {
+                    swap_advice.push((a, b));
+                }
+            }
+            let mut exclude_treatments = Vec::new();
+            for t in &raw.exclude_treatments {
+                match treatments.iter().position(|x| x.id == *t) {
+                    Some(i) => exclude_treatments.push(i),
+                    None => self.problem(
+                        &at,
+                        format!("names treatment `{t}`, which treatments.toml does not define"),
+                    ),
+                }
+            }
+            let effects = raw.no_exercise
+                || !only.is_empty()
+                || !exclude.is_empty()
+                || !supported.is_empty()
+                || max_phase.is_some()
+                || max_start_phase.is_some()
+                || !swap_advice.is_empty()
+                || !exclude_treatments.is_empty();
+            if !effects {
+                self.problem(&at, "changes nothing: give it an effect (no_exercise, only, exclude, supported, max_phase, max_start_phase, swap_advice or exclude_treatments)");
+            }
+            let only_excludes = !raw.no_exercise
+                && only.is_empty()
+                && supported.is_empty()
+                && max_phase.is_none()
+                && max_start_phase.is_none()
+                && swap_advice.is_empty()
+                && exclude_treatments.is_empty();
+            if raw.liftable && !only_excludes {
+                self.problem(&at, "`liftable`: only a rule that merely excludes exercises may be lifted by a clinician");
+            }
+            let citations = self.cite(&at, &raw.citations);
+            out.push(PlanRule {
+                id: raw.id,
+                leaves_out: raw.leaves_out,
+                because: raw.because,
+                when,
+                flags: flag_ids,
+                no_exercise: raw.no_exercise,
+                only,
+                exclude,
+                supported,
+                max_phase,
+                max_start_phase,
+                swap_advice,
+                exclude_treatments,
+                liftable: raw.liftable,
                 citations,
             });
         }
@@ -1502,22 +1747,45 @@ impl Loader {
                 }
             });
         }
-        if let Some(inner) = t.get("not") {
+        for key in ["not", "unless"] {
+            let Some(inner) = t.get(key) else { continue };
             if t.len() != 1 {
-                errors.push("`not` must stand alone in its table".into());
+                errors.push(format!("`{key}` must stand alone in its table"));
                 return None;
             }
-            return self
-                .parse_condition(inner, errors)
-                .map(|c| Condition::Not(Box::new(c)));
+            let inner = self.parse_condition(inner, errors)?;
+            // A "not sure" answer must never count as absent: under `not` a
+            // yes/no test would make it so in one reading or the other, and
+            // under `unless` a test for the warning answer would.
+            let mut bad = Vec::new();
+            inner.each_leaf(&mut |leaf| {
+                if let Condition::Bool {
+                    fact,
+                    value,
+                    warning,
+                    ..
+                } = leaf
+                    && (key == "not" || value == warning)
+                {
+                    bad.push(self.questions[*fact].id.clone());
+                }
+            });
+            for fact in bad {
+                errors.push(format!(
+                    "`{key}` may not contain the yes/no test of `{fact}`: a \"not sure\" answer \
+                     would then count as absent; test for the answer itself (`is = false`), or \
+                     use `unless` around a test for the reassuring answer"
+                ));
+            }
+            return Some(if key == "not" {
+                Condition::Not(Box::new(inner))
+            } else {
+                Condition::Unless(Box::new(inner))
+            });
         }
         if let Some(r) = t.get("ref") {
             if t.len() != 1 {
                 errors.push("`ref` must stand alone in its table".into());
-                return None;
-            }
-            if self.in_definitions {
-                errors.push("a definition cannot refer to another definition".into());
                 return None;
             }
             let name = r.as_str().unwrap_or_default();
@@ -1525,6 +1793,13 @@ impl Loader {
                 Some(i) => {
                     self.used_definitions.insert(i);
                     Some(self.definitions[i].when.clone())
+                }
+                None if self.in_definitions => {
+                    errors.push(format!(
+                        "refers to definition `{name}`, which is not defined above it \
+                         (a definition may only refer to one defined before it)"
+                    ));
+                    None
                 }
                 None => {
                     errors.push(format!(
@@ -1538,7 +1813,7 @@ impl Loader {
     }
 
     fn parse_leaf(&mut self, t: &toml::Table, errors: &mut Vec<String>) -> Option<Condition> {
-        const OPS: [&str; 10] = [
+        const OPS: [&str; 11] = [
             "is",
             "eq",
             "in",
@@ -1547,6 +1822,7 @@ impl Loader {
             "gt",
             "ge",
             "any_of",
+            "other_than",
             "not_empty",
             "known",
         ];
@@ -1558,7 +1834,7 @@ impl Loader {
         let others: Vec<&str> = t
             .keys()
             .map(String::as_str)
-            .filter(|k| !OPS.contains(k) && *k != "fact" && *k != "difference")
+            .filter(|k| !OPS.contains(k) && !matches!(*k, "fact" | "difference" | "or_unknown"))
             .collect();
         if !others.is_empty() {
             errors.push(format!(
@@ -1576,6 +1852,23 @@ impl Loader {
             return None;
         };
         let value = &t[op];
+        let or_unknown = match t.get("or_unknown") {
+            None => false,
+            Some(toml::Value::Boolean(b)) => *b,
+            Some(other) => {
+                errors.push(format!(
+                    "`or_unknown` needs true or false, got {}",
+                    describe_toml(other)
+                ));
+                return None;
+            }
+        };
+        if or_unknown && !matches!(op, "eq" | "in" | "lt" | "le" | "gt" | "ge" | "any_of") {
+            errors.push(format!(
+                "`or_unknown` is only for eq, in, lt, le, gt, ge and any_of, not `{op}`"
+            ));
+            return None;
+        }
 
         if let Some(diff) = t.get("difference") {
             let names: Vec<&str> = diff
@@ -1592,6 +1885,7 @@ impl Loader {
                 left: Operand::Difference(a, b),
                 op,
                 threshold,
+                or_unknown,
             });
         }
 
@@ -1606,6 +1900,7 @@ impl Loader {
         let q = &self.questions[fact];
         let kind = q.kind.clone();
         let absent_false = q.absent_false;
+        let warning = q.warning_answer;
         let mismatch =
             |what: &str| format!("`{op}` {what}, but `{name}` is a {} fact", kind.name());
         match op {
@@ -1632,6 +1927,7 @@ impl Loader {
                     fact,
                     value: b,
                     absent_false,
+                    warning,
                 })
             }
             "eq" | "in" => {
@@ -1671,7 +1967,11 @@ impl Loader {
                         }
                     }
                 }
-                Some(Condition::Choice { fact, options: idx })
+                Some(Condition::Choice {
+                    fact,
+                    options: idx,
+                    or_unknown,
+                })
             }
             "lt" | "le" | "gt" | "ge" => {
                 if !kind.is_numeric() {
@@ -1686,15 +1986,16 @@ impl Loader {
                     left: Operand::Fact(fact),
                     op,
                     threshold,
+                    or_unknown,
                 })
             }
-            "any_of" => {
+            "any_of" | "other_than" => {
                 let QuestionKind::Multi { options, open } = &kind else {
                     errors.push(mismatch("needs a list fact"));
                     return None;
                 };
                 let Some(items) = value.as_array().filter(|a| !a.is_empty()) else {
-                    errors.push("`any_of` needs a non-empty list of values".into());
+                    errors.push(format!("`{op}` needs a non-empty list of values"));
                     return None;
                 };
                 let mut values = Vec::new();
@@ -1712,7 +2013,20 @@ impl Loader {
                     }
                     values.push(s.to_string());
                 }
-                Some(Condition::ContainsAny { fact, values })
+                Some(if op == "any_of" {
+                    Condition::ContainsAny {
+                        fact,
+                        values,
+                        absent_unknown: !absent_false,
+                        or_unknown,
+                    }
+                } else {
+                    Condition::ContainsOther {
+                        fact,
+                        values,
+                        absent_unknown: !absent_false,
+                    }
+                })
             }
             "not_empty" => {
                 if !matches!(kind, QuestionKind::Multi { .. }) {
@@ -1723,7 +2037,11 @@ impl Loader {
                     errors.push("`not_empty` needs true or false".into());
                     None
                 })?;
-                Some(Condition::NotEmpty { fact, expect })
+                Some(Condition::NotEmpty {
+                    fact,
+                    expect,
+                    absent_unknown: !absent_false,
+                })
             }
             _ => None,
         }

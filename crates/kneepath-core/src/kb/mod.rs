@@ -9,6 +9,7 @@
 
 mod bundled;
 mod load;
+mod visibility;
 
 use std::collections::HashMap;
 
@@ -48,6 +49,8 @@ pub struct KnowledgeBase {
     pub levels: Vec<Level>,
     pub flags: Vec<Flag>,
     pub rules: Vec<Rule>,
+    /// What the plan must leave out (P1 ... P8), in policy order.
+    pub plan_rules: Vec<PlanRule>,
     pub contributors: Vec<Contributor>,
     /// The phases, in programme order (protect first).
     pub phases: Vec<Phase>,
@@ -186,8 +189,22 @@ pub struct Question {
     pub help: Option<String>,
     pub unit: Option<String>,
     pub required: bool,
-    /// For yes/no facts: not reported means "no" (true) or "unknown" (false).
+    /// The questionnaire must have an answer (yes, no or not sure for a
+    /// yes/no question) whenever it shows the question: `onset`,
+    /// `mechanism`, and every yes/no fact an `urgent` or more urgent rule
+    /// reads (computed at load). Facts files may still leave it out.
+    pub must_answer: bool,
+    /// For yes/no facts: not reported means "no" (true) or "unknown"
+    /// (false); for lists: not reported means empty (true) or unknown.
     pub absent_false: bool,
+    /// For yes/no facts: the answer that is the warning sign (`true` for
+    /// every red flag, `false` for `knee_flex_90`); a "not sure" answer
+    /// counts as it for triage and the plan rules.
+    pub warning_answer: bool,
+    /// For questions a person checks on themselves: how to check, shown
+    /// with the question and in the reason of a rule that fired only
+    /// because the answer was "not sure".
+    pub how_to_check: Option<String>,
     /// Ask the question unless this is definitely false.
     pub show_if: Option<Condition>,
     /// The sign in plain words, if this fact is a warning sign to watch for.
@@ -207,6 +224,9 @@ pub struct Level {
     pub level: TriageLevel,
     pub title: String,
     pub do_now: String,
+    /// What to do when a warning sign of this level appears, completing
+    /// "if it appears, ..." ("call your emergency number now").
+    pub sign_action: String,
     pub advice: Vec<AdviceId>,
     pub citations: Vec<CitationId>,
 }
@@ -325,8 +345,94 @@ pub struct Exercise {
     pub easier: String,
     pub harder: String,
     pub stop_if: String,
+    /// What the plan rules need to know about it.
+    pub properties: Vec<ExerciseProperty>,
+    /// The supported version (holding on to a chair or wall), for an
+    /// exercise that demands balance; required with `Balance`.
+    pub supported: Option<String>,
     /// Start and end pose of the illustration (indices into `poses`).
     pub figure: (usize, usize),
+    pub citations: Vec<CitationId>,
+}
+
+/// A property of an exercise that a plan rule (P1 ... P8) acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExerciseProperty {
+    /// Maximal slow-lowering (eccentric) hamstring work: Nordic curls.
+    MaxEccentric,
+    /// Running at or near top speed.
+    Sprint,
+    /// Cutting, kicking and jumping drills of a sport.
+    SportDrill,
+    /// Demands balance on one leg or in a stride.
+    Balance,
+    /// Done kneeling with a partner holding the ankles.
+    KneelingPartner,
+    /// Gentle range-of-motion or circulation work, safe in the first weeks
+    /// after surgery or a cast.
+    GentleRange,
+}
+
+impl ExerciseProperty {
+    pub const ALL: [ExerciseProperty; 6] = [
+        ExerciseProperty::MaxEccentric,
+        ExerciseProperty::Sprint,
+        ExerciseProperty::SportDrill,
+        ExerciseProperty::Balance,
+        ExerciseProperty::KneelingPartner,
+        ExerciseProperty::GentleRange,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExerciseProperty::MaxEccentric => "max_eccentric",
+            ExerciseProperty::Sprint => "sprint",
+            ExerciseProperty::SportDrill => "sport_drill",
+            ExerciseProperty::Balance => "balance",
+            ExerciseProperty::KneelingPartner => "kneeling_partner",
+            ExerciseProperty::GentleRange => "gentle_range",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ExerciseProperty> {
+        ExerciseProperty::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// A rule of the policy's "What the plan must leave out" (P1 ... P8): when
+/// it applies (its condition on the facts holds, or one of its flags was
+/// raised) and what it does to any plan, whoever gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanRule {
+    /// The policy's id (P1 ... P8).
+    pub id: String,
+    /// What the plan leaves out or changes, in words.
+    pub leaves_out: String,
+    /// Why, in words, completing "left out because ...".
+    pub because: String,
+    pub when: Option<Condition>,
+    /// Applies when any of these flags was raised.
+    pub flags: Vec<FlagId>,
+    /// No exercise at all.
+    pub no_exercise: bool,
+    /// Only exercises with one of these properties.
+    pub only: Vec<ExerciseProperty>,
+    /// No exercise with any of these properties.
+    pub exclude: Vec<ExerciseProperty>,
+    /// Exercises with these properties in their supported version.
+    pub supported: Vec<ExerciseProperty>,
+    /// The plan never goes beyond this phase (start and progression).
+    pub max_phase: Option<PhaseId>,
+    /// The plan starts no later than this phase.
+    pub max_start_phase: Option<PhaseId>,
+    /// Advice replaced: (the one left out, the one given instead).
+    pub swap_advice: Vec<(AdviceId, AdviceId)>,
+    /// Treatment options left out (indices into `treatments`).
+    pub exclude_treatments: Vec<usize>,
+    /// A clinician may lift it with a plan edit recording who cleared the
+    /// person (P2). Only rules that merely exclude exercises may be lifted.
+    pub liftable: bool,
     pub citations: Vec<CitationId>,
 }
 

@@ -39,9 +39,19 @@ fn unknown_fact_is_an_error() {
 #[test]
 fn wrong_types_are_errors() {
     assert_problem("age = 30\npain_now = \"high\"", "pain_now", "whole number");
-    assert_problem("age = 30\nfever = \"yes\"", "fever", "true or false");
+    assert_problem(
+        "age = 30\nfever = \"yes\"",
+        "fever",
+        "true, false or \"unsure\"",
+    );
+    assert_problem("age = 30\nfever = 1", "fever", "true, false or \"unsure\"");
+    assert_problem(
+        "age = 30\nfever = \"Unsure\"",
+        "fever",
+        "true, false or \"unsure\"",
+    );
     assert_problem("age = 30\nonset = 1", "onset", "one of the options");
-    assert_problem("age = 30\nsports = \"football\"", "sports", "a list");
+    assert_problem("age = 30\nsports = 3", "sports", "a list");
     assert_problem("age = 30\npain_now = 6.5", "pain_now", "whole number");
 }
 
@@ -111,4 +121,28 @@ fn typed_answers_parse_like_a_person_types_them() {
         Ok(Some(Value::List(vec!["football".into(), "padel".into()])))
     );
     assert!(q("sports").parse_text("<script>").is_err());
+}
+
+/// Policy v2: a yes/no fact may be "unsure"; a list fact may be given as
+/// one value (`mechanism = "fall"`) or a list.
+#[test]
+fn unsure_and_one_value_lists_are_read() {
+    let f = kb()
+        .facts_from_toml_str("age = 30\nfever = \"unsure\"\nmechanism = \"fall\"")
+        .expect("valid");
+    let fever = kb().fact_id("fever").expect("fever");
+    let mechanism = kb().fact_id("mechanism").expect("mechanism");
+    assert_eq!(f.get(fever), Some(&Value::Unsure));
+    assert_eq!(f.get(mechanism), Some(&Value::List(vec!["fall".into()])));
+    let json = kb()
+        .facts_from_json_str(
+            r#"{"age": 30, "fever": "unsure", "mechanism": ["sprint", "direct_blow"]}"#,
+        )
+        .expect("valid");
+    assert_eq!(json.get(fever), Some(&Value::Unsure));
+    assert_eq!(kb().facts_to_json(&json)["fever"], "unsure");
+    let q = &kb().questions[fever];
+    assert_eq!(q.parse_text("not sure"), Ok(Some(Value::Unsure)));
+    assert_eq!(q.parse_text("?"), Ok(Some(Value::Unsure)));
+    assert_eq!(q.display_value(&Value::Unsure), "not sure");
 }

@@ -89,8 +89,8 @@ fn number_compared_with_text() {
 fn not_an_option_of_a_choice() {
     let p = corrupt(
         "rules.toml",
-        "in = [\"sprint\", \"overstretch\"]",
-        "in = [\"sprint\", \"kick\"]",
+        "any_of = [\"sprint\", \"overstretch\"] }",
+        "any_of = [\"sprint\", \"kick\"] }",
     );
     expect(
         &p,
@@ -110,7 +110,7 @@ fn yes_no_fact_used_as_a_choice() {
     expect(
         &p,
         "rules.toml",
-        Some("rule E2"),
+        Some("rule A3"),
         "`deformity` is a yes/no fact",
     );
 }
@@ -209,8 +209,8 @@ fn unknown_field_is_rejected() {
 fn dangling_citation() {
     let p = corrupt(
         "rules.toml",
-        "citations = [\"policy_v1\", \"stiell1996\", \"bachmann2004\"]",
-        "citations = [\"policy_v1\", \"stiell1997\", \"bachmann2004\"]",
+        "citations = [\"policy_v2\", \"stiell1996\", \"bachmann2004\"]",
+        "citations = [\"policy_v2\", \"stiell1997\", \"bachmann2004\"]",
     );
     expect(
         &p,
@@ -224,8 +224,8 @@ fn dangling_citation() {
 fn unused_citation() {
     let p = corrupt(
         "citations.toml",
-        "[[citation]]\nid = \"policy_v1\"",
-        "[[citation]]\nid = \"orphan\"\ntext = \"Nobody cites me.\"\n\n[[citation]]\nid = \"policy_v1\"",
+        "[[citation]]\nid = \"policy_v2\"",
+        "[[citation]]\nid = \"orphan\"\ntext = \"Nobody cites me.\"\n\n[[citation]]\nid = \"policy_v2\"",
     );
     expect(
         &p,
@@ -242,7 +242,7 @@ fn unknown_definition_reference() {
         "{ ref = \"traumatic\" }",
         "{ ref = \"traumatc\" }",
     );
-    expect(&p, "rules.toml", Some("rule U1"), "definition `traumatc`");
+    expect(&p, "rules.toml", Some("rule E4"), "definition `traumatc`");
 }
 
 #[test]
@@ -374,4 +374,129 @@ fn instrument_missing_altogether() {
         "unknown instrument",
     );
     expect(&p, "instruments.toml", None, "instrument `nprs` is missing");
+}
+
+/// Policy v2, "What the questionnaire must do": a knowledge base that hides
+/// a rule's question where the rule could fire is refused, naming the rule,
+/// the question and the condition that hides it.
+#[test]
+fn a_question_hidden_where_its_rule_fires_is_refused() {
+    // The v1 mistake: the pop question only after a sudden onset, while R8
+    // fires on a pop at any time.
+    let p = corrupt(
+        "questionnaire.toml",
+        "label = \"Pop at the moment of injury\"",
+        "label = \"Pop at the moment of injury\"\nshow_if = { fact = \"onset\", eq = \"sudden\" }",
+    );
+    expect(&p, "rules.toml", Some("rule R8"), "reads `pop_at_injury`");
+    expect(&p, "rules.toml", Some("rule R8"), "`onset` is \"gradual\"");
+    // The other v1 mistake: the Ottawa questions only after a traumatic
+    // mechanism, hidden after a sprint although U1 applies to it.
+    let p = corrupt(
+        "questionnaire.toml",
+        "label = \"Head of the fibula tender\"\nhow_to_check = \"Find the bony bump on the outer side of the leg, about a thumb's width below the knee joint, and press it gently; compare with the other leg.\"\nshow_if = { ref = \"injury\" }",
+        "label = \"Head of the fibula tender\"\nhow_to_check = \"Find the bony bump on the outer side of the leg, about a thumb's width below the knee joint, and press it gently; compare with the other leg.\"\nshow_if = { ref = \"traumatic\" }",
+    );
+    expect(
+        &p,
+        "rules.toml",
+        Some("rule U1"),
+        "reads `fibular_head_tenderness`",
+    );
+    // A question behind a section gate that can be answered no.
+    let p = corrupt(
+        "questionnaire.toml",
+        "id = \"chest_symptoms\"\nsection = \"warning\"",
+        "id = \"chest_symptoms\"\nsection = \"measurements\"",
+    );
+    expect(&p, "rules.toml", Some("rule A2"), "skips when");
+    // Hidden only where the rule cannot fire is fine: the swelling timing
+    // question after no swelling (U8 needs swelling).
+    assert_eq!(load(&bundled_sources()), Vec::new());
+}
+
+/// A yes/no test under `not` would let "not sure" count as absent in one
+/// of the two readings; the loader refuses it and says what to write.
+#[test]
+fn yes_no_test_under_not_is_refused() {
+    let p = corrupt(
+        "definitions.toml",
+        "{ fact = \"high_energy_trauma\", is = false },",
+        "{ not = { fact = \"high_energy_trauma\", is = true } },",
+    );
+    expect(
+        &p,
+        "definitions.toml",
+        Some("definition longstanding"),
+        "`not` may not contain the yes/no test of `high_energy_trauma`",
+    );
+}
+
+/// Every yes/no question an ambulance or emergency rule reads says how to
+/// check it, for the person who answers "not sure".
+#[test]
+fn emergency_question_without_how_to_check_is_refused() {
+    let p = corrupt(
+        "questionnaire.toml",
+        "how_to_check = \"Compare both feet: feel them with the back of your hand, and look at the colour of the skin and of the toenails.\"\n",
+        "",
+    );
+    expect(
+        &p,
+        "questionnaire.toml",
+        Some("question leg_cold_pale_numb"),
+        "give `how_to_check`",
+    );
+}
+
+#[test]
+fn plan_rule_with_an_unknown_property_or_phase() {
+    let p = corrupt(
+        "plan_rules.toml",
+        "only = [\"gentle_range\"]",
+        "only = [\"gentle\"]",
+    );
+    expect(
+        &p,
+        "plan_rules.toml",
+        Some("plan rule P1"),
+        "unknown exercise property `gentle`",
+    );
+    let p = corrupt(
+        "plan_rules.toml",
+        "max_phase = \"mobilise\"",
+        "max_phase = \"mobilize\"",
+    );
+    expect(
+        &p,
+        "plan_rules.toml",
+        Some("plan rule P1"),
+        "phase `mobilize`",
+    );
+    let p = corrupt(
+        "plan_rules.toml",
+        "exclude_treatments = [\"massage\", \"heat\"]\ncitations",
+        "liftable = true\nexclude_treatments = [\"massage\", \"heat\"]\ncitations",
+    );
+    expect(
+        &p,
+        "plan_rules.toml",
+        Some("plan rule P8"),
+        "only a rule that merely excludes",
+    );
+}
+
+#[test]
+fn balance_exercise_without_a_supported_version() {
+    let p = corrupt(
+        "exercises.toml",
+        "supported = \"Stand beside a worktop or a chair back and hold it with one hand; take a shorter stride and lower only part of the way.\"\n",
+        "",
+    );
+    expect(
+        &p,
+        "exercises.toml",
+        Some("exercise split_squat"),
+        "needs `supported`",
+    );
 }

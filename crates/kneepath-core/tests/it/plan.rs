@@ -106,20 +106,21 @@ fn report_round_trips_through_json() {
 
 #[test]
 fn clinician_edits_add_remove_swap_and_change_dosage() {
-    use kneepath_core::plan::{EditKind, PlanEdit, apply_edits};
+    use kneepath_core::plan::{EditKind, PlanEdit, StartReason, home_plan};
     let kb = kb();
-    let Plan::Home(mut home) = run("age = 25\nonset = \"gradual\"\npain_now = 3").plan else {
+    let a = run("age = 25\nonset = \"gradual\"\npain_now = 3\nsports = [\"running\"]");
+    let Plan::Home(home) = &a.plan else {
         panic!("expected a home plan");
     };
     let ids = |h: &kneepath_core::plan::HomePlan<'_>| -> Vec<String> {
         h.items.iter().map(|i| i.exercise.id.clone()).collect()
     };
-    let before = ids(&home);
+    let before = ids(home);
     let first = kb.exercise_by_id(&before[0]).expect("first");
     let second = kb.exercise_by_id(&before[1]).expect("second");
     let outside = (0..kb.exercises.len())
-        .find(|&e| !before.contains(&kb.exercises[e].id))
-        .expect("an exercise not in the plan");
+        .find(|&e| !before.contains(&kb.exercises[e].id) && kb.exercises[e].properties.is_empty())
+        .expect("an exercise not in the plan that no plan rule acts on");
     let edit = |kind, exercise, replacement, dosage| PlanEdit {
         kind,
         exercise,
@@ -127,17 +128,22 @@ fn clinician_edits_add_remove_swap_and_change_dosage() {
         dosage,
         reason: "clinical judgement",
     };
-    apply_edits(
+    let edits = [
+        edit(EditKind::Dosage, second, None, Some("2 x 8, slowly")),
+        edit(EditKind::Remove, first, None, None),
+        // Removing twice changes nothing more.
+        edit(EditKind::Remove, first, None, None),
+        edit(EditKind::Add, first, None, None),
+        edit(EditKind::Swap, first, Some(outside), None),
+    ];
+    let home = home_plan(
         kb,
-        &mut home,
-        &[
-            edit(EditKind::Dosage, second, None, Some("2 x 8, slowly")),
-            edit(EditKind::Remove, first, None, None),
-            // Removing twice changes nothing more.
-            edit(EditKind::Remove, first, None, None),
-            edit(EditKind::Add, first, None, None),
-            edit(EditKind::Swap, first, Some(outside), None),
-        ],
+        a.level,
+        home.phase,
+        StartReason::Chosen,
+        &a.contributors,
+        &a.plan_rules,
+        &edits,
     );
     let after = ids(&home);
     assert!(after.contains(&kb.exercises[outside].id));

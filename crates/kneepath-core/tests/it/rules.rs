@@ -27,8 +27,9 @@ fn check(rule: &str, fires: &[&str], quiet: &[&str]) {
 }
 
 const RULE_TESTS: &[&str] = &[
-    "A1", "A2", "E1", "E2", "E3", "U1", "U2", "U3", "U4", "U5", "U6", "U7", "U8", "U9", "U10",
-    "R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10",
+    "A1", "A2", "A3", "E1", "E3", "E4", "E5", "E6", "U1", "U2", "U3", "U4", "U5", "U6", "U7", "U8",
+    "U9", "U10", "U11", "U12", "U13", "U14", "U15", "U16", "R1", "R2", "R3", "R4", "R5", "R6",
+    "R7", "R8", "R9", "R11", "R12",
 ];
 
 #[test]
@@ -56,10 +57,14 @@ fn a1_vascular() {
 fn a2_pulmonary_embolism() {
     check(
         "A2",
-        &["age = 40\ncalf_swelling_tenderness = true\nchest_symptoms = true"],
+        // v2: chest symptoms alone, with or without calf signs.
+        &[
+            "age = 40\ncalf_swelling_tenderness = true\nchest_symptoms = true",
+            "age = 40\nchest_symptoms = true",
+        ],
         &[
             "age = 40\ncalf_swelling_tenderness = true",
-            "age = 40\nchest_symptoms = true",
+            "age = 40\nchest_symptoms = false",
         ],
     );
 }
@@ -81,11 +86,78 @@ fn e1_septic_arthritis() {
 }
 
 #[test]
-fn e2_deformity() {
+fn a3_deformity_unless_longstanding() {
+    let slow = "onset = \"gradual\"\nmechanism = \"none\"";
     check(
-        "E2",
-        &["age = 20\ndeformity = true"],
-        &["age = 20\ndeformity = false"],
+        "A3",
+        &[
+            // Nothing known about how it started: A3 fires.
+            "age = 20\ndeformity = true",
+            "age = 30\ndeformity = true\nonset = \"sudden\"\nmechanism = \"fall\"",
+            // Gradual, but the mechanism is unknown or traumatic.
+            "age = 70\ndeformity = true\nonset = \"gradual\"",
+            "age = 70\ndeformity = true\nonset = \"gradual\"\nmechanism = [\"overuse\", \"twist\"]",
+            // Gradual without injury, but a high-energy accident (or not sure).
+            &format!("age = 70\ndeformity = true\n{slow}\nhigh_energy_trauma = true"),
+            &format!("age = 70\ndeformity = true\n{slow}\nhigh_energy_trauma = \"unsure\""),
+        ],
+        &[
+            "age = 20\ndeformity = false",
+            &format!("age = 70\ndeformity = true\n{slow}"),
+            &format!("age = 70\ndeformity = true\n{slow}\nhigh_energy_trauma = false"),
+        ],
+    );
+}
+
+#[test]
+fn e4_neurovascular_after_injury() {
+    check(
+        "E4",
+        &[
+            "age = 29\nonset = \"sudden\"\ndays_since_onset = 0\nmechanism = \"landing\"\nnumbness_tingling = true",
+            // Unknown onset and time count as acute.
+            "age = 29\nmechanism = \"twist\"\nnumbness_tingling = true",
+        ],
+        &[
+            "age = 29\nonset = \"gradual\"\nmechanism = \"landing\"\nnumbness_tingling = true",
+            "age = 29\nonset = \"sudden\"\ndays_since_onset = 15\nmechanism = \"twist\"\nnumbness_tingling = true",
+            "age = 29\nonset = \"sudden\"\nmechanism = \"sprint\"\nnumbness_tingling = true",
+            "age = 29\nonset = \"sudden\"\nmechanism = \"twist\"",
+        ],
+    );
+}
+
+#[test]
+fn e5_cauda_equina() {
+    check(
+        "E5",
+        &[
+            "age = 52\nsaddle_numbness_or_bladder_change = true\nback_pain = true",
+            "age = 52\nsaddle_numbness_or_bladder_change = true\npain_location = [\"lower_back\", \"back_of_knee\"]",
+        ],
+        &[
+            "age = 52\nsaddle_numbness_or_bladder_change = true",
+            "age = 52\nback_pain = true\npain_location = [\"lower_back\"]",
+        ],
+    );
+}
+
+#[test]
+fn e6_extensor_rupture_after_any_injury() {
+    check(
+        "E6",
+        &[
+            "age = 63\nonset = \"sudden\"\nmechanism = \"fall\"\ncannot_lift_straight_leg = true",
+            // At any time since the injury.
+            "age = 63\nonset = \"sudden\"\ndays_since_onset = 60\nmechanism = \"landing\"\ncannot_lift_straight_leg = true",
+            "age = 40\nonset = \"sudden\"\nmechanism = \"sprint\"\ncannot_lift_straight_leg = true",
+            // Onset and mechanism unknown: an injury.
+            "age = 40\ncannot_lift_straight_leg = true",
+        ],
+        &[
+            "age = 63\nonset = \"gradual\"\nmechanism = \"overuse\"\ncannot_lift_straight_leg = true",
+            "age = 63\nonset = \"sudden\"\nmechanism = \"fall\"",
+        ],
     );
 }
 
@@ -115,12 +187,19 @@ fn u1_ottawa() {
                 "age = 30\n{base}\nweight_bearing_immediately = \"unable\"\nweight_bearing = \"unable\""
             ),
             "age = 60\nhigh_energy_trauma = true\nmechanism = \"none\"\ndays_since_onset = 2",
+            // v2: unknown time since onset counts as recent.
+            "age = 55\nmechanism = \"fall\"",
+            // v2: after a sprint too (not for age alone), and with the
+            // mechanism unknown after a sudden onset.
+            "age = 30\nonset = \"sudden\"\nmechanism = \"sprint\"\ndays_since_onset = 1\nfibular_head_tenderness = true",
+            "age = 60\nonset = \"sudden\"\ndays_since_onset = 1",
+            "age = 24\nonset = \"sudden\"\ndays_since_onset = 1\nmechanism = [\"sprint\", \"direct_blow\"]\npatella_tenderness_isolated = true",
         ],
         &[
             &format!("age = 54\n{base}"),
             "age = 55\nmechanism = \"fall\"\ndays_since_onset = 8",
-            "age = 55\nmechanism = \"fall\"",
-            "age = 60\nmechanism = \"sprint\"\ndays_since_onset = 1",
+            "age = 60\nonset = \"sudden\"\nmechanism = \"sprint\"\ndays_since_onset = 1",
+            "age = 30\nonset = \"gradual\"\nmechanism = \"overuse\"\nfibular_head_tenderness = true",
             &format!("age = 30\n{base}\nknee_flex_90 = true"),
             &format!("age = 30\n{base}"),
             &format!(
@@ -226,11 +305,17 @@ fn u8_rapid_swelling() {
         &[
             "age = 25\nswelling_within_hours = 12\nswelling = \"mild\"",
             "age = 25\nswelling_within_hours = 0\nswelling = \"significant\"",
+            "age = 45\nonset = \"sudden\"\ndays_since_onset = 0\nmechanism = \"twist\"\nswelling = \"significant\"",
+            "age = 45\nonset = \"sudden\"\nmechanism = \"fall\"\nswelling = \"mild\"",
         ],
         &[
             "age = 25\nswelling_within_hours = 13\nswelling = \"mild\"",
             "age = 25\nswelling_within_hours = 2\nswelling = \"none\"",
             "age = 25\nswelling = \"mild\"",
+            // Unknown timing counts only within 2 days of an acute
+            // traumatic injury.
+            "age = 45\nonset = \"sudden\"\ndays_since_onset = 3\nmechanism = \"twist\"\nswelling = \"significant\"",
+            "age = 45\nonset = \"gradual\"\nmechanism = \"twist\"\nswelling = \"significant\"",
         ],
     );
 }
@@ -244,13 +329,16 @@ fn u9_foot_weakness() {
 fn u10_serious_pathology() {
     check(
         "U10",
+        // v2: any two of the three.
         &[
             "age = 60\nnight_pain = true\nunexplained_weight_loss = true",
             "age = 60\nnight_pain = true\ncancer_history = true",
+            "age = 60\nunexplained_weight_loss = true\ncancer_history = true",
         ],
         &[
             "age = 60\nnight_pain = true",
-            "age = 60\nunexplained_weight_loss = true\ncancer_history = true",
+            "age = 60\ncancer_history = true",
+            "age = 60\nunexplained_weight_loss = true",
         ],
     );
 }
@@ -322,11 +410,13 @@ fn r7_persistent() {
         &[
             "age = 30\ndays_since_onset = 42\npain_trend = \"same\"",
             "age = 30\ndays_since_onset = 90\npain_trend = \"worse\"",
+            // v2: a trend left blank is not "improving".
+            "age = 30\ndays_since_onset = 60",
         ],
         &[
             "age = 30\ndays_since_onset = 41\npain_trend = \"same\"",
             "age = 30\ndays_since_onset = 60\npain_trend = \"improving\"",
-            "age = 30\ndays_since_onset = 60",
+            "age = 30\npain_trend = \"same\"",
         ],
     );
 }
@@ -349,9 +439,60 @@ fn r9_night_pain() {
 }
 
 #[test]
-fn r10_dvt_risk() {
+fn u11_fever() {
     check(
-        "R10",
+        "U11",
+        &["age = 29\nfever = true\nswelling = \"none\""],
+        &["age = 29\nfever = false", "age = 29"],
+    );
+}
+
+#[test]
+fn u12_high_energy() {
+    check(
+        "U12",
+        &[
+            "age = 40\nhigh_energy_trauma = true\ndays_since_onset = 7",
+            "age = 40\nhigh_energy_trauma = true",
+        ],
+        &[
+            "age = 40\nhigh_energy_trauma = true\ndays_since_onset = 8",
+            "age = 40\ndays_since_onset = 1",
+        ],
+    );
+}
+
+#[test]
+fn u13_avulsion_in_the_young() {
+    let base = "onset = \"sudden\"\ndays_since_onset = 1\nmechanism = \"sprint\"";
+    check(
+        "U13",
+        &[
+            &format!("age = 15\n{base}\npain_location = [\"buttock\"]"),
+            &format!("age = 25\n{base}\npain_location = [\"buttock\", \"back_of_thigh\"]"),
+            "age = 19\nmechanism = \"overstretch\"\npain_location = [\"buttock\"]",
+        ],
+        &[
+            &format!("age = 26\n{base}\npain_location = [\"buttock\"]"),
+            &format!("age = 15\n{base}\npain_location = [\"back_of_thigh\"]"),
+            "age = 15\nonset = \"gradual\"\nmechanism = \"sprint\"\npain_location = [\"buttock\"]",
+        ],
+    );
+}
+
+#[test]
+fn u14_night_pain_in_the_young() {
+    check(
+        "U14",
+        &["age = 24\nnight_pain = true", "age = 9\nnight_pain = true"],
+        &["age = 25\nnight_pain = true", "age = 19"],
+    );
+}
+
+#[test]
+fn u15_clot_risk_after_surgery() {
+    check(
+        "U15",
         &[
             "age = 70\nrecent_surgery_or_immobilisation = true\npain_location = [\"calf\"]",
             "age = 70\nrecent_surgery_or_immobilisation = true\npain_location = [\"front_of_knee\", \"back_of_knee\"]",
@@ -365,9 +506,51 @@ fn r10_dvt_risk() {
 }
 
 #[test]
+fn u16_hip_cause_in_children() {
+    check(
+        "U16",
+        &[
+            "age = 12\nonset = \"gradual\"\nweight_bearing = \"limping\"",
+            "age = 9\nweight_bearing = \"unable\"",
+            "age = 16\nonset = \"gradual\"\nweight_bearing = \"limping\"",
+        ],
+        &[
+            "age = 17\nonset = \"gradual\"\nweight_bearing = \"limping\"",
+            "age = 8\nonset = \"gradual\"\nweight_bearing = \"limping\"",
+            "age = 12\nonset = \"sudden\"\nweight_bearing = \"limping\"",
+            "age = 12\nonset = \"gradual\"\nweight_bearing = \"normal\"",
+        ],
+    );
+}
+
+#[test]
+fn r11_post_operative() {
+    check(
+        "R11",
+        &["age = 55\nrecent_surgery_or_immobilisation = true"],
+        &["age = 55\nrecent_surgery_or_immobilisation = false"],
+    );
+}
+
+#[test]
+fn r12_longstanding_deformity() {
+    check(
+        "R12",
+        &["age = 71\nonset = \"gradual\"\nmechanism = \"none\"\ndeformity = true"],
+        &[
+            "age = 71\nonset = \"gradual\"\ndeformity = true",
+            "age = 71\nonset = \"gradual\"\nmechanism = \"none\"\ndeformity = true\nhigh_energy_trauma = \"unsure\"",
+            "age = 71\nonset = \"gradual\"\nmechanism = \"none\"",
+        ],
+    );
+}
+
+#[test]
 fn level_is_the_most_urgent_fired_rule() {
     // R9 (routine) + U10 (urgent) + A1 (ambulance)
-    let a = run("age = 60\nnight_pain = true\ncancer_history = true\nleg_cold_pale_numb = true");
+    let a = run(
+        "age = 60\nonset = \"gradual\"\nnight_pain = true\ncancer_history = true\nleg_cold_pale_numb = true",
+    );
     assert_eq!(a.level, kneepath_core::TriageLevel::Ambulance);
     let ids: Vec<_> = a.fired.iter().map(|f| f.rule.id.as_str()).collect();
     assert_eq!(
