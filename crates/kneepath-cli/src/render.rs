@@ -53,6 +53,7 @@ fn heading(out: &mut dyn Write, title: &str) -> io::Result<()> {
 pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
     let kb = a.kb;
     let level = kb.level(a.level);
+    let report = a.report();
     let bar = "=".repeat(WIDTH);
     writeln!(out, "{bar}")?;
     writeln!(
@@ -72,13 +73,17 @@ pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
             "No warning sign and no reason to see a professional was found in your answers.",
         )?;
     }
-    for f in &a.fired {
+    for (f, r) in a.fired.iter().zip(&report.fired) {
         let flag = kb.flag_of(f.rule);
-        writeln!(
-            out,
-            "  * {} [rule {}, {}]",
-            flag.title, f.rule.id, f.rule.level
-        )?;
+        let level = if f.level == f.rule.level {
+            f.level.to_string()
+        } else {
+            format!(
+                "{}, one less than {} because you were not sure",
+                f.level, f.rule.level
+            )
+        };
+        writeln!(out, "  * {} [rule {}, {level}]", flag.title, f.rule.id)?;
         wrap(out, "    ", &f.rule.reason)?;
         if !f.evidence.is_empty() {
             wrap(
@@ -87,7 +92,10 @@ pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
                 &format!("Because you answered: {}", evidence_text(&f.evidence)),
             )?;
         }
-        wrap(out, "    ", &format!("What to do: {}", flag.do_now))?;
+        match &r.unsure_text {
+            Some(u) => wrap(out, "    ", &format!("Check it now: {u}"))?,
+            None => wrap(out, "    ", &format!("What to do: {}", flag.do_now))?,
+        }
     }
 
     match &a.plan {
@@ -148,6 +156,13 @@ pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
                 wrap(out, "     ", &format!("(Added for: {})", c.title))?;
             }
             wrap(out, "     ", &e.purpose)?;
+            if let (Some(rule), Some(text)) = (item.supported, &e.supported) {
+                wrap(
+                    out,
+                    "     ",
+                    &format!("Do the supported version (rule {}): {text}", rule.id),
+                )?;
+            }
             for (n, step) in e.steps.iter().enumerate() {
                 wrap(out, "       ", &format!("{}) {step}", n + 1))?;
             }
@@ -165,21 +180,44 @@ pub fn assessment(out: &mut dyn Write, a: &Assessment<'_>) -> io::Result<()> {
         }
     }
 
-    if a.level > TriageLevel::Emergency {
+    if !report.plan_rules.is_empty() {
         heading(
             out,
-            "Warning signs: get help at once if any of these appear",
+            if a.level.allows_home_plan() {
+                "Left out of your plan"
+            } else {
+                "What any plan must leave out for now"
+            },
         )?;
-        for (_, q) in kb.warning_signs() {
-            if let Some(w) = &q.warning_sign {
-                writeln!(out, "  * {w}")?;
+        for p in &report.plan_rules {
+            writeln!(out, "  * {} [rule {}]", p.leaves_out, p.id)?;
+            wrap(out, "    ", &format!("Left out because {}.", p.because))?;
+            if !p.exercises.is_empty() {
+                wrap(
+                    out,
+                    "    ",
+                    &format!(
+                        "Not in your plan for that reason: {}.",
+                        p.exercises.join(", ")
+                    ),
+                )?;
             }
         }
     }
 
-    if a.level.allows_home_plan() {
+    if a.level > TriageLevel::Emergency && !report.watch_for.is_empty() {
+        heading(
+            out,
+            "Warning signs to watch for: if one appears, do what it says",
+        )?;
+        for w in &report.watch_for {
+            writeln!(out, "  * {}: {}", w.sign, w.action)?;
+        }
+    }
+
+    if let Plan::Home(home) = &a.plan {
         heading(out, "Other treatment options")?;
-        for t in &kb.treatments {
+        for t in &home.treatments {
             writeln!(out, "  * {} ({})", t.name, t.evidence.label())?;
             wrap(out, "    ", &format!("{} Ask: {}", t.summary, t.who))?;
         }

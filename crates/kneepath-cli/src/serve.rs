@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Mark cookies Secure (serve behind HTTPS).
     #[arg(long, env = "KNEEPATH_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// The emergency number pages link to (tel:), e.g. 999, 911 or 112.
+    #[arg(long, env = "KNEEPATH_EMERGENCY_NUMBER", default_value = kneepath_web::state::DEFAULT_EMERGENCY_NUMBER)]
+    emergency_number: String,
 }
 
 pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
@@ -38,11 +41,18 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
         )
         .init();
     let clock = crate::common::clock(args.today.as_deref())?;
+    if !kneepath_web::state::valid_emergency_number(&args.emergency_number) {
+        anyhow::bail!(
+            "--emergency-number {:?} is not a phone number: use 2 to 15 digits, optionally after +",
+            args.emergency_number
+        );
+    }
     let rt = crate::common::runtime()?;
     rt.block_on(async move {
         let store = crate::common::open(&args.database).await?;
         let settings = Settings {
             secure_cookies: args.secure_cookies,
+            emergency_number: args.emergency_number.clone(),
             ..Settings::default()
         };
         let state = AppState::new(store, kb, clock, settings);

@@ -1,6 +1,12 @@
 //! The daily check-in: what a person logs in under a minute, checked field by
 //! field. Parsing is pure: the web layer hands in the form's name/value pairs
 //! and gets a [`CheckIn`] or one message per bad field.
+//!
+//! Nothing is recorded on the person's behalf (policy v2): swelling,
+//! walking, full movement and sleep start blank, and a blank answer is
+//! unknown (`None`). An unknown answer is never a warning sign, never
+//! changes the person's facts ([`facts_after`] keeps what was known) and so
+//! never re-runs triage. Only pain now and stiffness are required.
 
 use serde::{Deserialize, Serialize};
 
@@ -47,10 +53,15 @@ pub struct CheckIn {
     pub morning_pain: Option<u8>,
     /// Stiffness, 0-10.
     pub stiffness: u8,
-    pub swelling: Swelling,
-    pub walks_normally: bool,
+    /// None: not answered (check-ins stored before policy v2 always hold
+    /// the three).
+    #[serde(default)]
+    pub swelling: Option<Swelling>,
+    #[serde(default)]
+    pub walks_normally: Option<bool>,
     /// The knee bends and straightens as fully as the other.
-    pub full_range: bool,
+    #[serde(default)]
+    pub full_range: Option<bool>,
     /// Exercise ids scheduled for the day when the check-in was made.
     pub planned: Vec<String>,
     /// Exercise ids done (a subset of `planned`).
@@ -58,7 +69,9 @@ pub struct CheckIn {
     pub training_minutes: u16,
     /// Effort of the training, 0-10 (session RPE).
     pub effort: u8,
-    pub sleep_hours: f64,
+    /// Hours slept; none when not given (optional).
+    #[serde(default)]
+    pub sleep_hours: Option<f64>,
     /// Fact ids of the warning signs ticked.
     pub warning_signs: Vec<String>,
 }
@@ -151,12 +164,23 @@ pub fn parse_checkin(
             }
         }
     }
-    fn yes_no(errors: &mut Vec<FieldError>, raw: &str, field: &str, label: &str) -> Option<bool> {
+    /// A yes/no field; blank is not answered (`Ok(None)`).
+    fn yes_no(
+        errors: &mut Vec<FieldError>,
+        raw: &str,
+        field: &str,
+        label: &str,
+    ) -> Option<Option<bool>> {
         match raw {
-            "yes" => Some(true),
-            "no" => Some(false),
+            "" => Some(None),
+            "yes" => Some(Some(true)),
+            "no" => Some(Some(false)),
             _ => {
-                err(errors, field, format!("{label}: please answer yes or no."));
+                err(
+                    errors,
+                    field,
+                    format!("{label}: please answer yes or no, or leave it blank."),
+                );
                 None
             }
         }
@@ -216,15 +240,10 @@ pub fn parse_checkin(
     let effort = number(e, get("effort"), "effort", "Effort", 10, false);
     let sleep_raw = get("sleep_hours");
     let sleep_hours = if sleep_raw.is_empty() {
-        err(
-            e,
-            "sleep_hours",
-            "Sleep: please give the hours you slept, from 0 to 24.".into(),
-        );
-        None
+        Some(None)
     } else {
         match sleep_raw.replace(',', ".").parse::<f64>() {
-            Ok(h) if (0.0..=24.0).contains(&h) => Some(h),
+            Ok(h) if (0.0..=24.0).contains(&h) => Some(Some(h)),
             _ => {
                 err(
                     e,
@@ -235,14 +254,20 @@ pub fn parse_checkin(
             }
         }
     };
-    let swelling = Swelling::parse(get("swelling"));
-    if swelling.is_none() {
-        err(
-            e,
-            "swelling",
-            "Swelling: choose none, mild or significant.".into(),
-        );
-    }
+    let swelling = match get("swelling") {
+        "" => Some(None),
+        s => match Swelling::parse(s) {
+            Some(sw) => Some(Some(sw)),
+            None => {
+                err(
+                    e,
+                    "swelling",
+                    "Swelling: choose none, mild or significant, or leave it blank.".into(),
+                );
+                None
+            }
+        },
+    };
     let walks_normally = yes_no(
         e,
         get("walks_normally"),
@@ -329,15 +354,20 @@ pub fn checkin_fields(c: &CheckIn) -> Vec<(String, String)> {
         ("day".to_string(), c.day.to_string()),
         ("pain_now".to_string(), c.pain_now.to_string()),
         ("stiffness".to_string(), c.stiffness.to_string()),
-        ("swelling".to_string(), c.swelling.as_str().to_string()),
-        (
-            "walks_normally".to_string(),
-            yes_no(c.walks_normally).to_string(),
-        ),
-        ("full_range".to_string(), yes_no(c.full_range).to_string()),
-        ("sleep_hours".to_string(), c.sleep_hours.to_string()),
     ];
     let mut push = |k: &str, v: String| out.push((k.to_string(), v));
+    if let Some(sw) = c.swelling {
+        push("swelling", sw.as_str().to_string());
+    }
+    if let Some(w) = c.walks_normally {
+        push("walks_normally", yes_no(w).to_string());
+    }
+    if let Some(f) = c.full_range {
+        push("full_range", yes_no(f).to_string());
+    }
+    if let Some(h) = c.sleep_hours {
+        push("sleep_hours", h.to_string());
+    }
     if let Some(p) = c.exercise_pain {
         push("exercise_pain", p.to_string());
     }
@@ -361,7 +391,8 @@ pub fn checkin_fields(c: &CheckIn) -> Vec<(String, String)> {
 
 /// The person's facts as they stand after a check-in: the assessment's
 /// facts, updated with what the check-in tells (pain, swelling, walking,
-/// range of motion, pain when active, and any warning sign ticked).
+/// range of motion, pain when active, and any warning sign ticked). An
+/// answer left blank tells nothing: the fact stays as it was.
 pub fn facts_after(kb: &KnowledgeBase, base: &Facts, c: &CheckIn) -> Facts {
     let mut f = base.clone();
     let mut set = |name: &str, v: Value| {
@@ -373,7 +404,9 @@ pub fn facts_after(kb: &KnowledgeBase, base: &Facts, c: &CheckIn) -> Facts {
     if let Some(p) = c.exercise_pain {
         set("pain_activity", Value::Int(i64::from(p)));
     }
-    set("rom_reduced", Value::Bool(!c.full_range));
+    if let Some(full) = c.full_range {
+        set("rom_reduced", Value::Bool(!full));
+    }
     for s in &c.warning_signs {
         set(s, Value::Bool(true));
     }
@@ -387,21 +420,23 @@ pub fn facts_after(kb: &KnowledgeBase, base: &Facts, c: &CheckIn) -> Facts {
             _ => None,
         }
     };
-    let walking = if c.walks_normally {
-        "normal"
-    } else {
-        "limping"
-    };
     // "Unable to walk" comes only from the assessment or a warning sign.
     let keep_unable = kb
         .fact_id("weight_bearing")
         .and_then(|id| f.get(id))
         .zip(choice("weight_bearing", "unable"))
         .is_some_and(|(v, (_, unable))| *v == unable);
-    if !keep_unable && let Some((id, v)) = choice("weight_bearing", walking) {
-        f.set(id, Some(v));
+    if let Some(normally) = c.walks_normally
+        && !keep_unable
+    {
+        let walking = if normally { "normal" } else { "limping" };
+        if let Some((id, v)) = choice("weight_bearing", walking) {
+            f.set(id, Some(v));
+        }
     }
-    if let Some((id, v)) = choice("swelling", c.swelling.as_str()) {
+    if let Some(sw) = c.swelling
+        && let Some((id, v)) = choice("swelling", sw.as_str())
+    {
         f.set(id, Some(v));
     }
     f

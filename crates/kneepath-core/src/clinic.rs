@@ -333,14 +333,14 @@ mod tests {
             exercise_pain: Some(pain),
             morning_pain: Some(pain),
             stiffness: 2,
-            swelling: Swelling::None,
-            walks_normally: true,
-            full_range: true,
+            swelling: Some(Swelling::None),
+            walks_normally: Some(true),
+            full_range: Some(true),
             done: ids[..done].to_vec(),
             planned: ids,
             training_minutes: 0,
             effort: 0,
-            sleep_hours: 8.0,
+            sleep_hours: Some(8.0),
             warning_signs: if warn { vec!["locking".into()] } else { vec![] },
         }
     }

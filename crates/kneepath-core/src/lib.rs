@@ -9,6 +9,8 @@
 //! - [`plan`]: starting phase, exercises and advice, each with its reason.
 //! - [`report`]: the owned, serializable form of an assessment.
 //! - [`cases`]: clinical case files and their check.
+//! - [`questionnaire`]: what every way of asking the questions must do:
+//!   which to show, which must be answered, when to stop at once.
 //! - [`checkin`], [`progress`]: the daily check-in and the rules that move a
 //!   person through the phases or tell them to see a professional.
 //! - [`series`]: chart data from check-ins (averages, load, ACWR, spikes).
@@ -36,6 +38,7 @@ pub mod level;
 pub mod outcomes;
 pub mod plan;
 pub mod progress;
+pub mod questionnaire;
 pub mod report;
 pub mod series;
 

@@ -133,14 +133,14 @@ mod tests {
             exercise_pain: Some(pain),
             morning_pain: Some(pain),
             stiffness: 0,
-            swelling: Swelling::None,
-            walks_normally: true,
-            full_range: true,
+            swelling: Some(Swelling::None),
+            walks_normally: Some(true),
+            full_range: Some(true),
             planned: vec!["a".into(), "b".into()],
             done: vec!["a".into()],
             training_minutes: minutes,
             effort: 5,
-            sleep_hours: 8.0,
+            sleep_hours: Some(8.0),
             warning_signs: vec![],
         }
     }

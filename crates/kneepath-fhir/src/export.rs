@@ -409,13 +409,13 @@ pub fn checkin_questionnaire(kb: &kneepath_core::KnowledgeBase) -> Json {
             int_item("exercise_pain", "Pain during the exercises (0-10)", 0, 10, false),
             int_item("morning_pain", "Pain on waking this morning (0-10)", 0, 10, false),
             int_item("stiffness", "Stiffness (0-10)", 0, 10, true),
-            {"linkId": "swelling", "text": "Swelling", "type": "choice", "required": true, "answerOption": [
+            {"linkId": "swelling", "text": "Swelling", "type": "choice", "answerOption": [
                 coded(&format!("{CHECKIN_SYSTEM}:swelling"), "none", "None"),
                 coded(&format!("{CHECKIN_SYSTEM}:swelling"), "mild", "Mild"),
                 coded(&format!("{CHECKIN_SYSTEM}:swelling"), "significant", "Significant"),
             ]},
-            {"linkId": "walks_normally", "text": "Walking normally", "type": "boolean", "required": true},
-            {"linkId": "full_range", "text": "The knee bends and straightens as fully as the other", "type": "boolean", "required": true},
+            {"linkId": "walks_normally", "text": "Walking normally", "type": "boolean"},
+            {"linkId": "full_range", "text": "The knee bends and straightens as fully as the other", "type": "boolean"},
             {"linkId": "done", "text": "Exercises done", "type": "choice", "repeats": true, "answerOption": exercises},
             int_item("training_minutes", "Training minutes", 0, 600, false),
             int_item("effort", "Effort of the training (0-10)", 0, 10, false),
@@ -447,9 +447,16 @@ pub fn checkin_response(
         items.push(int("morning_pain", i64::from(v)));
     }
     items.push(int("stiffness", i64::from(c.stiffness)));
-    items.push(json!({"linkId": "swelling", "answer": [coded(&format!("{CHECKIN_SYSTEM}:swelling"), c.swelling.as_str(), c.swelling.as_str())]}));
-    items.push(json!({"linkId": "walks_normally", "answer": [{"valueBoolean": c.walks_normally}]}));
-    items.push(json!({"linkId": "full_range", "answer": [{"valueBoolean": c.full_range}]}));
+    // Questions left blank have no answer (FHIR: the item is left out).
+    if let Some(sw) = c.swelling {
+        items.push(json!({"linkId": "swelling", "answer": [coded(&format!("{CHECKIN_SYSTEM}:swelling"), sw.as_str(), sw.as_str())]}));
+    }
+    if let Some(w) = c.walks_normally {
+        items.push(json!({"linkId": "walks_normally", "answer": [{"valueBoolean": w}]}));
+    }
+    if let Some(f) = c.full_range {
+        items.push(json!({"linkId": "full_range", "answer": [{"valueBoolean": f}]}));
+    }
     let name = |id: &str| {
         kb.exercise_by_id(id)
             .map_or_else(|| id.to_string(), |e| kb.exercises[e].name.clone())
@@ -459,7 +466,9 @@ pub fn checkin_response(
     }
     items.push(int("training_minutes", i64::from(c.training_minutes)));
     items.push(int("effort", i64::from(c.effort)));
-    items.push(json!({"linkId": "sleep_hours", "answer": [{"valueDecimal": c.sleep_hours}]}));
+    if let Some(h) = c.sleep_hours {
+        items.push(json!({"linkId": "sleep_hours", "answer": [{"valueDecimal": h}]}));
+    }
     if !c.warning_signs.is_empty() {
         let label = |w: &str| {
             kb.fact_id(w)

@@ -424,16 +424,19 @@ pub struct CheckInOut {
     pub morning_pain: Option<u8>,
     #[schema(minimum = 0, maximum = 10)]
     pub stiffness: u8,
-    /// `none`, `mild` or `significant`.
-    pub swelling: String,
-    pub walks_normally: bool,
-    pub full_range: bool,
+    /// `none`, `mild` or `significant`; null when not answered.
+    pub swelling: Option<String>,
+    /// Null when not answered.
+    pub walks_normally: Option<bool>,
+    /// Null when not answered.
+    pub full_range: Option<bool>,
     pub planned: Vec<String>,
     pub done: Vec<String>,
     pub training_minutes: u16,
     #[schema(minimum = 0, maximum = 10)]
     pub effort: u8,
-    pub sleep_hours: f64,
+    /// Null when not given.
+    pub sleep_hours: Option<f64>,
     pub warning_signs: Vec<String>,
     /// How many times the person corrected this check-in
     /// (`PUT /api/v1/checkins/{day}`); its first answers stay in the record.
@@ -449,7 +452,7 @@ impl From<&kneepath_store::CheckInRow> for CheckInOut {
             exercise_pain: c.exercise_pain,
             morning_pain: c.morning_pain,
             stiffness: c.stiffness,
-            swelling: c.swelling.as_str().to_string(),
+            swelling: c.swelling.map(|s| s.as_str().to_string()),
             walks_normally: c.walks_normally,
             full_range: c.full_range,
             planned: c.planned.clone(),
@@ -479,9 +482,15 @@ pub struct NewCheckIn {
     pub morning_pain: Option<u32>,
     #[schema(minimum = 0, maximum = 10)]
     pub stiffness: u32,
-    pub swelling: Swelling,
-    pub walks_normally: bool,
-    pub full_range: bool,
+    /// Left out: not answered (nothing is recorded for the person).
+    #[serde(default)]
+    pub swelling: Option<Swelling>,
+    /// Left out: not answered.
+    #[serde(default)]
+    pub walks_normally: Option<bool>,
+    /// Left out: not answered.
+    #[serde(default)]
+    pub full_range: Option<bool>,
     /// Exercise ids done (of the day's plan).
     #[serde(default)]
     pub done: Vec<String>,
@@ -491,8 +500,10 @@ pub struct NewCheckIn {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 10)]
     pub effort: u32,
+    /// Optional.
+    #[serde(default)]
     #[schema(minimum = 0, maximum = 24)]
-    pub sleep_hours: f64,
+    pub sleep_hours: Option<f64>,
     /// Warning-sign fact ids; any of them re-runs triage at once.
     #[serde(default)]
     pub warning_signs: Vec<String>,
@@ -914,27 +925,27 @@ async fn create_checkin_once(
         ("day".into(), b.day.clone().unwrap_or_default()),
         ("pain_now".into(), b.pain_now.to_string()),
         ("stiffness".into(), b.stiffness.to_string()),
-        (
-            "swelling".into(),
-            match b.swelling {
-                Swelling::None => "none",
-                Swelling::Mild => "mild",
-                Swelling::Significant => "significant",
-            }
-            .into(),
-        ),
-        (
-            "walks_normally".into(),
-            if b.walks_normally { "yes" } else { "no" }.into(),
-        ),
-        (
-            "full_range".into(),
-            if b.full_range { "yes" } else { "no" }.into(),
-        ),
         ("training_minutes".into(), b.training_minutes.to_string()),
         ("effort".into(), b.effort.to_string()),
-        ("sleep_hours".into(), b.sleep_hours.to_string()),
     ];
+    let yes_no = |v: bool| if v { "yes" } else { "no" }.to_string();
+    if let Some(sw) = b.swelling {
+        let sw = match sw {
+            Swelling::None => "none",
+            Swelling::Mild => "mild",
+            Swelling::Significant => "significant",
+        };
+        fields.push(("swelling".into(), sw.into()));
+    }
+    if let Some(w) = b.walks_normally {
+        fields.push(("walks_normally".into(), yes_no(w)));
+    }
+    if let Some(f) = b.full_range {
+        fields.push(("full_range".into(), yes_no(f)));
+    }
+    if let Some(h) = b.sleep_hours {
+        fields.push(("sleep_hours".into(), h.to_string()));
+    }
     if let Some(v) = b.exercise_pain {
         fields.push(("exercise_pain".into(), v.to_string()));
     }

@@ -206,9 +206,9 @@ pub async fn seed_patient(
             exercise_pain: (!done.is_empty()).then_some(ex_pain),
             morning_pain: Some(morning),
             stiffness: (3.0 - 2.5 * progress).round().max(0.0) as u8,
-            swelling: Swelling::None,
-            walks_normally: true,
-            full_range: i > 9,
+            swelling: Some(Swelling::None),
+            walks_normally: Some(true),
+            full_range: Some(i > 9),
             planned,
             done,
             training_minutes: minutes,
@@ -217,7 +217,7 @@ pub async fn seed_patient(
             } else {
                 0
             },
-            sleep_hours: 6.5 + (rng.unit() * 2.0 * 2.0).round() / 2.0,
+            sleep_hours: Some(6.5 + (rng.unit() * 2.0 * 2.0).round() / 2.0),
             warning_signs: Vec::new(),
         };
         record_checkin(state, user_id, &mut ctx, checkin, None).await?;

@@ -497,6 +497,25 @@ async fn store_outcome(
     Ok((result, escalation))
 }
 
+/// The plan rules (P1 ... P8) that apply to the person's current facts
+/// under the current knowledge base, with those a clinician lifted (a plan
+/// edit of kind `clear` naming the rule, its reason recording who cleared
+/// the person).
+pub fn applied_plan_rules<'k>(
+    kb: &'k KnowledgeBase,
+    ctx: &PlanContext,
+) -> Vec<kneepath_core::plan::AppliedPlanRule<'k>> {
+    let mut rules = kneepath_core::engine::plan_rules_for(kb, &ctx.facts);
+    let cleared: Vec<(&str, &str)> = ctx
+        .edits
+        .iter()
+        .filter(|e| e.kind == kneepath_core::plan::EditKind::Clear.as_str())
+        .map(|e| (e.exercise.as_str(), e.reason.as_str()))
+        .collect();
+    kneepath_core::plan::lift(&mut rules, &cleared);
+    rules
+}
+
 /// The exercises of the person's current home plan (phase exercises, then
 /// those their contributing factors add), with the factor that added each,
 /// the clinician's edits, and the plan rules (P1 ... P8) applied last, as
@@ -508,14 +527,7 @@ pub fn plan_items<'k>(
     phase: PhaseState,
 ) -> kneepath_core::plan::HomePlan<'k> {
     let contributors = kneepath_core::engine::contributing_factors(kb, &ctx.facts);
-    let mut rules = kneepath_core::engine::plan_rules_for(kb, &ctx.facts);
-    let cleared: Vec<(&str, &str)> = ctx
-        .edits
-        .iter()
-        .filter(|e| e.kind == kneepath_core::plan::EditKind::Clear.as_str())
-        .map(|e| (e.exercise.as_str(), e.reason.as_str()))
-        .collect();
-    kneepath_core::plan::lift(&mut rules, &cleared);
+    let rules = applied_plan_rules(kb, ctx);
     let edits: Vec<kneepath_core::plan::PlanEdit<'_>> = ctx
         .edits
         .iter()

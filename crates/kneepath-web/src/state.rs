@@ -75,6 +75,20 @@ pub struct Settings {
     pub max_failures_per_email: i64,
     /// Failed logins per address in 15 minutes before refusing.
     pub max_failures_per_ip: i64,
+    /// The emergency number of the deployment's country, shown as a
+    /// `tel:` link wherever a page says to call it.
+    pub emergency_number: String,
+}
+
+/// 112 reaches the emergency services from a mobile phone across Europe,
+/// the UK included, and in many other countries.
+pub const DEFAULT_EMERGENCY_NUMBER: &str = "112";
+
+/// Whether `n` can be an emergency number in a `tel:` link: 2 to 15 digits,
+/// optionally after a `+`.
+pub fn valid_emergency_number(n: &str) -> bool {
+    let digits = n.strip_prefix('+').unwrap_or(n);
+    (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl Default for Settings {
@@ -84,6 +98,7 @@ impl Default for Settings {
             session_hours: 12,
             max_failures_per_email: 5,
             max_failures_per_ip: 30,
+            emergency_number: DEFAULT_EMERGENCY_NUMBER.to_string(),
         }
     }
 }

@@ -169,9 +169,9 @@ pub fn simulate(
                 .then(|| (pain - 1.0 + noise * 0.3).round().clamp(0.0, 10.0) as u8),
             morning_pain: Some((pain - 0.5 + noise * 0.3).round().clamp(0.0, 10.0) as u8),
             stiffness: (pain * 0.6).round() as u8,
-            swelling: Swelling::None,
-            walks_normally: pain < 6.0,
-            full_range: i > 7 && pain < 4.0,
+            swelling: Some(Swelling::None),
+            walks_normally: Some(pain < 6.0),
+            full_range: Some(i > 7 && pain < 4.0),
             planned,
             done,
             training_minutes: minutes,
@@ -180,7 +180,7 @@ pub fn simulate(
             } else {
                 0
             },
-            sleep_hours: 6.0 + (rng.unit() * 6.0).round() / 2.0,
+            sleep_hours: Some(6.0 + (rng.unit() * 6.0).round() / 2.0),
             warning_signs: if warning_day == Some(i) {
                 vec!["calf_swelling_tenderness".into()]
             } else {

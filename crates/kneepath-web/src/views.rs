@@ -165,17 +165,21 @@ pub struct QuestionView {
     pub id: String,
     pub prompt: String,
     pub help: Option<String>,
+    /// How to check it on oneself (self-examination questions).
+    pub how_to_check: Option<String>,
     /// bool | integer | number | choice | multi
     pub kind: &'static str,
     pub min: String,
     pub max: String,
     pub unit: Option<String>,
     pub options: Vec<OptView>,
-    /// Current value (integer, number) or "yes"/"no" (bool).
+    /// Current value (integer, number) or "yes"/"no"/"unsure" (bool);
+    /// empty when not answered (nothing is preselected).
     pub value: String,
     /// Free words of an open list, comma-separated.
     pub other: String,
     pub open: bool,
+    /// Must be answered whenever shown (the question's `must_answer`).
     pub required: bool,
     pub error: Option<String>,
 }
@@ -192,6 +196,11 @@ pub struct WizardPage {
     pub gate_value: String,
     pub questions: Vec<QuestionView>,
     pub disclaimer: String,
+    /// Where the form posts (a step, or the emergency check).
+    pub action: String,
+    pub can_go_back: bool,
+    /// The button shows the result (the last step, or the emergency check).
+    pub last: bool,
 }
 
 impl WizardPage {
@@ -209,6 +218,10 @@ pub struct ResultPage {
     pub day: String,
     pub source: String,
     pub is_latest: bool,
+    /// The wizard stopped at once: the step the remaining questions start.
+    pub finish_from: Option<usize>,
+    /// The deployment's emergency number, for `tel:` links.
+    pub emergency_number: String,
     pub home: bool,
     pub seek_care_advice: Vec<kneepath_core::report::AdviceReport>,
 }
@@ -252,6 +265,9 @@ pub struct ExerciseCard {
     pub figure: String,
     pub because: Option<String>,
     pub days: String,
+    /// The supported version to do instead, and the plan rule that asks
+    /// for it (P3).
+    pub supported: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -277,8 +293,12 @@ pub struct PlanPage {
     pub other_cards: Vec<ExerciseCard>,
     pub exit: Vec<String>,
     pub advice: Vec<(String, String)>,
-    pub warning_signs: Vec<String>,
+    /// The warning signs not already reported, each with its level's action.
+    pub watch: Vec<kneepath_core::report::WatchReport>,
+    pub emergency_number: String,
     pub treatments: Vec<(String, String, String, String)>,
+    /// The plan rules that apply, with what they leave out of this plan.
+    pub plan_rules: Vec<kneepath_core::report::PlanRuleReport>,
     pub checked_in_today: bool,
     pub assessment_id: String,
 }

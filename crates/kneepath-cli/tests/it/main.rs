@@ -172,44 +172,175 @@ fn interview(answers: &[&str]) -> Output {
     run(&["assess"], Some(&input))
 }
 
-#[test]
-fn interactive_assessment_reaches_a_result_and_reasks_bad_answers() {
-    // age (first "abc" is rejected, then 34), sex, sports, onset, days,
-    // mechanism, high-energy, pop, could continue, then Enter (skip) for the rest.
-    let mut answers = vec!["abc", "34", "2", "football", "1", "1", "1", "n", "y", "n"];
-    // pain now: 11 is rejected, then 6
-    answers.extend(["11", "6"]);
-    answers.extend(std::iter::repeat_n("", 80));
-    let out = interview(&answers);
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
-    assert!(
-        stdout.contains("That answer does not fit: expected a whole number, got \"abc\""),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("That answer does not fit: 11 is out of range"),
-        "{stdout}"
-    );
-    // sudden sprint with a pop yesterday: possible hamstring tear, urgent.
-    assert!(stdout.contains("URGENT: See a doctor today"), "{stdout}");
-    assert!(stdout.contains("rule U6"), "{stdout}");
+/// Run the terminal interview as a person would: read each question as it
+/// comes and answer it from `answers` (fact name -> the answers to give in
+/// turn, so a refused answer can be followed by a good one). A question
+/// not in `answers` gets the reassuring answer when it must be answered,
+/// else Enter. Returns everything printed and the questions asked, in order.
+fn drive_interview(answers: &[(&str, &[&str])]) -> (String, Vec<String>) {
+    use std::io::Read;
+    let kb = kneepath_core::KnowledgeBase::bundled().expect("kb");
+    let mut child = bin()
+        .arg("assess")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kneepath");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut seen = String::new();
+    let mut asked: Vec<String> = Vec::new();
+    let mut used: std::collections::HashMap<String, usize> = Default::default();
+    let mut from = 0;
+    let mut byte = [0u8; 1];
+    loop {
+        match stdout.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => seen.push(byte[0] as char),
+            Err(e) => panic!("reading the interview: {e}"),
+        }
+        if !seen.ends_with("] > ") {
+            continue;
+        }
+        let since = &seen[from..];
+        from = seen.len();
+        // The question is the last prompt printed since the last answer;
+        // a prompt printed again is the same question asked again.
+        let question = kb
+            .questions
+            .iter()
+            .filter_map(|q| since.rfind(&q.prompt).map(|at| (at, q)))
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, q)| q);
+        let answer = match question {
+            None if since.contains("[y/n] > ") => "n".to_string(),
+            None => asked
+                .last()
+                .and_then(|id| kb.fact_id(id))
+                .map(|f| &kb.questions[f])
+                .map(|q| next_answer(q, answers, &mut used))
+                .unwrap_or_default(),
+            Some(q) => {
+                asked.push(q.id.clone());
+                next_answer(q, answers, &mut used)
+            }
+        };
+        writeln!(stdin, "{answer}").expect("answer");
+    }
+    drop(stdin);
+    let status = child.wait().expect("wait");
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    assert!(status.success(), "{seen}\n{err}");
+    (seen, asked)
+}
+
+fn next_answer(
+    q: &kneepath_core::kb::Question,
+    answers: &[(&str, &[&str])],
+    used: &mut std::collections::HashMap<String, usize>,
+) -> String {
+    if let Some((_, list)) = answers.iter().find(|(f, _)| *f == q.id) {
+        let n = used.entry(q.id.clone()).or_insert(0);
+        let a = list.get(*n).or(list.last()).copied().unwrap_or("");
+        *n += 1;
+        return a.to_string();
+    }
+    match (&q.kind, q.must_answer) {
+        (kneepath_core::kb::QuestionKind::Bool, true) => {
+            if q.warning_answer { "n" } else { "y" }.to_string()
+        }
+        (_, true) => panic!(
+            "the test gives no answer to the must-answer question {}",
+            q.id
+        ),
+        _ => String::new(),
+    }
 }
 
 #[test]
-fn interactive_hides_questions_that_do_not_apply() {
-    // age, sex, no sport, gradual onset, 30 days, overuse, no high energy.
-    let mut answers = vec!["40", "", "", "2", "30", "7", "n"];
-    answers.extend(std::iter::repeat_n("", 80));
-    let out = interview(&answers);
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    // Gradual onset: no pop question; no trauma: no Ottawa questions; no
-    // sport: no training questions.
-    assert!(!stdout.contains("Did you feel or hear a pop"), "{stdout}");
-    assert!(!stdout.contains("head of the fibula"), "{stdout}");
-    assert!(!stdout.contains("warm up before sport"), "{stdout}");
-    assert!(stdout.contains("SELF CARE"), "{stdout}");
+fn interactive_assessment_reaches_a_result_and_reasks_bad_answers() {
+    let (out, _) = drive_interview(&[
+        ("age", &["abc", "34"]),
+        ("sports", &["football"]),
+        ("onset", &["1"]),
+        ("days_since_onset", &["1"]),
+        ("mechanism", &["1"]),
+        ("pop_at_injury", &["y"]),
+        ("pain_now", &["11", "6"]),
+        // A must-answer question left blank is asked again.
+        ("fever", &["", "n"]),
+    ]);
+    assert!(
+        out.contains("That answer does not fit: expected a whole number, got \"abc\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("That answer does not fit: 11 is out of range"),
+        "{out}"
+    );
+    assert!(
+        out.contains("An answer is needed here: y, n, or ? if you are not sure."),
+        "{out}"
+    );
+    // A sudden sprint with a pop yesterday: possible hamstring tear, urgent.
+    assert!(out.contains("URGENT: See a doctor today"), "{out}");
+    assert!(out.contains("rule U6"), "{out}");
+}
+
+#[test]
+fn interactive_asks_what_the_rules_need_and_hides_the_rest() {
+    // Gradual onset, overuse, no sport.
+    let (out, asked) = drive_interview(&[
+        ("age", &["40"]),
+        ("onset", &["2"]),
+        ("days_since_onset", &["30"]),
+        ("mechanism", &["7"]),
+    ]);
+    // Policy v2: R8 reads the pop at any time, so it is asked after a
+    // gradual onset too; the Ottawa questions only after an injury; the
+    // training questions only with a sport.
+    assert!(asked.iter().any(|q| q == "pop_at_injury"), "{asked:?}");
+    assert!(
+        !asked.iter().any(|q| q == "fibular_head_tenderness"),
+        "{asked:?}"
+    );
+    assert!(!asked.iter().any(|q| q == "warm_up"), "{asked:?}");
+    // Self-examination questions say how to check.
+    assert!(out.contains("How to check: Sit on a chair"), "{out}");
+    assert!(out.contains("SELF CARE"), "{out}");
+}
+
+/// Policy v2, "Stop at once": a cold, pale foot on the warning-sign step
+/// gives the ambulance action with no further questions.
+#[test]
+fn interactive_stops_at_once_on_an_ambulance_sign() {
+    let (out, asked) = drive_interview(&[
+        ("age", &["52"]),
+        ("onset", &["2"]),
+        ("mechanism", &["8"]),
+        ("leg_cold_pale_numb", &["y"]),
+    ]);
+    assert!(out.contains("Stopping here"), "{out}");
+    assert!(out.contains("AMBULANCE"), "{out}");
+    assert_eq!(
+        asked.last().map(String::as_str),
+        Some("leg_cold_pale_numb"),
+        "{asked:?}"
+    );
+    // "Not sure" about it instead: an emergency, one level less, and the
+    // reason says how to check.
+    let (out, _) = drive_interview(&[
+        ("age", &["52"]),
+        ("onset", &["2"]),
+        ("mechanism", &["8"]),
+        ("leg_cold_pale_numb", &["?"]),
+    ]);
+    assert!(out.contains("EMERGENCY"), "{out}");
+    assert!(out.contains("not sure"), "{out}");
 }
 
 #[test]

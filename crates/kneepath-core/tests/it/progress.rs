@@ -16,14 +16,14 @@ fn ci(day: i32, pain: u8, ep: u8, mp: u8, done: usize) -> CheckIn {
         exercise_pain: Some(ep),
         morning_pain: Some(mp),
         stiffness: 2,
-        swelling: Swelling::None,
-        walks_normally: true,
-        full_range: true,
+        swelling: Some(Swelling::None),
+        walks_normally: Some(true),
+        full_range: Some(true),
         done: planned[..done].to_vec(),
         planned,
         training_minutes: 0,
         effort: 0,
-        sleep_hours: 8.0,
+        sleep_hours: Some(8.0),
         warning_signs: vec![],
     }
 }
@@ -393,9 +393,9 @@ mod window {
             exercise_pain: ex,
             morning_pain: morning,
             stiffness: 2,
-            swelling: Swelling::None,
-            walks_normally: true,
-            full_range: true,
+            swelling: Some(Swelling::None),
+            walks_normally: Some(true),
+            full_range: Some(true),
             planned: vec!["heel_slides".into(), "quad_sets".into()],
             done: if done {
                 vec!["heel_slides".into(), "quad_sets".into()]
@@ -404,7 +404,7 @@ mod window {
             },
             training_minutes: 0,
             effort: 0,
-            sleep_hours: 7.0,
+            sleep_hours: Some(7.0),
             warning_signs: vec![],
         }
     }

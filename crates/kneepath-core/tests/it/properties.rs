@@ -142,14 +142,15 @@ fn arb_checkin() -> impl Strategy<Value = kneepath_core::checkin::CheckIn> {
         proptest::option::of(0u8..=10),
         0u8..=10,
     );
+    // Blank answers (None) included: a blank reads back as blank.
     let rest = (
-        0..3usize,
-        any::<bool>(),
-        any::<bool>(),
+        proptest::option::of(0..3usize),
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(any::<bool>()),
         proptest::sample::subsequence(planned.clone(), 0..=planned.len()),
         prop_oneof![Just(0u16), 1u16..=600],
         0u8..=10,
-        0.0f64..=24.0,
+        proptest::option::of(0.0f64..=24.0),
         proptest::sample::subsequence(sign_ids.clone(), 0..=2.min(sign_ids.len())),
         -7i32..=0,
     );
@@ -172,7 +173,7 @@ fn arb_checkin() -> impl Strategy<Value = kneepath_core::checkin::CheckIn> {
                 },
                 morning_pain,
                 stiffness,
-                swelling: [Swelling::None, Swelling::Mild, Swelling::Significant][sw],
+                swelling: sw.map(|i| [Swelling::None, Swelling::Mild, Swelling::Significant][i]),
                 walks_normally: walks,
                 full_range: full,
                 planned: planned.clone(),

@@ -24,7 +24,7 @@ fn find<'a>(q: &'a Value, link: &str) -> &'a Value {
 #[test]
 fn questionnaire_has_every_fact_with_types_ranges_and_enable_when() {
     let kb = kb();
-    let q = assessment_questionnaire(&kb).expect("every show_if is expressible");
+    let q = assessment_questionnaire(&kb);
     assert_eq!(q["resourceType"], "Questionnaire");
     assert_eq!(q["version"], kb.version.as_str());
     for question in &kb.questions {
@@ -36,18 +36,39 @@ fn questionnaire_has_every_fact_with_types_ranges_and_enable_when() {
     assert_eq!(age["extension"][1]["valueInteger"], 120);
     assert_eq!(find(&q, "pain_location")["repeats"], true);
     assert_eq!(find(&q, "sports")["type"], "open-choice");
-    // Simple show_if: asked only after a sudden onset.
-    let pop = find(&q, "pop_at_injury");
-    assert_eq!(
-        pop["enableWhen"],
-        json!([{"question": "onset", "operator": "=", "answerCoding": {"system": "urn:kneepath:fact:onset", "code": "sudden"}}])
+    // Policy v2: the pop question is asked whatever the onset (R8 reads it
+    // at any time), so it has no enableWhen.
+    assert!(find(&q, "pop_at_injury").get("enableWhen").is_none());
+    // `injury` (nested any/all, unknown answers counting as an injury)
+    // cannot be written as enableWhen: the Ottawa questions are always
+    // asked, which never hides a rule's question.
+    assert!(
+        find(&q, "fibular_head_tenderness")
+            .get("enableWhen")
+            .is_none()
     );
-    // `traumatic`: any of four mechanisms or a high-energy injury.
-    let ottawa = find(&q, "fibular_head_tenderness");
-    assert_eq!(ottawa["enableBehavior"], "any");
-    assert_eq!(ottawa["enableWhen"].as_array().map(Vec::len), Some(5));
-    // Sport questions: only when a sport is named.
-    assert_eq!(find(&q, "warm_up")["enableWhen"][0]["operator"], "exists");
+    // A simple show_if still becomes enableWhen: the swelling timing after
+    // mild or significant swelling.
+    let hours = find(&q, "swelling_within_hours");
+    assert_eq!(hours["enableBehavior"], "any");
+    assert_eq!(hours["enableWhen"].as_array().map(Vec::len), Some(2));
+    // Yes/no questions offer Yes, No and Not sure (HL7 v2-0532 Y/N/ASKU).
+    let fever = find(&q, "fever");
+    assert_eq!(fever["type"], "choice");
+    let codes: Vec<&str> = fever["answerOption"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["valueCoding"]["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["Y", "N", "ASKU"]);
+    // Self-examination questions carry how to check.
+    let knee = find(&q, "knee_flex_90");
+    assert!(
+        knee["item"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("chair"))
+    );
 }
 
 #[test]
@@ -71,7 +92,45 @@ fn every_dev_case_round_trips_through_a_questionnaire_response() {
         assert_eq!(assess(&kb, &back).report(), assess(&kb, &facts).report());
         n += 1;
     }
-    assert!(n >= 28);
+    assert!(n >= 59, "{n} cases");
+}
+
+/// A "not sure" answer comes in as ASKU and goes out the same way; an old
+/// valueBoolean answer is still read; a yes/no answer in another code
+/// system or with another code is refused, naming the question.
+#[test]
+fn yes_no_answers_in_and_out() {
+    let kb = kb();
+    let facts = kb
+        .facts_from_toml_str("age = 52\nleg_cold_pale_numb = \"unsure\"\nfever = false")
+        .expect("facts");
+    let r = facts_to_response(&kb, &facts);
+    let text = r.to_string();
+    assert!(text.contains("\"ASKU\""), "{text}");
+    assert_eq!(response_to_facts(&kb, &r).expect("back"), facts);
+    let old = json!({"resourceType": "QuestionnaireResponse", "item": [
+        {"linkId": "age", "answer": [{"valueInteger": 40}]},
+        {"linkId": "fever", "answer": [{"valueBoolean": true}]}
+    ]});
+    let f = response_to_facts(&kb, &old).expect("valueBoolean");
+    assert_eq!(assess(&kb, &f).level, kneepath_core::TriageLevel::Urgent);
+    let bad = json!({"resourceType": "QuestionnaireResponse", "item": [
+        {"linkId": "age", "answer": [{"valueInteger": 40}]},
+        {"linkId": "fever", "answer": [{"valueCoding": {"system": "http://terminology.hl7.org/CodeSystem/v2-0532", "code": "MAYBE"}}]},
+        {"linkId": "deformity", "answer": [{"valueCoding": {"system": "http://snomed.info/sct", "code": "Y"}}]}
+    ]});
+    let issues = response_to_facts(&kb, &bad).expect_err("bad codes");
+    let all: Vec<String> = issues.iter().map(|i| i.message.clone()).collect();
+    assert!(
+        all.iter()
+            .any(|m| m.contains("fever") && m.contains("MAYBE")),
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|m| m.contains("deformity") && m.contains("v2-0532")),
+        "{all:?}"
+    );
 }
 
 #[test]
@@ -142,7 +201,7 @@ fn link_ids_are_unique_in_every_questionnaire() {
     }
     let kb = kb();
     let mut all = vec![
-        kneepath_fhir::assessment_questionnaire(&kb).expect("q"),
+        kneepath_fhir::assessment_questionnaire(&kb),
         kneepath_fhir::export::checkin_questionnaire(&kb),
     ];
     all.extend(

@@ -64,14 +64,14 @@ fn checkin(day: i32) -> CheckIn {
         exercise_pain: Some(2),
         morning_pain: None,
         stiffness: 1,
-        swelling: Swelling::None,
-        walks_normally: true,
-        full_range: true,
+        swelling: Some(Swelling::None),
+        walks_normally: Some(true),
+        full_range: Some(true),
         planned: vec!["heel_slides".into()],
         done: vec!["heel_slides".into()],
         training_minutes: 0,
         effort: 0,
-        sleep_hours: 7.5,
+        sleep_hours: Some(7.5),
         warning_signs: vec![],
     }
 }

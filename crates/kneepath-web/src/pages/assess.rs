@@ -5,12 +5,23 @@
 //! Works without JavaScript, so a question's `show_if` is evaluated on the
 //! answers of *earlier* steps; after a step is sent, answers that no longer
 //! apply are dropped.
+//!
+//! Policy v2, "What the questionnaire must do" (`core::questionnaire`):
+//! no answer is preselected; a must-answer question (onset, mechanism, and
+//! every yes/no question an urgent or more urgent rule reads) refuses its
+//! step until answered yes, no or not sure; a blank optional answer is not
+//! reported. After every step the wizard checks whether to stop: when an
+//! `ambulance` rule fires it records the result at once and shows the action
+//! first; for an `emergency` rule it first asks the unanswered questions the
+//! `ambulance` rules read (`/assess/check`). The draft is kept, so the rest
+//! can be answered afterwards.
 
+use axum::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kneepath_core::condition::Tri;
 use kneepath_core::kb::{KnowledgeBase, Question, QuestionKind};
+use kneepath_core::questionnaire::{Stop, stop};
 use kneepath_core::report::PlanReport;
 use serde_json::{Map, Value as Json};
 
@@ -38,16 +49,7 @@ fn visible(kb: &KnowledgeBase, section: usize, draft: &Map<String, Json>) -> Vec
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let facts = facts_from_map(kb, &earlier);
-    section_questions(kb, section)
-        .into_iter()
-        .filter(|&q| {
-            kb.questions[q]
-                .show_if
-                .as_ref()
-                .is_none_or(|c| c.eval(&facts) != Tri::False)
-        })
-        .collect()
+    kneepath_core::questionnaire::visible(kb, section, &facts_from_map(kb, &earlier))
 }
 
 /// What a person entered for one question, as text.
@@ -65,6 +67,9 @@ fn entered_from_json(q: &Question, v: Option<&Json>) -> Entered {
     };
     match (v, &q.kind) {
         (Some(Json::Bool(b)), _) => e.single = if *b { "yes" } else { "no" }.into(),
+        (Some(Json::String(s)), QuestionKind::Bool) if s == kneepath_core::facts::UNSURE => {
+            e.single = "unsure".into()
+        }
         (Some(Json::Number(n)), _) => e.single = n.to_string(),
         (Some(Json::String(s)), _) => e.single = s.clone(),
         (Some(Json::Array(items)), QuestionKind::Multi { options, .. }) => {
@@ -127,6 +132,7 @@ fn view(q: &Question, e: &Entered, error: Option<String>) -> QuestionView {
         id: q.id.clone(),
         prompt: q.prompt.clone(),
         help: q.help.clone(),
+        how_to_check: q.how_to_check.clone(),
         kind,
         min,
         max,
@@ -146,7 +152,7 @@ fn view(q: &Question, e: &Entered, error: Option<String>) -> QuestionView {
         value: e.single.clone(),
         other: e.other.clone(),
         open,
-        required: q.required,
+        required: q.must_answer,
         error,
     }
 }
@@ -172,7 +178,11 @@ fn parse(q: &Question, e: &Entered) -> Result<Option<Json>, String> {
     };
     match q.parse_text(&text) {
         Ok(Some(v)) => Ok(Some(q.value_to_json(&v))),
-        Ok(None) if q.required => Err(format!("{}: an answer is needed here.", q.label)),
+        Ok(None) if q.must_answer && q.kind == QuestionKind::Bool => Err(format!(
+            "{}: an answer is needed here: yes, no or not sure.",
+            q.label
+        )),
+        Ok(None) if q.must_answer => Err(format!("{}: an answer is needed here.", q.label)),
         Ok(None) => Ok(None),
         Err(p) => Err(format!("{}: {p}.", q.label)),
     }
@@ -197,6 +207,9 @@ fn page(
         gate_value,
         questions,
         disclaimer: kb.meta.disclaimer.clone(),
+        action: format!("/assess/{step}"),
+        can_go_back: step > 1,
+        last: step == kb.sections.len(),
     }
 }
 
@@ -285,7 +298,7 @@ pub async fn step_submit(
             kb.questions[id]
                 .show_if
                 .as_ref()
-                .is_none_or(|c| c.eval(&facts) != Tri::False)
+                .is_none_or(|c| c.eval(&facts) != kneepath_core::condition::Tri::False)
         })
     });
     state.store.save_draft(user.id(), &draft, user.ip()).await?;
@@ -294,7 +307,19 @@ pub async fn step_submit(
             Redirect::to(&format!("/assess/{}", step.saturating_sub(1).max(1))).into_response(),
         );
     }
+    // Stop at once when the answers so far call for an ambulance (or, after
+    // its questions, an emergency department).
     if step < kb.sections.len() {
+        let facts = facts_from_map(kb, &draft);
+        match stop(kb, &facts, &|f| draft.contains_key(&kb.questions[f].id)) {
+            Stop::GoOn => {}
+            Stop::Now(_) => return stop_now(&state, &user, &draft, step + 1).await,
+            Stop::AskFirst(_) => {
+                return Ok(
+                    Redirect::to(&format!("/assess/check?next={}", step + 1)).into_response()
+                );
+            }
+        }
         return Ok(Redirect::to(&format!("/assess/{}", step + 1)).into_response());
     }
     let pairs = draft
@@ -319,10 +344,138 @@ pub async fn step_submit(
     Ok(Redirect::to(&format!("/assessments/{id}")).into_response())
 }
 
+/// Record the result of the answers so far and show it: the wizard stopped
+/// at once. The draft is kept so that the rest (from step `next`) can be
+/// answered afterwards.
+async fn stop_now(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    draft: &Map<String, Json>,
+    next: usize,
+) -> Result<Response, WebError> {
+    let kb = &state.kb;
+    let pairs = draft
+        .iter()
+        .map(|(k, v)| (k.as_str(), kneepath_core::facts::RawValue::from(v)));
+    let facts = kb.facts_from_pairs(pairs).map_err(|e| {
+        WebError::Internal(format!(
+            "the wizard's draft holds facts it cannot read: {e}"
+        ))
+    })?;
+    let today = user.today(state);
+    let id = record_assessment(state, user.id(), &facts, "wizard", today, user.ip()).await?;
+    // Recording drops the draft; keep it for the questions still to come.
+    state.store.save_draft(user.id(), draft, user.ip()).await?;
+    Ok(Redirect::to(&format!("/assessments/{id}?stopped={next}")).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct NextStep {
+    next: Option<usize>,
+}
+
+/// The questions the `ambulance` rules read that are still unanswered,
+/// asked before stopping for an emergency.
+fn check_questions(kb: &KnowledgeBase, draft: &Map<String, Json>) -> Option<Vec<usize>> {
+    let facts = facts_from_map(kb, draft);
+    match stop(kb, &facts, &|f| draft.contains_key(&kb.questions[f].id)) {
+        Stop::AskFirst(qs) => Some(qs),
+        _ => None,
+    }
+}
+
+fn check_page(
+    state: &AppState,
+    l: Layout,
+    next: usize,
+    questions: Vec<QuestionView>,
+) -> WizardPage {
+    WizardPage {
+        l,
+        step: next.saturating_sub(1).max(1),
+        steps: state.kb.sections.len(),
+        section_title: "Before your result: a few more questions".into(),
+        intro: "Your answers point to an emergency. These questions decide whether you need an ambulance, so please answer them now; the rest can wait.".into(),
+        gate: None,
+        gate_value: String::new(),
+        questions,
+        disclaimer: state.kb.meta.disclaimer.clone(),
+        action: format!("/assess/check?next={next}"),
+        can_go_back: false,
+        last: true,
+    }
+}
+
+pub async fn check_form(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+    Query(q): Query<NextStep>,
+) -> Result<Response, WebError> {
+    let kb = &state.kb;
+    let draft = state.store.draft(user.id()).await?.unwrap_or_default();
+    let next = q.next.unwrap_or(1).clamp(1, kb.sections.len());
+    let Some(ids) = check_questions(kb, &draft) else {
+        return Ok(Redirect::to(&format!("/assess/{next}")).into_response());
+    };
+    let questions = ids
+        .into_iter()
+        .map(|i| {
+            let q = &kb.questions[i];
+            view(q, &entered_from_json(q, draft.get(&q.id)), None)
+        })
+        .collect();
+    let l = Layout::for_user("Assessment", "assess", &user);
+    Ok(private(&check_page(&state, l, next, questions)))
+}
+
+pub async fn check_submit(
+    State(state): State<AppState>,
+    Patient(user): Patient,
+    Query(q): Query<NextStep>,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let kb = &state.kb;
+    let mut draft = state.store.draft(user.id()).await?.unwrap_or_default();
+    let next = q.next.unwrap_or(1).clamp(1, kb.sections.len());
+    let Some(ids) = check_questions(kb, &draft) else {
+        return Ok(Redirect::to(&format!("/assess/{next}")).into_response());
+    };
+    let mut views = Vec::new();
+    let mut errors = 0;
+    for i in ids {
+        let q = &kb.questions[i];
+        let e = entered_from_form(q, &form);
+        match parse(q, &e) {
+            Ok(Some(v)) => {
+                draft.insert(q.id.clone(), v);
+                views.push(view(q, &e, None));
+            }
+            Ok(None) => views.push(view(q, &e, None)),
+            Err(msg) => {
+                errors += 1;
+                views.push(view(q, &e, Some(msg)));
+            }
+        }
+    }
+    if errors > 0 {
+        let l = Layout::for_user("Assessment", "assess", &user);
+        let p = check_page(&state, l, next, views);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&p)).into_response());
+    }
+    state.store.save_draft(user.id(), &draft, user.ip()).await?;
+    stop_now(&state, &user, &draft, next).await
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Stopped {
+    stopped: Option<usize>,
+}
+
 pub async fn result(
     State(state): State<AppState>,
     Patient(user): Patient,
     Path(id): Path<String>,
+    Query(stopped): Query<Stopped>,
 ) -> Result<Response, WebError> {
     let a = state
         .store
@@ -340,9 +493,20 @@ pub async fn result(
         PlanReport::Home { .. } => Vec::new(),
     };
     let home = a.level.allows_home_plan();
+    let is_latest = latest.is_some_and(|l| l.id == a.id);
+    // A result the wizard stopped at: the rest can be answered afterwards
+    // (only while it is the latest result and the draft is still there).
+    let finish_from = match stopped.stopped {
+        Some(n) if is_latest && (1..=state.kb.sections.len()).contains(&n) => {
+            state.store.draft(user.id()).await?.is_some().then_some(n)
+        }
+        _ => None,
+    };
     Ok(private(&ResultPage {
         l: Layout::for_user("Your result", "assess", &user),
-        is_latest: latest.is_some_and(|l| l.id == a.id),
+        is_latest,
+        finish_from,
+        emergency_number: state.settings.emergency_number.clone(),
         day: a.day.to_string(),
         source: a.source.clone(),
         home,

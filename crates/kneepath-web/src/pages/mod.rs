@@ -42,6 +42,10 @@ pub fn routes() -> Router<AppState> {
         .route("/calendar/{token}", get(account::calendar_feed))
         .route("/assess", get(assess::start))
         .route(
+            "/assess/check",
+            get(assess::check_form).post(assess::check_submit),
+        )
+        .route(
             "/assess/{step}",
             get(assess::step_form).post(assess::step_submit),
         )

@@ -79,10 +79,8 @@ fn fill(
     page.level_title = level.title.clone();
     page.level_class = level_class(ctx.assessment.level);
     page.do_now = level.do_now.clone();
-    page.warning_signs = kb
-        .warning_signs()
-        .filter_map(|(_, q)| q.warning_sign.clone())
-        .collect();
+    page.watch = kneepath_core::report::watch_for(kb, &ctx.facts);
+    page.emergency_number = state.settings.emergency_number.clone();
     let Some(phase) = ctx.phase else {
         page.seek_care = true;
         page.seek_care_advice = level
@@ -126,6 +124,10 @@ fn fill(
                 _ => None,
             },
             days: days_text(e.dosage.days_per_week),
+            supported: item
+                .supported
+                .zip(e.supported.clone())
+                .map(|(rule, text)| (text, rule.id.clone())),
         };
         if scheduled_on(e.dosage.days_per_week, today.weekday()) {
             page.today_cards.push(card);
@@ -138,7 +140,9 @@ fn fill(
         .iter()
         .map(|a| (a.advice.title.clone(), a.advice.text.clone()))
         .collect();
-    page.treatments = kb
+    let rules = crate::service::applied_plan_rules(kb, ctx);
+    page.plan_rules = kneepath_core::report::plan_rule_reports(&rules, &home.exclusions);
+    page.treatments = home
         .treatments
         .iter()
         .map(|t| {
@@ -188,8 +192,10 @@ fn empty(l: Layout) -> PlanPage {
         other_cards: Vec::new(),
         exit: Vec::new(),
         advice: Vec::new(),
-        warning_signs: Vec::new(),
+        watch: Vec::new(),
+        emergency_number: String::new(),
         treatments: Vec::new(),
+        plan_rules: Vec::new(),
         checked_in_today: false,
         assessment_id: String::new(),
     }

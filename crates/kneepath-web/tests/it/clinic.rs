@@ -110,6 +110,8 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/progress", "", ".yy..."),
     ("GET", "/assess/1", "", ".yy..."),
     ("POST", "/assess/1", "nav=next&age=500", ".yy..."),
+    ("GET", "/assess/check?next=4", "", ".yy..."),
+    ("POST", "/assess/check?next=4", "", ".yy..."),
     ("GET", "/assessments", "", ".yy..."),
     ("GET", "/assessments/{AS}", "", ".y...."),
     ("GET", "/outcomes", "", ".yy..."),
