@@ -71,8 +71,9 @@ pub struct NoteRow {
 pub struct PlanEditRow {
     pub id: String,
     pub author: Option<String>,
-    /// `add`, `remove`, `swap` or `dosage`.
+    /// `add`, `remove`, `swap`, `dosage` or `clear` (a plan rule lifted).
     pub kind: String,
+    /// The exercise edited; for `clear`, the plan rule's id (P2).
     pub exercise: String,
     pub replacement: Option<String>,
     pub dosage: Option<String>,
@@ -585,7 +586,9 @@ impl Store {
         rows.iter().map(plan_edit_from_row).collect()
     }
 
-    /// A clinician moves the plan to another phase, with the reason.
+    /// A clinician moves the plan to another phase, with the reason; with
+    /// no `from`, gives a home plan where the triage gave none (the policy
+    /// leaves a plan at urgent and above to a clinician).
     #[allow(clippy::too_many_arguments)]
     pub async fn move_phase(
         &self,
@@ -593,7 +596,7 @@ impl Store {
         author_id: &str,
         assessment_id: &str,
         day: Day,
-        from: &str,
+        from: Option<&str>,
         to: &str,
         reason: &str,
         read: PlanVersion,
@@ -608,7 +611,7 @@ impl Store {
                 user_id: patient_id,
                 assessment_id,
                 day,
-                from: Some(from),
+                from,
                 to,
                 reason,
                 author_id: Some(author_id),

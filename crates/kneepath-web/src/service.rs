@@ -35,7 +35,8 @@ pub fn facts_from_map(
 pub struct PlanContext {
     pub assessment: AssessmentHead,
     pub facts: Facts,
-    /// None when the governing assessment is urgent or above (no home plan).
+    /// None when the governing assessment is urgent or above (no home
+    /// plan) and no clinician has given one since.
     pub phase: Option<PhaseState>,
     /// First day of the plan.
     pub plan_start: Day,
@@ -95,7 +96,13 @@ async fn plan_context_with(
     let history = inputs.history;
     let plan_start = inputs.plan_start;
     let edits = inputs.edits;
-    let phase = if assessment.level.allows_home_plan() {
+    // At urgent and above the triage gives no plan; a clinician may give
+    // one after seeing the patient (a plan started by hand on this very
+    // assessment), and then it is followed like any other.
+    let given_by_clinician = history.first().is_some_and(|p| {
+        p.from_phase.is_none() && p.author_id.is_some() && p.assessment_id == assessment.id
+    });
+    let phase = if assessment.level.allows_home_plan() || given_by_clinician {
         history.last().and_then(|p| {
             // Only check-ins logged after the phase began count in it.
             let logged_before = inputs

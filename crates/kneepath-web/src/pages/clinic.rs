@@ -372,6 +372,10 @@ pub struct PatientPage {
     pub phase: Option<String>,
     pub phase_id: String,
     pub plan: Vec<PlanRow>,
+    /// The plan rules (P1 ... P8) that apply, with what they leave out.
+    pub plan_rules: Vec<kneepath_core::report::PlanRuleReport>,
+    /// Ids of the rules among them a clinician may lift (P2), not lifted.
+    pub liftable: Vec<String>,
     pub phases: Vec<(String, String)>,
     pub exercises: Vec<(String, String)>,
     pub pain_chart: String,
@@ -502,6 +506,8 @@ async fn patient_page(
         phase: None,
         phase_id: String::new(),
         plan: Vec::new(),
+        plan_rules: Vec::new(),
+        liftable: Vec::new(),
         phases: kb
             .phases
             .iter()
@@ -553,10 +559,21 @@ async fn patient_page(
         };
     }
     if let Some(ctx) = &ctx {
-        if let Some(phase) = ctx.phase {
+        let rules = crate::service::applied_plan_rules(kb, ctx);
+        page.liftable = rules
+            .iter()
+            .filter(|r| r.rule.liftable && r.lifted.is_none())
+            .map(|r| r.rule.id.clone())
+            .collect();
+        let home = ctx.phase.map(|phase| plan_items(kb, ctx, phase));
+        page.plan_rules = kneepath_core::report::plan_rule_reports(
+            &rules,
+            home.as_ref().map_or(&[][..], |h| &h.exclusions),
+        );
+        if let (Some(phase), Some(home)) = (ctx.phase, &home) {
             page.phase = Some(kb.phases[phase.phase].title.clone());
             page.phase_id = kb.phases[phase.phase].id.clone();
-            page.plan = plan_items(kb, ctx, phase)
+            page.plan = home
                 .items
                 .iter()
                 .map(|i| PlanRow {
@@ -570,7 +587,10 @@ async fn patient_page(
                         kneepath_core::plan::Because::Contributor(c) => c.title.clone(),
                         kneepath_core::plan::Because::Clinician => "added by a clinician".into(),
                         _ => "phase".into(),
-                    },
+                    } + &i
+                        .supported
+                        .map(|r| format!("; supported version, rule {}", r.id))
+                        .unwrap_or_default(),
                 })
                 .collect();
         }
@@ -838,6 +858,8 @@ pub async fn patient(
         "note" => "Note saved.".to_string(),
         "plan" => "Plan updated; the patient sees it now.".to_string(),
         "phase" => "Phase changed.".to_string(),
+        "start" => "Home plan given; the plan rules apply to it as to any other.".to_string(),
+        "lift" => "Plan rule lifted; the patient's plan now holds what it left out.".to_string(),
         _ => "Saved.".to_string(),
     });
     let l = Layout::for_user(&p.display_name, "clinic", &user);
@@ -1062,12 +1084,15 @@ async fn edit_plan_once(
     let Some(phase) = ctx.phase else {
         return Err(WebError::NotFound);
     };
+    let kind = EditKind::parse(form.get("kind"));
+    if kind == Some(EditKind::Clear) {
+        return lift_rule_once(state, user, p, form, &ctx, f).await;
+    }
     let in_plan: Vec<String> = plan_items(kb, &ctx, phase)
         .items
         .iter()
         .map(|i| i.exercise.id.clone())
         .collect();
-    let kind = EditKind::parse(form.get("kind"));
     let exercise = form.get("exercise");
     let replacement = form.get("replacement");
     let dosage = form.get("dosage");
@@ -1133,6 +1158,65 @@ async fn edit_plan_once(
     Ok(saved(&p.id, "plan"))
 }
 
+/// One check-and-store of a lift of a plan rule (P2): the rule must apply
+/// to the patient, be one a clinician may lift and not be lifted already;
+/// the reason records who cleared the patient.
+async fn lift_rule_once(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &User,
+    form: &VerifiedForm,
+    ctx: &PlanContext,
+    mut f: FormState,
+) -> Result<Response, WebError> {
+    let kb = &state.kb;
+    let rule = form.get("rule");
+    let reason = form.get("reason");
+    let rules = crate::service::applied_plan_rules(kb, ctx);
+    match rules.iter().find(|r| r.rule.id == rule) {
+        Some(r) if r.rule.liftable && r.lifted.is_none() => {}
+        Some(r) if r.lifted.is_some() => f.errors.push((
+            "rule".into(),
+            format!("Rule {rule} is already lifted for this patient."),
+        )),
+        Some(_) => f.errors.push((
+            "rule".into(),
+            format!("Rule {rule} protects the patient whoever gives the plan: it cannot be lifted."),
+        )),
+        None => f.errors.push((
+            "rule".into(),
+            "Choose a plan rule that applies to this patient.".into(),
+        )),
+    }
+    if reason.chars().count() < 10 || reason.chars().count() > 500 {
+        f.errors.push((
+            "reason".into(),
+            "Say who cleared the patient and on what examination (10 to 500 characters): the patient and the timeline show it.".into(),
+        ));
+    }
+    if !f.errors.is_empty() {
+        return invalid(state, user, p, f, "lift").await;
+    }
+    let reason = format!("Cleared by {}: {reason}", user.session.user.display_name);
+    state
+        .store
+        .add_plan_edit(
+            &NewPlanEdit {
+                patient_id: &p.id,
+                author_id: user.id(),
+                kind: EditKind::Clear.as_str(),
+                exercise: rule,
+                replacement: None,
+                dosage: None,
+                reason: &reason,
+                plan_version: ctx.version,
+            },
+            user.ip(),
+        )
+        .await?;
+    Ok(saved(&p.id, "lift"))
+}
+
 pub async fn move_phase(
     State(state): State<AppState>,
     Clinician(user): Clinician,
@@ -1155,16 +1239,17 @@ async fn move_phase_once(
     let mut f = FormState::from_pairs(&form.pairs);
     let to = form.get("to");
     let reason = form.get("reason");
-    let ctx = current_plan(state, &p.id).await?;
-    let Some((ctx, phase)) = ctx.and_then(|c| c.phase.map(|ph| (c, ph))) else {
+    let Some(ctx) = plan_context(state, &p.id).await? else {
         f.errors.push((
             "to".into(),
-            "This patient has no home plan whose phase could change.".into(),
+            "This patient has no assessment yet: there is no plan to give.".into(),
         ));
         return invalid(state, user, p, f, "phase").await;
     };
-    let from = kb.phases[phase.phase].id.clone();
-    if kb.phase_by_id(to).is_none() || to == from {
+    // No phase: the triage sent the patient to a doctor. The policy lets
+    // only a clinician give a plan then; this move starts one.
+    let from = ctx.phase.map(|phase| kb.phases[phase.phase].id.clone());
+    if kb.phase_by_id(to).is_none() || from.as_deref() == Some(to) {
         f.errors.push((
             "to".into(),
             "Choose a phase other than the current one.".into(),
@@ -1177,7 +1262,13 @@ async fn move_phase_once(
     if !f.errors.is_empty() {
         return invalid(state, user, p, f, "phase").await;
     }
-    let reason = format!("Moved by {}: {reason}", user.session.user.display_name);
+    let reason = match from {
+        Some(_) => format!("Moved by {}: {reason}", user.session.user.display_name),
+        None => format!(
+            "Home plan given by {} after the triage sent the patient to a doctor: {reason}",
+            user.session.user.display_name
+        ),
+    };
     let starts = kneepath_core::progress::starts_from(
         &ctx.checkins,
         state.clock.today_in(p.time_zone.as_deref()),
@@ -1189,14 +1280,14 @@ async fn move_phase_once(
             user.id(),
             &ctx.assessment.id,
             starts,
-            &from,
+            from.as_deref(),
             to,
             &reason,
             ctx.version,
             user.ip(),
         )
         .await?;
-    Ok(saved(&p.id, "phase"))
+    Ok(saved(&p.id, if from.is_some() { "phase" } else { "start" }))
 }
 
 pub async fn unlink(

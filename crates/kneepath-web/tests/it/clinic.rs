@@ -595,7 +595,7 @@ async fn a_patient_without_a_home_plan_shows_no_plan_or_phase_forms() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.body
-            .contains("This patient has no home plan whose phase could change."),
+            .contains("This patient has no assessment yet: there is no plan to give."),
         "{}",
         r.body
     );
@@ -655,4 +655,98 @@ async fn a_clinicians_form_refused_for_a_plan_that_kept_changing_comes_back_fill
         .post(&format!("{base}/measurements"), Some(&c), &measure)
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+/// Policy v2: at urgent a plan comes only from a clinician, and the plan
+/// rules apply to it as to any other; a clinician lifts P2 with an edit
+/// that records who cleared the patient.
+#[tokio::test]
+async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
+    let app = app().await;
+    let (patient, c, c_csrf, base) = app.linked_patient("urgent", false).await;
+    // A sprint yesterday with a pop: possible hamstring tear (U6, urgent);
+    // P2 applies.
+    let facts = app
+        .state
+        .kb
+        .facts_from_toml_str(
+            "age = 24\nonset = \"sudden\"\ndays_since_onset = 1\nmechanism = \"sprint\"\npop_at_injury = true\nsports = [\"football\"]\nwarm_up = \"always\"",
+        )
+        .expect("facts");
+    let today = app.state.clock.today();
+    kneepath_web::service::record_assessment(&app.state, &patient.id, &facts, "api", today, None)
+        .await
+        .expect("assessed");
+    let page = app.get(&base, Some(&c)).await;
+    assert!(page.body.contains("Give a home plan"), "{}", page.body);
+    assert!(page.body.contains("rule") && page.body.contains(">P2<"), "{}", page.body);
+    // No lift without a plan to lift it from.
+    assert!(!page.body.contains("Lift P2"), "{}", page.body);
+
+    // The clinician gives a plan in the Strengthen phase.
+    let r = app
+        .post(
+            &format!("{base}/phase"),
+            Some(&c),
+            &format!("csrf={c_csrf}&to=strengthen&reason=Examined%3A+grade+1+strain%2C+no+avulsion"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let moves = app.state.store.phase_changes(&patient.id).await.expect("db");
+    let last = moves.last().expect("a plan start");
+    assert!(last.from_phase.is_none() && last.author_id.is_some(), "{moves:?}");
+    let ctx = kneepath_web::service::plan_context(&app.state, &patient.id)
+        .await
+        .expect("db")
+        .expect("plan");
+    let phase = ctx.phase.expect("the clinician's plan is followed");
+    let items = |ctx: &kneepath_web::service::PlanContext| -> Vec<String> {
+        kneepath_web::service::plan_items(&app.state.kb, ctx, phase)
+            .items
+            .iter()
+            .map(|i| i.exercise.id.clone())
+            .collect()
+    };
+    // P2 leaves the Nordic curl out of the clinician's plan too.
+    assert!(!items(&ctx).contains(&"nordic_curl".to_string()), "{:?}", items(&ctx));
+
+    // A lift needs to say who cleared the patient.
+    let r = app
+        .post(
+            &format!("{base}/plan"),
+            Some(&c),
+            &format!("csrf={c_csrf}&kind=clear&rule=P2&reason=ok"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Say who cleared the patient"), "{}", r.body);
+    // A rule that protects whoever gives the plan cannot be lifted.
+    let r = app
+        .post(
+            &format!("{base}/plan"),
+            Some(&c),
+            &format!("csrf={c_csrf}&kind=clear&rule=P7&reason=Dr+Lee+said+so+today"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post(
+            &format!("{base}/plan"),
+            Some(&c),
+            &format!("csrf={c_csrf}&kind=clear&rule=P2&reason=Dr+Lee%2C+ultrasound+3+Dec%3A+no+tear"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let ctx = kneepath_web::service::plan_context(&app.state, &patient.id)
+        .await
+        .expect("db")
+        .expect("plan");
+    assert!(items(&ctx).contains(&"nordic_curl".to_string()), "{:?}", items(&ctx));
+    let edits = &ctx.edits;
+    let lift = edits.iter().find(|e| e.kind == "clear").expect("the lift is recorded");
+    assert_eq!(lift.exercise, "P2");
+    assert!(lift.reason.contains("Dr Lee, ultrasound 3 Dec: no tear"), "{}", lift.reason);
+    assert!(lift.author.is_some());
+    let page = app.get(&base, Some(&c)).await;
+    assert!(page.body.contains("Lifted: Cleared by"), "{}", page.body);
 }
