@@ -181,6 +181,9 @@ pub struct QuestionView {
     pub open: bool,
     /// Must be answered whenever shown (the question's `must_answer`).
     pub required: bool,
+    /// A choice or list offering "Not sure" (answered, fact unknown).
+    pub not_sure: bool,
+    pub not_sure_checked: bool,
     pub error: Option<String>,
 }
 

@@ -59,6 +59,32 @@ struct Entered {
     other: String,
 }
 
+/// The form value of "Not sure" for a choice or list: an answer, kept in the
+/// draft as `null`, that leaves the fact unknown.
+const NOT_SURE: &str = "__unsure";
+
+/// Whether a question offers "Not sure" as a choice of its own (yes/no
+/// questions have it among their three answers; numbers may be left
+/// blank).
+fn offers_not_sure(q: &Question) -> bool {
+    match q.kind {
+        QuestionKind::Choice { .. } => !q.required,
+        QuestionKind::Multi { .. } => q.must_answer && !q.required,
+        _ => false,
+    }
+}
+
+/// The draft's answers as facts: `null` (answered "not sure" to a choice or
+/// list) is unknown, so it is left out.
+fn answered_pairs(
+    draft: &Map<String, Json>,
+) -> impl Iterator<Item = (&str, kneepath_core::facts::RawValue)> {
+    draft
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.as_str(), kneepath_core::facts::RawValue::from(v)))
+}
+
 fn entered_from_json(q: &Question, v: Option<&Json>) -> Entered {
     let mut e = Entered {
         single: String::new(),
@@ -66,6 +92,10 @@ fn entered_from_json(q: &Question, v: Option<&Json>) -> Entered {
         other: String::new(),
     };
     match (v, &q.kind) {
+        (Some(Json::Null), _) => {
+            e.single = NOT_SURE.into();
+            e.multi = vec![NOT_SURE.into()];
+        }
         (Some(Json::Bool(b)), _) => e.single = if *b { "yes" } else { "no" }.into(),
         (Some(Json::String(s)), QuestionKind::Bool) if s == kneepath_core::facts::UNSURE => {
             e.single = "unsure".into()
@@ -153,12 +183,31 @@ fn view(q: &Question, e: &Entered, error: Option<String>) -> QuestionView {
         other: e.other.clone(),
         open,
         required: q.must_answer,
+        not_sure: offers_not_sure(q),
+        not_sure_checked: e.single == NOT_SURE || e.multi.iter().any(|m| m == NOT_SURE),
         error,
     }
 }
 
 /// Parse what was entered; `Ok(None)` means not answered.
 fn parse(q: &Question, e: &Entered) -> Result<Option<Json>, String> {
+    if offers_not_sure(q) {
+        let multi_unsure = e.multi.iter().any(|m| m == NOT_SURE);
+        if matches!(q.kind, QuestionKind::Multi { .. }) && multi_unsure {
+            let others = e.multi.len() > 1 || !e.other.trim().is_empty();
+            return if others {
+                Err(format!(
+                    "{}: choose \"not sure\" or the answers that apply, not both.",
+                    q.label
+                ))
+            } else {
+                Ok(Some(Json::Null))
+            };
+        }
+        if e.single == NOT_SURE {
+            return Ok(Some(Json::Null));
+        }
+    }
     let text = match q.kind {
         QuestionKind::Multi { .. } => {
             let mut all = e.multi.clone();
@@ -180,6 +229,10 @@ fn parse(q: &Question, e: &Entered) -> Result<Option<Json>, String> {
         Ok(Some(v)) => Ok(Some(q.value_to_json(&v))),
         Ok(None) if q.must_answer && q.kind == QuestionKind::Bool => Err(format!(
             "{}: an answer is needed here: yes, no or not sure.",
+            q.label
+        )),
+        Ok(None) if q.must_answer && offers_not_sure(q) => Err(format!(
+            "{}: an answer is needed here (or \"not sure\").",
             q.label
         )),
         Ok(None) if q.must_answer => Err(format!("{}: an answer is needed here.", q.label)),
@@ -322,10 +375,7 @@ pub async fn step_submit(
         }
         return Ok(Redirect::to(&format!("/assess/{}", step + 1)).into_response());
     }
-    let pairs = draft
-        .iter()
-        .map(|(k, v)| (k.as_str(), kneepath_core::facts::RawValue::from(v)));
-    let facts = match kb.facts_from_pairs(pairs) {
+    let facts = match kb.facts_from_pairs(answered_pairs(&draft)) {
         Ok(f) => f,
         Err(e) => {
             // Only a required answer can be missing here: go back to it.
@@ -354,10 +404,7 @@ async fn stop_now(
     next: usize,
 ) -> Result<Response, WebError> {
     let kb = &state.kb;
-    let pairs = draft
-        .iter()
-        .map(|(k, v)| (k.as_str(), kneepath_core::facts::RawValue::from(v)));
-    let facts = kb.facts_from_pairs(pairs).map_err(|e| {
+    let facts = kb.facts_from_pairs(answered_pairs(draft)).map_err(|e| {
         WebError::Internal(format!(
             "the wizard's draft holds facts it cannot read: {e}"
         ))

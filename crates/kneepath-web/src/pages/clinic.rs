@@ -1181,7 +1181,9 @@ async fn lift_rule_once(
         )),
         Some(_) => f.errors.push((
             "rule".into(),
-            format!("Rule {rule} protects the patient whoever gives the plan: it cannot be lifted."),
+            format!(
+                "Rule {rule} protects the patient whoever gives the plan: it cannot be lifted."
+            ),
         )),
         None => f.errors.push((
             "rule".into(),

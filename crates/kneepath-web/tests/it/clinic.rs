@@ -679,7 +679,11 @@ async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
         .expect("assessed");
     let page = app.get(&base, Some(&c)).await;
     assert!(page.body.contains("Give a home plan"), "{}", page.body);
-    assert!(page.body.contains("rule") && page.body.contains(">P2<"), "{}", page.body);
+    assert!(
+        page.body.contains("rule") && page.body.contains(">P2<"),
+        "{}",
+        page.body
+    );
     // No lift without a plan to lift it from.
     assert!(!page.body.contains("Lift P2"), "{}", page.body);
 
@@ -688,13 +692,23 @@ async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
         .post(
             &format!("{base}/phase"),
             Some(&c),
-            &format!("csrf={c_csrf}&to=strengthen&reason=Examined%3A+grade+1+strain%2C+no+avulsion"),
+            &format!(
+                "csrf={c_csrf}&to=strengthen&reason=Examined%3A+grade+1+strain%2C+no+avulsion"
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let moves = app.state.store.phase_changes(&patient.id).await.expect("db");
+    let moves = app
+        .state
+        .store
+        .phase_changes(&patient.id)
+        .await
+        .expect("db");
     let last = moves.last().expect("a plan start");
-    assert!(last.from_phase.is_none() && last.author_id.is_some(), "{moves:?}");
+    assert!(
+        last.from_phase.is_none() && last.author_id.is_some(),
+        "{moves:?}"
+    );
     let ctx = kneepath_web::service::plan_context(&app.state, &patient.id)
         .await
         .expect("db")
@@ -708,7 +722,11 @@ async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
             .collect()
     };
     // P2 leaves the Nordic curl out of the clinician's plan too.
-    assert!(!items(&ctx).contains(&"nordic_curl".to_string()), "{:?}", items(&ctx));
+    assert!(
+        !items(&ctx).contains(&"nordic_curl".to_string()),
+        "{:?}",
+        items(&ctx)
+    );
 
     // A lift needs to say who cleared the patient.
     let r = app
@@ -733,7 +751,9 @@ async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
         .post(
             &format!("{base}/plan"),
             Some(&c),
-            &format!("csrf={c_csrf}&kind=clear&rule=P2&reason=Dr+Lee%2C+ultrasound+3+Dec%3A+no+tear"),
+            &format!(
+                "csrf={c_csrf}&kind=clear&rule=P2&reason=Dr+Lee%2C+ultrasound+3+Dec%3A+no+tear"
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -741,11 +761,22 @@ async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
         .await
         .expect("db")
         .expect("plan");
-    assert!(items(&ctx).contains(&"nordic_curl".to_string()), "{:?}", items(&ctx));
+    assert!(
+        items(&ctx).contains(&"nordic_curl".to_string()),
+        "{:?}",
+        items(&ctx)
+    );
     let edits = &ctx.edits;
-    let lift = edits.iter().find(|e| e.kind == "clear").expect("the lift is recorded");
+    let lift = edits
+        .iter()
+        .find(|e| e.kind == "clear")
+        .expect("the lift is recorded");
     assert_eq!(lift.exercise, "P2");
-    assert!(lift.reason.contains("Dr Lee, ultrasound 3 Dec: no tear"), "{}", lift.reason);
+    assert!(
+        lift.reason.contains("Dr Lee, ultrasound 3 Dec: no tear"),
+        "{}",
+        lift.reason
+    );
     assert!(lift.author.is_some());
     let page = app.get(&base, Some(&c)).await;
     assert!(page.body.contains("Lifted: Cleared by"), "{}", page.body);

@@ -823,6 +823,7 @@ mod correct;
 mod fhir;
 mod journeys;
 mod late;
+mod walk;
 
 #[tokio::test]
 async fn a_persons_today_is_the_day_where_they_live() {
