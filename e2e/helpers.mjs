@@ -99,8 +99,37 @@ export async function review(page, name, { axe = true } = {}) {
   await shoot(page, name);
 }
 
-/** Click the wizard's Next button and wait for the next page. */
+/** The answers of a person with nothing wrong to the questions the wizard
+ * requires, where the test has not answered them: the reassuring answer
+ * to every yes/no question ("yes" where "no" is the warning sign), a
+ * gradual onset with nothing that brought it on. */
+const CALM = { knee_flex_90: 'yes', could_continue_activity: 'yes', onset: 'gradual', mechanism: 'none' };
+
+export async function calm(page) {
+  const groups = await page.$$eval('fieldset.field', (sets) => sets
+    .filter((f) => f.querySelector('legend .req') && f.querySelector('input[type=radio], input[type=checkbox]'))
+    .map((f) => ({
+      name: f.querySelector('input').name,
+      answered: !!f.querySelector('input:checked'),
+      yesNo: !!f.querySelector('input[value=unsure]'),
+    })));
+  for (const g of groups) {
+    if (g.answered) continue;
+    const value = CALM[g.name] || (g.yesNo ? 'no' : null);
+    if (!value) throw new Error(`no calm answer for the required question ${g.name}`);
+    await page.check(`input[name="${g.name}"][value="${value}"]`, { force: true });
+  }
+}
+
+/** Answer what the step still requires as a person with nothing wrong
+ * would (`calm`), then click Next and wait for the next page. */
 export async function next(page) {
+  await calm(page);
+  await nextAsIs(page);
+}
+
+/** Click the wizard's Next button as the page stands. */
+export async function nextAsIs(page) {
   await Promise.all([page.waitForNavigation(), page.click('button[name=nav][value=next]')]);
 }
 

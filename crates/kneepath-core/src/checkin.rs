@@ -408,7 +408,9 @@ pub fn facts_after(kb: &KnowledgeBase, base: &Facts, c: &CheckIn) -> Facts {
         set("rom_reduced", Value::Bool(!full));
     }
     for s in &c.warning_signs {
-        set(s, Value::Bool(true));
+        if let Some(id) = kb.fact_id(s) {
+            f = crate::facts::with_new_sign(kb, &f, id);
+        }
     }
     let choice = |name: &str, value: &str| {
         let id = kb.fact_id(name)?;

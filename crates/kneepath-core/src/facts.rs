@@ -80,6 +80,22 @@ impl Facts {
     }
 }
 
+/// The facts with a warning sign appearing new: the sign present (its
+/// warning answer), and the facts its question names in `when_new_unknown`
+/// unknown, unless the sign was already reported present.
+pub fn with_new_sign(kb: &KnowledgeBase, facts: &Facts, sign: FactId) -> Facts {
+    let mut f = facts.clone();
+    let q = &kb.questions[sign];
+    let was = facts.get(sign) == Some(&Value::Bool(q.warning_answer));
+    if !was {
+        for &u in &q.when_new_unknown {
+            f.set(u, None);
+        }
+    }
+    f.set(sign, Some(Value::Bool(q.warning_answer)));
+    f
+}
+
 /// How a "not sure" answer to a yes/no question is written in facts files,
 /// JSON and stored facts.
 pub const UNSURE: &str = "unsure";

@@ -222,8 +222,7 @@ pub fn watch_for(kb: &KnowledgeBase, facts: &Facts) -> Vec<WatchReport> {
         let Some(sign) = &q.warning_sign else {
             continue;
         };
-        let mut with = facts.clone();
-        with.set(id, Some(Value::Bool(q.warning_answer)));
+        let with = crate::facts::with_new_sign(kb, facts, id);
         // The level of the rules the sign would make fire anew; a sign that
         // adds none (already covered) still gets the most urgent level of
         // the rules that read it.

@@ -114,6 +114,8 @@ struct RawQuestion {
     how_to_check: Option<String>,
     show_if: Option<toml::Value>,
     warning_sign: Option<String>,
+    #[serde(default)]
+    when_new_unknown: Vec<String>,
     options: Option<Vec<RawOption>>,
     open: Option<bool>,
 }
@@ -692,6 +694,7 @@ impl Loader {
     /// be checked against the vocabulary. `show_if` comes in a second pass.
     fn load_question_kinds(&mut self, sections: &[Section]) {
         let mut raw_show_ifs = Vec::new();
+        let mut raw_new_unknown: Vec<(At, Vec<String>)> = Vec::new();
         for (at, raw) in
             self.typed_entries::<RawQuestion>("questionnaire.toml", "question", "question")
         {
@@ -736,7 +739,11 @@ impl Loader {
             if let Some(w) = &raw.warning_sign {
                 self.text(&at, "warning_sign", w);
             }
+            if !raw.when_new_unknown.is_empty() && raw.warning_sign.is_none() {
+                self.problem(&at, "`when_new_unknown` is only for a warning sign");
+            }
             self.fact_index.insert(raw.id.clone(), self.questions.len());
+            raw_new_unknown.push((at.clone(), raw.when_new_unknown.clone()));
             raw_show_ifs.push(raw.show_if.map(|c| (at.clone(), c)));
             self.questions.push(Question {
                 id: raw.id,
@@ -753,9 +760,22 @@ impl Loader {
                 how_to_check: raw.how_to_check,
                 show_if: None,
                 warning_sign: raw.warning_sign,
+                when_new_unknown: Vec::new(),
             });
         }
         self.pending_show_ifs = raw_show_ifs;
+        // Names resolve once every question is known.
+        for (i, (at, names)) in raw_new_unknown.into_iter().enumerate() {
+            for n in names {
+                match self.fact_index.get(&n) {
+                    Some(&f) => self.questions[i].when_new_unknown.push(f),
+                    None => self.problem(
+                        &at,
+                        format!("`when_new_unknown` names `{n}`, which is not a fact"),
+                    ),
+                }
+            }
+        }
     }
 
     fn question_kind(&mut self, at: &At, raw: &RawQuestion) -> Option<QuestionKind> {

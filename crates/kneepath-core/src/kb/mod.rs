@@ -209,6 +209,11 @@ pub struct Question {
     pub show_if: Option<Condition>,
     /// The sign in plain words, if this fact is a warning sign to watch for.
     pub warning_sign: Option<String>,
+    /// Facts that become unknown when this sign appears new (ticked in a
+    /// check-in, or in the warning-signs box): a knee that changes shape
+    /// now is not the long-standing deformity of R12, so its onset is not
+    /// known to be gradual.
+    pub when_new_unknown: Vec<FactId>,
 }
 
 /// A named condition (`acute`, `traumatic` ...) that rules refer to.

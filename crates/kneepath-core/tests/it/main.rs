@@ -7,6 +7,7 @@ mod plan;
 mod progress;
 mod properties;
 mod rules;
+mod v2;
 
 use kneepath_core::{Assessment, Facts, KnowledgeBase, assess};
 use std::sync::OnceLock;
