@@ -84,6 +84,11 @@ enum Command {
     Report(users_cmd::ReportArgs),
     /// Create the demo accounts (patient, clinician with a caseload, admin) and exit.
     Demo(records_cmd::DemoArgs),
+    /// Re-run every person's latest assessment under the current knowledge
+    /// base (after a policy change): a more urgent level or other plan
+    /// rules are stored as a new assessment and shown to the person and
+    /// their clinician.
+    Reassess(records_cmd::ReassessArgs),
     /// Export a patient's whole record as a FHIR R4 Bundle.
     Export(records_cmd::ExportArgs),
     /// Import assessment QuestionnaireResponses (FHIR R4, alone or in a Bundle) for a patient.
@@ -197,6 +202,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Demo(args) => {
             records_cmd::demo(load_kb(cli.knowledge.as_deref())?, args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reassess(args) => {
+            records_cmd::reassess(load_kb(cli.knowledge.as_deref())?, args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Export(args) => {

@@ -1,4 +1,6 @@
-//! `kneepath demo` (the demo accounts, without serving), `kneepath export
+//! `kneepath demo` (the demo accounts, without serving), `kneepath
+//! reassess` (every person's latest assessment re-run under the current
+//! knowledge base, after a policy change), `kneepath export
 //! --fhir` (a patient's record as a FHIR Bundle) and `kneepath import
 //! --fhir` (assessment QuestionnaireResponses, alone or in a Bundle, stored
 //! for a patient; a rejected file stores nothing and prints the
@@ -23,6 +25,46 @@ pub struct DemoArgs {
     /// Treat this day (YYYY-MM-DD) as today.
     #[arg(long)]
     today: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReassessArgs {
+    #[arg(
+        long,
+        env = "KNEEPATH_DATABASE_URL",
+        default_value = "sqlite://kneepath.db"
+    )]
+    database: String,
+    /// Treat this day (YYYY-MM-DD) as today.
+    #[arg(long)]
+    today: Option<String>,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn reassess(kb: KnowledgeBase, args: ReassessArgs) -> Result<()> {
+    crate::common::runtime()?.block_on(async {
+        let state = state(kb, &args.database, args.today.as_deref()).await?;
+        let today = state.clock.today();
+        let done = kneepath_web::service::reassess_all(&state, today)
+            .await
+            .map_err(|e| anyhow!("re-running the assessments: {e}"))?;
+        if args.json {
+            crate::common::print_json(&done)?;
+        } else {
+            say!(
+                "{} latest assessment{} made under another knowledge base re-run under {} (policy {}): {} now give a more urgent level or other plan rules, stored and escalated; {} left to another instance.",
+                done.checked,
+                if done.checked == 1 { "" } else { "s" },
+                state.kb.version,
+                state.kb.meta.policy_version,
+                done.changed,
+                done.skipped
+            );
+        }
+        Ok(())
+    })
 }
 
 #[derive(Args, Debug)]

@@ -56,6 +56,20 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
             ..Settings::default()
         };
         let state = AppState::new(store, kb, clock, settings);
+        // People assessed under another knowledge base (a policy change)
+        // are re-run before the first request.
+        let re = kneepath_web::service::reassess_all(&state, state.clock.today())
+            .await
+            .map_err(|e| anyhow::anyhow!("re-running assessments under the knowledge base: {e}"))?;
+        if re.checked > 0 {
+            say!(
+                "Knowledge base {}: {} latest assessment{} re-run, {} with a more urgent level or other plan rules (stored and escalated).",
+                state.kb.version,
+                re.checked,
+                if re.checked == 1 { "" } else { "s" },
+                re.changed
+            );
+        }
         if args.demo {
             let created = demo::ensure_demo(&state, 8)
                 .await

@@ -14,6 +14,9 @@ use crate::{Day, TriageLevel};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Need {
+    /// The knowledge base changed and the person's answers now give a more
+    /// urgent level or other plan rules: review first.
+    PolicyChanged,
     /// A warning sign in the last check-in, or a triage that sent the
     /// person to a doctor.
     WarningSign,
@@ -30,7 +33,8 @@ pub enum Need {
 }
 
 impl Need {
-    pub const ALL: [Need; 6] = [
+    pub const ALL: [Need; 7] = [
+        Need::PolicyChanged,
         Need::WarningSign,
         Need::Worsening,
         Need::NotImproving,
@@ -41,6 +45,7 @@ impl Need {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Need::PolicyChanged => "policy_changed",
             Need::WarningSign => "warning_sign",
             Need::Worsening => "worsening",
             Need::NotImproving => "not_improving",
@@ -56,6 +61,7 @@ impl Need {
 
     pub fn label(self) -> &'static str {
         match self {
+            Need::PolicyChanged => "Result changed by a new policy",
             Need::WarningSign => "Warning sign",
             Need::Worsening => "Worsening",
             Need::NotImproving => "Not improving",
@@ -155,7 +161,9 @@ pub fn status(s: &Signals, today: Day, min_adherence_pct: u8) -> Status {
         .last()
         .is_some_and(|c| Some(c.day) == s.last_checkin && !c.warning_signs.is_empty());
     let sent_to_doctor = s.level.is_some_and(|l| !l.allows_home_plan());
-    let need = if last_has_warning || sent_to_doctor {
+    let need = if recent_escalation(Escalation::PolicyChanged) {
+        Need::PolicyChanged
+    } else if last_has_warning || sent_to_doctor {
         Need::WarningSign
     } else if recent_escalation(Escalation::Worsening) {
         Need::Worsening

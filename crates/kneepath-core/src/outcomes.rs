@@ -16,7 +16,10 @@
 //! - **NPRS**: one rating, 0-10.
 //!
 //! The minimal important changes: KOOS 8 points (Roos & Lohmander 2003:
-//! 8-10), LEFS 9 points (Binkley 1999), NPRS 2 points (Farrar 2001).
+//! 8-10), LEFS 9 points (Binkley 1999). For pain on the 0-10 scale the
+//! policy's meaningful change is 2 points or 30% of the starting value,
+//! whichever is smaller ([`meaningful_pain_change`], Farrar 2001, who
+//! derived it for improvement; kneepath uses the same size for worsening).
 
 use std::collections::BTreeMap;
 
@@ -246,21 +249,50 @@ pub enum Change {
 }
 
 /// Compare scores against the minimal important change `mic`.
-/// `higher_is_better`: true for KOOS and LEFS, false for NPRS.
+/// `higher_is_better`: true for KOOS and LEFS, false for NPRS. A change of
+/// zero is never meaningful, whatever `mic` is.
 pub fn change(before: f64, after: f64, mic: f64, higher_is_better: bool) -> Change {
     let d = if higher_is_better {
         after - before
     } else {
         before - after
     };
-    if d >= mic {
+    if d > 0.0 && d >= mic {
         Change::Better
-    } else if d <= -mic {
+    } else if d < 0.0 && d <= -mic {
         Change::Worse
     } else {
         Change::NotMeaningful
     }
 }
+
+/// The meaningful change in pain on the 0-10 scale from a starting value
+/// (policy v2, "How advice is worded"): 2 points or 30% of the start,
+/// whichever is smaller. Used for improvement and for worsening alike.
+pub fn meaningful_pain_change(start: f64, points: f64, share: f64) -> f64 {
+    points.min(share * start)
+}
+
+/// [`change`] for one instrument: the pain rating (NPRS) uses
+/// [`meaningful_pain_change`] from the first score, the others their MIC.
+pub fn instrument_change(
+    kind: crate::kb::InstrumentKind,
+    mic: f64,
+    higher_is_better: bool,
+    before: f64,
+    after: f64,
+) -> Change {
+    let threshold = match kind {
+        crate::kb::InstrumentKind::Nprs => {
+            meaningful_pain_change(before, mic, PAIN_MEANINGFUL_SHARE)
+        }
+        _ => mic,
+    };
+    change(before, after, threshold, higher_is_better)
+}
+
+/// The share of the starting pain that is a meaningful change (30%).
+pub const PAIN_MEANINGFUL_SHARE: f64 = 0.3;
 
 #[cfg(test)]
 mod tests {
@@ -464,5 +496,30 @@ mod tests {
         assert_eq!(change(40.0, 31.0, LEFS_MIC, true), Change::Worse);
         assert_eq!(change(6.0, 4.0, NPRS_MIC, false), Change::Better);
         assert_eq!(change(6.0, 5.0, NPRS_MIC, false), Change::NotMeaningful);
+    }
+
+    /// Pain: 2 points or 30% of the start, whichever is smaller, both ways.
+    #[test]
+    fn pain_change_is_two_points_or_thirty_percent_whichever_is_smaller() {
+        use crate::kb::InstrumentKind::Nprs;
+        assert!((meaningful_pain_change(8.0, 2.0, 0.3) - 2.0).abs() < 1e-9);
+        assert!((meaningful_pain_change(4.0, 2.0, 0.3) - 1.2).abs() < 1e-9);
+        // From 4: a fall of 2 (50%) is better, of 1 (25%) is not; a rise
+        // of 1.2 (30%) is worse.
+        assert_eq!(
+            instrument_change(Nprs, 2.0, false, 4.0, 2.0),
+            Change::Better
+        );
+        assert_eq!(
+            instrument_change(Nprs, 2.0, false, 4.0, 3.0),
+            Change::NotMeaningful
+        );
+        assert_eq!(instrument_change(Nprs, 2.0, false, 4.0, 5.2), Change::Worse);
+        // From 0 nothing can improve, and a rise is a rise.
+        assert_eq!(
+            instrument_change(Nprs, 2.0, false, 0.0, 0.0),
+            Change::NotMeaningful
+        );
+        assert_eq!(instrument_change(Nprs, 2.0, false, 0.0, 1.0), Change::Worse);
     }
 }

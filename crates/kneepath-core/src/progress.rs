@@ -10,8 +10,11 @@
 //!   `step_back_morning_rise` above the baseline on `step_back_days`
 //!   consecutive check-ins. Stepping back wins over advancing.
 //! - **Escalate** (see a professional) when, after `escalate_days_in_plan`
-//!   days, the 7-day average pain has not fallen by `meaningful_change` from
-//!   the first week, or when it has risen by that much over the week before.
+//!   days, the 7-day average pain has not fallen by a meaningful change from
+//!   the first week, or when it has risen by one over the week before. A
+//!   meaningful change is `meaningful_change` points or 30% of the starting
+//!   value, whichever is smaller (policy v2;
+//!   [`crate::outcomes::meaningful_pain_change`]).
 //!
 //! The baseline of next-morning pain is the median of up to seven check-ins
 //! before the ones being judged.
@@ -47,6 +50,10 @@ pub enum Escalation {
     NoImprovement,
     /// Average pain has risen meaningfully over the week before.
     Worsening,
+    /// The knowledge base changed (a new clinical policy) and the person's
+    /// answers now give a more urgent level or other plan rules
+    /// (`kneepath reassess`).
+    PolicyChanged,
 }
 
 impl Escalation {
@@ -54,13 +61,18 @@ impl Escalation {
         match self {
             Escalation::NoImprovement => "no_improvement",
             Escalation::Worsening => "worsening",
+            Escalation::PolicyChanged => "policy_changed",
         }
     }
 
     pub fn parse(s: &str) -> Option<Escalation> {
-        [Escalation::NoImprovement, Escalation::Worsening]
-            .into_iter()
-            .find(|e| e.as_str() == s)
+        [
+            Escalation::NoImprovement,
+            Escalation::Worsening,
+            Escalation::PolicyChanged,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == s)
     }
 
     pub fn message(self) -> &'static str {
@@ -70,6 +82,9 @@ impl Escalation {
             }
             Escalation::Worsening => {
                 "Your pain is getting worse. Please see a physiotherapist or doctor soon, and ease off the exercises until you have been seen."
+            }
+            Escalation::PolicyChanged => {
+                "kneepath's clinical rules have been updated, and your answers now give a different result. Please read your new result and do what it says; if it sends you to a doctor, stop the exercises until you have been seen."
             }
         }
     }
@@ -285,19 +300,28 @@ pub fn escalation(
     checkins: &[CheckIn],
 ) -> Option<Escalation> {
     let p = &kb.progression;
-    let change = p.escalate_meaningful_change;
+    let meaningful = |start: f64| {
+        crate::outcomes::meaningful_pain_change(
+            start,
+            p.escalate_meaningful_change,
+            crate::outcomes::PAIN_MEANINGFUL_SHARE,
+        )
+    };
     let enough = |m: Option<(f64, usize)>| m.filter(|(_, n)| *n >= 3).map(|(v, _)| v);
     let last = enough(mean_pain(checkins, today.plus(-6), today));
     let previous = enough(mean_pain(checkins, today.plus(-13), today.plus(-7)));
     if let (Some(l), Some(prev)) = (last, previous)
-        && l - prev >= change
+        && l > prev
+        && l - prev >= meaningful(prev)
     {
         return Some(Escalation::Worsening);
     }
     if today.days_since(plan_start) >= p.escalate_days_in_plan as i32 {
         let first = enough(mean_pain(checkins, plan_start, plan_start.plus(6)));
+        // No pain to speak of in the first week leaves nothing to improve.
         if let (Some(f), Some(l)) = (first, last)
-            && f - l < change
+            && f > 0.0
+            && f - l < meaningful(f)
         {
             return Some(Escalation::NoImprovement);
         }

@@ -522,6 +522,17 @@ pub(crate) fn assessment_stmts(
     a: &NewAssessment<'_>,
     ip: Option<&str>,
 ) -> Result<(String, Vec<Stmt>)> {
+    assessment_stmts_by(a, Some(a.user_id), None, ip)
+}
+
+/// [`assessment_stmts`] with the audit row's actor (`None`: kneepath
+/// itself, as for a re-run under a new knowledge base) and detail.
+fn assessment_stmts_by(
+    a: &NewAssessment<'_>,
+    actor: Option<&str>,
+    detail: Option<&str>,
+    ip: Option<&str>,
+) -> Result<(String, Vec<Stmt>)> {
     let id = new_id();
     let mut stmts = vec![
         Stmt::new(
@@ -549,13 +560,13 @@ pub(crate) fn assessment_stmts(
         }));
     }
     stmts.push(audit_stmt(&NewAudit {
-        actor_id: Some(a.user_id),
+        actor_id: actor,
         subject_id: Some(a.user_id),
         action: "create",
         entity: "assessment",
         entity_id: Some(&id),
         ip,
-        detail: Some(a.report.level.as_str()),
+        detail: Some(detail.unwrap_or(a.report.level.as_str())),
     }));
     Ok((id, stmts))
 }
@@ -704,6 +715,62 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Store a re-run of a person's latest assessment under a new knowledge
+    /// base (`reassess`): the new assessment (no new plan: the plan carries
+    /// on under it, or stops where it now sends the person to a doctor),
+    /// the escalation that puts the person at the top of their clinician's
+    /// list and shows them a banner, and the audit row, by kneepath itself,
+    /// with `detail`. Stored only while the plan is still as read
+    /// (`read`), so two instances starting together store it once.
+    pub async fn insert_reassessment(
+        &self,
+        a: &NewAssessment<'_>,
+        escalation: &str,
+        detail: &str,
+        read: PlanVersion,
+    ) -> Result<String> {
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        exec_in(&mut tx, &plan_guard(a.user_id, read)).await?;
+        let (id, stmts) = assessment_stmts_by(a, None, Some(detail), None)?;
+        for st in &stmts {
+            exec_in(&mut tx, st).await?;
+        }
+        exec_in(
+            &mut tx,
+            &Stmt::new("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .arg(new_id())
+                .arg(a.user_id)
+                .arg(&id)
+                .arg(a.day)
+                .arg(escalation)
+                .arg(now_rfc3339()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Each person's newest assessment: (user id, assessment id, knowledge
+    /// base version), in user order.
+    pub async fn latest_assessment_versions(&self) -> Result<Vec<(String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT user_id, id, kb_version FROM assessments ORDER BY user_id, created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<(String, String, String)> = Vec::new();
+        for r in &rows {
+            let user: String = r.try_get("user_id")?;
+            let row = (user.clone(), r.try_get("id")?, r.try_get("kb_version")?);
+            match out.last_mut() {
+                Some(last) if last.0 == user => *last = row,
+                _ => out.push(row),
+            }
+        }
+        Ok(out)
     }
 
     pub async fn assessment(&self, id: &str) -> Result<Option<AssessmentRow>> {

@@ -68,13 +68,9 @@ pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError>
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    // S4/S5 are worded the other way round.
-                    let v = if item.id == "S4" || item.id == "S5" {
-                        4 - level
-                    } else {
-                        level.saturating_sub(u8::from(i % 3 == 0))
-                    };
-                    (item.id.clone(), v)
+                    // The option ticked; on every item, S4 and S5 included,
+                    // the first option means no problem.
+                    (item.id.clone(), level.saturating_sub(u8::from(i % 3 == 0)))
                 })
                 .collect();
             let scores = kneepath_core::outcomes::score_instrument(koos.kind, &answers)

@@ -803,3 +803,98 @@ mod tests {
         );
     }
 }
+
+/// What [`reassess_all`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reassessed {
+    /// People whose latest assessment was made under another knowledge base.
+    pub checked: usize,
+    /// Of them, those whose answers now give a more urgent level or other
+    /// plan rules: a new assessment stored, escalated.
+    pub changed: usize,
+    /// Left alone because their plan changed while being re-run (another
+    /// instance re-ran it first).
+    pub skipped: usize,
+}
+
+/// Re-run every person's latest assessment made under another knowledge
+/// base (a policy change) on its facts under the current one (`kneepath
+/// reassess`, and `serve` at start). Where the level is more urgent or the
+/// plan rules differ, store the re-run as a new assessment (its plan
+/// carries on, or stops where it now sends the person to a doctor), with a
+/// `policy_changed` escalation: the person sees a banner with the reason,
+/// and moves to the top of their clinician's list. The stored results stay
+/// as they were, with their knowledge-base version; a level that would now
+/// be less urgent is left for the person's next assessment.
+pub async fn reassess_all(state: &AppState, today: Day) -> Result<Reassessed, WebError> {
+    let kb = &state.kb;
+    let mut out = Reassessed::default();
+    for (user, _, version) in state.store.latest_assessment_versions().await? {
+        if version == kb.version {
+            continue;
+        }
+        out.checked += 1;
+        let _plan = state.plan_locks.lock(&user).await;
+        let Some((head, read)) = state.store.plan_head(&user).await? else {
+            continue;
+        };
+        let Some(old) = state.store.assessment(&head.id).await? else {
+            continue;
+        };
+        let facts = facts_from_map(kb, &head.facts);
+        let a = assess(kb, &facts);
+        let old_rules: Vec<&str> = old
+            .report
+            .plan_rules
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        let new_rules: Vec<&str> = a.plan_rules.iter().map(|r| r.rule.id.as_str()).collect();
+        let more_urgent = a.level < old.level;
+        if !more_urgent && old_rules == new_rules {
+            continue;
+        }
+        let mut why = Vec::new();
+        if more_urgent {
+            why.push(format!("level {} to {}", old.level, a.level));
+        }
+        if old_rules != new_rules {
+            why.push(format!(
+                "plan rules [{}] to [{}]",
+                old_rules.join(", "),
+                new_rules.join(", ")
+            ));
+        }
+        let detail = format!(
+            "re-run under knowledge base {} (policy {}), was {}: {}",
+            kb.version,
+            kb.meta.policy_version,
+            old.kb_version,
+            why.join("; ")
+        );
+        let report = a.report();
+        let facts_json = kb.facts_to_json(&facts);
+        let written = state
+            .store
+            .insert_reassessment(
+                &NewAssessment {
+                    user_id: &user,
+                    day: today,
+                    source: "reassess",
+                    facts: &facts_json,
+                    report: &report,
+                    start_phase: None,
+                },
+                progress::Escalation::PolicyChanged.as_str(),
+                &detail,
+                read,
+            )
+            .await;
+        match written {
+            Ok(_) => out.changed += 1,
+            Err(kneepath_store::StoreError::PlanChanged) => out.skipped += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
+}

@@ -284,6 +284,9 @@ pub struct PlanPage {
     pub seek_care: bool,
     pub seek_care_advice: Vec<(String, String)>,
     pub escalation: Option<String>,
+    /// The result was re-run under a new clinical policy and changed: the
+    /// message and the new result's id.
+    pub policy_changed: Option<(String, String)>,
     /// Outcome questionnaires due now: (instrument id, title, why).
     pub due: Vec<(String, String, &'static str)>,
     pub phase_title: String,

@@ -127,7 +127,7 @@ fn p2_leaves_out_nordics_sprints_and_drills_until_lifted() {
         StartReason::Chosen,
         &a.contributors,
         &a.plan_rules,
-        &[add.clone()],
+        std::slice::from_ref(&add),
     );
     assert!(!plan.items.iter().any(|i| i.exercise.id == "nordic_curl"));
     let p2 = plan

@@ -576,6 +576,8 @@ pub async fn list(
             let source = match a.source.as_str() {
                 "wizard" => "Questionnaire",
                 "checkin" => "Warning sign in a check-in",
+                "reassess" => "Re-run under a new clinical policy",
+                "measurement" => "Re-run with a clinician's measurements",
                 _ => "Imported",
             };
             (

@@ -84,8 +84,9 @@ async fn audit(
     Ok(())
 }
 
+/// A score as published calculators show it: half up to one decimal.
 fn fmt1(v: Option<f64>) -> String {
-    v.map_or_else(|| "–".to_string(), |v| format!("{v:.1}"))
+    v.map_or_else(|| "–".to_string(), kneepath_core::outcomes::format1)
 }
 
 // --- the caseload -------------------------------------------------------------
@@ -128,7 +129,7 @@ pub struct CaseloadQuery {
 
 fn need_class(n: Need) -> &'static str {
     match n {
-        Need::WarningSign => "need-red",
+        Need::PolicyChanged | Need::WarningSign => "need-red",
         Need::Worsening | Need::NotImproving => "need-amber",
         Need::NoCheckin | Need::LowAdherence => "need-grey",
         Need::OnTrack => "need-green",
@@ -433,29 +434,47 @@ pub(crate) fn score_tables(
     kb: &kneepath_core::KnowledgeBase,
     outcomes: &[kneepath_store::OutcomeRow],
 ) -> Vec<InstrumentScores> {
-    use kneepath_core::outcomes::{Change, change};
+    use kneepath_core::outcomes::{Change, format1, instrument_change, score_instrument};
     kb.instruments
         .iter()
         .filter_map(|ins| {
-            let mine: Vec<_> = outcomes.iter().filter(|o| o.instrument == ins.id).collect();
-            let first = mine.first()?;
-            let rows = mine
+            // Scored again from the answers as stored, so a response saved
+            // before a scoring fix (KOOS S4/S5) shows its right score.
+            let scored: Vec<(&kneepath_store::OutcomeRow, Vec<kneepath_core::outcomes::Score>)> =
+                outcomes
+                    .iter()
+                    .filter(|o| o.instrument == ins.id)
+                    .map(|o| {
+                        let s = score_instrument(ins.kind, &o.answers)
+                            .unwrap_or_else(|_| o.scores.clone());
+                        (o, s)
+                    })
+                    .collect();
+            let (first, first_scores) = scored.first()?;
+            let rows = scored
                 .iter()
-                .map(|o| ScoreRow {
+                .map(|(o, scores)| ScoreRow {
                     day: o.day.to_string(),
-                    values: o
-                        .scores
+                    values: scores
                         .iter()
-                        .zip(&first.scores)
+                        .zip(first_scores)
                         .map(|(s, f)| {
                             let change = match (f.value, s.value) {
                                 (Some(a), Some(b)) if o.id != first.id => {
-                                    let word = match change(a, b, ins.mic, ins.higher_is_better) {
+                                    let word = match instrument_change(
+                                        ins.kind,
+                                        ins.mic,
+                                        ins.higher_is_better,
+                                        a,
+                                        b,
+                                    ) {
                                         Change::Better => "better",
                                         Change::Worse => "worse",
-                                        Change::NotMeaningful => "within MIC",
+                                        Change::NotMeaningful => "not a meaningful change",
                                     };
-                                    format!("{:+.1} ({word})", b - a)
+                                    let d = format1(b - a);
+                                    let sign = if d.starts_with('-') { "" } else { "+" };
+                                    format!("{sign}{d} ({word})")
                                 }
                                 _ => String::new(),
                             };
@@ -466,7 +485,13 @@ pub(crate) fn score_tables(
                 .collect();
             Some(InstrumentScores {
                 title: ins.short.clone(),
-                mic: format!("{}", ins.mic),
+                mic: match ins.kind {
+                    kneepath_core::kb::InstrumentKind::Nprs => format!(
+                        "{} points or 30% of the first score, whichever is smaller (the same size for worsening)",
+                        ins.mic
+                    ),
+                    _ => format!("{} points", ins.mic),
+                },
                 higher_is_better: ins.higher_is_better,
                 rows,
             })
@@ -653,6 +678,7 @@ async fn timeline(
             "checkin" => "Re-triage after a warning sign",
             "measurement" => "Contributing factors re-run with measurements",
             "import" => "Assessment imported",
+            "reassess" => "Re-run under a new clinical policy",
             _ => "Assessment",
         };
         ev.push(Event {
@@ -752,13 +778,18 @@ async fn timeline(
         });
     }
     for e in store.escalations(pid).await? {
-        let msg = kneepath_core::progress::Escalation::parse(&e.kind)
-            .map_or(e.kind.clone(), |k| k.message().to_string());
+        let kind = kneepath_core::progress::Escalation::parse(&e.kind);
+        let msg = kind.map_or(e.kind.clone(), |k| k.message().to_string());
         ev.push(Event {
             at: e.created_at.clone(),
             day: e.day.to_string(),
             kind: "warning",
-            title: "See a professional".into(),
+            title: match kind {
+                Some(kneepath_core::progress::Escalation::PolicyChanged) => {
+                    "Result changed by a new clinical policy".into()
+                }
+                _ => "See a professional".into(),
+            },
             detail: msg,
             by: None,
         });

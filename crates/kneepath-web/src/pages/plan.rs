@@ -80,6 +80,14 @@ fn fill(
     page.level_class = level_class(ctx.assessment.level);
     page.do_now = level.do_now.clone();
     page.watch = kneepath_core::report::watch_for(kb, &ctx.facts);
+    if ctx.assessment.source == "reassess" {
+        page.policy_changed = Some((
+            kneepath_core::progress::Escalation::PolicyChanged
+                .message()
+                .to_string(),
+            ctx.assessment.id.clone(),
+        ));
+    }
     page.emergency_number = state.settings.emergency_number.clone();
     let Some(phase) = ctx.phase else {
         page.seek_care = true;
@@ -167,6 +175,7 @@ fn fill(
         .rev()
         .find(|e| e.day >= ctx.plan_start && today.days_since(e.day) <= 7)
         .and_then(|e| kneepath_core::progress::Escalation::parse(&e.kind))
+        .filter(|e| *e != kneepath_core::progress::Escalation::PolicyChanged)
         .map(|e| e.message().to_string());
     page
 }
@@ -181,6 +190,7 @@ fn empty(l: Layout) -> PlanPage {
         seek_care: false,
         seek_care_advice: Vec::new(),
         escalation: None,
+        policy_changed: None,
         due: Vec::new(),
         phase_title: String::new(),
         phase_goal: String::new(),

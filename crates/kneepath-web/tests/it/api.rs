@@ -913,3 +913,41 @@ async fn a_check_in_is_corrected_through_the_api() {
         .collect();
     assert_eq!(statuses, ["amended"], "{bundle}");
 }
+
+/// KOOS through the API, scored as the KOOS guide says: the first option
+/// on every item (S4 and S5 included, "Always" able to straighten and
+/// bend) is 100 on all five subscales, the middle one 50, the last 0.
+#[tokio::test]
+async fn koos_through_the_api_scores_100_50_and_0_on_every_subscale() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("koos-api").await;
+    app.assess(&cookie, &csrf).await;
+    let me = app.user_of(&cookie).await;
+    let (_, write) = app.tokens(&me.id).await;
+    let items = kneepath_core::outcomes::koos_items();
+    for (option, want) in [(0, 100.0), (2, 50.0), (4, 0.0)] {
+        let answers: serde_json::Map<String, serde_json::Value> = items
+            .iter()
+            .map(|i| (i.clone(), serde_json::Value::from(option)))
+            .collect();
+        let body = serde_json::json!({ "answers": answers }).to_string();
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/outcomes/koos",
+                Some(&write),
+                Some(("application/json", &body)),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let scores = json(&r)["scores"].as_array().cloned().unwrap_or_default();
+        assert_eq!(scores.len(), 5, "{}", r.body);
+        for s in scores {
+            assert_eq!(
+                s["value"], want,
+                "{} with option {option}: {}",
+                s["key"], r.body
+            );
+        }
+    }
+}

@@ -823,6 +823,7 @@ mod correct;
 mod fhir;
 mod journeys;
 mod late;
+mod reassess;
 mod walk;
 
 #[tokio::test]
