@@ -78,8 +78,9 @@ test('LHC-Forms renders the assessment Questionnaire with enableWhen, and its re
     await page.goto(`http://127.0.0.1:${web.address().port}/`);
     await page.waitForFunction(() => window.LForms && window.LForms.Util && LForms.FHIR);
 
-    // enableWhen: the "pop" question shows only after a sudden onset.
-    const popText = questionnaire.item.flatMap((g) => g.item).find((i) => i.linkId === 'pop_at_injury').text;
+    // enableWhen: the swelling-timing question shows only after swelling.
+    const all = questionnaire.item.flatMap((g) => g.item);
+    const hoursText = all.find((i) => i.linkId === 'swelling_within_hours').text;
     const render = (qr) => page.evaluate(async ({ q, qr }) => {
       let lf = LForms.Util.convertFHIRQuestionnaireToLForms(q, 'R4');
       if (qr) lf = LForms.Util.mergeFHIRDataIntoLForms('QuestionnaireResponse', qr, lf, 'R4');
@@ -87,16 +88,17 @@ test('LHC-Forms renders the assessment Questionnaire with enableWhen, and its re
       return LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4', document.getElementById('form'));
     }, { q: questionnaire, qr });
     await render(null);
-    const ageText = questionnaire.item.flatMap((g) => g.item).find((i) => i.linkId === 'age').text;
+    const ageText = all.find((i) => i.linkId === 'age').text;
     assert.ok((await page.textContent('#form')).includes(ageText), 'the form rendered');
-    assert.ok(!(await page.textContent('#form')).includes(popText), 'hidden until onset is sudden');
-    // Choose "sudden" in the form itself, as a person would.
-    const onsetInput = page.locator('input[id="onset/1/1"]');
-    await onsetInput.click();
-    await onsetInput.fill('Sudden');
-    await page.keyboard.press('ArrowDown');
-    await page.keyboard.press('Enter');
-    await page.waitForFunction((t) => document.querySelector('#form').textContent.includes(t), popText);
+    assert.ok(!(await page.textContent('#form')).includes(hoursText), 'hidden until there is swelling');
+    // Policy v2: the pop question is asked whatever the onset (R8).
+    const popText = all.find((i) => i.linkId === 'pop_at_injury').text;
+    assert.ok((await page.textContent('#form')).includes(popText), 'the pop question is always asked');
+    // Choose "mild swelling" in the form itself, as a person would.
+    const swelling = page.locator('input[id="swelling/1/1"]');
+    await swelling.click();
+    await page.click('li:has-text("Mild swelling")');
+    await page.waitForFunction((t) => document.querySelector('#form').textContent.includes(t), hoursText);
     await page.screenshot({ path: join(ARTIFACTS, 'lforms-assessment.png'), fullPage: false });
 
     // Every dev case: our response merged into the form, the form's own

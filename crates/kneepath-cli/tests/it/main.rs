@@ -563,3 +563,52 @@ fn a_database_that_cannot_be_opened_is_one_clear_line_and_stays_as_it_was() {
         "{err}"
     );
 }
+
+/// SAFETY.md names the tests that verify each hazard's controls: every one
+/// must exist (a Rust test as `file::fn_name`, a browser test as
+/// `file::title`, a script as its path), and every hazard names at least
+/// one.
+#[test]
+fn safety_log_names_only_tests_that_exist() {
+    let log = std::fs::read_to_string(repo().join("SAFETY.md")).expect("SAFETY.md");
+    let mut missing = Vec::new();
+    let mut named = 0;
+    for hazard in log.split("\n## ").skip(1) {
+        let title = hazard.lines().next().unwrap_or("").to_string();
+        let Some(verified) = hazard.split("Verified by").nth(1) else {
+            if title.starts_with('H') {
+                missing.push(format!("{title}: no \"Verified by\""));
+            }
+            continue;
+        };
+        let mut in_hazard = 0;
+        for line in verified.lines().filter(|l| l.trim_start().starts_with("- `")) {
+            let reference = line.split('`').nth(1).unwrap_or("");
+            let (file, name) = reference.split_once("::").unwrap_or((reference, ""));
+            let text = match std::fs::read_to_string(repo().join(file)) {
+                Ok(t) => t,
+                Err(_) => {
+                    missing.push(format!("{title}: {file} does not exist"));
+                    continue;
+                }
+            };
+            let found = if name.is_empty() {
+                true
+            } else if file.ends_with(".rs") {
+                text.contains(&format!("fn {name}("))
+            } else {
+                text.contains(name)
+            };
+            if !found {
+                missing.push(format!("{title}: {reference} is not in {file}"));
+            }
+            in_hazard += 1;
+        }
+        if in_hazard == 0 {
+            missing.push(format!("{title}: names no test"));
+        }
+        named += in_hazard;
+    }
+    assert!(named >= 20, "only {named} tests named");
+    assert!(missing.is_empty(), "SAFETY.md:\n{}", missing.join("\n"));
+}

@@ -253,9 +253,10 @@ fn week(from: i32, pain: &[u8]) -> Vec<CheckIn> {
 
 #[test]
 fn no_improvement_after_three_weeks() {
-    // First week average 5; last week average 3.14 (fall 1.86 < 2).
-    let mut cs = week(0, &[5, 5, 5, 5, 5, 5, 5]);
-    cs.extend(week(15, &[3, 3, 3, 3, 3, 3, 4]));
+    // A meaningful fall is 2 points or 30% of the first week, whichever is
+    // smaller. First week 8: 2 points. Last week 6.14 (fall 1.86 < 2).
+    let mut cs = week(0, &[8, 8, 8, 8, 8, 8, 8]);
+    cs.extend(week(15, &[6, 6, 6, 6, 6, 6, 7]));
     assert_eq!(
         escalation(kb(), Day(0), Day(21), &cs),
         Some(Escalation::NoImprovement)
@@ -265,26 +266,49 @@ fn no_improvement_after_three_weeks() {
         None,
         "not before 21 days"
     );
-    // Last week average 3.0: a fall of exactly 2 is meaningful.
-    let mut better = week(0, &[5, 5, 5, 5, 5, 5, 5]);
-    better.extend(week(15, &[3, 3, 3, 3, 3, 3, 3]));
+    // Last week 6.0: a fall of exactly 2 is meaningful.
+    let mut better = week(0, &[8, 8, 8, 8, 8, 8, 8]);
+    better.extend(week(15, &[6, 6, 6, 6, 6, 6, 6]));
     assert_eq!(escalation(kb(), Day(0), Day(21), &better), None);
+    // First week 5: 30% is 1.5, smaller than 2. A fall to 3.71 (1.29) is
+    // not meaningful; to 3.43 (1.57) is.
+    let mut low = week(0, &[5, 5, 5, 5, 5, 5, 5]);
+    low.extend(week(15, &[4, 4, 4, 4, 4, 3, 3]));
+    assert_eq!(
+        escalation(kb(), Day(0), Day(21), &low),
+        Some(Escalation::NoImprovement)
+    );
+    let mut low_better = week(0, &[5, 5, 5, 5, 5, 5, 5]);
+    low_better.extend(week(15, &[4, 4, 4, 3, 3, 3, 3]));
+    assert_eq!(escalation(kb(), Day(0), Day(21), &low_better), None);
+    // No pain in the first week: nothing to improve, no escalation.
+    let mut none = week(0, &[0, 0, 0, 0, 0, 0, 0]);
+    none.extend(week(15, &[0, 0, 0, 0, 0, 0, 0]));
+    assert_eq!(escalation(kb(), Day(0), Day(21), &none), None);
 }
 
 #[test]
 fn worsening_week_on_week() {
-    let mut cs = week(0, &[3, 3, 3, 3, 3, 3, 3]);
-    cs.extend(week(7, &[5, 5, 5, 5, 5, 5, 5]));
+    // The same size of change for worsening: from 8, 2 points.
+    let mut cs = week(0, &[6, 6, 6, 6, 6, 6, 6]);
+    cs.extend(week(7, &[8, 8, 8, 8, 8, 8, 8]));
     assert_eq!(
         escalation(kb(), Day(0), Day(13), &cs),
         Some(Escalation::Worsening)
     );
-    let mut less = week(0, &[3, 3, 3, 3, 3, 3, 3]);
-    less.extend(week(7, &[5, 5, 5, 5, 5, 5, 4]));
+    let mut less = week(0, &[7, 7, 7, 7, 7, 7, 7]);
+    less.extend(week(7, &[9, 9, 9, 9, 9, 9, 8]));
     assert_eq!(
         escalation(kb(), Day(0), Day(13), &less),
         None,
         "rise 1.86 < 2"
+    );
+    // From 3, 30% is 0.9: a rise to 4 is worsening.
+    let mut low = week(0, &[3, 3, 3, 3, 3, 3, 3]);
+    low.extend(week(7, &[4, 4, 4, 4, 4, 4, 4]));
+    assert_eq!(
+        escalation(kb(), Day(0), Day(13), &low),
+        Some(Escalation::Worsening)
     );
 }
 

@@ -285,9 +285,19 @@ async fn step(app: &App, j: &mut Journey, rng: &mut Rng) -> String {
             .await;
         let what = format!("clinician's move from {current:?} to {to}");
         let now = store.phase_changes(&j.uid).await.expect("db");
-        if home && current.as_deref() != Some(to.as_str()) {
+        // A move on a home plan, or a plan given where the triage sent the
+        // person to a doctor (policy v2: only a clinician gives one then).
+        if current.as_deref() != Some(to.as_str()) {
             assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: {what}", j.seed);
             assert_eq!(now.last().map(|p| &p.to_phase), Some(to), "{what}");
+            if !home {
+                let start = now.last().filter(|p| p.from_phase.is_none() && p.author_id.is_some());
+                assert!(start.is_some(), "{what}: a plan given by hand");
+                // A new plan: its check-ins start with it.
+                if let Some(p) = start {
+                    j.plan_from = p.day;
+                }
+            }
         } else {
             assert_eq!(
                 r.status,
