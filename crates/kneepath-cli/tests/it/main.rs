@@ -582,7 +582,10 @@ fn safety_log_names_only_tests_that_exist() {
             continue;
         };
         let mut in_hazard = 0;
-        for line in verified.lines().filter(|l| l.trim_start().starts_with("- `")) {
+        for line in verified
+            .lines()
+            .filter(|l| l.trim_start().starts_with("- `"))
+        {
             let reference = line.split('`').nth(1).unwrap_or("");
             let (file, name) = reference.split_once("::").unwrap_or((reference, ""));
             let text = match std::fs::read_to_string(repo().join(file)) {

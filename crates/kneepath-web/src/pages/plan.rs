@@ -106,7 +106,22 @@ fn fill(
     page.phase_number = phase.phase + 1;
     page.phase_count = kb.phases.len();
     page.weekday = WEEKDAYS[today.weekday() as usize].to_string();
-    page.exit = p.exit.iter().map(|e| e.text.clone()).collect();
+    let rules = crate::service::applied_plan_rules(kb, ctx);
+    page.exit = match kneepath_core::plan::phase_cap(&rules) {
+        // A plan rule (P1) keeps the plan where it is, whatever the
+        // check-ins say.
+        Some(cap) if cap <= phase.phase => rules
+            .iter()
+            .filter(|r| r.lifted.is_none() && r.rule.max_phase == Some(cap))
+            .map(|r| {
+                format!(
+                    "Not for now: the plan stays here because {} (rule {}).",
+                    r.rule.because, r.rule.id
+                )
+            })
+            .collect(),
+        _ => p.exit.iter().map(|e| e.text.clone()).collect(),
+    };
     for item in &home.items {
         let e = item.exercise;
         let card = ExerciseCard {
@@ -148,7 +163,6 @@ fn fill(
         .iter()
         .map(|a| (a.advice.title.clone(), a.advice.text.clone()))
         .collect();
-    let rules = crate::service::applied_plan_rules(kb, ctx);
     page.plan_rules = kneepath_core::report::plan_rule_reports(&rules, &home.exclusions);
     page.treatments = home
         .treatments
