@@ -488,6 +488,58 @@ impl Store {
         Ok(())
     }
 
+    /// Count a password attempt before it is checked, for each of `keys`
+    /// (an account, an address): one row each, written and counted in one
+    /// transaction, so attempts made at the same time each see those made
+    /// before them and no more than the limit get through. Returns the new
+    /// rows' ids (to release after a right password) and, per key, the
+    /// attempts in the last `minutes`, this one included.
+    pub async fn reserve_attempt(
+        &self,
+        keys: &[&str],
+        minutes: i64,
+    ) -> Result<(Vec<String>, Vec<i64>)> {
+        let _writing = self.writer().await;
+        let now = now_rfc3339();
+        let since =
+            crate::ids::format_ms(jiff::Timestamp::now().as_millisecond() - minutes * 60_000);
+        let mut tx = self.pool.begin().await?;
+        let mut ids = Vec::new();
+        let mut counts = Vec::new();
+        for k in keys {
+            let id = new_id();
+            sqlx::query("INSERT INTO login_failures (id, key, at) VALUES ($1, $2, $3)")
+                .bind(&id)
+                .bind(*k)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            let (n,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
+                    .bind(*k)
+                    .bind(&since)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            ids.push(id);
+            counts.push(n);
+        }
+        tx.commit().await?;
+        Ok((ids, counts))
+    }
+
+    /// Take back attempts counted by [`Store::reserve_attempt`] (the
+    /// password was right).
+    pub async fn release_attempts(&self, ids: &[String]) -> Result<()> {
+        let _writing = self.writer().await;
+        for id in ids {
+            sqlx::query("DELETE FROM login_failures WHERE id = $1")
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Failed logins for `key` in the last `minutes`.
     pub async fn login_failures(&self, key: &str, minutes: i64) -> Result<i64> {
         let since =

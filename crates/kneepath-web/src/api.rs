@@ -243,8 +243,11 @@ impl FromRequestParts<AppState> for TokenUser {
             .ok_or_else(|| {
                 unauthorized("Send a personal access token: Authorization: Bearer kp_...")
             })?;
+        // The scheme is case-insensitive (RFC 7235).
         let token = header
-            .strip_prefix("Bearer ")
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t)
             .ok_or_else(|| unauthorized("Use the Bearer scheme: Authorization: Bearer kp_..."))?;
         let (user, scope) = state
             .store
@@ -1462,4 +1465,10 @@ pub fn routes() -> Router<AppState> {
             )
         })
         .layer(axum::middleware::from_fn(json_errors))
+        // Every answer here is a person's health data (or about it): never
+        // kept in a cache.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }

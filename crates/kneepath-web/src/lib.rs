@@ -50,6 +50,10 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The whole application as a router.
 pub fn router(state: AppState) -> Router {
+    let hsts = state
+        .settings
+        .secure_cookies
+        .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     let csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
     pages::routes()
@@ -87,6 +91,11 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(gzip::gzip))
         .layer(TraceLayer::new_for_http())
+        // Served over HTTPS (secure cookies): browsers are to keep to it.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts,
+        ))
         .with_state(state)
 }
 

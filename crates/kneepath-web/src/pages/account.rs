@@ -128,9 +128,18 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only same-site paths are followed after login (no open redirect).
+/// Only same-site paths are followed after login (no open redirect): a
+/// path that starts with one `/`, then holds only letters, digits and
+/// `/ - _ . ~ ? = & %`, at most 512 characters; anything else is `/plan`.
+/// Tabs and line breaks are refused (URL parsers skip them, so `/\t/evil`
+/// is `//evil`, another host), and so is `/\`.
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/-_.~?=&%".contains(c);
+    let ok = next.len() <= 512
+        && next.starts_with('/')
+        && !next[1..].starts_with('/')
+        && next.chars().all(safe);
+    if ok {
         next.to_string()
     } else {
         "/plan".to_string()
@@ -176,18 +185,10 @@ pub async fn login(
     let email_key = format!("email:{email}");
     let ip_key = ip.as_ref().map(|i| format!("ip:{i}"));
     let s = &state.settings;
-    let too_many = state.store.login_failures(&email_key, 15).await? >= s.max_failures_per_email
-        || match &ip_key {
-            Some(k) => state.store.login_failures(k, 15).await? >= s.max_failures_per_ip,
-            None => false,
-        };
-    if too_many {
-        return Err(WebError::TooManyRequests(
-            "Too many failed attempts to log in. Please wait 15 minutes and try again.".into(),
-        ));
-    }
+    let reserved = reserve_attempt(&state, &email_key, ip_key.as_deref()).await?;
     match state.store.authenticate(&email, password).await? {
         Some(user) => {
+            state.store.release_attempts(&reserved).await?;
             state.store.clear_login_failures(&email_key).await?;
             // Rotate: a fresh session, and the old one (if any) ended.
             if let Some(old) = &current {
@@ -221,11 +222,7 @@ pub async fn login(
                 .into_response())
         }
         None => {
-            let mut keys = vec![email_key.as_str()];
-            if let Some(k) = &ip_key {
-                keys.push(k);
-            }
-            state.store.record_login_failure(&keys).await?;
+            // The attempt stays counted as a failure.
             let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
             let page = login_page(
                 csrf,
@@ -236,6 +233,32 @@ pub async fn login(
             Ok((axum::http::StatusCode::UNAUTHORIZED, jar, render(&page)).into_response())
         }
     }
+}
+
+/// Count a password attempt for an account (and the address it comes
+/// from) before the password is checked; refuse it when the count is over
+/// the limit. Returns the counted rows, to release after a right password.
+/// Counting first, in one transaction, keeps a burst of attempts made at
+/// once to the limit (checking first let all of them through).
+async fn reserve_attempt(
+    state: &AppState,
+    email_key: &str,
+    ip_key: Option<&str>,
+) -> Result<Vec<String>, WebError> {
+    let s = &state.settings;
+    let mut keys = vec![email_key];
+    keys.extend(ip_key);
+    let (ids, counts) = state.store.reserve_attempt(&keys, 15).await?;
+    let over = counts
+        .first()
+        .is_some_and(|n| *n > s.max_failures_per_email)
+        || counts.get(1).is_some_and(|n| *n > s.max_failures_per_ip);
+    if over {
+        return Err(WebError::TooManyRequests(
+            "Too many attempts with a wrong password. Please wait 15 minutes and try again.".into(),
+        ));
+    }
+    Ok(ids)
 }
 
 pub async fn logout(
@@ -542,12 +565,17 @@ pub async fn delete(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let password = form.raw("password");
+    // Counted with the login limit, before the check.
+    let email_key = format!("email:{}", user.session.user.email.to_lowercase());
+    let reserved = reserve_attempt(&state, &email_key, None).await?;
     let ok = state
         .store
         .authenticate(&user.session.user.email, password)
         .await?
         .is_some_and(|u| u.id == user.id());
-    if !ok {
+    if ok {
+        state.store.release_attempts(&reserved).await?;
+    } else {
         let page = account_page(
             &state,
             &user,
@@ -787,4 +815,59 @@ pub async fn token_revoke(
         return Err(WebError::NotFound);
     }
     Ok(Redirect::to("/account#api").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+    use proptest::prelude::*;
+
+    /// Where a browser goes with `Location: next` from this site.
+    fn host_after(next: &str) -> Option<String> {
+        let base = url::Url::parse("http://kneepath.local/login").ok()?;
+        base.join(next).ok()?.host_str().map(String::from)
+    }
+
+    proptest! {
+        /// Whatever arrives as `next`, what comes out is a valid header
+        /// value and stays on this site.
+        #[test]
+        fn next_always_stays_on_this_site(raw in any::<String>()) {
+            let next = safe_next(&raw);
+            prop_assert!(axum::http::HeaderValue::from_str(&next).is_ok(), "{next:?}");
+            let host = host_after(&next);
+            prop_assert_eq!(host.as_deref(), Some("kneepath.local"), "{:?}", next);
+        }
+
+        /// The same for strings made of the characters that trick URL
+        /// parsers: slashes, backslashes, tabs, line breaks, `@`, `:`.
+        #[test]
+        fn tricky_next_stays_on_this_site(raw in "[/\\\t\n\r@:.a-z%0-9]{0,12}") {
+            let next = safe_next(&raw);
+            prop_assert!(axum::http::HeaderValue::from_str(&next).is_ok(), "{next:?}");
+            let host = host_after(&next);
+            prop_assert_eq!(host.as_deref(), Some("kneepath.local"), "{:?}", next);
+        }
+    }
+
+    #[test]
+    fn ordinary_paths_are_kept() {
+        for p in [
+            "/plan",
+            "/progress",
+            "/outcomes/koos",
+            "/checkin?day=2026-11-02",
+        ] {
+            assert_eq!(safe_next(p), p);
+        }
+        for p in [
+            "/\t/evil.example",
+            "//evil.example",
+            "/\\evil",
+            "http://evil",
+            "",
+        ] {
+            assert_eq!(safe_next(p), "/plan", "{p:?}");
+        }
+    }
 }

@@ -108,6 +108,14 @@ async fn app() -> App {
 }
 
 async fn app_with(clock: Clock) -> App {
+    app_with_all(clock, Settings::default()).await
+}
+
+async fn app_with_settings(settings: Settings) -> App {
+    app_with_all(Clock::Fixed(TODAY.parse::<Day>().expect("day")), settings).await
+}
+
+async fn app_with_all(clock: Clock, settings: Settings) -> App {
     let dir = std::env::temp_dir().join(format!("kneepath-web-{}", kneepath_store::new_id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let url = match std::env::var("KNEEPATH_TEST_PG_URL") {
@@ -115,16 +123,20 @@ async fn app_with(clock: Clock) -> App {
         Ok(u) if std::env::var("KNEEPATH_WEB_TESTS_ON_PG").is_ok() => u,
         _ => format!("sqlite://{}", dir.join("web.db").display()),
     };
-    instance_on(url, clock, kneepath_store::new_id()).await
+    instance_with(url, clock, kneepath_store::new_id(), settings).await
 }
 
 async fn instance_on(url: String, clock: Clock, tag: String) -> App {
+    instance_with(url, clock, tag, Settings::default()).await
+}
+
+async fn instance_with(url: String, clock: Clock, tag: String, settings: Settings) -> App {
     let store = Store::connect(&url).await.expect("store");
     let state = AppState::new(
         store,
         KnowledgeBase::bundled().expect("kb"),
         clock,
-        Settings::default(),
+        settings,
     );
     App {
         router: router(state.clone()),
@@ -821,6 +833,7 @@ mod api;
 mod clinic;
 mod correct;
 mod fhir;
+mod hardening;
 mod journeys;
 mod late;
 mod reassess;
