@@ -350,8 +350,9 @@ pub fn scheduled_on(days_per_week: u32, weekday: u32) -> bool {
 pub struct CheckinOutcome<'k> {
     /// The person's facts as they stand after the check-in.
     pub facts_now: crate::facts::Facts,
-    /// A warning sign was ticked: triage re-run on the updated facts. Its
-    /// level replaces the plan's when it is urgent or above.
+    /// A warning sign was ticked, or the answers now reach urgent or above:
+    /// triage re-run on the updated facts. Its level replaces the plan's
+    /// when it is urgent or above.
     pub retriage: Option<crate::engine::Assessment<'k>>,
     /// A phase change (to, reason); never together with a re-triage.
     pub phase_change: Option<(PhaseId, String)>,
@@ -381,7 +382,15 @@ pub fn after_checkin<'k>(
         escalation,
         facts_now,
     };
-    if !new.warning_signs.is_empty() {
+    // A warning sign ticked, or answers that now reach a level with no
+    // home plan (a limp in a child with a gradual onset is U16, pain of 8
+    // is U5): triage again at once.
+    let sends_to_doctor = || {
+        crate::engine::fired_rules(kb, &out.facts_now)
+            .iter()
+            .any(|f| !f.level.allows_home_plan())
+    };
+    if !new.warning_signs.is_empty() || sends_to_doctor() {
         out.retriage = Some(crate::engine::assess(kb, &out.facts_now));
         return out;
     }

@@ -158,9 +158,22 @@ pub async fn record_assessment(
     day: Day,
     ip: Option<&str>,
 ) -> Result<String, WebError> {
-    let kb = &state.kb;
     // A check-in in progress finishes on the plan it read first.
     let _plan = state.plan_locks.lock(user_id).await;
+    record_assessment_locked(state, user_id, facts, source, day, ip).await
+}
+
+/// [`record_assessment`] for a caller that holds the person's plan lock
+/// already (a check-in's read-decide-write).
+pub async fn record_assessment_locked(
+    state: &AppState,
+    user_id: &str,
+    facts: &Facts,
+    source: &str,
+    day: Day,
+    ip: Option<&str>,
+) -> Result<String, WebError> {
+    let kb = &state.kb;
     let a = assess(kb, facts);
     let report = a.report();
     let reason = start_reason(kb, &a.plan);

@@ -337,6 +337,11 @@ pub struct CheckinSavedPage {
     pub retriaged: bool,
     /// The answers saved were a correction.
     pub corrected: bool,
+    /// The re-triage's result page.
+    pub result_id: Option<String>,
+    /// The emergency number, when the re-triage says to call it or to go
+    /// to an emergency department.
+    pub call: Option<String>,
 }
 
 #[derive(Template)]

@@ -371,3 +371,47 @@ fn a_blank_check_in_answer_changes_no_fact() {
         assert_eq!(after.get(id), f.get(id), "{fact}");
     }
 }
+
+/// Answers in a check-in that reach urgent or above re-run triage even
+/// without a warning sign ticked: a 12-year-old whose pain came on
+/// gradually and who now limps may have a slipped growth plate at the hip
+/// (U16).
+#[test]
+fn a_check_in_that_reaches_urgent_re_runs_triage() {
+    use kneepath_core::progress::{PhaseState, after_checkin};
+    let f = facts(
+        "age = 12\nonset = \"gradual\"\nmechanism = \"none\"\nweight_bearing = \"normal\"\nsports = [\"football\"]",
+    );
+    assert_eq!(kneepath_core::assess(kb(), &f).level, TriageLevel::SelfCare);
+    let c = CheckIn {
+        day: "2026-11-24".parse().expect("day"),
+        pain_now: 3,
+        exercise_pain: None,
+        morning_pain: None,
+        stiffness: 2,
+        swelling: None,
+        walks_normally: Some(false),
+        full_range: None,
+        planned: Vec::new(),
+        done: Vec::new(),
+        training_minutes: 0,
+        effort: 0,
+        sleep_hours: None,
+        warning_signs: Vec::new(),
+    };
+    let state = PhaseState {
+        phase: 2,
+        since: "2026-11-20".parse().expect("day"),
+    };
+    let out = after_checkin(
+        kb(),
+        &f,
+        state,
+        "2026-11-20".parse().expect("day"),
+        std::slice::from_ref(&c),
+        &c,
+    );
+    let re = out.retriage.expect("triage re-run");
+    assert_eq!(re.level, TriageLevel::Urgent);
+    assert!(re.fired.iter().any(|r| r.rule.id == "U16"));
+}

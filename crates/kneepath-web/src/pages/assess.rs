@@ -75,14 +75,36 @@ fn offers_not_sure(q: &Question) -> bool {
 }
 
 /// The draft's answers as facts: `null` (answered "not sure" to a choice or
-/// list) is unknown, so it is left out.
+/// list) is unknown, so it is left out, and so are the wizard's own marks
+/// (keys starting with `__`).
 fn answered_pairs(
     draft: &Map<String, Json>,
 ) -> impl Iterator<Item = (&str, kneepath_core::facts::RawValue)> {
     draft
         .iter()
-        .filter(|(_, v)| !v.is_null())
+        .filter(|(k, v)| !v.is_null() && !k.starts_with("__"))
         .map(|(k, v)| (k.as_str(), kneepath_core::facts::RawValue::from(v)))
+}
+
+/// The draft's mark of the level the wizard already stopped at (the rest
+/// of the questions being answered afterwards).
+const STOPPED: &str = "__stopped";
+
+/// Whether to stop after the answers in `draft`: as `core::questionnaire`
+/// says, except that once stopped, the questions answered afterwards stop
+/// again only for a more urgent level (not at every step).
+fn stop_here(kb: &KnowledgeBase, draft: &Map<String, Json>) -> Stop {
+    let facts = facts_from_map(kb, draft);
+    let s = stop(kb, &facts, &|f| draft.contains_key(&kb.questions[f].id));
+    let already = draft
+        .get(STOPPED)
+        .and_then(Json::as_str)
+        .and_then(kneepath_core::TriageLevel::parse);
+    match (&s, already) {
+        (Stop::Now(level), Some(a)) if *level >= a => Stop::GoOn,
+        (Stop::AskFirst(_), Some(a)) if a <= kneepath_core::TriageLevel::Emergency => Stop::GoOn,
+        _ => s,
+    }
 }
 
 fn entered_from_json(q: &Question, v: Option<&Json>) -> Entered {
@@ -338,6 +360,21 @@ pub async fn step_submit(
             }
         }
     }
+    // A red flag answered on a step stops the questions at once, even with
+    // other questions of the step still unanswered: the action comes first.
+    if errors > 0 && !back {
+        match stop_here(kb, &draft) {
+            Stop::GoOn => {}
+            Stop::Now(_) => {
+                // The step is not finished: the rest starts with it.
+                return stop_now(&state, &user, &draft, step).await;
+            }
+            Stop::AskFirst(_) => {
+                state.store.save_draft(user.id(), &draft, user.ip()).await?;
+                return Ok(Redirect::to(&format!("/assess/check?next={step}")).into_response());
+            }
+        }
+    }
     if errors > 0 && !back {
         let l = Layout::for_user("Assessment", "assess", &user);
         let gate = if gate_open { "yes" } else { "no" }.to_string();
@@ -347,12 +384,13 @@ pub async fn step_submit(
     // Drop answers that no longer apply given everything answered so far.
     let facts = facts_from_map(kb, &draft);
     draft.retain(|k, _| {
-        kb.fact_id(k).is_some_and(|id| {
-            kb.questions[id]
-                .show_if
-                .as_ref()
-                .is_none_or(|c| c.eval(&facts) != kneepath_core::condition::Tri::False)
-        })
+        k.starts_with("__")
+            || kb.fact_id(k).is_some_and(|id| {
+                kb.questions[id]
+                    .show_if
+                    .as_ref()
+                    .is_none_or(|c| c.eval(&facts) != kneepath_core::condition::Tri::False)
+            })
     });
     state.store.save_draft(user.id(), &draft, user.ip()).await?;
     if back {
@@ -363,8 +401,7 @@ pub async fn step_submit(
     // Stop at once when the answers so far call for an ambulance (or, after
     // its questions, an emergency department).
     if step < kb.sections.len() {
-        let facts = facts_from_map(kb, &draft);
-        match stop(kb, &facts, &|f| draft.contains_key(&kb.questions[f].id)) {
+        match stop_here(kb, &draft) {
             Stop::GoOn => {}
             Stop::Now(_) => return stop_now(&state, &user, &draft, step + 1).await,
             Stop::AskFirst(_) => {
@@ -410,9 +447,13 @@ async fn stop_now(
         ))
     })?;
     let today = user.today(state);
+    let level = kneepath_core::assess(kb, &facts).level;
     let id = record_assessment(state, user.id(), &facts, "wizard", today, user.ip()).await?;
-    // Recording drops the draft; keep it for the questions still to come.
-    state.store.save_draft(user.id(), draft, user.ip()).await?;
+    // Recording drops the draft; keep it for the questions still to come,
+    // with the level stopped at.
+    let mut draft = draft.clone();
+    draft.insert(STOPPED.into(), Json::from(level.as_str()));
+    state.store.save_draft(user.id(), &draft, user.ip()).await?;
     Ok(Redirect::to(&format!("/assessments/{id}?stopped={next}")).into_response())
 }
 

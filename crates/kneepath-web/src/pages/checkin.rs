@@ -145,6 +145,44 @@ async fn not_saved(
     Ok((StatusCode::CONFLICT, private(&p)).into_response())
 }
 
+/// The warning signs ticked on a check-in form that could not be saved:
+/// when they reach urgent or above on the person's facts, the re-triage is
+/// stored (source `checkin`) and its id returned; otherwise nothing.
+async fn warning_sign_first(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    ctx: &crate::service::PlanContext,
+    form: &VerifiedForm,
+    today: Day,
+) -> Result<Option<String>, WebError> {
+    let kb = &state.kb;
+    let mut facts = ctx.facts.clone();
+    let mut any = false;
+    for sign in form.all("sign") {
+        if let Some(id) = kb
+            .fact_id(&sign)
+            .filter(|&id| kb.questions[id].warning_sign.is_some())
+        {
+            facts = kneepath_core::facts::with_new_sign(kb, &facts, id);
+            any = true;
+        }
+    }
+    if !any || kneepath_core::assess(kb, &facts).level.allows_home_plan() {
+        return Ok(None);
+    }
+    // The check-in holds the person's plan lock already.
+    let id = crate::service::record_assessment_locked(
+        state,
+        user.id(),
+        &facts,
+        "checkin",
+        today,
+        user.ip(),
+    )
+    .await?;
+    Ok(Some(id))
+}
+
 /// One read-decide-write of a check-in (tried again when another instance
 /// changed the plan in between).
 async fn submit_once(
@@ -195,7 +233,15 @@ async fn submit_once(
                 }
             }
         }
-        Err(errs) => errs.into_iter().map(|e| (e.field, e.message)).collect(),
+        Err(errs) => {
+            // A warning sign that needs care now is acted on even when the
+            // rest of the check-in is incomplete: its triage is stored (not
+            // the check-in, which was not finished) and its action shown.
+            if let Some(id) = warning_sign_first(state, user, &ctx, form, today).await? {
+                return Ok(Redirect::to(&format!("/assessments/{id}")).into_response());
+            }
+            errs.into_iter().map(|e| (e.field, e.message)).collect()
+        }
     };
     let mut f = FormState::from_pairs(&form.pairs);
     f.errors.append(&mut errors);
@@ -286,6 +332,9 @@ pub async fn saved(
                 escalation,
                 retriaged: true,
                 corrected,
+                result_id: Some(a.id.clone()),
+                call: (a.level <= kneepath_core::TriageLevel::Emergency)
+                    .then(|| state.settings.emergency_number.clone()),
             }
         } else if let Some(c) = change {
             let to = kb
@@ -312,6 +361,8 @@ pub async fn saved(
                 escalation,
                 retriaged: false,
                 corrected,
+                result_id: None,
+                call: None,
             }
         } else {
             let ctx = plan_context_for_checkin(&state, user.id(), user.today(&state)).await?;
@@ -332,6 +383,8 @@ pub async fn saved(
                 escalation,
                 retriaged: false,
                 corrected,
+                result_id: None,
+                call: None,
             }
         };
     Ok(private(&page))

@@ -87,12 +87,24 @@ pub(crate) fn fill(
         .collect();
     let first =
         (!first_week.is_empty()).then(|| first_week.iter().sum::<f64>() / first_week.len() as f64);
+    let meaningful = first.map(|f| {
+        kneepath_core::outcomes::meaningful_pain_change(
+            f,
+            kb.progression.escalate_meaningful_change,
+            kneepath_core::outcomes::PAIN_MEANINGFUL_SHARE,
+        )
+    });
     page.summary = format!(
-        "{} check-ins since {}. Average pain over the last 7 days: {}; in the first week: {}.",
+        "{} check-in{} since {}. Average pain over the last 7 days: {}; in the first week: {}.{}",
         cs.len(),
+        if cs.len() == 1 { "" } else { "s" },
         ctx.plan_start,
         fmt1(last),
-        fmt1(first)
+        fmt1(first),
+        meaningful.map_or_else(String::new, |m| format!(
+            " A change of {} points from the first week is the smallest that matters (2 points or 30% of where you started, whichever is smaller; the same for getting worse).",
+            kneepath_core::outcomes::format1(m)
+        ))
     );
     let marks: Vec<(usize, String)> = ctx
         .phase_history

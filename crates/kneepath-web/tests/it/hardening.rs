@@ -221,3 +221,46 @@ async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -
     .await;
     out.into_iter().flatten().collect()
 }
+
+/// A warning sign ticked in a check-in whose other answers are missing is
+/// acted on at once (policy: any warning sign re-runs triage at once): the
+/// ambulance action, with the emergency number to tap, instead of a form
+/// asking for the pain first. The unfinished check-in is not stored.
+#[tokio::test]
+async fn a_red_flag_in_an_unfinished_check_in_shows_the_action() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("cold-foot").await;
+    app.assess(&cookie, &csrf).await;
+    let r = app
+        .post(
+            "/checkin",
+            Some(&cookie),
+            &format!("csrf={csrf}&sign=leg_cold_pale_numb"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        r.location().starts_with("/assessments/"),
+        "{}",
+        r.location()
+    );
+    let page = app.get(r.location(), Some(&cookie)).await;
+    assert!(page.body.contains("Call an ambulance now"), "{}", page.body);
+    assert!(page.body.contains("href=\"tel:"), "{}", page.body);
+    assert_eq!(
+        app.checkins(&cookie).await,
+        0,
+        "the unfinished check-in is not stored"
+    );
+    // A routine sign with answers missing: the form asks for them.
+    let (cookie, csrf) = app.patient("gives-way").await;
+    app.assess(&cookie, &csrf).await;
+    let r = app
+        .post(
+            "/checkin",
+            Some(&cookie),
+            &format!("csrf={csrf}&sign=giving_way"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

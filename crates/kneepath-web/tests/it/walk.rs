@@ -291,3 +291,55 @@ async fn every_case_walked_through_the_wizard_gets_the_engines_result() {
         "no case made the wizard stop"
     );
 }
+
+/// A red flag stops the questions at once even when the step still has
+/// unanswered questions: the action comes first, the step is what the rest
+/// starts with, and going on does not stop again at every step.
+#[tokio::test]
+async fn a_red_flag_stops_the_step_even_with_questions_unanswered() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("redflag").await;
+    for (step, body) in [
+        (1, "age=45"),
+        (
+            2,
+            "onset=sudden&days_since_onset=0&mechanism=twist&high_energy_trauma=no&pop_at_injury=no",
+        ),
+        (3, "pain_limits_walking=no&night_pain=no"),
+    ] {
+        let r = app
+            .post(
+                &format!("/assess/{step}"),
+                Some(&cookie),
+                &format!("csrf={csrf}&nav=next&{body}"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "step {step}: {}", r.body);
+    }
+    // Step 4: only the cold, pale foot answered.
+    let r = app
+        .post(
+            "/assess/4",
+            Some(&cookie),
+            &format!("csrf={csrf}&nav=next&leg_cold_pale_numb=yes"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(r.location().contains("?stopped=4"), "{}", r.location());
+    let page = app.get(r.location(), Some(&cookie)).await;
+    assert!(page.body.contains("Call an ambulance now"), "{}", page.body);
+    assert!(page.body.contains("href=\"tel:"), "{}", page.body);
+    // Answering the rest afterwards does not stop again for the same level.
+    let r = app
+        .post(
+            "/assess/4",
+            Some(&cookie),
+            &format!(
+                "csrf={csrf}&nav=next&{}",
+                super::calm_answers(&app.state.kb, 4)
+                    .replace("leg_cold_pale_numb=no", "leg_cold_pale_numb=yes")
+            ),
+        )
+        .await;
+    assert_eq!(r.location(), "/assess/5", "{}", r.body);
+}
