@@ -5,21 +5,37 @@
 //! {"format":"kneepath-backup","version":1,"schema":1,"created_at":"..."}
 //! {"table":"users","row":{"id":"...","email":"...",...}}
 //! ...
-//! {"end":true,"rows":1234,"sha256":"<hash of every line above>"}
+//! {"end":true,"rows":1234,"sha256":"<hash of every line above>","hmac":"<optional>"}
 //! ```
 //!
-//! Restore checks the trailer's hash before writing anything, refuses a
-//! database that already holds data, and writes everything in one
+//! The whole backup is read in one transaction, one snapshot (REPEATABLE
+//! READ, read-only, on PostgreSQL; one read transaction on SQLite), so
+//! rows written while it runs are all in it or all out of it and the file
+//! always restores. With a key (`--key-file`) the trailer also holds an
+//! HMAC-SHA256 of the same lines; a restore with the key requires it, so a
+//! file edited and given a new SHA-256 is refused.
+//!
+//! Restore checks the whole file first ([`verify_backup`]: the header, every
+//! line, the count, the checksum and the HMAC) before touching the target,
+//! refuses a database that already holds data, and writes everything in one
 //! transaction: a bad file changes nothing.
 
 use std::io::{BufRead, Write};
 
+use hmac::{KeyInit, Mac};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 
+use crate::db::Backend;
 use crate::{Result, Store, StoreError, now_rfc3339};
+
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// How a column is stored.
 #[derive(Clone, Copy, PartialEq)]
@@ -285,6 +301,11 @@ fn row_to_json(r: &AnyRow, cols: &[(&str, Kind)]) -> Result<Map<String, Value>> 
     Ok(m)
 }
 
+fn select_sql(table: &str, cols: &[(&str, Kind)], order: &str) -> String {
+    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+    format!("SELECT {} FROM {table} ORDER BY {order}", names.join(", "))
+}
+
 /// Rows of one table, in primary-key order, as JSON objects.
 async fn table_rows(
     store: &Store,
@@ -292,12 +313,139 @@ async fn table_rows(
     cols: &[(&str, Kind)],
     order: &str,
 ) -> Result<Vec<Map<String, Value>>> {
-    let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
-    let sql = format!("SELECT {} FROM {table} ORDER BY {order}", names.join(", "));
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query(sqlx::AssertSqlSafe(select_sql(table, cols, order)))
         .fetch_all(&store.pool)
         .await?;
     rows.iter().map(|r| row_to_json(r, cols)).collect()
+}
+
+/// The same, inside the backup's snapshot.
+async fn table_rows_in(
+    tx: &mut Transaction<'_, Any>,
+    table: &str,
+    cols: &[(&str, Kind)],
+    order: &str,
+) -> Result<Vec<Map<String, Value>>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(select_sql(table, cols, order)))
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter().map(|r| row_to_json(r, cols)).collect()
+}
+
+/// A backup file checked in full ([`verify_backup`]) and ready to restore.
+#[derive(Debug, Clone)]
+pub struct VerifiedBackup {
+    /// (index into the tables, row), in file order (parents first).
+    rows: Vec<(usize, Map<String, Value>)>,
+}
+
+impl VerifiedBackup {
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+/// Read and check a whole backup file without touching any database: the
+/// header (required), every line, the row count, the SHA-256 and, with a
+/// key, the HMAC. Nothing is restored from a file that fails any check.
+pub fn verify_backup(input: &mut dyn BufRead, key: Option<&[u8]>) -> Result<VerifiedBackup> {
+    let mut hash = Sha256::new();
+    let mut mac = match key {
+        Some(k) => {
+            Some(HmacSha256::new_from_slice(k).map_err(|_| bad("the backup key cannot be used"))?)
+        }
+        None => None,
+    };
+    let mut rows: Vec<(usize, Map<String, Value>)> = Vec::new();
+    let mut header = false;
+    let mut trailer: Option<(u64, String, Option<String>)> = None;
+    for (no, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| bad(format!("cannot read the backup: {e}")))?;
+        if trailer.is_some() {
+            return Err(bad(format!("line {}: text after the end marker", no + 1)));
+        }
+        let v: Value = serde_json::from_str(&line)
+            .map_err(|e| bad(format!("line {}: not JSON: {e}", no + 1)))?;
+        if v.get("end").is_some() {
+            let n = v
+                .get("rows")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| bad("end marker without a row count"))?;
+            let h = v
+                .get("sha256")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("end marker without a checksum"))?;
+            let m = v.get("hmac").and_then(Value::as_str).map(String::from);
+            trailer = Some((n, h.to_string(), m));
+            continue;
+        }
+        hash.update(line.as_bytes());
+        hash.update(b"\n");
+        if let Some(m) = mac.as_mut() {
+            m.update(line.as_bytes());
+            m.update(b"\n");
+        }
+        if !header {
+            if v.get("format").and_then(Value::as_str) != Some(FORMAT) {
+                return Err(bad("not a kneepath backup (no header line)"));
+            }
+            match v.get("schema").and_then(Value::as_i64) {
+                Some(n) if (OLDEST_SCHEMA..=SCHEMA).contains(&n) => {}
+                Some(n) => {
+                    return Err(bad(format!(
+                        "the backup is of schema version {n}; this kneepath reads {OLDEST_SCHEMA} to {SCHEMA}"
+                    )));
+                }
+                None => return Err(bad("the backup's header has no schema version")),
+            }
+            header = true;
+            continue;
+        }
+        let table = v
+            .get("table")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(format!("line {}: no table", no + 1)))?;
+        let t = TABLES
+            .iter()
+            .position(|(name, _, _)| *name == table)
+            .ok_or_else(|| bad(format!("line {}: unknown table {table}", no + 1)))?;
+        let row = v
+            .get("row")
+            .and_then(Value::as_object)
+            .cloned()
+            .ok_or_else(|| bad(format!("line {}: no row", no + 1)))?;
+        rows.push((t, row));
+    }
+    let (count, expected, hmac) =
+        trailer.ok_or_else(|| bad("the backup is incomplete: no end marker"))?;
+    if !header {
+        return Err(bad("not a kneepath backup (no header line)"));
+    }
+    if hex(&hash.finalize()) != expected {
+        return Err(bad(
+            "the backup's checksum does not match: the file was changed or damaged",
+        ));
+    }
+    if let Some(m) = mac {
+        let given = hmac.ok_or_else(|| {
+            bad("the backup has no HMAC, but a key was given: it was not made with the key")
+        })?;
+        let given = (0..given.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(given.get(i..i + 2).unwrap_or("zz"), 16))
+            .collect::<std::result::Result<Vec<u8>, _>>()
+            .map_err(|_| bad("the backup's HMAC is not hexadecimal"))?;
+        m.verify_slice(&given).map_err(|_| {
+            bad("the backup's HMAC does not match the key: the file was changed, or the key is another")
+        })?;
+    }
+    if count != rows.len() as u64 {
+        return Err(bad(format!(
+            "the backup says {count} rows but holds {}",
+            rows.len()
+        )));
+    }
+    Ok(VerifiedBackup { rows })
 }
 
 fn bad(msg: impl Into<String>) -> StoreError {
@@ -307,31 +455,54 @@ fn bad(msg: impl Into<String>) -> StoreError {
 impl Store {
     /// Write every table to `out`; returns the number of rows.
     pub async fn backup(&self, out: &mut dyn Write) -> Result<u64> {
+        self.backup_with(out, None).await
+    }
+
+    /// Write every table to `out` from one snapshot, with an HMAC of the
+    /// lines under `key` when one is given; returns the number of rows.
+    pub async fn backup_with(&self, out: &mut dyn Write, key: Option<&[u8]>) -> Result<u64> {
         let mut hash = Sha256::new();
+        let mut mac = match key {
+            Some(k) => Some(
+                HmacSha256::new_from_slice(k).map_err(|_| bad("the backup key cannot be used"))?,
+            ),
+            None => None,
+        };
         let mut n = 0u64;
-        let line = |out: &mut dyn Write, v: &Value, hash: &mut Sha256| -> Result<()> {
+        let mut line = |out: &mut dyn Write, v: &Value| -> Result<()> {
             let s = serde_json::to_string(v).map_err(|e| bad(e.to_string()))?;
             hash.update(s.as_bytes());
             hash.update(b"\n");
+            if let Some(m) = mac.as_mut() {
+                m.update(s.as_bytes());
+                m.update(b"\n");
+            }
             writeln!(out, "{s}").map_err(|e| bad(format!("cannot write the backup: {e}")))
         };
         line(
             out,
             &serde_json::json!({"format": FORMAT, "version": 1, "schema": SCHEMA, "created_at": now_rfc3339()}),
-            &mut hash,
         )?;
+        // One snapshot for every table: rows written meanwhile are all in
+        // the backup or all out of it.
+        let mut tx = self.pool.begin().await?;
+        if self.backend() == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
         for (table, cols, order) in TABLES {
-            for row in table_rows(self, table, cols, order).await? {
-                line(
-                    out,
-                    &serde_json::json!({"table": table, "row": row}),
-                    &mut hash,
-                )?;
+            for row in table_rows_in(&mut tx, table, cols, order).await? {
+                line(out, &serde_json::json!({"table": table, "row": row}))?;
                 n += 1;
             }
         }
-        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        let end = serde_json::json!({"end": true, "rows": n, "sha256": digest});
+        tx.rollback().await?;
+        let digest = hex(&hash.finalize());
+        let mut end = serde_json::json!({"end": true, "rows": n, "sha256": digest});
+        if let Some(m) = mac {
+            end["hmac"] = Value::from(hex(&m.finalize().into_bytes()));
+        }
         writeln!(
             out,
             "{}",
@@ -342,79 +513,17 @@ impl Store {
     }
 
     /// Restore a backup into this (empty) database. The file is checked
-    /// completely first; then everything is written in one transaction.
+    /// completely first ([`verify_backup`], without a key); then everything
+    /// is written in one transaction.
     pub async fn restore(&self, input: &mut dyn BufRead) -> Result<u64> {
-        // 1. Read and verify the whole file.
-        let mut hash = Sha256::new();
-        let mut rows: Vec<(usize, Map<String, Value>)> = Vec::new();
-        let mut header = false;
-        let mut trailer: Option<(u64, String)> = None;
-        for (no, line) in input.lines().enumerate() {
-            let line = line.map_err(|e| bad(format!("cannot read the backup: {e}")))?;
-            if trailer.is_some() {
-                return Err(bad(format!("line {}: text after the end marker", no + 1)));
-            }
-            let v: Value = serde_json::from_str(&line)
-                .map_err(|e| bad(format!("line {}: not JSON: {e}", no + 1)))?;
-            if v.get("end").is_some() {
-                let n = v
-                    .get("rows")
-                    .and_then(Value::as_u64)
-                    .ok_or_else(|| bad("end marker without a row count"))?;
-                let h = v
-                    .get("sha256")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| bad("end marker without a checksum"))?;
-                trailer = Some((n, h.to_string()));
-                continue;
-            }
-            hash.update(line.as_bytes());
-            hash.update(b"\n");
-            if !header {
-                if v.get("format").and_then(Value::as_str) != Some(FORMAT) {
-                    return Err(bad("not a kneepath backup (no header line)"));
-                }
-                match v.get("schema").and_then(Value::as_i64) {
-                    Some(n) if (OLDEST_SCHEMA..=SCHEMA).contains(&n) => {}
-                    Some(n) => {
-                        return Err(bad(format!(
-                            "the backup is of schema version {n}; this kneepath reads {OLDEST_SCHEMA} to {SCHEMA}"
-                        )));
-                    }
-                    None => return Err(bad("the backup's header has no schema version")),
-                }
-                header = true;
-                continue;
-            }
-            let table = v
-                .get("table")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad(format!("line {}: no table", no + 1)))?;
-            let t = TABLES
-                .iter()
-                .position(|(name, _, _)| *name == table)
-                .ok_or_else(|| bad(format!("line {}: unknown table {table}", no + 1)))?;
-            let row = v
-                .get("row")
-                .and_then(Value::as_object)
-                .cloned()
-                .ok_or_else(|| bad(format!("line {}: no row", no + 1)))?;
-            rows.push((t, row));
-        }
-        let (count, expected) =
-            trailer.ok_or_else(|| bad("the backup is incomplete: no end marker"))?;
-        let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        if digest != expected {
-            return Err(bad(
-                "the backup's checksum does not match: the file was changed or damaged",
-            ));
-        }
-        if count != rows.len() as u64 {
-            return Err(bad(format!(
-                "the backup says {count} rows but holds {}",
-                rows.len()
-            )));
-        }
+        let verified = verify_backup(input, None)?;
+        self.restore_verified(&verified).await
+    }
+
+    /// Restore a checked backup into this (empty) database, in one
+    /// transaction.
+    pub async fn restore_verified(&self, backup: &VerifiedBackup) -> Result<u64> {
+        let rows = &backup.rows;
         // 2. The target must be empty.
         let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
             .fetch_one(&self.pool)
@@ -427,7 +536,7 @@ impl Store {
         // 3. Write everything in one transaction, parents first.
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        for (t, row) in &rows {
+        for (t, row) in rows {
             let (table, cols, _) = TABLES[*t];
             let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
             let marks: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();

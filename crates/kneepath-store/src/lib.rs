@@ -22,6 +22,7 @@ mod records;
 mod sql;
 mod users;
 
+pub use backup::{VerifiedBackup, verify_backup};
 pub use clinic::{
     AuditFilter, CareLink, CaseloadEntry, MeasurementRow, NewPlanEdit, NoteRow, OutcomeRow,
     PlanEditRow,

@@ -495,6 +495,80 @@ fn seed_backup_and_restore_round_trip() {
     assert!(!out.status.success());
     assert_eq!(text(&out.stderr).lines().count(), 1);
     assert!(text(&out.stderr).contains("restore into an empty database"));
+
+    // A refused file leaves no trace: the target is not even created.
+    let bad = dir.join("only-the-end.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"end\":true,\"rows\":0,\"sha256\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}\n",
+    )
+    .expect("write");
+    let out = run(
+        &[
+            "restore",
+            "--database",
+            &db("c.db"),
+            "--in",
+            bad.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no header"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.join("c.db").exists(), "the target was created");
+
+    // With a key: the backup carries an HMAC that a restore with the key
+    // checks; the wrong key is refused, the right one restores.
+    let key = dir.join("backup.key");
+    std::fs::write(&key, "a long secret key of the clinic\n").expect("key");
+    let other = dir.join("other.key");
+    std::fs::write(&other, "another long secret key here").expect("key");
+    let keyed = dir.join("keyed.jsonl");
+    let out = run(
+        &[
+            "backup",
+            "--database",
+            &db("a.db"),
+            "--out",
+            keyed.to_str().expect("path"),
+            "--key-file",
+            key.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(
+        &[
+            "restore",
+            "--database",
+            &db("d.db"),
+            "--in",
+            keyed.to_str().expect("path"),
+            "--key-file",
+            other.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("HMAC"), "{}", text(&out.stderr));
+    assert!(!dir.join("d.db").exists());
+    let out = run(
+        &[
+            "restore",
+            "--database",
+            &db("d.db"),
+            "--in",
+            keyed.to_str().expect("path"),
+            "--key-file",
+            key.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]
