@@ -258,6 +258,18 @@ const TABLES: &[TableSpec] = &[
         "id",
     ),
     (
+        "password_resets",
+        &[
+            ("token_hash", Text),
+            ("user_id", Text),
+            ("created_by", Text),
+            ("created_at", Text),
+            ("expires_at", Text),
+            ("used_at", Text),
+        ],
+        "token_hash",
+    ),
+    (
         "audit_log",
         &[
             ("id", Text),
@@ -275,11 +287,12 @@ const TABLES: &[TableSpec] = &[
 ];
 
 const FORMAT: &str = "kneepath-backup";
-const SCHEMA: i64 = 6;
+const SCHEMA: i64 = 7;
 /// The oldest schema a backup may have been written with. Later schemas
 /// only added nullable columns, which such a backup restores as NULL
 /// (schema 5 added `users.time_zone`), or tables, which it has no rows of
-/// (schema 6, migration 8, added `checkin_revisions`). Migration 6 only
+/// (schema 6, migration 8, added `checkin_revisions`; schema 7, migration
+/// 9, `password_resets`). Migration 6 only
 /// replaced an index and migration 7 added a column backups leave out
 /// (`users.plan_version`): the rows backed up, and so the backup's schema
 /// number, stayed the same.

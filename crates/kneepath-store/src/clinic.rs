@@ -776,10 +776,7 @@ impl Store {
         if n.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        end_access_in(&mut tx, user_id).await?;
         audit_in(
             &mut tx,
             &NewAudit::of(actor_id, Some(user_id), "update", "password")
@@ -795,6 +792,108 @@ impl Store {
         tx.commit().await?;
         self.forget_sessions_of(user_id);
         Ok(())
+    }
+
+    /// An administrator's reset of `user_id`'s password: a single-use link
+    /// token valid for `hours` (returned; only its hash is kept). At once
+    /// the old password stops working, and the account's sessions, API
+    /// tokens and calendar links end; the admin never holds a password.
+    pub async fn start_password_reset(
+        &self,
+        user_id: &str,
+        admin_id: &str,
+        hours: i64,
+        ip: Option<&str>,
+    ) -> Result<String> {
+        let token = crate::random_token();
+        let now = jiff::Timestamp::now().as_millisecond();
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        // A hash no password matches (not a PHC string at all).
+        let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind("!reset")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if n.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        end_access_in(&mut tx, user_id).await?;
+        sqlx::query("INSERT INTO password_resets (token_hash, user_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(crate::sha256_hex(&token))
+            .bind(user_id)
+            .bind(admin_id)
+            .bind(crate::ids::format_ms(now))
+            .bind(crate::ids::format_ms(now + hours * 3_600_000))
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            &NewAudit::of(admin_id, Some(user_id), "reset", "password")
+                .id(user_id)
+                .from(ip)
+                .detail(
+                    "reset link issued; old password, sessions, tokens and calendar links ended",
+                ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.forget_sessions_of(user_id);
+        Ok(token)
+    }
+
+    /// The account a reset link is for, if it is unused and unexpired.
+    pub async fn password_reset_user(&self, token: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
+            .bind(crate::sha256_hex(token))
+            .bind(now_rfc3339())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => self.user_by_id(&r.try_get::<String, _>("user_id")?).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Use a reset link: set the new password, once. `None` when the link
+    /// is unknown, used or expired (nothing changed).
+    pub async fn use_password_reset(
+        &self,
+        token: &str,
+        password: &str,
+        ip: Option<&str>,
+    ) -> Result<Option<String>> {
+        let hash = crate::users::hash_password(password.to_string()).await?;
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        let now = now_rfc3339();
+        // Claimed with the update itself, so two uses cannot both win.
+        let row = sqlx::query("UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id")
+            .bind(&now)
+            .bind(crate::sha256_hex(token))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let user_id: String = row.try_get("user_id")?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(&user_id)
+            .execute(&mut *tx)
+            .await?;
+        end_access_in(&mut tx, &user_id).await?;
+        audit_in(
+            &mut tx,
+            &NewAudit::of(&user_id, Some(&user_id), "update", "password")
+                .id(&user_id)
+                .from(ip)
+                .detail("set with a reset link"),
+        )
+        .await?;
+        tx.commit().await?;
+        self.forget_sessions_of(&user_id);
+        Ok(Some(user_id))
     }
 
     /// Audit entries matching a filter, newest first. A subject filter also
@@ -820,4 +919,23 @@ impl Store {
         .await?;
         rows.iter().map(crate::records::audit_from_row).collect()
     }
+}
+
+/// End every way in to an account but a password: its sessions, API tokens
+/// (revoked, kept for the record) and calendar links.
+async fn end_access_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now_rfc3339())
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -53,6 +53,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "checkin_revisions",
         include_str!("../migrations/0008_checkin_revisions.sql"),
     ),
+    (
+        9,
+        "password_resets",
+        include_str!("../migrations/0009_password_resets.sql"),
+    ),
 ];
 
 /// A handle on the database; cheap to clone.

@@ -24,6 +24,9 @@ pub enum WebError {
     PayloadTooLarge,
     #[error("too many requests: {0}")]
     TooManyRequests(String),
+    /// A link that worked once (used or expired); the message says what to do.
+    #[error("gone: {0}")]
+    Gone(&'static str),
     /// A feature that needs something this machine lacks (message for people).
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -76,6 +79,11 @@ impl IntoResponse for WebError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many attempts",
                 m.clone(),
+            ),
+            WebError::Gone(m) => (
+                StatusCode::GONE,
+                "This link no longer works",
+                (*m).to_string(),
             ),
             WebError::Unavailable(m) => (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -149,6 +149,8 @@ pub struct LoginPage {
     pub email: String,
     pub next: String,
     pub error: Option<String>,
+    /// After a password was set with a reset link.
+    pub password_set: bool,
 }
 
 /// One answer option.
@@ -411,4 +413,13 @@ pub struct AccountPage {
     /// messages.
     pub details: FormState,
     pub details_saved: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reset.html")]
+pub struct ResetPage {
+    pub l: Layout,
+    pub email: String,
+    pub token: String,
+    pub f: FormState,
 }

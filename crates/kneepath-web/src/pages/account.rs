@@ -126,6 +126,8 @@ pub async fn signup(
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    /// `done` after a password was set with a reset link.
+    reset: Option<String>,
 }
 
 /// Only same-site paths are followed after login (no open redirect): a
@@ -155,6 +157,7 @@ fn login_page(csrf: String, email: &str, next: &str, error: Option<String>) -> L
         email: email.to_string(),
         next: next.to_string(),
         error,
+        password_set: false,
     }
 }
 
@@ -169,7 +172,9 @@ pub async fn login_form(
         return Redirect::to(&next).into_response();
     }
     let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
-    (jar, render(&login_page(csrf, "", &next, None))).into_response()
+    let mut page = login_page(csrf, "", &next, None);
+    page.password_set = q.reset.as_deref() == Some("done");
+    (jar, render(&page)).into_response()
 }
 
 pub async fn login(
@@ -792,6 +797,24 @@ pub async fn token_create(
             Some("Give the token a name (up to 60 characters) and choose what it may do.".into());
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
     }
+    if scope == "write" {
+        // A token that may add to the record outlives the session: an open
+        // session alone must not be enough to make one.
+        let u = &user.session.user;
+        refuse_after_wrong_guesses(&state, u).await?;
+        let password = form.raw("password");
+        if password.is_empty() || !is_current_password(&state, u, password).await? {
+            let mut page = account_page(&state, &user, None).await?;
+            page.token_error = Some(if password.is_empty() {
+                "Enter your password to make a token that may add to your record.".into()
+            } else {
+                "That is not your current password.".into()
+            });
+            return Ok(
+                (axum::http::StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response(),
+            );
+        }
+    }
     let secret = state
         .store
         .create_api_token(user.id(), name, scope, user.ip())
@@ -799,6 +822,95 @@ pub async fn token_create(
     let mut page = account_page(&state, &user, None).await?;
     page.new_token = Some((name.to_string(), secret));
     Ok(private(&page))
+}
+
+/// The page behind an administrator's reset link: the account's owner sets
+/// a new password. Only for someone logged out (an admin's session, or
+/// anyone else's, is refused), and only while the link is unused and
+/// unexpired.
+pub async fn reset_form(
+    State(state): State<AppState>,
+    MaybeUser(current): MaybeUser,
+    jar: CookieJar,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    if current.is_some() {
+        return Err(WebError::Forbidden(RESET_LOGGED_IN));
+    }
+    let user = state
+        .store
+        .password_reset_user(&token)
+        .await?
+        .ok_or(WebError::Gone(RESET_GONE))?;
+    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+    let page = reset_page(csrf, &user.email, &token, FormState::default());
+    Ok((jar, private(&page)).into_response())
+}
+
+const RESET_LOGGED_IN: &str = "A link to set a password works only when nobody is logged in in this browser. Log out, then open the link again.";
+const RESET_GONE: &str = "This link to set a password was used already or has expired (links work for a day). Ask your administrator for a new one.";
+
+fn reset_page(csrf: String, email: &str, token: &str, f: FormState) -> crate::views::ResetPage {
+    let mut l = Layout::anon("Set a new password");
+    l.csrf = csrf;
+    crate::views::ResetPage {
+        l,
+        email: email.to_string(),
+        token: token.to_string(),
+        f,
+    }
+}
+
+/// Set the password with a reset link, once; then log in with it.
+pub async fn reset_submit(
+    State(state): State<AppState>,
+    MaybeUser(current): MaybeUser,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    if current.is_some() {
+        return Err(WebError::Forbidden(RESET_LOGGED_IN));
+    }
+    let user = state
+        .store
+        .password_reset_user(&token)
+        .await?
+        .ok_or(WebError::Gone(RESET_GONE))?;
+    let new = form.raw("new_password");
+    let again = form.raw("new_password_again");
+    let mut f = FormState::default();
+    if new.chars().count() < 10 || new.len() > 200 {
+        f.errors.push((
+            "new_password".into(),
+            "Choose a password of at least 10 characters (at most 200).".into(),
+        ));
+    } else if new != again {
+        f.errors.push((
+            "new_password_again".into(),
+            "Type the same password twice.".into(),
+        ));
+    }
+    if !f.errors.is_empty() {
+        let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+        let page = reset_page(csrf, &user.email, &token, f);
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            jar,
+            private(&page),
+        )
+            .into_response());
+    }
+    match state
+        .store
+        .use_password_reset(&token, new, ip.as_deref())
+        .await?
+    {
+        Some(_) => Ok(Redirect::to("/login?reset=done").into_response()),
+        // Used by someone else between the check above and now.
+        None => Err(WebError::Gone(RESET_GONE)),
+    }
 }
 
 pub async fn token_revoke(

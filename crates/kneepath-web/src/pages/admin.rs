@@ -1,6 +1,8 @@
 //! The administrator's area: accounts (create, disable, enable, reset the
 //! password) and the audit log viewer. Admins see who did what to whose
-//! record, never the clinical data itself.
+//! record, never the clinical data itself, and never hold a password: a
+//! new account and a reset each give a single-use link, valid for a day,
+//! with which the account's owner sets their own.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -22,8 +24,9 @@ pub struct UsersPage {
     pub role: String,
     pub q: String,
     pub f: FormState,
-    /// A password shown once: (email, password).
-    pub issued: Option<(String, String)>,
+    /// A link to set a password, shown once: (email, link). For a new
+    /// account and for a reset; the admin never holds a password.
+    pub link: Option<(String, String)>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -32,11 +35,18 @@ pub struct UsersQuery {
     q: Option<String>,
 }
 
-/// A random password for a new or reset account, shown once to the admin.
-fn temporary_password() -> String {
-    let t = kneepath_store::random_token();
-    // 20 hex digits = 80 bits, grouped for reading aloud.
-    format!("{}-{}-{}-{}", &t[0..5], &t[5..10], &t[10..15], &t[15..20])
+/// The link that sets an account's password with a reset token.
+fn set_password_link(state: &AppState, headers: &axum::http::HeaderMap, token: &str) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = if state.settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}/reset/{token}")
 }
 
 async fn users_page(
@@ -44,7 +54,7 @@ async fn users_page(
     user: &CurrentUser,
     q: &UsersQuery,
     f: FormState,
-    issued: Option<(String, String)>,
+    link: Option<(String, String)>,
 ) -> Result<UsersPage, WebError> {
     let role = q.role.clone().unwrap_or_default();
     let search = q.q.clone().unwrap_or_default();
@@ -55,7 +65,7 @@ async fn users_page(
         role,
         q: search,
         f,
-        issued,
+        link,
     })
 }
 
@@ -72,6 +82,7 @@ pub async fn users(
 pub async fn create(
     State(state): State<AppState>,
     Admin(user): Admin,
+    headers: axum::http::HeaderMap,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let mut f = FormState::from_pairs(&form.pairs);
@@ -97,16 +108,22 @@ pub async fn create(
         let page = users_page(&state, &user, &UsersQuery::default(), f, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
     };
-    let password = temporary_password();
-    match state.store.create_user(&email, name, &password, role).await {
+    // A password nobody knows; the person sets their own with the link.
+    let unknown = kneepath_store::random_token();
+    match state.store.create_user(&email, name, &unknown, role).await {
         Ok(created) => {
             audit_admin(&state, &user, &created.id, "create", "user", role.as_str()).await?;
+            let token = state
+                .store
+                .start_password_reset(&created.id, user.id(), RESET_HOURS, user.ip())
+                .await?;
+            let link = set_password_link(&state, &headers, &token);
             let page = users_page(
                 &state,
                 &user,
                 &UsersQuery::default(),
                 FormState::default(),
-                Some((created.email, password)),
+                Some((created.email, link)),
             )
             .await?;
             Ok(private(&page))
@@ -174,10 +191,17 @@ pub async fn enable(
     Ok(Redirect::to("/admin/users").into_response())
 }
 
+/// How long a reset link works.
+pub const RESET_HOURS: i64 = 24;
+
+/// Reset an account's password: the admin gets a single-use link that
+/// expires, for the account's owner, never a password. The old password,
+/// sessions, API tokens and calendar links end at once (all audited).
 pub async fn reset(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let target = state
@@ -185,17 +209,22 @@ pub async fn reset(
         .user_by_id(&id)
         .await?
         .ok_or(WebError::NotFound)?;
-    let password = temporary_password();
-    state
+    if target.id == user.id() {
+        return Err(WebError::BadRequest(
+            "Change your own password on your account page.".into(),
+        ));
+    }
+    let token = state
         .store
-        .set_password(&id, &password, user.id(), user.ip())
+        .start_password_reset(&id, user.id(), RESET_HOURS, user.ip())
         .await?;
+    let link = set_password_link(&state, &headers, &token);
     let page = users_page(
         &state,
         &user,
         &UsersQuery::default(),
         FormState::default(),
-        Some((target.email, password)),
+        Some((target.email, link)),
     )
     .await?;
     Ok(private(&page))

@@ -35,6 +35,10 @@ pub fn routes() -> Router<AppState> {
         .route("/account/delete", post(account::delete))
         .route("/account/time-zone", post(account::time_zone))
         .route("/account/password", post(account::password))
+        .route(
+            "/reset/{token}",
+            get(account::reset_form).post(account::reset_submit),
+        )
         .route("/account/details", post(account::details))
         .route("/static/tz.js", get(time_zone_script))
         .route("/account/calendar", post(account::calendar_create))

@@ -392,7 +392,7 @@ async fn tokens_are_made_and_stopped_on_the_account_page() {
         .post(
             "/account/tokens",
             Some(&cookie),
-            &format!("csrf={csrf}&name=My+app&scope=write"),
+            &format!("csrf={csrf}&name=My+app&scope=write&password=a+long+enough+password"),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);

@@ -268,6 +268,10 @@ const ELSEWHERE: &[(&str, &str)] = &[
         "login_logout_rotation_and_rate_limit (ends the session)",
     ),
     ("/assess/{step}", "covered as /assess/1"),
+    (
+        "/reset/{token}",
+        "hardening::an_admins_reset_gives_a_single_use_link_not_a_password (any session refused)",
+    ),
 ];
 
 #[test]

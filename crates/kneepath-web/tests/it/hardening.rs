@@ -264,3 +264,196 @@ async fn a_red_flag_in_an_unfinished_check_in_shows_the_action() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// An admin's reset gives no password: it gives a single-use link that
+/// expires, which only someone logged out can use, and it ends the
+/// account's old password, sessions, tokens and calendar links at once.
+/// Before, the admin was shown a temporary password, logged in with it and
+/// exported the patient's records.
+#[tokio::test]
+async fn an_admins_reset_gives_a_single_use_link_not_a_password() {
+    use kneepath_store::Role;
+    let app = app().await;
+    let (p_cookie, p_csrf) = app.patient("resetme").await;
+    let patient = app.user_of(&p_cookie).await;
+    let token = app
+        .state
+        .store
+        .create_api_token(&patient.id, "t", "read", None)
+        .await
+        .expect("token");
+    let calendar = app
+        .state
+        .store
+        .create_calendar_token(&patient.id)
+        .await
+        .expect("calendar");
+    let (_, a_cookie, a_csrf) = app.account("resetadmin", Role::Admin).await;
+    let r = app
+        .post(
+            &format!("/admin/users/{}/reset", patient.id),
+            Some(&a_cookie),
+            &format!("csrf={a_csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let link = r
+        .body
+        .split("/reset/")
+        .nth(1)
+        .and_then(|rest| rest.split(['"', '<', ' ']).next())
+        .map(|t| format!("/reset/{t}"))
+        .expect("a reset link");
+    assert!(
+        !r.body.contains("temporary password"),
+        "no password is shown"
+    );
+    // Everything the account had is ended.
+    assert_eq!(
+        app.get("/plan", Some(&p_cookie)).await.status,
+        StatusCode::SEE_OTHER,
+        "the session ended"
+    );
+    let api = app
+        .send(
+            Method::GET,
+            "/api/v1/me",
+            None,
+            None,
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    assert_eq!(
+        api.status,
+        StatusCode::UNAUTHORIZED,
+        "the token was revoked"
+    );
+    assert_eq!(
+        app.get(&format!("/calendar/{calendar}.ics"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "the calendar link stopped"
+    );
+    let (anon, csrf) = app.login_form().await;
+    assert_eq!(
+        app.login_with(
+            &anon,
+            &csrf,
+            &app.email("resetme"),
+            "a+long+enough+password"
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        "the old password no longer works"
+    );
+    // The admin, logged in, cannot use the link.
+    let r = app.get(&link, Some(&a_cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // The owner, logged out, sets a new password with it, once.
+    let page = app.get(&link, None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let anon = page.cookie("kp_csrf").expect("csrf cookie");
+    let set = format!(
+        "csrf={}&new_password=a+brand+new+password&new_password_again=a+brand+new+password",
+        page.csrf()
+    );
+    let r = app.post(&link, Some(&anon), &set).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        app.login_with(
+            &anon,
+            &page.csrf(),
+            &app.email("resetme"),
+            "a+brand+new+password"
+        )
+        .await,
+        StatusCode::SEE_OTHER
+    );
+    let again = app.post(&link, Some(&anon), &set).await;
+    assert_eq!(again.status, StatusCode::GONE, "{}", again.body);
+    // Both steps are in the audit log.
+    let audit = app
+        .state
+        .store
+        .audit_search(
+            &kneepath_store::AuditFilter {
+                subject_id: Some(patient.id.clone()),
+                entity: Some("password".into()),
+                ..Default::default()
+            },
+            50,
+        )
+        .await
+        .expect("audit");
+    assert!(audit.len() >= 2, "{audit:?}");
+    let _ = p_csrf;
+}
+
+/// Changing the password ends the account's tokens and calendar links too,
+/// and a write token is only made with the password given again.
+#[tokio::test]
+async fn a_password_change_ends_tokens_and_a_write_token_needs_the_password() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("tok").await;
+    let me = app.user_of(&cookie).await;
+    let token = app
+        .state
+        .store
+        .create_api_token(&me.id, "t", "read", None)
+        .await
+        .expect("token");
+    let calendar = app
+        .state
+        .store
+        .create_calendar_token(&me.id)
+        .await
+        .expect("calendar");
+    // A write token without the password: refused.
+    let r = app
+        .post(
+            "/account/tokens",
+            Some(&cookie),
+            &format!("csrf={csrf}&name=script&scope=write"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = app
+        .post(
+            "/account/tokens",
+            Some(&cookie),
+            &format!("csrf={csrf}&name=script&scope=write&password=a+long+enough+password"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("kp_"), "the new token is shown once");
+    // The password changes: tokens and calendar links end.
+    let r = app
+        .post(
+            "/account/password",
+            Some(&cookie),
+            &format!("csrf={csrf}&current_password=a+long+enough+password&new_password=another+long+password&new_password_again=another+long+password"),
+        )
+        .await;
+    assert!(
+        r.status.is_success() || r.status.is_redirection(),
+        "{}",
+        r.body
+    );
+    let api = app
+        .send(
+            Method::GET,
+            "/api/v1/me",
+            None,
+            None,
+            &[("authorization", &format!("Bearer {token}"))],
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get(&format!("/calendar/{calendar}.ics"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
