@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// The emergency number pages link to (tel:), e.g. 999, 911 or 112.
     #[arg(long, env = "KNEEPATH_EMERGENCY_NUMBER", default_value = kneepath_web::state::DEFAULT_EMERGENCY_NUMBER)]
     emergency_number: String,
+    /// Connections open at once (kept below the descriptor limit); more
+    /// wait in the listen queue.
+    #[arg(long, env = "KNEEPATH_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
 }
 
 pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
@@ -53,6 +57,7 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
         let settings = Settings {
             secure_cookies: args.secure_cookies,
             emergency_number: args.emergency_number.clone(),
+            max_connections: args.max_connections.max(1),
             ..Settings::default()
         };
         let state = AppState::new(store, kb, clock, settings);
@@ -89,6 +94,10 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         say!("kneepath is running on http://{}/", listener.local_addr()?);
+        tracing::info!(
+            max_connections = kneepath_web::server::connection_cap(state.settings.max_connections),
+            "connection cap"
+        );
         let shutdown = async {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]

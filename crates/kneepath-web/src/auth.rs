@@ -315,7 +315,9 @@ impl<S: Send + Sync> FromRequest<S> for VerifiedForm {
         let req = Request::from_parts(parts, body);
         let axum::Form(pairs): axum::Form<Vec<(String, String)>> =
             axum::Form::from_request(req, state).await.map_err(|e| {
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                if crate::server::timed_out(&e) {
+                    WebError::BodyTimeout
+                } else if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     WebError::PayloadTooLarge
                 } else {
                     WebError::BadRequest(format!("The form could not be read: {e}"))

@@ -22,6 +22,9 @@ pub enum WebError {
     UnsupportedMediaType,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The body did not arrive in full in time ([`crate::server`]).
+    #[error("request body timed out")]
+    BodyTimeout,
     #[error("too many requests: {0}")]
     TooManyRequests(String),
     /// A link that worked once (used or expired); the message says what to do.
@@ -74,6 +77,12 @@ impl IntoResponse for WebError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Too much data",
                 "That form sent more data than kneepath accepts. Nothing was saved.".to_string(),
+            ),
+            WebError::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "Too slow",
+                "The form took too long to arrive, so nothing was saved. Please send it again."
+                    .to_string(),
             ),
             WebError::TooManyRequests(m) => (
                 StatusCode::TOO_MANY_REQUESTS,

@@ -27,6 +27,7 @@ pub mod ics;
 pub mod pages;
 pub mod pdf;
 pub mod plan_lock;
+pub mod server;
 pub mod service;
 pub mod state;
 pub mod synthetic;
@@ -34,7 +35,6 @@ mod views;
 pub mod zones;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -63,6 +63,11 @@ pub fn router(state: AppState) -> Router {
             auth::load_session,
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Outside the size limit, so its errors stay where extractors look.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            server::body_deadline,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(csp),
@@ -100,16 +105,12 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serve on a bound listener until `shutdown` completes (so tests can bind
-/// port 0 and stop the server).
+/// port 0 and stop the server), with the timeouts and connection cap of
+/// [`server`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    server::serve(listener, state, shutdown).await
 }

@@ -78,6 +78,15 @@ pub struct Settings {
     /// The emergency number of the deployment's country, shown as a
     /// `tel:` link wherever a page says to call it.
     pub emergency_number: String,
+    /// A request's headers must arrive within this (from the accept, or on
+    /// a kept-alive connection from the last response): slow headers and
+    /// idle connections are closed after it.
+    pub header_timeout: std::time::Duration,
+    /// A request's body must arrive in full within this.
+    pub body_timeout: std::time::Duration,
+    /// Connections open at once; kept below the descriptor limit
+    /// ([`crate::server::connection_cap`]).
+    pub max_connections: usize,
 }
 
 /// 112 reaches the emergency services from a mobile phone across Europe,
@@ -99,6 +108,9 @@ impl Default for Settings {
             max_failures_per_email: 5,
             max_failures_per_ip: 30,
             emergency_number: DEFAULT_EMERGENCY_NUMBER.to_string(),
+            header_timeout: std::time::Duration::from_secs(10),
+            body_timeout: std::time::Duration::from_secs(20),
+            max_connections: 1024,
         }
     }
 }

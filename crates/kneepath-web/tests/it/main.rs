@@ -837,6 +837,7 @@ mod hardening;
 mod journeys;
 mod late;
 mod reassess;
+mod server;
 mod walk;
 
 #[tokio::test]
