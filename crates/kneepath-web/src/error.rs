@@ -33,6 +33,9 @@ pub enum WebError {
     /// A feature that needs something this machine lacks (message for people).
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// Busy for now: 503 with `Retry-After` (seconds).
+    #[error("busy: {0}")]
+    Busy(String, u64),
     /// The person's plan changed between reading it and storing what was
     /// decided from it (another instance wrote first); nothing was stored.
     /// Handlers try again on the new plan ([`crate::service::deciding_on_plan`]);
@@ -56,6 +59,15 @@ impl From<StoreError> for WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        if let WebError::Busy(m, secs) = &self {
+            let page = render(&ErrorPage::new("Busy just now", m));
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(axum::http::header::RETRY_AFTER, secs.to_string())],
+                page,
+            )
+                .into_response();
+        }
         let (status, title, message) = match &self {
             WebError::LoginRequired { next } => {
                 let to = format!("/login?next={}", urlencode(next));
@@ -94,6 +106,7 @@ impl IntoResponse for WebError {
                 "This link no longer works",
                 (*m).to_string(),
             ),
+            WebError::Busy(m, _) => (StatusCode::SERVICE_UNAVAILABLE, "Busy just now", m.clone()),
             WebError::Unavailable(m) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Not available here",

@@ -3,9 +3,17 @@
 //! same layout, charts included, without a typesetting engine in the build.
 //! Chromium is a run-time dependency of this one feature: without it the
 //! PDF route answers 503 and the HTML report still works.
+//!
+//! Each print starts a browser of a dozen processes and about 120 MB, so
+//! the web app prints through a [`PdfQueue`]: a few at a time, a few more
+//! waiting, each within a time limit; beyond that the answer is 503 with
+//! `Retry-After` (six reports at once had started 74 processes and taken
+//! 765 MB).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
@@ -15,6 +23,74 @@ pub enum PdfError {
     NoBrowser,
     #[error("Chromium could not print the report: {0}")]
     Failed(String),
+    /// The queue is full, or the wait for a turn ran out.
+    #[error(
+        "Other PDF reports are being made at the moment. Try again in a minute, or open the HTML report, which works now."
+    )]
+    Busy,
+}
+
+/// How PDFs are made by the web app.
+#[derive(Debug, Clone)]
+pub struct PdfLimits {
+    /// Reports printed at once.
+    pub printing: usize,
+    /// Reports that may wait for a turn (more are refused at once).
+    pub waiting: usize,
+    /// How long a report waits for its turn before it is refused.
+    pub wait: Duration,
+    /// How long one print may take; then the browser is killed.
+    pub timeout: Duration,
+    /// The browser; `None` finds one ([`browser`]).
+    pub browser: Option<PathBuf>,
+}
+
+impl Default for PdfLimits {
+    fn default() -> Self {
+        PdfLimits {
+            printing: 2,
+            waiting: 4,
+            wait: Duration::from_secs(30),
+            timeout: Duration::from_secs(45),
+            browser: None,
+        }
+    }
+}
+
+/// Seconds a refused client is told to wait (`Retry-After`).
+pub const RETRY_AFTER_SECS: u64 = 30;
+
+/// A bounded queue of PDF prints (see the module's documentation).
+#[derive(Debug)]
+pub struct PdfQueue {
+    limits: PdfLimits,
+    printing: Semaphore,
+    admitted: Semaphore,
+}
+
+impl PdfQueue {
+    pub fn new(limits: PdfLimits) -> PdfQueue {
+        let printing = limits.printing.max(1);
+        PdfQueue {
+            printing: Semaphore::new(printing),
+            admitted: Semaphore::new(printing + limits.waiting),
+            limits,
+        }
+    }
+
+    /// Print `html` when a turn comes, or refuse with [`PdfError::Busy`].
+    pub async fn print(&self, html: String) -> Result<Vec<u8>, PdfError> {
+        let chromium = match &self.limits.browser {
+            Some(b) => b.clone(),
+            None => browser().ok_or(PdfError::NoBrowser)?,
+        };
+        let _admitted = self.admitted.try_acquire().map_err(|_| PdfError::Busy)?;
+        let _turn = tokio::time::timeout(self.limits.wait, self.printing.acquire())
+            .await
+            .map_err(|_| PdfError::Busy)?
+            .map_err(|_| PdfError::Busy)?;
+        print_with(&chromium, html, self.limits.timeout).await
+    }
 }
 
 /// The browser to use: `KNEEPATH_CHROMIUM`, else the usual Debian paths.
@@ -32,16 +108,26 @@ pub fn browser() -> Option<PathBuf> {
     .find(|p| p.exists())
 }
 
-/// Print `html` (self-contained: inline styles, inline SVG) to PDF bytes.
+/// Print `html` (self-contained: inline styles, inline SVG) to PDF bytes,
+/// one print outside any queue (the command line's `report`).
 pub async fn html_to_pdf(html: String) -> Result<Vec<u8>, PdfError> {
     let chromium = browser().ok_or(PdfError::NoBrowser)?;
+    print_with(&chromium, html, PdfLimits::default().timeout).await
+}
+
+async fn print_with(chromium: &Path, html: String, limit: Duration) -> Result<Vec<u8>, PdfError> {
     let dir = std::env::temp_dir().join(format!("kneepath-pdf-{}", kneepath_store::new_id()));
-    let result = print(&chromium, &dir, html).await;
+    let result = print(chromium, &dir, html, limit).await;
     let _ = tokio::fs::remove_dir_all(&dir).await;
     result
 }
 
-async fn print(chromium: &PathBuf, dir: &PathBuf, html: String) -> Result<Vec<u8>, PdfError> {
+async fn print(
+    chromium: &Path,
+    dir: &Path,
+    html: String,
+    limit: Duration,
+) -> Result<Vec<u8>, PdfError> {
     let fail = |e: std::io::Error| PdfError::Failed(e.to_string());
     tokio::fs::create_dir_all(dir).await.map_err(fail)?;
     let input = dir.join("report.html");
@@ -64,9 +150,10 @@ async fn print(chromium: &PathBuf, dir: &PathBuf, html: String) -> Result<Vec<u8
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
     let run = cmd.output();
-    let out = tokio::time::timeout(Duration::from_secs(60), run)
+    // On time-out the future is dropped, and with it the browser (killed).
+    let out = tokio::time::timeout(limit, run)
         .await
-        .map_err(|_| PdfError::Failed("timed out after 60 s".into()))?
+        .map_err(|_| PdfError::Failed(format!("timed out after {} s", limit.as_secs())))?
         .map_err(fail)?;
     match tokio::fs::read(&output).await {
         Ok(pdf) if pdf.starts_with(b"%PDF") => Ok(pdf),

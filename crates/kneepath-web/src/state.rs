@@ -75,6 +75,8 @@ pub struct Settings {
     pub max_failures_per_email: i64,
     /// Failed logins per address in 15 minutes before refusing.
     pub max_failures_per_ip: i64,
+    /// Sign-ups from one address in an hour before refusing.
+    pub max_signups_per_ip: i64,
     /// The emergency number of the deployment's country, shown as a
     /// `tel:` link wherever a page says to call it.
     pub emergency_number: String,
@@ -87,6 +89,8 @@ pub struct Settings {
     /// Connections open at once; kept below the descriptor limit
     /// ([`crate::server::connection_cap`]).
     pub max_connections: usize,
+    /// How PDF reports are queued and bounded.
+    pub pdf: crate::pdf::PdfLimits,
 }
 
 /// 112 reaches the emergency services from a mobile phone across Europe,
@@ -107,10 +111,12 @@ impl Default for Settings {
             session_hours: 12,
             max_failures_per_email: 5,
             max_failures_per_ip: 30,
+            max_signups_per_ip: 20,
             emergency_number: DEFAULT_EMERGENCY_NUMBER.to_string(),
             header_timeout: std::time::Duration::from_secs(10),
             body_timeout: std::time::Duration::from_secs(20),
             max_connections: 1024,
+            pdf: crate::pdf::PdfLimits::default(),
         }
     }
 }
@@ -129,6 +135,8 @@ pub struct Shared {
     pub settings: Settings,
     /// One person's plan changes one at a time (see `plan_lock.rs`).
     pub plan_locks: PlanLocks,
+    /// PDF reports, a few at a time.
+    pub pdf: crate::pdf::PdfQueue,
 }
 
 impl AppState {
@@ -137,6 +145,7 @@ impl AppState {
             store,
             kb: Arc::new(kb),
             clock,
+            pdf: crate::pdf::PdfQueue::new(settings.pdf.clone()),
             settings,
             plan_locks: PlanLocks::default(),
         }))

@@ -1318,3 +1318,69 @@ async fn restore_needs_the_header_and_with_a_key_the_hmac() {
     let e = kneepath_store::verify_backup(&mut forged.as_bytes(), Some(key)).expect_err("forged");
     assert!(e.to_string().contains("HMAC"), "{e}");
 }
+
+/// Sixteen sign-ups hashing at once do not starve a login (the password
+/// check and the new session): it waits behind at most one new hash, so at
+/// most two sign-ups finish while it runs. Before, each sign-up hashed
+/// while holding the writer, so the login's session waited behind the
+/// whole flood. Order, not time, is checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_is_not_starved_by_a_flood_of_sign_ups() {
+    let store = sqlite_store().await;
+    store
+        .create_user(
+            "old@example.org",
+            "Old",
+            "a long enough password",
+            Role::Patient,
+        )
+        .await
+        .expect("user");
+    let done = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let (store, done) = (store.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_user(
+                    &format!("new{i}@example.org"),
+                    "New",
+                    "another long password",
+                    Role::Patient,
+                )
+                .await
+                .expect("sign-up");
+            done.lock().expect("lock").push("sign-up");
+        }));
+    }
+    // Let the sign-ups queue up first.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let login = {
+        let (store, done) = (store.clone(), done.clone());
+        tokio::spawn(async move {
+            done.lock().expect("lock").push("login starts");
+            let who = store
+                .authenticate("old@example.org", "a long enough password")
+                .await
+                .expect("login");
+            let who = who.expect("right password");
+            store.create_session(&who.id, 12).await.expect("session");
+            done.lock().expect("lock").push("login");
+        })
+    };
+    login.await.expect("login task");
+    for t in tasks {
+        t.await.expect("sign-up task");
+    }
+    let order = done.lock().expect("lock").clone();
+    let start = order
+        .iter()
+        .position(|w| *w == "login starts")
+        .expect("started");
+    let end = order.iter().position(|w| *w == "login").expect("done");
+    let waited = end - start - 1;
+    assert!(
+        waited <= 2,
+        "the login waited for {waited} sign-ups: {order:?}"
+    );
+}

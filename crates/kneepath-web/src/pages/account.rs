@@ -65,6 +65,7 @@ fn check_name_and_email(f: &mut FormState, name: &str, email: &str) {
 
 pub async fn signup(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     jar: CookieJar,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
@@ -79,6 +80,24 @@ pub async fn signup(
             "password".into(),
             "Choose a password of at least 10 characters.".into(),
         ));
+    }
+    if f.errors.is_empty()
+        && let Some(ip) = &ip
+    {
+        // Counted before the account is made, in one transaction, so a
+        // burst from one address stops at the limit too.
+        let (_, counts) = state
+            .store
+            .reserve_attempt(&[&format!("signup:{ip}")], 60)
+            .await?;
+        if counts
+            .first()
+            .is_some_and(|n| *n > state.settings.max_signups_per_ip)
+        {
+            return Err(WebError::TooManyRequests(
+                "Many accounts were created from this network in the last hour. Please try again in an hour.".into(),
+            ));
+        }
     }
     if f.errors.is_empty() {
         match state

@@ -1411,9 +1411,10 @@ pub async fn report_pdf(
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
     let html = report_html(&state, (&user).into(), &p, true).await?;
-    let pdf = crate::pdf::html_to_pdf(html)
-        .await
-        .map_err(|e| WebError::Unavailable(e.to_string()))?;
+    let pdf = state.pdf.print(html).await.map_err(|e| match e {
+        crate::pdf::PdfError::Busy => WebError::Busy(e.to_string(), crate::pdf::RETRY_AFTER_SECS),
+        other => WebError::Unavailable(other.to_string()),
+    })?;
     let name: String = p
         .display_name
         .chars()

@@ -50,7 +50,11 @@ impl App {
     /// A patient (assessed or not) linked to a new clinician; returns the
     /// patient, the clinician's cookie and CSRF token, and the patient's
     /// page under /clinic.
-    async fn linked_patient(&self, name: &str, assessed: bool) -> (User, String, String, String) {
+    pub(super) async fn linked_patient(
+        &self,
+        name: &str,
+        assessed: bool,
+    ) -> (User, String, String, String) {
         let (p, p_csrf) = self.patient(&format!("{name}-p")).await;
         if assessed {
             self.assess(&p, &p_csrf).await;

@@ -457,3 +457,167 @@ async fn a_password_change_ends_tokens_and_a_write_token_needs_the_password() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A stand-in for Chromium: prints a tiny PDF after `seconds`, and notes
+/// how many copies of it were running when it started.
+fn fake_browser(dir: &std::path::Path, seconds: u32) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("chromium");
+    let running = dir.join("running");
+    std::fs::create_dir_all(&running).expect("dir");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/bin/sh
+out=""
+for a in "$@"; do case "$a" in --print-to-pdf=*) out="${{a#--print-to-pdf=}}";; esac; done
+touch "{running}/$$"
+ls "{running}" | wc -l >> "{seen}"
+sleep {seconds}
+printf '%%PDF-1.4 fake' > "$out"
+rm -f "{running}/$$"
+"#,
+            running = running.display(),
+            seen = dir.join("seen").display(),
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    script
+}
+
+/// Six PDF reports at once, with room for one printing and one waiting:
+/// two are made, one after the other; four are refused at once with 503
+/// and Retry-After; the HTML report works meanwhile. Before, every request
+/// started its own browser (six gave 74 processes and 765 MB).
+#[tokio::test]
+async fn pdf_reports_go_through_a_bounded_queue() {
+    use std::time::Duration;
+    let dir = std::env::temp_dir().join(format!("kneepath-pdf-test-{}", kneepath_store::new_id()));
+    let settings = kneepath_web::Settings {
+        pdf: kneepath_web::pdf::PdfLimits {
+            printing: 1,
+            waiting: 1,
+            wait: Duration::from_secs(60),
+            timeout: Duration::from_secs(60),
+            browser: Some(fake_browser(&dir, 1)),
+        },
+        ..kneepath_web::Settings::default()
+    };
+    let app = super::app_with_settings(settings).await;
+    let (_, cookie, _, base) = app.linked_patient("pdfq", true).await;
+    let pdf = format!("{base}/report.pdf");
+    let html = format!("{base}/report");
+    let one = || app.get(&pdf, Some(&cookie));
+    let (a, b, c, d, e, f, page) = tokio::join!(one(), one(), one(), one(), one(), one(), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.get(&html, Some(&cookie)).await
+    });
+    let answers = [a, b, c, d, e, f];
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "the HTML report works meanwhile"
+    );
+    let made = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert_eq!(
+        (made, busy.len()),
+        (2, 4),
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for r in busy {
+        let retry = r.headers.get("retry-after").and_then(|v| v.to_str().ok());
+        assert_eq!(retry, Some("30"));
+        assert!(r.body.contains("HTML report"), "{}", r.body);
+    }
+    let seen = std::fs::read_to_string(dir.join("seen")).expect("seen");
+    assert!(
+        seen.lines().all(|n| n.trim() == "1"),
+        "never more than one browser at once: {seen}"
+    );
+}
+
+/// A print that takes too long is stopped, and the browser with it.
+#[tokio::test]
+async fn a_pdf_that_takes_too_long_is_stopped() {
+    use std::time::Duration;
+    let dir = std::env::temp_dir().join(format!("kneepath-pdf-test-{}", kneepath_store::new_id()));
+    let settings = kneepath_web::Settings {
+        pdf: kneepath_web::pdf::PdfLimits {
+            timeout: Duration::from_secs(1),
+            browser: Some(fake_browser(&dir, 30)),
+            ..Default::default()
+        },
+        ..kneepath_web::Settings::default()
+    };
+    let app = super::app_with_settings(settings).await;
+    let (_, cookie, _, base) = app.linked_patient("pdft", true).await;
+    let r = tokio::time::timeout(
+        Duration::from_secs(20),
+        app.get(&format!("{base}/report.pdf"), Some(&cookie)),
+    )
+    .await
+    .expect("answered after the print's time limit");
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
+    assert!(r.body.contains("timed out"), "{}", r.body);
+}
+
+/// Sign-ups from one address are limited per hour, also in a burst (16
+/// clients had made 227 accounts from one address in about 4 s); another
+/// address is not affected.
+#[tokio::test]
+async fn sign_ups_from_one_address_are_limited() {
+    use axum::extract::ConnectInfo;
+    use axum::http::{Request, header};
+    let settings = kneepath_web::Settings {
+        max_signups_per_ip: 5,
+        ..kneepath_web::Settings::default()
+    };
+    let app = super::app_with_settings(settings).await;
+    let page = app.get("/signup", None).await;
+    let (anon, csrf) = (page.cookie("kp_csrf").expect("csrf cookie"), page.csrf());
+    let sign_up = |i: usize, from: [u8; 4]| {
+        let body = format!(
+            "csrf={csrf}&display_name=Pat&email={}&password=a+long+enough+password",
+            app.email(&format!("flood{i}"))
+        );
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/signup")
+            .header(header::HOST, "localhost")
+            .header(header::COOKIE, anon.as_str())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body))
+            .expect("request");
+        req.extensions_mut()
+            .insert(ConnectInfo(std::net::SocketAddr::from((from, 40000))));
+        app.run(req)
+    };
+    let answers = futures_join_all((0..20).map(|i| sign_up(i, [10, 0, 0, 1]))).await;
+    let made = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::SEE_OTHER)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        (made, refused),
+        (5, 15),
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        sign_up(99, [10, 0, 0, 2]).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
