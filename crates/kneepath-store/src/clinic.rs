@@ -456,7 +456,8 @@ impl Store {
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
         exec_in(&mut tx, &plan_guard(assessment.user_id, read)).await?;
-        let assessment_id = insert_assessment_in(&mut tx, assessment, ip).await?;
+        // The clinician re-ran the assessment, and is its audit row's actor.
+        let assessment_id = insert_assessment_in(&mut tx, assessment, author_id, ip).await?;
         let id = new_id();
         sqlx::query("INSERT INTO measurements (id, patient_id, author_id, assessment_id, day, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&id)

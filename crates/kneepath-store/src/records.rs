@@ -571,12 +571,15 @@ fn assessment_stmts_by(
     Ok((id, stmts))
 }
 
+/// Insert an assessment in `tx`, audited as made by `actor` (the patient,
+/// or the clinician whose measurements re-ran it).
 pub(crate) async fn insert_assessment_in(
     tx: &mut Transaction<'_, Any>,
     a: &NewAssessment<'_>,
+    actor: &str,
     ip: Option<&str>,
 ) -> Result<String> {
-    let (id, stmts) = assessment_stmts(a, ip)?;
+    let (id, stmts) = assessment_stmts_by(a, Some(actor), None, ip)?;
     for st in &stmts {
         exec_in(tx, st).await?;
     }
@@ -708,7 +711,7 @@ impl Store {
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
         exec_in(&mut tx, &plan_bump(a.user_id)).await?;
-        let id = insert_assessment_in(&mut tx, a, ip).await?;
+        let id = insert_assessment_in(&mut tx, a, a.user_id, ip).await?;
         sqlx::query("DELETE FROM wizard_drafts WHERE user_id = $1")
             .bind(a.user_id)
             .execute(&mut *tx)
@@ -1106,8 +1109,11 @@ impl Store {
         }))
     }
 
-    /// Delete an account and everything of it, for real. The audit log keeps
-    /// one row that an account was deleted, without saying whose.
+    /// Delete an account and everything of it, for real. The audit log
+    /// keeps its rows about the person (who read or changed what, when),
+    /// with the person's id replaced by a pseudonym, the ids of deleted
+    /// records dropped and the person's addresses removed; and one row that
+    /// the account was deleted.
     pub async fn delete_user(&self, user_id: &str) -> Result<()> {
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
@@ -1132,21 +1138,46 @@ impl Store {
             "DELETE FROM sessions WHERE user_id = $1",
             "DELETE FROM calendar_tokens WHERE user_id = $1",
             "DELETE FROM api_tokens WHERE user_id = $1",
-            "DELETE FROM audit_log WHERE subject_id = $1 OR actor_id = $1",
+            // The access log outlives the data: rows about the person (a
+            // clinician's reads too) stay, without the ids of records that
+            // are gone, and without the addresses the person used.
+            "UPDATE audit_log SET entity_id = NULL WHERE subject_id = $1",
+            "UPDATE audit_log SET ip = NULL WHERE actor_id = $1",
             "DELETE FROM users WHERE id = $1",
         ] {
             sqlx::query(q).bind(user_id).execute(&mut *tx).await?;
         }
+        // The person's id becomes a pseudonym, the same in every row, so
+        // the trail still reads as one person's.
+        let pseudonym = format!("deleted-{}", new_id());
+        for q in [
+            "UPDATE audit_log SET subject_id = $2 WHERE subject_id = $1",
+            "UPDATE audit_log SET actor_id = $2 WHERE actor_id = $1",
+            "UPDATE audit_log SET entity_id = $2 WHERE entity_id = $1",
+        ] {
+            sqlx::query(q)
+                .bind(user_id)
+                .bind(&pseudonym)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // A caseload view names the patients it listed.
+        sqlx::query("UPDATE audit_log SET detail = REPLACE(detail, $1, $2) WHERE detail LIKE $3")
+            .bind(user_id)
+            .bind(&pseudonym)
+            .bind(format!("%{user_id}%"))
+            .execute(&mut *tx)
+            .await?;
         audit_in(
             &mut tx,
             &NewAudit {
-                actor_id: None,
-                subject_id: None,
+                actor_id: Some(&pseudonym),
+                subject_id: Some(&pseudonym),
                 action: "delete",
                 entity: "user",
                 entity_id: None,
                 ip: None,
-                detail: Some("an account and all its data were deleted at the owner's request"),
+                detail: Some("an account and all its data were deleted at the owner's request; the access log keeps its rows under this pseudonym"),
             },
         )
         .await?;

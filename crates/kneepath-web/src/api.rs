@@ -732,8 +732,19 @@ async fn get_assessment(
         .store
         .assessment(&id)
         .await?
-        .filter(|a| a.user_id == t.user.id)
         .ok_or_else(ApiError::not_found)?;
+    if a.user_id != t.user.id {
+        crate::auth::refuse_audit(
+            &state,
+            &t.user.id,
+            t.ip.as_deref(),
+            Some(&a.user_id),
+            "assessment",
+            &id,
+        )
+        .await?;
+        return Err(ApiError::not_found());
+    }
     t.audit(&state, "read", "assessment", Some(&a.id)).await?;
     Ok(axum::Json(detail(&a)?))
 }

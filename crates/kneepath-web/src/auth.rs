@@ -13,7 +13,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
@@ -107,6 +107,23 @@ impl CurrentUser {
         Ok(())
     }
 
+    /// Refuse this person access to another's data, and log the attempt:
+    /// an audit row `denied` with `owner` as subject (when the data has
+    /// one) and the id asked for. The answer is 404, as for data that does
+    /// not exist, so the refusal reveals nothing.
+    pub async fn refuse(
+        &self,
+        state: &crate::state::AppState,
+        owner: Option<&str>,
+        entity: &str,
+        asked: &str,
+    ) -> WebError {
+        match refuse_audit(state, self.id(), self.ip(), owner, entity, asked).await {
+            Ok(()) => WebError::NotFound,
+            Err(e) => e,
+        }
+    }
+
     /// Render a page of this person's own data while the audit row for
     /// reading it is written: the row goes to the store first, the page is
     /// rendered while it commits, and the page is given back only once the
@@ -146,15 +163,16 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 #[derive(Debug, Clone)]
 pub struct Patient(pub CurrentUser);
 
-impl<S: Send + Sync> FromRequestParts<S> for Patient {
+impl<S: Send + Sync> FromRequestParts<S> for Patient
+where
+    crate::state::AppState: FromRef<S>,
+{
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, WebError> {
         let u = CurrentUser::from_request_parts(parts, s).await?;
         if u.session.user.role != Role::Patient {
-            return Err(WebError::Forbidden(
-                "This part of kneepath is for patients.",
-            ));
+            return Err(role_refused(parts, s, &u, "This part of kneepath is for patients.").await);
         }
         Ok(Patient(u))
     }
@@ -165,15 +183,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Patient {
 #[derive(Debug, Clone)]
 pub struct Clinician(pub CurrentUser);
 
-impl<S: Send + Sync> FromRequestParts<S> for Clinician {
+impl<S: Send + Sync> FromRequestParts<S> for Clinician
+where
+    crate::state::AppState: FromRef<S>,
+{
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, WebError> {
         let u = CurrentUser::from_request_parts(parts, s).await?;
         if u.session.user.role != Role::Clinician {
-            return Err(WebError::Forbidden(
-                "This part of kneepath is for clinicians.",
-            ));
+            return Err(
+                role_refused(parts, s, &u, "This part of kneepath is for clinicians.").await,
+            );
         }
         Ok(Clinician(u))
     }
@@ -184,17 +205,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Clinician {
 #[derive(Debug, Clone)]
 pub struct Admin(pub CurrentUser);
 
-impl<S: Send + Sync> FromRequestParts<S> for Admin {
+impl<S: Send + Sync> FromRequestParts<S> for Admin
+where
+    crate::state::AppState: FromRef<S>,
+{
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, WebError> {
         let u = CurrentUser::from_request_parts(parts, s).await?;
         if u.session.user.role != Role::Admin {
-            return Err(WebError::Forbidden(
-                "This part of kneepath is for administrators.",
-            ));
+            return Err(
+                role_refused(parts, s, &u, "This part of kneepath is for administrators.").await,
+            );
         }
         Ok(Admin(u))
+    }
+}
+
+/// Refuse a route of another role, and log the attempt (a `denied` audit
+/// row naming the path).
+async fn role_refused<S>(parts: &Parts, s: &S, u: &CurrentUser, message: &'static str) -> WebError
+where
+    crate::state::AppState: FromRef<S>,
+{
+    let state = crate::state::AppState::from_ref(s);
+    match refuse_audit(&state, u.id(), u.ip(), None, "route", parts.uri.path()).await {
+        Ok(()) => WebError::Forbidden(message),
+        Err(e) => e,
     }
 }
 
@@ -368,4 +405,30 @@ pub fn clear_session_cookie() -> Cookie<'static> {
     let mut c = Cookie::build((SESSION_COOKIE, "")).path("/").build();
     c.make_removal();
     c
+}
+
+/// The audit row of a refused access (see [`CurrentUser::refuse`]); the id
+/// asked for is kept to 64 characters.
+pub async fn refuse_audit(
+    state: &crate::state::AppState,
+    actor: &str,
+    ip: Option<&str>,
+    owner: Option<&str>,
+    entity: &str,
+    asked: &str,
+) -> Result<(), WebError> {
+    let asked: String = asked.chars().take(64).collect();
+    state
+        .store
+        .audit(&kneepath_store::NewAudit {
+            actor_id: Some(actor),
+            subject_id: owner,
+            action: "denied",
+            entity,
+            entity_id: Some(&asked),
+            ip,
+            detail: Some("refused: not theirs to see"),
+        })
+        .await?;
+    Ok(())
 }

@@ -571,7 +571,9 @@ pub async fn result(
         .await?
         .ok_or(WebError::NotFound)?;
     if a.user_id != user.id() {
-        return Err(WebError::NotFound);
+        return Err(user
+            .refuse(&state, Some(&a.user_id), "assessment", &id)
+            .await);
     }
     user.audit_own(&state, "read", "assessment", Some(&a.id))
         .await?;

@@ -101,7 +101,18 @@ pub async fn form(
     let f = ctx.checkin_on(day).map_or_else(FormState::default, |c| {
         FormState::from_pairs(&kneepath_core::checkin::checkin_fields(c))
     });
-    Ok(private(&page(&state, &user, &ctx, day, f)))
+    // The form shows the plan's exercises for the day, and a logged day's
+    // answers: a read of the record, audited like the plan page.
+    let entity = if f.values.is_empty() {
+        "checkin_form"
+    } else {
+        "checkin"
+    };
+    let day_id = day.to_string();
+    let page = user.audited_read(&state, entity, Some(&day_id), || {
+        page(&state, &user, &ctx, day, f)
+    });
+    Ok(private(&page.await?))
 }
 
 pub async fn submit(
@@ -387,5 +398,12 @@ pub async fn saved(
                 call: None,
             }
         };
+    user.audit_own(
+        &state,
+        "read",
+        "checkin",
+        Some(&checkin.checkin.day.to_string()),
+    )
+    .await?;
     Ok(private(&page))
 }

@@ -35,13 +35,14 @@ pub(crate) async fn linked_patient(
     clinician: &CurrentUser,
     patient_id: &str,
 ) -> Result<User, WebError> {
+    let user = state.store.user_by_id(patient_id).await?;
+    let patient = user.filter(|u| u.role == Role::Patient);
     if !state.store.is_linked(clinician.id(), patient_id).await? {
-        return Err(WebError::NotFound);
+        // Logged, with the patient as subject when there is one.
+        let owner = patient.as_ref().map(|u| u.id.as_str());
+        return Err(clinician.refuse(state, owner, "patient", patient_id).await);
     }
-    match state.store.user_by_id(patient_id).await? {
-        Some(u) if u.role == Role::Patient => Ok(u),
-        _ => Err(WebError::NotFound),
-    }
+    patient.ok_or(WebError::NotFound)
 }
 
 /// Who is reading: a logged-in clinician, or the CLI acting for one.

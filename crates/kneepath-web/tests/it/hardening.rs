@@ -621,3 +621,168 @@ async fn sign_ups_from_one_address_are_limited() {
         StatusCode::SEE_OTHER
     );
 }
+
+/// The audit rows of `filter` (newest first).
+async fn audit_rows(
+    app: &App,
+    filter: kneepath_store::AuditFilter,
+) -> Vec<kneepath_store::AuditEntry> {
+    app.state
+        .store
+        .audit_search(&filter, 500)
+        .await
+        .expect("audit")
+}
+
+/// Four gaps in the access log: the check-in form and its correction view
+/// showed stored answers without a row; refused cross-access was not
+/// logged; a clinician's measurement re-assessment named the patient as
+/// actor; and deleting an account deleted the rows about the patient,
+/// clinicians' reads included. The log now outlives the data, with the
+/// subject pseudonymised.
+#[tokio::test]
+async fn the_access_log_has_no_gaps_and_outlives_the_data() {
+    use kneepath_store::{AuditFilter, Role};
+    let app = app().await;
+    let (p_cookie, p_csrf) = app.patient("gaps").await;
+    app.assess(&p_cookie, &p_csrf).await;
+    let patient = app.user_of(&p_cookie).await;
+    let (clin, c_cookie, c_csrf) = app.account("gaps-c", Role::Clinician).await;
+    app.state
+        .store
+        .link(&clin.id, &patient.id)
+        .await
+        .expect("link");
+    let of = |actor: &str, action: &str, entity: &str| AuditFilter {
+        actor_id: Some(actor.to_string()),
+        action: Some(action.into()),
+        entity: Some(entity.into()),
+        ..Default::default()
+    };
+
+    // 1. The check-in form is a read; so is opening a logged day.
+    assert_eq!(
+        app.get("/checkin", Some(&p_cookie)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        audit_rows(&app, of(&patient.id, "read", "checkin_form"))
+            .await
+            .len(),
+        1
+    );
+    let day = super::TODAY;
+    let r = app
+        .post(
+            "/checkin",
+            Some(&p_cookie),
+            &format!("csrf={p_csrf}&pain_now=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        app.get(&format!("/checkin?day={day}"), Some(&p_cookie))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let reads = audit_rows(&app, of(&patient.id, "read", "checkin")).await;
+    assert!(
+        reads.iter().any(|a| a.entity_id.as_deref() == Some(day)),
+        "{reads:?}"
+    );
+
+    // 2. Refused cross-access is logged: an unlinked clinician, another
+    // patient's assessment, a patient at the clinicians' area.
+    let (stranger, s_cookie, _) = app.account("gaps-s", Role::Clinician).await;
+    let r = app
+        .get(&format!("/clinic/patients/{}", patient.id), Some(&s_cookie))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let denied = audit_rows(&app, of(&stranger.id, "denied", "patient")).await;
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(denied[0].subject_id.as_deref(), Some(patient.id.as_str()));
+    let (o_cookie, _) = app.patient("gaps-o").await;
+    let other = app.user_of(&o_cookie).await;
+    let assessment = app
+        .state
+        .store
+        .latest_assessment(&patient.id)
+        .await
+        .expect("read")
+        .expect("assessed");
+    let r = app
+        .get(&format!("/assessments/{}", assessment.id), Some(&o_cookie))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        audit_rows(&app, of(&other.id, "denied", "assessment"))
+            .await
+            .len(),
+        1
+    );
+    let r = app.get("/clinic", Some(&o_cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        audit_rows(&app, of(&other.id, "denied", "route"))
+            .await
+            .len(),
+        1
+    );
+
+    // 3. A clinician's measurements re-run the assessment: the clinician
+    // is the actor of that row.
+    let r = app
+        .post(
+            &format!("/clinic/patients/{}/measurements", patient.id),
+            Some(&c_cookie),
+            &format!("csrf={c_csrf}&painful_side=right&ham_left=120&ham_right=90&quad_left=200&quad_right=180"),
+        )
+        .await;
+    assert!(r.status.is_redirection(), "{}: {}", r.status, r.body);
+    let made = audit_rows(&app, of(&clin.id, "create", "assessment")).await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(made[0].subject_id.as_deref(), Some(patient.id.as_str()));
+    assert_eq!(
+        app.get(&format!("/clinic/patients/{}", patient.id), Some(&c_cookie))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // 4. The patient deletes the account: no row names them, yet the
+    // clinician's reads and the refused attempt stay, under one pseudonym.
+    let before = audit_rows(&app, of(&clin.id, "read", "timeline"))
+        .await
+        .len();
+    assert!(before >= 1);
+    app.delete_account_leaving_nothing(&p_cookie, &p_csrf, &[&patient.id])
+        .await;
+    let reads = audit_rows(&app, of(&clin.id, "read", "timeline")).await;
+    assert_eq!(reads.len(), before, "the clinician's reads are kept");
+    let pseudonym = reads[0].subject_id.clone().expect("a subject");
+    assert!(pseudonym.starts_with("deleted-"), "{pseudonym}");
+    assert!(
+        reads
+            .iter()
+            .all(|a| a.subject_id.as_deref() == Some(pseudonym.as_str()))
+    );
+    let denied = audit_rows(&app, of(&stranger.id, "denied", "patient")).await;
+    assert_eq!(denied[0].subject_id.as_deref(), Some(pseudonym.as_str()));
+    let own = audit_rows(
+        &app,
+        AuditFilter {
+            subject_id: Some(pseudonym.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(
+        own.iter().any(|a| a.entity == "checkin_form"),
+        "the person's own reads are kept too"
+    );
+    assert!(
+        own.iter()
+            .all(|a| a.actor_id.as_deref() != Some(pseudonym.as_str()) || a.ip.is_none())
+    );
+}
