@@ -19,7 +19,10 @@ pub enum Backend {
 }
 
 /// The migrations, embedded in the binary, in order. Each is a list of
-/// statements separated by `;` at the end of a line.
+/// statements separated by `;` at the end of a line. A database keeps the
+/// SHA-256 of each migration applied to it, and refuses to open with a
+/// program whose migration of that number differs; `migrations/SHA256SUMS`
+/// pins every shipped one (a unit test), so an edit fails the tests first.
 pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (
@@ -182,6 +185,29 @@ impl Store {
                 other?;
             }
         }
+        // Each applied migration's SHA-256 is kept (the column came with
+        // the checksums; rows applied before it get theirs filled in once).
+        let has_checksums = self
+            .pool
+            .execute("SELECT checksum FROM schema_migrations WHERE 1 = 0")
+            .await
+            .is_ok();
+        if !has_checksums {
+            let added = self
+                .pool
+                .execute("ALTER TABLE schema_migrations ADD COLUMN checksum TEXT")
+                .await;
+            // Another instance starting at once may have added it.
+            if let Err(e) = added
+                && self
+                    .pool
+                    .execute("SELECT checksum FROM schema_migrations WHERE 1 = 0")
+                    .await
+                    .is_err()
+            {
+                return Err(e.into());
+            }
+        }
         // A database a newer program migrated is left alone: this one does
         // not know what the newer schema means.
         let known = MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0);
@@ -199,23 +225,41 @@ impl Store {
             });
         }
         for &(version, name, sql) in MIGRATIONS {
-            let done: Option<(i64,)> =
-                sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(version)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            if done.is_some() {
-                continue;
+            let checksum = crate::sha256_hex(sql);
+            let done: Option<(i64, Option<String>)> = sqlx::query_as(
+                "SELECT version, checksum FROM schema_migrations WHERE version = $1",
+            )
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await?;
+            match done {
+                Some((_, Some(applied))) if applied != checksum => {
+                    return Err(StoreError::MigrationEdited {
+                        version,
+                        name: name.to_string(),
+                    });
+                }
+                Some((_, Some(_))) => continue,
+                Some((_, None)) => {
+                    sqlx::query("UPDATE schema_migrations SET checksum = $1 WHERE version = $2 AND checksum IS NULL")
+                        .bind(&checksum)
+                        .bind(version)
+                        .execute(&self.pool)
+                        .await?;
+                    continue;
+                }
+                None => {}
             }
             // Claim the migration first: a concurrent instance starting on
             // the same database blocks on this row, then finds it taken.
             let mut tx = self.pool.begin().await?;
             let claimed = sqlx::query(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                "INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES ($1, $2, $3, $4)",
             )
             .bind(version)
             .bind(name)
             .bind(crate::now_rfc3339())
+            .bind(&checksum)
             .execute(&mut *tx)
             .await;
             match claimed {
@@ -296,5 +340,33 @@ mod tests {
         let s = super::statements(super::MIGRATIONS[0].2);
         assert!(s.len() > 10);
         assert!(s.iter().all(|x| !x.contains("--") && !x.ends_with(';')));
+    }
+
+    /// Every shipped migration is pinned by its SHA-256 in
+    /// `migrations/SHA256SUMS`: editing one fails here (add a new migration
+    /// instead), and a new one must be added to the list.
+    #[test]
+    fn shipped_migrations_are_never_edited() {
+        let sums: Vec<(&str, &str)> = include_str!("../migrations/SHA256SUMS")
+            .lines()
+            .filter_map(|l| l.split_once("  "))
+            .collect();
+        assert_eq!(
+            sums.len(),
+            super::MIGRATIONS.len(),
+            "one line per migration"
+        );
+        for ((version, name, sql), (sum, file)) in super::MIGRATIONS.iter().zip(&sums) {
+            assert_eq!(
+                *file,
+                format!("{version:04}_{name}.sql"),
+                "SHA256SUMS lists the migrations in order"
+            );
+            assert_eq!(
+                crate::sha256_hex(sql),
+                *sum,
+                "migration {file} was edited after it shipped: add a new migration instead"
+            );
+        }
     }
 }

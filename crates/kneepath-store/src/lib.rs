@@ -75,6 +75,10 @@ pub enum StoreError {
         name: String,
         known: i64,
     },
+    #[error(
+        "migration {version} ({name}) was applied to this database with other contents than this program's: a shipped migration must never be edited; add a new one instead"
+    )]
+    MigrationEdited { version: i64, name: String },
     #[error("migration {version} failed: {source}")]
     Migration {
         version: i64,

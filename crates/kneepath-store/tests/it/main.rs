@@ -1384,3 +1384,41 @@ async fn a_login_is_not_starved_by_a_flood_of_sign_ups() {
         "the login waited for {waited} sign-ups: {order:?}"
     );
 }
+
+/// A database keeps each applied migration's checksum: one applied with
+/// other contents than this program's migration of that number is refused
+/// (nothing is changed), and one from before checksums gets them filled in.
+#[tokio::test]
+async fn an_edited_migration_is_refused_by_its_checksum() {
+    let file = scratch_db();
+    let url = format!("sqlite://{}", file.display());
+    Store::connect(&url).await.expect("connect").close().await;
+    let sql = |q: &str| {
+        let c = rusqlite::Connection::open(&file).expect("open");
+        c.execute(q, []).expect("sql");
+    };
+    let checksum = |v: i64| -> Option<String> {
+        let c = rusqlite::Connection::open(&file).expect("open");
+        c.query_row(
+            "SELECT checksum FROM schema_migrations WHERE version = ?1",
+            [v],
+            |r| r.get(0),
+        )
+        .expect("row")
+    };
+    let pinned = checksum(3).expect("a checksum is stored");
+    assert_eq!(pinned.len(), 64);
+    // From before checksums: filled in at the next start.
+    sql("UPDATE schema_migrations SET checksum = NULL");
+    Store::connect(&url).await.expect("connect").close().await;
+    assert_eq!(checksum(3).as_deref(), Some(pinned.as_str()));
+    // Applied with other contents: refused.
+    sql("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 3");
+    match Store::connect(&url).await {
+        Err(e @ StoreError::MigrationEdited { version: 3, .. }) => {
+            assert!(e.to_string().contains("never be edited"), "{e}");
+        }
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("opened a database with an edited migration"),
+    }
+}
