@@ -37,254 +37,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// How a column is stored.
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Text,
-    Int,
-}
-
+use crate::tables::{Kind, TABLES};
 use Kind::{Int, Text};
-
-/// A table: name, columns with their kinds, and the ordering that makes a
-/// backup deterministic.
-type TableSpec = (&'static str, &'static [(&'static str, Kind)], &'static str);
-
-/// Tables in dependency order (parents first). `users.plan_version` is
-/// left out on purpose: it orders concurrent writers of a plan and is not
-/// data, so a restored database starts it at 0 and the backup format did
-/// not change with it (migration 0007).
-const TABLES: &[TableSpec] = &[
-    (
-        "users",
-        &[
-            ("id", Text),
-            ("email", Text),
-            ("display_name", Text),
-            ("password_hash", Text),
-            ("role", Text),
-            ("disabled", Int),
-            ("created_at", Text),
-            ("time_zone", Text),
-        ],
-        "id",
-    ),
-    (
-        "sessions",
-        &[
-            ("token_hash", Text),
-            ("user_id", Text),
-            ("csrf_token", Text),
-            ("created_at", Text),
-            ("expires_at", Text),
-        ],
-        "token_hash",
-    ),
-    (
-        "login_failures",
-        &[("id", Text), ("key", Text), ("at", Text)],
-        "id",
-    ),
-    (
-        "calendar_tokens",
-        &[
-            ("token_hash", Text),
-            ("user_id", Text),
-            ("created_at", Text),
-        ],
-        "token_hash",
-    ),
-    (
-        "wizard_drafts",
-        &[("user_id", Text), ("answers", Text), ("updated_at", Text)],
-        "user_id",
-    ),
-    (
-        "assessments",
-        &[
-            ("id", Text),
-            ("user_id", Text),
-            ("created_at", Text),
-            ("day", Text),
-            ("source", Text),
-            ("facts", Text),
-            ("report", Text),
-            ("level", Text),
-            ("kb_version", Text),
-        ],
-        "id",
-    ),
-    (
-        "phase_changes",
-        &[
-            ("id", Text),
-            ("user_id", Text),
-            ("assessment_id", Text),
-            ("day", Text),
-            ("from_phase", Text),
-            ("to_phase", Text),
-            ("reason", Text),
-            ("created_at", Text),
-            ("author_id", Text),
-        ],
-        "id",
-    ),
-    (
-        "checkins",
-        &[
-            ("id", Text),
-            ("user_id", Text),
-            ("assessment_id", Text),
-            ("day", Text),
-            ("pain_now", Int),
-            ("exercise_pain", Int),
-            ("morning_pain", Int),
-            ("data", Text),
-            ("created_at", Text),
-        ],
-        "id",
-    ),
-    (
-        "checkin_revisions",
-        &[
-            ("id", Text),
-            ("checkin_id", Text),
-            ("user_id", Text),
-            ("day", Text),
-            ("data", Text),
-            ("replaced_at", Text),
-        ],
-        "id",
-    ),
-    (
-        "escalations",
-        &[
-            ("id", Text),
-            ("user_id", Text),
-            ("assessment_id", Text),
-            ("day", Text),
-            ("kind", Text),
-            ("created_at", Text),
-        ],
-        "id",
-    ),
-    (
-        "care_links",
-        &[
-            ("id", Text),
-            ("patient_id", Text),
-            ("clinician_id", Text),
-            ("created_at", Text),
-            ("revoked_at", Text),
-        ],
-        "id",
-    ),
-    (
-        "invites",
-        &[
-            ("token_hash", Text),
-            ("clinician_id", Text),
-            ("created_at", Text),
-            ("expires_at", Text),
-            ("used_at", Text),
-            ("used_by", Text),
-        ],
-        "token_hash",
-    ),
-    (
-        "measurements",
-        &[
-            ("id", Text),
-            ("patient_id", Text),
-            ("author_id", Text),
-            ("assessment_id", Text),
-            ("day", Text),
-            ("data", Text),
-            ("created_at", Text),
-        ],
-        "id",
-    ),
-    (
-        "notes",
-        &[
-            ("id", Text),
-            ("patient_id", Text),
-            ("author_id", Text),
-            ("body", Text),
-            ("created_at", Text),
-        ],
-        "id",
-    ),
-    (
-        "plan_edits",
-        &[
-            ("id", Text),
-            ("patient_id", Text),
-            ("author_id", Text),
-            ("kind", Text),
-            ("exercise", Text),
-            ("replacement", Text),
-            ("dosage", Text),
-            ("reason", Text),
-            ("created_at", Text),
-        ],
-        "id",
-    ),
-    (
-        "outcome_responses",
-        &[
-            ("id", Text),
-            ("patient_id", Text),
-            ("instrument", Text),
-            ("day", Text),
-            ("answers", Text),
-            ("scores", Text),
-            ("created_at", Text),
-        ],
-        "id",
-    ),
-    (
-        "api_tokens",
-        &[
-            ("id", Text),
-            ("user_id", Text),
-            ("name", Text),
-            ("token_hash", Text),
-            ("scope", Text),
-            ("created_at", Text),
-            ("last_used_at", Text),
-            ("revoked_at", Text),
-        ],
-        "id",
-    ),
-    (
-        "password_resets",
-        &[
-            ("token_hash", Text),
-            ("user_id", Text),
-            ("created_by", Text),
-            ("created_at", Text),
-            ("expires_at", Text),
-            ("used_at", Text),
-        ],
-        "token_hash",
-    ),
-    (
-        "audit_log",
-        &[
-            ("id", Text),
-            ("at", Text),
-            ("actor_id", Text),
-            ("subject_id", Text),
-            ("action", Text),
-            ("entity", Text),
-            ("entity_id", Text),
-            ("ip", Text),
-            ("detail", Text),
-        ],
-        "id",
-    ),
-];
 
 const FORMAT: &str = "kneepath-backup";
 const SCHEMA: i64 = 7;
@@ -420,7 +174,7 @@ pub fn verify_backup(input: &mut dyn BufRead, key: Option<&[u8]>) -> Result<Veri
             .ok_or_else(|| bad(format!("line {}: no table", no + 1)))?;
         let t = TABLES
             .iter()
-            .position(|(name, _, _)| *name == table)
+            .position(|t| t.name == table)
             .ok_or_else(|| bad(format!("line {}: unknown table {table}", no + 1)))?;
         let row = v
             .get("row")
@@ -504,7 +258,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        for (table, cols, order) in TABLES {
+        for t in TABLES {
+            let (table, cols, order) = (t.name, t.columns, t.order_by);
             for row in table_rows_in(&mut tx, table, cols, order).await? {
                 line(out, &serde_json::json!({"table": table, "row": row}))?;
                 n += 1;
@@ -550,7 +305,7 @@ impl Store {
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
         for (t, row) in rows {
-            let (table, cols, _) = TABLES[*t];
+            let (table, cols) = (TABLES[*t].name, TABLES[*t].columns);
             let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
             let marks: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
@@ -578,8 +333,9 @@ impl Store {
     /// Row count and content hash of every table, for comparing databases.
     pub async fn table_checksums(&self) -> Result<Vec<(&'static str, usize, String)>> {
         let mut out = Vec::new();
-        for (table, cols, order) in TABLES {
-            let rows = table_rows(self, table, cols, order).await?;
+        for t in TABLES {
+            let (table, cols) = (t.name, t.columns);
+            let rows = table_rows(self, table, cols, t.order_by).await?;
             let mut h = Sha256::new();
             for r in &rows {
                 h.update(
@@ -589,7 +345,7 @@ impl Store {
                 );
             }
             let digest: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-            out.push((*table, rows.len(), digest));
+            out.push((table, rows.len(), digest));
         }
         Ok(out)
     }

@@ -20,6 +20,7 @@ mod ids;
 mod lite;
 mod records;
 mod sql;
+mod tables;
 mod users;
 
 pub use backup::{VerifiedBackup, verify_backup};

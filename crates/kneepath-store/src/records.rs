@@ -1075,99 +1075,110 @@ impl Store {
 
     // --- the person's own data ---------------------------------------------------
 
-    /// Everything stored about a user, as JSON ("download my data").
+    /// Everything stored about a user, as JSON ("download my data"): one
+    /// key per table [`crate::tables::TABLES`] exports, in its order.
     pub async fn export_user(&self, user_id: &str) -> Result<serde_json::Value> {
+        use crate::tables::{Export, TABLES};
         let user = self
             .user_by_id(user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let assessments: Vec<serde_json::Value> = self
-            .assessments(user_id)
-            .await?
-            .into_iter()
-            .map(|a| {
-                serde_json::json!({
-                    "id": a.id, "created_at": a.created_at, "day": a.day, "source": a.source,
-                    "facts": a.facts, "report": a.report, "level": a.level, "kb_version": a.kb_version,
-                })
-            })
-            .collect();
-        Ok(serde_json::json!({
-            "user": user,
-            "assessments": assessments,
-            "phase_changes": self.phase_changes(user_id).await?,
-            "checkins": self.checkins(user_id).await?,
-            "checkin_revisions": self.checkin_revisions(user_id).await?,
-            "escalations": self.escalations(user_id).await?,
-            "draft": self.draft(user_id).await?,
-            "care_links": self.links_of_patient(user_id).await?,
-            "measurements": self.measurements(user_id).await?,
-            "notes": self.notes(user_id).await?,
-            "plan_edits": self.plan_edits(user_id).await?,
-            "outcomes": self.outcomes(user_id).await?,
-            "audit_log": self.audit_entries(Some(user_id), 100_000).await?,
-        }))
+        let json =
+            |v: std::result::Result<serde_json::Value, serde_json::Error>| v.map_err(corrupt);
+        let mut out = serde_json::Map::new();
+        for table in TABLES {
+            let Export::As(key) = table.export else {
+                continue;
+            };
+            let value = match key {
+                "user" => json(serde_json::to_value(&user))?,
+                "assessments" => serde_json::Value::Array(
+                    self.assessments(user_id)
+                        .await?
+                        .into_iter()
+                        .map(|a| {
+                            serde_json::json!({
+                                "id": a.id, "created_at": a.created_at, "day": a.day, "source": a.source,
+                                "facts": a.facts, "report": a.report, "level": a.level, "kb_version": a.kb_version,
+                            })
+                        })
+                        .collect(),
+                ),
+                "phase_changes" => json(serde_json::to_value(self.phase_changes(user_id).await?))?,
+                "checkins" => json(serde_json::to_value(self.checkins(user_id).await?))?,
+                "checkin_revisions" => {
+                    json(serde_json::to_value(self.checkin_revisions(user_id).await?))?
+                }
+                "escalations" => json(serde_json::to_value(self.escalations(user_id).await?))?,
+                "draft" => json(serde_json::to_value(self.draft(user_id).await?))?,
+                "care_links" => json(serde_json::to_value(self.links_of_patient(user_id).await?))?,
+                "measurements" => json(serde_json::to_value(self.measurements(user_id).await?))?,
+                "notes" => json(serde_json::to_value(self.notes(user_id).await?))?,
+                "plan_edits" => json(serde_json::to_value(self.plan_edits(user_id).await?))?,
+                "outcomes" => json(serde_json::to_value(self.outcomes(user_id).await?))?,
+                "audit_log" => json(serde_json::to_value(
+                    self.audit_entries(Some(user_id), 100_000).await?,
+                ))?,
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "the export has no reader for table {} (key {other})",
+                        table.name
+                    )));
+                }
+            };
+            out.insert(key.to_string(), value);
+        }
+        Ok(serde_json::Value::Object(out))
     }
 
-    /// Delete an account and everything of it, for real. The audit log
-    /// keeps its rows about the person (who read or changed what, when),
-    /// with the person's id replaced by a pseudonym, the ids of deleted
-    /// records dropped and the person's addresses removed; and one row that
-    /// the account was deleted.
+    /// Delete an account and everything of it, for real, table by table as
+    /// [`crate::tables::TABLES`] says (children first). The audit log keeps
+    /// its rows about the person (who read or changed what, when), with the
+    /// person's id replaced by a pseudonym, the ids of deleted records
+    /// dropped and the person's addresses removed; and one row that the
+    /// account was deleted.
     pub async fn delete_user(&self, user_id: &str) -> Result<()> {
+        use crate::tables::{Erase, TABLES};
+        let email = self
+            .user_by_id(user_id)
+            .await?
+            .map(|u| u.email)
+            .unwrap_or_default();
+        let pseudonym = format!("deleted-{}", new_id());
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        for q in [
-            "DELETE FROM outcome_responses WHERE patient_id = $1",
-            "DELETE FROM plan_edits WHERE patient_id = $1",
-            "DELETE FROM notes WHERE patient_id = $1",
-            "DELETE FROM measurements WHERE patient_id = $1",
-            "DELETE FROM care_links WHERE patient_id = $1 OR clinician_id = $1",
-            "DELETE FROM invites WHERE clinician_id = $1",
-            "UPDATE invites SET used_by = NULL WHERE used_by = $1",
-            "UPDATE notes SET author_id = NULL WHERE author_id = $1",
-            "UPDATE plan_edits SET author_id = NULL WHERE author_id = $1",
-            "UPDATE measurements SET author_id = NULL WHERE author_id = $1",
-            "UPDATE phase_changes SET author_id = NULL WHERE author_id = $1",
-            "DELETE FROM escalations WHERE user_id = $1",
-            "DELETE FROM checkin_revisions WHERE user_id = $1",
-            "DELETE FROM checkins WHERE user_id = $1",
-            "DELETE FROM phase_changes WHERE user_id = $1",
-            "DELETE FROM assessments WHERE user_id = $1",
-            "DELETE FROM wizard_drafts WHERE user_id = $1",
-            "DELETE FROM sessions WHERE user_id = $1",
-            "DELETE FROM calendar_tokens WHERE user_id = $1",
-            "DELETE FROM api_tokens WHERE user_id = $1",
-            // The access log outlives the data: rows about the person (a
-            // clinician's reads too) stay, without the ids of records that
-            // are gone, and without the addresses the person used.
-            "UPDATE audit_log SET entity_id = NULL WHERE subject_id = $1",
-            "UPDATE audit_log SET ip = NULL WHERE actor_id = $1",
-            "DELETE FROM users WHERE id = $1",
-        ] {
-            sqlx::query(q).bind(user_id).execute(&mut *tx).await?;
+        for table in TABLES.iter().rev() {
+            let name = table.name;
+            for erase in table.erase {
+                match *erase {
+                    Erase::Rows(col) => {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DELETE FROM {name} WHERE {col} = $1"
+                        )))
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    Erase::Null(col) => {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "UPDATE {name} SET {col} = NULL WHERE {col} = $1"
+                        )))
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    Erase::LoginKey => {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DELETE FROM {name} WHERE key = $1"
+                        )))
+                        .bind(format!("email:{email}"))
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    Erase::Pseudonymise => pseudonymise_in(&mut tx, user_id, &pseudonym).await?,
+                }
+            }
         }
-        // The person's id becomes a pseudonym, the same in every row, so
-        // the trail still reads as one person's.
-        let pseudonym = format!("deleted-{}", new_id());
-        for q in [
-            "UPDATE audit_log SET subject_id = $2 WHERE subject_id = $1",
-            "UPDATE audit_log SET actor_id = $2 WHERE actor_id = $1",
-            "UPDATE audit_log SET entity_id = $2 WHERE entity_id = $1",
-        ] {
-            sqlx::query(q)
-                .bind(user_id)
-                .bind(&pseudonym)
-                .execute(&mut *tx)
-                .await?;
-        }
-        // A caseload view names the patients it listed.
-        sqlx::query("UPDATE audit_log SET detail = REPLACE(detail, $1, $2) WHERE detail LIKE $3")
-            .bind(user_id)
-            .bind(&pseudonym)
-            .bind(format!("%{user_id}%"))
-            .execute(&mut *tx)
-            .await?;
         audit_in(
             &mut tx,
             &NewAudit {
@@ -1189,53 +1200,64 @@ impl Store {
     /// How many rows of each table contain any of `needles` in any text
     /// column. Used to prove that a deleted account left nothing behind.
     pub async fn rows_containing(&self, needles: &[&str]) -> Result<Vec<(&'static str, i64)>> {
-        const TABLES: &[(&str, &[&str])] = &[
-            ("users", &["id", "email", "display_name"]),
-            ("sessions", &["user_id"]),
-            ("calendar_tokens", &["user_id"]),
-            ("api_tokens", &["user_id", "name"]),
-            ("login_failures", &["key"]),
-            ("wizard_drafts", &["user_id", "answers"]),
-            ("assessments", &["id", "user_id", "facts"]),
-            ("phase_changes", &["user_id", "assessment_id", "author_id"]),
-            ("checkins", &["user_id", "assessment_id", "data"]),
-            ("checkin_revisions", &["checkin_id", "user_id", "data"]),
-            ("escalations", &["user_id", "assessment_id"]),
-            ("care_links", &["patient_id", "clinician_id"]),
-            ("invites", &["clinician_id", "used_by"]),
-            (
-                "measurements",
-                &["patient_id", "author_id", "assessment_id"],
-            ),
-            ("notes", &["patient_id", "author_id"]),
-            ("plan_edits", &["patient_id", "author_id"]),
-            ("outcome_responses", &["patient_id"]),
-            (
-                "audit_log",
-                &["actor_id", "subject_id", "entity_id", "detail"],
-            ),
-        ];
         let mut out = Vec::new();
-        for (table, cols) in TABLES {
+        for table in crate::tables::TABLES {
+            let cond = table
+                .text_columns()
+                .map(|c| format!("COALESCE({c}, '') LIKE $1"))
+                .collect::<Vec<_>>()
+                .join(" OR ");
             let mut total = 0;
             for needle in needles {
-                let cond = cols
-                    .iter()
-                    .map(|c| format!("COALESCE({c}, '') LIKE $1"))
-                    .collect::<Vec<_>>()
-                    .join(" OR ");
                 let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT COUNT(*) FROM {table} WHERE {cond}"
+                    "SELECT COUNT(*) FROM {} WHERE {cond}",
+                    table.name
                 )))
                 .bind(format!("%{needle}%"))
                 .fetch_one(&self.pool)
                 .await?;
                 total += n;
             }
-            out.push((*table, total));
+            out.push((table.name, total));
         }
         Ok(out)
     }
+}
+
+/// The audit log's rows about a deleted person, kept: the ids of records
+/// that are gone and the addresses the person used are dropped, and the
+/// person's id becomes `pseudonym`, the same in every row (subject, actor,
+/// entity, and the caseload views that listed them), so the trail still
+/// reads as one person's.
+async fn pseudonymise_in(
+    tx: &mut Transaction<'_, Any>,
+    user_id: &str,
+    pseudonym: &str,
+) -> Result<()> {
+    for q in [
+        "UPDATE audit_log SET entity_id = NULL WHERE subject_id = $1",
+        "UPDATE audit_log SET ip = NULL WHERE actor_id = $1",
+    ] {
+        sqlx::query(q).bind(user_id).execute(&mut **tx).await?;
+    }
+    for q in [
+        "UPDATE audit_log SET subject_id = $2 WHERE subject_id = $1",
+        "UPDATE audit_log SET actor_id = $2 WHERE actor_id = $1",
+        "UPDATE audit_log SET entity_id = $2 WHERE entity_id = $1",
+    ] {
+        sqlx::query(q)
+            .bind(user_id)
+            .bind(pseudonym)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query("UPDATE audit_log SET detail = REPLACE(detail, $1, $2) WHERE detail LIKE $3")
+        .bind(user_id)
+        .bind(pseudonym)
+        .bind(format!("%{user_id}%"))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// A whole synthetic history of one patient, written in one transaction

@@ -208,6 +208,11 @@ async fn story_account_assessment_checkins_and_deletion() {
         assert_eq!(export["checkins"].as_array().map(Vec::len), Some(3));
         assert!(export["audit_log"].as_array().is_some_and(|a| a.len() >= 5));
 
+        // Wrong passwords are counted under the email: deleted with it.
+        store
+            .record_login_failure(&[&format!("email:{email}")])
+            .await
+            .expect("count");
         // Delete: nothing of the account remains.
         store.delete_user(&user.id).await.expect("delete");
         let left = store
