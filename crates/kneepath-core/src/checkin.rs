@@ -1,6 +1,7 @@
 //! The daily check-in: what a person logs in under a minute, checked field by
-//! field. Parsing is pure: the web layer hands in the form's name/value pairs
-//! and gets a [`CheckIn`] or one message per bad field.
+//! field. Checking is pure: a [`RawCheckIn`] (the answers as given, from the
+//! web form's name/value pairs or the JSON API's body) becomes a [`CheckIn`]
+//! or one message per bad field ([`RawCheckIn::validate`]).
 //!
 //! Nothing is recorded on the person's behalf (policy v2): swelling,
 //! walking, full movement and sleep start blank, and a blank answer is
@@ -96,16 +97,354 @@ impl CheckIn {
     }
 }
 
-/// A problem with one form field.
+/// A problem with one field of what a person sent (`field` names it), or,
+/// with an empty `field`, with what they sent as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
 }
 
-/// Reads a check-in from form fields. `planned` is the day's schedule;
-/// `earliest` and `today` bound the date (no future days, no days before the
-/// plan started).
+impl FieldError {
+    /// A problem with the field `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A problem with the input as a whole, not one field of it.
+    pub fn whole(message: impl Into<String>) -> FieldError {
+        FieldError::new(String::new(), message)
+    }
+
+    /// Whether this is about the input as a whole ([`FieldError::whole`]).
+    pub fn is_whole(&self) -> bool {
+        self.field.is_empty()
+    }
+}
+
+/// The name of the check-in form's field for a [`RawCheckIn`] field: the
+/// same, except that a ticked warning sign is sent as `sign`.
+pub fn form_field(field: &str) -> &str {
+    match field {
+        "warning_signs" => "sign",
+        other => other,
+    }
+}
+
+/// A check-in as the person gave it, before any check: each answer as
+/// entered (text, trimmed), `None` when left blank or out. Filled from the
+/// web form ([`RawCheckIn::from_pairs`]) or from the JSON API's body; the
+/// one check of it is [`RawCheckIn::validate`], whose field ids are this
+/// struct's field names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawCheckIn {
+    /// YYYY-MM-DD; `None`: today.
+    pub day: Option<String>,
+    pub pain_now: Option<String>,
+    pub exercise_pain: Option<String>,
+    pub morning_pain: Option<String>,
+    pub stiffness: Option<String>,
+    /// `none`, `mild` or `significant`.
+    pub swelling: Option<String>,
+    /// `yes` or `no`.
+    pub walks_normally: Option<String>,
+    /// `yes` or `no`.
+    pub full_range: Option<String>,
+    pub training_minutes: Option<String>,
+    pub effort: Option<String>,
+    pub sleep_hours: Option<String>,
+    /// Exercise ids ticked as done.
+    pub done: Vec<String>,
+    /// Fact ids of the warning signs ticked.
+    pub warning_signs: Vec<String>,
+}
+
+/// The answer of a yes/no question as a [`RawCheckIn`] holds it.
+pub fn yes_no(answer: bool) -> String {
+    if answer { "yes" } else { "no" }.to_string()
+}
+
+impl RawCheckIn {
+    /// The check-in form's name/value pairs: each field's first value,
+    /// trimmed (blank is `None`), and every value of the repeated ones.
+    pub fn from_pairs(fields: &[(String, String)]) -> RawCheckIn {
+        let get = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == form_field(name))
+                .map(|(_, v)| v.trim())
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let all = |name: &str| -> Vec<String> {
+            fields
+                .iter()
+                .filter(|(k, _)| k == form_field(name))
+                .map(|(_, v)| v.trim().to_string())
+                .collect()
+        };
+        RawCheckIn {
+            day: get("day"),
+            pain_now: get("pain_now"),
+            exercise_pain: get("exercise_pain"),
+            morning_pain: get("morning_pain"),
+            stiffness: get("stiffness"),
+            swelling: get("swelling"),
+            walks_normally: get("walks_normally"),
+            full_range: get("full_range"),
+            training_minutes: get("training_minutes"),
+            effort: get("effort"),
+            sleep_hours: get("sleep_hours"),
+            done: all("done"),
+            warning_signs: all("warning_signs"),
+        }
+    }
+
+    /// The day asked for, when it is a date.
+    pub fn day(&self) -> Option<Day> {
+        self.day.as_deref().and_then(|d| d.parse().ok())
+    }
+
+    /// Check every answer. `planned` is the schedule of the day asked for;
+    /// `earliest` and `today` bound the date (no future days, no days
+    /// before the plan started). Errors name the fields of this struct.
+    pub fn validate(
+        &self,
+        kb: &KnowledgeBase,
+        planned: &[String],
+        earliest: Day,
+        today: Day,
+    ) -> Result<CheckIn, Vec<FieldError>> {
+        let get = |v: &Option<String>| -> String { v.as_deref().map_or("", str::trim).to_string() };
+        let mut errors: Vec<FieldError> = Vec::new();
+        fn err(errors: &mut Vec<FieldError>, field: &str, message: String) {
+            errors.push(FieldError::new(field, message));
+        }
+        fn number(
+            errors: &mut Vec<FieldError>,
+            raw: &str,
+            field: &str,
+            label: &str,
+            max: u32,
+            required: bool,
+        ) -> Option<u32> {
+            if raw.is_empty() {
+                if required {
+                    err(
+                        errors,
+                        field,
+                        format!("{label}: please give a number from 0 to {max}."),
+                    );
+                }
+                return None;
+            }
+            match raw.parse::<u32>() {
+                Ok(n) if n <= max => Some(n),
+                _ => {
+                    err(
+                        errors,
+                        field,
+                        format!("{label}: \"{raw}\" is not a whole number from 0 to {max}."),
+                    );
+                    None
+                }
+            }
+        }
+        /// A yes/no field; blank is not answered (`Ok(None)`).
+        fn yes_no(
+            errors: &mut Vec<FieldError>,
+            raw: &str,
+            field: &str,
+            label: &str,
+        ) -> Option<Option<bool>> {
+            match raw {
+                "" => Some(None),
+                "yes" => Some(Some(true)),
+                "no" => Some(Some(false)),
+                _ => {
+                    err(
+                        errors,
+                        field,
+                        format!("{label}: please answer yes or no, or leave it blank."),
+                    );
+                    None
+                }
+            }
+        }
+        let e = &mut errors;
+
+        let day_raw = get(&self.day);
+        let day = match day_raw.parse::<Day>() {
+            Ok(d) if d > today => {
+                err(
+                    e,
+                    "day",
+                    "A check-in cannot be for a day in the future.".into(),
+                );
+                today
+            }
+            Ok(d) if d < earliest => {
+                err(
+                    e,
+                    "day",
+                    format!("Choose a day from {earliest} (when your plan started) to {today}."),
+                );
+                today
+            }
+            Ok(d) => d,
+            Err(_) if day_raw.is_empty() => today,
+            Err(msg) => {
+                err(e, "day", format!("{msg}."));
+                today
+            }
+        };
+        let pain_now = number(e, &get(&self.pain_now), "pain_now", "Pain now", 10, true);
+        let exercise_pain = number(
+            e,
+            &get(&self.exercise_pain),
+            "exercise_pain",
+            "Pain during the exercises",
+            10,
+            false,
+        );
+        let morning_pain = number(
+            e,
+            &get(&self.morning_pain),
+            "morning_pain",
+            "Pain this morning",
+            10,
+            false,
+        );
+        let stiffness = number(e, &get(&self.stiffness), "stiffness", "Stiffness", 10, true);
+        let training_minutes = number(
+            e,
+            &get(&self.training_minutes),
+            "training_minutes",
+            "Training minutes",
+            600,
+            false,
+        );
+        let effort = number(e, &get(&self.effort), "effort", "Effort", 10, false);
+        let sleep_raw = get(&self.sleep_hours);
+        let sleep_hours = if sleep_raw.is_empty() {
+            Some(None)
+        } else {
+            match sleep_raw.replace(',', ".").parse::<f64>() {
+                Ok(h) if (0.0..=24.0).contains(&h) => Some(Some(h)),
+                _ => {
+                    err(
+                        e,
+                        "sleep_hours",
+                        format!("Sleep: \"{sleep_raw}\" is not a number of hours from 0 to 24."),
+                    );
+                    None
+                }
+            }
+        };
+        let swelling = match get(&self.swelling).as_str() {
+            "" => Some(None),
+            s => match Swelling::parse(s) {
+                Some(sw) => Some(Some(sw)),
+                None => {
+                    err(
+                        e,
+                        "swelling",
+                        "Swelling: choose none, mild or significant, or leave it blank.".into(),
+                    );
+                    None
+                }
+            },
+        };
+        let walks_normally = yes_no(
+            e,
+            &get(&self.walks_normally),
+            "walks_normally",
+            "Walking normally",
+        );
+        let full_range = yes_no(e, &get(&self.full_range), "full_range", "Full movement");
+        let done: Vec<String> = self.done.iter().map(|d| d.trim().to_string()).collect();
+        // `planned` is the plan of the day asked for: when that day is refused,
+        // the day is what to fix, not the exercises ticked for it.
+        let day_refused = e.iter().any(|x| x.field == "day");
+        for d in done.iter().filter(|d| !day_refused && !planned.contains(d)) {
+            let name = kb
+                .exercise_by_id(d)
+                .map_or_else(|| format!("\"{d}\""), |i| kb.exercises[i].name.clone());
+            err(
+                e,
+                "done",
+                format!("{name} is not one of today's exercises."),
+            );
+        }
+        let warning_signs: Vec<String> = self
+            .warning_signs
+            .iter()
+            .map(|s| s.trim().to_string())
+            .collect();
+        for s in &warning_signs {
+            if !kb.warning_signs().any(|(_, q)| q.id == *s) {
+                err(
+                    e,
+                    "warning_signs",
+                    format!("\"{s}\" is not one of the warning signs."),
+                );
+            }
+        }
+        let has = |e: &Vec<FieldError>, f: &str| e.iter().any(|x| x.field == f);
+        if !done.is_empty() && exercise_pain.is_none() && !has(e, "exercise_pain") {
+            err(
+                e,
+                "exercise_pain",
+                "Pain during the exercises: please rate it, since you did exercises.".into(),
+            );
+        }
+        if training_minutes.unwrap_or(0) > 0 && effort.is_none() && !has(e, "effort") {
+            err(
+                e,
+                "effort",
+                "Effort: please rate how hard the training was, from 0 to 10.".into(),
+            );
+        }
+
+        match (
+            pain_now,
+            stiffness,
+            sleep_hours,
+            swelling,
+            walks_normally,
+            full_range,
+        ) {
+            (Some(p), Some(st), Some(sl), Some(sw), Some(w), Some(f)) if errors.is_empty() => {
+                Ok(CheckIn {
+                    day,
+                    pain_now: p as u8,
+                    exercise_pain: exercise_pain.map(|v| v as u8),
+                    morning_pain: morning_pain.map(|v| v as u8),
+                    stiffness: st as u8,
+                    swelling: sw,
+                    walks_normally: w,
+                    full_range: f,
+                    planned: planned.to_vec(),
+                    done,
+                    training_minutes: training_minutes.unwrap_or(0) as u16,
+                    effort: effort.unwrap_or(0) as u8,
+                    sleep_hours: sl,
+                    warning_signs,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Reads a check-in from the form's fields ([`RawCheckIn::from_pairs`],
+/// then [`RawCheckIn::validate`]), its errors named by the form's fields
+/// ([`form_field`]). `planned` is the day's schedule; `earliest` and
+/// `today` bound the date (no future days, no days before the plan
+/// started).
 pub fn parse_checkin(
     kb: &KnowledgeBase,
     fields: &[(String, String)],
@@ -113,236 +452,14 @@ pub fn parse_checkin(
     earliest: Day,
     today: Day,
 ) -> Result<CheckIn, Vec<FieldError>> {
-    let get = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .unwrap_or("")
-    };
-    let all = |name: &str| -> Vec<String> {
-        fields
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .collect()
-    };
-    let mut errors: Vec<FieldError> = Vec::new();
-    fn err(errors: &mut Vec<FieldError>, field: &str, message: String) {
-        errors.push(FieldError {
-            field: field.to_string(),
-            message,
-        });
-    }
-    fn number(
-        errors: &mut Vec<FieldError>,
-        raw: &str,
-        field: &str,
-        label: &str,
-        max: u32,
-        required: bool,
-    ) -> Option<u32> {
-        if raw.is_empty() {
-            if required {
-                err(
-                    errors,
-                    field,
-                    format!("{label}: please give a number from 0 to {max}."),
-                );
-            }
-            return None;
-        }
-        match raw.parse::<u32>() {
-            Ok(n) if n <= max => Some(n),
-            _ => {
-                err(
-                    errors,
-                    field,
-                    format!("{label}: \"{raw}\" is not a whole number from 0 to {max}."),
-                );
-                None
-            }
-        }
-    }
-    /// A yes/no field; blank is not answered (`Ok(None)`).
-    fn yes_no(
-        errors: &mut Vec<FieldError>,
-        raw: &str,
-        field: &str,
-        label: &str,
-    ) -> Option<Option<bool>> {
-        match raw {
-            "" => Some(None),
-            "yes" => Some(Some(true)),
-            "no" => Some(Some(false)),
-            _ => {
-                err(
-                    errors,
-                    field,
-                    format!("{label}: please answer yes or no, or leave it blank."),
-                );
-                None
-            }
-        }
-    }
-    let e = &mut errors;
-
-    let day = match get("day").parse::<Day>() {
-        Ok(d) if d > today => {
-            err(
-                e,
-                "day",
-                "A check-in cannot be for a day in the future.".into(),
-            );
-            today
-        }
-        Ok(d) if d < earliest => {
-            err(
-                e,
-                "day",
-                format!("Choose a day from {earliest} (when your plan started) to {today}."),
-            );
-            today
-        }
-        Ok(d) => d,
-        Err(_) if get("day").is_empty() => today,
-        Err(msg) => {
-            err(e, "day", format!("{msg}."));
-            today
-        }
-    };
-    let pain_now = number(e, get("pain_now"), "pain_now", "Pain now", 10, true);
-    let exercise_pain = number(
-        e,
-        get("exercise_pain"),
-        "exercise_pain",
-        "Pain during the exercises",
-        10,
-        false,
-    );
-    let morning_pain = number(
-        e,
-        get("morning_pain"),
-        "morning_pain",
-        "Pain this morning",
-        10,
-        false,
-    );
-    let stiffness = number(e, get("stiffness"), "stiffness", "Stiffness", 10, true);
-    let training_minutes = number(
-        e,
-        get("training_minutes"),
-        "training_minutes",
-        "Training minutes",
-        600,
-        false,
-    );
-    let effort = number(e, get("effort"), "effort", "Effort", 10, false);
-    let sleep_raw = get("sleep_hours");
-    let sleep_hours = if sleep_raw.is_empty() {
-        Some(None)
-    } else {
-        match sleep_raw.replace(',', ".").parse::<f64>() {
-            Ok(h) if (0.0..=24.0).contains(&h) => Some(Some(h)),
-            _ => {
-                err(
-                    e,
-                    "sleep_hours",
-                    format!("Sleep: \"{sleep_raw}\" is not a number of hours from 0 to 24."),
-                );
-                None
-            }
-        }
-    };
-    let swelling = match get("swelling") {
-        "" => Some(None),
-        s => match Swelling::parse(s) {
-            Some(sw) => Some(Some(sw)),
-            None => {
-                err(
-                    e,
-                    "swelling",
-                    "Swelling: choose none, mild or significant, or leave it blank.".into(),
-                );
-                None
-            }
-        },
-    };
-    let walks_normally = yes_no(
-        e,
-        get("walks_normally"),
-        "walks_normally",
-        "Walking normally",
-    );
-    let full_range = yes_no(e, get("full_range"), "full_range", "Full movement");
-    let done = all("done");
-    // `planned` is the plan of the day asked for: when that day is refused,
-    // the day is what to fix, not the exercises ticked for it.
-    let day_refused = e.iter().any(|x| x.field == "day");
-    for d in done.iter().filter(|d| !day_refused && !planned.contains(d)) {
-        let name = kb
-            .exercise_by_id(d)
-            .map_or_else(|| format!("\"{d}\""), |i| kb.exercises[i].name.clone());
-        err(
-            e,
-            "done",
-            format!("{name} is not one of today's exercises."),
-        );
-    }
-    let warning_signs = all("sign");
-    for s in &warning_signs {
-        if !kb.warning_signs().any(|(_, q)| q.id == *s) {
-            err(
-                e,
-                "sign",
-                format!("\"{s}\" is not one of the warning signs."),
-            );
-        }
-    }
-    let has = |e: &Vec<FieldError>, f: &str| e.iter().any(|x| x.field == f);
-    if !done.is_empty() && exercise_pain.is_none() && !has(e, "exercise_pain") {
-        err(
-            e,
-            "exercise_pain",
-            "Pain during the exercises: please rate it, since you did exercises.".into(),
-        );
-    }
-    if training_minutes.unwrap_or(0) > 0 && effort.is_none() && !has(e, "effort") {
-        err(
-            e,
-            "effort",
-            "Effort: please rate how hard the training was, from 0 to 10.".into(),
-        );
-    }
-
-    match (
-        pain_now,
-        stiffness,
-        sleep_hours,
-        swelling,
-        walks_normally,
-        full_range,
-    ) {
-        (Some(p), Some(st), Some(sl), Some(sw), Some(w), Some(f)) if errors.is_empty() => {
-            Ok(CheckIn {
-                day,
-                pain_now: p as u8,
-                exercise_pain: exercise_pain.map(|v| v as u8),
-                morning_pain: morning_pain.map(|v| v as u8),
-                stiffness: st as u8,
-                swelling: sw,
-                walks_normally: w,
-                full_range: f,
-                planned: planned.to_vec(),
-                done,
-                training_minutes: training_minutes.unwrap_or(0) as u16,
-                effort: effort.unwrap_or(0) as u8,
-                sleep_hours: sl,
-                warning_signs,
-            })
-        }
-        _ => Err(errors),
-    }
+    RawCheckIn::from_pairs(fields)
+        .validate(kb, planned, earliest, today)
+        .map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| FieldError::new(form_field(&e.field), e.message))
+                .collect()
+        })
 }
 
 /// A stored check-in as the form's name/value pairs, so that it can be
