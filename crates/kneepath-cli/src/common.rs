@@ -3,9 +3,9 @@
 //! database with an error that names it.
 
 use anyhow::{Context, Result, anyhow};
+use kneepath_app::Clock;
 use kneepath_core::Day;
 use kneepath_store::Store;
-use kneepath_web::Clock;
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()

@@ -297,7 +297,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 FhirCommand::Questionnaire { name } => {
                     let q = match name.as_str() {
                         "assessment" => kneepath_fhir::assessment_questionnaire(&kb),
-                        other => kneepath_web::fhir::questionnaire(&kb, other)
+                        other => kneepath_app::export::questionnaire(&kb, other)
                             .ok_or_else(|| anyhow::anyhow!("no questionnaire {other}"))?,
                     };
                     common::print_json(&q)?;

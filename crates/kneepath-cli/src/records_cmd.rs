@@ -10,9 +10,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
+use kneepath_app::App;
 use kneepath_core::KnowledgeBase;
 use kneepath_store::Role;
-use kneepath_web::{AppState, Settings};
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -45,9 +45,10 @@ pub struct ReassessArgs {
 
 pub fn reassess(kb: KnowledgeBase, args: ReassessArgs) -> Result<()> {
     crate::common::runtime()?.block_on(async {
-        let state = state(kb, &args.database, args.today.as_deref()).await?;
-        let today = state.clock.today();
-        let done = kneepath_web::service::reassess_all(&state, today)
+        let app = app(kb, &args.database, args.today.as_deref()).await?;
+        let today = app.clock.today();
+        let done = app
+            .reassess_all(today)
             .await
             .map_err(|e| anyhow!("re-running the assessments: {e}"))?;
         if args.json {
@@ -57,8 +58,8 @@ pub fn reassess(kb: KnowledgeBase, args: ReassessArgs) -> Result<()> {
                 "{} latest assessment{} made under another knowledge base re-run under {} (policy {}): {} now give a more urgent level or other plan rules, stored and escalated; {} left to another instance.",
                 done.checked,
                 if done.checked == 1 { "" } else { "s" },
-                state.kb.version,
-                state.kb.meta.policy_version,
+                app.kb.version,
+                app.kb.meta.policy_version,
                 done.changed,
                 done.skipped
             );
@@ -105,23 +106,22 @@ pub struct ImportArgs {
     file: PathBuf,
 }
 
-async fn state(kb: KnowledgeBase, database: &str, today: Option<&str>) -> Result<AppState> {
-    Ok(AppState::new(
+async fn app(kb: KnowledgeBase, database: &str, today: Option<&str>) -> Result<App> {
+    Ok(App::new(
         crate::common::open(database).await?,
         kb,
         crate::common::clock(today)?,
-        Settings::default(),
     ))
 }
 
-async fn patient(state: &AppState, email: &str) -> Result<kneepath_store::User> {
-    crate::common::user_with_role(&state.store, email, Role::Patient).await
+async fn patient(app: &App, email: &str) -> Result<kneepath_store::User> {
+    crate::common::user_with_role(&app.store, email, Role::Patient).await
 }
 
 pub fn demo(kb: KnowledgeBase, args: DemoArgs) -> Result<()> {
     crate::common::runtime()?.block_on(async {
-        let state = state(kb, &args.database, args.today.as_deref()).await?;
-        let created = kneepath_web::demo::ensure_demo(&state, 8)
+        let app = app(kb, &args.database, args.today.as_deref()).await?;
+        let created = kneepath_app::synthetic::demo::ensure_demo(&app, 8)
             .await
             .map_err(|e| anyhow!("creating the demo: {e}"))?;
         say!(
@@ -139,11 +139,9 @@ pub fn demo(kb: KnowledgeBase, args: DemoArgs) -> Result<()> {
 
 pub fn export(kb: KnowledgeBase, args: ExportArgs) -> Result<()> {
     crate::common::runtime()?.block_on(async {
-        let state = state(kb, &args.database, None).await?;
-        let user = patient(&state, &args.patient).await?;
-        let bundle = kneepath_web::fhir::patient_bundle(&state, &user)
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
+        let app = app(kb, &args.database, None).await?;
+        let user = patient(&app, &args.patient).await?;
+        let bundle = app.fhir_bundle(&user).await.map_err(|e| anyhow!("{e}"))?;
         let text = serde_json::to_string_pretty(&bundle)?;
         match &args.out {
             Some(p) => std::fs::write(p, text + "\n")
@@ -162,12 +160,12 @@ pub fn import(kb: KnowledgeBase, args: ImportArgs) -> Result<bool> {
     let value: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{} is not JSON", args.file.display()))?;
     crate::common::runtime()?.block_on(async {
-        let state = state(kb, &args.database, None).await?;
-        let user = patient(&state, &args.patient).await?;
-        let today = state.clock.today_in(user.time_zone.as_deref());
-        let responses = match kneepath_web::fhir::read_responses(&state.kb, &value, today) {
+        let app = app(kb, &args.database, None).await?;
+        let user = patient(&app, &args.patient).await?;
+        let today = app.clock.today_in(user.time_zone.as_deref());
+        let responses = match kneepath_app::export::read_responses(&app.kb, &value, today) {
             Ok(r) => r,
-            Err(kneepath_web::fhir::Rejected(outcome)) => {
+            Err(kneepath_app::export::Rejected(outcome)) => {
                 crate::common::print_json(&outcome)?;
                 return Ok(false);
             }
@@ -175,7 +173,8 @@ pub fn import(kb: KnowledgeBase, args: ImportArgs) -> Result<bool> {
         if responses.is_empty() {
             bail!("nothing to import");
         }
-        let ids = kneepath_web::fhir::import(&state, &user.id, &responses, None)
+        let ids = app
+            .import_fhir(&user.id, &responses, None)
             .await
             .map_err(|e| anyhow!("{e}"))?;
         for id in &ids {

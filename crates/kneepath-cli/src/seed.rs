@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
+use kneepath_app::{App, Clock};
 use kneepath_core::KnowledgeBase;
-use kneepath_web::{AppState, Clock, Settings, service};
 
 #[derive(Args, Debug)]
 pub struct SeedArgs {
@@ -63,13 +63,13 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
     let rt = crate::common::runtime()?;
     rt.block_on(async move {
         let store = crate::common::open(&args.database).await?;
-        let state = AppState::new(store, kb, Clock::Fixed(today), Settings::default());
+        let app = App::new(store, kb, Clock::Fixed(today));
         let prefix = kneepath_store::new_id()[16..].to_string();
-        let ids = state
+        let ids = app
             .store
             .create_synthetic_users(&prefix, args.patients, PASSWORD, kneepath_store::Role::Patient)
             .await?;
-        let facts = state
+        let facts = app
             .kb
             .facts_from_toml_str(
                 "age = 30\nonset = \"gradual\"\npain_now = 3\nweight_bearing = \"normal\"",
@@ -92,7 +92,8 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
         };
         if args.days > 0 {
             let seed = u64::from_str_radix(&prefix, 16).unwrap_or(7);
-            let s = kneepath_web::synthetic::seed_patients(&state, &ids, args.days, today, seed, &mut bar)
+            let s = app
+                .seed_patients(&ids, args.days, today, seed, &mut bar)
                 .await
                 .map_err(|e| anyhow!("seeding: {e}"))?;
             eprintln!();
@@ -102,7 +103,7 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
             );
         } else {
             for (i, id) in ids.iter().enumerate() {
-                service::record_assessment(&state, id, &facts, "wizard", today.plus(-14), None)
+                app.record_assessment(id, &facts, "wizard", today.plus(-14), None)
                     .await
                     .map_err(|e| anyhow!("seeding patient {i}: {e}"))?;
                 bar(i + 1);
@@ -110,7 +111,7 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
             eprintln!();
         }
         if args.clinicians > 0 {
-            let cids = state
+            let cids = app
                 .store
                 .create_synthetic_users(
                     &format!("{prefix}c"),
@@ -124,7 +125,7 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
                 .enumerate()
                 .map(|(i, p)| (cids[i % cids.len()].clone(), p.clone()))
                 .collect();
-            state.store.link_many(&pairs).await?;
+            app.store.link_many(&pairs).await?;
             say!(
                 "created {} synthetic clinicians ({}c0@synthetic.kneepath.local ...), about {} patients each",
                 cids.len(),
@@ -137,8 +138,8 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
                         .with_context(|| format!("cannot write {}", p.display()))?,
                 );
                 for id in &cids {
-                    let token = state.store.create_session(id, 48).await?;
-                    let csrf = state.store.session_csrf(&token).await?.unwrap_or_default();
+                    let token = app.store.create_session(id, 48).await?;
+                    let csrf = app.store.session_csrf(&token).await?.unwrap_or_default();
                     writeln!(w, "{token} {csrf}")?;
                 }
                 w.flush()?;
@@ -147,7 +148,7 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
         if let Some(w) = out.as_mut() {
             for id in &ids {
                 // Only patients with a home plan can check in.
-                let home = state
+                let home = app
                     .store
                     .latest_assessment_head(id)
                     .await?
@@ -155,8 +156,8 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
                 if !home {
                     continue;
                 }
-                let token = state.store.create_session(id, 48).await?;
-                let csrf = state.store.session_csrf(&token).await?.unwrap_or_default();
+                let token = app.store.create_session(id, 48).await?;
+                let csrf = app.store.session_csrf(&token).await?.unwrap_or_default();
                 writeln!(w, "{token} {csrf}")?;
             }
         }

@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use kneepath_app::synthetic::demo;
 use kneepath_core::KnowledgeBase;
-use kneepath_web::{AppState, Settings, demo};
+use kneepath_web::{AppState, Settings};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -63,7 +64,9 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
         let state = AppState::new(store, kb, clock, settings);
         // People assessed under another knowledge base (a policy change)
         // are re-run before the first request.
-        let re = kneepath_web::service::reassess_all(&state, state.clock.today())
+        let re = state
+            .app
+            .reassess_all(state.clock.today())
             .await
             .map_err(|e| anyhow::anyhow!("re-running assessments under the knowledge base: {e}"))?;
         if re.checked > 0 {
@@ -76,7 +79,7 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
             );
         }
         if args.demo {
-            let created = demo::ensure_demo(&state, 8)
+            let created = demo::ensure_demo(&state.app, 8)
                 .await
                 .map_err(|e| anyhow::anyhow!("creating the demo patient: {e}"))?;
             say!(

@@ -207,13 +207,8 @@ pub fn report(kb: KnowledgeBase, args: ReportArgs) -> Result<()> {
         if !store.is_linked(&c.id, &p.id).await? {
             bail!("{} is not linked to {}", p.email, c.email);
         }
-        let state = kneepath_web::AppState::new(
-            store,
-            kb,
-            crate::common::clock(args.today.as_deref())?,
-            kneepath_web::Settings::default(),
-        );
-        let actor = kneepath_web::pages::clinic::Actor {
+        let app = kneepath_app::App::new(store, kb, crate::common::clock(args.today.as_deref())?);
+        let actor = kneepath_app::Actor {
             id: &c.id,
             name: &c.display_name,
             ip: None,
@@ -222,11 +217,13 @@ pub fn report(kb: KnowledgeBase, args: ReportArgs) -> Result<()> {
             .out
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
-        let html = kneepath_web::pages::clinic::report_html(&state, actor, &p, pdf)
+        let data = app
+            .report_data(actor, &p)
             .await
             .map_err(|e| anyhow!("{e}"))?;
+        let html = kneepath_report::render(&data, pdf)?;
         let bytes = if pdf {
-            kneepath_web::pdf::html_to_pdf(html).await?
+            kneepath_report::pdf::html_to_pdf(html).await?
         } else {
             html.into_bytes()
         };

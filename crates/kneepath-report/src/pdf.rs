@@ -5,7 +5,8 @@
 //! PDF route answers 503 and the HTML report still works.
 //!
 //! Each print starts a browser of a dozen processes and about 120 MB, so
-//! the web app prints through a [`PdfQueue`]: a few at a time, a few more
+//! the web app prints through a [`PdfQueue`] (the command line prints one,
+//! [`html_to_pdf`]): a few at a time, a few more
 //! waiting, each within a time limit; beyond that the answer is 503 with
 //! `Retry-After` (six reports at once had started 74 processes and taken
 //! 765 MB).
@@ -116,10 +117,25 @@ pub async fn html_to_pdf(html: String) -> Result<Vec<u8>, PdfError> {
 }
 
 async fn print_with(chromium: &Path, html: String, limit: Duration) -> Result<Vec<u8>, PdfError> {
-    let dir = std::env::temp_dir().join(format!("kneepath-pdf-{}", kneepath_store::new_id()));
+    let dir = std::env::temp_dir().join(format!("kneepath-pdf-{}", unique_name()));
     let result = print(chromium, &dir, html, limit).await;
     let _ = tokio::fs::remove_dir_all(&dir).await;
     result
+}
+
+/// A name no other print of this machine uses at the same time: the
+/// process, the time and a count.
+fn unique_name() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}-{nanos:x}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 async fn print(

@@ -9,8 +9,12 @@
 //!   "code", "message", "fields"}}` — including 404s, 405s and the 413 of
 //!   the body-size limit ([`json_errors`] rewrites any other error body).
 //! - Bodies must be `application/json` (FHIR: also `application/fhir+json`):
-//!   anything else is a 415. Input is checked by the same code as the web
-//!   forms (check-ins, questionnaires) or the facts reader (assessments).
+//!   anything else is a 415. What the handlers do is the application's
+//!   (`kneepath-app`), as for the web forms: a check-in body becomes a
+//!   `RawCheckIn` checked by the one check-in validation, questionnaires
+//!   are checked and scored by `kneepath_app::outcomes`, and an
+//!   application error's status and code are `AppError::status` and
+//!   `AppError::code`.
 //! - Every read and write of the patient's data writes an audit row.
 
 use std::collections::BTreeMap;
@@ -23,6 +27,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use kneepath_app::plan::plan_items;
+use kneepath_app::{AppError, CheckinResult, Clock, FieldError, Logging, RawCheckIn, to_the_end};
 use kneepath_core::Day;
 use kneepath_core::kb::KnowledgeBase;
 use kneepath_store::{NewAudit, Role, User};
@@ -31,7 +37,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::service::{CheckinResult, plan_context, plan_items, record_assessment, record_checkin};
 use crate::state::AppState;
 
 // --- errors ---------------------------------------------------------------------
@@ -107,24 +112,50 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::error::WebError> for ApiError {
-    fn from(e: crate::error::WebError) -> ApiError {
-        use crate::error::WebError as W;
+impl ApiError {
+    /// An application error, with `message` as what is said when the input
+    /// is not right and no problem is about it as a whole.
+    fn from_app(e: AppError, message: &str) -> ApiError {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let code = e.code();
         match e {
-            W::NotFound => ApiError::not_found(),
-            W::BadRequest(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", m),
-            W::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
-            W::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
-            W::PlanChanged => ApiError::new(
-                StatusCode::CONFLICT,
-                "plan_changed",
+            AppError::Invalid(fields) => {
+                let (whole, fields): (Vec<FieldError>, Vec<FieldError>) =
+                    fields.into_iter().partition(FieldError::is_whole);
+                let message = if whole.is_empty() {
+                    message.to_string()
+                } else {
+                    whole
+                        .into_iter()
+                        .map(|f| f.message)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                ApiError::new(status, code, message)
+                    .with_fields(fields.into_iter().map(|f| (f.field, f.message)).collect())
+            }
+            AppError::AlreadyLogged { day } => ApiError::new(
+                status,
+                code,
+                format!("There is already a check-in for {day}."),
+            ),
+            AppError::PlanChanged => ApiError::new(
+                status,
+                code,
                 "The plan was changed at the same moment (on another device, or by a clinician), so nothing was stored. Read the plan again and send it again.",
             ),
-            other => {
-                tracing::error!(error = %other, "api internal error");
+            AppError::NoHomePlan => ApiError::new(
+                status,
+                code,
+                "There is no home plan to check in against: take an assessment first, or follow the advice to see a doctor.",
+            ),
+            AppError::NotFound => ApiError::not_found(),
+            AppError::Forbidden(m) => ApiError::new(status, code, m),
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "api internal error");
                 ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    status,
+                    code,
                     "An unexpected error happened; nothing was changed.",
                 )
             }
@@ -132,9 +163,27 @@ impl From<crate::error::WebError> for ApiError {
     }
 }
 
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        ApiError::from_app(e, "The input is not right; nothing was stored.")
+    }
+}
+
+impl From<crate::error::WebError> for ApiError {
+    fn from(e: crate::error::WebError) -> ApiError {
+        use crate::error::WebError as W;
+        match e {
+            W::App(e) => e.into(),
+            W::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m),
+            W::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+            other => AppError::Internal(other.to_string()).into(),
+        }
+    }
+}
+
 impl From<kneepath_store::StoreError> for ApiError {
     fn from(e: kneepath_store::StoreError) -> ApiError {
-        crate::error::WebError::from(e).into()
+        AppError::from(e).into()
     }
 }
 
@@ -347,7 +396,7 @@ pub struct Me {
 }
 
 impl Me {
-    fn of(u: &User, clock: crate::state::Clock) -> Me {
+    fn of(u: &User, clock: Clock) -> Me {
         Me {
             id: u.id.clone(),
             email: u.email.clone(),
@@ -527,6 +576,33 @@ pub enum Swelling {
     Significant,
 }
 
+impl NewCheckIn {
+    /// The answers as the one check-in validation takes them.
+    fn raw(&self) -> RawCheckIn {
+        let swelling = |s: Swelling| match s {
+            Swelling::None => kneepath_core::checkin::Swelling::None,
+            Swelling::Mild => kneepath_core::checkin::Swelling::Mild,
+            Swelling::Significant => kneepath_core::checkin::Swelling::Significant,
+        };
+        let text = |n: u32| Some(n.to_string());
+        RawCheckIn {
+            day: self.day.clone(),
+            pain_now: text(self.pain_now),
+            exercise_pain: self.exercise_pain.and_then(text),
+            morning_pain: self.morning_pain.and_then(text),
+            stiffness: text(self.stiffness),
+            swelling: self.swelling.map(|s| swelling(s).as_str().to_string()),
+            walks_normally: self.walks_normally.map(kneepath_core::checkin::yes_no),
+            full_range: self.full_range.map(kneepath_core::checkin::yes_no),
+            training_minutes: text(self.training_minutes),
+            effort: text(self.effort),
+            sleep_hours: self.sleep_hours.map(|h| h.to_string()),
+            done: self.done.clone(),
+            warning_signs: self.warning_signs.clone(),
+        }
+    }
+}
+
 /// A questionnaire kneepath answers with.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -650,8 +726,7 @@ fn detail(a: &kneepath_store::AssessmentRow) -> ApiResult<AssessmentDetail> {
     Ok(AssessmentDetail {
         summary: summary(a),
         facts: Json::Object(a.facts.clone()),
-        report: serde_json::to_value(&a.report)
-            .map_err(|e| crate::error::WebError::Internal(e.to_string()))?,
+        report: serde_json::to_value(&a.report).map_err(|e| AppError::Internal(e.to_string()))?,
     })
 }
 
@@ -763,7 +838,7 @@ async fn create_assessment(
     t.require_write()?;
     let kb = &state.kb;
     let text = serde_json::to_string(&Json::Object(body.facts))
-        .map_err(|e| crate::error::WebError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let facts = kb.facts_from_json_str(&text).map_err(|e| {
         ApiError::invalid(
             "Some facts are not right; nothing was stored.",
@@ -773,15 +848,10 @@ async fn create_assessment(
                 .collect(),
         )
     })?;
-    let id = record_assessment(
-        &state,
-        &t.user.id,
-        &facts,
-        "api",
-        t.today(&state),
-        t.ip.as_deref(),
-    )
-    .await?;
+    let id = state
+        .app
+        .record_assessment(&t.user.id, &facts, "api", t.today(&state), t.ip.as_deref())
+        .await?;
     let a = state
         .store
         .assessment(&id)
@@ -795,7 +865,7 @@ async fn create_assessment(
     responses((status = 200, description = "The plan", body = PlanOut)))]
 async fn get_plan(State(state): State<AppState>, t: TokenUser) -> ApiResult<axum::Json<PlanOut>> {
     let kb = &state.kb;
-    let ctx = plan_context(&state, &t.user.id).await?.ok_or_else(|| {
+    let ctx = state.app.plan_context(&t.user.id).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "no_plan",
@@ -863,7 +933,7 @@ async fn create_checkin(
     t: TokenUser,
     ApiJson(b): ApiJson<NewCheckIn>,
 ) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
-    crate::service::to_the_end(create_checkin_now(state, t, b, None)).await?
+    to_the_end(create_checkin_now(state, t, b, None)).await?
 }
 
 /// Correct the check-in of a day of the current plan (from 14 days back):
@@ -894,7 +964,7 @@ async fn correct_checkin(
             vec![("day".into(), format!("Leave it out, or give {day}."))],
         ));
     }
-    crate::service::to_the_end(create_checkin_now(state, t, b, Some(day))).await?
+    to_the_end(create_checkin_now(state, t, b, Some(day))).await?
 }
 
 /// `create_checkin` or `correct_checkin` (of the day given), as a task that
@@ -902,129 +972,30 @@ async fn correct_checkin(
 async fn create_checkin_now(
     state: AppState,
     t: TokenUser,
-    mut b: NewCheckIn,
+    b: NewCheckIn,
     correcting: Option<Day>,
 ) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
     t.require_write()?;
-    if let Some(day) = correcting {
-        b.day = Some(day.to_string());
-    }
-    crate::service::deciding_on_plan(&state, &t.user.id, || {
-        create_checkin_once(&state, &t, &b, correcting.is_some())
-    })
-    .await
-}
-
-impl crate::service::PlanChangedError for ApiError {
-    fn plan_changed(&self) -> bool {
-        self.error.code == "plan_changed"
-    }
-}
-
-/// One read-decide-write of an API check-in (tried again when another
-/// instance changed the plan in between).
-async fn create_checkin_once(
-    state: &AppState,
-    t: &TokenUser,
-    b: &NewCheckIn,
-    correcting: bool,
-) -> ApiResult<(StatusCode, axum::Json<CheckInResult>)> {
     let kb = &state.kb;
-    let today = t.today(state);
-    let Some(mut ctx) = crate::service::plan_context_for_checkin(state, &t.user.id, today)
-        .await?
-        .filter(|c| c.phase.is_some())
-    else {
-        return Err(ApiError::invalid(
-            "There is no home plan to check in against: take an assessment first, or follow the advice to see a doctor.",
-            Vec::new(),
-        ));
+    let how = match correcting {
+        Some(day) => Logging::Correct(day),
+        None => Logging::New,
     };
-    // The same checks as the web form: build its fields.
-    let mut fields: Vec<(String, String)> = vec![
-        ("day".into(), b.day.clone().unwrap_or_default()),
-        ("pain_now".into(), b.pain_now.to_string()),
-        ("stiffness".into(), b.stiffness.to_string()),
-        ("training_minutes".into(), b.training_minutes.to_string()),
-        ("effort".into(), b.effort.to_string()),
-    ];
-    let yes_no = |v: bool| if v { "yes" } else { "no" }.to_string();
-    if let Some(sw) = b.swelling {
-        let sw = match sw {
-            Swelling::None => "none",
-            Swelling::Mild => "mild",
-            Swelling::Significant => "significant",
-        };
-        fields.push(("swelling".into(), sw.into()));
-    }
-    if let Some(w) = b.walks_normally {
-        fields.push(("walks_normally".into(), yes_no(w)));
-    }
-    if let Some(f) = b.full_range {
-        fields.push(("full_range".into(), yes_no(f)));
-    }
-    if let Some(h) = b.sleep_hours {
-        fields.push(("sleep_hours".into(), h.to_string()));
-    }
-    if let Some(v) = b.exercise_pain {
-        fields.push(("exercise_pain".into(), v.to_string()));
-    }
-    if let Some(v) = b.morning_pain {
-        fields.push(("morning_pain".into(), v.to_string()));
-    }
-    fields.extend(b.done.iter().map(|d| ("done".to_string(), d.clone())));
-    // The form's name for a ticked warning sign is `sign`.
-    fields.extend(
-        b.warning_signs
-            .iter()
-            .map(|w| ("sign".to_string(), w.clone())),
-    );
-    let day = b
-        .day
-        .as_deref()
-        .and_then(|d| d.parse::<Day>().ok())
-        .unwrap_or(today);
-    if correcting && ctx.checkin_on(day).is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!(
-                "There is no check-in for {day} to correct (from the last 14 days of the current plan)."
+    let logged = state
+        .app
+        .check_in(&t.user.id, &b.raw(), how, t.today(&state), t.ip.as_deref())
+        .await
+        .map_err(|e| match (e, correcting) {
+            (AppError::NotFound, Some(day)) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!(
+                    "There is no check-in for {day} to correct (from the last 14 days of the current plan)."
+                ),
             ),
-        ));
-    }
-    let planned: Vec<String> = crate::service::checkin_exercises(kb, &ctx, day)
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    let earliest = crate::pages::checkin::earliest(&ctx, today);
-    let checkin = kneepath_core::checkin::parse_checkin(kb, &fields, &planned, earliest, today)
-        .map_err(|errs| {
-            ApiError::invalid(
-                "The check-in is not right; nothing was stored.",
-                errs.into_iter()
-                    .map(|e| match e.field.as_str() {
-                        "sign" => ("warning_signs".to_string(), e.message),
-                        _ => (e.field, e.message),
-                    })
-                    .collect(),
-            )
+            (e, _) => ApiError::from_app(e, "The check-in is not right; nothing was stored."),
         })?;
-    if !correcting && ctx.checkin_on(checkin.day).is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_checked_in",
-            format!("There is already a check-in for {}.", checkin.day),
-        ));
-    }
-    let day = checkin.day;
-    let (result, escalation) = if correcting {
-        crate::service::correct_checkin(state, &t.user.id, &mut ctx, checkin, t.ip.as_deref())
-            .await?
-    } else {
-        record_checkin(state, &t.user.id, &mut ctx, checkin, t.ip.as_deref()).await?
-    };
-    let (outcome, message, now) = match result {
+    let (outcome, message, now) = match logged.result {
         CheckinResult::Retriaged(level) => (
             "retriaged",
             format!(
@@ -1039,7 +1010,7 @@ async fn create_checkin_once(
             last_phase,
         } => (
             "stayed",
-            match crate::service::waiting_text(&waiting_for, last_phase) {
+            match kneepath_app::checkin::waiting_text(&waiting_for, last_phase) {
                 Some(text) => format!("Saved. {text}"),
                 None => "Saved.".to_string(),
             },
@@ -1047,17 +1018,17 @@ async fn create_checkin_once(
         ),
     };
     Ok((
-        if correcting {
+        if correcting.is_some() {
             StatusCode::OK
         } else {
             StatusCode::CREATED
         },
         axum::Json(CheckInResult {
-            day: day.to_string(),
+            day: logged.day.to_string(),
             outcome: outcome.into(),
             message,
             now,
-            escalation: escalation.map(|e| e.message().to_string()),
+            escalation: logged.escalation.map(|e| e.message().to_string()),
         }),
     ))
 }
@@ -1130,26 +1101,13 @@ async fn create_outcome(
             unknown,
         ));
     }
-    let (answers, scores) = crate::pages::outcomes::check_answers(ins, |id| {
-        b.answers.get(id).map(u32::to_string).unwrap_or_default()
-    })
-    .map_err(|(errors, missing)| {
-        ApiError::invalid(
-            errors.join(" "),
-            missing
-                .into_iter()
-                .map(|m| (m, "not answered, or not one of the answers".to_string()))
-                .collect(),
-        )
-    })?;
     let id = state
-        .store
-        .insert_outcome(
+        .app
+        .record_outcome(
             &t.user.id,
-            &ins.id,
+            ins,
+            |id| b.answers.get(id).map(u32::to_string).unwrap_or_default(),
             t.today(&state),
-            &answers,
-            &scores,
             t.ip.as_deref(),
         )
         .await?;
@@ -1179,7 +1137,7 @@ async fn fhir_questionnaire(
         QuestionnaireName::Lefs => "lefs",
         QuestionnaireName::Nprs => "nprs",
     };
-    let q = crate::fhir::questionnaire(&state.kb, name).ok_or_else(ApiError::not_found)?;
+    let q = kneepath_app::export::questionnaire(&state.kb, name).ok_or_else(ApiError::not_found)?;
     Ok(fhir(q, StatusCode::OK))
 }
 
@@ -1187,7 +1145,7 @@ async fn fhir_questionnaire(
 #[utoipa::path(get, path = "/api/v1/fhir/Bundle", tag = "fhir",
     responses((status = 200, description = "FHIR R4 Bundle", body = Object, content_type = "application/fhir+json")))]
 async fn fhir_bundle(State(state): State<AppState>, t: TokenUser) -> ApiResult<Response> {
-    let b = crate::fhir::patient_bundle(&state, &t.user).await?;
+    let b = state.app.fhir_bundle(&t.user).await?;
     t.audit(&state, "export", "fhir_bundle", None).await?;
     Ok(fhir(b, StatusCode::OK))
 }
@@ -1208,10 +1166,15 @@ async fn fhir_import(
     ApiJson(body): ApiJson<Json>,
 ) -> ApiResult<Response> {
     t.require_write()?;
-    match crate::fhir::read_responses(&state.kb, &body, t.today(&state)) {
-        Err(crate::fhir::Rejected(outcome)) => Ok(fhir(outcome, StatusCode::UNPROCESSABLE_ENTITY)),
+    match kneepath_app::export::read_responses(&state.kb, &body, t.today(&state)) {
+        Err(kneepath_app::export::Rejected(outcome)) => {
+            Ok(fhir(outcome, StatusCode::UNPROCESSABLE_ENTITY))
+        }
         Ok(responses) => {
-            let ids = crate::fhir::import(&state, &t.user.id, &responses, t.ip.as_deref()).await?;
+            let ids = state
+                .app
+                .import_fhir(&t.user.id, &responses, t.ip.as_deref())
+                .await?;
             let mut out = Vec::new();
             for id in ids {
                 if let Some(a) = state.store.assessment(&id).await? {
@@ -1233,7 +1196,7 @@ async fn fhir_import(
 async fn openapi_json(State(state): State<AppState>) -> Response {
     match openapi(&state.kb).and_then(|doc| serde_json::to_string_pretty(&doc)) {
         Ok(s) => ([(header::CONTENT_TYPE, "application/json")], s).into_response(),
-        Err(e) => ApiError::from(crate::error::WebError::Internal(e.to_string())).into_response(),
+        Err(e) => ApiError::from(AppError::Internal(e.to_string())).into_response(),
     }
 }
 

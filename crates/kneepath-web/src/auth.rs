@@ -84,6 +84,15 @@ impl CurrentUser {
         state.clock.today_in(self.session.user.time_zone.as_deref())
     }
 
+    /// This person as the one who acts (a clinician, for the application).
+    pub fn actor(&self) -> kneepath_app::Actor<'_> {
+        kneepath_app::Actor {
+            id: self.id(),
+            name: &self.session.user.display_name,
+            ip: self.ip(),
+        }
+    }
+
     /// Write the audit row for this person reading or changing their own data.
     pub async fn audit_own(
         &self,
@@ -119,7 +128,7 @@ impl CurrentUser {
         asked: &str,
     ) -> WebError {
         match refuse_audit(state, self.id(), self.ip(), owner, entity, asked).await {
-            Ok(()) => WebError::NotFound,
+            Ok(()) => WebError::not_found(),
             Err(e) => e,
         }
     }
@@ -230,7 +239,7 @@ where
 {
     let state = crate::state::AppState::from_ref(s);
     match refuse_audit(&state, u.id(), u.ip(), None, "route", parts.uri.path()).await {
-        Ok(()) => WebError::Forbidden(message),
+        Ok(()) => WebError::forbidden(message),
         Err(e) => e,
     }
 }
@@ -277,7 +286,7 @@ fn check_origin(headers: &HeaderMap) -> Result<(), WebError> {
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site")
     {
-        return Err(WebError::Forbidden(
+        return Err(WebError::forbidden(
             "This form was sent from another website.",
         ));
     }
@@ -285,7 +294,7 @@ fn check_origin(headers: &HeaderMap) -> Result<(), WebError> {
         let origin = origin.to_str().unwrap_or_default();
         let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
         if origin != "null" && origin_host != host.to_str().unwrap_or_default() {
-            return Err(WebError::Forbidden(
+            return Err(WebError::forbidden(
                 "This form was sent from another website.",
             ));
         }
@@ -366,7 +375,7 @@ impl<S: Send + Sync> FromRequest<S> for VerifiedForm {
             .map(|(_, v)| v.as_str());
         match (expected, sent) {
             (Some(e), Some(s)) if same(&e, s) => Ok(VerifiedForm { pairs }),
-            _ => Err(WebError::Forbidden(
+            _ => Err(WebError::forbidden(
                 "This form has expired or did not come from this site. Go back, reload the page and try again.",
             )),
         }

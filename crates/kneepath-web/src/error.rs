@@ -1,21 +1,25 @@
-//! The web layer's one error type. Each variant maps to one status here and
-//! nowhere else; internal details are logged, never shown to the person.
+//! The web layer's one error type. An application error ([`AppError`])
+//! takes its status from [`AppError::status`], the mapping the JSON API
+//! uses too; the errors only HTTP has (login, body, rate limits, links that
+//! expired, a busy PDF queue) are mapped here and nowhere else. Internal
+//! details are logged, never shown to the person.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use kneepath_app::{AppError, PlanChangedError};
 use kneepath_store::StoreError;
 
 use crate::views::{ErrorPage, render};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
-    #[error("not found")]
-    NotFound,
+    /// What the application refused or failed at.
+    #[error(transparent)]
+    App(#[from] AppError),
     /// Not logged in: send to the login page, then back to `next`.
     #[error("login required")]
     LoginRequired { next: String },
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
+    /// A request that could not be read (400), as the API's `bad_json`.
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("unsupported media type")]
@@ -36,23 +40,68 @@ pub enum WebError {
     /// Busy for now: 503 with `Retry-After` (seconds).
     #[error("busy: {0}")]
     Busy(String, u64),
-    /// The person's plan changed between reading it and storing what was
-    /// decided from it (another instance wrote first); nothing was stored.
-    /// Handlers try again on the new plan ([`crate::service::deciding_on_plan`]);
-    /// a person sees this only when that kept happening.
-    #[error("the plan changed while this was being saved")]
-    PlanChanged,
-    #[error("internal error: {0}")]
-    Internal(String),
+}
+
+impl WebError {
+    /// Nothing here, or not the asker's (404).
+    pub fn not_found() -> WebError {
+        WebError::App(AppError::NotFound)
+    }
+
+    /// Not allowed (403), with why.
+    pub fn forbidden(why: &str) -> WebError {
+        WebError::App(AppError::Forbidden(why.to_string()))
+    }
+
+    /// Anything unexpected (500); the detail is logged.
+    pub fn internal(detail: impl Into<String>) -> WebError {
+        WebError::App(AppError::Internal(detail.into()))
+    }
 }
 
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => WebError::NotFound,
-            StoreError::Conflict(m) => WebError::BadRequest(m),
-            StoreError::PlanChanged => WebError::PlanChanged,
-            other => WebError::Internal(other.to_string()),
+        WebError::App(e.into())
+    }
+}
+
+impl PlanChangedError for WebError {
+    fn plan_changed(&self) -> bool {
+        matches!(self, WebError::App(AppError::PlanChanged))
+    }
+}
+
+/// The title and message of an application error's page.
+fn app_page(e: &AppError) -> (&'static str, String) {
+    match e {
+        AppError::NotFound => (
+            "Page not found",
+            "There is nothing here, or it is not yours to see.".to_string(),
+        ),
+        AppError::Forbidden(why) => ("Not allowed", why.clone()),
+        AppError::Invalid(fields) => (
+            "That did not work",
+            fields
+                .iter()
+                .map(|f| f.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        AppError::AlreadyLogged { day } => (
+            "That did not work",
+            format!("You have already checked in for {day}."),
+        ),
+        AppError::NoHomePlan => (
+            "That did not work",
+            "There is no home plan to check in against: please follow the advice to see a doctor, or take a new assessment.".to_string(),
+        ),
+        AppError::PlanChanged => ("Changed at the same moment", PLAN_CHANGED.to_string()),
+        AppError::Internal(detail) => {
+            tracing::error!(%detail, "internal error");
+            (
+                "Something went wrong",
+                "An unexpected error happened on our side. Nothing you entered was lost; please try again.".to_string(),
+            )
         }
     }
 }
@@ -69,16 +118,16 @@ impl IntoResponse for WebError {
                 .into_response();
         }
         let (status, title, message) = match &self {
+            WebError::App(e) => {
+                let (title, message) = app_page(e);
+                let status =
+                    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                (status, title, message)
+            }
             WebError::LoginRequired { next } => {
                 let to = format!("/login?next={}", urlencode(next));
                 return Redirect::to(&to).into_response();
             }
-            WebError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "Page not found",
-                "There is nothing here, or it is not yours to see.".to_string(),
-            ),
-            WebError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", (*why).to_string()),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "That did not work", m.clone()),
             WebError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -112,19 +161,6 @@ impl IntoResponse for WebError {
                 "Not available here",
                 m.clone(),
             ),
-            WebError::PlanChanged => (
-                StatusCode::CONFLICT,
-                "Changed at the same moment",
-                PLAN_CHANGED.to_string(),
-            ),
-            WebError::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "An unexpected error happened on our side. Nothing you entered was lost; please try again.".to_string(),
-                )
-            }
         };
         (status, render(&ErrorPage::new(title, &message))).into_response()
     }

@@ -1,38 +1,36 @@
-//! kneepath's web app: server-rendered HTML that works without JavaScript.
+//! kneepath's web app: server-rendered HTML that works without JavaScript,
+//! and the JSON API. HTTP only: what each user action does is the
+//! application's (`kneepath-app`), the report and the charts are drawn by
+//! `kneepath-report`.
 //!
 //! # Layout
-//! - [`state`]: `AppState` (store, knowledge base, clock, settings) — passed
-//!   in, never global.
+//! - [`state`]: `AppState` (the [`kneepath_app::App`], the settings, the PDF
+//!   queue) — passed in, never global.
 //! - [`auth`]: the session middleware, the `CurrentUser` extractor and
 //!   `VerifiedForm`, the only way a handler reads a POSTed form (it checks
 //!   the CSRF token and the request's origin first).
-//! - [`error`]: `WebError`, the one error type, with the status mapping in
-//!   one place; internal details are logged, never shown.
-//! - [`service`]: what happens on an assessment and a check-in (progression,
-//!   re-triage, escalation), shared by the handlers and the demo seeder.
-//! - [`pages`]: one module per area (account, wizard, result, plan,
-//!   check-in, progress).
-//! - [`charts`], [`figures`]: SVG drawn on the server.
-//! - [`demo`]: the demo patient with eight weeks of check-ins.
+//! - [`error`]: `WebError`, the one error type of the pages: an
+//!   application error takes its status from `AppError::status`; internal
+//!   details are logged, never shown.
+//! - [`pages`]: one module per area (account, assessment, plan, check-in,
+//!   progress, outcomes, clinic, admin).
+//! - [`api`]: the JSON API under `/api/v1`, with its OpenAPI document.
+//! - [`figures`]: exercise figures drawn on the server; [`charts`] and
+//!   [`pdf`] are `kneepath-report`'s.
 
 pub mod api;
 pub mod auth;
-pub mod charts;
-pub mod demo;
 pub mod error;
-pub mod fhir;
 pub mod figures;
 mod gzip;
 pub mod ics;
 pub mod pages;
-pub mod pdf;
-pub mod plan_lock;
 pub mod server;
-pub mod service;
 pub mod state;
-pub mod synthetic;
 mod views;
 pub mod zones;
+
+pub use kneepath_report::{charts, pdf};
 
 use std::future::Future;
 
@@ -43,7 +41,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-pub use state::{AppState, Clock, Settings};
+pub use kneepath_app::Clock;
+pub use state::{AppState, Settings};
 
 /// Largest request body accepted (forms are small).
 pub const BODY_LIMIT: usize = 64 * 1024;

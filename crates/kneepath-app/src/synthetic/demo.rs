@@ -1,15 +1,15 @@
 //! The demo patient: a runner with back-of-knee pain from a jump in
 //! training, eight weeks into the plan. Every check-in goes through the same
-//! service functions as a real one, so the phases move by the real rules.
+//! application methods as a real one, so the phases move by the real rules.
+//! Her clinician's caseload is seeded by the synthetic-patient generator.
 
 use kneepath_core::Day;
 use kneepath_core::checkin::{CheckIn, Swelling};
 use kneepath_store::Role;
 
-use crate::error::WebError;
-use crate::service::{plan_context, record_assessment, record_checkin, scheduled};
-use crate::state::AppState;
-use crate::synthetic::Rng;
+use super::Rng;
+use crate::plan::scheduled;
+use crate::{App, AppError};
 
 pub const DEMO_EMAIL: &str = "demo@kneepath.local";
 pub const DEMO_PASSWORD: &str = "demo-knee-2026";
@@ -45,8 +45,8 @@ hamstrings_feel_tight = true
 
 /// Create the demo patient with `weeks` weeks of check-ins ending today,
 /// unless it exists already. Returns whether it was created.
-pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError> {
-    if state
+pub async fn ensure_demo(app: &App, weeks: i32) -> Result<bool, AppError> {
+    if app
         .store
         .authenticate(DEMO_EMAIL, DEMO_PASSWORD)
         .await?
@@ -54,14 +54,14 @@ pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError>
     {
         return Ok(false);
     }
-    let user = state
+    let user = app
         .store
         .create_user(DEMO_EMAIL, "Maya", DEMO_PASSWORD, Role::Patient)
         .await?;
-    let today = state.clock.today();
-    seed_patient(state, &user.id, today, weeks, 7).await?;
+    let today = app.clock.today();
+    seed_patient(app, &user.id, today, weeks, 7).await?;
     // KOOS at the start and four weeks in, improving.
-    if let Some(koos) = state.kb.instrument(kneepath_core::kb::InstrumentKind::Koos) {
+    if let Some(koos) = app.kb.instrument(kneepath_core::kb::InstrumentKind::Koos) {
         for (weeks_ago, level) in [(weeks, 2u8), (weeks - 4, 1u8)] {
             let answers: std::collections::BTreeMap<String, u8> = koos
                 .items
@@ -74,9 +74,8 @@ pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError>
                 })
                 .collect();
             let scores = kneepath_core::outcomes::score_instrument(koos.kind, &answers)
-                .map_err(|e| WebError::Internal(e.to_string()))?;
-            state
-                .store
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            app.store
                 .insert_outcome(
                     &user.id,
                     &koos.id,
@@ -89,7 +88,7 @@ pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError>
         }
     }
     // A clinician with Maya and a synthetic caseload, and an admin.
-    let clinician = state
+    let clinician = app
         .store
         .create_user(
             DEMO_CLINICIAN_EMAIL,
@@ -98,8 +97,7 @@ pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError>
             Role::Clinician,
         )
         .await?;
-    state
-        .store
+    app.store
         .create_user(
             DEMO_ADMIN_EMAIL,
             "Clinic admin",
@@ -107,15 +105,16 @@ pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError>
             Role::Admin,
         )
         .await?;
-    let ids = state
+    let ids = app
         .store
         .create_synthetic_users("demo", DEMO_CASELOAD, DEMO_PASSWORD, Role::Patient)
         .await?;
-    crate::synthetic::seed_patients(state, &ids, 60, today, 2026, &mut |_| {}).await?;
+    app.seed_patients(&ids, 60, today, 2026, &mut |_| {})
+        .await?;
     let mut pairs: Vec<(String, String)> =
         ids.into_iter().map(|p| (clinician.id.clone(), p)).collect();
     pairs.push((clinician.id.clone(), user.id.clone()));
-    state.store.link_many(&pairs).await?;
+    app.store.link_many(&pairs).await?;
     // The clinician measured Maya: weak hamstrings on the painful side.
     let m = kneepath_core::clinic::Measurements {
         painful_side: Some(kneepath_core::clinic::Side::Right),
@@ -127,33 +126,27 @@ pub async fn ensure_demo(state: &AppState, weeks: i32) -> Result<bool, WebError>
         slr_right_deg: Some(68.0),
         ake_deg: Some(22.0),
     };
-    crate::service::record_measurement(
-        state,
-        &clinician.id,
-        &user.id,
-        &m,
-        state.clock.today(),
-        None,
-    )
-    .await?;
+    app.record_measurement(&clinician.id, &user.id, &m, app.clock.today(), None)
+        .await?;
     Ok(true)
 }
 
 /// Give a patient an assessment `weeks` weeks before `today` and daily
 /// check-ins since (a few days missed), improving over time.
 pub async fn seed_patient(
-    state: &AppState,
+    app: &App,
     user_id: &str,
     today: Day,
     weeks: i32,
     seed: u64,
-) -> Result<(), WebError> {
-    let kb = &state.kb;
+) -> Result<(), AppError> {
+    let kb = &app.kb;
     let facts = kb
         .facts_from_toml_str(DEMO_FACTS)
-        .map_err(|e| WebError::Internal(format!("demo facts: {e}")))?;
+        .map_err(|e| AppError::Internal(format!("demo facts: {e}")))?;
     let start = today.plus(-(weeks * 7));
-    record_assessment(state, user_id, &facts, "wizard", start, None).await?;
+    app.record_assessment(user_id, &facts, "wizard", start, None)
+        .await?;
     let mut rng = Rng(seed);
     let days = weeks * 7;
     for i in 0..=days {
@@ -161,8 +154,8 @@ pub async fn seed_patient(
         if i > 0 && rng.unit() < 0.08 {
             continue; // a missed day
         }
-        let _plan = state.plan_locks.lock(user_id).await;
-        let Some(mut ctx) = plan_context(state, user_id).await? else {
+        let _plan = app.plan_locks.lock(user_id).await;
+        let Some(mut ctx) = app.plan_context(user_id).await? else {
             break;
         };
         if ctx.phase.is_none() {
@@ -216,7 +209,7 @@ pub async fn seed_patient(
             sleep_hours: Some(6.5 + (rng.unit() * 2.0 * 2.0).round() / 2.0),
             warning_signs: Vec::new(),
         };
-        record_checkin(state, user_id, &mut ctx, checkin, None).await?;
+        app.record_checkin(user_id, &mut ctx, checkin, None).await?;
     }
     Ok(())
 }

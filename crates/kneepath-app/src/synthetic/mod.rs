@@ -1,10 +1,14 @@
-//! Synthetic patients for demonstrations and benchmarks (`kneepath seed`).
+//! Synthetic patients for demonstrations and benchmarks (`kneepath seed`),
+//! and the demo ([`demo`]), which shares the generator's [`Rng`] and seeds
+//! its caseload with [`App::seed_patients`].
 //!
 //! Each patient gets one of several clinical pictures, an adherence level and
 //! a pain trajectory; their days are simulated with the same pure rules a
 //! real check-in goes through (`progress::after_checkin`: re-triage on a
 //! warning sign, advance or step back, escalation), and the whole history is
 //! written in one transaction per patient.
+
+pub mod demo;
 
 use kneepath_core::checkin::{CheckIn, Swelling};
 use kneepath_core::engine::contributing_factors;
@@ -13,8 +17,7 @@ use kneepath_core::progress::{self, PhaseState, after_checkin, already_said};
 use kneepath_core::{Day, KnowledgeBase, TriageLevel, assess};
 use kneepath_store::History;
 
-use crate::error::WebError;
-use crate::state::AppState;
+use crate::{App, AppError};
 
 /// The clinical pictures, as facts in the case vocabulary.
 pub const CASES: &[(&str, &str)] = &[
@@ -81,11 +84,11 @@ pub fn simulate(
     days: i32,
     today: Day,
     rng: &mut Rng,
-) -> Result<History, WebError> {
+) -> Result<History, AppError> {
     let (_, text) = CASES[(rng.unit() * CASES.len() as f64) as usize % CASES.len()];
     let facts = kb
         .facts_from_toml_str(text)
-        .map_err(|e| WebError::Internal(format!("synthetic case: {e}")))?;
+        .map_err(|e| AppError::Internal(format!("synthetic case: {e}")))?;
     let start = today.plus(-days);
     let a = assess(kb, &facts);
     let mut h = History {
@@ -227,33 +230,35 @@ pub fn simulate(
     Ok(h)
 }
 
-/// Seed histories for the given (already created) patients.
-pub async fn seed_patients(
-    state: &AppState,
-    ids: &[String],
-    days: i32,
-    today: Day,
-    seed: u64,
-    progress: &mut dyn FnMut(usize),
-) -> Result<Summary, WebError> {
-    let mut rng = Rng(seed);
-    let mut s = Summary::default();
-    for (i, id) in ids.iter().enumerate() {
-        let h = simulate(&state.kb, id, days, today, &mut rng)?;
-        s.patients += 1;
-        s.home_plans += usize::from(
-            h.assessments
-                .first()
-                .is_some_and(|a| a.3.level >= TriageLevel::Routine),
-        );
-        s.checkins += h.checkins.len();
-        s.phase_changes += h.phase_changes.len().saturating_sub(1);
-        s.escalations += h.escalations.len();
-        s.retriaged += h.assessments.len() - 1;
-        state.store.insert_history(&h).await?;
-        progress(i + 1);
+impl App {
+    /// Seed histories for the given (already created) patients.
+    pub async fn seed_patients(
+        &self,
+        ids: &[String],
+        days: i32,
+        today: Day,
+        seed: u64,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Summary, AppError> {
+        let mut rng = Rng(seed);
+        let mut s = Summary::default();
+        for (i, id) in ids.iter().enumerate() {
+            let h = simulate(&self.kb, id, days, today, &mut rng)?;
+            s.patients += 1;
+            s.home_plans += usize::from(
+                h.assessments
+                    .first()
+                    .is_some_and(|a| a.3.level >= TriageLevel::Routine),
+            );
+            s.checkins += h.checkins.len();
+            s.phase_changes += h.phase_changes.len().saturating_sub(1);
+            s.escalations += h.escalations.len();
+            s.retriaged += h.assessments.len() - 1;
+            self.store.insert_history(&h).await?;
+            progress(i + 1);
+        }
+        Ok(s)
     }
-    Ok(s)
 }
 
 #[cfg(test)]

@@ -564,10 +564,9 @@ pub async fn export(
     State(state): State<AppState>,
     crate::auth::Patient(user): crate::auth::Patient,
 ) -> Result<Response, WebError> {
-    user.audit_own(&state, "export", "account", None).await?;
-    let data = state.store.export_user(user.id()).await?;
+    let data = state.app.export_record(user.id(), user.ip()).await?;
     let body =
-        serde_json::to_string_pretty(&data).map_err(|e| WebError::Internal(e.to_string()))?;
+        serde_json::to_string_pretty(&data).map_err(|e| WebError::internal(e.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json"),
@@ -608,7 +607,7 @@ pub async fn delete(
         .await?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
     }
-    state.store.delete_user(user.id()).await?;
+    state.app.delete_account(user.id()).await?;
     Ok((jar.add(clear_session_cookie()), Redirect::to("/?deleted=1")).into_response())
 }
 
@@ -657,7 +656,7 @@ pub async fn calendar_feed(
         .store
         .calendar_user(token)
         .await?
-        .ok_or(WebError::NotFound)?;
+        .ok_or(WebError::not_found())?;
     state
         .store
         .audit(&NewAudit {
@@ -671,10 +670,10 @@ pub async fn calendar_feed(
         })
         .await?;
     let kb = &state.kb;
-    let ctx = crate::service::plan_context(&state, &user.id).await?;
+    let ctx = state.app.plan_context(&user.id).await?;
     let exercises: Vec<&kneepath_core::kb::Exercise> = match &ctx {
         Some(c) => match c.phase {
-            Some(phase) => crate::service::plan_items(kb, c, phase)
+            Some(phase) => kneepath_app::plan::plan_items(kb, c, phase)
                 .items
                 .iter()
                 .map(|i| i.exercise)
@@ -755,7 +754,7 @@ pub async fn invite_show(
             (Layout::for_user("Invitation", "account", u), true, jar)
         }
         Some(_) => {
-            return Err(WebError::Forbidden(
+            return Err(WebError::forbidden(
                 "Invitations are for patients: log out and open the link with the patient's account.",
             ));
         }
@@ -798,7 +797,7 @@ pub async fn link_revoke(
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
     if !state.store.revoke_link(&id, user.id(), user.ip()).await? {
-        return Err(WebError::NotFound);
+        return Err(WebError::not_found());
     }
     Ok(Redirect::to("/account#care").into_response())
 }
@@ -854,7 +853,7 @@ pub async fn reset_form(
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Result<Response, WebError> {
     if current.is_some() {
-        return Err(WebError::Forbidden(RESET_LOGGED_IN));
+        return Err(WebError::forbidden(RESET_LOGGED_IN));
     }
     let user = state
         .store
@@ -890,7 +889,7 @@ pub async fn reset_submit(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     if current.is_some() {
-        return Err(WebError::Forbidden(RESET_LOGGED_IN));
+        return Err(WebError::forbidden(RESET_LOGGED_IN));
     }
     let user = state
         .store
@@ -943,7 +942,7 @@ pub async fn token_revoke(
         .revoke_api_token(user.id(), &id, user.ip())
         .await?
     {
-        return Err(WebError::NotFound);
+        return Err(WebError::not_found());
     }
     Ok(Redirect::to("/account#api").into_response())
 }

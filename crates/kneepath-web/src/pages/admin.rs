@@ -208,7 +208,7 @@ pub async fn reset(
         .store
         .user_by_id(&id)
         .await?
-        .ok_or(WebError::NotFound)?;
+        .ok_or(WebError::not_found())?;
     if target.id == user.id() {
         return Err(WebError::BadRequest(
             "Change your own password on your account page.".into(),

@@ -27,11 +27,11 @@ use serde_json::{Map, Value as Json};
 
 use crate::auth::{Patient, VerifiedForm};
 use crate::error::WebError;
-use crate::service::{facts_from_map, record_assessment};
 use crate::state::AppState;
 use crate::views::{
     AssessmentsPage, Layout, OptView, QuestionView, ResultPage, WizardPage, level_class, private,
 };
+use kneepath_app::plan::facts_from_map;
 
 fn section_questions(kb: &KnowledgeBase, section: usize) -> Vec<usize> {
     (0..kb.questions.len())
@@ -290,7 +290,7 @@ fn page(
 
 fn check_step(state: &AppState, step: usize) -> Result<(), WebError> {
     if step == 0 || step > state.kb.sections.len() {
-        return Err(WebError::NotFound);
+        return Err(WebError::not_found());
     }
     Ok(())
 }
@@ -427,7 +427,10 @@ pub async fn step_submit(
         }
     };
     let today = user.today(&state);
-    let id = record_assessment(&state, user.id(), &facts, "wizard", today, user.ip()).await?;
+    let id = state
+        .app
+        .record_assessment(user.id(), &facts, "wizard", today, user.ip())
+        .await?;
     Ok(Redirect::to(&format!("/assessments/{id}")).into_response())
 }
 
@@ -442,13 +445,16 @@ async fn stop_now(
 ) -> Result<Response, WebError> {
     let kb = &state.kb;
     let facts = kb.facts_from_pairs(answered_pairs(draft)).map_err(|e| {
-        WebError::Internal(format!(
+        WebError::internal(format!(
             "the wizard's draft holds facts it cannot read: {e}"
         ))
     })?;
     let today = user.today(state);
     let level = kneepath_core::assess(kb, &facts).level;
-    let id = record_assessment(state, user.id(), &facts, "wizard", today, user.ip()).await?;
+    let id = state
+        .app
+        .record_assessment(user.id(), &facts, "wizard", today, user.ip())
+        .await?;
     // Recording drops the draft; keep it for the questions still to come,
     // with the level stopped at.
     let mut draft = draft.clone();
@@ -569,7 +575,7 @@ pub async fn result(
         .store
         .assessment(&id)
         .await?
-        .ok_or(WebError::NotFound)?;
+        .ok_or(WebError::not_found())?;
     if a.user_id != user.id() {
         return Err(user
             .refuse(&state, Some(&a.user_id), "assessment", &id)

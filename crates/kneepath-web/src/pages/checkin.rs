@@ -1,33 +1,27 @@
-//! The daily check-in: the form, saving it (the rules run in
-//! `service::record_checkin`), and the page saying what it led to.
+//! The daily check-in: the form, sending it (checked and stored by the
+//! application, `kneepath_app::checkin`), and the page saying what it led
+//! to.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use kneepath_app::checkin::{earliest, made_on_checkin, waiting_after};
+use kneepath_app::plan::{checkin_exercises, last_logged};
+use kneepath_app::{AppError, Logging, PlanContext, RawCheckIn, to_the_end};
 use kneepath_core::Day;
-use kneepath_core::checkin::parse_checkin;
+use kneepath_core::checkin::form_field;
 use serde::Deserialize;
 
 use crate::auth::{Patient, VerifiedForm};
 use crate::error::WebError;
-use crate::service::{
-    PlanContext, checkin_exercises, correct_checkin, plan_context_for_checkin, record_checkin,
-};
 use crate::state::AppState;
 use crate::views::{CheckinPage, CheckinSavedPage, FormState, Layout, private};
-
-/// How far back a missed day may be logged.
-const MAX_DAYS_BACK: i32 = 14;
 
 #[derive(Deserialize)]
 pub struct DayQuery {
     day: Option<String>,
     /// Set on the page after a correction.
     corrected: Option<String>,
-}
-
-pub(crate) fn earliest(ctx: &PlanContext, today: Day) -> Day {
-    ctx.plan_start.max(today.plus(-MAX_DAYS_BACK))
 }
 
 /// The day a form is shown for: the one asked for when it can be logged,
@@ -39,16 +33,18 @@ fn day_to_show(asked: Option<&str>, ctx: &PlanContext, today: Day) -> Day {
         .unwrap_or(today)
 }
 
+/// The plan to check in against, or (no assessment yet, or the latest
+/// result says see a doctor) the plan page, which explains what to do
+/// instead.
 async fn need_plan(
     state: &AppState,
     user_id: &str,
     today: Day,
 ) -> Result<Result<PlanContext, Response>, WebError> {
-    match plan_context_for_checkin(state, user_id, today).await? {
-        Some(ctx) if ctx.phase.is_some() => Ok(Ok(ctx)),
-        // No assessment yet, or the latest result says see a doctor: the
-        // plan page explains what to do instead.
-        _ => Ok(Err(Redirect::to("/plan").into_response())),
+    match state.app.checkin_plan(user_id, today).await {
+        Ok(ctx) => Ok(Ok(ctx)),
+        Err(AppError::NoHomePlan) => Ok(Err(Redirect::to("/plan").into_response())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -120,7 +116,7 @@ pub async fn submit(
     Patient(user): Patient,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
-    crate::service::to_the_end(submit_now(state, user, form)).await?
+    to_the_end(submit_now(state, user, form)).await?
 }
 
 async fn submit_now(
@@ -128,11 +124,12 @@ async fn submit_now(
     user: crate::auth::CurrentUser,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
-    let sent =
-        crate::service::deciding_on_plan(&state, user.id(), || submit_once(&state, &user, &form))
-            .await;
+    let sent = state
+        .app
+        .deciding_on_plan(user.id(), || submit_once(&state, &user, &form))
+        .await;
     match sent {
-        Err(WebError::PlanChanged) => not_saved(&state, &user, &form).await,
+        Err(WebError::App(AppError::PlanChanged)) => not_saved(&state, &user, &form).await,
         other => other,
     }
 }
@@ -156,42 +153,12 @@ async fn not_saved(
     Ok((StatusCode::CONFLICT, private(&p)).into_response())
 }
 
-/// The warning signs ticked on a check-in form that could not be saved:
-/// when they reach urgent or above on the person's facts, the re-triage is
-/// stored (source `checkin`) and its id returned; otherwise nothing.
-async fn warning_sign_first(
-    state: &AppState,
-    user: &crate::auth::CurrentUser,
-    ctx: &crate::service::PlanContext,
-    form: &VerifiedForm,
-    today: Day,
-) -> Result<Option<String>, WebError> {
-    let kb = &state.kb;
-    let mut facts = ctx.facts.clone();
-    let mut any = false;
-    for sign in form.all("sign") {
-        if let Some(id) = kb
-            .fact_id(&sign)
-            .filter(|&id| kb.questions[id].warning_sign.is_some())
-        {
-            facts = kneepath_core::facts::with_new_sign(kb, &facts, id);
-            any = true;
-        }
-    }
-    if !any || kneepath_core::assess(kb, &facts).level.allows_home_plan() {
-        return Ok(None);
-    }
-    // The check-in holds the person's plan lock already.
-    let id = crate::service::record_assessment_locked(
-        state,
-        user.id(),
-        &facts,
-        "checkin",
-        today,
-        user.ip(),
-    )
-    .await?;
-    Ok(Some(id))
+/// Field errors as the form names its fields.
+fn on_form(fields: Vec<kneepath_app::FieldError>) -> Vec<(String, String)> {
+    fields
+        .into_iter()
+        .map(|e| (form_field(&e.field).to_string(), e.message))
+        .collect()
 }
 
 /// One read-decide-write of a check-in (tried again when another instance
@@ -206,77 +173,66 @@ async fn submit_once(
         Ok(c) => c,
         Err(r) => return Ok(r),
     };
-    let kb = &state.kb;
-    let day = form.get("day").parse::<Day>().unwrap_or(today);
-    let planned: Vec<String> = checkin_exercises(kb, &ctx, day)
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    let mut errors = match parse_checkin(kb, &form.pairs, &planned, earliest(&ctx, today), today) {
+    let app = &state.app;
+    let raw = RawCheckIn::from_pairs(&form.pairs);
+    let day = raw.day().unwrap_or(today);
+    let mut errors = match app.validate_checkin(&ctx, &raw, today) {
         Ok(checkin) => {
-            let day = checkin.day;
-            let stored = ctx.checkin_on(day).is_some();
-            // Only the form that showed this day's check-in replaces it:
-            // one sent for a new check-in (another device, the back button)
-            // or with its date changed to another logged day is refused,
-            // and the day's form then shows these answers for correction.
-            if stored && form.get("correct") != day.to_string() {
-                vec![(
+            let how = Logging::NewOrCorrect {
+                correcting: Some(form.get("correct").to_string()),
+            };
+            match app
+                .log_checkin(user.id(), &mut ctx, checkin, &how, user.ip())
+                .await
+            {
+                Ok(logged) => {
+                    let also = if logged.corrected {
+                        "&corrected=yes"
+                    } else {
+                        ""
+                    };
+                    let day = logged.day;
+                    return Ok(
+                        Redirect::to(&format!("/checkin/saved?day={day}{also}")).into_response()
+                    );
+                }
+                // Refused, and the day's form then shows these answers for
+                // correction.
+                Err(AppError::AlreadyLogged { day }) => vec![(
                     "day".to_string(),
                     format!(
                         "You have already checked in for {day}. Save again to replace that check-in with these answers, or choose another day."
                     ),
-                )]
-            } else {
-                let saved = if stored {
-                    correct_checkin(state, user.id(), &mut ctx, checkin, user.ip()).await
-                } else {
-                    record_checkin(state, user.id(), &mut ctx, checkin, user.ip()).await
-                };
-                match saved {
-                    Ok(_) => {
-                        let also = if stored { "&corrected=yes" } else { "" };
-                        return Ok(Redirect::to(&format!("/checkin/saved?day={day}{also}"))
-                            .into_response());
-                    }
-                    Err(WebError::BadRequest(m)) => vec![("day".to_string(), m)],
-                    Err(e) => return Err(e),
-                }
+                )],
+                // The store's refusal (another device logged the day first).
+                Err(AppError::Invalid(fields)) => fields
+                    .into_iter()
+                    .map(|e| ("day".to_string(), e.message))
+                    .collect(),
+                Err(e) => return Err(e.into()),
             }
         }
-        Err(errs) => {
+        Err(AppError::Invalid(fields)) => {
             // A warning sign that needs care now is acted on even when the
             // rest of the check-in is incomplete: its triage is stored (not
             // the check-in, which was not finished) and its action shown.
-            if let Some(id) = warning_sign_first(state, user, &ctx, form, today).await? {
+            // The check-in holds the person's plan lock already.
+            let signs = form.all("sign");
+            if let Some(id) = app
+                .warning_signs_first(user.id(), &ctx, &signs, today, user.ip())
+                .await?
+            {
                 return Ok(Redirect::to(&format!("/assessments/{id}")).into_response());
             }
-            errs.into_iter().map(|e| (e.field, e.message)).collect()
+            on_form(fields)
         }
+        Err(e) => return Err(e.into()),
     };
     let mut f = FormState::from_pairs(&form.pairs);
     f.errors.append(&mut errors);
     let shown_day = if day <= today { day } else { today };
     let p = page(state, user, &ctx, shown_day, f);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&p)).into_response())
-}
-
-/// What moving on still waits for after `checkin` (see
-/// `service::waiting_text`), when the plan has a phase and stays in it.
-fn waiting_after(
-    kb: &kneepath_core::KnowledgeBase,
-    ctx: &PlanContext,
-    checkin: &kneepath_core::checkin::CheckIn,
-) -> Option<String> {
-    use kneepath_core::progress::{Decision, is_last_phase, review};
-    let phase = ctx.phase?;
-    let facts = kneepath_core::checkin::facts_after(kb, &ctx.facts, checkin);
-    match review(kb, phase, &ctx.checkins, &facts) {
-        Decision::Stay { waiting_for } => {
-            crate::service::waiting_text(&waiting_for, is_last_phase(kb, phase.phase))
-        }
-        _ => None,
-    }
 }
 
 pub async fn saved(
@@ -288,15 +244,15 @@ pub async fn saved(
         .day
         .as_deref()
         .and_then(|d| d.parse().ok())
-        .ok_or(WebError::NotFound)?;
+        .ok_or(WebError::not_found())?;
     let corrected = q.corrected.is_some();
     let store = &state.store;
     let rows = store.checkins(user.id()).await?;
-    let last = crate::service::last_logged(&rows);
+    let last = last_logged(&rows);
     let checkin = rows
         .into_iter()
         .find(|c| c.checkin.day == day)
-        .ok_or(WebError::NotFound)?;
+        .ok_or(WebError::not_found())?;
     let kb = &state.kb;
     let retriage = store
         .assessments(user.id())
@@ -309,10 +265,7 @@ pub async fn saved(
         .await?
         .into_iter()
         .rev()
-        .find(|p| {
-            p.created_at >= checkin.created_at
-                && crate::service::made_on_checkin(p, day, last.as_ref())
-        });
+        .find(|p| p.created_at >= checkin.created_at && made_on_checkin(p, day, last.as_ref()));
     let escalation = store
         .escalations(user.id())
         .await?
@@ -376,7 +329,10 @@ pub async fn saved(
                 call: None,
             }
         } else {
-            let ctx = plan_context_for_checkin(&state, user.id(), user.today(&state)).await?;
+            let ctx = state
+                .app
+                .plan_context_for_checkin(user.id(), user.today(&state))
+                .await?;
             let mut details = Vec::new();
             if let Some(text) = ctx.and_then(|c| waiting_after(kb, &c, &checkin.checkin)) {
                 details.push(text);

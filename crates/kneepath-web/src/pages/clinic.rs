@@ -1,25 +1,31 @@
 //! The clinician's area: the caseload dashboard sorted by need, invitations,
 //! one patient's timeline with charts, measurements, notes, plan edits and
-//! phase moves, and the one-page report.
+//! phase moves, and the one-page report (drawn by `kneepath-report`).
 //!
 //! Every handler takes [`Clinician`] (role) and then [`linked_patient`]
 //! (ownership): a clinician sees only patients linked to them, and any
 //! other patient id is a 404, exactly like one that does not exist. Every
 //! read and change of a patient's data writes an audit row naming the
-//! patient.
+//! patient. What the forms change is the application's
+//! (`kneepath_app::clinic`); these handlers read the form and show the
+//! outcome.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use kneepath_core::clinic::{Measurements, Need, Side, Signals, Trend, status};
+use kneepath_app::clinic::{PhaseMoved, PlanEditInput, PlanEdited, RawMeasurements};
+use kneepath_app::outcomes::{InstrumentScores, fmt1};
+use kneepath_app::report::{Factor, PlanRow};
+use kneepath_app::{AppError, FieldError};
+use kneepath_core::clinic::{Need, Signals, Trend, status};
 use kneepath_core::plan::EditKind;
-use kneepath_store::{NewAudit, NewPlanEdit, Role, User};
+use kneepath_report::progress::{ProgressInput, progress_charts};
+use kneepath_store::{NewAudit, Role, User};
 use serde::Deserialize;
 
 use crate::auth::{Clinician, CurrentUser, VerifiedForm};
 use crate::error::WebError;
-use crate::service::{PlanContext, deciding_on_plan, plan_context, plan_items};
 use crate::state::AppState;
 use crate::views::{FormState, Layout, level_class, private};
 
@@ -42,52 +48,7 @@ pub(crate) async fn linked_patient(
         let owner = patient.as_ref().map(|u| u.id.as_str());
         return Err(clinician.refuse(state, owner, "patient", patient_id).await);
     }
-    patient.ok_or(WebError::NotFound)
-}
-
-/// Who is reading: a logged-in clinician, or the CLI acting for one.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    pub id: &'a str,
-    pub name: &'a str,
-    pub ip: Option<&'a str>,
-}
-
-impl<'a> From<&'a CurrentUser> for Actor<'a> {
-    fn from(u: &'a CurrentUser) -> Self {
-        Actor {
-            id: u.id(),
-            name: &u.session.user.display_name,
-            ip: u.ip(),
-        }
-    }
-}
-
-async fn audit(
-    state: &AppState,
-    who: Actor<'_>,
-    patient: &str,
-    action: &str,
-    entity: &str,
-) -> Result<(), WebError> {
-    state
-        .store
-        .audit(&NewAudit {
-            actor_id: Some(who.id),
-            subject_id: Some(patient),
-            action,
-            entity,
-            entity_id: None,
-            ip: who.ip,
-            detail: None,
-        })
-        .await?;
-    Ok(())
-}
-
-/// A score as published calculators show it: half up to one decimal.
-fn fmt1(v: Option<f64>) -> String {
-    v.map_or_else(|| "–".to_string(), kneepath_core::outcomes::format1)
+    patient.ok_or(WebError::not_found())
 }
 
 // --- the caseload -------------------------------------------------------------
@@ -326,37 +287,6 @@ pub struct Event {
     pub by: Option<String>,
 }
 
-#[derive(Debug)]
-pub struct FactorView {
-    pub title: String,
-    pub grade: &'static str,
-    pub facts: Vec<String>,
-}
-
-#[derive(Debug)]
-pub struct PlanRow {
-    pub id: String,
-    pub name: String,
-    pub dosage: String,
-    pub why: String,
-}
-
-#[derive(Debug)]
-pub struct ScoreRow {
-    pub day: String,
-    /// (label, value, change) for each score; the change is against the
-    /// first response, e.g. "+12.5 (better)", empty on the first.
-    pub values: Vec<(String, String, String)>,
-}
-
-#[derive(Debug)]
-pub struct InstrumentScores {
-    pub title: String,
-    pub mic: String,
-    pub higher_is_better: bool,
-    pub rows: Vec<ScoreRow>,
-}
-
 #[derive(Debug, Template)]
 #[template(path = "clinic_patient.html")]
 pub struct PatientPage {
@@ -370,7 +300,7 @@ pub struct PatientPage {
     pub level_title: String,
     pub level_class: &'static str,
     pub flags: Vec<String>,
-    pub factors: Vec<FactorView>,
+    pub factors: Vec<Factor>,
     pub phase: Option<String>,
     pub phase_id: String,
     pub plan: Vec<PlanRow>,
@@ -387,12 +317,6 @@ pub struct PatientPage {
     pub events: Vec<Event>,
     /// How many events there are in all (before any truncation).
     pub event_count: usize,
-    /// Adherence over the current plan, in words (for the report).
-    pub adherence: String,
-    /// Titles of the current advice (for the report).
-    pub advice: Vec<String>,
-    /// (date, author, text) of the clinicians' notes, oldest first.
-    pub notes: Vec<(String, String, String)>,
     pub f: FormState,
     /// Which form `f` belongs to: measure, note, plan, phase.
     pub form: &'static str,
@@ -429,80 +353,9 @@ fn phase_title(kb: &kneepath_core::KnowledgeBase, id: &str) -> String {
         .map_or_else(|| id.to_string(), |p| kb.phases[p].title.clone())
 }
 
-/// Scores over time per instrument, with the change from the first
-/// response judged against the minimal important change.
-pub(crate) fn score_tables(
-    kb: &kneepath_core::KnowledgeBase,
-    outcomes: &[kneepath_store::OutcomeRow],
-) -> Vec<InstrumentScores> {
-    use kneepath_core::outcomes::{Change, format1, instrument_change, score_instrument};
-    kb.instruments
-        .iter()
-        .filter_map(|ins| {
-            // Scored again from the answers as stored, so a response saved
-            // before a scoring fix (KOOS S4/S5) shows its right score.
-            let scored: Vec<(&kneepath_store::OutcomeRow, Vec<kneepath_core::outcomes::Score>)> =
-                outcomes
-                    .iter()
-                    .filter(|o| o.instrument == ins.id)
-                    .map(|o| {
-                        let s = score_instrument(ins.kind, &o.answers)
-                            .unwrap_or_else(|_| o.scores.clone());
-                        (o, s)
-                    })
-                    .collect();
-            let (first, first_scores) = scored.first()?;
-            let rows = scored
-                .iter()
-                .map(|(o, scores)| ScoreRow {
-                    day: o.day.to_string(),
-                    values: scores
-                        .iter()
-                        .zip(first_scores)
-                        .map(|(s, f)| {
-                            let change = match (f.value, s.value) {
-                                (Some(a), Some(b)) if o.id != first.id => {
-                                    let word = match instrument_change(
-                                        ins.kind,
-                                        ins.mic,
-                                        ins.higher_is_better,
-                                        a,
-                                        b,
-                                    ) {
-                                        Change::Better => "better",
-                                        Change::Worse => "worse",
-                                        Change::NotMeaningful => "not a meaningful change",
-                                    };
-                                    let d = format1(b - a);
-                                    let sign = if d.starts_with('-') { "" } else { "+" };
-                                    format!("{sign}{d} ({word})")
-                                }
-                                _ => String::new(),
-                            };
-                            (s.label.clone(), fmt1(s.value), change)
-                        })
-                        .collect(),
-                })
-                .collect();
-            Some(InstrumentScores {
-                title: ins.short.clone(),
-                mic: match ins.kind {
-                    kneepath_core::kb::InstrumentKind::Nprs => format!(
-                        "{} points or 30% of the first score, whichever is smaller (the same size for worsening)",
-                        ins.mic
-                    ),
-                    _ => format!("{} points", ins.mic),
-                },
-                higher_is_better: ins.higher_is_better,
-                rows,
-            })
-        })
-        .collect()
-}
-
 async fn patient_page(
     state: &AppState,
-    user: Actor<'_>,
+    user: &CurrentUser,
     l: Layout,
     patient: &User,
     f: FormState,
@@ -510,11 +363,20 @@ async fn patient_page(
     saved: Option<String>,
 ) -> Result<PatientPage, WebError> {
     let kb = &state.kb;
-    let today = state.clock.today_in(patient.time_zone.as_deref());
     let pid = patient.id.as_str();
-    let ctx = plan_context(state, pid).await?;
     let store = &state.store;
     let assessments = store.assessments(pid).await?;
+    let outcomes = store.outcomes(pid).await?;
+    let notes = store.notes(pid).await?;
+    let d = state
+        .app
+        .summary_of(patient, assessments.last(), &outcomes, &notes)
+        .await?;
+    let charts = d
+        .progress
+        .as_ref()
+        .and_then(|p| progress_charts(&ProgressInput::of(p)));
+    let (phase_id, phase) = d.phase.clone().unzip();
     let mut page = PatientPage {
         l,
         id: patient.id.clone(),
@@ -523,17 +385,20 @@ async fn patient_page(
         local_day: patient
             .time_zone
             .as_deref()
-            .map(|z| (crate::zones::label(z), today.to_string())),
-        has_assessment: false,
-        level_title: String::new(),
-        level_class: "",
-        flags: Vec::new(),
-        factors: Vec::new(),
-        phase: None,
-        phase_id: String::new(),
-        plan: Vec::new(),
-        plan_rules: Vec::new(),
-        liftable: Vec::new(),
+            .map(|z| (crate::zones::label(z), d.today.to_string())),
+        has_assessment: d.triage.is_some(),
+        level_title: d
+            .triage
+            .as_ref()
+            .map_or_else(String::new, |t| t.title.clone()),
+        level_class: d.triage.as_ref().map_or("", |t| level_class(t.level)),
+        flags: d.triage.map(|t| t.flags).unwrap_or_default(),
+        factors: d.factors,
+        phase,
+        phase_id: phase_id.unwrap_or_default(),
+        plan: d.plan,
+        plan_rules: d.plan_rules,
+        liftable: d.liftable,
         phases: kb
             .phases
             .iter()
@@ -547,119 +412,22 @@ async fn patient_page(
         pain_chart: String::new(),
         adherence_chart: String::new(),
         summary: String::new(),
-        scores: Vec::new(),
+        scores: d.scores,
         events: Vec::new(),
         event_count: 0,
-        adherence: "No check-ins yet.".to_string(),
-        advice: Vec::new(),
-        notes: Vec::new(),
         f,
         form,
         saved,
         not_saved: None,
     };
-    if let Some(latest) = assessments.last() {
-        let r = &latest.report;
-        page.has_assessment = true;
-        page.level_title = r.level_title.clone();
-        page.level_class = level_class(r.level);
-        page.flags = r
-            .fired
-            .iter()
-            .map(|f| format!("{} ({})", f.flag_title, f.rule))
-            .collect();
-        page.factors = r
-            .contributors
-            .iter()
-            .map(|c| FactorView {
-                title: c.title.clone(),
-                grade: c.grade.as_str(),
-                facts: c.facts.iter().map(|f| f.text.clone()).collect(),
-            })
-            .collect();
-        page.advice = match &r.plan {
-            kneepath_core::report::PlanReport::SeekCare { advice }
-            | kneepath_core::report::PlanReport::Home { advice, .. } => {
-                advice.iter().map(|x| x.title.clone()).collect()
-            }
-        };
+    if let Some(c) = charts {
+        page.pain_chart = c.pain_chart;
+        page.adherence_chart = c.adherence_chart;
+        page.summary = c.summary;
     }
-    if let Some(ctx) = &ctx {
-        let rules = crate::service::applied_plan_rules(kb, ctx);
-        page.liftable = rules
-            .iter()
-            .filter(|r| r.rule.liftable && r.lifted.is_none())
-            .map(|r| r.rule.id.clone())
-            .collect();
-        let home = ctx.phase.map(|phase| plan_items(kb, ctx, phase));
-        page.plan_rules = kneepath_core::report::plan_rule_reports(
-            &rules,
-            home.as_ref().map_or(&[][..], |h| &h.exclusions),
-        );
-        if let (Some(phase), Some(home)) = (ctx.phase, &home) {
-            page.phase = Some(kb.phases[phase.phase].title.clone());
-            page.phase_id = kb.phases[phase.phase].id.clone();
-            page.plan = home
-                .items
-                .iter()
-                .map(|i| PlanRow {
-                    id: i.exercise.id.clone(),
-                    name: i.exercise.name.clone(),
-                    dosage: i
-                        .dosage
-                        .as_ref()
-                        .map_or_else(|| i.exercise.dosage.summary(), |(d, _)| d.clone()),
-                    why: match i.because {
-                        kneepath_core::plan::Because::Contributor(c) => c.title.clone(),
-                        kneepath_core::plan::Because::Clinician => "added by a clinician".into(),
-                        _ => "phase".into(),
-                    } + &i
-                        .supported
-                        .map(|r| format!("; supported version, rule {}", r.id))
-                        .unwrap_or_default(),
-                })
-                .collect();
-        }
-        let mut progress = super::progress::empty(Layout::default());
-        super::progress::fill(&mut progress, kb, ctx, today);
-        page.pain_chart = progress.pain_chart;
-        page.adherence_chart = progress.adherence_chart;
-        page.summary = progress.summary;
-        let planned: usize = ctx.checkins.iter().map(|x| x.planned.len()).sum();
-        let done: usize = ctx
-            .checkins
-            .iter()
-            .map(|x| x.planned.iter().filter(|e| x.done.contains(e)).count())
-            .sum();
-        if planned > 0 {
-            page.adherence = format!(
-                "{done} of {planned} planned exercises done ({:.0}%) over {} check-ins since {}.",
-                done as f64 * 100.0 / planned as f64,
-                ctx.checkins.len(),
-                ctx.plan_start
-            );
-        } else if !ctx.checkins.is_empty() {
-            page.adherence = format!("{} check-ins, no exercises planned.", ctx.checkins.len());
-        }
-    }
-    let outcomes = store.outcomes(pid).await?;
-    page.scores = score_tables(kb, &outcomes);
-    let notes = store.notes(pid).await?;
-    page.notes = notes
-        .iter()
-        .map(|n| {
-            (
-                n.created_at.get(..10).unwrap_or_default().to_string(),
-                n.author
-                    .clone()
-                    .unwrap_or_else(|| "former clinician".into()),
-                n.body.clone(),
-            )
-        })
-        .collect();
     page.events = timeline(state, pid, &assessments, &outcomes, &notes).await?;
     page.event_count = page.events.len();
-    audit(state, user, pid, "read", "timeline").await?;
+    state.app.audit_read(user.actor(), pid, "timeline").await?;
     Ok(page)
 }
 
@@ -895,16 +663,7 @@ pub async fn patient(
         _ => "Saved.".to_string(),
     });
     let l = Layout::for_user(&p.display_name, "clinic", &user);
-    let mut page = patient_page(
-        &state,
-        (&user).into(),
-        l,
-        &p,
-        FormState::default(),
-        "",
-        saved,
-    )
-    .await?;
+    let mut page = patient_page(&state, &user, l, &p, FormState::default(), "", saved).await?;
     if q.all.is_none() {
         page.events.truncate(TIMELINE_EVENTS);
     }
@@ -919,13 +678,13 @@ async fn invalid(
     form: &'static str,
 ) -> Result<Response, WebError> {
     let l = Layout::for_user(&p.display_name, "clinic", user);
-    let mut page = patient_page(state, user.into(), l, p, f, form, None).await?;
+    let mut page = patient_page(state, user, l, p, f, form, None).await?;
     page.events.truncate(TIMELINE_EVENTS);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response())
 }
 
 /// A form that was refused because the patient's plan kept changing under
-/// it (`WebError::PlanChanged` after every try): the page again, on the
+/// it (`AppError::PlanChanged` after every try): the page again, on the
 /// plan as it is now, with what the clinician entered and why it was not
 /// saved. Any other outcome passes through.
 async fn unless_plan_changed(
@@ -936,12 +695,12 @@ async fn unless_plan_changed(
     form: &VerifiedForm,
     which: &'static str,
 ) -> Result<Response, WebError> {
-    let Err(WebError::PlanChanged) = sent else {
+    let Err(WebError::App(AppError::PlanChanged)) = sent else {
         return sent;
     };
     let l = Layout::for_user(&p.display_name, "clinic", user);
     let f = FormState::from_pairs(&form.pairs);
-    let mut page = patient_page(state, user.into(), l, p, f, which, None).await?;
+    let mut page = patient_page(state, user, l, p, f, which, None).await?;
     page.events.truncate(TIMELINE_EVENTS);
     page.not_saved = Some(crate::error::CLINIC_NOT_SAVED);
     Ok((StatusCode::CONFLICT, private(&page)).into_response())
@@ -951,22 +710,12 @@ fn saved(id: &str, what: &str) -> Response {
     Redirect::to(&format!("/clinic/patients/{id}?saved={what}")).into_response()
 }
 
-/// A number field: empty is none; else it must parse and lie in range.
-fn number(f: &mut FormState, form: &VerifiedForm, name: &str, max: f64, what: &str) -> Option<f64> {
-    let raw = form.get(name);
-    if raw.is_empty() {
-        return None;
-    }
-    match raw.replace(',', ".").parse::<f64>() {
-        Ok(v) if v.is_finite() && (0.0..=max).contains(&v) => Some(v),
-        _ => {
-            f.errors.push((
-                name.to_string(),
-                format!("{what}: enter a number from 0 to {max}."),
-            ));
-            None
-        }
-    }
+/// A form's refusal: its field errors added to the form as sent.
+fn with_errors(form: &VerifiedForm, errors: Vec<FieldError>) -> FormState {
+    let mut f = FormState::from_pairs(&form.pairs);
+    f.errors
+        .extend(errors.into_iter().map(|e| (e.field, e.message)));
+    f
 }
 
 pub async fn measure(
@@ -976,83 +725,24 @@ pub async fn measure(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
-    let mut f = FormState::from_pairs(&form.pairs);
-    let side = match form.get("painful_side") {
-        "left" => Some(Side::Left),
-        "right" => Some(Side::Right),
-        _ => None,
+    let raw = RawMeasurements {
+        painful_side: form.get("painful_side"),
+        ham_left: form.get("ham_left"),
+        ham_right: form.get("ham_right"),
+        quad_left: form.get("quad_left"),
+        quad_right: form.get("quad_right"),
+        slr_left: form.get("slr_left"),
+        slr_right: form.get("slr_right"),
+        ake: form.get("ake"),
     };
-    let m = Measurements {
-        painful_side: side,
-        hamstring_left_nm: number(&mut f, &form, "ham_left", 500.0, "Hamstring torque, left"),
-        hamstring_right_nm: number(&mut f, &form, "ham_right", 500.0, "Hamstring torque, right"),
-        quadriceps_left_nm: number(&mut f, &form, "quad_left", 600.0, "Quadriceps torque, left"),
-        quadriceps_right_nm: number(
-            &mut f,
-            &form,
-            "quad_right",
-            600.0,
-            "Quadriceps torque, right",
-        ),
-        slr_left_deg: number(&mut f, &form, "slr_left", 180.0, "Straight-leg raise, left"),
-        slr_right_deg: number(
-            &mut f,
-            &form,
-            "slr_right",
-            180.0,
-            "Straight-leg raise, right",
-        ),
-        ake_deg: number(&mut f, &form, "ake", 90.0, "Active knee extension deficit"),
-    };
-    let sided = [
-        m.hamstring_left_nm,
-        m.hamstring_right_nm,
-        m.quadriceps_left_nm,
-        m.quadriceps_right_nm,
-        m.slr_left_deg,
-        m.slr_right_deg,
-    ]
-    .iter()
-    .any(Option::is_some);
-    if sided && side.is_none() {
-        f.errors.push((
-            "painful_side".into(),
-            "Choose the painful side: the ratios compare it with the other leg.".into(),
-        ));
-    }
-    // A ratio the assessment cannot take, at the field it was computed from.
-    let (painful, other) = match side {
-        Some(Side::Left) => ("left", "right"),
-        _ => ("right", "left"),
-    };
-    for (fact, message) in crate::service::measurement_problems(&state.kb, &m) {
-        let field = match fact {
-            "hq_ratio" | "strength_lsi_pct" => format!("ham_{painful}"),
-            "slr_deg" => format!("slr_{painful}"),
-            "slr_other_deg" => format!("slr_{other}"),
-            "ake_deg" => "ake".into(),
-            _ => "ham_left".into(),
-        };
-        f.errors.push((field, message));
-    }
-    if f.errors.is_empty() && m.is_empty() {
-        f.errors.push((
-            "ham_left".into(),
-            "Enter at least one measurement (torques need both the hamstring and quadriceps of a side).".into(),
-        ));
-    }
-    if !f.errors.is_empty() {
-        return invalid(&state, &user, &p, f, "measure").await;
-    }
-    let day = state.clock.today_in(p.time_zone.as_deref());
-    match crate::service::record_measurement(&state, user.id(), &p.id, &m, day, user.ip()).await {
+    match state.app.measure(user.actor(), &p, &raw).await {
         Ok(_) => Ok(saved(&p.id, "measure")),
-        // No assessment to add them to: said on the form, nothing stored.
-        Err(WebError::BadRequest(message)) => {
-            f.errors.push(("ham_left".into(), message));
-            invalid(&state, &user, &p, f, "measure").await
+        // Not right, or no assessment to add them to: said on the form,
+        // nothing stored.
+        Err(AppError::Invalid(errors)) => {
+            invalid(&state, &user, &p, with_errors(&form, errors), "measure").await
         }
-        Err(e) => unless_plan_changed(Err(e), &state, &user, &p, &form, "measure").await,
+        Err(e) => unless_plan_changed(Err(e.into()), &state, &user, &p, &form, "measure").await,
     }
 }
 
@@ -1079,12 +769,6 @@ pub async fn note(
     Ok(saved(&p.id, "note"))
 }
 
-async fn current_plan(state: &AppState, pid: &str) -> Result<Option<PlanContext>, WebError> {
-    Ok(plan_context(state, pid)
-        .await?
-        .filter(|c| c.phase.is_some()))
-}
-
 pub async fn edit_plan(
     State(state): State<AppState>,
     Clinician(user): Clinician,
@@ -1092,163 +776,34 @@ pub async fn edit_plan(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
-    let sent = deciding_on_plan(&state, &p.id, || edit_plan_once(&state, &user, &p, &form)).await;
-    unless_plan_changed(sent, &state, &user, &p, &form, "plan").await
-}
-
-/// One check-and-store of a plan edit, against the plan as it is now.
-async fn edit_plan_once(
-    state: &AppState,
-    user: &CurrentUser,
-    p: &User,
-    form: &VerifiedForm,
-) -> Result<Response, WebError> {
-    let kb = &state.kb;
-    let mut f = FormState::from_pairs(&form.pairs);
-    let Some(ctx) = current_plan(state, &p.id).await? else {
-        f.errors.push((
-            "kind".into(),
-            "This patient has no home plan to edit (no assessment yet, or sent to a doctor)."
-                .into(),
-        ));
-        return invalid(state, user, p, f, "plan").await;
+    let input = PlanEditInput {
+        kind: form.get("kind"),
+        exercise: form.get("exercise"),
+        replacement: form.get("replacement"),
+        dosage: form.get("dosage"),
+        rule: form.get("rule"),
+        reason: form.get("reason"),
     };
-    let Some(phase) = ctx.phase else {
-        return Err(WebError::NotFound);
-    };
-    let kind = EditKind::parse(form.get("kind"));
-    if kind == Some(EditKind::Clear) {
-        return lift_rule_once(state, user, p, form, &ctx, f).await;
+    match state.app.edit_plan(user.actor(), &p.id, &input).await {
+        Ok(PlanEdited::Edited) => Ok(saved(&p.id, "plan")),
+        Ok(PlanEdited::Lifted) => Ok(saved(&p.id, "lift")),
+        Err(AppError::NoHomePlan) => {
+            let errors = vec![FieldError::new(
+                "kind",
+                "This patient has no home plan to edit (no assessment yet, or sent to a doctor).",
+            )];
+            invalid(&state, &user, &p, with_errors(&form, errors), "plan").await
+        }
+        Err(AppError::Invalid(errors)) => {
+            let which = if EditKind::parse(input.kind) == Some(EditKind::Clear) {
+                "lift"
+            } else {
+                "plan"
+            };
+            invalid(&state, &user, &p, with_errors(&form, errors), which).await
+        }
+        Err(e) => unless_plan_changed(Err(e.into()), &state, &user, &p, &form, "plan").await,
     }
-    let in_plan: Vec<String> = plan_items(kb, &ctx, phase)
-        .items
-        .iter()
-        .map(|i| i.exercise.id.clone())
-        .collect();
-    let exercise = form.get("exercise");
-    let replacement = form.get("replacement");
-    let dosage = form.get("dosage");
-    let reason = form.get("reason");
-    if kind.is_none() {
-        f.errors
-            .push(("kind".into(), "Choose what to change.".into()));
-    }
-    if kb.exercise_by_id(exercise).is_none() {
-        f.errors
-            .push(("exercise".into(), "Choose an exercise.".into()));
-    } else if kind == Some(EditKind::Add) && in_plan.iter().any(|e| e == exercise) {
-        f.errors.push((
-            "exercise".into(),
-            "This exercise is already in the plan.".into(),
-        ));
-    } else if kind.is_some_and(|k| k != EditKind::Add) && !in_plan.iter().any(|e| e == exercise) {
-        f.errors.push((
-            "exercise".into(),
-            "This exercise is not in the current plan.".into(),
-        ));
-    }
-    if kind == Some(EditKind::Swap)
-        && (kb.exercise_by_id(replacement).is_none() || in_plan.iter().any(|e| e == replacement))
-    {
-        f.errors.push((
-            "replacement".into(),
-            "Choose an exercise that is not already in the plan to swap in.".into(),
-        ));
-    }
-    if kind == Some(EditKind::Dosage) && (dosage.is_empty() || dosage.chars().count() > 120) {
-        f.errors.push((
-            "dosage".into(),
-            "Write the new dosage, for example “3 x 10, every other day” (up to 120 characters)."
-                .into(),
-        ));
-    }
-    if reason.is_empty() || reason.chars().count() > 500 {
-        f.errors.push((
-            "reason".into(),
-            "Say why (up to 500 characters): the patient and the timeline show it.".into(),
-        ));
-    }
-    let Some(kind) = kind.filter(|_| f.errors.is_empty()) else {
-        return invalid(state, user, p, f, "plan").await;
-    };
-    state
-        .store
-        .add_plan_edit(
-            &NewPlanEdit {
-                patient_id: &p.id,
-                author_id: user.id(),
-                kind: kind.as_str(),
-                exercise,
-                replacement: (kind == EditKind::Swap).then_some(replacement),
-                dosage: (kind == EditKind::Dosage).then_some(dosage),
-                reason,
-                plan_version: ctx.version,
-            },
-            user.ip(),
-        )
-        .await?;
-    Ok(saved(&p.id, "plan"))
-}
-
-/// One check-and-store of a lift of a plan rule (P2): the rule must apply
-/// to the patient, be one a clinician may lift and not be lifted already;
-/// the reason records who cleared the patient.
-async fn lift_rule_once(
-    state: &AppState,
-    user: &CurrentUser,
-    p: &User,
-    form: &VerifiedForm,
-    ctx: &PlanContext,
-    mut f: FormState,
-) -> Result<Response, WebError> {
-    let kb = &state.kb;
-    let rule = form.get("rule");
-    let reason = form.get("reason");
-    let rules = crate::service::applied_plan_rules(kb, ctx);
-    match rules.iter().find(|r| r.rule.id == rule) {
-        Some(r) if r.rule.liftable && r.lifted.is_none() => {}
-        Some(r) if r.lifted.is_some() => f.errors.push((
-            "rule".into(),
-            format!("Rule {rule} is already lifted for this patient."),
-        )),
-        Some(_) => f.errors.push((
-            "rule".into(),
-            format!(
-                "Rule {rule} protects the patient whoever gives the plan: it cannot be lifted."
-            ),
-        )),
-        None => f.errors.push((
-            "rule".into(),
-            "Choose a plan rule that applies to this patient.".into(),
-        )),
-    }
-    if reason.chars().count() < 10 || reason.chars().count() > 500 {
-        f.errors.push((
-            "reason".into(),
-            "Say who cleared the patient and on what examination (10 to 500 characters): the patient and the timeline show it.".into(),
-        ));
-    }
-    if !f.errors.is_empty() {
-        return invalid(state, user, p, f, "lift").await;
-    }
-    let reason = format!("Cleared by {}: {reason}", user.session.user.display_name);
-    state
-        .store
-        .add_plan_edit(
-            &NewPlanEdit {
-                patient_id: &p.id,
-                author_id: user.id(),
-                kind: EditKind::Clear.as_str(),
-                exercise: rule,
-                replacement: None,
-                dosage: None,
-                reason: &reason,
-                plan_version: ctx.version,
-            },
-            user.ip(),
-        )
-        .await?;
-    Ok(saved(&p.id, "lift"))
 }
 
 pub async fn move_phase(
@@ -1258,70 +813,18 @@ pub async fn move_phase(
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
-    let sent = deciding_on_plan(&state, &p.id, || move_phase_once(&state, &user, &p, &form)).await;
-    unless_plan_changed(sent, &state, &user, &p, &form, "phase").await
-}
-
-/// One check-and-store of a phase move, from the phase the plan is in now.
-async fn move_phase_once(
-    state: &AppState,
-    user: &CurrentUser,
-    p: &User,
-    form: &VerifiedForm,
-) -> Result<Response, WebError> {
-    let kb = &state.kb;
-    let mut f = FormState::from_pairs(&form.pairs);
-    let to = form.get("to");
-    let reason = form.get("reason");
-    let Some(ctx) = plan_context(state, &p.id).await? else {
-        f.errors.push((
-            "to".into(),
-            "This patient has no assessment yet: there is no plan to give.".into(),
-        ));
-        return invalid(state, user, p, f, "phase").await;
-    };
-    // No phase: the triage sent the patient to a doctor. The policy lets
-    // only a clinician give a plan then; this move starts one.
-    let from = ctx.phase.map(|phase| kb.phases[phase.phase].id.clone());
-    if kb.phase_by_id(to).is_none() || from.as_deref() == Some(to) {
-        f.errors.push((
-            "to".into(),
-            "Choose a phase other than the current one.".into(),
-        ));
+    let moved = state
+        .app
+        .move_phase(user.actor(), &p, form.get("to"), form.get("reason"))
+        .await;
+    match moved {
+        Ok(PhaseMoved::Moved) => Ok(saved(&p.id, "phase")),
+        Ok(PhaseMoved::Started) => Ok(saved(&p.id, "start")),
+        Err(AppError::Invalid(errors)) => {
+            invalid(&state, &user, &p, with_errors(&form, errors), "phase").await
+        }
+        Err(e) => unless_plan_changed(Err(e.into()), &state, &user, &p, &form, "phase").await,
     }
-    if reason.is_empty() || reason.chars().count() > 500 {
-        f.errors
-            .push(("reason".into(), "Say why (up to 500 characters).".into()));
-    }
-    if !f.errors.is_empty() {
-        return invalid(state, user, p, f, "phase").await;
-    }
-    let reason = match from {
-        Some(_) => format!("Moved by {}: {reason}", user.session.user.display_name),
-        None => format!(
-            "Home plan given by {} after the triage sent the patient to a doctor: {reason}",
-            user.session.user.display_name
-        ),
-    };
-    let starts = kneepath_core::progress::starts_from(
-        &ctx.checkins,
-        state.clock.today_in(p.time_zone.as_deref()),
-    );
-    state
-        .store
-        .move_phase(
-            &p.id,
-            user.id(),
-            &ctx.assessment.id,
-            starts,
-            from.as_deref(),
-            to,
-            &reason,
-            ctx.version,
-            user.ip(),
-        )
-        .await?;
-    Ok(saved(&p.id, if from.is_some() { "phase" } else { "start" }))
 }
 
 pub async fn unlink(
@@ -1344,48 +847,16 @@ pub async fn unlink(
 
 // --- the report -------------------------------------------------------------------
 
-#[derive(Debug, Template)]
-#[template(path = "report.html")]
-pub struct ReportPage {
-    pub title: String,
-    /// The stylesheet inlined (for the PDF, printed from a file).
-    pub inline_css: Option<String>,
-    pub generated: String,
-    pub clinician: String,
-    pub p: PatientPage,
-}
-
-/// The report of one patient as HTML. `inline_css` embeds the stylesheet
-/// (for printing from a file); else it links it.
-pub async fn report_html(
+/// The report of one patient as HTML (`kneepath-report`). `inline_css`
+/// embeds the stylesheet (for printing from a file); else it links it.
+async fn report_html(
     state: &AppState,
-    clinician: Actor<'_>,
+    user: &CurrentUser,
     patient: &User,
     inline_css: bool,
 ) -> Result<String, WebError> {
-    let p = patient_page(
-        state,
-        clinician,
-        Layout::default(),
-        patient,
-        FormState::default(),
-        "",
-        None,
-    )
-    .await?;
-    audit(state, clinician, &patient.id, "read", "report").await?;
-    let page = ReportPage {
-        title: format!("kneepath report: {}", patient.display_name),
-        inline_css: inline_css.then(|| super::STYLE.to_string()),
-        generated: kneepath_store::now_rfc3339()
-            .get(..16)
-            .unwrap_or_default()
-            .replace('T', " "),
-        clinician: clinician.name.to_string(),
-        p,
-    };
-    page.render()
-        .map_err(|e| WebError::Internal(format!("report template: {e}")))
+    let data = state.app.report_data(user.actor(), patient).await?;
+    kneepath_report::render(&data, inline_css).map_err(|e| WebError::internal(e.to_string()))
 }
 
 pub async fn report(
@@ -1394,7 +865,7 @@ pub async fn report(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
-    let html = report_html(&state, (&user).into(), &p, false).await?;
+    let html = report_html(&state, &user, &p, false).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -1411,7 +882,7 @@ pub async fn report_pdf(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
-    let html = report_html(&state, (&user).into(), &p, true).await?;
+    let html = report_html(&state, &user, &p, true).await?;
     let pdf = state.pdf.print(html).await.map_err(|e| match e {
         crate::pdf::PdfError::Busy => WebError::Busy(e.to_string(), crate::pdf::RETRY_AFTER_SECS),
         other => WebError::Unavailable(other.to_string()),

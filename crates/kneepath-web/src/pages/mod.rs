@@ -5,9 +5,9 @@
 mod account;
 mod admin;
 mod assess;
-pub(crate) mod checkin;
-pub mod clinic;
-pub(crate) mod outcomes;
+mod checkin;
+mod clinic;
+mod outcomes;
 mod plan;
 mod progress;
 
@@ -87,7 +87,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn not_found() -> WebError {
-    WebError::NotFound
+    WebError::not_found()
 }
 
 #[derive(serde::Deserialize)]
@@ -137,7 +137,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-pub(crate) const STYLE: &str = include_str!("../../static/style.css");
+/// The stylesheet, `kneepath-report`'s (the report inlines it too).
+pub(crate) const STYLE: &str = kneepath_report::STYLE;
 
 /// The only script: it fills in the browser's time zone on the sign-up
 /// form. Every page works without it.

@@ -3,21 +3,17 @@
 //! the instruments' own wording, and the scores over time with the minimal
 //! important change.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kneepath_core::clinic::{Due, outcome_due};
+use kneepath_app::AppError;
+use kneepath_app::outcomes::{InstrumentScores, Unanswered, score_tables};
 use kneepath_core::kb::{Instrument, InstrumentKind};
-use kneepath_core::outcomes::score_instrument;
 use serde::Deserialize;
 
 use crate::auth::{Patient, VerifiedForm};
 use crate::error::WebError;
-use crate::pages::clinic::{InstrumentScores, score_tables};
-use crate::service::plan_context;
 use crate::state::AppState;
 use crate::views::{FormState, Layout, private};
 
@@ -44,44 +40,6 @@ pub struct SavedQuery {
     saved: Option<String>,
 }
 
-/// The instruments due today for a patient, with the reason.
-pub(crate) async fn due(
-    state: &AppState,
-    patient_id: &str,
-    outcomes: &[kneepath_store::OutcomeRow],
-    today: kneepath_core::Day,
-) -> Result<Vec<(InstrumentKind, Due)>, WebError> {
-    Ok(match plan_context(state, patient_id).await? {
-        Some(ctx) => due_in(state, &ctx, outcomes, today),
-        None => Vec::new(),
-    })
-}
-
-/// The same, for a plan already read. `today` is the patient's own.
-pub(crate) fn due_in(
-    state: &AppState,
-    ctx: &crate::service::PlanContext,
-    outcomes: &[kneepath_store::OutcomeRow],
-    today: kneepath_core::Day,
-) -> Vec<(InstrumentKind, Due)> {
-    let kb = &state.kb;
-    let final_since = ctx
-        .phase
-        .filter(|p| p.phase + 1 == kb.phases.len())
-        .map(|p| p.since);
-    kb.instruments
-        .iter()
-        .filter_map(|i| {
-            let last = outcomes
-                .iter()
-                .filter(|o| o.instrument == i.id)
-                .map(|o| o.day)
-                .max();
-            outcome_due(ctx.plan_start, last, final_since, today).map(|d| (i.kind, d))
-        })
-        .collect()
-}
-
 pub async fn list(
     State(state): State<AppState>,
     Patient(user): Patient,
@@ -89,7 +47,10 @@ pub async fn list(
 ) -> Result<Response, WebError> {
     let kb = &state.kb;
     let outcomes = state.store.outcomes(user.id()).await?;
-    let due = due(&state, user.id(), &outcomes, user.today(&state)).await?;
+    let due = state
+        .app
+        .outcomes_due(user.id(), &outcomes, user.today(&state))
+        .await?;
     user.audit_own(&state, "read", "outcomes", None).await?;
     let instruments = kb
         .instruments
@@ -152,15 +113,6 @@ pub struct OutcomeForm {
     pub all_required: bool,
 }
 
-pub(crate) fn instrument<'k>(state: &'k AppState, id: &str) -> Result<&'k Instrument, WebError> {
-    state
-        .kb
-        .instruments
-        .iter()
-        .find(|i| i.id == id)
-        .ok_or(WebError::NotFound)
-}
-
 fn form_page(
     l: Layout,
     ins: &Instrument,
@@ -201,76 +153,12 @@ fn form_page(
     }
 }
 
-/// Answers (item -> option index) and their scores.
-pub(crate) type Checked = (BTreeMap<String, u8>, Vec<kneepath_core::outcomes::Score>);
-/// Messages, and the items unanswered or invalid.
-pub(crate) type Unanswered = (Vec<String>, Vec<String>);
-
-/// Check a questionnaire's answers (`raw(item)` = the option index as
-/// text, empty when unanswered) the way its manual asks: KOOS may miss
-/// items (subscales with too few are left unscored, but at least one must
-/// score); LEFS and NPRS need every item. Ok: the answers and scores; Err:
-/// messages and the unanswered or invalid items.
-pub(crate) fn check_answers(
-    ins: &Instrument,
-    raw: impl Fn(&str) -> String,
-) -> Result<Checked, Unanswered> {
-    let mut answers: BTreeMap<String, u8> = BTreeMap::new();
-    let mut errors = Vec::new();
-    let mut missing = Vec::new();
-    for item in &ins.items {
-        let value = raw(&item.id);
-        let value = value.trim();
-        if value.is_empty() {
-            missing.push(item.id.clone());
-            continue;
-        }
-        match value.parse::<u8>() {
-            Ok(v) if usize::from(v) < item.options.len() => {
-                answers.insert(item.id.clone(), v);
-            }
-            _ => {
-                errors.push(format!(
-                    "{} “{}”: choose one of the answers given (0 to {}).",
-                    item.id,
-                    item.text,
-                    item.options.len() - 1
-                ));
-                missing.push(item.id.clone());
-            }
-        }
-    }
-    if !errors.is_empty() {
-        return Err((errors, missing));
-    }
-    let scores =
-        score_instrument(ins.kind, &answers).map_err(|e| (vec![e.to_string()], Vec::new()))?;
-    if ins.kind == InstrumentKind::Koos {
-        if scores.iter().all(|s| s.value.is_none()) {
-            return Err((
-                vec!["Answer at least half of the questions in a section so it can be scored. Unanswered questions are marked.".into()],
-                missing,
-            ));
-        }
-    } else if !missing.is_empty() {
-        return Err((
-            vec![format!(
-                "Answer every question: {} of {} are still open (marked below).",
-                missing.len(),
-                ins.items.len()
-            )],
-            missing,
-        ));
-    }
-    Ok((answers, scores))
-}
-
 pub async fn form(
     State(state): State<AppState>,
     Patient(user): Patient,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let ins = instrument(&state, &id)?;
+    let ins = state.app.instrument(&id)?;
     let l = Layout::for_user(&ins.short, "outcomes", &user);
     Ok(private(&form_page(
         l,
@@ -287,28 +175,26 @@ pub async fn submit(
     Path(id): Path<String>,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
-    let ins = instrument(&state, &id)?;
-    let f = FormState::from_pairs(&form.pairs);
-    let (answers, scores, errors, missing) = match check_answers(ins, |id| form.get(id).to_string())
-    {
-        Ok((a, s)) => (a, s, Vec::new(), Vec::new()),
-        Err((e, m)) => (BTreeMap::new(), Vec::new(), e, m),
-    };
-    if !errors.is_empty() {
-        let l = Layout::for_user(&ins.short, "outcomes", &user);
-        let page = form_page(l, ins, &f, &missing, errors);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response());
-    }
-    state
-        .store
-        .insert_outcome(
+    let ins = state.app.instrument(&id)?;
+    let saved = state
+        .app
+        .record_outcome(
             user.id(),
-            &ins.id,
+            ins,
+            |id| form.get(id).to_string(),
             user.today(&state),
-            &answers,
-            &scores,
             user.ip(),
         )
-        .await?;
-    Ok(Redirect::to(&format!("/outcomes?saved={}", ins.id)).into_response())
+        .await;
+    match saved {
+        Ok(_) => Ok(Redirect::to(&format!("/outcomes?saved={}", ins.id)).into_response()),
+        Err(AppError::Invalid(fields)) => {
+            let Unanswered { messages, missing } = Unanswered::of(&fields);
+            let f = FormState::from_pairs(&form.pairs);
+            let l = Layout::for_user(&ins.short, "outcomes", &user);
+            let page = form_page(l, ins, &f, &missing, messages);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -12,9 +12,10 @@ use kneepath_store::{EscalationRow, OutcomeRow};
 use crate::auth::Patient;
 use crate::error::WebError;
 use crate::figures::exercise_figure;
-use crate::service::{PlanContext, plan_context, plan_items};
 use crate::state::AppState;
 use crate::views::{ExerciseCard, Layout, PlanPage, level_class, private};
+use kneepath_app::PlanContext;
+use kneepath_app::plan::{applied_plan_rules, plan_items};
 
 const WEEKDAYS: [&str; 7] = [
     "Monday",
@@ -43,7 +44,7 @@ pub async fn show(
 ) -> Result<Response, WebError> {
     let today = user.today(&state);
     let l = Layout::for_user("Your plan", "plan", &user);
-    let Some(ctx) = plan_context(&state, user.id()).await? else {
+    let Some(ctx) = state.app.plan_context(user.id()).await? else {
         return Ok(private(&empty(l)));
     };
     // Due questionnaires and the see-a-professional banner belong to a
@@ -106,7 +107,7 @@ fn fill(
     page.phase_number = phase.phase + 1;
     page.phase_count = kb.phases.len();
     page.weekday = WEEKDAYS[today.weekday() as usize].to_string();
-    let rules = crate::service::applied_plan_rules(kb, ctx);
+    let rules = applied_plan_rules(kb, ctx);
     page.exit = match kneepath_core::plan::phase_cap(&rules) {
         // A plan rule (P1) keeps the plan where it is, whatever the
         // check-ins say.
@@ -177,7 +178,7 @@ fn fill(
         })
         .collect();
     page.checked_in_today = ctx.checkins.iter().any(|c| c.day == today);
-    page.due = super::outcomes::due_in(state, ctx, outcomes, today)
+    page.due = kneepath_app::outcomes::due_in(kb, ctx, outcomes, today)
         .into_iter()
         .filter_map(|(kind, why)| {
             kb.instrument(kind)

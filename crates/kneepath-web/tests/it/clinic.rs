@@ -682,7 +682,9 @@ async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
         )
         .expect("facts");
     let today = app.state.clock.today();
-    kneepath_web::service::record_assessment(&app.state, &patient.id, &facts, "api", today, None)
+    app.state
+        .app
+        .record_assessment(&patient.id, &facts, "api", today, None)
         .await
         .expect("assessed");
     let page = app.get(&base, Some(&c)).await;
@@ -717,13 +719,16 @@ async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
         last.from_phase.is_none() && last.author_id.is_some(),
         "{moves:?}"
     );
-    let ctx = kneepath_web::service::plan_context(&app.state, &patient.id)
+    let ctx = app
+        .state
+        .app
+        .plan_context(&patient.id)
         .await
         .expect("db")
         .expect("plan");
     let phase = ctx.phase.expect("the clinician's plan is followed");
-    let items = |ctx: &kneepath_web::service::PlanContext| -> Vec<String> {
-        kneepath_web::service::plan_items(&app.state.kb, ctx, phase)
+    let items = |ctx: &kneepath_app::PlanContext| -> Vec<String> {
+        kneepath_app::plan::plan_items(&app.state.kb, ctx, phase)
             .items
             .iter()
             .map(|i| i.exercise.id.clone())
@@ -765,7 +770,10 @@ async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let ctx = kneepath_web::service::plan_context(&app.state, &patient.id)
+    let ctx = app
+        .state
+        .app
+        .plan_context(&patient.id)
         .await
         .expect("db")
         .expect("plan");

@@ -34,16 +34,11 @@ async fn bundle_export_then_import_into_an_empty_database_gives_equal_assessment
         .expect("user");
     for (i, case) in CASES.iter().enumerate() {
         let facts = kb.facts_from_toml_str(case).expect("facts");
-        kneepath_web::service::record_assessment(
-            &a.state,
-            &user.id,
-            &facts,
-            "wizard",
-            Day(20_000 + i as i32),
-            None,
-        )
-        .await
-        .expect("assessment");
+        a.state
+            .app
+            .record_assessment(&user.id, &facts, "wizard", Day(20_000 + i as i32), None)
+            .await
+            .expect("assessment");
         if i == 1 {
             // A clinician's measurements re-run the routine assessment.
             let m = kneepath_core::clinic::Measurements {
@@ -54,21 +49,14 @@ async fn bundle_export_then_import_into_an_empty_database_gives_equal_assessment
                 quadriceps_right_nm: Some(200.0),
                 ..Default::default()
             };
-            kneepath_web::service::record_measurement(
-                &a.state,
-                &user.id,
-                &user.id,
-                &m,
-                a.state.clock.today(),
-                None,
-            )
-            .await
-            .expect("measurement");
+            a.state
+                .app
+                .record_measurement(&user.id, &user.id, &m, a.state.clock.today(), None)
+                .await
+                .expect("measurement");
         }
     }
-    let bundle = kneepath_web::fhir::patient_bundle(&a.state, &user)
-        .await
-        .expect("bundle");
+    let bundle = a.state.app.fhir_bundle(&user).await.expect("bundle");
     assert_eq!(bundle["type"], "collection");
 
     let b = app().await;
@@ -84,9 +72,11 @@ async fn bundle_export_then_import_into_an_empty_database_gives_equal_assessment
         .await
         .expect("user");
     let responses =
-        kneepath_web::fhir::read_responses(&kb, &bundle, Day(0)).expect("responses read");
+        kneepath_app::export::read_responses(&kb, &bundle, Day(0)).expect("responses read");
     assert_eq!(responses.len(), CASES.len() + 1);
-    kneepath_web::fhir::import(&b.state, &user_b.id, &responses, None)
+    b.state
+        .app
+        .import_fhir(&user_b.id, &responses, None)
         .await
         .expect("import");
 
@@ -130,8 +120,8 @@ async fn a_bad_response_is_rejected_with_an_operation_outcome_and_stores_nothing
             }}
         ]
     });
-    let Err(kneepath_web::fhir::Rejected(outcome)) =
-        kneepath_web::fhir::read_responses(&kb, &bad, Day(0))
+    let Err(kneepath_app::export::Rejected(outcome)) =
+        kneepath_app::export::read_responses(&kb, &bad, Day(0))
     else {
         panic!("a bad bundle was accepted");
     };

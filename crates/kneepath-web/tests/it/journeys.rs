@@ -6,9 +6,9 @@
 //! and the web pages, the API, the data export and the store agree.
 
 use axum::http::{Method, StatusCode};
+use kneepath_app::plan::facts_from_map;
 use kneepath_core::{Day, Facts};
 use kneepath_store::Role;
-use kneepath_web::service::{facts_from_map, plan_context, record_assessment};
 
 use super::{App, Resp, Rng, TODAY, app, exercise_ids, only_later_check_ins};
 
@@ -133,7 +133,10 @@ async fn step(app: &App, j: &mut Journey, rng: &mut Rng) -> String {
     let store = &app.state.store;
     let kb = &app.state.kb;
     let today: Day = TODAY.parse().expect("day");
-    let ctx = plan_context(&app.state, &j.uid)
+    let ctx = app
+        .state
+        .app
+        .plan_context(&j.uid)
         .await
         .expect("db")
         .expect("a plan");
@@ -266,7 +269,9 @@ async fn step(app: &App, j: &mut Journey, rng: &mut Rng) -> String {
     if roll < 60 {
         // A re-assessment with the first answers, on the newest day logged.
         let day = j.logged.iter().copied().max().unwrap_or(j.plan_from);
-        record_assessment(&app.state, &j.uid, &j.facts, "wizard", day, None)
+        app.state
+            .app
+            .record_assessment(&j.uid, &j.facts, "wizard", day, None)
             .await
             .expect("assessment");
         j.plan_from = day;
@@ -406,7 +411,10 @@ async fn check(app: &App, j: &Journey, what: &str) {
     let kb = &app.state.kb;
     let store = &app.state.store;
     let s = j.seed;
-    let ctx = plan_context(&app.state, &j.uid)
+    let ctx = app
+        .state
+        .app
+        .plan_context(&j.uid)
         .await
         .expect("db")
         .expect("a plan");

@@ -127,8 +127,10 @@ async fn a_re_assessment_after_the_days_check_in_leaves_it_to_the_old_plan() {
         .await
         .expect("db")
         .expect("assessment");
-    let facts = kneepath_web::service::facts_from_map(&app.state.kb, &head.facts);
-    kneepath_web::service::record_assessment(&app.state, &uid, &facts, "wizard", *d1, None)
+    let facts = kneepath_app::plan::facts_from_map(&app.state.kb, &head.facts);
+    app.state
+        .app
+        .record_assessment(&uid, &facts, "wizard", *d1, None)
         .await
         .expect("assessment");
     let today: kneepath_core::Day = super::TODAY.parse().expect("day");
@@ -189,12 +191,12 @@ async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins()
                     .await
                     .expect("db")
                     .expect("assessment");
-                let facts = kneepath_web::service::facts_from_map(&app.state.kb, &head.facts);
-                kneepath_web::service::record_assessment(
-                    &app.state, &uid, &facts, "wizard", newest, None,
-                )
-                .await
-                .expect("assessment");
+                let facts = kneepath_app::plan::facts_from_map(&app.state.kb, &head.facts);
+                app.state
+                    .app
+                    .record_assessment(&uid, &facts, "wizard", newest, None)
+                    .await
+                    .expect("assessment");
                 plan_from = newest;
                 reassessed += 1;
             }
@@ -252,7 +254,10 @@ async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins()
                 late += usize::from(logged.iter().any(|d| *d > day));
                 logged.push(day);
             }
-            let ctx = kneepath_web::service::plan_context(&app.state, &uid)
+            let ctx = app
+                .state
+                .app
+                .plan_context(&uid)
                 .await
                 .expect("db")
                 .expect("a plan");

@@ -1275,18 +1275,13 @@ impl App {
             .await
             .expect("db")
             .expect("assessment");
-        let facts = kneepath_web::service::facts_from_map(&self.state.kb, &head.facts);
+        let facts = kneepath_app::plan::facts_from_map(&self.state.kb, &head.facts);
         let today = TODAY.parse::<Day>().expect("day");
-        kneepath_web::service::record_assessment(
-            &self.state,
-            &uid,
-            &facts,
-            "wizard",
-            today.plus(-13),
-            None,
-        )
-        .await
-        .expect("assessment");
+        self.state
+            .app
+            .record_assessment(&uid, &facts, "wizard", today.plus(-13), None)
+            .await
+            .expect("assessment");
         let mut days = Vec::new();
         for back in (0..=13).rev() {
             let day = today.plus(-back);

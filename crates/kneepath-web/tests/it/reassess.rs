@@ -66,9 +66,7 @@ async fn a_v1_post_operative_patient_with_calf_pain_is_flagged_urgent_under_v2()
     let plan = app.get("/plan", Some(&cookie)).await;
     assert!(plan.body.contains("Strengthen"), "{}", plan.body);
 
-    let done = kneepath_web::service::reassess_all(&app.state, today)
-        .await
-        .expect("re-run");
+    let done = app.state.app.reassess_all(today).await.expect("re-run");
     assert_eq!((done.checked, done.changed), (1, 1), "{done:?}");
 
     // The old result stays as it was, with its version; the re-run is new.
@@ -151,9 +149,7 @@ async fn a_v1_post_operative_patient_with_calf_pain_is_flagged_urgent_under_v2()
     );
 
     // Run again: nothing more to do.
-    let again = kneepath_web::service::reassess_all(&app.state, today)
-        .await
-        .expect("re-run");
+    let again = app.state.app.reassess_all(today).await.expect("re-run");
     assert_eq!(again.changed, 0);
     assert_eq!(
         app.state
