@@ -145,7 +145,7 @@ impl App {
 
     /// Run a read-decide-write of a person's plan holding their plan lock
     /// (which orders the writers of this process) from the first read to
-    /// the last write, tried again from the read as [`on_fresh_plan`] says
+    /// the last write, tried again from the read as `on_fresh_plan` says
     /// (which orders those of several instances). Every such write goes
     /// through here.
     pub async fn deciding_on_plan<T, E, F, Fut>(&self, person_id: &str, attempt: F) -> Result<T, E>
