@@ -517,6 +517,22 @@ impl Store {
         let since =
             crate::ids::format_ms(jiff::Timestamp::now().as_millisecond() - minutes * 60_000);
         let mut tx = self.pool.begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            // SQLite's writers queue on the writer lock above; PostgreSQL's
+            // run at once, and under READ COMMITTED two attempts could each
+            // count before the other committed. A lock per key, held to the
+            // end of the transaction (taken in one order: no deadlock),
+            // makes each count see every attempt before it.
+            let mut sorted: Vec<&str> = keys.to_vec();
+            sorted.sort_unstable();
+            sorted.dedup();
+            for k in sorted {
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(k)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         let mut ids = Vec::new();
         let mut counts = Vec::new();
         for k in keys {
