@@ -620,10 +620,7 @@ async fn sign_ups_from_one_address_are_limited() {
         "{:?}",
         answers.iter().map(|r| r.status).collect::<Vec<_>>()
     );
-    assert_eq!(
-        sign_up(99, [10, 0, 0, 2]).await.status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(sign_up(99, two).await.status, StatusCode::SEE_OTHER);
 }
 
 /// The audit rows of `filter` (newest first).
