@@ -9,7 +9,10 @@ Four bounded parts, each against real `kneepath serve` processes on
 1. hostile input   every route (web + API) x method x role x body variant x
                    path-parameter variant (a seeded sample, default 2,400
                    requests, 8 client threads): no 5xx (bar 503 from the PDF
-                   route without a browser), the server stays up, RSS bounded.
+                   route without a browser), every response complete, the
+                   server stays up, RSS bounded. Then a slow client (4 KiB
+                   receive buffer) must get a large response in full even
+                   when it sent a body the handler does not read.
 2. crash consistency  check-ins under load, `kill -9` at a random moment,
                    then integrity_check, foreign_key_check and every
                    acknowledged check-in present; repeated over N cycles.
@@ -20,9 +23,9 @@ Four bounded parts, each against real `kneepath serve` processes on
                    and a few half-sent connections still answers /healthz.
 
 Environment (all optional):
-  RELIABILITY_REQUESTS  part 1 request count (default 2400; "all" = whole product)
-  RELIABILITY_CYCLES    part 2 kill cycles (default 10)
-  RELIABILITY_BACKUPS   part 3 backups (default 5)
+  RELIABILITY_REQUESTS  part 1 requests (default 2400, at least 2000; "all": the whole product)
+  RELIABILITY_CYCLES    part 2 kill cycles (default and at least 10)
+  RELIABILITY_BACKUPS   part 3 backups (default and at least 5)
   RELIABILITY_PARTS     which parts to run, e.g. "1,3" (default all)
   RELIABILITY_SEED      seed of every random choice (default 20261205)
   RELIABILITY_KEEP=1    keep the temporary folder (logs, databases)
@@ -55,17 +58,24 @@ import urllib.parse
 from pathlib import Path
 
 SEED = int(os.environ.get("RELIABILITY_SEED", "20261205"))
+# The env vars only raise the counts: CI always sends at least 2,000
+# requests and runs at least 10 kill cycles and 5 backups.
 REQUESTS = os.environ.get("RELIABILITY_REQUESTS", "2400").strip().lower()
-CYCLES = int(os.environ.get("RELIABILITY_CYCLES", "10"))
-BACKUPS = int(os.environ.get("RELIABILITY_BACKUPS", "5"))
+if REQUESTS != "all":
+    REQUESTS = str(max(2000, int(REQUESTS)))
+CYCLES = max(10, int(os.environ.get("RELIABILITY_CYCLES", "10")))
+BACKUPS = max(5, int(os.environ.get("RELIABILITY_BACKUPS", "5")))
 PARTS = {int(p) for p in os.environ.get("RELIABILITY_PARTS", "1,2,3,4").split(",") if p.strip()}
 KEEP = os.environ.get("RELIABILITY_KEEP") == "1"
 
 CLIENT_THREADS = 8
 REQUEST_TIMEOUT = 30.0  # seconds; a request taking longer counts as a hang
 RSS_LIMIT_MB = 150
-CRASH_PATIENTS = 600  # x 15 days each cycle: more than the writers manage before the kill
-CRASH_API_PATIENTS = 40  # of them written through the API with a write token
+# Part 2: 15 new days per patient per cycle. 200 patients (3,000 check-ins)
+# ran out within the kill window on a 2-core machine, so the kill did not
+# always land mid-load: 600 patients, 60 of them written through the API.
+CRASH_PATIENTS = 600
+CRASH_API_PATIENTS = 60
 BODY_LIMIT = 64 * 1024  # the server's request body limit
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -173,29 +183,33 @@ class Resp:
 
 
 def request(port, method, path, body=None, headers=None, timeout=REQUEST_TIMEOUT, source=None):
-    """One request on a new connection. Never raises: errors are in .error."""
+    """One request on a new connection. Never raises: errors are in .error,
+    which says how far the exchange got (send, headers, or the body after
+    the status line, then .status is set too)."""
     conn = http.client.HTTPConnection(
         "127.0.0.1", port, timeout=timeout, source_address=(source, 0) if source else None
     )
+    stage = "connect"
+    r = None
     try:
         try:
+            stage = "send"
             conn.request(method, path, body=body, headers=headers or {})
-        except (BrokenPipeError, ConnectionResetError) as e:
+        except (BrokenPipeError, ConnectionResetError):
             # The server may answer (413) and close before the whole body is
             # sent: read what it said.
-            try:
-                r = conn.getresponse()
-                data = r.read()
-                return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
-            except Exception:
-                return Resp(error=f"send: {type(e).__name__}")
+            pass
+        stage = "status line"
         r = conn.getresponse()
+        stage = "body"
         data = r.read()
         return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, data)
-    except socket.timeout:
-        return Resp(error="timeout")
     except Exception as e:  # noqa: BLE001 - every client-side failure is reported
-        return Resp(error=f"{type(e).__name__}: {e}"[:200])
+        what = "timeout" if isinstance(e, socket.timeout) else f"{type(e).__name__}: {e}"
+        if r is not None:
+            return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, b"",
+                        error=f"{what} while reading the body of a {r.status} response"[:300])
+        return Resp(error=f"{what} (before the {stage} was complete)"[:300])
     finally:
         conn.close()
 
@@ -529,6 +543,71 @@ def build_plan(routes, n_wanted):
     return chosen, len(product)
 
 
+def slow_read(port, path, headers, body_size, gap=0.0):
+    """A client that reads slowly (4 KiB receive buffer, 1 s before reading):
+    send a GET with a body of body_size bytes (gap seconds after the headers,
+    as a separate write, when gap > 0), then read the whole response.
+    Returns (complete, detail)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(REQUEST_TIMEOUT)
+    got = b""
+    end = "no connection"
+    try:
+        s.connect(("127.0.0.1", port))
+        head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head += f"Content-Type: application/json\r\nContent-Length: {body_size}\r\n\r\n"
+        body = b" " * body_size
+        if gap > 0:
+            s.sendall(head.encode())
+            time.sleep(gap)
+            s.sendall(body)
+        else:
+            s.sendall(head.encode() + body)
+        time.sleep(1.0)
+        end = "end of stream"
+        try:
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                got += d
+        except OSError as e:
+            end = type(e).__name__
+    except OSError as e:
+        end = f"{type(e).__name__} while sending"
+    finally:
+        s.close()
+    head, _, body = got.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0].decode(errors="replace")
+    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    want = int(m.group(1)) if m else None
+    ok = end == "end of stream" and want is not None and len(body) == want and " 200 " in status
+    return ok, f"{status or 'no status line'}, {len(body)} of {want} body bytes, then {end}"
+
+
+def slow_reader_checks(port, patient):
+    """A large response must arrive in full even when the handler does not
+    read the request body (RFC 9112 section 9.6: a server that closes with
+    unread input makes its TCP stack send a reset, which can destroy the
+    response the client has not read yet)."""
+    bearer = {"Authorization": f"Bearer {patient['bearer']}"}
+    cookie = {"Cookie": patient["cookie"]}
+    out = []
+    for name, path, headers, size, gap in (
+        ("GET /api/v1/fhir/Bundle, no body (control)", "/api/v1/fhir/Bundle", bearer, 0, 0),
+        ("GET /account/export.json, no body (control)", "/account/export.json", cookie, 0, 0),
+        ("GET /api/v1/fhir/Bundle with a 60,000-byte body", "/api/v1/fhir/Bundle", bearer, 60000, 0),
+        ("GET /account/export.json with a 60,000-byte body", "/account/export.json", cookie, 60000, 0),
+        ("GET /account/export.json with a 100-byte body sent 0.1 s after the headers",
+         "/account/export.json", cookie, 100, 0.1),
+    ):
+        ok, detail = slow_read(port, path, headers, size, gap)
+        out.append((name, ok, detail))
+    return out
+
+
 def part1():
     part = "hostile"
     today = datetime.date(2026, 12, 5)
@@ -638,12 +717,17 @@ def part1():
         m = re.search(rb"/invite/([0-9a-f]{16,})", r.body)
         if m:
             real["/invite/{token}"] = m.group(1).decode()
+        acs = sessions["admin"]
+        r = request(port, "POST", f"/admin/users/{real['id_admin']}/reset", body=f"csrf={acs['csrf']}",
+                    headers={"Cookie": acs["cookie"], "Content-Type": FORM})
+        m = re.search(rb"/reset/([0-9a-f]{16,})", r.body)
+        if m:
+            real["/reset/{token}"] = m.group(1).decode()
         missing = [k for k, v in real.items() if not v]
         if missing:
             log(f"  note: no real id for {missing} (random ids used)")
 
         statuses = collections.Counter()
-        by_body = collections.defaultdict(collections.Counter)
         problems = []
         lock = threading.Lock()
         source_of = lambda i: f"127.{1 + (i // 62500) % 250}.{(i // 250) % 250}.{1 + i % 250}"  # noqa: E731
@@ -659,15 +743,14 @@ def part1():
             if api and s["bearer"]:
                 headers["Authorization"] = f"Bearer {s['bearer']}"
             r = request(port, method, path, body=body, headers=headers, source=source_of(i))
-            key = r.status if r.status is not None else f"error ({r.error.split(':')[0]})"
+            key = r.status if r.error is None else f"{r.status or 'no status'}, {r.error.split(':')[0]}"
             bad = None
-            if r.status is None:
-                bad = f"no response: {r.error}"
+            if r.error is not None:
+                bad = f"no complete response: {r.error}"
             elif r.status >= 500 and not (r.status == 503 and template == PDF_ROUTE):
                 bad = f"{r.status}: {r.body[:300]!r}"
             with lock:
                 statuses[key] += 1
-                by_body[body_v][key] += 1
                 if bad:
                     problems.append(f"{method} {path[:120]} as {role}, body {body_v}: {bad}")
             return r
@@ -684,12 +767,18 @@ def part1():
             for role in ended_concurrent:
                 use_next(role)
                 replaced[role] += 1
+        ended_by = collections.Counter()
         for i, it in risky:
             send(i, it)
             role = it[2]
             if not session_ok(role):
                 use_next(role)
                 replaced[role] += 1
+                ended_by[f"{it[1]} {it[0]} ({role})"] += 1
+        slow = slow_reader_checks(port, sessions["patient"])
+        for name, ok, detail in slow:
+            if not ok:
+                fail(part, f"slow reader, {name}: {detail}")
         elapsed = time.monotonic() - t0
         rss1 = srv.rss_kb()
         alive = srv.alive()
@@ -716,11 +805,11 @@ def part1():
         fivexx = sum(n for k, n in statuses.items() if isinstance(k, int) and k >= 500)
         RESULTS["hostile"] = {
             "product": product_size, "requests": len(plan), "concurrent": len(normal),
-            "sequential": len(risky), "statuses": statuses, "by_body": by_body,
+            "sequential": len(risky), "statuses": statuses,
             "5xx": fivexx, "pdf_503": statuses.get(503, 0), "unexpected": len(problems),
             "rss_before_mb": (rss0 or 0) / 1024, "rss_after_mb": (rss1 or 0) / 1024,
             "seconds": elapsed, "sessions_replaced": dict(replaced), "routes": len(routes),
-            "panics": panics, "error_lines": error_lines,
+            "panics": panics, "error_lines": error_lines, "ended_by": dict(ended_by), "slow": slow,
             "own_method": sum(1 for it in plan if it[6]),
         }
         log(f"  statuses: {dict(sorted(statuses.items(), key=lambda kv: str(kv[0])))}")
@@ -728,6 +817,9 @@ def part1():
             f"(5xx other than PDF 503, or no response), server alive={alive}, /healthz={health.status}, "
             f"RSS {rss0 and rss0 // 1024} -> {rss1 and rss1 // 1024} MB, sessions replaced {dict(replaced)}, "
             f"server log: {panics} panics, {error_lines} ERROR lines")
+        log(f"  sessions ended by: {dict(ended_by)}")
+        for name, ok, detail in slow:
+            log(f"  slow reader, {name}: {'ok' if ok else 'FAILED'} ({detail})")
     finally:
         srv.stop()
 
@@ -768,9 +860,11 @@ def make_tokens(db, people):
         c.close()
 
 
-def checkin_writer(port, kind, pairs, stop, record, server_dead):
+def checkin_writer(port, kind, pairs, stop, record, server_dead, killed_at=None):
     """Send check-ins for the (person, day) pairs in order until stopped.
-    record(kind, person, day, status, acked)."""
+    record(kind, person, day, status, acked). A connection error after the
+    kill (killed_at[0], a monotonic time) ends the thread; one before it is
+    recorded."""
     conn = None
     for person, day in pairs:
         if stop.is_set():
@@ -798,12 +892,16 @@ def checkin_writer(port, kind, pairs, stop, record, server_dead):
                 conn.close()
                 conn = None
         except Exception as e:  # noqa: BLE001
+            failed_at = time.monotonic()
             if conn:
                 conn.close()
             conn = None
-            if server_dead.wait(1.0) or stop.is_set():
+            server_dead.wait(2.0)
+            after_kill = killed_at is not None and killed_at[0] is not None and failed_at >= killed_at[0]
+            if not after_kill:
+                record(kind, person, day, f"error {type(e).__name__}", False)
+            if after_kill or stop.is_set():
                 break
-            record(kind, person, day, f"error {type(e).__name__}", False)
             continue
         if kind == "web":
             acked = status == 303 and location.startswith("/checkin/saved")
@@ -866,13 +964,16 @@ def part2():
                         bad.append(f"{kind} check-in {day}: {status} before the kill")
 
             jobs = split_work(people, n_api, today, plan_start, web_threads=4, api_threads=2)
-            threads = [threading.Thread(target=checkin_writer, args=(srv.port, k, pairs, stop, record, dead),
+            killed_at = [None]
+            threads = [threading.Thread(target=checkin_writer,
+                                        args=(srv.port, k, pairs, stop, record, dead, killed_at),
                                         daemon=True) for k, pairs in jobs]
             for t in threads:
                 t.start()
             delay = rng.uniform(0.5, 2.0)
             time.sleep(delay)
             busy = sum(t.is_alive() for t in threads)
+            killed_at[0] = time.monotonic()
             srv.kill9()
             dead.set()
             stop.set()
@@ -946,8 +1047,8 @@ def part3(prev):
         def record(kind, person, day, status, ok):
             with lock:
                 writes[(kind, status)] += 1
-                if isinstance(status, int) and status >= 500:
-                    fail(part, f"{kind} check-in {day}: {status}")
+                if isinstance(status, str) or status >= 500:
+                    fail(part, f"{kind} check-in {day} while the server was up: {status}")
 
         # Paced so the writers are still writing during every backup.
         def paced(kind, pairs):
@@ -972,8 +1073,8 @@ def part3(prev):
                     "Content-Type": FORM, "Cookie": f"kp_csrf={csrf}", "Origin": f"http://127.0.0.1:{srv.port}"})
                 with lock:
                     writes[("signup", r.status)] += 1
-                if r.status is not None and r.status >= 500:
-                    fail(part, f"sign-up: {r.status}")
+                if r.error is not None or r.status >= 500:
+                    fail(part, f"sign-up: {r.status} {r.error or ''}")
                 n += 1
                 time.sleep(0.05)
 
@@ -1129,53 +1230,60 @@ def part4():
 # --- summary ------------------------------------------------------------------------
 
 
-def summary(total):
-    lines = ["", "## Reliability figures", ""]
-    lines.append(f"Run {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
-                 f"seed {SEED}, total {total:.0f} s.")
-    lines.append("")
-    lines.append("| Part | Figure | Value |")
-    lines.append("|---|---|---|")
+def fmt_counts(counter):
+    return ", ".join(f"{k}: {n}" for k, n in sorted(counter.items(), key=lambda kv: str(kv[0])))
+
+
+def summary(total, seconds):
+    out = ["", "## kneepath reliability figures", ""]
+    out.append(f"{datetime.date.today()}, {os.cpu_count()} cores, seed {SEED}, whole run {total:.0f} s "
+               f"(" + ", ".join(f"part {n}: {t:.0f} s" for n, t in seconds.items()) + ").")
+    out += ["", "| Part | Figure | Value |", "|---|---|---|"]
     h = RESULTS.get("hostile")
     if h:
-        lines.append(f"| Hostile input | requests sent (of a product of {h['product']}) | {h['requests']} "
-                     f"({h['concurrent']} on 8 threads, {h['sequential']} one at a time) |")
-        lines.append(f"| Hostile input | unexpected (5xx other than PDF 503, or no response) | {h['unexpected']} |")
-        lines.append(f"| Hostile input | 503 from `/report.pdf` (no browser) | {h['pdf_503']} |")
-        lines.append(f"| Hostile input | server RSS before → after | {h['rss_before_mb']:.0f} → {h['rss_after_mb']:.0f} MB |")
-        lines.append(f"| Hostile input | sessions replaced (logout etc.) | {h['sessions_replaced'] or 0} |")
-        lines.append(f"| Hostile input | time | {h['seconds']:.1f} s |")
+        out.append(f"| 1 hostile input | requests sent, of the {h['product']} in the product | {h['requests']}: "
+                   f"{h['concurrent']} on {CLIENT_THREADS} threads, {h['sequential']} session-changing ones one at a time |")
+        out.append(f"| 1 hostile input | with one of the route's own methods | {h['own_method']} |")
+        out.append(f"| 1 hostile input | 5xx other than the PDF route's 503 | {h['5xx'] - h['pdf_503']} |")
+        out.append(f"| 1 hostile input | incomplete responses (reset, timeout) | {h['unexpected'] - (h['5xx'] - h['pdf_503'])} |")
+        out.append(f"| 1 hostile input | 503 from `/report.pdf` (no browser) | {h['pdf_503']} |")
+        for n, ok, d in h["slow"]:
+            out.append(f"| 1 slow reader | {n} | {'complete' if ok else 'CUT: ' + d} |")
+        out.append(f"| 1 hostile input | server up and /healthz 200 afterwards | "
+                   f"{'yes' if not any(p == 'hostile' and ('died' in m or 'healthz' in m) for p, m in FAILURES) else 'NO'} |")
+        out.append(f"| 1 hostile input | server RSS before → after | {h['rss_before_mb']:.0f} → {h['rss_after_mb']:.0f} MB |")
+        out.append(f"| 1 hostile input | sessions ended (and replaced) by | {fmt_counts(h['ended_by']) or 'none'} |")
+        out.append(f"| 1 hostile input | panics / ERROR lines in the server log | {h['panics']} / {h['error_lines']} |")
     c = RESULTS.get("crash")
     if c:
-        lines.append(f"| Crash consistency | kill -9 cycles | {c['cycles']} |")
-        lines.append(f"| Crash consistency | acknowledged writes | {c['acked']} |")
-        lines.append(f"| Crash consistency | lost writes | {c['lost']} |")
-        lines.append(f"| Crash consistency | integrity + foreign keys ok | {c['integrity_ok']}/{c['cycles']} |")
-        lines.append(f"| Crash consistency | time | {c['seconds']:.1f} s |")
+        out.append(f"| 2 crash consistency | kill -9 cycles | {c['cycles']} |")
+        out.append(f"| 2 crash consistency | acknowledged check-ins (303 web / 201 API) | {c['acked']} |")
+        out.append(f"| 2 crash consistency | acknowledged but missing after the kill | {c['lost']} |")
+        out.append(f"| 2 crash consistency | integrity_check + foreign_key_check clean | {c['integrity_ok']} of {c['cycles']} |")
+        out.append(f"| 2 crash consistency | check-in rows at the end | {c['rows']} |")
     b = RESULTS.get("backup")
     if b:
         rows = ", ".join(str(x.get("rows")) for x in b["per_backup"])
-        lines.append(f"| Live backup | backups taken / restored / checks ok / snapshot ok | "
-                     f"{b['backup_ok']} / {b['restore_ok']} / {b['checks_ok']} / {b['snapshot_ok']} of {b['backups']} |")
-        lines.append(f"| Live backup | backups with writes during them | {b['overlapped']} |")
-        lines.append(f"| Live backup | rows per backup | {rows} |")
+        during = ", ".join(str(x["written_during"]) for x in b["per_backup"])
+        out.append(f"| 3 live backup | backups taken / restored / clean checks / one snapshot | "
+                   f"{b['backup_ok']} / {b['restore_ok']} / {b['checks_ok']} / {b['snapshot_ok']} of {b['backups']} |")
+        out.append(f"| 3 live backup | rows per backup | {rows} |")
+        out.append(f"| 3 live backup | rows written while each backup ran | {during} |")
     d = RESULTS.get("descriptors")
     if d:
-        lines.append(f"| Descriptors | connection cap at soft limit {d['limit']} | {d['cap']} |")
-        lines.append(f"| Descriptors | /healthz with {d['idle']} idle + {d['half']} half-sent | "
-                     f"{d['healthz_status']} after {d['healthz_seconds']:.1f} s |")
-        lines.append(f"| Descriptors | 'accept failed' log lines | {d['accept_failed']} |")
+        out.append(f"| 4 descriptors | connection cap at soft limit {d['limit']} | {d['cap']} |")
+        out.append(f"| 4 descriptors | /healthz with {d['held']} connections held (idle + half-sent) | "
+                   f"{d['healthz_status']} after {d['healthz_seconds']:.1f} s (the connections took "
+                   f"{d['open_seconds']:.1f} s to open) |")
+        out.append(f"| 4 descriptors | 'connection cap reached' logged / 'accept failed' lines | "
+                   f"{'yes' if d['cap_logged'] else 'no'} / {d['accept_failed']} |")
     if h:
-        lines += ["", "Part 1 statuses:", "", "| Status | Count |", "|---|---|"]
-        for k, n in sorted(h["statuses"].items(), key=lambda kv: str(kv[0])):
-            lines.append(f"| {k} | {n} |")
+        out += ["", "Part 1 statuses:", "", "| Status | Count |", "|---|---|"]
+        out += [f"| {k} | {n} |" for k, n in sorted(h["statuses"].items(), key=lambda kv: str(kv[0]))]
     if c:
-        lines += ["", "Part 2 statuses (all cycles):", "", "| Status | Count |", "|---|---|"]
-        for k, n in sorted(c["statuses"].items(), key=lambda kv: str(kv[0])):
-            lines.append(f"| {k} | {n} |")
-    lines.append("")
-    lines.append("Result: " + ("PASS" if not FAILURES else f"FAIL ({len(FAILURES)} failed checks)"))
-    print("\n".join(lines), flush=True)
+        out += ["", "Part 2 statuses (all cycles): " + fmt_counts(c["statuses"])]
+    out += ["", "Result: " + ("PASS" if not FAILURES else f"FAIL ({len(FAILURES)} failed checks)")]
+    print("\n".join(out), flush=True)
 
 
 def main():
@@ -1188,7 +1296,13 @@ def main():
         print(f"not an executable: {BIN}", file=sys.stderr)
         return 2
     WORK = Path(tempfile.mkdtemp(prefix="kneepath-reliability-"))
+
+    def on_term(signum, _frame):
+        raise SystemExit(128 + signum)  # so that the finally blocks kill the servers
+
+    signal.signal(signal.SIGTERM, on_term)
     start = time.monotonic()
+    seconds = collections.OrderedDict()
     prev = None
     try:
         for n, name in ((1, "hostile"), (2, "crash"), (3, "backup"), (4, "descriptors")):
@@ -1209,14 +1323,15 @@ def main():
                 fail(name, f"stopped by an error: {type(e).__name__}: {e}")
             finally:
                 kill_all_servers()
-            log(f"    ({time.monotonic() - t:.1f} s)")
+            seconds[n] = time.monotonic() - t
+            log(f"    ({seconds[n]:.1f} s)")
     finally:
         kill_all_servers()
         if KEEP or FAILURES:
             log(f"logs and databases kept in {WORK}" if KEEP else f"(temporary folder {WORK} removed)")
         if not KEEP:
             shutil.rmtree(WORK, ignore_errors=True)
-    summary(time.monotonic() - start)
+    summary(time.monotonic() - start, seconds)
     if FAILURES:
         print("\nFailed checks:")
         for part, msg in FAILURES:

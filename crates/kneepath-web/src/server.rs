@@ -9,6 +9,11 @@
 //! - A request's body must arrive in full within [`Settings::body_timeout`]
 //!   from the first read of it ([`DeadlineBody`]); a trickled body fails
 //!   with 408, and the connection is closed.
+//! - A connection the server closes is closed in stages ([`Lingering`]):
+//!   the response is sent, then the server stops writing and reads and
+//!   discards what the client still sends (a request body no handler read)
+//!   for a moment, so the kernel does not answer those bytes with a reset
+//!   that would throw away the end of the response (RFC 9112 §9.6).
 //! - At most [`Settings::max_connections`] connections are open, kept below
 //!   the process's descriptor limit ([`connection_cap`]). When the cap is
 //!   reached, a warning is logged and further connections wait in the
@@ -118,7 +123,8 @@ pub async fn serve(
             let mut router = router.clone();
             router.call(req.map(Body::new))
         });
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let io = TokioIo::new(Lingering::new(stream));
+        let conn = graceful.watch(http.serve_connection(io, service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, %remote, "connection ended");
@@ -220,4 +226,110 @@ pub fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
         next = err.source();
     }
     false
+}
+
+/// How long a closing connection reads what the client still sends.
+pub const LINGER: Duration = Duration::from_secs(2);
+/// At most this much is read and discarded while closing.
+const LINGER_BYTES: usize = 256 * 1024;
+
+/// A client connection that closes in stages: on shutdown it first sends
+/// its FIN after everything written, then reads and discards whatever the
+/// client still sends, until the client closes too, [`LINGER`] has passed
+/// or [`LINGER_BYTES`] were read. Closing with unread bytes would make the
+/// kernel send a reset, and a reset throws away the part of the response
+/// the client has not read yet (a 120 KB FHIR Bundle arrived as 3.5 KB when
+/// the request had a body no handler read).
+#[derive(Debug)]
+pub struct Lingering {
+    inner: tokio::net::TcpStream,
+    closing: Closing,
+}
+
+#[derive(Debug)]
+enum Closing {
+    Open,
+    Draining { until: Pin<Box<Sleep>>, read: usize },
+    Closed,
+}
+
+impl Lingering {
+    pub fn new(inner: tokio::net::TcpStream) -> Self {
+        Lingering {
+            inner,
+            closing: Closing::Open,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Lingering {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Lingering {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        loop {
+            match &mut this.closing {
+                Closing::Open => {
+                    // The FIN goes after everything already written.
+                    if let Err(e) = std::task::ready!(Pin::new(&mut this.inner).poll_shutdown(cx)) {
+                        this.closing = Closing::Closed;
+                        return Poll::Ready(Err(e));
+                    }
+                    this.closing = Closing::Draining {
+                        until: Box::pin(tokio::time::sleep(LINGER)),
+                        read: 0,
+                    };
+                }
+                Closing::Draining { until, read } => {
+                    if until.as_mut().poll(cx).is_ready() || *read >= LINGER_BYTES {
+                        this.closing = Closing::Closed;
+                        continue;
+                    }
+                    let mut scratch = [0u8; 8192];
+                    let mut buf = tokio::io::ReadBuf::new(&mut scratch);
+                    match tokio::io::AsyncRead::poll_read(Pin::new(&mut this.inner), cx, &mut buf) {
+                        Poll::Ready(Ok(())) if !buf.filled().is_empty() => {
+                            *read += buf.filled().len();
+                        }
+                        // The client closed too, or the socket failed.
+                        Poll::Ready(_) => this.closing = Closing::Closed,
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+                Closing::Closed => return Poll::Ready(Ok(())),
+            }
+        }
+    }
 }
