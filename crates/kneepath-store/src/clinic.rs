@@ -11,15 +11,14 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::records::{
-    PhaseChange, PlanVersion, audit_in, corrupt, day_of, exec_in, insert_assessment_in,
-    insert_phase_change_in, plan_guard,
-};
-use crate::sql::{Cells, Stmt};
+use crate::assessments::insert_assessment_in;
+use crate::audit::audit_in;
+use crate::plan::{PhaseChange, PlanVersion, insert_phase_change_in, plan_guard};
+use crate::sql::{Cells, Stmt, day_of, exec_in};
 use crate::users::{USER_COLS_U, user_from_row};
 use crate::{
-    AuditEntry, NewAssessment, NewAudit, Result, Role, Store, StoreError, User, new_id,
-    now_rfc3339, random_token, sha256_hex,
+    NewAssessment, NewAudit, Result, Role, Store, StoreError, User, corrupt, new_id, now_rfc3339,
+    random_token, sha256_hex,
 };
 
 /// An active link between a patient and a clinician.
@@ -103,18 +102,6 @@ pub struct OutcomeRow {
     pub answers: std::collections::BTreeMap<String, u8>,
     pub scores: Vec<Score>,
     pub created_at: String,
-}
-
-/// Filters of the audit-log search; every one optional.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub actor_id: Option<String>,
-    pub subject_id: Option<String>,
-    pub action: Option<String>,
-    pub entity: Option<String>,
-    /// RFC 3339 prefixes (e.g. a day): entries at or after / before.
-    pub from: Option<String>,
-    pub until: Option<String>,
 }
 
 fn author(r: &AnyRow) -> Result<Option<String>> {
@@ -333,26 +320,6 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(id)
-    }
-
-    /// Link many (clinician, patient) pairs at once (for synthetic data).
-    pub async fn link_many(&self, pairs: &[(String, String)]) -> Result<()> {
-        let _writing = self.writer().await;
-        let now = now_rfc3339();
-        for chunk in pairs.chunks(500) {
-            let mut tx = self.pool.begin().await?;
-            for (c, p) in chunk {
-                sqlx::query("INSERT INTO care_links (id, patient_id, clinician_id, created_at) VALUES ($1, $2, $3, $4)")
-                    .bind(new_id())
-                    .bind(p)
-                    .bind(c)
-                    .bind(&now)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-        }
-        Ok(())
     }
 
     // --- the caseload ---------------------------------------------------------------
@@ -895,30 +862,6 @@ impl Store {
         tx.commit().await?;
         self.forget_sessions_of(&user_id);
         Ok(Some(user_id))
-    }
-
-    /// Audit entries matching a filter, newest first. A subject filter also
-    /// finds the caseload views that listed the subject (one row per view,
-    /// the patients named in `detail`).
-    pub async fn audit_search(&self, f: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(
-            "SELECT id, at, actor_id, subject_id, action, entity, entity_id, ip, detail FROM audit_log \
-             WHERE ($1 = '' OR actor_id = $1) \
-             AND ($2 = '' OR subject_id = $2 OR (entity = 'caseload' AND detail LIKE '%' || $2 || '%')) \
-             AND ($3 = '' OR action = $3) \
-             AND ($4 = '' OR entity = $4) AND ($5 = '' OR at >= $5) AND ($6 = '' OR at < $6) \
-             ORDER BY at DESC, id DESC LIMIT $7",
-        )
-        .bind(f.actor_id.clone().unwrap_or_default())
-        .bind(f.subject_id.clone().unwrap_or_default())
-        .bind(f.action.clone().unwrap_or_default())
-        .bind(f.entity.clone().unwrap_or_default())
-        .bind(f.from.clone().unwrap_or_default())
-        .bind(f.until.clone().unwrap_or_default())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(crate::records::audit_from_row).collect()
     }
 }
 

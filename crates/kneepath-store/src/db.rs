@@ -7,8 +7,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 use crate::lite::Lite;
-use crate::records::exec_in;
-use crate::sql::Stmt;
+use crate::sql::{Stmt, exec_in};
 use crate::{Result, StoreError};
 
 /// Which database the store talks to.

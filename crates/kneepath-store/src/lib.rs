@@ -9,31 +9,42 @@
 //! per unit of work rather than per statement).
 //! Rows are turned into core types here; no SQL leaves this crate.
 //!
-//! Clinical records are append-only: assessments, check-ins and phase
-//! changes are inserted, never updated. Every write of patient data is done
-//! in one transaction with its audit-log row.
+//! Clinical records lose nothing: assessments and phase changes are
+//! inserted, never updated; a check-in is changed only by its owner's
+//! correction, which keeps the values it replaces in `checkin_revisions`.
+//! Every write of patient data is done in one transaction with its
+//! audit-log row. `tables` lists every table once, for backup, export and
+//! deletion.
 
+mod account;
+mod assessments;
+mod audit;
 mod backup;
+mod bench;
+mod checkins;
 mod clinic;
 mod db;
 mod ids;
 mod lite;
-mod records;
+mod plan;
+mod seed;
 mod sql;
 mod tables;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod users;
 
+pub use assessments::{AssessmentHead, AssessmentRow, NewAssessment};
+pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use backup::{VerifiedBackup, verify_backup};
+pub use checkins::{CheckInRow, CheckinRevisionRow, CheckinWrite, EscalationRow};
 pub use clinic::{
-    AuditFilter, CareLink, CaseloadEntry, MeasurementRow, NewPlanEdit, NoteRow, OutcomeRow,
-    PlanEditRow,
+    CareLink, CaseloadEntry, MeasurementRow, NewPlanEdit, NoteRow, OutcomeRow, PlanEditRow,
 };
 pub use db::{Backend, Store};
 pub use ids::{new_id, now_rfc3339, random_token, sha256_hex};
-pub use records::{
-    AssessmentHead, AssessmentRow, AuditEntry, CheckInRow, CheckinRevisionRow, CheckinWrite,
-    EscalationRow, History, NewAssessment, NewAudit, PhaseChangeRow, PlanInputs, PlanVersion,
-};
+pub use plan::{PhaseChangeRow, PlanInputs, PlanVersion};
+pub use seed::History;
 pub use users::{API_TOKEN_PREFIX, ApiToken, Role, Session, User};
 
 use thiserror::Error;
@@ -89,6 +100,11 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Stored data that cannot be read back (a column that does not parse).
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())

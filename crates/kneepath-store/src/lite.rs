@@ -66,7 +66,7 @@ pub(crate) struct Lite {
     path: PathBuf,
 }
 
-fn open(path: &Path) -> rusqlite::Result<Connection> {
+pub(crate) fn open(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -170,42 +170,10 @@ impl Lite {
         self.jobs.send(Job::Write(job)).map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
-}
 
-impl Lite {
-    /// The reference for the check-in benchmark: single-row inserts, each
-    /// its own transaction, on a fresh native connection with the same
-    /// settings (WAL, `synchronous = NORMAL`, SQLite's own checkpoints), as
-    /// fast as one thread can go. Returns (inserts, p50 µs, p99 µs).
-    pub async fn bare_insert_benchmark(&self, seconds: u64) -> Result<(u64, u64, u64)> {
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = open(&path)?;
-            conn.execute_batch("CREATE TABLE IF NOT EXISTS bench_native (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL)")?;
-            let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
-            let mut lat = Vec::new();
-            while std::time::Instant::now() < deadline {
-                let t = std::time::Instant::now();
-                conn.prepare_cached("INSERT INTO bench_native (id, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4)")?
-                    .execute((
-                        crate::new_id(),
-                        "bench",
-                        r#"{"pain_now":2,"stiffness":1,"swelling":"none"}"#,
-                        crate::now_rfc3339(),
-                    ))?;
-                lat.push(t.elapsed().as_micros() as u64);
-            }
-            conn.execute_batch("DROP TABLE bench_native")?;
-            lat.sort_unstable();
-            let pct = |p: f64| {
-                lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-                    .copied()
-                    .unwrap_or(0)
-            };
-            Ok((lat.len() as u64, pct(0.5), pct(0.99)))
-        })
-        .await
-        .map_err(|e| StoreError::Commit(e.to_string()))?
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 

@@ -188,6 +188,18 @@ impl Stmt {
     }
 }
 
+/// Run one statement in an sqlx transaction, refusing the write when it
+/// is a guard that changed nothing.
+pub(crate) async fn exec_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>, stmt: &Stmt) -> Result<()> {
+    let done = stmt.query().execute(&mut **tx).await?;
+    stmt.check(done.rows_affected())
+}
+
+/// A calendar day column.
+pub(crate) fn day_of<R: Cells + ?Sized>(r: &R, col: &str) -> Result<Day> {
+    r.day(col)
+}
+
 /// Reading a row's columns by name, whichever driver read it.
 pub(crate) trait Cells {
     fn text(&self, col: &str) -> Result<String>;

@@ -50,7 +50,9 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    /// The text columns (searched for a deleted person's traces).
+    /// The text columns (searched for a deleted person's traces, by
+    /// [`crate::testing`]).
+    #[cfg(feature = "testing")]
     pub fn text_columns(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.columns
             .iter()

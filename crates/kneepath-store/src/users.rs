@@ -252,7 +252,7 @@ impl Store {
                 other?;
             }
         }
-        crate::records::audit_in(
+        crate::audit::audit_in(
             &mut tx,
             &crate::NewAudit {
                 actor_id: Some(&user.id),
@@ -318,7 +318,7 @@ impl Store {
                 other?;
             }
         }
-        crate::records::audit_in(
+        crate::audit::audit_in(
             &mut tx,
             &crate::NewAudit::of(user_id, Some(user_id), "update", "user")
                 .id(user_id)
@@ -593,107 +593,6 @@ impl Store {
 }
 
 impl Store {
-    /// Create many accounts of one role sharing one precomputed password
-    /// hash (for synthetic data: hashing each would dominate). Emails are
-    /// `{prefix}{i}@synthetic.kneepath.local`. Returns their ids.
-    pub async fn create_synthetic_users(
-        &self,
-        prefix: &str,
-        n: usize,
-        password: &str,
-        role: Role,
-    ) -> Result<Vec<String>> {
-        let hash = hash_password(password.to_string()).await?;
-        let _writing = self.writer().await;
-        let mut ids = Vec::with_capacity(n);
-        let now = now_rfc3339();
-        for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
-            let mut tx = self.pool.begin().await?;
-            for i in chunk {
-                let id = new_id();
-                sqlx::query(
-                    "INSERT INTO users (id, email, display_name, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
-                )
-                .bind(&id)
-                .bind(format!("{prefix}{i}@synthetic.kneepath.local"))
-                .bind(match role {
-                    Role::Patient => format!("Patient {i}"),
-                    Role::Clinician => format!("Clinician {i}"),
-                    Role::Admin => format!("Admin {i}"),
-                })
-                .bind(&hash)
-                .bind(role.as_str())
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
-                ids.push(id);
-            }
-            tx.commit().await?;
-        }
-        Ok(ids)
-    }
-
-    /// Inserts into a scratch table from `concurrency` tasks for `seconds`,
-    /// through this store's pool and settings: the reference rate for the
-    /// check-in benchmark. Returns (inserts, p50 µs, p99 µs).
-    pub async fn bare_insert_benchmark(
-        &self,
-        seconds: u64,
-        concurrency: usize,
-    ) -> Result<(u64, u64, u64)> {
-        sqlx::query("CREATE TABLE IF NOT EXISTS bench_rows (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL)")
-            .execute(&self.pool)
-            .await?;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-        let mut tasks = Vec::new();
-        for _ in 0..concurrency {
-            let pool = self.pool.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::new();
-                while std::time::Instant::now() < deadline {
-                    let t = std::time::Instant::now();
-                    let r = sqlx::query("INSERT INTO bench_rows (id, user_id, data, created_at) VALUES ($1, $2, $3, $4)")
-                        .bind(new_id())
-                        .bind("bench")
-                        .bind(r#"{"pain_now":2,"stiffness":1,"swelling":"none"}"#)
-                        .bind(now_rfc3339())
-                        .execute(&pool)
-                        .await;
-                    if r.is_ok() {
-                        lat.push(t.elapsed().as_micros() as u64);
-                    }
-                }
-                lat
-            }));
-        }
-        let mut all = Vec::new();
-        for t in tasks {
-            all.extend(t.await.map_err(|e| StoreError::Corrupt(e.to_string()))?);
-        }
-        sqlx::query("DROP TABLE bench_rows")
-            .execute(&self.pool)
-            .await?;
-        all.sort_unstable();
-        let pct = |p: f64| {
-            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or(0)
-        };
-        Ok((all.len() as u64, pct(0.5), pct(0.99)))
-    }
-
-    /// The native reference (see `Lite::bare_insert_benchmark`); none
-    /// unless the store is a SQLite file.
-    pub async fn bare_insert_native_benchmark(
-        &self,
-        seconds: u64,
-    ) -> Result<Option<(u64, u64, u64)>> {
-        match &self.lite {
-            Some(lite) => lite.bare_insert_benchmark(seconds).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
     /// The CSRF token of a session (by cookie token).
     pub async fn session_csrf(&self, token: &str) -> Result<Option<String>> {
         let row: Option<(String,)> =
@@ -797,7 +696,7 @@ impl Store {
             .bind(now_rfc3339())
             .execute(&mut *tx)
             .await?;
-        crate::records::audit_in(
+        crate::audit::audit_in(
             &mut tx,
             &crate::NewAudit::of(user_id, Some(user_id), "create", "api_token")
                 .id(&id)
@@ -848,7 +747,7 @@ impl Store {
         if n.rows_affected() == 0 {
             return Ok(false);
         }
-        crate::records::audit_in(
+        crate::audit::audit_in(
             &mut tx,
             &crate::NewAudit::of(user_id, Some(user_id), "delete", "api_token")
                 .id(id)

@@ -1,0 +1,372 @@
+//! Assessments (the facts, the report exactly as shown, the knowledge
+//! base's version and where it came from) and the wizard's drafts. An
+//! assessment is inserted, never updated; the newest one governs the plan.
+
+use kneepath_core::report::AssessmentReport;
+use kneepath_core::{Day, TriageLevel};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::audit::{NewAudit, audit_in, audit_stmt};
+use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_bump, plan_guard};
+use crate::sql::{Cells, Stmt, day_of, exec_in};
+use crate::{Result, Store, corrupt, new_id, now_rfc3339};
+
+/// A stored assessment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssessmentRow {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: String,
+    pub day: Day,
+    pub source: String,
+    /// The facts, as a JSON object in the case vocabulary.
+    pub facts: serde_json::Map<String, serde_json::Value>,
+    /// The report exactly as it was shown.
+    pub report: AssessmentReport,
+    pub level: TriageLevel,
+    pub kb_version: String,
+}
+
+/// An assessment without its report: what the plan and the rules need, read
+/// without parsing the stored explanation texts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssessmentHead {
+    pub id: String,
+    pub user_id: String,
+    pub day: Day,
+    pub source: String,
+    pub facts: serde_json::Map<String, serde_json::Value>,
+    pub level: TriageLevel,
+    pub kb_version: String,
+}
+
+/// An assessment to store.
+#[derive(Debug, Clone)]
+pub struct NewAssessment<'a> {
+    pub user_id: &'a str,
+    pub day: Day,
+    /// `wizard`, `checkin` or `import`.
+    pub source: &'a str,
+    pub facts: &'a serde_json::Map<String, serde_json::Value>,
+    pub report: &'a AssessmentReport,
+    /// The phase the home plan starts in, with the reason; none at urgent
+    /// and above.
+    pub start_phase: Option<(&'a str, &'a str)>,
+}
+
+fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
+    let facts: String = r.try_get("facts")?;
+    let report: String = r.try_get("report")?;
+    let level: String = r.try_get("level")?;
+    Ok(AssessmentRow {
+        id: r.try_get("id")?,
+        user_id: r.try_get("user_id")?,
+        created_at: r.try_get("created_at")?,
+        day: day_of(r, "day")?,
+        source: r.try_get("source")?,
+        facts: serde_json::from_str(&facts).map_err(corrupt)?,
+        report: serde_json::from_str(&report).map_err(corrupt)?,
+        level: TriageLevel::parse(&level).ok_or_else(|| corrupt(format!("level {level}")))?,
+        kb_version: r.try_get("kb_version")?,
+    })
+}
+
+pub(crate) fn head_stmt(user_id: &str) -> Stmt {
+    Stmt::new(
+        "SELECT id, user_id, day, source, facts, level, kb_version, (SELECT plan_version FROM users WHERE id = $1) AS plan_version FROM assessments WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .arg(user_id)
+}
+
+pub(crate) fn head_from_row<R: Cells + ?Sized>(r: &R) -> Result<(AssessmentHead, PlanVersion)> {
+    let raw = RawHead::of(r)?;
+    let version = raw.version;
+    Ok((raw.decode()?, version))
+}
+
+/// The newest assessment as stored, its facts' JSON not read yet (see
+/// [`RawCheckin`]).
+pub(crate) struct RawHead {
+    pub(crate) head: AssessmentHead,
+    facts: String,
+    /// Read in the same statement as the assessment, so before anything
+    /// else of the plan: a change made after it moves it on.
+    pub(crate) version: PlanVersion,
+}
+
+impl RawHead {
+    pub(crate) fn of<R: Cells + ?Sized>(r: &R) -> Result<RawHead> {
+        let level = r.text("level")?;
+        Ok(RawHead {
+            head: AssessmentHead {
+                id: r.text("id")?,
+                user_id: r.text("user_id")?,
+                day: r.day("day")?,
+                source: r.text("source")?,
+                facts: serde_json::Map::new(),
+                level: TriageLevel::parse(&level)
+                    .ok_or_else(|| corrupt(format!("level {level}")))?,
+                kb_version: r.text("kb_version")?,
+            },
+            facts: r.text("facts")?,
+            version: PlanVersion(r.int("plan_version")?),
+        })
+    }
+
+    pub(crate) fn decode(self) -> Result<AssessmentHead> {
+        Ok(AssessmentHead {
+            facts: serde_json::from_str(&self.facts).map_err(corrupt)?,
+            ..self.head
+        })
+    }
+}
+
+const ASSESSMENT_COLS: &str = "SELECT id, user_id, created_at, day, source, facts, report, level, kb_version FROM assessments";
+
+/// The statements that store an assessment (with the start of its plan
+/// and its audit row); returns the new id with them.
+pub(crate) fn assessment_stmts(
+    a: &NewAssessment<'_>,
+    ip: Option<&str>,
+) -> Result<(String, Vec<Stmt>)> {
+    assessment_stmts_by(a, Some(a.user_id), None, ip)
+}
+
+/// [`assessment_stmts`] with the audit row's actor (`None`: kneepath
+/// itself, as for a re-run under a new knowledge base) and detail.
+fn assessment_stmts_by(
+    a: &NewAssessment<'_>,
+    actor: Option<&str>,
+    detail: Option<&str>,
+    ip: Option<&str>,
+) -> Result<(String, Vec<Stmt>)> {
+    let id = new_id();
+    let mut stmts = vec![
+        Stmt::new(
+            "INSERT INTO assessments (id, user_id, created_at, day, source, facts, report, level, kb_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .arg(&id)
+        .arg(a.user_id)
+        .arg(now_rfc3339())
+        .arg(a.day)
+        .arg(a.source)
+        .arg(serde_json::to_string(a.facts).map_err(corrupt)?)
+        .arg(serde_json::to_string(a.report).map_err(corrupt)?)
+        .arg(a.report.level.as_str())
+        .arg(&a.report.kb_version),
+    ];
+    if let Some((phase, reason)) = a.start_phase {
+        stmts.push(phase_change_stmt(&PhaseChange {
+            user_id: a.user_id,
+            assessment_id: &id,
+            day: a.day,
+            from: None,
+            to: phase,
+            reason,
+            author_id: None,
+        }));
+    }
+    stmts.push(audit_stmt(&NewAudit {
+        actor_id: actor,
+        subject_id: Some(a.user_id),
+        action: "create",
+        entity: "assessment",
+        entity_id: Some(&id),
+        ip,
+        detail: Some(detail.unwrap_or(a.report.level.as_str())),
+    }));
+    Ok((id, stmts))
+}
+
+/// Insert an assessment in `tx`, audited as made by `actor` (the patient,
+/// or the clinician whose measurements re-ran it).
+pub(crate) async fn insert_assessment_in(
+    tx: &mut Transaction<'_, Any>,
+    a: &NewAssessment<'_>,
+    actor: &str,
+    ip: Option<&str>,
+) -> Result<String> {
+    let (id, stmts) = assessment_stmts_by(a, Some(actor), None, ip)?;
+    for st in &stmts {
+        exec_in(tx, st).await?;
+    }
+    Ok(id)
+}
+
+impl Store {
+    // --- wizard drafts ------------------------------------------------------
+
+    pub async fn draft(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT answers FROM wizard_drafts WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(s,)| serde_json::from_str(&s).map_err(corrupt))
+            .transpose()
+    }
+
+    pub async fn save_draft(
+        &self,
+        user_id: &str,
+        answers: &serde_json::Map<String, serde_json::Value>,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        let _writing = self.writer().await;
+        let json = serde_json::to_string(answers).map_err(corrupt)?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM wizard_drafts WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO wizard_drafts (user_id, answers, updated_at) VALUES ($1, $2, $3)")
+            .bind(user_id)
+            .bind(json)
+            .bind(now_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        audit_in(
+            &mut tx,
+            &NewAudit {
+                actor_id: Some(user_id),
+                subject_id: Some(user_id),
+                action: "update",
+                entity: "draft",
+                entity_id: None,
+                ip,
+                detail: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // --- assessments ----------------------------------------------------------
+
+    /// Store an assessment (and the start of its plan) and drop the draft.
+    pub async fn insert_assessment(
+        &self,
+        a: &NewAssessment<'_>,
+        ip: Option<&str>,
+    ) -> Result<String> {
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        exec_in(&mut tx, &plan_bump(a.user_id)).await?;
+        let id = insert_assessment_in(&mut tx, a, a.user_id, ip).await?;
+        sqlx::query("DELETE FROM wizard_drafts WHERE user_id = $1")
+            .bind(a.user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Store a re-run of a person's latest assessment under a new knowledge
+    /// base (`reassess`): the new assessment (no new plan: the plan carries
+    /// on under it, or stops where it now sends the person to a doctor),
+    /// the escalation that puts the person at the top of their clinician's
+    /// list and shows them a banner, and the audit row, by kneepath itself,
+    /// with `detail`. Stored only while the plan is still as read
+    /// (`read`), so two instances starting together store it once.
+    pub async fn insert_reassessment(
+        &self,
+        a: &NewAssessment<'_>,
+        escalation: &str,
+        detail: &str,
+        read: PlanVersion,
+    ) -> Result<String> {
+        let _writing = self.writer().await;
+        let mut tx = self.pool.begin().await?;
+        exec_in(&mut tx, &plan_guard(a.user_id, read)).await?;
+        let (id, stmts) = assessment_stmts_by(a, None, Some(detail), None)?;
+        for st in &stmts {
+            exec_in(&mut tx, st).await?;
+        }
+        exec_in(
+            &mut tx,
+            &Stmt::new("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .arg(new_id())
+                .arg(a.user_id)
+                .arg(&id)
+                .arg(a.day)
+                .arg(escalation)
+                .arg(now_rfc3339()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Each person's newest assessment: (user id, assessment id, knowledge
+    /// base version), in user order.
+    pub async fn latest_assessment_versions(&self) -> Result<Vec<(String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT user_id, id, kb_version FROM assessments ORDER BY user_id, created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<(String, String, String)> = Vec::new();
+        for r in &rows {
+            let user: String = r.try_get("user_id")?;
+            let row = (user.clone(), r.try_get("id")?, r.try_get("kb_version")?);
+            match out.last_mut() {
+                Some(last) if last.0 == user => *last = row,
+                _ => out.push(row),
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn assessment(&self, id: &str) -> Result<Option<AssessmentRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASSESSMENT_COLS} WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(assessment_from_row).transpose()
+    }
+
+    /// The newest assessment of a user: the one that governs their plan.
+    pub async fn latest_assessment(&self, user_id: &str) -> Result<Option<AssessmentRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASSESSMENT_COLS} WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1"
+        )))
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(assessment_from_row).transpose()
+    }
+
+    /// The newest assessment of a user, without its report.
+    pub async fn latest_assessment_head(&self, user_id: &str) -> Result<Option<AssessmentHead>> {
+        Ok(self.plan_head(user_id).await?.map(|(head, _)| head))
+    }
+
+    /// The newest assessment of a user with the version of their plan, for
+    /// a write decided from that assessment alone (a measurement).
+    pub async fn plan_head(&self, user_id: &str) -> Result<Option<(AssessmentHead, PlanVersion)>> {
+        head_stmt(user_id)
+            .query()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(head_from_row)
+            .transpose()
+    }
+
+    pub async fn assessments(&self, user_id: &str) -> Result<Vec<AssessmentRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASSESSMENT_COLS} WHERE user_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(assessment_from_row).collect()
+    }
+}
