@@ -449,7 +449,7 @@ fn the_openapi_document_is_3_1_and_describes_every_api_route() {
     let doc = kneepath_web::api::openapi(&kb).expect("json");
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().expect("paths");
-    let source = include_str!("../../src/api.rs");
+    let source = include_str!("../../src/api/mod.rs");
     let routes: Vec<&str> = source
         .split(".route(")
         .skip(1)

@@ -1,0 +1,240 @@
+//! The caseload dashboard, sorted by need, and invitation links.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::Response;
+use kneepath_app::outcomes::fmt1;
+use kneepath_core::clinic::{Need, Signals, Trend, status};
+use kneepath_store::NewAudit;
+use serde::Deserialize;
+
+use crate::auth::{Clinician, CurrentUser, VerifiedForm};
+use crate::error::WebError;
+use crate::state::AppState;
+use crate::views::{Layout, private};
+
+/// How long an invitation link stays valid.
+pub const INVITE_HOURS: i64 = 7 * 24;
+
+#[derive(Debug)]
+pub struct CaseRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub need: Need,
+    pub need_class: &'static str,
+    pub last_checkin: String,
+    pub phase: String,
+    pub pain: String,
+    /// Arrow and words for the 7-day pain trend.
+    pub trend_arrow: &'static str,
+    pub trend_text: &'static str,
+    pub adherence: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "clinic.html")]
+pub struct CaseloadPage {
+    pub l: Layout,
+    pub rows: Vec<CaseRow>,
+    pub total: usize,
+    /// (need id, label, count) for the filter.
+    pub counts: Vec<(&'static str, &'static str, usize)>,
+    pub need: String,
+    pub q: String,
+    pub invite_url: Option<String>,
+    pub today: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CaseloadQuery {
+    need: Option<String>,
+    q: Option<String>,
+}
+
+fn need_class(n: Need) -> &'static str {
+    match n {
+        Need::PolicyChanged | Need::WarningSign => "need-red",
+        Need::Worsening | Need::NotImproving => "need-amber",
+        Need::NoCheckin | Need::LowAdherence => "need-grey",
+        Need::OnTrack => "need-green",
+    }
+}
+
+async fn caseload_page(
+    state: &AppState,
+    user: &CurrentUser,
+    need_filter: &str,
+    search: &str,
+    invite_url: Option<String>,
+) -> Result<CaseloadPage, WebError> {
+    let kb = &state.kb;
+    // The windows of the signals are read for the clinician's today; each
+    // patient's status is then judged on the patient's own today (a patient
+    // a day ahead who checked in this morning has checked in "today").
+    let clinician_today = user.today(state);
+    let entries = state
+        .store
+        .caseload(
+            user.id(),
+            clinician_today.plus(-13),
+            clinician_today.plus(-6),
+        )
+        .await?;
+    let min_adherence = kb.progression.advance_min_adherence_pct;
+    let mut rows: Vec<(CaseRow, Option<f64>)> = entries
+        .into_iter()
+        .map(|e| {
+            let signals = Signals {
+                last_checkin: e.last_checkin,
+                pains: e.pains,
+                week: e.week,
+                escalations: e.escalations,
+                level: e.level,
+            };
+            let today = state.clock.today_in(e.patient.time_zone.as_deref());
+            let s = status(&signals, today, min_adherence);
+            let (trend_arrow, trend_text) = match s.trend {
+                Trend::Rising => ("↑", "rising"),
+                Trend::Falling => ("↓", "falling"),
+                Trend::Steady => ("→", "steady"),
+                Trend::Unknown => ("", "no trend yet"),
+            };
+            let phase = e
+                .phase
+                .as_deref()
+                .and_then(|p| kb.phase_by_id(p))
+                .map_or_else(|| "–".to_string(), |p| kb.phases[p].title.clone());
+            (
+                CaseRow {
+                    id: e.patient.id,
+                    name: e.patient.display_name,
+                    email: e.patient.email,
+                    need: s.need,
+                    need_class: need_class(s.need),
+                    last_checkin: match (e.last_checkin, s.days_since_checkin) {
+                        (Some(d), Some(0)) => format!("{d} (today)"),
+                        (Some(d), Some(1)) => format!("{d} (yesterday)"),
+                        (Some(d), Some(n)) => format!("{d} ({n} days ago)"),
+                        _ => "never".to_string(),
+                    },
+                    phase,
+                    pain: fmt1(s.pain_avg7),
+                    trend_arrow,
+                    trend_text,
+                    adherence: s
+                        .adherence_pct
+                        .map_or_else(|| "–".to_string(), |a| format!("{a:.0}%")),
+                },
+                s.pain_avg7,
+            )
+        })
+        .collect();
+    // Most pressing first; within a need, the most pain first.
+    rows.sort_by(|(a, pa), (b, pb)| {
+        a.need
+            .cmp(&b.need)
+            .then(pb.unwrap_or(-1.0).total_cmp(&pa.unwrap_or(-1.0)))
+            .then(a.name.cmp(&b.name))
+    });
+    let total = rows.len();
+    let counts = Need::ALL
+        .iter()
+        .map(|n| {
+            (
+                n.as_str(),
+                n.label(),
+                rows.iter().filter(|(r, _)| r.need == *n).count(),
+            )
+        })
+        .collect();
+    let needle = search.trim().to_lowercase();
+    let want = Need::parse(need_filter);
+    let rows: Vec<CaseRow> = rows
+        .into_iter()
+        .map(|(r, _)| r)
+        .filter(|r| want.is_none_or(|n| r.need == n))
+        .filter(|r| {
+            needle.is_empty()
+                || r.name.to_lowercase().contains(&needle)
+                || r.email.contains(&needle)
+        })
+        .collect();
+    // One audit row for the view, naming every patient shown (the admin's
+    // search by patient finds it); one row per patient would write 200
+    // rows per page view.
+    if !rows.is_empty() {
+        let shown = rows
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        state
+            .store
+            .audit(&NewAudit {
+                actor_id: Some(user.id()),
+                subject_id: None,
+                action: "read",
+                entity: "caseload",
+                entity_id: None,
+                ip: user.ip(),
+                detail: Some(&format!("{} patients: {shown}", rows.len())),
+            })
+            .await?;
+    }
+    Ok(CaseloadPage {
+        l: Layout::for_user("Caseload", "clinic", user),
+        rows,
+        total,
+        counts,
+        need: need_filter.to_string(),
+        q: search.to_string(),
+        invite_url,
+        today: clinician_today.to_string(),
+    })
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Clinician(user): Clinician,
+    Query(q): Query<CaseloadQuery>,
+) -> Result<Response, WebError> {
+    let page = caseload_page(
+        &state,
+        &user,
+        q.need.as_deref().unwrap_or(""),
+        q.q.as_deref().unwrap_or(""),
+        None,
+    )
+    .await?;
+    Ok(private(&page))
+}
+
+fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = if state.settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    Clinician(user): Clinician,
+    headers: axum::http::HeaderMap,
+    _form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let token = state
+        .store
+        .create_invite(user.id(), INVITE_HOURS, user.ip())
+        .await?;
+    let url = format!("{}/invite/{token}", origin(&state, &headers));
+    let page = caseload_page(&state, &user, "", "", Some(url)).await?;
+    Ok(private(&page))
+}
