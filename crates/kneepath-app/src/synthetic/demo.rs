@@ -1,13 +1,14 @@
 //! The demo patient: a runner with back-of-knee pain from a jump in
 //! training, eight weeks into the plan. Every check-in goes through the same
 //! application methods as a real one, so the phases move by the real rules.
-//! Her clinician's caseload is seeded by the synthetic-patient generator.
+//! Her check-ins and her clinician's caseload come from the one
+//! synthetic-patient generator (`course.rs`): hers as [`Course::Maya`],
+//! the caseload's through [`crate::App::seed_patients`].
 
 use kneepath_core::Day;
-use kneepath_core::checkin::{CheckIn, Swelling};
 use kneepath_store::Role;
 
-use super::Rng;
+use super::{Course, Days, Rng};
 use crate::plan::scheduled;
 use crate::{App, AppError};
 
@@ -148,12 +149,9 @@ pub async fn seed_patient(
     app.record_assessment(user_id, &facts, "wizard", start, None)
         .await?;
     let mut rng = Rng(seed);
-    let days = weeks * 7;
-    for i in 0..=days {
-        let day = start.plus(i);
-        if i > 0 && rng.unit() < 0.08 {
-            continue; // a missed day
-        }
+    let course = Course::Maya { days: weeks * 7 };
+    let mut days = Days::new(start, weeks * 7);
+    while let Some((i, day)) = days.next(&mut rng) {
         let _plan = app.plan_locks.lock(user_id).await;
         let Some(mut ctx) = app.plan_context(user_id).await? else {
             break;
@@ -161,54 +159,11 @@ pub async fn seed_patient(
         if ctx.phase.is_none() {
             break;
         }
-        let progress = f64::from(i) / f64::from(days.max(1));
-        let noise = |r: &mut Rng| (r.unit() - 0.5) * 1.6;
-        let pain = (4.2 - 3.4 * progress + noise(&mut rng))
-            .round()
-            .clamp(0.0, 10.0) as u8;
-        let morning = (3.6 - 3.0 * progress + noise(&mut rng))
-            .round()
-            .clamp(0.0, 10.0) as u8;
-        let ex_pain = (3.2 - 2.6 * progress + noise(&mut rng) * 0.6)
-            .round()
-            .clamp(0.0, 10.0) as u8;
         let planned: Vec<String> = scheduled(kb, &ctx, day)
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        let done: Vec<String> = planned
-            .iter()
-            .filter(|_| rng.unit() < 0.9)
-            .cloned()
-            .collect();
-        let runs = i >= 14 && matches!(day.weekday(), 1 | 3 | 5);
-        let minutes: u16 = if !runs {
-            0
-        } else if i == days - 10 {
-            75 // one long run: a single-session spike
-        } else {
-            (20.0 + 25.0 * progress + rng.unit() * 8.0) as u16
-        };
-        let checkin = CheckIn {
-            day,
-            pain_now: pain,
-            exercise_pain: (!done.is_empty()).then_some(ex_pain),
-            morning_pain: Some(morning),
-            stiffness: (3.0 - 2.5 * progress).round().max(0.0) as u8,
-            swelling: Some(Swelling::None),
-            walks_normally: Some(true),
-            full_range: Some(i > 9),
-            planned,
-            done,
-            training_minutes: minutes,
-            effort: if minutes > 0 {
-                5 + (rng.unit() * 3.0) as u8
-            } else {
-                0
-            },
-            sleep_hours: Some(6.5 + (rng.unit() * 2.0 * 2.0).round() / 2.0),
-            warning_signs: Vec::new(),
-        };
+        let checkin = course.checkin(&mut rng, i, day, planned);
         app.record_checkin(user_id, &mut ctx, checkin, None).await?;
     }
     Ok(())

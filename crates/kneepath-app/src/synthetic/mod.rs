@@ -1,6 +1,8 @@
 //! Synthetic patients for demonstrations and benchmarks (`kneepath seed`),
-//! and the demo ([`demo`]), which shares the generator's [`Rng`] and seeds
-//! its caseload with [`App::seed_patients`].
+//! and the demo ([`demo`]). One generator makes every synthetic check-in
+//! ([`Days`] and [`Course`], in `course.rs`, from one [`Rng`]): the
+//! seeded patients' here, simulated in memory, and the demo patient's,
+//! checked in through the application's own methods.
 //!
 //! Each patient gets one of several clinical pictures, an adherence level and
 //! a pain trajectory; their days are simulated with the same pure rules a
@@ -8,9 +10,12 @@
 //! warning sign, advance or step back, escalation), and the whole history is
 //! written in one transaction per patient.
 
+mod course;
 pub mod demo;
 
-use kneepath_core::checkin::{CheckIn, Swelling};
+pub use course::{Course, Days};
+
+use kneepath_core::checkin::CheckIn;
 use kneepath_core::engine::contributing_factors;
 use kneepath_core::plan::{Plan, StartReason, home_plan};
 use kneepath_core::progress::{self, PhaseState, after_checkin, already_said};
@@ -60,7 +65,7 @@ impl Rng {
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
         xs[((self.unit() * xs.len() as f64) as usize).min(xs.len() - 1)]
     }
 }
@@ -114,28 +119,16 @@ pub fn simulate(
     let mut level = a.level;
     let mut current = 0usize;
     let mut cur_facts = facts.clone();
-    let adherence = rng.pick(&[0.95, 0.85, 0.65, 0.35]);
     let p0 = kb
         .fact_id("pain_now")
         .and_then(|id| facts.get(id))
         .and_then(|v| v.as_f64())
         .unwrap_or(4.0);
-    let span = f64::from(days.max(1));
-    let slope = rng.pick(&[
-        -(p0 - 0.5) / (span * 0.6),
-        -(p0 - 1.0) / span,
-        0.0,
-        2.5 / span,
-    ]);
-    let warning_day = (rng.unit() < 0.05).then(|| (rng.unit() * span) as i32);
-    let runs = rng.unit() < 0.5;
+    let course = Course::picture(rng, p0, days);
     let mut said: Vec<(progress::Escalation, Day)> = Vec::new();
     let mut all: Vec<CheckIn> = Vec::new();
-    for i in 0..=days {
-        let day = start.plus(i);
-        if i > 0 && rng.unit() < 0.08 {
-            continue;
-        }
+    let mut days = Days::new(start, days);
+    while let Some((i, day)) = days.next(rng) {
         let contributors = contributing_factors(kb, &cur_facts);
         let rules = kneepath_core::engine::plan_rules_for(kb, &cur_facts);
         let plan = home_plan(
@@ -153,43 +146,7 @@ pub fn simulate(
             .filter(|it| progress::scheduled_on(it.exercise.dosage.days_per_week, day.weekday()))
             .map(|it| it.exercise.id.clone())
             .collect();
-        let done: Vec<String> = planned
-            .iter()
-            .filter(|_| rng.unit() < adherence)
-            .cloned()
-            .collect();
-        let noise = (rng.unit() - 0.5) * 1.6;
-        let pain = (p0 + slope * f64::from(i) + noise).clamp(0.0, 10.0);
-        let minutes: u16 = if runs && i >= 14 && matches!(day.weekday(), 1 | 3 | 5) {
-            (20.0 + 25.0 * f64::from(i) / span + rng.unit() * 10.0) as u16
-        } else {
-            0
-        };
-        let new = CheckIn {
-            day,
-            pain_now: pain.round() as u8,
-            exercise_pain: (!done.is_empty())
-                .then(|| (pain - 1.0 + noise * 0.3).round().clamp(0.0, 10.0) as u8),
-            morning_pain: Some((pain - 0.5 + noise * 0.3).round().clamp(0.0, 10.0) as u8),
-            stiffness: (pain * 0.6).round() as u8,
-            swelling: Some(Swelling::None),
-            walks_normally: Some(pain < 6.0),
-            full_range: Some(i > 7 && pain < 4.0),
-            planned,
-            done,
-            training_minutes: minutes,
-            effort: if minutes > 0 {
-                5 + (rng.unit() * 3.0) as u8
-            } else {
-                0
-            },
-            sleep_hours: Some(6.0 + (rng.unit() * 6.0).round() / 2.0),
-            warning_signs: if warning_day == Some(i) {
-                vec!["calf_swelling_tenderness".into()]
-            } else {
-                Vec::new()
-            },
-        };
+        let new = course.checkin(rng, i, day, planned);
         all.push(new.clone());
         let outcome = after_checkin(kb, &cur_facts, state, start, &all, &new);
         h.checkins.push((current, new));
