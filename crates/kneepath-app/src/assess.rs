@@ -5,20 +5,19 @@
 use kneepath_core::plan::{Plan, StartReason};
 use kneepath_core::progress;
 use kneepath_core::{Day, Facts, KnowledgeBase, assess};
-use kneepath_store::NewAssessment;
+use kneepath_store::{AssessmentSource, NewAssessment};
 
 use crate::plan::facts_from_map;
 use crate::{App, AppError};
 
 impl App {
     /// Assess facts and store the result (with the start of its home plan).
-    /// `source` says where the answers came from: `wizard`, `api`,
-    /// `import`, `checkin` (a warning sign).
+    /// `source` says where the answers came from.
     pub async fn record_assessment(
         &self,
         user_id: &str,
         facts: &Facts,
-        source: &str,
+        source: AssessmentSource,
         day: Day,
         ip: Option<&str>,
     ) -> Result<String, AppError> {
@@ -34,7 +33,7 @@ impl App {
         &self,
         user_id: &str,
         facts: &Facts,
-        source: &str,
+        source: AssessmentSource,
         day: Day,
         ip: Option<&str>,
     ) -> Result<String, AppError> {
@@ -172,12 +171,12 @@ impl App {
                     &NewAssessment {
                         user_id: &user,
                         day: today,
-                        source: "reassess",
+                        source: AssessmentSource::Reassess,
                         facts: &facts_json,
                         report: &report,
                         start_phase: None,
                     },
-                    progress::Escalation::PolicyChanged.as_str(),
+                    progress::Escalation::PolicyChanged,
                     &detail,
                     read,
                 )

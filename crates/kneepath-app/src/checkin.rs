@@ -231,7 +231,13 @@ impl App {
             return Ok(None);
         }
         let id = self
-            .record_assessment_locked(user_id, &facts, "checkin", today, ip)
+            .record_assessment_locked(
+                user_id,
+                &facts,
+                kneepath_store::AssessmentSource::Checkin,
+                today,
+                ip,
+            )
             .await?;
         Ok(Some(id))
     }
@@ -313,7 +319,7 @@ impl App {
         let retriage = retriage.as_ref().map(|(report, facts)| NewAssessment {
             user_id,
             day: checkin.day,
-            source: "checkin",
+            source: kneepath_store::AssessmentSource::Checkin,
             facts,
             report,
             start_phase: None,
@@ -334,9 +340,7 @@ impl App {
         let escalation = match outcome.escalation {
             Some(e) => {
                 let recent = self.store.escalations(user_id).await?;
-                let said = recent
-                    .iter()
-                    .filter_map(|r| progress::Escalation::parse(&r.kind).map(|k| (k, r.day)));
+                let said = recent.iter().map(|r| (r.kind, r.day));
                 (!progress::already_said(e, checkin.day, said)).then_some(e)
             }
             None => None,
@@ -355,7 +359,7 @@ impl App {
             assessment_id: &ctx.assessment.id,
             checkin,
             phase_change: change,
-            escalation: escalation.map(|e| e.as_str()),
+            escalation,
             retriage,
             ip,
             plan_version: ctx.version,

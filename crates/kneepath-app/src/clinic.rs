@@ -349,7 +349,7 @@ impl App {
                 &NewAssessment {
                     user_id: patient_id,
                     day,
-                    source: "measurement",
+                    source: kneepath_store::AssessmentSource::Measurement,
                     facts: &facts_json,
                     report: &report,
                     start_phase: None,
@@ -454,7 +454,7 @@ impl App {
                 &NewPlanEdit {
                     patient_id,
                     author_id: by.id,
-                    kind: kind.as_str(),
+                    kind,
                     exercise,
                     replacement: (kind == EditKind::Swap).then_some(replacement),
                     dosage: (kind == EditKind::Dosage).then_some(dosage),
@@ -512,7 +512,7 @@ impl App {
                 &NewPlanEdit {
                     patient_id,
                     author_id: by.id,
-                    kind: EditKind::Clear.as_str(),
+                    kind: EditKind::Clear,
                     exercise: rule,
                     replacement: None,
                     dosage: None,

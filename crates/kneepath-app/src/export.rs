@@ -261,8 +261,14 @@ impl App {
         let mut ids = Vec::new();
         for (day, facts) in responses {
             ids.push(
-                self.record_assessment(patient_id, facts, "import", *day, ip)
-                    .await?,
+                self.record_assessment(
+                    patient_id,
+                    facts,
+                    kneepath_store::AssessmentSource::Import,
+                    *day,
+                    ip,
+                )
+                .await?,
             );
         }
         Ok(ids)
@@ -275,8 +281,8 @@ impl App {
             .audit(&kneepath_store::NewAudit {
                 actor_id: Some(user_id),
                 subject_id: Some(user_id),
-                action: "export",
-                entity: "account",
+                action: kneepath_store::AuditAction::Export,
+                entity: kneepath_store::AuditEntity::Account,
                 entity_id: None,
                 ip,
                 detail: None,

@@ -231,7 +231,7 @@ pub fn applied_plan_rules<'k>(
     let cleared: Vec<(&str, &str)> = ctx
         .edits
         .iter()
-        .filter(|e| e.kind == kneepath_core::plan::EditKind::Clear.as_str())
+        .filter(|e| e.kind == kneepath_core::plan::EditKind::Clear)
         .map(|e| (e.exercise.as_str(), e.reason.as_str()))
         .collect();
     kneepath_core::plan::lift(&mut rules, &cleared);
@@ -255,7 +255,7 @@ pub fn plan_items<'k>(
         .iter()
         .filter_map(|e| {
             Some(kneepath_core::plan::PlanEdit {
-                kind: kneepath_core::plan::EditKind::parse(&e.kind)?,
+                kind: e.kind,
                 exercise: kb.exercise_by_id(&e.exercise)?,
                 replacement: e.replacement.as_deref().and_then(|r| kb.exercise_by_id(r)),
                 dosage: e.dosage.as_deref(),

@@ -8,7 +8,7 @@
 use kneepath_core::checkin::CheckIn;
 use kneepath_core::report::{PlanReport, PlanRuleReport};
 use kneepath_core::{Day, KnowledgeBase, TriageLevel};
-use kneepath_store::{NewAudit, User};
+use kneepath_store::{AuditAction, AuditEntity, NewAudit, User};
 
 use crate::outcomes::{InstrumentScores, score_tables};
 use crate::plan::{applied_plan_rules, plan_items};
@@ -126,8 +126,10 @@ impl App {
     /// clinician's page of the patient) and the report.
     pub async fn report_data(&self, by: Actor<'_>, patient: &User) -> Result<ReportData, AppError> {
         let mut data = self.patient_summary(patient).await?;
-        self.audit_read(by, &patient.id, "timeline").await?;
-        self.audit_read(by, &patient.id, "report").await?;
+        self.audit_read(by, &patient.id, AuditEntity::Timeline)
+            .await?;
+        self.audit_read(by, &patient.id, AuditEntity::Report)
+            .await?;
         data.clinician = by.name.to_string();
         data.generated = kneepath_store::now_rfc3339()
             .get(..16)
@@ -142,13 +144,13 @@ impl App {
         &self,
         by: Actor<'_>,
         patient_id: &str,
-        entity: &str,
+        entity: AuditEntity,
     ) -> Result<(), AppError> {
         self.store
             .audit(&NewAudit {
                 actor_id: Some(by.id),
                 subject_id: Some(patient_id),
-                action: "read",
+                action: AuditAction::Read,
                 entity,
                 entity_id: None,
                 ip: by.ip,

@@ -103,7 +103,13 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
             );
         } else {
             for (i, id) in ids.iter().enumerate() {
-                app.record_assessment(id, &facts, "wizard", today.plus(-14), None)
+                app.record_assessment(
+                    id,
+                    &facts,
+                    kneepath_store::AssessmentSource::Wizard,
+                    today.plus(-14),
+                    None,
+                )
                     .await
                     .map_err(|e| anyhow!("seeding patient {i}: {e}"))?;
                 bar(i + 1);

@@ -354,7 +354,8 @@ fn enforce<'k>(kb: &'k KnowledgeBase, plan: &mut HomePlan<'k>, rules: &[AppliedP
 }
 
 /// What a clinician changed in a plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EditKind {
     Add,
     Remove,

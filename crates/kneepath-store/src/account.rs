@@ -4,6 +4,7 @@
 
 use sqlx::{Any, Transaction};
 
+use crate::audit::{AuditAction, AuditEntity};
 use crate::audit::{NewAudit, audit_in};
 use crate::{Result, Store, StoreError, corrupt, new_id};
 
@@ -117,8 +118,8 @@ impl Store {
             &NewAudit {
                 actor_id: Some(&pseudonym),
                 subject_id: Some(&pseudonym),
-                action: "delete",
-                entity: "user",
+                action: AuditAction::Delete,
+                entity: AuditEntity::User,
                 entity_id: None,
                 ip: None,
                 detail: Some("an account and all its data were deleted at the owner's request; the access log keeps its rows under this pseudonym"),

@@ -2,15 +2,71 @@
 //! base's version and where it came from) and the wizard's drafts. An
 //! assessment is inserted, never updated; the newest one governs the plan.
 
+use kneepath_core::progress::Escalation;
 use kneepath_core::report::AssessmentReport;
 use kneepath_core::{Day, TriageLevel};
+use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::audit::{AuditAction, AuditEntity};
 use crate::audit::{NewAudit, audit_in, audit_stmt};
 use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_bump, plan_guard};
 use crate::sql::{Cells, Stmt, day_of, exec_in};
 use crate::{Result, Store, corrupt, new_id, now_rfc3339};
+
+/// Where an assessment came from. Stored as [`AssessmentSource::as_str`]:
+/// these six texts are every value kneepath has ever written (a database
+/// of any version reads back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssessmentSource {
+    /// The patient's questionnaire (the wizard; also the demo and `kneepath
+    /// seed`).
+    Wizard,
+    /// A re-triage after a warning sign in a check-in.
+    Checkin,
+    /// A clinician's measurements re-ran the patient's answers.
+    Measurement,
+    /// FHIR `QuestionnaireResponse`s imported.
+    Import,
+    /// Facts sent to the JSON API.
+    Api,
+    /// The latest answers re-run under a new knowledge base (`kneepath
+    /// reassess`).
+    Reassess,
+}
+
+impl AssessmentSource {
+    pub const ALL: [AssessmentSource; 6] = [
+        AssessmentSource::Wizard,
+        AssessmentSource::Checkin,
+        AssessmentSource::Measurement,
+        AssessmentSource::Import,
+        AssessmentSource::Api,
+        AssessmentSource::Reassess,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssessmentSource::Wizard => "wizard",
+            AssessmentSource::Checkin => "checkin",
+            AssessmentSource::Measurement => "measurement",
+            AssessmentSource::Import => "import",
+            AssessmentSource::Api => "api",
+            AssessmentSource::Reassess => "reassess",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AssessmentSource> {
+        AssessmentSource::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    fn of<R: Cells + ?Sized>(r: &R) -> Result<AssessmentSource> {
+        let s = r.text("source")?;
+        AssessmentSource::parse(&s).ok_or_else(|| corrupt(format!("assessment source {s}")))
+    }
+}
 
 /// A stored assessment.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +75,7 @@ pub struct AssessmentRow {
     pub user_id: String,
     pub created_at: String,
     pub day: Day,
-    pub source: String,
+    pub source: AssessmentSource,
     /// The facts, as a JSON object in the case vocabulary.
     pub facts: serde_json::Map<String, serde_json::Value>,
     /// The report exactly as it was shown.
@@ -35,7 +91,7 @@ pub struct AssessmentHead {
     pub id: String,
     pub user_id: String,
     pub day: Day,
-    pub source: String,
+    pub source: AssessmentSource,
     pub facts: serde_json::Map<String, serde_json::Value>,
     pub level: TriageLevel,
     pub kb_version: String,
@@ -46,8 +102,7 @@ pub struct AssessmentHead {
 pub struct NewAssessment<'a> {
     pub user_id: &'a str,
     pub day: Day,
-    /// `wizard`, `checkin` or `import`.
-    pub source: &'a str,
+    pub source: AssessmentSource,
     pub facts: &'a serde_json::Map<String, serde_json::Value>,
     pub report: &'a AssessmentReport,
     /// The phase the home plan starts in, with the reason; none at urgent
@@ -64,7 +119,7 @@ fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
         user_id: r.try_get("user_id")?,
         created_at: r.try_get("created_at")?,
         day: day_of(r, "day")?,
-        source: r.try_get("source")?,
+        source: AssessmentSource::of(r)?,
         facts: serde_json::from_str(&facts).map_err(corrupt)?,
         report: serde_json::from_str(&report).map_err(corrupt)?,
         level: TriageLevel::parse(&level).ok_or_else(|| corrupt(format!("level {level}")))?,
@@ -103,7 +158,7 @@ impl RawHead {
                 id: r.text("id")?,
                 user_id: r.text("user_id")?,
                 day: r.day("day")?,
-                source: r.text("source")?,
+                source: AssessmentSource::of(r)?,
                 facts: serde_json::Map::new(),
                 level: TriageLevel::parse(&level)
                     .ok_or_else(|| corrupt(format!("level {level}")))?,
@@ -150,7 +205,7 @@ fn assessment_stmts_by(
         .arg(a.user_id)
         .arg(now_rfc3339())
         .arg(a.day)
-        .arg(a.source)
+        .arg(a.source.as_str())
         .arg(serde_json::to_string(a.facts).map_err(corrupt)?)
         .arg(serde_json::to_string(a.report).map_err(corrupt)?)
         .arg(a.report.level.as_str())
@@ -170,8 +225,8 @@ fn assessment_stmts_by(
     stmts.push(audit_stmt(&NewAudit {
         actor_id: actor,
         subject_id: Some(a.user_id),
-        action: "create",
-        entity: "assessment",
+        action: AuditAction::Create,
+        entity: AuditEntity::Assessment,
         entity_id: Some(&id),
         ip,
         detail: Some(detail.unwrap_or(a.report.level.as_str())),
@@ -234,8 +289,8 @@ impl Store {
             &NewAudit {
                 actor_id: Some(user_id),
                 subject_id: Some(user_id),
-                action: "update",
-                entity: "draft",
+                action: AuditAction::Update,
+                entity: AuditEntity::Draft,
                 entity_id: None,
                 ip,
                 detail: None,
@@ -276,7 +331,7 @@ impl Store {
     pub async fn insert_reassessment(
         &self,
         a: &NewAssessment<'_>,
-        escalation: &str,
+        escalation: Escalation,
         detail: &str,
         read: PlanVersion,
     ) -> Result<String> {
@@ -294,7 +349,7 @@ impl Store {
                 .arg(a.user_id)
                 .arg(&id)
                 .arg(a.day)
-                .arg(escalation)
+                .arg(escalation.as_str())
                 .arg(now_rfc3339()),
         )
         .await?;
@@ -368,5 +423,35 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(assessment_from_row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AssessmentSource;
+
+    /// Every text kneepath has written as a source reads back, and is
+    /// written the same.
+    #[test]
+    fn sources_keep_their_stored_texts() {
+        let texts: Vec<&str> = AssessmentSource::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "wizard",
+                "checkin",
+                "measurement",
+                "import",
+                "api",
+                "reassess"
+            ]
+        );
+        for s in AssessmentSource::ALL {
+            assert_eq!(AssessmentSource::parse(s.as_str()), Some(s));
+            assert_eq!(
+                serde_json::to_value(s).ok(),
+                Some(serde_json::Value::from(s.as_str()))
+            );
+        }
     }
 }

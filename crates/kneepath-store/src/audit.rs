@@ -11,15 +11,106 @@ use sqlx::{Any, Row, Transaction};
 use crate::sql::{Stmt, exec_in};
 use crate::{Result, Store, new_id, now_rfc3339};
 
+/// An enum stored as text: each variant with the exact text written for
+/// it, `as_str`, `parse` and `ALL`.
+macro_rules! stored_text {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The text stored for it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+stored_text! {
+    /// What was done (the `action` column of the audit log).
+    AuditAction {
+        Create = "create",
+        Read = "read",
+        Update = "update",
+        Delete = "delete",
+        /// A check-in corrected by its owner.
+        Correct = "correct",
+        Export = "export",
+        Login = "login",
+        Logout = "logout",
+        /// Access to another's data, or a route of another role, refused.
+        Denied = "denied",
+        /// An administrator's password reset.
+        Reset = "reset",
+    }
+}
+
+stored_text! {
+    /// What it was done to (the `entity` column of the audit log). Reads
+    /// name the page or list read (`assessment_list`, `timeline`...),
+    /// writes the record written.
+    AuditEntity {
+        Account = "account",
+        ApiToken = "api_token",
+        Assessment = "assessment",
+        AssessmentList = "assessment_list",
+        CalendarFeed = "calendar_feed",
+        CalendarLink = "calendar_link",
+        CareLink = "care_link",
+        Caseload = "caseload",
+        Checkin = "checkin",
+        CheckinForm = "checkin_form",
+        Checkins = "checkins",
+        Draft = "draft",
+        FhirBundle = "fhir_bundle",
+        Invite = "invite",
+        Measurement = "measurement",
+        Measurements = "measurements",
+        Note = "note",
+        Outcome = "outcome",
+        Outcomes = "outcomes",
+        Password = "password",
+        Patient = "patient",
+        Phase = "phase",
+        Plan = "plan",
+        Progress = "progress",
+        Report = "report",
+        /// A route of another role (the path is the entity id).
+        Route = "route",
+        Session = "session",
+        SyntheticHistory = "synthetic_history",
+        TimeZone = "time_zone",
+        Timeline = "timeline",
+        User = "user",
+    }
+}
+
 /// An audit-log row to write.
 #[derive(Debug, Clone, Copy)]
 pub struct NewAudit<'a> {
     pub actor_id: Option<&'a str>,
     /// Whose data was read or changed.
     pub subject_id: Option<&'a str>,
-    /// `read`, `create`, `update`, `delete`, `login`, `logout`, `export` ...
-    pub action: &'a str,
-    pub entity: &'a str,
+    pub action: AuditAction,
+    pub entity: AuditEntity,
     pub entity_id: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub detail: Option<&'a str>,
@@ -28,7 +119,12 @@ pub struct NewAudit<'a> {
 impl<'a> NewAudit<'a> {
     /// `actor` did `action` to `entity` of `subject`'s record (ids, address
     /// and detail added with the methods below).
-    pub fn of(actor: &'a str, subject: Option<&'a str>, action: &'a str, entity: &'a str) -> Self {
+    pub fn of(
+        actor: &'a str,
+        subject: Option<&'a str>,
+        action: AuditAction,
+        entity: AuditEntity,
+    ) -> Self {
         NewAudit {
             actor_id: Some(actor),
             subject_id: subject,
@@ -56,6 +152,9 @@ impl<'a> NewAudit<'a> {
     }
 }
 
+/// An audit-log row as stored. Its action and entity stay text: the log
+/// keeps what older versions wrote as it was, and the admin's viewer
+/// searches and shows that text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     pub id: String,
@@ -77,8 +176,8 @@ pub(crate) fn audit_stmt(a: &NewAudit<'_>) -> Stmt {
         .arg(now_rfc3339())
         .arg(a.actor_id)
         .arg(a.subject_id)
-        .arg(a.action)
-        .arg(a.entity)
+        .arg(a.action.as_str())
+        .arg(a.entity.as_str())
         .arg(a.entity_id)
         .arg(a.ip)
         .arg(a.detail)
@@ -165,5 +264,68 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(audit_from_row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AuditAction, AuditEntity};
+
+    /// The texts the log stores: the admin's viewer filters and the export
+    /// show them, and rows written before keep them, so a changed text
+    /// would split the log's history in two.
+    #[test]
+    fn actions_and_entities_keep_their_stored_texts() {
+        let actions: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "create", "read", "update", "delete", "correct", "export", "login", "logout",
+                "denied", "reset"
+            ]
+        );
+        let entities: Vec<&str> = AuditEntity::ALL.iter().map(|e| e.as_str()).collect();
+        assert_eq!(
+            entities,
+            [
+                "account",
+                "api_token",
+                "assessment",
+                "assessment_list",
+                "calendar_feed",
+                "calendar_link",
+                "care_link",
+                "caseload",
+                "checkin",
+                "checkin_form",
+                "checkins",
+                "draft",
+                "fhir_bundle",
+                "invite",
+                "measurement",
+                "measurements",
+                "note",
+                "outcome",
+                "outcomes",
+                "password",
+                "patient",
+                "phase",
+                "plan",
+                "progress",
+                "report",
+                "route",
+                "session",
+                "synthetic_history",
+                "time_zone",
+                "timeline",
+                "user",
+            ]
+        );
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(a.as_str()), Some(*a));
+        }
+        for e in AuditEntity::ALL {
+            assert_eq!(AuditEntity::parse(e.as_str()), Some(*e));
+        }
     }
 }

@@ -6,10 +6,12 @@
 
 use kneepath_core::Day;
 use kneepath_core::checkin::CheckIn;
+use kneepath_core::progress::Escalation;
 use serde::Serialize;
 use sqlx::Row;
 
 use crate::assessments::{NewAssessment, assessment_stmts};
+use crate::audit::{AuditAction, AuditEntity};
 use crate::audit::{NewAudit, audit_stmt};
 use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_guard};
 use crate::sql::{Cells, Stmt, day_of};
@@ -79,7 +81,7 @@ fn consequences(w: &CheckinWrite<'_>) -> Result<Vec<Stmt>> {
                 .arg(w.user_id)
                 .arg(&assessment_id)
                 .arg(w.checkin.day)
-                .arg(kind)
+                .arg(kind.as_str())
                 .arg(now_rfc3339()),
         );
     }
@@ -110,7 +112,7 @@ pub struct CheckinRevisionRow {
 pub struct EscalationRow {
     pub assessment_id: String,
     pub day: Day,
-    pub kind: String,
+    pub kind: Escalation,
     pub created_at: String,
 }
 
@@ -122,7 +124,7 @@ pub struct CheckinWrite<'a> {
     pub checkin: &'a CheckIn,
     /// (from, to, first day, reason)
     pub phase_change: Option<(&'a str, &'a str, Day, &'a str)>,
-    pub escalation: Option<&'a str>,
+    pub escalation: Option<Escalation>,
     /// A warning sign re-ran triage: the new assessment.
     pub retriage: Option<NewAssessment<'a>>,
     pub ip: Option<&'a str>,
@@ -178,7 +180,7 @@ impl Store {
                 Ok(EscalationRow {
                     assessment_id: r.try_get("assessment_id")?,
                     day: day_of(r, "day")?,
-                    kind: r.try_get("kind")?,
+                    kind: escalation_of(r)?,
                     created_at: r.try_get("created_at")?,
                 })
             })
@@ -240,8 +242,8 @@ impl Store {
             audit_stmt(&NewAudit {
                 actor_id: Some(w.user_id),
                 subject_id: Some(w.user_id),
-                action: "create",
-                entity: "checkin",
+                action: AuditAction::Create,
+                entity: AuditEntity::Checkin,
                 entity_id: Some(&id),
                 ip: w.ip,
                 detail: Some(&c.day.to_string()),
@@ -296,8 +298,8 @@ impl Store {
             audit_stmt(&NewAudit {
                 actor_id: Some(w.user_id),
                 subject_id: Some(w.user_id),
-                action: "correct",
-                entity: "checkin",
+                action: AuditAction::Correct,
+                entity: AuditEntity::Checkin,
                 entity_id: Some(&id),
                 ip: w.ip,
                 detail: Some(&c.day.to_string()),
@@ -327,4 +329,11 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The `kind` of an escalation row: one of the three texts
+/// [`Escalation::as_str`] gives, the only ones ever written.
+pub(crate) fn escalation_of<R: Cells + ?Sized>(r: &R) -> Result<Escalation> {
+    let kind = r.text("kind")?;
+    Escalation::parse(&kind).ok_or_else(|| corrupt(format!("escalation kind {kind}")))
 }

@@ -5,6 +5,7 @@
 
 use kneepath_core::checkin::CheckIn;
 use kneepath_core::outcomes::Score;
+use kneepath_core::plan::EditKind;
 use kneepath_core::progress::Escalation;
 use kneepath_core::{Day, TriageLevel};
 use serde::Serialize;
@@ -13,6 +14,7 @@ use sqlx::any::AnyRow;
 
 use crate::assessments::insert_assessment_in;
 use crate::audit::audit_in;
+use crate::audit::{AuditAction, AuditEntity};
 use crate::plan::{PhaseChange, PlanVersion, insert_phase_change_in, plan_guard};
 use crate::sql::{Cells, Stmt, day_of, exec_in};
 use crate::users::{USER_COLS_U, user_from_row};
@@ -70,8 +72,8 @@ pub struct NoteRow {
 pub struct PlanEditRow {
     pub id: String,
     pub author: Option<String>,
-    /// `add`, `remove`, `swap`, `dosage` or `clear` (a plan rule lifted).
-    pub kind: String,
+    /// What was changed; `Clear`: a plan rule lifted.
+    pub kind: EditKind,
     /// The exercise edited; for `clear`, the plan rule's id (P2).
     pub exercise: String,
     pub replacement: Option<String>,
@@ -85,7 +87,7 @@ pub struct PlanEditRow {
 pub struct NewPlanEdit<'a> {
     pub patient_id: &'a str,
     pub author_id: &'a str,
-    pub kind: &'a str,
+    pub kind: EditKind,
     pub exercise: &'a str,
     pub replacement: Option<&'a str>,
     pub dosage: Option<&'a str>,
@@ -119,7 +121,10 @@ pub(crate) fn plan_edit_from_row<R: Cells + ?Sized>(r: &R) -> Result<PlanEditRow
     Ok(PlanEditRow {
         id: r.text("id")?,
         author: r.opt_text("author_name")?,
-        kind: r.text("kind")?,
+        kind: {
+            let kind = r.text("kind")?;
+            EditKind::parse(&kind).ok_or_else(|| corrupt(format!("plan edit kind {kind}")))?
+        },
         exercise: r.text("exercise")?,
         replacement: r.opt_text("replacement")?,
         dosage: r.opt_text("dosage")?,
@@ -152,7 +157,7 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit::of(clinician_id, None, "create", "invite").from(ip),
+            &NewAudit::of(clinician_id, None, AuditAction::Create, AuditEntity::Invite).from(ip),
         )
         .await?;
         tx.commit().await?;
@@ -236,10 +241,15 @@ impl Store {
         };
         audit_in(
             &mut tx,
-            &NewAudit::of(patient_id, Some(patient_id), "create", "care_link")
-                .id(&link_id)
-                .from(ip)
-                .detail(&clinician.id),
+            &NewAudit::of(
+                patient_id,
+                Some(patient_id),
+                AuditAction::Create,
+                AuditEntity::CareLink,
+            )
+            .id(&link_id)
+            .from(ip)
+            .detail(&clinician.id),
         )
         .await?;
         tx.commit().await?;
@@ -287,9 +297,14 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit::of(by, Some(&patient_id), "delete", "care_link")
-                .id(link_id)
-                .from(ip),
+            &NewAudit::of(
+                by,
+                Some(&patient_id),
+                AuditAction::Delete,
+                AuditEntity::CareLink,
+            )
+            .id(link_id)
+            .from(ip),
         )
         .await?;
         tx.commit().await?;
@@ -400,9 +415,9 @@ impl Store {
         .await?;
         for r in &rows {
             let uid: String = r.try_get("user_id")?;
-            let kind: String = r.try_get("kind")?;
-            if let (Some(&i), Some(k)) = (index.get(&uid), Escalation::parse(&kind)) {
-                out[i].escalations.push((day_of(r, "day")?, k));
+            let kind = crate::checkins::escalation_of(r)?;
+            if let Some(&i) = index.get(&uid) {
+                out[i].escalations.push((day_of(r, "day")?, kind));
             }
         }
         Ok(out)
@@ -438,9 +453,14 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit::of(author_id, Some(assessment.user_id), "create", "measurement")
-                .id(&id)
-                .from(ip),
+            &NewAudit::of(
+                author_id,
+                Some(assessment.user_id),
+                AuditAction::Create,
+                AuditEntity::Measurement,
+            )
+            .id(&id)
+            .from(ip),
         )
         .await?;
         tx.commit().await?;
@@ -489,9 +509,14 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit::of(author_id, Some(patient_id), "create", "note")
-                .id(&id)
-                .from(ip),
+            &NewAudit::of(
+                author_id,
+                Some(patient_id),
+                AuditAction::Create,
+                AuditEntity::Note,
+            )
+            .id(&id)
+            .from(ip),
         )
         .await?;
         tx.commit().await?;
@@ -526,7 +551,7 @@ impl Store {
             .bind(&id)
             .bind(e.patient_id)
             .bind(e.author_id)
-            .bind(e.kind)
+            .bind(e.kind.as_str())
             .bind(e.exercise)
             .bind(e.replacement)
             .bind(e.dosage)
@@ -536,10 +561,15 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit::of(e.author_id, Some(e.patient_id), "update", "plan")
-                .id(&id)
-                .from(ip)
-                .detail(e.kind),
+            &NewAudit::of(
+                e.author_id,
+                Some(e.patient_id),
+                AuditAction::Update,
+                AuditEntity::Plan,
+            )
+            .id(&id)
+            .from(ip)
+            .detail(e.kind.as_str()),
         )
         .await?;
         tx.commit().await?;
@@ -588,9 +618,14 @@ impl Store {
         .await?;
         audit_in(
             &mut tx,
-            &NewAudit::of(author_id, Some(patient_id), "update", "phase")
-                .from(ip)
-                .detail(to),
+            &NewAudit::of(
+                author_id,
+                Some(patient_id),
+                AuditAction::Update,
+                AuditEntity::Phase,
+            )
+            .from(ip)
+            .detail(to),
         )
         .await?;
         tx.commit().await?;
@@ -623,10 +658,15 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit::of(patient_id, Some(patient_id), "create", "outcome")
-                .id(&id)
-                .from(ip)
-                .detail(instrument),
+            &NewAudit::of(
+                patient_id,
+                Some(patient_id),
+                AuditAction::Create,
+                AuditEntity::Outcome,
+            )
+            .id(&id)
+            .from(ip)
+            .detail(instrument),
         )
         .await?;
         tx.commit().await?;
@@ -710,10 +750,15 @@ impl Store {
         }
         audit_in(
             &mut tx,
-            &NewAudit::of(actor_id, Some(user_id), "update", "user")
-                .id(user_id)
-                .from(ip)
-                .detail(if disabled { "disabled" } else { "enabled" }),
+            &NewAudit::of(
+                actor_id,
+                Some(user_id),
+                AuditAction::Update,
+                AuditEntity::User,
+            )
+            .id(user_id)
+            .from(ip)
+            .detail(if disabled { "disabled" } else { "enabled" }),
         )
         .await?;
         tx.commit().await?;
@@ -747,14 +792,19 @@ impl Store {
         end_access_in(&mut tx, user_id).await?;
         audit_in(
             &mut tx,
-            &NewAudit::of(actor_id, Some(user_id), "update", "password")
-                .id(user_id)
-                .from(ip)
-                .detail(if actor_id == user_id {
-                    "changed by the account holder"
-                } else {
-                    "reset"
-                }),
+            &NewAudit::of(
+                actor_id,
+                Some(user_id),
+                AuditAction::Update,
+                AuditEntity::Password,
+            )
+            .id(user_id)
+            .from(ip)
+            .detail(if actor_id == user_id {
+                "changed by the account holder"
+            } else {
+                "reset"
+            }),
         )
         .await?;
         tx.commit().await?;
@@ -797,12 +847,15 @@ impl Store {
             .await?;
         audit_in(
             &mut tx,
-            &NewAudit::of(admin_id, Some(user_id), "reset", "password")
-                .id(user_id)
-                .from(ip)
-                .detail(
-                    "reset link issued; old password, sessions, tokens and calendar links ended",
-                ),
+            &NewAudit::of(
+                admin_id,
+                Some(user_id),
+                AuditAction::Reset,
+                AuditEntity::Password,
+            )
+            .id(user_id)
+            .from(ip)
+            .detail("reset link issued; old password, sessions, tokens and calendar links ended"),
         )
         .await?;
         tx.commit().await?;
@@ -853,10 +906,15 @@ impl Store {
         end_access_in(&mut tx, &user_id).await?;
         audit_in(
             &mut tx,
-            &NewAudit::of(&user_id, Some(&user_id), "update", "password")
-                .id(&user_id)
-                .from(ip)
-                .detail("set with a reset link"),
+            &NewAudit::of(
+                &user_id,
+                Some(&user_id),
+                AuditAction::Update,
+                AuditEntity::Password,
+            )
+            .id(&user_id)
+            .from(ip)
+            .detail("set with a reset link"),
         )
         .await?;
         tx.commit().await?;

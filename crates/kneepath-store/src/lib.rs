@@ -34,8 +34,8 @@ mod tables;
 pub mod testing;
 mod users;
 
-pub use assessments::{AssessmentHead, AssessmentRow, NewAssessment};
-pub use audit::{AuditEntry, AuditFilter, NewAudit};
+pub use assessments::{AssessmentHead, AssessmentRow, AssessmentSource, NewAssessment};
+pub use audit::{AuditAction, AuditEntity, AuditEntry, AuditFilter, NewAudit};
 pub use backup::{VerifiedBackup, verify_backup};
 pub use checkins::{CheckInRow, CheckinRevisionRow, CheckinWrite, EscalationRow};
 pub use clinic::{

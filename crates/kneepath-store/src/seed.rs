@@ -5,8 +5,11 @@
 
 use kneepath_core::Day;
 use kneepath_core::checkin::CheckIn;
+use kneepath_core::progress::Escalation;
 use kneepath_core::report::AssessmentReport;
 
+use crate::AssessmentSource;
+use crate::audit::{AuditAction, AuditEntity};
 use crate::audit::{NewAudit, audit_in};
 use crate::users::hash_password;
 use crate::{Result, Role, Store, corrupt, new_id, now_rfc3339};
@@ -19,7 +22,7 @@ pub struct History {
     /// (day, source, facts, report), oldest first.
     pub assessments: Vec<(
         Day,
-        &'static str,
+        AssessmentSource,
         serde_json::Map<String, serde_json::Value>,
         AssessmentReport,
     )>,
@@ -28,7 +31,7 @@ pub struct History {
     /// (assessment index, check-in).
     pub checkins: Vec<(usize, CheckIn)>,
     /// (assessment index, day, kind).
-    pub escalations: Vec<(usize, Day, &'static str)>,
+    pub escalations: Vec<(usize, Day, Escalation)>,
 }
 
 impl Store {
@@ -52,7 +55,7 @@ impl Store {
             .bind(&h.user_id)
             .bind(at(*day))
             .bind(day.to_string())
-            .bind(*source)
+            .bind(source.as_str())
             .bind(serde_json::to_string(facts).map_err(corrupt)?)
             .bind(serde_json::to_string(report).map_err(corrupt)?)
             .bind(report.level.as_str())
@@ -123,7 +126,7 @@ impl Store {
                         .bind(&h.user_id)
                         .bind(aid(*a)?)
                         .bind(day.to_string())
-                        .bind(*k)
+                        .bind(k.as_str())
                         .bind(at(*day))
                         .execute(&mut *tx)
                         .await?;
@@ -135,8 +138,8 @@ impl Store {
             &NewAudit {
                 actor_id: None,
                 subject_id: Some(&h.user_id),
-                action: "create",
-                entity: "synthetic_history",
+                action: AuditAction::Create,
+                entity: AuditEntity::SyntheticHistory,
                 entity_id: None,
                 ip: None,
                 detail: Some("kneepath seed"),

@@ -5,6 +5,7 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::audit::{AuditAction, AuditEntity};
 use crate::sql::{Cells, Stmt};
 use crate::{
     Result, Store, StoreError, is_unique_violation, new_id, now_rfc3339, random_token, sha256_hex,
@@ -257,8 +258,8 @@ impl Store {
             &crate::NewAudit {
                 actor_id: Some(&user.id),
                 subject_id: Some(&user.id),
-                action: "create",
-                entity: "user",
+                action: AuditAction::Create,
+                entity: AuditEntity::User,
                 entity_id: Some(&user.id),
                 ip: None,
                 detail: Some(role.as_str()),
@@ -320,10 +321,15 @@ impl Store {
         }
         crate::audit::audit_in(
             &mut tx,
-            &crate::NewAudit::of(user_id, Some(user_id), "update", "user")
-                .id(user_id)
-                .from(ip)
-                .detail(changed),
+            &crate::NewAudit::of(
+                user_id,
+                Some(user_id),
+                AuditAction::Update,
+                AuditEntity::User,
+            )
+            .id(user_id)
+            .from(ip)
+            .detail(changed),
         )
         .await?;
         tx.commit().await?;
@@ -698,10 +704,15 @@ impl Store {
             .await?;
         crate::audit::audit_in(
             &mut tx,
-            &crate::NewAudit::of(user_id, Some(user_id), "create", "api_token")
-                .id(&id)
-                .from(ip)
-                .detail(scope),
+            &crate::NewAudit::of(
+                user_id,
+                Some(user_id),
+                AuditAction::Create,
+                AuditEntity::ApiToken,
+            )
+            .id(&id)
+            .from(ip)
+            .detail(scope),
         )
         .await?;
         tx.commit().await?;
@@ -749,9 +760,14 @@ impl Store {
         }
         crate::audit::audit_in(
             &mut tx,
-            &crate::NewAudit::of(user_id, Some(user_id), "delete", "api_token")
-                .id(id)
-                .from(ip),
+            &crate::NewAudit::of(
+                user_id,
+                Some(user_id),
+                AuditAction::Delete,
+                AuditEntity::ApiToken,
+            )
+            .id(id)
+            .from(ip),
         )
         .await?;
         tx.commit().await?;

@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use kneepath_store::{Role, Session};
+use kneepath_store::{AuditAction, AuditEntity, Role, Session};
 
 use crate::error::WebError;
 use crate::state::AppState;
@@ -97,8 +97,8 @@ impl CurrentUser {
     pub async fn audit_own(
         &self,
         state: &crate::state::AppState,
-        action: &str,
-        entity: &str,
+        action: AuditAction,
+        entity: AuditEntity,
         entity_id: Option<&str>,
     ) -> Result<(), WebError> {
         state
@@ -124,7 +124,7 @@ impl CurrentUser {
         &self,
         state: &crate::state::AppState,
         owner: Option<&str>,
-        entity: &str,
+        entity: AuditEntity,
         asked: &str,
     ) -> WebError {
         match refuse_audit(state, self.id(), self.ip(), owner, entity, asked).await {
@@ -140,11 +140,11 @@ impl CurrentUser {
     pub async fn audited_read<T>(
         &self,
         state: &crate::state::AppState,
-        entity: &str,
+        entity: AuditEntity,
         entity_id: Option<&str>,
         render: impl FnOnce() -> T,
     ) -> Result<T, WebError> {
-        let audit = self.audit_own(state, "read", entity, entity_id);
+        let audit = self.audit_own(state, AuditAction::Read, entity, entity_id);
         let (stored, page) = tokio::join!(biased; audit, async { render() });
         stored?;
         Ok(page)
@@ -238,7 +238,16 @@ where
     crate::state::AppState: FromRef<S>,
 {
     let state = crate::state::AppState::from_ref(s);
-    match refuse_audit(&state, u.id(), u.ip(), None, "route", parts.uri.path()).await {
+    match refuse_audit(
+        &state,
+        u.id(),
+        u.ip(),
+        None,
+        AuditEntity::Route,
+        parts.uri.path(),
+    )
+    .await
+    {
         Ok(()) => WebError::forbidden(message),
         Err(e) => e,
     }
@@ -423,7 +432,7 @@ pub async fn refuse_audit(
     actor: &str,
     ip: Option<&str>,
     owner: Option<&str>,
-    entity: &str,
+    entity: AuditEntity,
     asked: &str,
 ) -> Result<(), WebError> {
     let asked: String = asked.chars().take(64).collect();
@@ -432,7 +441,7 @@ pub async fn refuse_audit(
         .audit(&kneepath_store::NewAudit {
             actor_id: Some(actor),
             subject_id: owner,
-            action: "denied",
+            action: AuditAction::Denied,
             entity,
             entity_id: Some(&asked),
             ip,

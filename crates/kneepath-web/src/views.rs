@@ -221,7 +221,7 @@ pub struct ResultPage {
     pub id: String,
     pub r: kneepath_core::report::AssessmentReport,
     pub day: String,
-    pub source: String,
+    pub source: &'static str,
     pub is_latest: bool,
     /// The wizard stopped at once: the step the remaining questions start.
     pub finish_from: Option<usize>,

@@ -146,8 +146,14 @@ pub async fn seed_patient(
         .facts_from_toml_str(DEMO_FACTS)
         .map_err(|e| AppError::Internal(format!("demo facts: {e}")))?;
     let start = today.plus(-(weeks * 7));
-    app.record_assessment(user_id, &facts, "wizard", start, None)
-        .await?;
+    app.record_assessment(
+        user_id,
+        &facts,
+        kneepath_store::AssessmentSource::Wizard,
+        start,
+        None,
+    )
+    .await?;
     let mut rng = Rng(seed);
     let course = Course::Maya { days: weeks * 7 };
     let mut days = Days::new(start, weeks * 7);

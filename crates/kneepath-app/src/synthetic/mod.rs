@@ -20,7 +20,7 @@ use kneepath_core::engine::contributing_factors;
 use kneepath_core::plan::{Plan, StartReason, home_plan};
 use kneepath_core::progress::{self, PhaseState, after_checkin, already_said};
 use kneepath_core::{Day, KnowledgeBase, TriageLevel, assess};
-use kneepath_store::History;
+use kneepath_store::{AssessmentSource, History};
 
 use crate::{App, AppError};
 
@@ -100,8 +100,12 @@ pub fn simulate(
         user_id: user_id.to_string(),
         ..History::default()
     };
-    h.assessments
-        .push((start, "wizard", kb.facts_to_json(&facts), a.report()));
+    h.assessments.push((
+        start,
+        AssessmentSource::Wizard,
+        kb.facts_to_json(&facts),
+        a.report(),
+    ));
     let Plan::Home(home) = &a.plan else {
         return Ok(h);
     };
@@ -153,7 +157,7 @@ pub fn simulate(
         if let Some(r) = &outcome.retriage {
             h.assessments.push((
                 day,
-                "checkin",
+                AssessmentSource::Checkin,
                 kb.facts_to_json(&outcome.facts_now),
                 r.report(),
             ));
@@ -181,7 +185,7 @@ pub fn simulate(
             && !already_said(e, day, said.iter().copied())
         {
             said.push((e, day));
-            h.escalations.push((current, day, e.as_str()));
+            h.escalations.push((current, day, e));
         }
     }
     Ok(h)

@@ -2,8 +2,12 @@
 //! when `KNEEPATH_TEST_PG_URL` is set, against PostgreSQL as well.
 
 use kneepath_core::checkin::{CheckIn, Swelling};
+use kneepath_core::plan::EditKind;
+use kneepath_core::progress::Escalation;
 use kneepath_core::{Day, KnowledgeBase, assess};
-use kneepath_store::{CheckinWrite, NewAssessment, PlanVersion, Role, Store, StoreError};
+use kneepath_store::{
+    AssessmentSource, CheckinWrite, NewAssessment, PlanVersion, Role, Store, StoreError,
+};
 
 /// A database file no other test uses (not created yet).
 fn scratch_db() -> std::path::PathBuf {
@@ -138,7 +142,7 @@ async fn story_account_assessment_checkins_and_deletion() {
                 &NewAssessment {
                     user_id: &user.id,
                     day: Day(100),
-                    source: "wizard",
+                    source: AssessmentSource::Wizard,
                     facts: &facts_json,
                     report: &report,
                     start_phase: Some(("strengthen", "default")),
@@ -187,7 +191,7 @@ async fn story_account_assessment_checkins_and_deletion() {
                 assessment_id: &id,
                 checkin: &checkin(101),
                 phase_change: Some(("return", "protect", Day(102), "must not be stored")),
-                escalation: Some("worsening"),
+                escalation: Some(Escalation::Worsening),
                 retriage: None,
                 ip: None,
                 plan_version: version(&store, &user.id).await,
@@ -283,7 +287,7 @@ async fn populated() -> Store {
             &NewAssessment {
                 user_id: &user.id,
                 day: Day(10),
-                source: "wizard",
+                source: AssessmentSource::Wizard,
                 facts: &facts_json,
                 report: &report,
                 start_phase: Some(("strengthen", "a reason with \"quotes\" and ünïcode")),
@@ -299,7 +303,7 @@ async fn populated() -> Store {
                 assessment_id: &a,
                 checkin: &checkin(d),
                 phase_change: None,
-                escalation: (d == 12).then_some("worsening"),
+                escalation: (d == 12).then_some(Escalation::Worsening),
                 retriage: None,
                 ip: None,
                 plan_version: version(&store, &user.id).await,
@@ -564,7 +568,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
                 &NewAssessment {
                     user_id: &pat.id,
                     day: Day(20_000),
-                    source: "wizard",
+                    source: AssessmentSource::Wizard,
                     facts: &facts_json,
                     report: &report,
                     start_phase: Some(("mobilise", "start")),
@@ -580,7 +584,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
                     assessment_id: &aid,
                     checkin: &checkin(d),
                     phase_change: None,
-                    escalation: (d == 20_008).then_some("worsening"),
+                    escalation: (d == 20_008).then_some(Escalation::Worsening),
                     retriage: None,
                     ip: None,
                     plan_version: version(&store, &pat.id).await,
@@ -607,7 +611,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
                 &NewAssessment {
                     user_id: &pat.id,
                     day: Day(20_009),
-                    source: "measurement",
+                    source: AssessmentSource::Measurement,
                     facts: &facts_json,
                     report: &report,
                     start_phase: None,
@@ -630,7 +634,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
                 &NewPlanEdit {
                     patient_id: &pat.id,
                     author_id: &clin.id,
-                    kind: "dosage",
+                    kind: EditKind::Dosage,
                     exercise: "heel_slides",
                     replacement: None,
                     dosage: Some("2 x 15"),
@@ -773,7 +777,7 @@ async fn the_rules_window_query_matches_the_core_definition() {
                 &NewAssessment {
                     user_id: &user.id,
                     day: start,
-                    source: "wizard",
+                    source: AssessmentSource::Wizard,
                     facts: &facts_json,
                     report: &report,
                     start_phase: Some(("mobilise", "start")),
@@ -838,7 +842,7 @@ async fn concurrent_checkins_each_stored_once_and_duplicates_refused() {
                 &NewAssessment {
                     user_id: &user.id,
                     day: Day(100),
-                    source: "wizard",
+                    source: AssessmentSource::Wizard,
                     facts: &facts_json,
                     report: &report,
                     start_phase: Some(("strengthen", "default")),
@@ -933,7 +937,7 @@ async fn writes_from_a_stale_plan_are_refused_and_store_nothing() {
         let new = |day| NewAssessment {
             user_id: &pat.id,
             day: Day(day),
-            source: "wizard",
+            source: AssessmentSource::Wizard,
             facts: &facts_json,
             report: &report,
             start_phase: Some(("mobilise", "start")),
@@ -990,7 +994,7 @@ async fn writes_from_a_stale_plan_are_refused_and_store_nothing() {
                 &clin.id,
                 &serde_json::json!({"ake_deg": 25}),
                 &NewAssessment {
-                    source: "measurement",
+                    source: AssessmentSource::Measurement,
                     start_phase: None,
                     ..new(301)
                 },
@@ -1004,7 +1008,7 @@ async fn writes_from_a_stale_plan_are_refused_and_store_nothing() {
                 &NewPlanEdit {
                     patient_id: &pat.id,
                     author_id: &clin.id,
-                    kind: "dosage",
+                    kind: EditKind::Dosage,
                     exercise: "heel_slides",
                     replacement: None,
                     dosage: Some("2 x 15"),

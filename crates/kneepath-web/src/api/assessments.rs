@@ -5,6 +5,8 @@ use axum::http::StatusCode;
 use kneepath_app::AppError;
 use serde_json::Value as Json;
 
+use kneepath_store::{AssessmentSource, AuditAction, AuditEntity};
+
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, TokenUser};
 use super::types::{AssessmentDetail, AssessmentSummary, NewAssessmentBody, detail, summary};
@@ -18,7 +20,8 @@ pub(super) async fn list_assessments(
     t: TokenUser,
 ) -> ApiResult<axum::Json<Vec<AssessmentSummary>>> {
     let rows = state.store.assessments(&t.user.id).await?;
-    t.audit(&state, "read", "assessment_list", None).await?;
+    t.audit(&state, AuditAction::Read, AuditEntity::AssessmentList, None)
+        .await?;
     Ok(axum::Json(rows.iter().map(summary).collect()))
 }
 
@@ -42,13 +45,19 @@ pub(super) async fn get_assessment(
             &t.user.id,
             t.ip.as_deref(),
             Some(&a.user_id),
-            "assessment",
+            AuditEntity::Assessment,
             &id,
         )
         .await?;
         return Err(ApiError::not_found());
     }
-    t.audit(&state, "read", "assessment", Some(&a.id)).await?;
+    t.audit(
+        &state,
+        AuditAction::Read,
+        AuditEntity::Assessment,
+        Some(&a.id),
+    )
+    .await?;
     Ok(axum::Json(detail(&a)?))
 }
 
@@ -78,7 +87,13 @@ pub(super) async fn create_assessment(
     })?;
     let id = state
         .app
-        .record_assessment(&t.user.id, &facts, "api", t.today(&state), t.ip.as_deref())
+        .record_assessment(
+            &t.user.id,
+            &facts,
+            AssessmentSource::Api,
+            t.today(&state),
+            t.ip.as_deref(),
+        )
         .await?;
     let a = state
         .store

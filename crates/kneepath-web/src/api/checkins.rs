@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use kneepath_app::{AppError, CheckinResult, Logging, to_the_end};
 use kneepath_core::Day;
 
+use kneepath_store::{AuditAction, AuditEntity};
+
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, TokenUser};
 use super::types::{CheckInOut, CheckInResult, NewCheckIn};
@@ -19,7 +21,8 @@ pub(super) async fn list_checkins(
     t: TokenUser,
 ) -> ApiResult<axum::Json<Vec<CheckInOut>>> {
     let rows = state.store.checkins(&t.user.id).await?;
-    t.audit(&state, "read", "checkins", None).await?;
+    t.audit(&state, AuditAction::Read, AuditEntity::Checkins, None)
+        .await?;
     Ok(axum::Json(rows.iter().map(CheckInOut::from).collect()))
 }
 

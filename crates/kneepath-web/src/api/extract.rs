@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use kneepath_store::{NewAudit, Role, User};
+use kneepath_store::{AuditAction, AuditEntity, NewAudit, Role, User};
 use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, ApiResult};
@@ -40,8 +40,8 @@ impl TokenUser {
     pub(super) async fn audit(
         &self,
         state: &AppState,
-        action: &str,
-        entity: &str,
+        action: AuditAction,
+        entity: AuditEntity,
         id: Option<&str>,
     ) -> ApiResult<()> {
         state

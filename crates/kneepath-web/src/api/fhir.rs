@@ -6,6 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value as Json;
 
+use kneepath_store::{AuditAction, AuditEntity};
+
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, TokenUser};
 use super::types::{Imported, QuestionnaireName, summary};
@@ -48,7 +50,8 @@ pub(super) async fn fhir_bundle(
     t: TokenUser,
 ) -> ApiResult<Response> {
     let b = state.app.fhir_bundle(&t.user).await?;
-    t.audit(&state, "export", "fhir_bundle", None).await?;
+    t.audit(&state, AuditAction::Export, AuditEntity::FhirBundle, None)
+        .await?;
     Ok(fhir(b, StatusCode::OK))
 }
 

@@ -3,6 +3,8 @@
 use axum::extract::State;
 use serde_json::Value as Json;
 
+use kneepath_store::{AuditAction, AuditEntity};
+
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, TokenUser};
 use super::types::{Me, TimeZoneBody};
@@ -43,7 +45,8 @@ pub(super) async fn set_time_zone(
         .store
         .set_time_zone(&t.user.id, zone.as_deref())
         .await?;
-    t.audit(&state, "update", "time_zone", None).await?;
+    t.audit(&state, AuditAction::Update, AuditEntity::TimeZone, None)
+        .await?;
     let mut user = t.user;
     user.time_zone = zone;
     Ok(axum::Json(Me::of(&user, state.clock)))

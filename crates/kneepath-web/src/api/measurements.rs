@@ -2,6 +2,8 @@
 
 use axum::extract::State;
 
+use kneepath_store::{AuditAction, AuditEntity};
+
 use super::error::ApiResult;
 use super::extract::TokenUser;
 use super::types::MeasurementOut;
@@ -15,7 +17,8 @@ pub(super) async fn list_measurements(
     t: TokenUser,
 ) -> ApiResult<axum::Json<Vec<MeasurementOut>>> {
     let rows = state.store.measurements(&t.user.id).await?;
-    t.audit(&state, "read", "measurements", None).await?;
+    t.audit(&state, AuditAction::Read, AuditEntity::Measurements, None)
+        .await?;
     Ok(axum::Json(
         rows.into_iter()
             .map(|m| MeasurementOut {

@@ -3,6 +3,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
+use kneepath_store::{AuditAction, AuditEntity};
+
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, TokenUser};
 use super::types::{InstrumentName, NewOutcome, OutcomeOut};
@@ -16,7 +18,8 @@ pub(super) async fn list_outcomes(
     t: TokenUser,
 ) -> ApiResult<axum::Json<Vec<OutcomeOut>>> {
     let rows = state.store.outcomes(&t.user.id).await?;
-    t.audit(&state, "read", "outcomes", None).await?;
+    t.audit(&state, AuditAction::Read, AuditEntity::Outcomes, None)
+        .await?;
     Ok(axum::Json(rows.iter().map(OutcomeOut::from).collect()))
 }
 

@@ -4,6 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use kneepath_app::plan::plan_items;
 
+use kneepath_store::{AuditAction, AuditEntity};
+
 use super::error::{ApiError, ApiResult};
 use super::extract::TokenUser;
 use super::types::{PlanExercise, PlanOut};
@@ -24,8 +26,13 @@ pub(super) async fn get_plan(
             "There is no assessment yet, so no plan.",
         )
     })?;
-    t.audit(&state, "read", "plan", Some(&ctx.assessment.id))
-        .await?;
+    t.audit(
+        &state,
+        AuditAction::Read,
+        AuditEntity::Plan,
+        Some(&ctx.assessment.id),
+    )
+    .await?;
     let mut out = PlanOut {
         assessment_id: ctx.assessment.id.clone(),
         level: ctx.assessment.level.as_str().to_string(),

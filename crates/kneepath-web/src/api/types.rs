@@ -344,7 +344,7 @@ pub(super) fn summary(a: &kneepath_store::AssessmentRow) -> AssessmentSummary {
     AssessmentSummary {
         id: a.id.clone(),
         day: a.day.to_string(),
-        source: a.source.clone(),
+        source: a.source.as_str().to_string(),
         level: a.level.as_str().to_string(),
         level_title: a.report.level_title.clone(),
         rules: a.report.fired.iter().map(|f| f.rule.clone()).collect(),

@@ -7,6 +7,8 @@ use axum_extra::extract::cookie::CookieJar;
 use kneepath_store::{NewAudit, Role};
 use serde::Deserialize;
 
+use kneepath_store::{AuditAction, AuditEntity};
+
 use crate::auth::{
     ClientIp, CurrentUser, MaybeUser, VerifiedForm, anon_csrf, clear_session_cookie, session_cookie,
 };
@@ -227,8 +229,8 @@ pub async fn login(
                 .audit(&NewAudit {
                     actor_id: Some(&user.id),
                     subject_id: Some(&user.id),
-                    action: "login",
-                    entity: "session",
+                    action: AuditAction::Login,
+                    entity: AuditEntity::Session,
                     entity_id: None,
                     ip: ip.as_deref(),
                     detail: None,
@@ -292,7 +294,8 @@ pub async fn logout(
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
     state.store.delete_session(&user.session.token_hash).await?;
-    user.audit_own(&state, "logout", "session", None).await?;
+    user.audit_own(&state, AuditAction::Logout, AuditEntity::Session, None)
+        .await?;
     Ok((jar.add(clear_session_cookie()), Redirect::to("/")).into_response())
 }
 
@@ -335,7 +338,8 @@ async fn account_page(
     } else {
         Vec::new()
     };
-    user.audit_own(state, "read", "account", None).await?;
+    user.audit_own(state, AuditAction::Read, AuditEntity::Account, None)
+        .await?;
     let zone = u.time_zone.as_deref();
     Ok(AccountPage {
         time_zone: zone.map(crate::zones::label),
@@ -556,7 +560,8 @@ pub async fn time_zone(
     }
     let zone = (!zone.is_empty()).then_some(zone);
     state.store.set_time_zone(user.id(), zone).await?;
-    user.audit_own(&state, "update", "time_zone", None).await?;
+    user.audit_own(&state, AuditAction::Update, AuditEntity::TimeZone, None)
+        .await?;
     Ok(Redirect::to("/account?saved=time-zone#tz").into_response())
 }
 
@@ -618,7 +623,7 @@ pub async fn calendar_create(
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let token = state.store.create_calendar_token(user.id()).await?;
-    user.audit_own(&state, "create", "calendar_link", None)
+    user.audit_own(&state, AuditAction::Create, AuditEntity::CalendarLink, None)
         .await?;
     let host = headers
         .get(header::HOST)
@@ -640,7 +645,7 @@ pub async fn calendar_revoke(
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
     state.store.revoke_calendar_token(user.id()).await?;
-    user.audit_own(&state, "delete", "calendar_link", None)
+    user.audit_own(&state, AuditAction::Delete, AuditEntity::CalendarLink, None)
         .await?;
     Ok(Redirect::to("/account").into_response())
 }
@@ -662,8 +667,8 @@ pub async fn calendar_feed(
         .audit(&NewAudit {
             actor_id: None,
             subject_id: Some(&user.id),
-            action: "read",
-            entity: "calendar_feed",
+            action: AuditAction::Read,
+            entity: AuditEntity::CalendarFeed,
             entity_id: None,
             ip: ip.as_deref(),
             detail: None,

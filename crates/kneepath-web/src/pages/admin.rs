@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kneepath_store::{AuditFilter, Role, StoreError, User};
 use serde::Deserialize;
 
+use kneepath_store::{AuditAction, AuditEntity};
+
 use crate::auth::{Admin, CurrentUser, VerifiedForm};
 use crate::error::WebError;
 use crate::state::AppState;
@@ -112,7 +114,15 @@ pub async fn create(
     let unknown = kneepath_store::random_token();
     match state.store.create_user(&email, name, &unknown, role).await {
         Ok(created) => {
-            audit_admin(&state, &user, &created.id, "create", "user", role.as_str()).await?;
+            audit_admin(
+                &state,
+                &user,
+                &created.id,
+                AuditAction::Create,
+                AuditEntity::User,
+                role.as_str(),
+            )
+            .await?;
             let token = state
                 .store
                 .start_password_reset(&created.id, user.id(), RESET_HOURS, user.ip())
@@ -141,8 +151,8 @@ async fn audit_admin(
     state: &AppState,
     admin: &CurrentUser,
     subject: &str,
-    action: &str,
-    entity: &str,
+    action: AuditAction,
+    entity: AuditEntity,
     detail: &str,
 ) -> Result<(), WebError> {
     state

@@ -25,6 +25,8 @@ use kneepath_core::questionnaire::{Stop, stop};
 use kneepath_core::report::PlanReport;
 use serde_json::{Map, Value as Json};
 
+use kneepath_store::{AssessmentSource, AuditAction, AuditEntity};
+
 use crate::auth::{Patient, VerifiedForm};
 use crate::error::WebError;
 use crate::state::AppState;
@@ -429,7 +431,13 @@ pub async fn step_submit(
     let today = user.today(&state);
     let id = state
         .app
-        .record_assessment(user.id(), &facts, "wizard", today, user.ip())
+        .record_assessment(
+            user.id(),
+            &facts,
+            AssessmentSource::Wizard,
+            today,
+            user.ip(),
+        )
         .await?;
     Ok(Redirect::to(&format!("/assessments/{id}")).into_response())
 }
@@ -453,7 +461,13 @@ async fn stop_now(
     let level = kneepath_core::assess(kb, &facts).level;
     let id = state
         .app
-        .record_assessment(user.id(), &facts, "wizard", today, user.ip())
+        .record_assessment(
+            user.id(),
+            &facts,
+            AssessmentSource::Wizard,
+            today,
+            user.ip(),
+        )
         .await?;
     // Recording drops the draft; keep it for the questions still to come,
     // with the level stopped at.
@@ -578,11 +592,16 @@ pub async fn result(
         .ok_or(WebError::not_found())?;
     if a.user_id != user.id() {
         return Err(user
-            .refuse(&state, Some(&a.user_id), "assessment", &id)
+            .refuse(&state, Some(&a.user_id), AuditEntity::Assessment, &id)
             .await);
     }
-    user.audit_own(&state, "read", "assessment", Some(&a.id))
-        .await?;
+    user.audit_own(
+        &state,
+        AuditAction::Read,
+        AuditEntity::Assessment,
+        Some(&a.id),
+    )
+    .await?;
     let latest = state.store.latest_assessment(user.id()).await?;
     let seek_care_advice = match &a.report.plan {
         PlanReport::SeekCare { advice } => advice.clone(),
@@ -604,7 +623,7 @@ pub async fn result(
         finish_from,
         emergency_number: state.settings.emergency_number.clone(),
         day: a.day.to_string(),
-        source: a.source.clone(),
+        source: a.source.as_str(),
         home,
         seek_care_advice,
         id: a.id,
@@ -622,12 +641,12 @@ pub async fn list(
         .await?
         .into_iter()
         .map(|a| {
-            let source = match a.source.as_str() {
-                "wizard" => "Questionnaire",
-                "checkin" => "Warning sign in a check-in",
-                "reassess" => "Re-run under a new clinical policy",
-                "measurement" => "Re-run with a clinician's measurements",
-                _ => "Imported",
+            let source = match a.source {
+                AssessmentSource::Wizard => "Questionnaire",
+                AssessmentSource::Checkin => "Warning sign in a check-in",
+                AssessmentSource::Reassess => "Re-run under a new clinical policy",
+                AssessmentSource::Measurement => "Re-run with a clinician's measurements",
+                AssessmentSource::Import | AssessmentSource::Api => "Imported",
             };
             (
                 a.id,
@@ -639,7 +658,7 @@ pub async fn list(
         })
         .collect();
     rows.reverse();
-    user.audit_own(&state, "read", "assessment_list", None)
+    user.audit_own(&state, AuditAction::Read, AuditEntity::AssessmentList, None)
         .await?;
     Ok(private(&AssessmentsPage {
         l: Layout::for_user("Your assessments", "assess", &user),

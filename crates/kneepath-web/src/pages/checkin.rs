@@ -12,6 +12,8 @@ use kneepath_core::Day;
 use kneepath_core::checkin::form_field;
 use serde::Deserialize;
 
+use kneepath_store::{AssessmentSource, AuditAction, AuditEntity};
+
 use crate::auth::{Patient, VerifiedForm};
 use crate::error::WebError;
 use crate::state::AppState;
@@ -100,9 +102,9 @@ pub async fn form(
     // The form shows the plan's exercises for the day, and a logged day's
     // answers: a read of the record, audited like the plan page.
     let entity = if f.values.is_empty() {
-        "checkin_form"
+        AuditEntity::CheckinForm
     } else {
-        "checkin"
+        AuditEntity::Checkin
     };
     let day_id = day.to_string();
     let page = user.audited_read(&state, entity, Some(&day_id), || {
@@ -259,7 +261,11 @@ pub async fn saved(
         .await?
         .into_iter()
         .rev()
-        .find(|a| a.source == "checkin" && a.day == day && a.created_at >= checkin.created_at);
+        .find(|a| {
+            a.source == AssessmentSource::Checkin
+                && a.day == day
+                && a.created_at >= checkin.created_at
+        });
     let change = store
         .phase_changes(user.id())
         .await?
@@ -271,8 +277,7 @@ pub async fn saved(
         .await?
         .into_iter()
         .find(|e| e.day == day && e.created_at >= checkin.created_at)
-        .and_then(|e| kneepath_core::progress::Escalation::parse(&e.kind))
-        .map(|e| e.message().to_string());
+        .map(|e| e.kind.message().to_string());
     let l = Layout::for_user("Check-in saved", "checkin", &user);
     let page =
         if let Some(a) = retriage {
@@ -356,8 +361,8 @@ pub async fn saved(
         };
     user.audit_own(
         &state,
-        "read",
-        "checkin",
+        AuditAction::Read,
+        AuditEntity::Checkin,
         Some(&checkin.checkin.day.to_string()),
     )
     .await?;

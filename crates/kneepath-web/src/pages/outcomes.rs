@@ -12,6 +12,8 @@ use kneepath_app::outcomes::{InstrumentScores, Unanswered, score_tables};
 use kneepath_core::kb::{Instrument, InstrumentKind};
 use serde::Deserialize;
 
+use kneepath_store::{AuditAction, AuditEntity};
+
 use crate::auth::{Patient, VerifiedForm};
 use crate::error::WebError;
 use crate::state::AppState;
@@ -51,7 +53,8 @@ pub async fn list(
         .app
         .outcomes_due(user.id(), &outcomes, user.today(&state))
         .await?;
-    user.audit_own(&state, "read", "outcomes", None).await?;
+    user.audit_own(&state, AuditAction::Read, AuditEntity::Outcomes, None)
+        .await?;
     let instruments = kb
         .instruments
         .iter()

@@ -9,6 +9,8 @@ use kneepath_core::plan::Because;
 use kneepath_core::progress::scheduled_on;
 use kneepath_store::{EscalationRow, OutcomeRow};
 
+use kneepath_store::AuditEntity;
+
 use crate::auth::Patient;
 use crate::error::WebError;
 use crate::figures::exercise_figure;
@@ -57,7 +59,7 @@ pub async fn show(
         None => Default::default(),
     };
     let id = ctx.assessment.id.clone();
-    user.audited_read(&state, "plan", Some(&id), || {
+    user.audited_read(&state, AuditEntity::Plan, Some(&id), || {
         private(&fill(&state, l, &ctx, &outcomes, &escalations, today))
     })
     .await
@@ -81,7 +83,7 @@ fn fill(
     page.level_class = level_class(ctx.assessment.level);
     page.do_now = level.do_now.clone();
     page.watch = kneepath_core::report::watch_for(kb, &ctx.facts);
-    if ctx.assessment.source == "reassess" {
+    if ctx.assessment.source == kneepath_store::AssessmentSource::Reassess {
         page.policy_changed = Some((
             kneepath_core::progress::Escalation::PolicyChanged
                 .message()
@@ -189,7 +191,7 @@ fn fill(
         .iter()
         .rev()
         .find(|e| e.day >= ctx.plan_start && today.days_since(e.day) <= 7)
-        .and_then(|e| kneepath_core::progress::Escalation::parse(&e.kind))
+        .map(|e| e.kind)
         .filter(|e| *e != kneepath_core::progress::Escalation::PolicyChanged)
         .map(|e| e.message().to_string());
     page

@@ -8,6 +8,8 @@ use kneepath_app::PlanContext;
 use kneepath_app::report::phase_moves;
 use kneepath_report::progress::{ProgressInput, progress_charts};
 
+use kneepath_store::AuditEntity;
+
 use crate::auth::Patient;
 use crate::error::WebError;
 use crate::state::AppState;
@@ -47,7 +49,7 @@ pub async fn show(
     }
     // The closure owns the check-ins and the page parts, so they are freed
     // once the HTML exists, not held while the audit row commits.
-    user.audited_read(&state, "progress", Some(&id), move || {
+    user.audited_read(&state, AuditEntity::Progress, Some(&id), move || {
         fill(&mut page, kb, &ctx, today);
         private(&page)
     })

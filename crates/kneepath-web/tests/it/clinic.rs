@@ -684,7 +684,13 @@ async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
     let today = app.state.clock.today();
     app.state
         .app
-        .record_assessment(&patient.id, &facts, "api", today, None)
+        .record_assessment(
+            &patient.id,
+            &facts,
+            kneepath_store::AssessmentSource::Api,
+            today,
+            None,
+        )
         .await
         .expect("assessed");
     let page = app.get(&base, Some(&c)).await;
@@ -785,7 +791,7 @@ async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
     let edits = &ctx.edits;
     let lift = edits
         .iter()
-        .find(|e| e.kind == "clear")
+        .find(|e| e.kind == kneepath_core::plan::EditKind::Clear)
         .expect("the lift is recorded");
     assert_eq!(lift.exercise, "P2");
     assert!(

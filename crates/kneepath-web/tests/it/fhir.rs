@@ -36,7 +36,13 @@ async fn bundle_export_then_import_into_an_empty_database_gives_equal_assessment
         let facts = kb.facts_from_toml_str(case).expect("facts");
         a.state
             .app
-            .record_assessment(&user.id, &facts, "wizard", Day(20_000 + i as i32), None)
+            .record_assessment(
+                &user.id,
+                &facts,
+                kneepath_store::AssessmentSource::Wizard,
+                Day(20_000 + i as i32),
+                None,
+            )
             .await
             .expect("assessment");
         if i == 1 {
@@ -88,7 +94,7 @@ async fn bundle_export_then_import_into_an_empty_database_gives_equal_assessment
         assert_eq!(x.report, y.report, "results differ");
         assert_eq!(x.level, y.level);
         assert_eq!(x.day, y.day, "the day comes from `authored`");
-        assert_eq!(y.source, "import");
+        assert_eq!(y.source, kneepath_store::AssessmentSource::Import);
     }
     // The measured factor survives the trip.
     assert!(after.iter().any(|x| {

@@ -271,7 +271,13 @@ async fn step(app: &App, j: &mut Journey, rng: &mut Rng) -> String {
         let day = j.logged.iter().copied().max().unwrap_or(j.plan_from);
         app.state
             .app
-            .record_assessment(&j.uid, &j.facts, "wizard", day, None)
+            .record_assessment(
+                &j.uid,
+                &j.facts,
+                kneepath_store::AssessmentSource::Wizard,
+                day,
+                None,
+            )
             .await
             .expect("assessment");
         j.plan_from = day;

@@ -130,7 +130,13 @@ async fn a_re_assessment_after_the_days_check_in_leaves_it_to_the_old_plan() {
     let facts = kneepath_app::plan::facts_from_map(&app.state.kb, &head.facts);
     app.state
         .app
-        .record_assessment(&uid, &facts, "wizard", *d1, None)
+        .record_assessment(
+            &uid,
+            &facts,
+            kneepath_store::AssessmentSource::Wizard,
+            *d1,
+            None,
+        )
         .await
         .expect("assessment");
     let today: kneepath_core::Day = super::TODAY.parse().expect("day");
@@ -194,7 +200,13 @@ async fn random_late_and_corrected_check_ins_keep_each_phase_its_own_check_ins()
                 let facts = kneepath_app::plan::facts_from_map(&app.state.kb, &head.facts);
                 app.state
                     .app
-                    .record_assessment(&uid, &facts, "wizard", newest, None)
+                    .record_assessment(
+                        &uid,
+                        &facts,
+                        kneepath_store::AssessmentSource::Wizard,
+                        newest,
+                        None,
+                    )
                     .await
                     .expect("assessment");
                 plan_from = newest;

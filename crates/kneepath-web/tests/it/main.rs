@@ -1279,7 +1279,13 @@ impl App {
         let today = TODAY.parse::<Day>().expect("day");
         self.state
             .app
-            .record_assessment(&uid, &facts, "wizard", today.plus(-13), None)
+            .record_assessment(
+                &uid,
+                &facts,
+                kneepath_store::AssessmentSource::Wizard,
+                today.plus(-13),
+                None,
+            )
             .await
             .expect("assessment");
         let mut days = Vec::new();

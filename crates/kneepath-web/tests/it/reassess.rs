@@ -37,7 +37,7 @@ async fn a_v1_post_operative_patient_with_calf_pain_is_flagged_urgent_under_v2()
             &NewAssessment {
                 user_id: &patient.id,
                 day: today,
-                source: "wizard",
+                source: kneepath_store::AssessmentSource::Wizard,
                 facts: &facts_json,
                 report: &report,
                 start_phase: Some(("strengthen", "v1 start")),
@@ -76,7 +76,7 @@ async fn a_v1_post_operative_patient_with_calf_pain_is_flagged_urgent_under_v2()
     assert_eq!(all[0].kb_version, "sha256:1c5e130584ca7822");
     assert_eq!(all[0].level, TriageLevel::Routine);
     let new = &all[1];
-    assert_eq!(new.source, "reassess");
+    assert_eq!(new.source, kneepath_store::AssessmentSource::Reassess);
     assert_eq!(new.level, TriageLevel::Urgent);
     assert_eq!(new.kb_version, app.state.kb.version);
     assert!(new.report.flags.iter().any(|f| f == "possible_dvt_risk"));

@@ -9,6 +9,8 @@ use kneepath_core::clinic::{Need, Signals, Trend, status};
 use kneepath_store::NewAudit;
 use serde::Deserialize;
 
+use kneepath_store::{AuditAction, AuditEntity};
+
 use crate::auth::{Clinician, CurrentUser, VerifiedForm};
 use crate::error::WebError;
 use crate::state::AppState;
@@ -175,8 +177,8 @@ async fn caseload_page(
             .audit(&NewAudit {
                 actor_id: Some(user.id()),
                 subject_id: None,
-                action: "read",
-                entity: "caseload",
+                action: AuditAction::Read,
+                entity: AuditEntity::Caseload,
                 entity_id: None,
                 ip: user.ip(),
                 detail: Some(&format!("{} patients: {shown}", rows.len())),

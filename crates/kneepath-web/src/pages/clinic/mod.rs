@@ -29,6 +29,8 @@ pub use report::{report, report_pdf};
 
 use kneepath_store::{Role, User};
 
+use kneepath_store::AuditEntity;
+
 use crate::auth::CurrentUser;
 use crate::error::WebError;
 use crate::state::AppState;
@@ -44,7 +46,9 @@ pub(crate) async fn linked_patient(
     if !state.store.is_linked(clinician.id(), patient_id).await? {
         // Logged, with the patient as subject when there is one.
         let owner = patient.as_ref().map(|u| u.id.as_str());
-        return Err(clinician.refuse(state, owner, "patient", patient_id).await);
+        return Err(clinician
+            .refuse(state, owner, AuditEntity::Patient, patient_id)
+            .await);
     }
     patient.ok_or(WebError::not_found())
 }

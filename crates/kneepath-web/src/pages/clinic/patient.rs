@@ -10,6 +10,8 @@ use kneepath_report::progress::{ProgressInput, progress_charts};
 use kneepath_store::User;
 use serde::Deserialize;
 
+use kneepath_store::AuditEntity;
+
 use super::linked_patient;
 use crate::auth::{Clinician, CurrentUser};
 use crate::error::WebError;
@@ -169,7 +171,10 @@ pub(super) async fn patient_page(
     }
     page.events = timeline(state, pid, &assessments, &outcomes, &notes).await?;
     page.event_count = page.events.len();
-    state.app.audit_read(user.actor(), pid, "timeline").await?;
+    state
+        .app
+        .audit_read(user.actor(), pid, AuditEntity::Timeline)
+        .await?;
     Ok(page)
 }
 
@@ -289,19 +294,17 @@ async fn timeline(
         });
     }
     for e in store.escalations(pid).await? {
-        let kind = kneepath_core::progress::Escalation::parse(&e.kind);
-        let msg = kind.map_or(e.kind.clone(), |k| k.message().to_string());
         ev.push(Event {
             at: e.created_at.clone(),
             day: e.day.to_string(),
             kind: "warning",
-            title: match kind {
-                Some(kneepath_core::progress::Escalation::PolicyChanged) => {
+            title: match e.kind {
+                kneepath_core::progress::Escalation::PolicyChanged => {
                     "Result changed by a new clinical policy".into()
                 }
                 _ => "See a professional".into(),
             },
-            detail: msg,
+            detail: e.kind.message().to_string(),
             by: None,
         });
     }
