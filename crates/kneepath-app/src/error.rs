@@ -5,7 +5,7 @@
 
 use kneepath_core::Day;
 pub use kneepath_core::checkin::FieldError;
-use kneepath_store::StoreError;
+use kneepath_store::{ConflictKind, StoreError};
 
 /// What went wrong in a user action. Messages for people are made by the
 /// renderers (a page, a JSON error); the variants say what happened.
@@ -85,13 +85,36 @@ impl AppError {
     }
 }
 
+/// A store's refusal in words for people: the one place they are made, for
+/// the pages, the JSON API and the command line.
+pub fn conflict_message(kind: &ConflictKind) -> String {
+    match kind {
+        ConflictKind::EmailTaken => "An account with this email already exists.".into(),
+        ConflictKind::EmailInUse => "Another account uses this email address.".into(),
+        ConflictKind::AlreadyCheckedIn { day } => {
+            format!("You have already checked in for {day}.")
+        }
+        ConflictKind::InviteUsed => {
+            "This invitation has already been used. Ask your clinician for a new link.".into()
+        }
+        ConflictKind::InviteExpired => {
+            "This invitation has expired. Ask your clinician for a new link.".into()
+        }
+        ConflictKind::NotEmpty => {
+            "The target database already holds data; restore into an empty database.".into()
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            // A unique key: the thing exists already (the message says
-            // what, for people).
-            StoreError::Conflict(m) => AppError::Invalid(vec![FieldError::whole(m)]),
+            // Refused by what exists already: a refusal of the input, in
+            // words for people.
+            StoreError::Conflict(k) => {
+                AppError::Invalid(vec![FieldError::whole(conflict_message(&k))])
+            }
             StoreError::PlanChanged => AppError::PlanChanged,
             other => AppError::Internal(other.to_string()),
         }
@@ -118,8 +141,14 @@ mod tests {
             assert_eq!((e.status(), e.code()), (status, code), "{e}");
         }
         // A store's unique key is a refusal of the input, not a failure.
-        let conflict = AppError::from(StoreError::Conflict("exists".into()));
+        let conflict = AppError::from(StoreError::Conflict(ConflictKind::EmailTaken));
         assert_eq!(conflict.status(), 422);
+        assert_eq!(
+            conflict,
+            AppError::Invalid(vec![FieldError::whole(
+                "An account with this email already exists."
+            )])
+        );
         assert_eq!(
             AppError::from(StoreError::PlanChanged),
             AppError::PlanChanged

@@ -39,7 +39,7 @@ pub use assess::Reassessed;
 pub use checkin::{CheckinResult, Logged, Logging, RawCheckIn};
 pub use clinic::Actor;
 pub use clock::Clock;
-pub use error::{AppError, FieldError};
+pub use error::{AppError, FieldError, conflict_message};
 pub use plan::{PlanChangedError, PlanContext, to_the_end};
 pub use plan_lock::PlanLocks;
 pub use report::ReportData;

@@ -94,6 +94,7 @@ pub fn restore(args: RestoreArgs) -> Result<()> {
         let rows = store
             .restore_verified(&verified)
             .await
+            .map_err(crate::common::said)
             .with_context(failed)?;
         say!("restored {rows} rows into {}", args.database);
         Ok(())

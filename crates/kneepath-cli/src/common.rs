@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, anyhow};
 use kneepath_app::Clock;
 use kneepath_core::Day;
-use kneepath_store::Store;
+use kneepath_store::{Store, StoreError};
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
@@ -20,6 +20,15 @@ pub fn clock(today: Option<&str>) -> Result<Clock> {
             d.parse::<Day>().map_err(|e| anyhow!("--today: {e}"))?,
         )),
         None => Ok(Clock::System),
+    }
+}
+
+/// A store error as a command reports it: a refusal (a taken email, a
+/// database that is not empty) in the application's words for people.
+pub fn said(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::Conflict(kind) => anyhow!(kneepath_app::conflict_message(&kind)),
+        other => other.into(),
     }
 }
 

@@ -111,7 +111,7 @@ pub fn user(cmd: UserCommand) -> Result<()> {
                 let u = store
                     .create_user(&email, &name, &password, role)
                     .await
-                    .map_err(|e| anyhow!("{e}"))?;
+                    .map_err(crate::common::said)?;
                 say!("created {} {} ({})", u.role.as_str(), u.email, u.id);
                 if show {
                     say!("password: {password}");

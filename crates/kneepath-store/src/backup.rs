@@ -29,7 +29,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::db::Backend;
-use crate::{Result, Store, StoreError, now_rfc3339};
+use crate::{ConflictKind, Result, Store, StoreError, now_rfc3339};
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
@@ -297,9 +297,7 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         if users > 0 {
-            return Err(StoreError::Conflict(
-                "The target database already holds data; restore into an empty database.".into(),
-            ));
+            return Err(StoreError::Conflict(ConflictKind::NotEmpty));
         }
         // 3. Write everything in one transaction, parents first.
         let _writing = self.writer().await;

@@ -15,7 +15,7 @@ use crate::audit::{AuditAction, AuditEntity};
 use crate::audit::{NewAudit, audit_stmt};
 use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_guard};
 use crate::sql::{Cells, Stmt, day_of};
-use crate::{Result, Store, StoreError, corrupt, new_id, now_rfc3339};
+use crate::{ConflictKind, Result, Store, StoreError, corrupt, new_id, now_rfc3339};
 
 pub(crate) fn checkin_from_row<R: Cells + ?Sized>(r: &R) -> Result<CheckInRow> {
     RawCheckin::of(r)?.decode()
@@ -221,7 +221,8 @@ impl Store {
     }
 
     /// Store a check-in with its consequences in one transaction. A second
-    /// check-in for the same day is a `Conflict` and changes nothing.
+    /// check-in for the same day is a [`ConflictKind::AlreadyCheckedIn`] and
+    /// changes nothing.
     pub async fn insert_checkin(&self, w: &CheckinWrite<'_>) -> Result<String> {
         let c = w.checkin;
         let id = new_id();
@@ -253,10 +254,11 @@ impl Store {
         match self.write_all(stmts).await {
             // Only the check-in row has a unique key (user, day) a person
             // can hit; the other rows' keys are new ids.
-            Err(e) if e.is_unique_violation() => Err(StoreError::Conflict(format!(
-                "You have already checked in for {}.",
-                c.day
-            ))),
+            Err(e) if e.is_unique_violation() => {
+                Err(StoreError::Conflict(ConflictKind::AlreadyCheckedIn {
+                    day: c.day,
+                }))
+            }
             Err(e) => Err(e),
             Ok(()) => Ok(id),
         }

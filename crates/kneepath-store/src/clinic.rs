@@ -19,8 +19,8 @@ use crate::plan::{PhaseChange, PlanVersion, insert_phase_change_in, plan_guard};
 use crate::sql::{Cells, Stmt, day_of, exec_in};
 use crate::users::{USER_COLS_U, user_from_row};
 use crate::{
-    NewAssessment, NewAudit, Result, Role, Store, StoreError, User, corrupt, new_id, now_rfc3339,
-    random_token, sha256_hex,
+    ConflictKind, NewAssessment, NewAudit, Result, Role, Store, StoreError, User, corrupt, new_id,
+    now_rfc3339, random_token, sha256_hex,
 };
 
 /// An active link between a patient and a clinician.
@@ -178,14 +178,10 @@ impl Store {
         let used: Option<String> = row.try_get("used_at")?;
         let expires: String = row.try_get("expires_at")?;
         if used.is_some() {
-            return Err(StoreError::Conflict(
-                "This invitation has already been used. Ask your clinician for a new link.".into(),
-            ));
+            return Err(StoreError::Conflict(ConflictKind::InviteUsed));
         }
         if expires < now_rfc3339() {
-            return Err(StoreError::Conflict(
-                "This invitation has expired. Ask your clinician for a new link.".into(),
-            ));
+            return Err(StoreError::Conflict(ConflictKind::InviteExpired));
         }
         let user = user_from_row(&row)?;
         if user.disabled {
@@ -214,9 +210,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if claimed.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "This invitation has already been used. Ask your clinician for a new link.".into(),
-            ));
+            return Err(StoreError::Conflict(ConflictKind::InviteUsed));
         }
         let existing: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM care_links WHERE patient_id = $1 AND clinician_id = $2 AND revoked_at IS NULL",

@@ -60,9 +60,9 @@ pub enum StoreError {
     /// A write could not be committed (nothing of it was stored).
     #[error("the database could not store this: {0}")]
     Commit(String),
-    /// A unique constraint: the thing already exists (message for people).
-    #[error("{0}")]
-    Conflict(String),
+    /// Refused because of what is stored already; nothing was stored.
+    #[error("refused: {0}")]
+    Conflict(ConflictKind),
     /// The person's plan changed after it was read for this write (another
     /// instance, device or clinician wrote first); nothing was stored.
     /// Read the plan again and decide again.
@@ -100,6 +100,32 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Why a write was refused because of what is stored already (a unique
+/// key, a used or expired invitation, a database that is not empty). The
+/// words for people are the application's
+/// (`kneepath_app::conflict_message`); this type's `Display` is for logs.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConflictKind {
+    /// A new account's email address belongs to an account already.
+    #[error("an account has this email address already")]
+    EmailTaken,
+    /// The email address an account changes to belongs to another one.
+    #[error("another account has this email address")]
+    EmailInUse,
+    /// A second check-in for a day.
+    #[error("there is a check-in for {day} already")]
+    AlreadyCheckedIn { day: kneepath_core::Day },
+    /// An invitation that was used already.
+    #[error("the invitation was used already")]
+    InviteUsed,
+    /// An invitation past its time.
+    #[error("the invitation has expired")]
+    InviteExpired,
+    /// A restore's target database holds data already.
+    #[error("the target database is not empty")]
+    NotEmpty,
+}
 
 /// Stored data that cannot be read back (a column that does not parse).
 pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {

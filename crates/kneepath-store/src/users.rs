@@ -8,7 +8,8 @@ use sqlx::Row;
 use crate::audit::{AuditAction, AuditEntity};
 use crate::sql::{Cells, Stmt};
 use crate::{
-    Result, Store, StoreError, is_unique_violation, new_id, now_rfc3339, random_token, sha256_hex,
+    ConflictKind, Result, Store, StoreError, is_unique_violation, new_id, now_rfc3339,
+    random_token, sha256_hex,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -210,7 +211,7 @@ async fn verify(hash: String, password: String) -> (bool, bool) {
 
 impl Store {
     /// Create an account. The email is stored lower-cased; a taken email is
-    /// a `Conflict`.
+    /// a [`ConflictKind::EmailTaken`].
     pub async fn create_user(
         &self,
         email: &str,
@@ -245,9 +246,7 @@ impl Store {
         .await;
         match res {
             Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(
-                    "An account with this email already exists.".into(),
-                ));
+                return Err(StoreError::Conflict(ConflictKind::EmailTaken));
             }
             other => {
                 other?;
@@ -282,7 +281,8 @@ impl Store {
 
     /// Change a person's name and email (the email lower-cased), with the
     /// audit row naming what changed, in one transaction. An email that
-    /// belongs to another account is a `Conflict` and changes nothing.
+    /// belongs to another account is a [`ConflictKind::EmailInUse`] and
+    /// changes nothing.
     pub async fn update_details(
         &self,
         user_id: &str,
@@ -311,9 +311,7 @@ impl Store {
             .await;
         match res {
             Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(
-                    "Another account uses this email address.".into(),
-                ));
+                return Err(StoreError::Conflict(ConflictKind::EmailInUse));
             }
             other => {
                 other?;

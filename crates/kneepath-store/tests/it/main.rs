@@ -6,7 +6,8 @@ use kneepath_core::plan::EditKind;
 use kneepath_core::progress::Escalation;
 use kneepath_core::{Day, KnowledgeBase, assess};
 use kneepath_store::{
-    AssessmentSource, CheckinWrite, NewAssessment, PlanVersion, Role, Store, StoreError,
+    AssessmentSource, CheckinWrite, ConflictKind, NewAssessment, PlanVersion, Role, Store,
+    StoreError,
 };
 
 /// A database file no other test uses (not created yet).
@@ -98,7 +99,7 @@ async fn story_account_assessment_checkins_and_deletion() {
                     Role::Patient
                 )
                 .await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Conflict(ConflictKind::EmailTaken))
         ));
         assert!(
             store
@@ -197,7 +198,13 @@ async fn story_account_assessment_checkins_and_deletion() {
                 plan_version: version(&store, &user.id).await,
             })
             .await;
-        assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+        assert!(
+            matches!(
+                dup,
+                Err(StoreError::Conflict(ConflictKind::AlreadyCheckedIn { .. }))
+            ),
+            "{dup:?}"
+        );
         let cs = store.checkins(&user.id).await.expect("checkins");
         assert_eq!(cs.len(), 3);
         assert_eq!(cs[0].checkin, checkin(100));
@@ -380,7 +387,7 @@ async fn backup_restores_exactly_on_sqlite_and_postgres() {
         // Restoring again into a non-empty database is refused.
         assert!(matches!(
             target.restore(&mut text.as_bytes()).await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Conflict(ConflictKind::NotEmpty))
         ));
     }
 }
@@ -539,7 +546,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
             .expect("accept");
         assert!(matches!(
             store.accept_invite(&token, &pat.id, None).await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Conflict(ConflictKind::InviteUsed))
         ));
         assert!(matches!(
             store.invite_clinician("not-a-token").await,
@@ -552,7 +559,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
             .expect("invite");
         assert!(matches!(
             store.accept_invite(&old, &pat.id, None).await,
-            Err(StoreError::Conflict(m)) if m.contains("expired")
+            Err(StoreError::Conflict(ConflictKind::InviteExpired))
         ));
         assert!(store.is_linked(&clin.id, &pat.id).await.expect("linked"));
         let links = store.links_of_patient(&pat.id).await.expect("links");
@@ -885,7 +892,7 @@ async fn concurrent_checkins_each_stored_once_and_duplicates_refused() {
             reread += again;
             match done {
                 Ok(_) => stored += 1,
-                Err(StoreError::Conflict(_)) => refused += 1,
+                Err(StoreError::Conflict(ConflictKind::AlreadyCheckedIn { .. })) => refused += 1,
                 Err(e) => panic!("unexpected error: {e}"),
             }
         }

@@ -128,7 +128,9 @@ pub async fn signup(
                 };
                 return Ok((jar, Redirect::to(to)).into_response());
             }
-            Err(kneepath_store::StoreError::Conflict(m)) => f.errors.push(("email".into(), m)),
+            Err(kneepath_store::StoreError::Conflict(k)) => f
+                .errors
+                .push(("email".into(), kneepath_app::conflict_message(&k))),
             Err(e) => return Err(e.into()),
         }
     }
@@ -468,7 +470,9 @@ pub async fn details(
             Ok(()) => {
                 return Ok(Redirect::to("/account?saved=details#details").into_response());
             }
-            Err(kneepath_store::StoreError::Conflict(m)) => f.errors.push(("email".into(), m)),
+            Err(kneepath_store::StoreError::Conflict(k)) => f
+                .errors
+                .push(("email".into(), kneepath_app::conflict_message(&k))),
             Err(e) => return Err(e.into()),
         }
     }
@@ -727,9 +731,12 @@ async fn invite_state(
 ) -> Result<Result<kneepath_store::User, Response>, WebError> {
     match state.store.invite_clinician(token).await {
         Ok(c) => Ok(Ok(c)),
-        Err(kneepath_store::StoreError::Conflict(m)) => Ok(Err((
+        Err(kneepath_store::StoreError::Conflict(k)) => Ok(Err((
             axum::http::StatusCode::GONE,
-            render(&crate::views::ErrorPage::new("Invitation no longer valid", &m)),
+            render(&crate::views::ErrorPage::new(
+                "Invitation no longer valid",
+                &kneepath_app::conflict_message(&k),
+            )),
         )
             .into_response())),
         Err(kneepath_store::StoreError::NotFound) => Ok(Err((

@@ -138,8 +138,9 @@ pub async fn create(
             .await?;
             Ok(private(&page))
         }
-        Err(StoreError::Conflict(m)) => {
-            f.errors.push(("email".into(), m));
+        Err(StoreError::Conflict(k)) => {
+            f.errors
+                .push(("email".into(), kneepath_app::conflict_message(&k)));
             let page = users_page(&state, &user, &UsersQuery::default(), f, None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response())
         }
