@@ -6,13 +6,13 @@ use kneepath_core::progress::Escalation;
 use kneepath_core::report::AssessmentReport;
 use kneepath_core::{Day, TriageLevel};
 use serde::Serialize;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
-use crate::audit::{AuditAction, AuditEntity};
-use crate::audit::{NewAudit, audit_in, audit_stmt};
+use crate::audit::{AuditAction, AuditEntity, NewAudit, audit_stmt};
+use crate::checkins::escalation_stmt;
 use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_bump, plan_guard};
-use crate::sql::{Cells, Stmt, day_of, exec_in};
+use crate::sql::{Cells, Stmt, day_of};
 use crate::{Result, Store, corrupt, new_id, now_rfc3339};
 
 /// Where an assessment came from. Stored as [`AssessmentSource::as_str`]:
@@ -190,7 +190,7 @@ pub(crate) fn assessment_stmts(
 
 /// [`assessment_stmts`] with the audit row's actor (`None`: kneepath
 /// itself, as for a re-run under a new knowledge base) and detail.
-fn assessment_stmts_by(
+pub(crate) fn assessment_stmts_by(
     a: &NewAssessment<'_>,
     actor: Option<&str>,
     detail: Option<&str>,
@@ -234,21 +234,6 @@ fn assessment_stmts_by(
     Ok((id, stmts))
 }
 
-/// Insert an assessment in `tx`, audited as made by `actor` (the patient,
-/// or the clinician whose measurements re-ran it).
-pub(crate) async fn insert_assessment_in(
-    tx: &mut Transaction<'_, Any>,
-    a: &NewAssessment<'_>,
-    actor: &str,
-    ip: Option<&str>,
-) -> Result<String> {
-    let (id, stmts) = assessment_stmts_by(a, Some(actor), None, ip)?;
-    for st in &stmts {
-        exec_in(tx, st).await?;
-    }
-    Ok(id)
-}
-
 impl Store {
     // --- wizard drafts ------------------------------------------------------
 
@@ -271,21 +256,17 @@ impl Store {
         answers: &serde_json::Map<String, serde_json::Value>,
         ip: Option<&str>,
     ) -> Result<()> {
-        let _writing = self.writer().await;
         let json = serde_json::to_string(answers).map_err(corrupt)?;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM wizard_drafts WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO wizard_drafts (user_id, answers, updated_at) VALUES ($1, $2, $3)")
-            .bind(user_id)
-            .bind(json)
-            .bind(now_rfc3339())
-            .execute(&mut *tx)
-            .await?;
-        audit_in(
-            &mut tx,
+        self.write_audited(
+            vec![
+                Stmt::new("DELETE FROM wizard_drafts WHERE user_id = $1").arg(user_id),
+                Stmt::new(
+                    "INSERT INTO wizard_drafts (user_id, answers, updated_at) VALUES ($1, $2, $3)",
+                )
+                .arg(user_id)
+                .arg(json)
+                .arg(now_rfc3339()),
+            ],
             &NewAudit {
                 actor_id: Some(user_id),
                 subject_id: Some(user_id),
@@ -296,9 +277,7 @@ impl Store {
                 detail: None,
             },
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     // --- assessments ----------------------------------------------------------
@@ -309,15 +288,12 @@ impl Store {
         a: &NewAssessment<'_>,
         ip: Option<&str>,
     ) -> Result<String> {
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        exec_in(&mut tx, &plan_bump(a.user_id)).await?;
-        let id = insert_assessment_in(&mut tx, a, a.user_id, ip).await?;
-        sqlx::query("DELETE FROM wizard_drafts WHERE user_id = $1")
-            .bind(a.user_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        // The assessment's own statements carry its audit row.
+        let (id, stmts) = assessment_stmts(a, ip)?;
+        let mut all = vec![plan_bump(a.user_id)];
+        all.extend(stmts);
+        all.push(Stmt::new("DELETE FROM wizard_drafts WHERE user_id = $1").arg(a.user_id));
+        self.write_all(all).await?;
         Ok(id)
     }
 
@@ -335,25 +311,11 @@ impl Store {
         detail: &str,
         read: PlanVersion,
     ) -> Result<String> {
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        exec_in(&mut tx, &plan_guard(a.user_id, read)).await?;
         let (id, stmts) = assessment_stmts_by(a, None, Some(detail), None)?;
-        for st in &stmts {
-            exec_in(&mut tx, st).await?;
-        }
-        exec_in(
-            &mut tx,
-            &Stmt::new("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .arg(new_id())
-                .arg(a.user_id)
-                .arg(&id)
-                .arg(a.day)
-                .arg(escalation.as_str())
-                .arg(now_rfc3339()),
-        )
-        .await?;
-        tx.commit().await?;
+        let mut all = vec![plan_guard(a.user_id, read)];
+        all.extend(stmts);
+        all.push(escalation_stmt(a.user_id, &id, a.day, escalation));
+        self.write_all(all).await?;
         Ok(id)
     }
 

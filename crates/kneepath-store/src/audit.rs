@@ -1,6 +1,6 @@
 //! The audit log: who read or changed whose data, when and from where.
 //! A write of patient data adds its audit row in the same transaction
-//! (the write helpers of each concept); a read adds one on its own
+//! ([`Store::write_audited`]); a read adds one on its own
 //! ([`Store::audit`]). Rows are never changed, except that a deleted
 //! account's rows are pseudonymised (`account.rs`).
 

@@ -75,15 +75,12 @@ fn consequences(w: &CheckinWrite<'_>) -> Result<Vec<Stmt>> {
         }));
     }
     if let Some(kind) = w.escalation {
-        stmts.push(
-            Stmt::new("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .arg(new_id())
-                .arg(w.user_id)
-                .arg(&assessment_id)
-                .arg(w.checkin.day)
-                .arg(kind.as_str())
-                .arg(now_rfc3339()),
-        );
+        stmts.push(escalation_stmt(
+            w.user_id,
+            &assessment_id,
+            w.checkin.day,
+            kind,
+        ));
     }
     Ok(stmts)
 }
@@ -331,6 +328,23 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// An escalation to insert: the rules (or a new knowledge base) raised
+/// `kind` for the person on `day`, under that assessment.
+pub(crate) fn escalation_stmt(
+    user_id: &str,
+    assessment_id: &str,
+    day: Day,
+    kind: Escalation,
+) -> Stmt {
+    Stmt::new("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .arg(new_id())
+        .arg(user_id)
+        .arg(assessment_id)
+        .arg(day)
+        .arg(kind.as_str())
+        .arg(now_rfc3339())
 }
 
 /// The `kind` of an escalation row: one of the three texts

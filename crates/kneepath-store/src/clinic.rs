@@ -12,10 +12,10 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::assessments::insert_assessment_in;
+use crate::assessments::assessment_stmts_by;
 use crate::audit::audit_in;
 use crate::audit::{AuditAction, AuditEntity};
-use crate::plan::{PhaseChange, PlanVersion, insert_phase_change_in, plan_guard};
+use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_guard};
 use crate::sql::{Cells, Stmt, day_of, exec_in};
 use crate::users::{USER_COLS_U, user_from_row};
 use crate::{
@@ -144,23 +144,19 @@ impl Store {
         ttl_hours: i64,
         ip: Option<&str>,
     ) -> Result<String> {
-        let _writing = self.writer().await;
         let token = random_token();
         let now = jiff::Timestamp::now().as_millisecond();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO invites (token_hash, clinician_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(sha256_hex(&token))
-            .bind(clinician_id)
-            .bind(crate::ids::format_ms(now))
-            .bind(crate::ids::format_ms(now + ttl_hours * 3_600_000))
-            .execute(&mut *tx)
-            .await?;
-        audit_in(
-            &mut tx,
+        self.write_audited(
+            vec![
+                Stmt::new("INSERT INTO invites (token_hash, clinician_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                    .arg(sha256_hex(&token))
+                    .arg(clinician_id)
+                    .arg(crate::ids::format_ms(now))
+                    .arg(crate::ids::format_ms(now + ttl_hours * 3_600_000)),
+            ],
             &NewAudit::of(clinician_id, None, AuditAction::Create, AuditEntity::Invite).from(ip),
         )
         .await?;
-        tx.commit().await?;
         Ok(token)
     }
 
@@ -272,37 +268,36 @@ impl Store {
     /// End a link; `by` must be one of its two sides. Returns whether a link
     /// was ended.
     pub async fn revoke_link(&self, link_id: &str, by: &str, ip: Option<&str>) -> Result<bool> {
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
+        // Whose link it is (a link's sides never change), for the audit row.
         let link: Option<(String,)> = sqlx::query_as(
             "SELECT patient_id FROM care_links WHERE id = $1 AND revoked_at IS NULL AND (patient_id = $2 OR clinician_id = $2)",
         )
         .bind(link_id)
         .bind(by)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await?;
         let Some((patient_id,)) = link else {
             return Ok(false);
         };
-        sqlx::query("UPDATE care_links SET revoked_at = $1 WHERE id = $2")
-            .bind(now_rfc3339())
-            .bind(link_id)
-            .execute(&mut *tx)
-            .await?;
-        audit_in(
-            &mut tx,
-            &NewAudit::of(
-                by,
-                Some(&patient_id),
-                AuditAction::Delete,
-                AuditEntity::CareLink,
+        // Ended only while still active: two ends at once end it once.
+        let ended = self
+            .write_audited(
+                vec![
+                    Stmt::new("UPDATE care_links SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                        .arg(now_rfc3339())
+                        .arg(link_id)
+                        .found(),
+                ],
+                &NewAudit::of(by, Some(&patient_id), AuditAction::Delete, AuditEntity::CareLink)
+                    .id(link_id)
+                    .from(ip),
             )
-            .id(link_id)
-            .from(ip),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+            .await;
+        match ended {
+            Err(StoreError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+            Ok(()) => Ok(true),
+        }
     }
 
     /// Whether the clinician currently looks after the patient.
@@ -429,24 +424,23 @@ impl Store {
         read: PlanVersion,
         ip: Option<&str>,
     ) -> Result<String> {
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        exec_in(&mut tx, &plan_guard(assessment.user_id, read)).await?;
+        let mut stmts = vec![plan_guard(assessment.user_id, read)];
         // The clinician re-ran the assessment, and is its audit row's actor.
-        let assessment_id = insert_assessment_in(&mut tx, assessment, author_id, ip).await?;
+        let (assessment_id, more) = assessment_stmts_by(assessment, Some(author_id), None, ip)?;
+        stmts.extend(more);
         let id = new_id();
-        sqlx::query("INSERT INTO measurements (id, patient_id, author_id, assessment_id, day, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(&id)
-            .bind(assessment.user_id)
-            .bind(author_id)
-            .bind(&assessment_id)
-            .bind(assessment.day.to_string())
-            .bind(serde_json::to_string(data).map_err(corrupt)?)
-            .bind(now_rfc3339())
-            .execute(&mut *tx)
-            .await?;
-        audit_in(
-            &mut tx,
+        stmts.push(
+            Stmt::new("INSERT INTO measurements (id, patient_id, author_id, assessment_id, day, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .arg(&id)
+                .arg(assessment.user_id)
+                .arg(author_id)
+                .arg(&assessment_id)
+                .arg(assessment.day)
+                .arg(serde_json::to_string(data).map_err(corrupt)?)
+                .arg(now_rfc3339()),
+        );
+        self.write_audited(
+            stmts,
             &NewAudit::of(
                 author_id,
                 Some(assessment.user_id),
@@ -457,7 +451,6 @@ impl Store {
             .from(ip),
         )
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -490,30 +483,21 @@ impl Store {
         body: &str,
         ip: Option<&str>,
     ) -> Result<String> {
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
         let id = new_id();
-        sqlx::query("INSERT INTO notes (id, patient_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(patient_id)
-            .bind(author_id)
-            .bind(body)
-            .bind(now_rfc3339())
-            .execute(&mut *tx)
-            .await?;
-        audit_in(
-            &mut tx,
-            &NewAudit::of(
-                author_id,
-                Some(patient_id),
-                AuditAction::Create,
-                AuditEntity::Note,
-            )
-            .id(&id)
-            .from(ip),
+        self.write_audited(
+            vec![
+                Stmt::new("INSERT INTO notes (id, patient_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .arg(&id)
+                    .arg(patient_id)
+                    .arg(author_id)
+                    .arg(body)
+                    .arg(now_rfc3339()),
+            ],
+            &NewAudit::of(author_id, Some(patient_id), AuditAction::Create, AuditEntity::Note)
+                .id(&id)
+                .from(ip),
         )
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -537,36 +521,27 @@ impl Store {
     }
 
     pub async fn add_plan_edit(&self, e: &NewPlanEdit<'_>, ip: Option<&str>) -> Result<String> {
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        exec_in(&mut tx, &plan_guard(e.patient_id, e.plan_version)).await?;
         let id = new_id();
-        sqlx::query("INSERT INTO plan_edits (id, patient_id, author_id, kind, exercise, replacement, dosage, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(&id)
-            .bind(e.patient_id)
-            .bind(e.author_id)
-            .bind(e.kind.as_str())
-            .bind(e.exercise)
-            .bind(e.replacement)
-            .bind(e.dosage)
-            .bind(e.reason)
-            .bind(now_rfc3339())
-            .execute(&mut *tx)
-            .await?;
-        audit_in(
-            &mut tx,
-            &NewAudit::of(
-                e.author_id,
-                Some(e.patient_id),
-                AuditAction::Update,
-                AuditEntity::Plan,
-            )
-            .id(&id)
-            .from(ip)
-            .detail(e.kind.as_str()),
+        self.write_audited(
+            vec![
+                plan_guard(e.patient_id, e.plan_version),
+                Stmt::new("INSERT INTO plan_edits (id, patient_id, author_id, kind, exercise, replacement, dosage, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .arg(&id)
+                    .arg(e.patient_id)
+                    .arg(e.author_id)
+                    .arg(e.kind.as_str())
+                    .arg(e.exercise)
+                    .arg(e.replacement)
+                    .arg(e.dosage)
+                    .arg(e.reason)
+                    .arg(now_rfc3339()),
+            ],
+            &NewAudit::of(e.author_id, Some(e.patient_id), AuditAction::Update, AuditEntity::Plan)
+                .id(&id)
+                .from(ip)
+                .detail(e.kind.as_str()),
         )
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -594,24 +569,19 @@ impl Store {
         read: PlanVersion,
         ip: Option<&str>,
     ) -> Result<()> {
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        exec_in(&mut tx, &plan_guard(patient_id, read)).await?;
-        insert_phase_change_in(
-            &mut tx,
-            &PhaseChange {
-                user_id: patient_id,
-                assessment_id,
-                day,
-                from,
-                to,
-                reason,
-                author_id: Some(author_id),
-            },
-        )
-        .await?;
-        audit_in(
-            &mut tx,
+        self.write_audited(
+            vec![
+                plan_guard(patient_id, read),
+                phase_change_stmt(&PhaseChange {
+                    user_id: patient_id,
+                    assessment_id,
+                    day,
+                    from,
+                    to,
+                    reason,
+                    author_id: Some(author_id),
+                }),
+            ],
             &NewAudit::of(
                 author_id,
                 Some(patient_id),
@@ -621,9 +591,7 @@ impl Store {
             .from(ip)
             .detail(to),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     // --- outcome questionnaires ------------------------------------------------------
@@ -637,33 +605,24 @@ impl Store {
         scores: &[Score],
         ip: Option<&str>,
     ) -> Result<String> {
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
         let id = new_id();
-        sqlx::query("INSERT INTO outcome_responses (id, patient_id, instrument, day, answers, scores, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(&id)
-            .bind(patient_id)
-            .bind(instrument)
-            .bind(day.to_string())
-            .bind(serde_json::to_string(answers).map_err(corrupt)?)
-            .bind(serde_json::to_string(scores).map_err(corrupt)?)
-            .bind(now_rfc3339())
-            .execute(&mut *tx)
-            .await?;
-        audit_in(
-            &mut tx,
-            &NewAudit::of(
-                patient_id,
-                Some(patient_id),
-                AuditAction::Create,
-                AuditEntity::Outcome,
-            )
-            .id(&id)
-            .from(ip)
-            .detail(instrument),
+        self.write_audited(
+            vec![
+                Stmt::new("INSERT INTO outcome_responses (id, patient_id, instrument, day, answers, scores, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .arg(&id)
+                    .arg(patient_id)
+                    .arg(instrument)
+                    .arg(day)
+                    .arg(serde_json::to_string(answers).map_err(corrupt)?)
+                    .arg(serde_json::to_string(scores).map_err(corrupt)?)
+                    .arg(now_rfc3339()),
+            ],
+            &NewAudit::of(patient_id, Some(patient_id), AuditAction::Create, AuditEntity::Outcome)
+                .id(&id)
+                .from(ip)
+                .detail(instrument),
         )
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -726,24 +685,17 @@ impl Store {
         actor_id: &str,
         ip: Option<&str>,
     ) -> Result<()> {
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
-            .bind(i64::from(disabled))
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        if n.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        let mut stmts = vec![
+            Stmt::new("UPDATE users SET disabled = $1 WHERE id = $2")
+                .arg(i64::from(disabled))
+                .arg(user_id)
+                .found(),
+        ];
         if disabled {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
+            stmts.push(Stmt::new("DELETE FROM sessions WHERE user_id = $1").arg(user_id));
         }
-        audit_in(
-            &mut tx,
+        self.write_audited(
+            stmts,
             &NewAudit::of(
                 actor_id,
                 Some(user_id),
@@ -755,7 +707,6 @@ impl Store {
             .detail(if disabled { "disabled" } else { "enabled" }),
         )
         .await?;
-        tx.commit().await?;
         if disabled {
             self.forget_sessions_of(user_id);
         }
@@ -773,19 +724,15 @@ impl Store {
         ip: Option<&str>,
     ) -> Result<()> {
         let hash = crate::users::hash_password(password.to_string()).await?;
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(hash)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        if n.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        end_access_in(&mut tx, user_id).await?;
-        audit_in(
-            &mut tx,
+        let mut stmts = vec![
+            Stmt::new("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .arg(hash)
+                .arg(user_id)
+                .found(),
+        ];
+        stmts.extend(end_access(user_id));
+        self.write_audited(
+            stmts,
             &NewAudit::of(
                 actor_id,
                 Some(user_id),
@@ -801,7 +748,6 @@ impl Store {
             }),
         )
         .await?;
-        tx.commit().await?;
         self.forget_sessions_of(user_id);
         Ok(())
     }
@@ -819,28 +765,24 @@ impl Store {
     ) -> Result<String> {
         let token = crate::random_token();
         let now = jiff::Timestamp::now().as_millisecond();
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
         // A hash no password matches (not a PHC string at all).
-        let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind("!reset")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        if n.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        end_access_in(&mut tx, user_id).await?;
-        sqlx::query("INSERT INTO password_resets (token_hash, user_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(crate::sha256_hex(&token))
-            .bind(user_id)
-            .bind(admin_id)
-            .bind(crate::ids::format_ms(now))
-            .bind(crate::ids::format_ms(now + hours * 3_600_000))
-            .execute(&mut *tx)
-            .await?;
-        audit_in(
-            &mut tx,
+        let mut stmts = vec![
+            Stmt::new("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .arg("!reset")
+                .arg(user_id)
+                .found(),
+        ];
+        stmts.extend(end_access(user_id));
+        stmts.push(
+            Stmt::new("INSERT INTO password_resets (token_hash, user_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                .arg(crate::sha256_hex(&token))
+                .arg(user_id)
+                .arg(admin_id)
+                .arg(crate::ids::format_ms(now))
+                .arg(crate::ids::format_ms(now + hours * 3_600_000)),
+        );
+        self.write_audited(
+            stmts,
             &NewAudit::of(
                 admin_id,
                 Some(user_id),
@@ -852,7 +794,6 @@ impl Store {
             .detail("reset link issued; old password, sessions, tokens and calendar links ended"),
         )
         .await?;
-        tx.commit().await?;
         self.forget_sessions_of(user_id);
         Ok(token)
     }
@@ -897,7 +838,9 @@ impl Store {
             .bind(&user_id)
             .execute(&mut *tx)
             .await?;
-        end_access_in(&mut tx, &user_id).await?;
+        for st in &end_access(&user_id) {
+            exec_in(&mut tx, st).await?;
+        }
         audit_in(
             &mut tx,
             &NewAudit::of(
@@ -919,19 +862,14 @@ impl Store {
 
 /// End every way in to an account but a password: its sessions, API tokens
 /// (revoked, kept for the record) and calendar links.
-async fn end_access_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now_rfc3339())
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+fn end_access(user_id: &str) -> [Stmt; 3] {
+    [
+        Stmt::new("DELETE FROM sessions WHERE user_id = $1").arg(user_id),
+        Stmt::new(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .arg(now_rfc3339())
+        .arg(user_id),
+        Stmt::new("DELETE FROM calendar_tokens WHERE user_id = $1").arg(user_id),
+    ]
 }

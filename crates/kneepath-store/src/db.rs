@@ -169,6 +169,19 @@ impl Store {
         Ok(())
     }
 
+    /// Write `stmts` and the audit row `audit` in one transaction: all of
+    /// it is stored, or nothing. The one write path of a change and its
+    /// audit row ([`Store::write_all`]: natively on a SQLite file, through
+    /// sqlx otherwise).
+    pub(crate) async fn write_audited(
+        &self,
+        mut stmts: Vec<Stmt>,
+        audit: &crate::NewAudit<'_>,
+    ) -> Result<()> {
+        stmts.push(crate::audit::audit_stmt(audit));
+        self.write_all(stmts).await
+    }
+
     async fn migrate(&self) -> Result<()> {
         // Two instances starting at once may both create this table; on
         // PostgreSQL the loser gets a unique violation, which is fine.

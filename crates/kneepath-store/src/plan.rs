@@ -6,7 +6,6 @@
 
 use kneepath_core::Day;
 use serde::Serialize;
-use sqlx::{Any, Transaction};
 
 use crate::assessments::{AssessmentHead, RawHead, head_stmt};
 use crate::checkins::{
@@ -14,7 +13,7 @@ use crate::checkins::{
     count_corrections, revised_stmt,
 };
 use crate::clinic::{PlanEditRow, plan_edit_from_row, plan_edits_stmt};
-use crate::sql::{Cells, Stmt, exec_in};
+use crate::sql::{Cells, Stmt};
 use crate::{Result, Store, new_id, now_rfc3339};
 
 /// The version of a person's plan as read with it (`users.plan_version`,
@@ -178,13 +177,6 @@ pub(crate) fn phase_change_stmt(p: &PhaseChange<'_>) -> Stmt {
     .arg(p.reason)
     .arg(now_rfc3339())
     .arg(p.author_id)
-}
-
-pub(crate) async fn insert_phase_change_in(
-    tx: &mut Transaction<'_, Any>,
-    p: &PhaseChange<'_>,
-) -> Result<()> {
-    exec_in(tx, &phase_change_stmt(p)).await
 }
 
 impl Store {

@@ -88,14 +88,26 @@ const PLACEHOLDERS: [&str; 12] = [
     "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12",
 ];
 
+/// What a statement must do for the write it is part of to go on; when it
+/// changes no row, the write is refused as a whole (nothing of it stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// Nothing in particular.
+    Any,
+    /// A guard (the plan's version): refused with
+    /// [`StoreError::PlanChanged`].
+    Guard,
+    /// The row it changes must be there: refused with
+    /// [`StoreError::NotFound`].
+    Found,
+}
+
 /// A statement with its arguments (`$1` is `args[0]`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Stmt {
     pub sql: Cow<'static, str>,
     pub args: Vec<Arg>,
-    /// A guard: when it changes no row, the write it is part of is refused
-    /// as a whole with [`StoreError::PlanChanged`].
-    pub guard: bool,
+    pub expect: Expect,
 }
 
 impl Stmt {
@@ -103,23 +115,32 @@ impl Stmt {
         Stmt {
             sql: sql.into(),
             args: Vec::new(),
-            guard: false,
+            expect: Expect::Any,
         }
     }
 
-    /// Make this statement a guard (see [`Stmt::guard`]).
+    /// Make this statement a guard ([`Expect::Guard`]).
     pub fn guarding(mut self) -> Stmt {
-        self.guard = true;
+        self.expect = Expect::Guard;
         self
     }
 
-    /// What `rows` changed rows mean for this statement: a guard that
-    /// changed none refuses the write it is part of.
+    /// Refuse the write when this statement finds no row to change
+    /// ([`Expect::Found`]).
+    pub fn found(mut self) -> Stmt {
+        self.expect = Expect::Found;
+        self
+    }
+
+    /// What `rows` changed rows mean for this statement: one that had to
+    /// change a row and changed none refuses the write it is part of.
     pub fn check(&self, rows: u64) -> Result<()> {
-        if self.guard && rows == 0 {
-            return Err(StoreError::PlanChanged);
+        match self.expect {
+            _ if rows > 0 => Ok(()),
+            Expect::Any => Ok(()),
+            Expect::Guard => Err(StoreError::PlanChanged),
+            Expect::Found => Err(StoreError::NotFound),
         }
-        Ok(())
     }
 
     pub fn arg(mut self, a: impl Into<Arg>) -> Stmt {

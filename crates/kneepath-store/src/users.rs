@@ -8,8 +8,7 @@ use sqlx::Row;
 use crate::audit::{AuditAction, AuditEntity};
 use crate::sql::{Cells, Stmt};
 use crate::{
-    ConflictKind, Result, Store, StoreError, is_unique_violation, new_id, now_rfc3339,
-    random_token, sha256_hex,
+    ConflictKind, Result, Store, StoreError, new_id, now_rfc3339, random_token, sha256_hex,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -219,10 +218,9 @@ impl Store {
         password: &str,
         role: Role,
     ) -> Result<User> {
-        // Hashed before taking the writer: other writes (a login's
-        // session, check-ins) do not wait for the hash.
+        // Hashed before the write: other writes (a login's session,
+        // check-ins) do not wait for the hash.
         let hash = hash_password(password.to_string()).await?;
-        let _writing = self.writer().await;
         let user = User {
             id: new_id(),
             email: email.trim().to_lowercase(),
@@ -232,41 +230,38 @@ impl Store {
             created_at: now_rfc3339(),
             time_zone: None,
         };
-        let mut tx = self.pool.begin().await?;
-        let res = sqlx::query(
-            "INSERT INTO users (id, email, display_name, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
-        )
-        .bind(&user.id)
-        .bind(&user.email)
-        .bind(&user.display_name)
-        .bind(&hash)
-        .bind(role.as_str())
-        .bind(&user.created_at)
-        .execute(&mut *tx)
-        .await;
-        match res {
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(ConflictKind::EmailTaken));
+        let written = self
+            .write_audited(
+                vec![
+                    Stmt::new(
+                        "INSERT INTO users (id, email, display_name, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
+                    )
+                    .arg(&user.id)
+                    .arg(&user.email)
+                    .arg(&user.display_name)
+                    .arg(&hash)
+                    .arg(role.as_str())
+                    .arg(&user.created_at),
+                ],
+                &crate::NewAudit {
+                    actor_id: Some(&user.id),
+                    subject_id: Some(&user.id),
+                    action: AuditAction::Create,
+                    entity: AuditEntity::User,
+                    entity_id: Some(&user.id),
+                    ip: None,
+                    detail: Some(role.as_str()),
+                },
+            )
+            .await;
+        match written {
+            // The only key a new account can hit: its email.
+            Err(e) if e.is_unique_violation() => {
+                Err(StoreError::Conflict(ConflictKind::EmailTaken))
             }
-            other => {
-                other?;
-            }
+            Err(e) => Err(e),
+            Ok(()) => Ok(user),
         }
-        crate::audit::audit_in(
-            &mut tx,
-            &crate::NewAudit {
-                actor_id: Some(&user.id),
-                subject_id: Some(&user.id),
-                action: AuditAction::Create,
-                entity: AuditEntity::User,
-                entity_id: Some(&user.id),
-                ip: None,
-                detail: Some(role.as_str()),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(user)
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
@@ -301,36 +296,32 @@ impl Store {
             (false, true) => "email",
             (false, false) => return Ok(()),
         };
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let res = sqlx::query("UPDATE users SET display_name = $1, email = $2 WHERE id = $3")
-            .bind(name)
-            .bind(&email)
-            .bind(user_id)
-            .execute(&mut *tx)
+        let written = self
+            .write_audited(
+                vec![
+                    Stmt::new("UPDATE users SET display_name = $1, email = $2 WHERE id = $3")
+                        .arg(name)
+                        .arg(&email)
+                        .arg(user_id),
+                ],
+                &crate::NewAudit::of(
+                    user_id,
+                    Some(user_id),
+                    AuditAction::Update,
+                    AuditEntity::User,
+                )
+                .id(user_id)
+                .from(ip)
+                .detail(changed),
+            )
             .await;
-        match res {
-            Err(e) if is_unique_violation(&e) => {
+        match written {
+            // The only key it can hit: the email of another account.
+            Err(e) if e.is_unique_violation() => {
                 return Err(StoreError::Conflict(ConflictKind::EmailInUse));
             }
-            other => {
-                other?;
-            }
+            other => other?,
         }
-        crate::audit::audit_in(
-            &mut tx,
-            &crate::NewAudit::of(
-                user_id,
-                Some(user_id),
-                AuditAction::Update,
-                AuditEntity::User,
-            )
-            .id(user_id)
-            .from(ip)
-            .detail(changed),
-        )
-        .await?;
-        tx.commit().await?;
         // Cached sessions carry the user row.
         self.forget_sessions_of(user_id);
         Ok(())
@@ -612,22 +603,17 @@ impl Store {
     /// A new secret calendar token for the user (replacing any old one);
     /// only its hash is stored, so the URL can be shown only now.
     pub async fn create_calendar_token(&self, user_id: &str) -> Result<String> {
-        let _writing = self.writer().await;
         let token = random_token();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO calendar_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(sha256_hex(&token))
-        .bind(user_id)
-        .bind(now_rfc3339())
-        .execute(&mut *tx)
+        self.write_all(vec![
+            Stmt::new("DELETE FROM calendar_tokens WHERE user_id = $1").arg(user_id),
+            Stmt::new(
+                "INSERT INTO calendar_tokens (token_hash, user_id, created_at) VALUES ($1, $2, $3)",
+            )
+            .arg(sha256_hex(&token))
+            .arg(user_id)
+            .arg(now_rfc3339()),
+        ])
         .await?;
-        tx.commit().await?;
         Ok(token)
     }
 
@@ -687,33 +673,24 @@ impl Store {
         scope: &str,
         ip: Option<&str>,
     ) -> Result<String> {
-        let _writing = self.writer().await;
         let token = format!("{API_TOKEN_PREFIX}{}", random_token());
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, scope, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&id)
-            .bind(user_id)
-            .bind(name)
-            .bind(sha256_hex(&token))
-            .bind(scope)
-            .bind(now_rfc3339())
-            .execute(&mut *tx)
-            .await?;
-        crate::audit::audit_in(
-            &mut tx,
-            &crate::NewAudit::of(
-                user_id,
-                Some(user_id),
-                AuditAction::Create,
-                AuditEntity::ApiToken,
-            )
-            .id(&id)
-            .from(ip)
-            .detail(scope),
+        self.write_audited(
+            vec![
+                Stmt::new("INSERT INTO api_tokens (id, user_id, name, token_hash, scope, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .arg(&id)
+                    .arg(user_id)
+                    .arg(name)
+                    .arg(sha256_hex(&token))
+                    .arg(scope)
+                    .arg(now_rfc3339()),
+            ],
+            &crate::NewAudit::of(user_id, Some(user_id), AuditAction::Create, AuditEntity::ApiToken)
+                .id(&id)
+                .from(ip)
+                .detail(scope),
         )
         .await?;
-        tx.commit().await?;
         Ok(token)
     }
 
@@ -745,31 +722,26 @@ impl Store {
         id: &str,
         ip: Option<&str>,
     ) -> Result<bool> {
-        let _writing = self.writer().await;
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-            .bind(now_rfc3339())
-            .bind(id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        if n.rows_affected() == 0 {
-            return Ok(false);
-        }
-        crate::audit::audit_in(
-            &mut tx,
-            &crate::NewAudit::of(
-                user_id,
-                Some(user_id),
-                AuditAction::Delete,
-                AuditEntity::ApiToken,
+        let revoked = self
+            .write_audited(
+                vec![
+                    Stmt::new("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+                        .arg(now_rfc3339())
+                        .arg(id)
+                        .arg(user_id)
+                        .found(),
+                ],
+                &crate::NewAudit::of(user_id, Some(user_id), AuditAction::Delete, AuditEntity::ApiToken)
+                    .id(id)
+                    .from(ip),
             )
-            .id(id)
-            .from(ip),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+            .await;
+        match revoked {
+            // No active token of theirs with that id: nothing to revoke.
+            Err(StoreError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+            Ok(()) => Ok(true),
+        }
     }
 
     /// The enabled user and scope of an active token.
