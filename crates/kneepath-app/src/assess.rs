@@ -5,7 +5,7 @@
 use kneepath_core::plan::{Plan, StartReason};
 use kneepath_core::progress;
 use kneepath_core::{Day, Facts, KnowledgeBase, assess};
-use kneepath_store::{AssessmentSource, NewAssessment};
+use kneepath_store::{AssessmentSource, NewAssessment, UserId};
 
 use crate::plan::facts_from_map;
 use crate::{App, AppError};
@@ -15,7 +15,7 @@ impl App {
     /// `source` says where the answers came from.
     pub async fn record_assessment(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         facts: &Facts,
         source: AssessmentSource,
         day: Day,
@@ -31,7 +31,7 @@ impl App {
     /// lock already (a check-in's read-decide-write).
     pub async fn record_assessment_locked(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         facts: &Facts,
         source: AssessmentSource,
         day: Day,

@@ -9,7 +9,7 @@ use kneepath_core::checkin::CheckIn;
 pub use kneepath_core::checkin::RawCheckIn;
 use kneepath_core::progress::{self, PhaseState};
 use kneepath_core::{Day, KnowledgeBase};
-use kneepath_store::{CheckinWrite, NewAssessment};
+use kneepath_store::{CheckinWrite, NewAssessment, UserId};
 
 use crate::plan::{PlanContext, checkin_exercises};
 use crate::{App, AppError};
@@ -95,7 +95,7 @@ impl App {
     /// ([`App::deciding_on_plan`]). `today` is the person's own.
     pub async fn check_in(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         raw: &RawCheckIn,
         how: Logging,
         today: Day,
@@ -110,7 +110,7 @@ impl App {
     /// One read-check-decide-write of [`App::check_in`].
     async fn check_in_once(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         raw: &RawCheckIn,
         how: Logging,
         today: Day,
@@ -137,7 +137,11 @@ impl App {
     /// against, with the check-ins its rules need; [`AppError::NoHomePlan`]
     /// before the first assessment or when the latest sends the person to
     /// a doctor.
-    pub async fn checkin_plan(&self, user_id: &str, today: Day) -> Result<PlanContext, AppError> {
+    pub async fn checkin_plan(
+        &self,
+        user_id: &UserId,
+        today: Day,
+    ) -> Result<PlanContext, AppError> {
         match self.plan_context_for_checkin(user_id, today).await? {
             Some(ctx) if ctx.phase.is_some() => Ok(ctx),
             _ => Err(AppError::NoHomePlan),
@@ -169,7 +173,7 @@ impl App {
     /// plan lock from reading `ctx` until this returns.
     pub async fn log_checkin(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         ctx: &mut PlanContext,
         checkin: CheckIn,
         how: &Logging,
@@ -209,7 +213,7 @@ impl App {
     /// otherwise nothing. The caller holds the person's plan lock.
     pub async fn warning_signs_first(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         ctx: &PlanContext,
         signs: &[String],
         today: Day,
@@ -249,7 +253,7 @@ impl App {
     /// returns.
     pub async fn record_checkin(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         ctx: &mut PlanContext,
         checkin: CheckIn,
         ip: Option<&str>,
@@ -272,7 +276,7 @@ impl App {
     /// lock as for [`App::record_checkin`].
     pub async fn correct_checkin(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         ctx: &mut PlanContext,
         corrected: CheckIn,
         ip: Option<&str>,
@@ -303,7 +307,7 @@ impl App {
     #[allow(clippy::too_many_arguments)]
     async fn store_outcome(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         ctx: &PlanContext,
         phase: PhaseState,
         checkin: &CheckIn,

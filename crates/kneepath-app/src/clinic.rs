@@ -10,7 +10,7 @@ use kneepath_core::clinic::{Measurements, Side};
 use kneepath_core::facts::RawValue;
 use kneepath_core::plan::EditKind;
 use kneepath_core::{Day, KnowledgeBase, assess};
-use kneepath_store::{NewAssessment, NewPlanEdit, User};
+use kneepath_store::{NewAssessment, NewPlanEdit, User, UserId};
 
 use crate::plan::{applied_plan_rules, facts_from_map, plan_items};
 use crate::{App, AppError, FieldError};
@@ -18,7 +18,7 @@ use crate::{App, AppError, FieldError};
 /// Who acts: a logged-in clinician, or the command line acting for one.
 #[derive(Debug, Clone, Copy)]
 pub struct Actor<'a> {
-    pub id: &'a str,
+    pub id: &'a UserId,
     pub name: &'a str,
     pub ip: Option<&'a str>,
 }
@@ -232,8 +232,8 @@ impl App {
     /// there is no assessment.
     pub async fn record_measurement(
         &self,
-        author_id: &str,
-        patient_id: &str,
+        author_id: &UserId,
+        patient_id: &UserId,
         m: &Measurements,
         day: Day,
         ip: Option<&str>,
@@ -257,8 +257,8 @@ impl App {
 
     async fn measurement_once(
         &self,
-        author_id: &str,
-        patient_id: &str,
+        author_id: &UserId,
+        patient_id: &UserId,
         m: &Measurements,
         day: Day,
         ip: Option<&str>,
@@ -366,7 +366,7 @@ impl App {
     pub async fn edit_plan(
         &self,
         by: Actor<'_>,
-        patient_id: &str,
+        patient_id: &UserId,
         input: &PlanEditInput<'_>,
     ) -> Result<PlanEdited, AppError> {
         self.deciding_on_plan(patient_id, || self.edit_plan_once(by, patient_id, input))
@@ -377,7 +377,7 @@ impl App {
     async fn edit_plan_once(
         &self,
         by: Actor<'_>,
-        patient_id: &str,
+        patient_id: &UserId,
         input: &PlanEditInput<'_>,
     ) -> Result<PlanEdited, AppError> {
         let kb = &self.kb;
@@ -473,7 +473,7 @@ impl App {
     async fn lift_rule_once(
         &self,
         by: Actor<'_>,
-        patient_id: &str,
+        patient_id: &UserId,
         input: &PlanEditInput<'_>,
         ctx: &crate::PlanContext,
     ) -> Result<PlanEdited, AppError> {

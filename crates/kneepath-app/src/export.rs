@@ -8,7 +8,7 @@
 use kneepath_core::Day;
 use kneepath_core::kb::InstrumentKind;
 use kneepath_fhir::export::{self, Activity, Measured, uuid_for};
-use kneepath_store::User;
+use kneepath_store::{User, UserId};
 use serde_json::{Value as Json, json};
 
 use crate::plan::{facts_from_map, plan_items};
@@ -254,7 +254,7 @@ impl App {
     /// had been given in the wizard; returns their ids.
     pub async fn import_fhir(
         &self,
-        patient_id: &str,
+        patient_id: &UserId,
         responses: &[(Day, kneepath_core::Facts)],
         ip: Option<&str>,
     ) -> Result<Vec<String>, AppError> {
@@ -276,7 +276,11 @@ impl App {
 
     /// A person's whole record as JSON (`/account/export.json`), the export
     /// audited first.
-    pub async fn export_record(&self, user_id: &str, ip: Option<&str>) -> Result<Json, AppError> {
+    pub async fn export_record(
+        &self,
+        user_id: &UserId,
+        ip: Option<&str>,
+    ) -> Result<Json, AppError> {
         self.store
             .audit(&kneepath_store::NewAudit {
                 actor_id: Some(user_id),
@@ -294,7 +298,7 @@ impl App {
     /// Delete a person's account and everything stored about them (the
     /// audit log keeps a pseudonymised trail). Whether they may (their
     /// password) is the caller's check.
-    pub async fn delete_account(&self, user_id: &str) -> Result<(), AppError> {
+    pub async fn delete_account(&self, user_id: &UserId) -> Result<(), AppError> {
         Ok(self.store.delete_user(user_id).await?)
     }
 }

@@ -10,6 +10,8 @@ use kneepath_core::clinic::{Due, outcome_due};
 use kneepath_core::kb::{Instrument, InstrumentKind, KnowledgeBase};
 use kneepath_core::outcomes::score_instrument;
 
+use kneepath_store::UserId;
+
 use crate::{App, AppError, FieldError, PlanContext};
 
 /// Answers (item -> option index) and their scores.
@@ -129,7 +131,7 @@ impl App {
     /// [`Unanswered::of`]), scored and stored for `day`. Returns its id.
     pub async fn record_outcome(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         ins: &Instrument,
         raw: impl Fn(&str) -> String,
         day: Day,
@@ -145,7 +147,7 @@ impl App {
     /// The instruments due today for a patient, with the reason.
     pub async fn outcomes_due(
         &self,
-        patient_id: &str,
+        patient_id: &UserId,
         outcomes: &[kneepath_store::OutcomeRow],
         today: Day,
     ) -> Result<Vec<(InstrumentKind, Due)>, AppError> {

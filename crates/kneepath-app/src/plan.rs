@@ -10,7 +10,7 @@ use kneepath_core::facts::RawValue;
 use kneepath_core::plan::StartReason;
 use kneepath_core::progress::{self, PhaseState};
 use kneepath_core::{Day, Facts, KnowledgeBase};
-use kneepath_store::{AssessmentHead, PlanVersion};
+use kneepath_store::{AssessmentHead, PlanVersion, UserId};
 
 use crate::{App, AppError};
 
@@ -68,7 +68,7 @@ impl PlanContext {
 impl App {
     /// The person's current plan, with all its check-ins; None before the
     /// first assessment.
-    pub async fn plan_context(&self, user_id: &str) -> Result<Option<PlanContext>, AppError> {
+    pub async fn plan_context(&self, user_id: &UserId) -> Result<Option<PlanContext>, AppError> {
         self.plan_context_with(user_id, None).await
     }
 
@@ -78,7 +78,7 @@ impl App {
     /// plan of three weeks or of six months.
     pub async fn plan_context_for_checkin(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         today: Day,
     ) -> Result<Option<PlanContext>, AppError> {
         self.plan_context_with(user_id, Some(today)).await
@@ -86,7 +86,7 @@ impl App {
 
     async fn plan_context_with(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         rules_on: Option<Day>,
     ) -> Result<Option<PlanContext>, AppError> {
         let Some(inputs) = self.store.plan_inputs(user_id, rules_on).await? else {
@@ -148,7 +148,11 @@ impl App {
     /// the last write, tried again from the read as `on_fresh_plan` says
     /// (which orders those of several instances). Every such write goes
     /// through here.
-    pub async fn deciding_on_plan<T, E, F, Fut>(&self, person_id: &str, attempt: F) -> Result<T, E>
+    pub async fn deciding_on_plan<T, E, F, Fut>(
+        &self,
+        person_id: &UserId,
+        attempt: F,
+    ) -> Result<T, E>
     where
         E: PlanChangedError,
         F: FnMut() -> Fut,

@@ -8,7 +8,7 @@
 use kneepath_core::checkin::CheckIn;
 use kneepath_core::report::{PlanReport, PlanRuleReport};
 use kneepath_core::{Day, KnowledgeBase, TriageLevel};
-use kneepath_store::{AuditAction, AuditEntity, NewAudit, User};
+use kneepath_store::{AuditAction, AuditEntity, NewAudit, User, UserId};
 
 use crate::outcomes::{InstrumentScores, score_tables};
 use crate::plan::{applied_plan_rules, plan_items};
@@ -17,7 +17,7 @@ use crate::{Actor, App, AppError};
 /// The data of a clinician's report of one patient.
 #[derive(Debug, Clone)]
 pub struct ReportData {
-    pub patient_id: String,
+    pub patient_id: UserId,
     pub name: String,
     pub email: String,
     /// The patient's today (their time zone, else the server's).
@@ -143,7 +143,7 @@ impl App {
     pub async fn audit_read(
         &self,
         by: Actor<'_>,
-        patient_id: &str,
+        patient_id: &UserId,
         entity: AuditEntity,
     ) -> Result<(), AppError> {
         self.store
@@ -163,7 +163,7 @@ impl App {
     /// The report's data of `patient`, not audited (the caller audits what
     /// it shows); `clinician` and `generated` left empty.
     pub async fn patient_summary(&self, patient: &User) -> Result<ReportData, AppError> {
-        let pid = patient.id.as_str();
+        let pid = &patient.id;
         let store = &self.store;
         let assessments = store.assessments(pid).await?;
         let outcomes = store.outcomes(pid).await?;

@@ -126,7 +126,7 @@ pub fn seed(kb: KnowledgeBase, args: SeedArgs) -> Result<()> {
                     kneepath_store::Role::Clinician,
                 )
                 .await?;
-            let pairs: Vec<(String, String)> = ids
+            let pairs: Vec<(kneepath_store::UserId, kneepath_store::UserId)> = ids
                 .iter()
                 .enumerate()
                 .map(|(i, p)| (cids[i % cids.len()].clone(), p.clone()))

@@ -6,12 +6,12 @@ use sqlx::{Any, Transaction};
 
 use crate::audit::{AuditAction, AuditEntity};
 use crate::audit::{NewAudit, audit_in};
-use crate::{Result, Store, StoreError, corrupt, new_id};
+use crate::{Result, Store, StoreError, UserId, corrupt, new_id};
 
 impl Store {
     /// Everything stored about a user, as JSON ("download my data"): one
     /// key per table [`crate::tables::TABLES`] exports, in its order.
-    pub async fn export_user(&self, user_id: &str) -> Result<serde_json::Value> {
+    pub async fn export_user(&self, user_id: &UserId) -> Result<serde_json::Value> {
         use crate::tables::{Export, TABLES};
         let user = self
             .user_by_id(user_id)
@@ -71,7 +71,7 @@ impl Store {
     /// person's id replaced by a pseudonym, the ids of deleted records
     /// dropped and the person's addresses removed; and one row that the
     /// account was deleted.
-    pub async fn delete_user(&self, user_id: &str) -> Result<()> {
+    pub async fn delete_user(&self, user_id: &UserId) -> Result<()> {
         use crate::tables::{Erase, TABLES};
         let email = self
             .user_by_id(user_id)
@@ -89,7 +89,7 @@ impl Store {
                         sqlx::query(sqlx::AssertSqlSafe(format!(
                             "DELETE FROM {name} WHERE {col} = $1"
                         )))
-                        .bind(user_id)
+                        .bind(user_id.as_str())
                         .execute(&mut *tx)
                         .await?;
                     }
@@ -97,7 +97,7 @@ impl Store {
                         sqlx::query(sqlx::AssertSqlSafe(format!(
                             "UPDATE {name} SET {col} = NULL WHERE {col} = $1"
                         )))
-                        .bind(user_id)
+                        .bind(user_id.as_str())
                         .execute(&mut *tx)
                         .await?;
                     }
@@ -113,11 +113,13 @@ impl Store {
                 }
             }
         }
+        // The deletion is logged under the pseudonym, in place of the id.
+        let as_id = UserId::new(pseudonym.as_str());
         audit_in(
             &mut tx,
             &NewAudit {
-                actor_id: Some(&pseudonym),
-                subject_id: Some(&pseudonym),
+                actor_id: Some(&as_id),
+                subject_id: Some(&as_id),
                 action: AuditAction::Delete,
                 entity: AuditEntity::User,
                 entity_id: None,
@@ -139,14 +141,17 @@ impl Store {
 /// reads as one person's.
 async fn pseudonymise_in(
     tx: &mut Transaction<'_, Any>,
-    user_id: &str,
+    user_id: &UserId,
     pseudonym: &str,
 ) -> Result<()> {
     for q in [
         "UPDATE audit_log SET entity_id = NULL WHERE subject_id = $1",
         "UPDATE audit_log SET ip = NULL WHERE actor_id = $1",
     ] {
-        sqlx::query(q).bind(user_id).execute(&mut **tx).await?;
+        sqlx::query(q)
+            .bind(user_id.as_str())
+            .execute(&mut **tx)
+            .await?;
     }
     for q in [
         "UPDATE audit_log SET subject_id = $2 WHERE subject_id = $1",
@@ -154,13 +159,13 @@ async fn pseudonymise_in(
         "UPDATE audit_log SET entity_id = $2 WHERE entity_id = $1",
     ] {
         sqlx::query(q)
-            .bind(user_id)
+            .bind(user_id.as_str())
             .bind(pseudonym)
             .execute(&mut **tx)
             .await?;
     }
     sqlx::query("UPDATE audit_log SET detail = REPLACE(detail, $1, $2) WHERE detail LIKE $3")
-        .bind(user_id)
+        .bind(user_id.as_str())
         .bind(pseudonym)
         .bind(format!("%{user_id}%"))
         .execute(&mut **tx)

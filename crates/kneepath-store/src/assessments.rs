@@ -13,7 +13,7 @@ use crate::audit::{AuditAction, AuditEntity, NewAudit, audit_stmt};
 use crate::checkins::escalation_stmt;
 use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_bump, plan_guard};
 use crate::sql::{Cells, Stmt, day_of};
-use crate::{Result, Store, corrupt, new_id, now_rfc3339};
+use crate::{Result, Store, UserId, corrupt, new_id, now_rfc3339};
 
 /// Where an assessment came from. Stored as [`AssessmentSource::as_str`]:
 /// these six texts are every value kneepath has ever written (a database
@@ -72,7 +72,7 @@ impl AssessmentSource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssessmentRow {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub created_at: String,
     pub day: Day,
     pub source: AssessmentSource,
@@ -89,7 +89,7 @@ pub struct AssessmentRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssessmentHead {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub day: Day,
     pub source: AssessmentSource,
     pub facts: serde_json::Map<String, serde_json::Value>,
@@ -100,7 +100,7 @@ pub struct AssessmentHead {
 /// An assessment to store.
 #[derive(Debug, Clone)]
 pub struct NewAssessment<'a> {
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     pub day: Day,
     pub source: AssessmentSource,
     pub facts: &'a serde_json::Map<String, serde_json::Value>,
@@ -116,7 +116,7 @@ fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
     let level: String = r.try_get("level")?;
     Ok(AssessmentRow {
         id: r.try_get("id")?,
-        user_id: r.try_get("user_id")?,
+        user_id: UserId::new(r.try_get::<String, _>("user_id")?),
         created_at: r.try_get("created_at")?,
         day: day_of(r, "day")?,
         source: AssessmentSource::of(r)?,
@@ -127,7 +127,7 @@ fn assessment_from_row(r: &AnyRow) -> Result<AssessmentRow> {
     })
 }
 
-pub(crate) fn head_stmt(user_id: &str) -> Stmt {
+pub(crate) fn head_stmt(user_id: &UserId) -> Stmt {
     Stmt::new(
         "SELECT id, user_id, day, source, facts, level, kb_version, (SELECT plan_version FROM users WHERE id = $1) AS plan_version FROM assessments WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
     )
@@ -156,7 +156,7 @@ impl RawHead {
         Ok(RawHead {
             head: AssessmentHead {
                 id: r.text("id")?,
-                user_id: r.text("user_id")?,
+                user_id: UserId::new(r.text("user_id")?),
                 day: r.day("day")?,
                 source: AssessmentSource::of(r)?,
                 facts: serde_json::Map::new(),
@@ -192,7 +192,7 @@ pub(crate) fn assessment_stmts(
 /// itself, as for a re-run under a new knowledge base) and detail.
 pub(crate) fn assessment_stmts_by(
     a: &NewAssessment<'_>,
-    actor: Option<&str>,
+    actor: Option<&UserId>,
     detail: Option<&str>,
     ip: Option<&str>,
 ) -> Result<(String, Vec<Stmt>)> {
@@ -239,11 +239,11 @@ impl Store {
 
     pub async fn draft(
         &self,
-        user_id: &str,
+        user_id: &UserId,
     ) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT answers FROM wizard_drafts WHERE user_id = $1")
-                .bind(user_id)
+                .bind(user_id.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(|(s,)| serde_json::from_str(&s).map_err(corrupt))
@@ -252,7 +252,7 @@ impl Store {
 
     pub async fn save_draft(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         answers: &serde_json::Map<String, serde_json::Value>,
         ip: Option<&str>,
     ) -> Result<()> {
@@ -321,15 +321,15 @@ impl Store {
 
     /// Each person's newest assessment: (user id, assessment id, knowledge
     /// base version), in user order.
-    pub async fn latest_assessment_versions(&self) -> Result<Vec<(String, String, String)>> {
+    pub async fn latest_assessment_versions(&self) -> Result<Vec<(UserId, String, String)>> {
         let rows = sqlx::query(
             "SELECT user_id, id, kb_version FROM assessments ORDER BY user_id, created_at, id",
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut out: Vec<(String, String, String)> = Vec::new();
+        let mut out: Vec<(UserId, String, String)> = Vec::new();
         for r in &rows {
-            let user: String = r.try_get("user_id")?;
+            let user: UserId = r.try_get("user_id")?;
             let row = (user.clone(), r.try_get("id")?, r.try_get("kb_version")?);
             match out.last_mut() {
                 Some(last) if last.0 == user => *last = row,
@@ -350,24 +350,27 @@ impl Store {
     }
 
     /// The newest assessment of a user: the one that governs their plan.
-    pub async fn latest_assessment(&self, user_id: &str) -> Result<Option<AssessmentRow>> {
+    pub async fn latest_assessment(&self, user_id: &UserId) -> Result<Option<AssessmentRow>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{ASSESSMENT_COLS} WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1"
         )))
-        .bind(user_id)
+        .bind(user_id.as_str())
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(assessment_from_row).transpose()
     }
 
     /// The newest assessment of a user, without its report.
-    pub async fn latest_assessment_head(&self, user_id: &str) -> Result<Option<AssessmentHead>> {
+    pub async fn latest_assessment_head(&self, user_id: &UserId) -> Result<Option<AssessmentHead>> {
         Ok(self.plan_head(user_id).await?.map(|(head, _)| head))
     }
 
     /// The newest assessment of a user with the version of their plan, for
     /// a write decided from that assessment alone (a measurement).
-    pub async fn plan_head(&self, user_id: &str) -> Result<Option<(AssessmentHead, PlanVersion)>> {
+    pub async fn plan_head(
+        &self,
+        user_id: &UserId,
+    ) -> Result<Option<(AssessmentHead, PlanVersion)>> {
         head_stmt(user_id)
             .query()
             .fetch_optional(&self.pool)
@@ -377,11 +380,11 @@ impl Store {
             .transpose()
     }
 
-    pub async fn assessments(&self, user_id: &str) -> Result<Vec<AssessmentRow>> {
+    pub async fn assessments(&self, user_id: &UserId) -> Result<Vec<AssessmentRow>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{ASSESSMENT_COLS} WHERE user_id = $1 ORDER BY created_at, id"
         )))
-        .bind(user_id)
+        .bind(user_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(assessment_from_row).collect()

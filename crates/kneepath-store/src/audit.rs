@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::sql::{Stmt, exec_in};
-use crate::{Result, Store, new_id, now_rfc3339};
+use crate::{Result, Store, UserId, new_id, now_rfc3339};
 
 /// An enum stored as text: each variant with the exact text written for
 /// it, `as_str`, `parse` and `ALL`.
@@ -106,9 +106,10 @@ stored_text! {
 /// An audit-log row to write.
 #[derive(Debug, Clone, Copy)]
 pub struct NewAudit<'a> {
-    pub actor_id: Option<&'a str>,
+    /// Who did it; none: kneepath itself (a re-run, a seed).
+    pub actor_id: Option<&'a UserId>,
     /// Whose data was read or changed.
-    pub subject_id: Option<&'a str>,
+    pub subject_id: Option<&'a UserId>,
     pub action: AuditAction,
     pub entity: AuditEntity,
     pub entity_id: Option<&'a str>,
@@ -120,8 +121,8 @@ impl<'a> NewAudit<'a> {
     /// `actor` did `action` to `entity` of `subject`'s record (ids, address
     /// and detail added with the methods below).
     pub fn of(
-        actor: &'a str,
-        subject: Option<&'a str>,
+        actor: &'a UserId,
+        subject: Option<&'a UserId>,
         action: AuditAction,
         entity: AuditEntity,
     ) -> Self {
@@ -223,7 +224,7 @@ impl Store {
     /// Audit entries, newest first; for one subject when given.
     pub async fn audit_entries(
         &self,
-        subject_id: Option<&str>,
+        subject_id: Option<&UserId>,
         limit: i64,
     ) -> Result<Vec<AuditEntry>> {
         let q = match subject_id {
@@ -235,7 +236,7 @@ impl Store {
             }
         };
         let rows = sqlx::query(q)
-            .bind(subject_id.unwrap_or(""))
+            .bind(subject_id.map_or("", UserId::as_str))
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;

@@ -15,7 +15,7 @@ use crate::audit::{AuditAction, AuditEntity};
 use crate::audit::{NewAudit, audit_stmt};
 use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_guard};
 use crate::sql::{Cells, Stmt, day_of};
-use crate::{ConflictKind, Result, Store, StoreError, corrupt, new_id, now_rfc3339};
+use crate::{ConflictKind, Result, Store, StoreError, UserId, corrupt, new_id, now_rfc3339};
 
 pub(crate) fn checkin_from_row<R: Cells + ?Sized>(r: &R) -> Result<CheckInRow> {
     RawCheckin::of(r)?.decode()
@@ -116,7 +116,7 @@ pub struct EscalationRow {
 /// A check-in to store, with what the rules decided because of it.
 #[derive(Debug, Clone)]
 pub struct CheckinWrite<'a> {
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     pub assessment_id: &'a str,
     pub checkin: &'a CheckIn,
     /// (from, to, first day, reason)
@@ -132,7 +132,7 @@ pub struct CheckinWrite<'a> {
 /// The check-ins of a user that were corrected, once per correction: one
 /// range of `checkin_revisions`' index, counted into the rows by
 /// [`count_corrections`] (cheaper than a count per check-in row).
-pub(crate) fn revised_stmt(user_id: &str) -> Stmt {
+pub(crate) fn revised_stmt(user_id: &UserId) -> Stmt {
     Stmt::new("SELECT checkin_id FROM checkin_revisions WHERE user_id = $1").arg(user_id)
 }
 
@@ -143,14 +143,14 @@ pub(crate) fn count_corrections(rows: &mut [CheckInRow], revised: &[String]) {
     }
 }
 
-pub(crate) fn checkins_stmt(user_id: &str) -> Stmt {
+pub(crate) fn checkins_stmt(user_id: &UserId) -> Stmt {
     Stmt::new(
         "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 ORDER BY day",
     )
     .arg(user_id)
 }
 
-pub(crate) fn checkins_for_rules_stmt(user_id: &str, plan_start: Day, today: Day) -> Stmt {
+pub(crate) fn checkins_for_rules_stmt(user_id: &UserId, plan_start: Day, today: Day) -> Stmt {
     use kneepath_core::progress::{RULES_LOOKBACK_CHECKINS, RULES_LOOKBACK_DAYS};
     Stmt::new(format!(
         "SELECT id, assessment_id, data, created_at FROM checkins WHERE user_id = $1 AND day >= $2 \
@@ -165,11 +165,11 @@ pub(crate) fn checkins_for_rules_stmt(user_id: &str, plan_start: Day, today: Day
 }
 
 impl Store {
-    pub async fn escalations(&self, user_id: &str) -> Result<Vec<EscalationRow>> {
+    pub async fn escalations(&self, user_id: &UserId) -> Result<Vec<EscalationRow>> {
         let rows = sqlx::query(
             "SELECT assessment_id, day, kind, created_at FROM escalations WHERE user_id = $1 ORDER BY day, created_at, id",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -187,7 +187,7 @@ impl Store {
     // --- check-ins --------------------------------------------------------------
 
     /// A user's check-ins, oldest first.
-    pub async fn checkins(&self, user_id: &str) -> Result<Vec<CheckInRow>> {
+    pub async fn checkins(&self, user_id: &UserId) -> Result<Vec<CheckInRow>> {
         let rows = checkins_stmt(user_id).query().fetch_all(&self.pool).await?;
         let mut out: Vec<CheckInRow> = rows.iter().map(checkin_from_row).collect::<Result<_>>()?;
         count_corrections(&mut out, &self.revised(user_id).await?);
@@ -195,7 +195,7 @@ impl Store {
     }
 
     /// The ids of a user's corrected check-ins, once per correction.
-    pub(crate) async fn revised(&self, user_id: &str) -> Result<Vec<String>> {
+    pub(crate) async fn revised(&self, user_id: &UserId) -> Result<Vec<String>> {
         let rows = revised_stmt(user_id).query().fetch_all(&self.pool).await?;
         rows.iter().map(|r| r.text("checkin_id")).collect()
     }
@@ -206,7 +206,7 @@ impl Store {
     /// check-ins, oldest first. Independent of how long the plan has run.
     pub async fn checkins_for_rules(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         plan_start: Day,
         today: Day,
     ) -> Result<Vec<CheckInRow>> {
@@ -311,11 +311,11 @@ impl Store {
 
     /// The values each of a person's check-ins had before a correction,
     /// oldest day first, then in the order they were replaced.
-    pub async fn checkin_revisions(&self, user_id: &str) -> Result<Vec<CheckinRevisionRow>> {
+    pub async fn checkin_revisions(&self, user_id: &UserId) -> Result<Vec<CheckinRevisionRow>> {
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT checkin_id, data, replaced_at FROM checkin_revisions WHERE user_id = $1 ORDER BY day, replaced_at, id",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
@@ -333,7 +333,7 @@ impl Store {
 /// An escalation to insert: the rules (or a new knowledge base) raised
 /// `kind` for the person on `day`, under that assessment.
 pub(crate) fn escalation_stmt(
-    user_id: &str,
+    user_id: &UserId,
     assessment_id: &str,
     day: Day,
     kind: Escalation,

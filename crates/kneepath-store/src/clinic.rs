@@ -19,8 +19,8 @@ use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_guard};
 use crate::sql::{Cells, Stmt, day_of, exec_in};
 use crate::users::{USER_COLS_U, user_from_row};
 use crate::{
-    ConflictKind, NewAssessment, NewAudit, Result, Role, Store, StoreError, User, corrupt, new_id,
-    now_rfc3339, random_token, sha256_hex,
+    ConflictKind, NewAssessment, NewAudit, Result, Role, Store, StoreError, User, UserId, corrupt,
+    new_id, now_rfc3339, random_token, sha256_hex,
 };
 
 /// An active link between a patient and a clinician.
@@ -85,8 +85,8 @@ pub struct PlanEditRow {
 /// A plan edit to store.
 #[derive(Debug, Clone, Copy)]
 pub struct NewPlanEdit<'a> {
-    pub patient_id: &'a str,
-    pub author_id: &'a str,
+    pub patient_id: &'a UserId,
+    pub author_id: &'a UserId,
     pub kind: EditKind,
     pub exercise: &'a str,
     pub replacement: Option<&'a str>,
@@ -110,7 +110,7 @@ fn author(r: &AnyRow) -> Result<Option<String>> {
     Ok(r.try_get("author_name")?)
 }
 
-pub(crate) fn plan_edits_stmt(patient_id: &str) -> Stmt {
+pub(crate) fn plan_edits_stmt(patient_id: &UserId) -> Stmt {
     Stmt::new(
         "SELECT e.id, e.kind, e.exercise, e.replacement, e.dosage, e.reason, e.created_at, a.display_name AS author_name FROM plan_edits e LEFT JOIN users a ON a.id = e.author_id WHERE e.patient_id = $1 ORDER BY e.created_at, e.id",
     )
@@ -140,7 +140,7 @@ impl Store {
     /// returns the token for the link (only its hash is stored).
     pub async fn create_invite(
         &self,
-        clinician_id: &str,
+        clinician_id: &UserId,
         ttl_hours: i64,
         ip: Option<&str>,
     ) -> Result<String> {
@@ -191,7 +191,7 @@ impl Store {
     pub async fn accept_invite(
         &self,
         token: &str,
-        patient_id: &str,
+        patient_id: &UserId,
         ip: Option<&str>,
     ) -> Result<User> {
         let clinician = self.invite_clinician(token).await?;
@@ -201,7 +201,7 @@ impl Store {
             "UPDATE invites SET used_at = $1, used_by = $2 WHERE token_hash = $3 AND used_at IS NULL",
         )
         .bind(now_rfc3339())
-        .bind(patient_id)
+        .bind(patient_id.as_str())
         .bind(sha256_hex(token))
         .execute(&mut *tx)
         .await?;
@@ -211,7 +211,7 @@ impl Store {
         let existing: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM care_links WHERE patient_id = $1 AND clinician_id = $2 AND revoked_at IS NULL",
         )
-        .bind(patient_id)
+        .bind(patient_id.as_str())
         .bind(&clinician.id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -221,7 +221,7 @@ impl Store {
                 let id = new_id();
                 sqlx::query("INSERT INTO care_links (id, patient_id, clinician_id, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(&id)
-                    .bind(patient_id)
+                    .bind(patient_id.as_str())
                     .bind(&clinician.id)
                     .bind(now_rfc3339())
                     .execute(&mut *tx)
@@ -247,11 +247,11 @@ impl Store {
     }
 
     /// A patient's active links, with the clinicians.
-    pub async fn links_of_patient(&self, patient_id: &str) -> Result<Vec<CareLink>> {
+    pub async fn links_of_patient(&self, patient_id: &UserId) -> Result<Vec<CareLink>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLS_U}, l.id AS link_id, l.created_at AS linked_at FROM care_links l JOIN users u ON u.id = l.clinician_id WHERE l.patient_id = $1 AND l.revoked_at IS NULL ORDER BY l.created_at, l.id"
         )))
-        .bind(patient_id)
+        .bind(patient_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -267,13 +267,13 @@ impl Store {
 
     /// End a link; `by` must be one of its two sides. Returns whether a link
     /// was ended.
-    pub async fn revoke_link(&self, link_id: &str, by: &str, ip: Option<&str>) -> Result<bool> {
+    pub async fn revoke_link(&self, link_id: &str, by: &UserId, ip: Option<&str>) -> Result<bool> {
         // Whose link it is (a link's sides never change), for the audit row.
-        let link: Option<(String,)> = sqlx::query_as(
+        let link: Option<(UserId,)> = sqlx::query_as(
             "SELECT patient_id FROM care_links WHERE id = $1 AND revoked_at IS NULL AND (patient_id = $2 OR clinician_id = $2)",
         )
         .bind(link_id)
-        .bind(by)
+        .bind(by.as_str())
         .fetch_optional(&self.pool)
         .await?;
         let Some((patient_id,)) = link else {
@@ -301,25 +301,25 @@ impl Store {
     }
 
     /// Whether the clinician currently looks after the patient.
-    pub async fn is_linked(&self, clinician_id: &str, patient_id: &str) -> Result<bool> {
+    pub async fn is_linked(&self, clinician_id: &UserId, patient_id: &UserId) -> Result<bool> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM care_links WHERE clinician_id = $1 AND patient_id = $2 AND revoked_at IS NULL",
         )
-        .bind(clinician_id)
-        .bind(patient_id)
+        .bind(clinician_id.as_str())
+        .bind(patient_id.as_str())
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.is_some())
     }
 
     /// Link directly (admin tools, seeding and tests).
-    pub async fn link(&self, clinician_id: &str, patient_id: &str) -> Result<String> {
+    pub async fn link(&self, clinician_id: &UserId, patient_id: &UserId) -> Result<String> {
         let _writing = self.writer().await;
         let id = new_id();
         sqlx::query("INSERT INTO care_links (id, patient_id, clinician_id, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&id)
-            .bind(patient_id)
-            .bind(clinician_id)
+            .bind(patient_id.as_str())
+            .bind(clinician_id.as_str())
             .bind(now_rfc3339())
             .execute(&self.pool)
             .await?;
@@ -333,7 +333,7 @@ impl Store {
     /// Three indexed queries whatever the caseload's size.
     pub async fn caseload(
         &self,
-        clinician_id: &str,
+        clinician_id: &UserId,
         since: Day,
         week_from: Day,
     ) -> Result<Vec<CaseloadEntry>> {
@@ -348,7 +348,7 @@ impl Store {
              FROM care_links l JOIN users u ON u.id = l.patient_id \
              WHERE l.clinician_id = $1 AND l.revoked_at IS NULL ORDER BY u.display_name, u.id"
         )))
-        .bind(clinician_id)
+        .bind(clinician_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -376,13 +376,13 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT t.user_id, t.day, t.pain_now, CASE WHEN t.day >= $3 THEN t.data ELSE NULL END AS data FROM checkins t {LINKED} WHERE t.day >= $2 ORDER BY t.user_id, t.day"
         )))
-        .bind(clinician_id)
+        .bind(clinician_id.as_str())
         .bind(since.to_string())
         .bind(week_from.to_string())
         .fetch_all(&self.pool)
         .await?;
         for r in &rows {
-            let uid: String = r.try_get("user_id")?;
+            let uid: UserId = r.try_get("user_id")?;
             let Some(&i) = index.get(&uid) else { continue };
             let day = day_of(r, "day")?;
             let pain: i64 = r.try_get("pain_now")?;
@@ -398,12 +398,12 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT t.user_id, t.day, t.kind FROM escalations t {LINKED} WHERE t.day >= $2 ORDER BY t.day"
         )))
-        .bind(clinician_id)
+        .bind(clinician_id.as_str())
         .bind(since.to_string())
         .fetch_all(&self.pool)
         .await?;
         for r in &rows {
-            let uid: String = r.try_get("user_id")?;
+            let uid: UserId = r.try_get("user_id")?;
             let kind = crate::checkins::escalation_of(r)?;
             if let Some(&i) = index.get(&uid) {
                 out[i].escalations.push((day_of(r, "day")?, kind));
@@ -418,7 +418,7 @@ impl Store {
     /// carries the plan on: no new plan starts).
     pub async fn insert_measurement(
         &self,
-        author_id: &str,
+        author_id: &UserId,
         data: &serde_json::Value,
         assessment: &NewAssessment<'_>,
         read: PlanVersion,
@@ -454,11 +454,11 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn measurements(&self, patient_id: &str) -> Result<Vec<MeasurementRow>> {
+    pub async fn measurements(&self, patient_id: &UserId) -> Result<Vec<MeasurementRow>> {
         let rows = sqlx::query(
             "SELECT m.id, m.assessment_id, m.day, m.data, m.created_at, a.display_name AS author_name FROM measurements m LEFT JOIN users a ON a.id = m.author_id WHERE m.patient_id = $1 ORDER BY m.created_at, m.id",
         )
-        .bind(patient_id)
+        .bind(patient_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -478,8 +478,8 @@ impl Store {
 
     pub async fn add_note(
         &self,
-        patient_id: &str,
-        author_id: &str,
+        patient_id: &UserId,
+        author_id: &UserId,
         body: &str,
         ip: Option<&str>,
     ) -> Result<String> {
@@ -501,11 +501,11 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn notes(&self, patient_id: &str) -> Result<Vec<NoteRow>> {
+    pub async fn notes(&self, patient_id: &UserId) -> Result<Vec<NoteRow>> {
         let rows = sqlx::query(
             "SELECT n.id, n.body, n.created_at, a.display_name AS author_name FROM notes n LEFT JOIN users a ON a.id = n.author_id WHERE n.patient_id = $1 ORDER BY n.created_at, n.id",
         )
-        .bind(patient_id)
+        .bind(patient_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -545,7 +545,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn plan_edits(&self, patient_id: &str) -> Result<Vec<PlanEditRow>> {
+    pub async fn plan_edits(&self, patient_id: &UserId) -> Result<Vec<PlanEditRow>> {
         let rows = plan_edits_stmt(patient_id)
             .query()
             .fetch_all(&self.pool)
@@ -559,8 +559,8 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn move_phase(
         &self,
-        patient_id: &str,
-        author_id: &str,
+        patient_id: &UserId,
+        author_id: &UserId,
         assessment_id: &str,
         day: Day,
         from: Option<&str>,
@@ -598,7 +598,7 @@ impl Store {
 
     pub async fn insert_outcome(
         &self,
-        patient_id: &str,
+        patient_id: &UserId,
         instrument: &str,
         day: Day,
         answers: &std::collections::BTreeMap<String, u8>,
@@ -627,11 +627,11 @@ impl Store {
     }
 
     /// A patient's questionnaires, oldest first.
-    pub async fn outcomes(&self, patient_id: &str) -> Result<Vec<OutcomeRow>> {
+    pub async fn outcomes(&self, patient_id: &UserId) -> Result<Vec<OutcomeRow>> {
         let rows = sqlx::query(
             "SELECT id, instrument, day, answers, scores, created_at FROM outcome_responses WHERE patient_id = $1 ORDER BY created_at, id",
         )
-        .bind(patient_id)
+        .bind(patient_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -680,9 +680,9 @@ impl Store {
     /// Disable or enable an account; disabling ends its sessions.
     pub async fn set_disabled(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         disabled: bool,
-        actor_id: &str,
+        actor_id: &UserId,
         ip: Option<&str>,
     ) -> Result<()> {
         let mut stmts = vec![
@@ -718,9 +718,9 @@ impl Store {
     /// account, in the same transaction as the audit row.
     pub async fn set_password(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         password: &str,
-        actor_id: &str,
+        actor_id: &UserId,
         ip: Option<&str>,
     ) -> Result<()> {
         let hash = crate::users::hash_password(password.to_string()).await?;
@@ -758,8 +758,8 @@ impl Store {
     /// tokens and calendar links end; the admin never holds a password.
     pub async fn start_password_reset(
         &self,
-        user_id: &str,
-        admin_id: &str,
+        user_id: &UserId,
+        admin_id: &UserId,
         hours: i64,
         ip: Option<&str>,
     ) -> Result<String> {
@@ -806,7 +806,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         match row {
-            Some(r) => self.user_by_id(&r.try_get::<String, _>("user_id")?).await,
+            Some(r) => self.user_by_id(&r.try_get::<UserId, _>("user_id")?).await,
             None => Ok(None),
         }
     }
@@ -818,7 +818,7 @@ impl Store {
         token: &str,
         password: &str,
         ip: Option<&str>,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<UserId>> {
         let hash = crate::users::hash_password(password.to_string()).await?;
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
@@ -832,7 +832,7 @@ impl Store {
         let Some(row) = row else {
             return Ok(None);
         };
-        let user_id: String = row.try_get("user_id")?;
+        let user_id: UserId = row.try_get("user_id")?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(&user_id)
@@ -862,7 +862,7 @@ impl Store {
 
 /// End every way in to an account but a password: its sessions, API tokens
 /// (revoked, kept for the record) and calendar links.
-fn end_access(user_id: &str) -> [Stmt; 3] {
+fn end_access(user_id: &UserId) -> [Stmt; 3] {
     [
         Stmt::new("DELETE FROM sessions WHERE user_id = $1").arg(user_id),
         Stmt::new(

@@ -2,8 +2,110 @@
 //! none, so one schema fits SQLite and PostgreSQL).
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Mutex;
+
+/// The id of an account (`users.id`): what the store takes wherever it
+/// means a person, so a person's id cannot be passed where another id (an
+/// assessment's, a token's) is meant, nor the other way round. Made by the
+/// store ([`crate::Store::create_user`]) or, for an id that comes from
+/// outside (a URL, a form), with [`UserId::new`]; an id that names no
+/// account is found by the store to be none. Reads as its text (`Deref`,
+/// `Display`) and is stored and serialized as it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(String);
+
+impl UserId {
+    /// The id as given (a URL's or a form's): checked by the store's
+    /// lookups, never trusted to exist.
+    pub fn new(id: impl Into<String>) -> UserId {
+        UserId(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for UserId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for UserId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for UserId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for UserId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<&UserId> for UserId {
+    fn eq(&self, other: &&UserId) -> bool {
+        self == *other
+    }
+}
+
+impl PartialEq<String> for UserId {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+// Bound and read as text by sqlx's `Any` driver, like a `String`.
+impl sqlx::Type<sqlx::Any> for UserId {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <String as sqlx::Type<sqlx::Any>>::type_info()
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Any> for UserId {
+    fn encode(
+        self,
+        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <String as sqlx::Encode<'_, sqlx::Any>>::encode(self.0, buf)
+    }
+
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <String as sqlx::Encode<'_, sqlx::Any>>::encode_by_ref(&self.0, buf)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for UserId {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        <String as sqlx::Decode<'r, sqlx::Any>>::decode(value).map(UserId)
+    }
+}
+
+impl From<UserId> for String {
+    fn from(id: UserId) -> String {
+        id.0
+    }
+}
 
 /// Current time as fixed-width RFC 3339 UTC with milliseconds:
 /// `2026-11-24T05:48:46.123Z`. Sorts as text.

@@ -42,7 +42,7 @@ pub use clinic::{
     CareLink, CaseloadEntry, MeasurementRow, NewPlanEdit, NoteRow, OutcomeRow, PlanEditRow,
 };
 pub use db::{Backend, Store};
-pub use ids::{new_id, now_rfc3339, random_token, sha256_hex};
+pub use ids::{UserId, new_id, now_rfc3339, random_token, sha256_hex};
 pub use plan::{PhaseChangeRow, PlanInputs, PlanVersion};
 pub use seed::History;
 pub use users::{API_TOKEN_PREFIX, ApiToken, Role, Session, User};

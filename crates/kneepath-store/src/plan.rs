@@ -14,7 +14,7 @@ use crate::checkins::{
 };
 use crate::clinic::{PlanEditRow, plan_edit_from_row, plan_edits_stmt};
 use crate::sql::{Cells, Stmt};
-use crate::{Result, Store, new_id, now_rfc3339};
+use crate::{Result, Store, UserId, new_id, now_rfc3339};
 
 /// The version of a person's plan as read with it (`users.plan_version`,
 /// migration 0007). Every write that changes what a plan is computed from
@@ -28,7 +28,7 @@ pub struct PlanVersion(pub(crate) i64);
 /// Refuse the write unless the person's plan is still at `read`; move it on.
 /// On PostgreSQL it also takes the person's row lock first, so a second
 /// writer waits for the first to commit and then finds the version moved.
-pub(crate) fn plan_guard(user_id: &str, read: PlanVersion) -> Stmt {
+pub(crate) fn plan_guard(user_id: &UserId, read: PlanVersion) -> Stmt {
     Stmt::new(
         "UPDATE users SET plan_version = plan_version + 1 WHERE id = $1 AND plan_version = $2",
     )
@@ -39,7 +39,7 @@ pub(crate) fn plan_guard(user_id: &str, read: PlanVersion) -> Stmt {
 
 /// Move the person's plan version on (a write that does not depend on what
 /// the plan was, such as a new assessment).
-pub(crate) fn plan_bump(user_id: &str) -> Stmt {
+pub(crate) fn plan_bump(user_id: &UserId) -> Stmt {
     Stmt::new("UPDATE users SET plan_version = plan_version + 1 WHERE id = $1").arg(user_id)
 }
 
@@ -55,10 +55,10 @@ pub struct PhaseChangeRow {
     pub created_at: String,
     /// The clinician who moved the phase by hand; none when the
     /// progression rules did.
-    pub author_id: Option<String>,
+    pub author_id: Option<UserId>,
 }
 
-fn phase_changes_stmt(user_id: &str) -> Stmt {
+fn phase_changes_stmt(user_id: &UserId) -> Stmt {
     Stmt::new(
         "SELECT id, assessment_id, day, from_phase, to_phase, reason, created_at, author_id FROM phase_changes WHERE user_id = $1 ORDER BY created_at, id",
     )
@@ -74,7 +74,7 @@ fn phase_change_from_row<R: Cells + ?Sized>(r: &R) -> Result<PhaseChangeRow> {
         to_phase: r.text("to_phase")?,
         reason: r.text("reason")?,
         created_at: r.text("created_at")?,
-        author_id: r.opt_text("author_id")?,
+        author_id: r.opt_text("author_id")?.map(UserId::new),
     })
 }
 
@@ -118,7 +118,7 @@ impl CurrentPlan {
         self.history.first().map(|p| p.created_at.as_str())
     }
 
-    fn checkins_stmt(&self, user_id: &str, rules_on: Option<Day>) -> Stmt {
+    fn checkins_stmt(&self, user_id: &UserId, rules_on: Option<Day>) -> Stmt {
         match rules_on {
             Some(today) => checkins_for_rules_stmt(user_id, self.start, today),
             None => checkins_stmt(user_id),
@@ -154,14 +154,14 @@ impl CurrentPlan {
 
 /// A phase change to insert (the newest row is the current phase).
 pub(crate) struct PhaseChange<'a> {
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     pub assessment_id: &'a str,
     pub day: Day,
     pub from: Option<&'a str>,
     pub to: &'a str,
     pub reason: &'a str,
     /// The clinician who moved it; none when the rules did.
-    pub author_id: Option<&'a str>,
+    pub author_id: Option<&'a UserId>,
 }
 
 pub(crate) fn phase_change_stmt(p: &PhaseChange<'_>) -> Stmt {
@@ -183,7 +183,7 @@ impl Store {
     /// Phase changes of a user's plans, oldest first. The plan of an
     /// assessment starts with its first phase change; a re-triage after a
     /// warning sign carries the plan on under the new assessment.
-    pub async fn phase_changes(&self, user_id: &str) -> Result<Vec<PhaseChangeRow>> {
+    pub async fn phase_changes(&self, user_id: &UserId) -> Result<Vec<PhaseChangeRow>> {
         let rows = phase_changes_stmt(user_id)
             .query()
             .fetch_all(&self.pool)
@@ -196,11 +196,11 @@ impl Store {
     /// check-ins the progression rules read for a check-in on that day.
     pub async fn plan_inputs(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         rules_on: Option<Day>,
     ) -> Result<Option<PlanInputs>> {
         if let Some(lite) = &self.lite {
-            let user_id = user_id.to_string();
+            let user_id = user_id.clone();
             let raw = lite
                 .read(move |c| {
                     let Some(head) = head_stmt(&user_id).rows(c, |r| RawHead::of(r))?.pop() else {
@@ -294,14 +294,15 @@ mod tests {
     /// version come from its index rather than after the report in the row.
     #[test]
     fn a_check_ins_reads_use_indexes_in_order() {
+        let someone = crate::UserId::new("someone");
         for (st, index) in [
-            (super::head_stmt("someone"), "assessments_head (user_id=?)"),
+            (super::head_stmt(&someone), "assessments_head (user_id=?)"),
             (
-                super::phase_changes_stmt("someone"),
+                super::phase_changes_stmt(&someone),
                 "phase_changes_in_order (user_id=?)",
             ),
             (
-                crate::clinic::plan_edits_stmt("someone"),
+                crate::clinic::plan_edits_stmt(&someone),
                 "plan_edits_in_order (patient_id=?)",
             ),
         ] {

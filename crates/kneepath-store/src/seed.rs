@@ -12,13 +12,13 @@ use crate::AssessmentSource;
 use crate::audit::{AuditAction, AuditEntity};
 use crate::audit::{NewAudit, audit_in};
 use crate::users::hash_password;
-use crate::{Result, Role, Store, corrupt, new_id, now_rfc3339};
+use crate::{Result, Role, Store, UserId, corrupt, new_id, now_rfc3339};
 
 /// A whole synthetic history of one patient, written in one transaction
 /// (for `kneepath seed`). Timestamps are made from the days, in order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct History {
-    pub user_id: String,
+    pub user_id: UserId,
     /// (day, source, facts, report), oldest first.
     pub assessments: Vec<(
         Day,
@@ -32,6 +32,19 @@ pub struct History {
     pub checkins: Vec<(usize, CheckIn)>,
     /// (assessment index, day, kind).
     pub escalations: Vec<(usize, Day, Escalation)>,
+}
+
+impl History {
+    /// An empty history of `user_id`, to fill.
+    pub fn of(user_id: UserId) -> History {
+        History {
+            user_id,
+            assessments: Vec::new(),
+            phase_changes: Vec::new(),
+            checkins: Vec::new(),
+            escalations: Vec::new(),
+        }
+    }
 }
 
 impl Store {
@@ -161,7 +174,7 @@ impl Store {
         n: usize,
         password: &str,
         role: Role,
-    ) -> Result<Vec<String>> {
+    ) -> Result<Vec<UserId>> {
         let hash = hash_password(password.to_string()).await?;
         let _writing = self.writer().await;
         let mut ids = Vec::with_capacity(n);
@@ -169,7 +182,7 @@ impl Store {
         for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
             let mut tx = self.pool.begin().await?;
             for i in chunk {
-                let id = new_id();
+                let id = UserId::new(new_id());
                 sqlx::query(
                     "INSERT INTO users (id, email, display_name, password_hash, role, disabled, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6)",
                 )
@@ -193,7 +206,7 @@ impl Store {
     }
 
     /// Link many (clinician, patient) pairs at once (for synthetic data).
-    pub async fn link_many(&self, pairs: &[(String, String)]) -> Result<()> {
+    pub async fn link_many(&self, pairs: &[(UserId, UserId)]) -> Result<()> {
         let _writing = self.writer().await;
         let now = now_rfc3339();
         for chunk in pairs.chunks(500) {

@@ -42,6 +42,18 @@ impl From<&String> for Arg {
     }
 }
 
+impl From<&crate::UserId> for Arg {
+    fn from(id: &crate::UserId) -> Arg {
+        Arg::Text(id.as_str().to_string())
+    }
+}
+
+impl From<Option<&crate::UserId>> for Arg {
+    fn from(v: Option<&crate::UserId>) -> Arg {
+        v.map_or(Arg::NullText, Into::into)
+    }
+}
+
 impl From<i64> for Arg {
     fn from(n: i64) -> Arg {
         Arg::Int(n)

@@ -8,7 +8,7 @@ use sqlx::Row;
 use crate::audit::{AuditAction, AuditEntity};
 use crate::sql::{Cells, Stmt};
 use crate::{
-    ConflictKind, Result, Store, StoreError, new_id, now_rfc3339, random_token, sha256_hex,
+    ConflictKind, Result, Store, StoreError, UserId, new_id, now_rfc3339, random_token, sha256_hex,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -40,7 +40,7 @@ impl Role {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub role: Role,
@@ -115,10 +115,10 @@ impl SessionCache {
         inner.entries.remove(hash);
     }
 
-    pub(crate) fn forget_user(&self, user_id: &str) {
+    pub(crate) fn forget_user(&self, user_id: &UserId) {
         let mut inner = self.lock();
         inner.generation += 1;
-        inner.entries.retain(|_, (s, _, _)| s.user.id != user_id);
+        inner.entries.retain(|_, (s, _, _)| s.user.id != *user_id);
     }
 }
 
@@ -130,7 +130,7 @@ pub(crate) const USER_COLS_U: &str =
 pub(crate) fn user_from_row<R: Cells + ?Sized>(r: &R) -> Result<User> {
     let role = r.text("role")?;
     Ok(User {
-        id: r.text("id")?,
+        id: UserId::new(r.text("id")?),
         email: r.text("email")?,
         display_name: r.text("display_name")?,
         role: Role::parse(&role)
@@ -222,7 +222,7 @@ impl Store {
         // check-ins) do not wait for the hash.
         let hash = hash_password(password.to_string()).await?;
         let user = User {
-            id: new_id(),
+            id: UserId::new(new_id()),
             email: email.trim().to_lowercase(),
             display_name: display_name.trim().to_string(),
             role,
@@ -264,7 +264,7 @@ impl Store {
         }
     }
 
-    pub async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+    pub async fn user_by_id(&self, id: &UserId) -> Result<Option<User>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLS} FROM users WHERE id = $1"
         )))
@@ -280,7 +280,7 @@ impl Store {
     /// changes nothing.
     pub async fn update_details(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         display_name: &str,
         email: &str,
         ip: Option<&str>,
@@ -330,11 +330,11 @@ impl Store {
     /// Set or clear (`None`) a person's time zone. The name is stored as
     /// given: the web layer checks it against the time zone database.
     /// Returns whether the account exists.
-    pub async fn set_time_zone(&self, user_id: &str, zone: Option<&str>) -> Result<bool> {
+    pub async fn set_time_zone(&self, user_id: &UserId, zone: Option<&str>) -> Result<bool> {
         let _writing = self.writer().await;
         let done = sqlx::query("UPDATE users SET time_zone = $1 WHERE id = $2")
             .bind(zone.map(str::to_string))
-            .bind(user_id)
+            .bind(user_id.as_str())
             .execute(&self.pool)
             .await?;
         // Cached sessions carry the user row: drop them so the next request
@@ -391,13 +391,13 @@ impl Store {
     }
 
     /// Start a session: returns the cookie token (only its hash is stored).
-    pub async fn create_session(&self, user_id: &str, ttl_hours: i64) -> Result<String> {
+    pub async fn create_session(&self, user_id: &UserId, ttl_hours: i64) -> Result<String> {
         let _writing = self.writer().await;
         let token = random_token();
         let now = jiff::Timestamp::now().as_millisecond();
         sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(sha256_hex(&token))
-            .bind(user_id)
+            .bind(user_id.as_str())
             .bind(random_token())
             .bind(crate::ids::format_ms(now))
             .bind(crate::ids::format_ms(now + ttl_hours * 3_600_000))
@@ -460,7 +460,7 @@ impl Store {
     }
 
     /// Forget cached sessions of a user (after their sessions were ended).
-    pub(crate) fn forget_sessions_of(&self, user_id: &str) {
+    pub(crate) fn forget_sessions_of(&self, user_id: &UserId) {
         if let Some(cache) = &self.sessions {
             cache.forget_user(user_id);
         }
@@ -602,7 +602,7 @@ impl Store {
 impl Store {
     /// A new secret calendar token for the user (replacing any old one);
     /// only its hash is stored, so the URL can be shown only now.
-    pub async fn create_calendar_token(&self, user_id: &str) -> Result<String> {
+    pub async fn create_calendar_token(&self, user_id: &UserId) -> Result<String> {
         let token = random_token();
         self.write_all(vec![
             Stmt::new("DELETE FROM calendar_tokens WHERE user_id = $1").arg(user_id),
@@ -617,20 +617,20 @@ impl Store {
         Ok(token)
     }
 
-    pub async fn revoke_calendar_token(&self, user_id: &str) -> Result<()> {
+    pub async fn revoke_calendar_token(&self, user_id: &UserId) -> Result<()> {
         let _writing = self.writer().await;
         sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
-            .bind(user_id)
+            .bind(user_id.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
     /// When the user's calendar link was made, if they have one.
-    pub async fn calendar_token_created(&self, user_id: &str) -> Result<Option<String>> {
+    pub async fn calendar_token_created(&self, user_id: &UserId) -> Result<Option<String>> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT created_at FROM calendar_tokens WHERE user_id = $1")
-                .bind(user_id)
+                .bind(user_id.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(row.map(|(c,)| c))
@@ -638,7 +638,7 @@ impl Store {
 
     /// Whose calendar a token opens (only enabled accounts).
     pub async fn calendar_user(&self, token: &str) -> Result<Option<User>> {
-        let row: Option<(String,)> =
+        let row: Option<(UserId,)> =
             sqlx::query_as("SELECT user_id FROM calendar_tokens WHERE token_hash = $1")
                 .bind(sha256_hex(token))
                 .fetch_optional(&self.pool)
@@ -668,7 +668,7 @@ impl Store {
     /// Make a token for `user_id`; returns the secret (shown once).
     pub async fn create_api_token(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         name: &str,
         scope: &str,
         ip: Option<&str>,
@@ -695,11 +695,11 @@ impl Store {
     }
 
     /// A user's active tokens, newest first.
-    pub async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>> {
+    pub async fn api_tokens(&self, user_id: &UserId) -> Result<Vec<ApiToken>> {
         let rows = sqlx::query(
             "SELECT id, name, scope, created_at, last_used_at FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id",
         )
-        .bind(user_id)
+        .bind(user_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -718,7 +718,7 @@ impl Store {
     /// Revoke one of a user's tokens; false when there was none to revoke.
     pub async fn revoke_api_token(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         id: &str,
         ip: Option<&str>,
     ) -> Result<bool> {

@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use kneepath_store::{AuditAction, AuditEntity, Role, Session};
+use kneepath_store::{AuditAction, AuditEntity, Role, Session, UserId};
 
 use crate::error::WebError;
 use crate::state::AppState;
@@ -70,7 +70,7 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &UserId {
         &self.session.user.id
     }
     pub fn csrf(&self) -> &str {
@@ -123,7 +123,7 @@ impl CurrentUser {
     pub async fn refuse(
         &self,
         state: &crate::state::AppState,
-        owner: Option<&str>,
+        owner: Option<&UserId>,
         entity: AuditEntity,
         asked: &str,
     ) -> WebError {
@@ -429,9 +429,9 @@ pub fn clear_session_cookie() -> Cookie<'static> {
 /// asked for is kept to 64 characters.
 pub async fn refuse_audit(
     state: &crate::state::AppState,
-    actor: &str,
+    actor: &UserId,
     ip: Option<&str>,
-    owner: Option<&str>,
+    owner: Option<&UserId>,
     entity: AuditEntity,
     asked: &str,
 ) -> Result<(), WebError> {

@@ -6,7 +6,7 @@
 //! the caseload's through [`crate::App::seed_patients`].
 
 use kneepath_core::Day;
-use kneepath_store::Role;
+use kneepath_store::{Role, UserId};
 
 use super::{Course, Days, Rng};
 use crate::plan::scheduled;
@@ -112,7 +112,7 @@ pub async fn ensure_demo(app: &App, weeks: i32) -> Result<bool, AppError> {
         .await?;
     app.seed_patients(&ids, 60, today, 2026, &mut |_| {})
         .await?;
-    let mut pairs: Vec<(String, String)> =
+    let mut pairs: Vec<(UserId, UserId)> =
         ids.into_iter().map(|p| (clinician.id.clone(), p)).collect();
     pairs.push((clinician.id.clone(), user.id.clone()));
     app.store.link_many(&pairs).await?;
@@ -136,7 +136,7 @@ pub async fn ensure_demo(app: &App, weeks: i32) -> Result<bool, AppError> {
 /// check-ins since (a few days missed), improving over time.
 pub async fn seed_patient(
     app: &App,
-    user_id: &str,
+    user_id: &UserId,
     today: Day,
     weeks: i32,
     seed: u64,

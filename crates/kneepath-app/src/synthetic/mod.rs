@@ -20,7 +20,7 @@ use kneepath_core::engine::contributing_factors;
 use kneepath_core::plan::{Plan, StartReason, home_plan};
 use kneepath_core::progress::{self, PhaseState, after_checkin, already_said};
 use kneepath_core::{Day, KnowledgeBase, TriageLevel, assess};
-use kneepath_store::{AssessmentSource, History};
+use kneepath_store::{AssessmentSource, History, UserId};
 
 use crate::{App, AppError};
 
@@ -85,7 +85,7 @@ pub struct Summary {
 /// daily check-ins (some missed) through the rules.
 pub fn simulate(
     kb: &KnowledgeBase,
-    user_id: &str,
+    user_id: &UserId,
     days: i32,
     today: Day,
     rng: &mut Rng,
@@ -96,10 +96,7 @@ pub fn simulate(
         .map_err(|e| AppError::Internal(format!("synthetic case: {e}")))?;
     let start = today.plus(-days);
     let a = assess(kb, &facts);
-    let mut h = History {
-        user_id: user_id.to_string(),
-        ..History::default()
-    };
+    let mut h = History::of(user_id.clone());
     h.assessments.push((
         start,
         AssessmentSource::Wizard,
@@ -195,7 +192,7 @@ impl App {
     /// Seed histories for the given (already created) patients.
     pub async fn seed_patients(
         &self,
-        ids: &[String],
+        ids: &[UserId],
         days: i32,
         today: Day,
         seed: u64,
@@ -248,7 +245,8 @@ mod tests {
         let mut rng = Rng(42);
         let (mut moved, mut urgent, mut escalated) = (0, 0, 0);
         for p in 0..60 {
-            let h = simulate(&kb, &format!("p{p}"), 120, today, &mut rng).expect("simulate");
+            let h = simulate(&kb, &UserId::new(format!("p{p}")), 120, today, &mut rng)
+                .expect("simulate");
             let first = &h.assessments[0].3;
             if !first.level.allows_home_plan() {
                 urgent += 1;

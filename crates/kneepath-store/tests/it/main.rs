@@ -7,7 +7,7 @@ use kneepath_core::progress::Escalation;
 use kneepath_core::{Day, KnowledgeBase, assess};
 use kneepath_store::{
     AssessmentSource, CheckinWrite, ConflictKind, NewAssessment, PlanVersion, Role, Store,
-    StoreError,
+    StoreError, UserId,
 };
 
 /// A database file no other test uses (not created yet).
@@ -36,7 +36,7 @@ async fn stores() -> Vec<Store> {
 /// A check-in write with nothing decided on it (no phase change,
 /// escalation or re-triage).
 fn plain<'a>(
-    user_id: &'a str,
+    user_id: &'a UserId,
     assessment_id: &'a str,
     checkin: &'a CheckIn,
     plan_version: PlanVersion,
@@ -53,7 +53,7 @@ fn plain<'a>(
     }
 }
 
-async fn version(store: &Store, user_id: &str) -> PlanVersion {
+async fn version(store: &Store, user_id: &UserId) -> PlanVersion {
     store
         .plan_inputs(user_id, None)
         .await
@@ -473,7 +473,7 @@ async fn a_time_zone_is_kept_and_seen_by_live_sessions() {
     assert_eq!(zone(store.session(&token).await.expect("read")), None);
     assert!(
         !store
-            .set_time_zone("no-such-user", Some("UTC"))
+            .set_time_zone(&UserId::new("no-such-user"), Some("UTC"))
             .await
             .expect("no row")
     );
@@ -691,8 +691,8 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
         let entries = store
             .audit_search(
                 &AuditFilter {
-                    actor_id: Some(clin.id.clone()),
-                    subject_id: Some(pat.id.clone()),
+                    actor_id: Some(clin.id.to_string()),
+                    subject_id: Some(pat.id.to_string()),
                     ..AuditFilter::default()
                 },
                 100,
@@ -707,7 +707,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
         // Revoking ends the link; only a side of it may revoke.
         assert!(
             !store
-                .revoke_link(&links[0].id, "someone-else", None)
+                .revoke_link(&links[0].id, &UserId::new("someone-else"), None)
                 .await
                 .expect("revoke")
         );

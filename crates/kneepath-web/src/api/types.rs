@@ -28,7 +28,7 @@ pub struct Me {
 impl Me {
     pub(super) fn of(u: &User, clock: Clock) -> Me {
         Me {
-            id: u.id.clone(),
+            id: u.id.to_string(),
             email: u.email.clone(),
             display_name: u.display_name.clone(),
             created_at: u.created_at.clone(),

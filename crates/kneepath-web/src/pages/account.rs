@@ -310,11 +310,11 @@ async fn account_page(
     let counts = vec![
         (
             "Assessments".to_string(),
-            state.store.assessments(u.id.as_str()).await?.len(),
+            state.store.assessments(&u.id).await?.len(),
         ),
         (
             "Check-ins".to_string(),
-            state.store.checkins(u.id.as_str()).await?.len(),
+            state.store.checkins(&u.id).await?.len(),
         ),
     ];
     let links = if u.role == Role::Patient {

@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kneepath_store::{AuditFilter, Role, StoreError, User};
+use kneepath_store::{AuditFilter, Role, StoreError, User, UserId};
 use serde::Deserialize;
 
 use kneepath_store::{AuditAction, AuditEntity};
@@ -151,7 +151,7 @@ pub async fn create(
 async fn audit_admin(
     state: &AppState,
     admin: &CurrentUser,
-    subject: &str,
+    subject: &UserId,
     action: AuditAction,
     entity: AuditEntity,
     detail: &str,
@@ -174,7 +174,7 @@ async fn audit_admin(
 pub async fn disable(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
     if id == user.id() {
@@ -192,7 +192,7 @@ pub async fn disable(
 pub async fn enable(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
     state
@@ -211,7 +211,7 @@ pub const RESET_HOURS: i64 = 24;
 pub async fn reset(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     headers: axum::http::HeaderMap,
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
@@ -306,7 +306,7 @@ pub async fn audit(
     ] {
         if let Some(email) = value {
             match store.user_by_email(&email).await? {
-                Some(u) => *slot = Some(u.id),
+                Some(u) => *slot = Some(u.id.to_string()),
                 None => {
                     error = Some(format!(
                         "No account has the email {email} (filter “{what}”)."
@@ -343,7 +343,7 @@ pub async fn audit(
         for id in [&e.actor_id, &e.subject_id].into_iter().flatten() {
             if !names.contains_key(id) {
                 let n = store
-                    .user_by_id(id)
+                    .user_by_id(&UserId::new(id.as_str()))
                     .await?
                     .map_or_else(|| "deleted account".to_string(), |u| u.email);
                 names.insert(id.clone(), n);

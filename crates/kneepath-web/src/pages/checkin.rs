@@ -12,7 +12,7 @@ use kneepath_core::Day;
 use kneepath_core::checkin::form_field;
 use serde::Deserialize;
 
-use kneepath_store::{AssessmentSource, AuditAction, AuditEntity};
+use kneepath_store::{AssessmentSource, AuditAction, AuditEntity, UserId};
 
 use crate::auth::{Patient, VerifiedForm};
 use crate::error::WebError;
@@ -40,7 +40,7 @@ fn day_to_show(asked: Option<&str>, ctx: &PlanContext, today: Day) -> Day {
 /// instead.
 async fn need_plan(
     state: &AppState,
-    user_id: &str,
+    user_id: &UserId,
     today: Day,
 ) -> Result<Result<PlanContext, Response>, WebError> {
     match state.app.checkin_plan(user_id, today).await {

@@ -124,7 +124,11 @@ async fn home(
 
 async fn healthz(State(state): State<AppState>) -> Response {
     // A cheap query proves the database answers.
-    match state.store.user_by_id("healthz").await {
+    match state
+        .store
+        .user_by_id(&kneepath_store::UserId::new("healthz"))
+        .await
+    {
         Ok(_) => "ok".into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");

@@ -3,7 +3,7 @@
 //! OpenAPI document matching the routes.
 
 use axum::http::{Method, StatusCode};
-use kneepath_store::Role;
+use kneepath_store::{Role, UserId};
 
 use super::{App, Resp, app};
 
@@ -32,7 +32,7 @@ impl App {
 
 impl App {
     /// A read-only and a write token for the account.
-    async fn tokens(&self, user_id: &str) -> (String, String) {
+    async fn tokens(&self, user_id: &UserId) -> (String, String) {
         let store = &self.state.store;
         let read = store
             .create_api_token(user_id, "reader", "read", None)

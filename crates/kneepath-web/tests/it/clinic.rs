@@ -532,8 +532,8 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
     let log = store
         .audit_search(
             &kneepath_store::AuditFilter {
-                actor_id: Some(clin.id.clone()),
-                subject_id: Some(patient.id.clone()),
+                actor_id: Some(clin.id.to_string()),
+                subject_id: Some(patient.id.to_string()),
                 ..Default::default()
             },
             1000,
@@ -570,7 +570,7 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
         !app.get("/clinic", Some(&c))
             .await
             .body
-            .contains(&patient.id)
+            .contains(patient.id.as_str())
     );
 }
 

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use kneepath_core::Day;
 
 use super::{App, app};
+use kneepath_store::UserId;
 
 /// A check-in form for `day` with these exercises done and this exercise
 /// pain, plus `extra` fields.
@@ -20,7 +21,7 @@ impl App {
     /// The stored check-in of `day` and the values it replaced, oldest first.
     async fn stored(
         &self,
-        uid: &str,
+        uid: &UserId,
         day: Day,
     ) -> (
         kneepath_core::checkin::CheckIn,

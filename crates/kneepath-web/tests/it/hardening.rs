@@ -378,7 +378,7 @@ async fn an_admins_reset_gives_a_single_use_link_not_a_password() {
         .store
         .audit_search(
             &kneepath_store::AuditFilter {
-                subject_id: Some(patient.id.clone()),
+                subject_id: Some(patient.id.to_string()),
                 entity: Some("password".into()),
                 ..Default::default()
             },

@@ -8,7 +8,7 @@
 use axum::http::{Method, StatusCode};
 use kneepath_app::plan::facts_from_map;
 use kneepath_core::{Day, Facts};
-use kneepath_store::Role;
+use kneepath_store::{Role, UserId};
 
 use super::{App, Resp, Rng, TODAY, app, exercise_ids, only_later_check_ins};
 
@@ -17,7 +17,7 @@ struct Journey {
     /// The patient's session cookie and CSRF token.
     cookie: String,
     csrf: String,
-    uid: String,
+    uid: UserId,
     /// The linked clinician's.
     clinic: String,
     c_csrf: String,

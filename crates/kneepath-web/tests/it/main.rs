@@ -5,7 +5,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use kneepath_core::{Day, KnowledgeBase};
-use kneepath_store::Store;
+use kneepath_store::{Store, UserId};
 use kneepath_web::{AppState, Clock, Settings, router};
 use tower::ServiceExt;
 
@@ -1267,7 +1267,7 @@ impl App {
     /// weeks ago (so that there are days to check in for), and the first
     /// four of those days with exercises planned, with their exercise ids.
     /// Returns the user id too.
-    async fn four_exercise_days(&self, cookie: &str) -> (String, Vec<(Day, Vec<String>)>) {
+    async fn four_exercise_days(&self, cookie: &str) -> (UserId, Vec<(Day, Vec<String>)>) {
         let store = &self.state.store;
         let uid = self.user_of(cookie).await.id;
         let head = store
@@ -1304,12 +1304,12 @@ impl App {
 
     /// How often the progression rules have moved this person's phase.
     /// The phase this person's plan is in now.
-    async fn phase_now(&self, uid: &str) -> String {
+    async fn phase_now(&self, uid: &UserId) -> String {
         let changes = self.state.store.phase_changes(uid).await.expect("db");
         changes.last().expect("a phase").to_phase.clone()
     }
 
-    async fn phase_moves(&self, uid: &str) -> usize {
+    async fn phase_moves(&self, uid: &UserId) -> usize {
         self.state
             .store
             .phase_changes(uid)
@@ -1397,7 +1397,7 @@ async fn check_ins_at_once(name: &str, two_instances: bool) {
 /// Make every plan-version guard of one person find a changed plan, as if
 /// another instance changed the plan between each read and write (a
 /// trigger that skips the version's update, so the guard changes no row).
-async fn plan_always_changes(app: &App, uid: &str, on: bool) {
+async fn plan_always_changes(app: &App, uid: &UserId, on: bool) {
     sqlx::any::install_default_drivers();
     let db = sqlx::AnyPool::connect(&app.url).await.expect("connect");
     let name = format!("kp_stale_{}", uid.replace('-', "_"));

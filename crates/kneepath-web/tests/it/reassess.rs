@@ -132,7 +132,7 @@ async fn a_v1_post_operative_patient_with_calf_pain_is_flagged_urgent_under_v2()
         .store
         .audit_search(
             &kneepath_store::AuditFilter {
-                subject_id: Some(patient.id.clone()),
+                subject_id: Some(patient.id.to_string()),
                 ..Default::default()
             },
             100,

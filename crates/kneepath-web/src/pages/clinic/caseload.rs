@@ -9,7 +9,7 @@ use kneepath_core::clinic::{Need, Signals, Trend, status};
 use kneepath_store::NewAudit;
 use serde::Deserialize;
 
-use kneepath_store::{AuditAction, AuditEntity};
+use kneepath_store::{AuditAction, AuditEntity, UserId};
 
 use crate::auth::{Clinician, CurrentUser, VerifiedForm};
 use crate::error::WebError;
@@ -21,7 +21,7 @@ pub const INVITE_HOURS: i64 = 7 * 24;
 
 #[derive(Debug)]
 pub struct CaseRow {
-    pub id: String,
+    pub id: UserId,
     pub name: String,
     pub email: String,
     pub need: Need,

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kneepath_app::clinic::{PhaseMoved, PlanEditInput, PlanEdited, RawMeasurements};
 use kneepath_app::{AppError, FieldError};
 use kneepath_core::plan::EditKind;
-use kneepath_store::User;
+use kneepath_store::{User, UserId};
 
 use super::linked_patient;
 use super::patient::{TIMELINE_EVENTS, patient_page};
@@ -68,7 +68,7 @@ fn with_errors(form: &VerifiedForm, errors: Vec<FieldError>) -> FormState {
 pub async fn measure(
     State(state): State<AppState>,
     Clinician(user): Clinician,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
@@ -96,7 +96,7 @@ pub async fn measure(
 pub async fn note(
     State(state): State<AppState>,
     Clinician(user): Clinician,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
@@ -119,7 +119,7 @@ pub async fn note(
 pub async fn edit_plan(
     State(state): State<AppState>,
     Clinician(user): Clinician,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
@@ -156,7 +156,7 @@ pub async fn edit_plan(
 pub async fn move_phase(
     State(state): State<AppState>,
     Clinician(user): Clinician,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
@@ -177,7 +177,7 @@ pub async fn move_phase(
 pub async fn unlink(
     State(state): State<AppState>,
     Clinician(user): Clinician,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;

@@ -27,7 +27,7 @@ pub use forms::{edit_plan, measure, move_phase, note, unlink};
 pub use patient::patient;
 pub use report::{report, report_pdf};
 
-use kneepath_store::{Role, User};
+use kneepath_store::{Role, User, UserId};
 
 use kneepath_store::AuditEntity;
 
@@ -39,15 +39,15 @@ use crate::state::AppState;
 pub(crate) async fn linked_patient(
     state: &AppState,
     clinician: &CurrentUser,
-    patient_id: &str,
+    patient_id: &UserId,
 ) -> Result<User, WebError> {
     let user = state.store.user_by_id(patient_id).await?;
     let patient = user.filter(|u| u.role == Role::Patient);
     if !state.store.is_linked(clinician.id(), patient_id).await? {
         // Logged, with the patient as subject when there is one.
-        let owner = patient.as_ref().map(|u| u.id.as_str());
+        let owner = patient.as_ref().map(|u| &u.id);
         return Err(clinician
-            .refuse(state, owner, AuditEntity::Patient, patient_id)
+            .refuse(state, owner, AuditEntity::Patient, patient_id.as_str())
             .await);
     }
     patient.ok_or(WebError::not_found())

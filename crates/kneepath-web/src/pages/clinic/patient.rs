@@ -7,7 +7,7 @@ use axum::response::Response;
 use kneepath_app::outcomes::{InstrumentScores, fmt1};
 use kneepath_app::report::{Factor, PlanRow};
 use kneepath_report::progress::{ProgressInput, progress_charts};
-use kneepath_store::User;
+use kneepath_store::{User, UserId};
 use serde::Deserialize;
 
 use kneepath_store::AuditEntity;
@@ -35,7 +35,7 @@ pub struct Event {
 #[template(path = "clinic_patient.html")]
 pub struct PatientPage {
     pub l: Layout,
-    pub id: String,
+    pub id: UserId,
     pub name: String,
     pub email: String,
     /// Where the patient lives and their today, when they set a zone.
@@ -107,7 +107,7 @@ pub(super) async fn patient_page(
     saved: Option<String>,
 ) -> Result<PatientPage, WebError> {
     let kb = &state.kb;
-    let pid = patient.id.as_str();
+    let pid = &patient.id;
     let store = &state.store;
     let assessments = store.assessments(pid).await?;
     let outcomes = store.outcomes(pid).await?;
@@ -181,7 +181,7 @@ pub(super) async fn patient_page(
 /// Everything that happened, newest first.
 async fn timeline(
     state: &AppState,
-    pid: &str,
+    pid: &UserId,
     assessments: &[kneepath_store::AssessmentRow],
     outcomes: &[kneepath_store::OutcomeRow],
     notes: &[kneepath_store::NoteRow],
@@ -394,7 +394,7 @@ pub struct SavedQuery {
 pub async fn patient(
     State(state): State<AppState>,
     Clinician(user): Clinician,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
     Query(q): Query<SavedQuery>,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;

@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use kneepath_store::User;
+use kneepath_store::{User, UserId};
 
 use super::linked_patient;
 use crate::auth::{Clinician, CurrentUser};
@@ -26,7 +26,7 @@ async fn report_html(
 pub async fn report(
     State(state): State<AppState>,
     Clinician(user): Clinician,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
     let html = report_html(&state, &user, &p, false).await?;
@@ -43,7 +43,7 @@ pub async fn report(
 pub async fn report_pdf(
     State(state): State<AppState>,
     Clinician(user): Clinician,
-    Path(id): Path<String>,
+    Path(id): Path<UserId>,
 ) -> Result<Response, WebError> {
     let p = linked_patient(&state, &user, &id).await?;
     let html = report_html(&state, &user, &p, true).await?;
