@@ -44,7 +44,7 @@ pub use clinic::{
 pub use db::{Backend, Store};
 pub use ids::{UserId, new_id, now_rfc3339, random_token, sha256_hex};
 pub use plan::{PhaseChangeRow, PlanInputs, PlanVersion};
-pub use seed::History;
+pub use seed::{History, HistoryAssessment, HistoryCheckin, HistoryEscalation, HistoryPhaseChange};
 pub use users::{API_TOKEN_PREFIX, ApiToken, Role, Session, User};
 
 use thiserror::Error;

@@ -19,19 +19,48 @@ use crate::{Result, Role, Store, UserId, corrupt, new_id, now_rfc3339};
 #[derive(Debug, Clone)]
 pub struct History {
     pub user_id: UserId,
-    /// (day, source, facts, report), oldest first.
-    pub assessments: Vec<(
-        Day,
-        AssessmentSource,
-        serde_json::Map<String, serde_json::Value>,
-        AssessmentReport,
-    )>,
-    /// (assessment index, first day, from, to, reason).
-    pub phase_changes: Vec<(usize, Day, Option<String>, String, String)>,
-    /// (assessment index, check-in).
-    pub checkins: Vec<(usize, CheckIn)>,
-    /// (assessment index, day, kind).
-    pub escalations: Vec<(usize, Day, Escalation)>,
+    /// Oldest first; the others name theirs by its index here.
+    pub assessments: Vec<HistoryAssessment>,
+    pub phase_changes: Vec<HistoryPhaseChange>,
+    pub checkins: Vec<HistoryCheckin>,
+    pub escalations: Vec<HistoryEscalation>,
+}
+
+/// An assessment of a synthetic history.
+#[derive(Debug, Clone)]
+pub struct HistoryAssessment {
+    pub day: Day,
+    pub source: AssessmentSource,
+    pub facts: serde_json::Map<String, serde_json::Value>,
+    pub report: AssessmentReport,
+}
+
+/// A phase change of a synthetic history, under its `assessment` (an
+/// index of [`History::assessments`]).
+#[derive(Debug, Clone)]
+pub struct HistoryPhaseChange {
+    pub assessment: usize,
+    /// The first day whose check-ins count for `to`.
+    pub day: Day,
+    /// None: the plan's start.
+    pub from: Option<String>,
+    pub to: String,
+    pub reason: String,
+}
+
+/// A check-in of a synthetic history, under its `assessment`.
+#[derive(Debug, Clone)]
+pub struct HistoryCheckin {
+    pub assessment: usize,
+    pub checkin: CheckIn,
+}
+
+/// An escalation of a synthetic history, under its `assessment`.
+#[derive(Debug, Clone)]
+pub struct HistoryEscalation {
+    pub assessment: usize,
+    pub day: Day,
+    pub kind: Escalation,
 }
 
 impl History {
@@ -59,7 +88,13 @@ impl Store {
             crate::ids::format_ms(i64::from(day.0) * 86_400_000 + 8 * 3_600_000 + seq)
         };
         let mut ids = Vec::new();
-        for (day, source, facts, report) in &h.assessments {
+        for HistoryAssessment {
+            day,
+            source,
+            facts,
+            report,
+        } in &h.assessments
+        {
             let id = new_id();
             sqlx::query(
                 "INSERT INTO assessments (id, user_id, created_at, day, source, facts, report, level, kb_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -87,20 +122,31 @@ impl Store {
             h.phase_changes
                 .iter()
                 .enumerate()
-                .map(|(i, p)| (p.1, 0u8, i)),
+                .map(|(i, p)| (p.day, 0u8, i)),
         );
         events.extend(
             h.checkins
                 .iter()
                 .enumerate()
-                .map(|(i, c)| (c.1.day, 1u8, i)),
+                .map(|(i, c)| (c.checkin.day, 1u8, i)),
         );
-        events.extend(h.escalations.iter().enumerate().map(|(i, e)| (e.1, 2u8, i)));
+        events.extend(
+            h.escalations
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.day, 2u8, i)),
+        );
         events.sort();
         for (_, kind, i) in events {
             match kind {
                 0 => {
-                    let (a, day, from, to, reason) = &h.phase_changes[i];
+                    let HistoryPhaseChange {
+                        assessment: a,
+                        day,
+                        from,
+                        to,
+                        reason,
+                    } = &h.phase_changes[i];
                     sqlx::query(
                         "INSERT INTO phase_changes (id, user_id, assessment_id, day, from_phase, to_phase, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     )
@@ -116,7 +162,10 @@ impl Store {
                     .await?;
                 }
                 1 => {
-                    let (a, c) = &h.checkins[i];
+                    let HistoryCheckin {
+                        assessment: a,
+                        checkin: c,
+                    } = &h.checkins[i];
                     sqlx::query(
                         "INSERT INTO checkins (id, user_id, assessment_id, day, pain_now, exercise_pain, morning_pain, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     )
@@ -133,7 +182,11 @@ impl Store {
                     .await?;
                 }
                 _ => {
-                    let (a, day, k) = &h.escalations[i];
+                    let HistoryEscalation {
+                        assessment: a,
+                        day,
+                        kind: k,
+                    } = &h.escalations[i];
                     sqlx::query("INSERT INTO escalations (id, user_id, assessment_id, day, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
                         .bind(new_id())
                         .bind(&h.user_id)

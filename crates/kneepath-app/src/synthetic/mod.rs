@@ -20,7 +20,10 @@ use kneepath_core::engine::contributing_factors;
 use kneepath_core::plan::{Plan, StartReason, home_plan};
 use kneepath_core::progress::{self, PhaseState, after_checkin, already_said};
 use kneepath_core::{Day, KnowledgeBase, TriageLevel, assess};
-use kneepath_store::{AssessmentSource, History, UserId};
+use kneepath_store::{
+    AssessmentSource, History, HistoryAssessment, HistoryCheckin, HistoryEscalation,
+    HistoryPhaseChange, UserId,
+};
 
 use crate::{App, AppError};
 
@@ -97,22 +100,22 @@ pub fn simulate(
     let start = today.plus(-days);
     let a = assess(kb, &facts);
     let mut h = History::of(user_id.clone());
-    h.assessments.push((
-        start,
-        AssessmentSource::Wizard,
-        kb.facts_to_json(&facts),
-        a.report(),
-    ));
+    h.assessments.push(HistoryAssessment {
+        day: start,
+        source: AssessmentSource::Wizard,
+        facts: kb.facts_to_json(&facts),
+        report: a.report(),
+    });
     let Plan::Home(home) = &a.plan else {
         return Ok(h);
     };
-    h.phase_changes.push((
-        0,
-        start,
-        None,
-        kb.phases[home.phase].id.clone(),
-        "Plan started from the assessment.".into(),
-    ));
+    h.phase_changes.push(HistoryPhaseChange {
+        assessment: 0,
+        day: start,
+        from: None,
+        to: kb.phases[home.phase].id.clone(),
+        reason: "Plan started from the assessment.".into(),
+    });
     let mut state = PhaseState {
         phase: home.phase,
         since: start,
@@ -150,14 +153,17 @@ pub fn simulate(
         let new = course.checkin(rng, i, day, planned);
         all.push(new.clone());
         let outcome = after_checkin(kb, &cur_facts, state, start, &all, &new);
-        h.checkins.push((current, new));
+        h.checkins.push(HistoryCheckin {
+            assessment: current,
+            checkin: new,
+        });
         if let Some(r) = &outcome.retriage {
-            h.assessments.push((
+            h.assessments.push(HistoryAssessment {
                 day,
-                AssessmentSource::Checkin,
-                kb.facts_to_json(&outcome.facts_now),
-                r.report(),
-            ));
+                source: AssessmentSource::Checkin,
+                facts: kb.facts_to_json(&outcome.facts_now),
+                report: r.report(),
+            });
             current = h.assessments.len() - 1;
             level = r.level;
             cur_facts = outcome.facts_now.clone();
@@ -166,13 +172,13 @@ pub fn simulate(
             }
         }
         if let Some((to, reason)) = outcome.phase_change {
-            h.phase_changes.push((
-                current,
-                day.plus(1),
-                Some(kb.phases[state.phase].id.clone()),
-                kb.phases[to].id.clone(),
+            h.phase_changes.push(HistoryPhaseChange {
+                assessment: current,
+                day: day.plus(1),
+                from: Some(kb.phases[state.phase].id.clone()),
+                to: kb.phases[to].id.clone(),
                 reason,
-            ));
+            });
             state = PhaseState {
                 phase: to,
                 since: day.plus(1),
@@ -182,7 +188,11 @@ pub fn simulate(
             && !already_said(e, day, said.iter().copied())
         {
             said.push((e, day));
-            h.escalations.push((current, day, e));
+            h.escalations.push(HistoryEscalation {
+                assessment: current,
+                day,
+                kind: e,
+            });
         }
     }
     Ok(h)
@@ -206,7 +216,7 @@ impl App {
             s.home_plans += usize::from(
                 h.assessments
                     .first()
-                    .is_some_and(|a| a.3.level >= TriageLevel::Routine),
+                    .is_some_and(|a| a.report.level >= TriageLevel::Routine),
             );
             s.checkins += h.checkins.len();
             s.phase_changes += h.phase_changes.len().saturating_sub(1);
@@ -247,22 +257,28 @@ mod tests {
         for p in 0..60 {
             let h = simulate(&kb, &UserId::new(format!("p{p}")), 120, today, &mut rng)
                 .expect("simulate");
-            let first = &h.assessments[0].3;
+            let first = &h.assessments[0].report;
             if !first.level.allows_home_plan() {
                 urgent += 1;
                 assert!(h.checkins.is_empty(), "no check-ins without a home plan");
                 continue;
             }
             // Check-ins are in order, one per day, within the plan.
-            assert!(h.checkins.windows(2).all(|w| w[0].1.day < w[1].1.day));
-            assert!(h.checkins.iter().all(|(_, c)| c.day <= today));
+            assert!(
+                h.checkins
+                    .windows(2)
+                    .all(|w| w[0].checkin.day < w[1].checkin.day)
+            );
+            assert!(h.checkins.iter().all(|c| c.checkin.day <= today));
             moved += usize::from(h.phase_changes.len() > 1);
             escalated += usize::from(!h.escalations.is_empty());
             // A re-triage to urgent ends the check-ins.
-            if let Some((d, _, _, r)) = h.assessments.get(1)
+            if let Some(HistoryAssessment {
+                day: d, report: r, ..
+            }) = h.assessments.get(1)
                 && !r.level.allows_home_plan()
             {
-                assert_eq!(h.checkins.last().map(|c| c.1.day), Some(*d));
+                assert_eq!(h.checkins.last().map(|c| c.checkin.day), Some(*d));
             }
         }
         assert!(
