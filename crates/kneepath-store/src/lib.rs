@@ -3,18 +3,41 @@
 //! Everything is portable SQL (`$1..$n` placeholders; TEXT, BIGINT/INTEGER,
 //! SMALLINT and DOUBLE PRECISION columns), so the same queries and
 //! migrations run on both databases, through sqlx's `Any` driver. On a
-//! SQLite file the few requests every patient makes many times a day (the
-//! session, the plan's inputs, the check-in, audit rows) run the same
-//! statements natively instead (`lite`: one hand-off to a blocking thread
-//! per unit of work rather than per statement).
+//! SQLite file the requests every patient makes many times a day (the
+//! session, the plan's inputs) and every write made as a list of
+//! statements (`Store::write_all`: the check-in, the audited writes, audit
+//! rows) run the same statements natively instead (`lite`: one hand-off to
+//! a blocking thread per unit of work rather than per statement, writes
+//! committed in groups). Two drivers, because that native path is what a
+//! check-in costs under load, and sqlx's `Any` is what lets the rest
+//! (PostgreSQL, migrations, backup) be written once; both queue on one
+//! writer lock.
 //! Rows are turned into core types here; no SQL leaves this crate.
+//!
+//! The boundary is typed: a person is a [`UserId`]; where an assessment
+//! came from is an [`AssessmentSource`]; escalation and plan-edit kinds are
+//! the core's `Escalation` and `EditKind`; an audit row's action and
+//! entity are [`AuditAction`] and [`AuditEntity`]; a refusal because of
+//! what is stored is a [`ConflictKind`] (the words for people are the
+//! application's). Each is stored as the text it always was.
 //!
 //! Clinical records lose nothing: assessments and phase changes are
 //! inserted, never updated; a check-in is changed only by its owner's
 //! correction, which keeps the values it replaces in `checkin_revisions`.
 //! Every write of patient data is done in one transaction with its
-//! audit-log row. `tables` lists every table once, for backup, export and
-//! deletion.
+//! audit-log row (`Store::write_audited`). `tables` lists every table
+//! once, for backup, export and deletion.
+//!
+//! # Layout
+//! One module per concept: `users` (accounts, sessions, tokens),
+//! `assessments` (and wizard drafts), `checkins` (corrections,
+//! escalations), `plan` (its inputs, version and guard, phase changes),
+//! `clinic` (care links, caseload, measurements, notes, plan edits,
+//! outcomes, administration), `audit`, `account` (export and deletion),
+//! `backup`, `tables`; `db` (connecting, migrations, the write path),
+//! `sql` (statements as data), `lite` (the native path). Code no request
+//! takes: `seed` (synthetic data), `bench` (the bare-insert references),
+//! and `testing` (test helpers, only with the `testing` feature).
 
 mod account;
 mod assessments;

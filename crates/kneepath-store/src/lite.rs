@@ -1,5 +1,7 @@
 //! The native SQLite path for the requests every patient makes many times a
-//! day (session lookup, the plan's inputs, the check-in write, audit rows).
+//! day (session lookup, the plan's inputs) and for every write made as a
+//! list of statements (`Store::write_all`: the check-in, the audited
+//! writes, audit rows).
 //!
 //! sqlx's SQLite driver runs each connection on its own thread and hands
 //! every statement over to it and every row back: two thread switches per
