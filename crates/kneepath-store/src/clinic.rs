@@ -724,15 +724,8 @@ impl Store {
         ip: Option<&str>,
     ) -> Result<()> {
         let hash = crate::users::hash_password(password.to_string()).await?;
-        let mut stmts = vec![
-            Stmt::new("UPDATE users SET password_hash = $1 WHERE id = $2")
-                .arg(hash)
-                .arg(user_id)
-                .found(),
-        ];
-        stmts.extend(end_access(user_id));
         self.write_audited(
-            stmts,
+            new_password(user_id, hash),
             &NewAudit::of(
                 actor_id,
                 Some(user_id),
@@ -766,13 +759,7 @@ impl Store {
         let token = crate::random_token();
         let now = jiff::Timestamp::now().as_millisecond();
         // A hash no password matches (not a PHC string at all).
-        let mut stmts = vec![
-            Stmt::new("UPDATE users SET password_hash = $1 WHERE id = $2")
-                .arg("!reset")
-                .arg(user_id)
-                .found(),
-        ];
-        stmts.extend(end_access(user_id));
+        let mut stmts = new_password(user_id, "!reset".into());
         stmts.push(
             Stmt::new("INSERT INTO password_resets (token_hash, user_id, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
                 .arg(crate::sha256_hex(&token))
@@ -858,6 +845,19 @@ impl Store {
         self.forget_sessions_of(&user_id);
         Ok(Some(user_id))
     }
+}
+
+/// A new password hash for an account, which must exist, and the end of
+/// every other way in to it ([`end_access`]).
+fn new_password(user_id: &UserId, hash: String) -> Vec<Stmt> {
+    let mut stmts = vec![
+        Stmt::new("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .arg(hash)
+            .arg(user_id)
+            .found(),
+    ];
+    stmts.extend(end_access(user_id));
+    stmts
 }
 
 /// End every way in to an account but a password: its sessions, API tokens

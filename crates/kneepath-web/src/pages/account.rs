@@ -629,17 +629,11 @@ pub async fn calendar_create(
     let token = state.store.create_calendar_token(user.id()).await?;
     user.audit_own(&state, AuditAction::Create, AuditEntity::CalendarLink, None)
         .await?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let scheme = if state.settings.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
     let mut page = account_page(&state, &user, None).await?;
-    page.calendar_url = Some(format!("{scheme}://{host}/calendar/{token}.ics"));
+    page.calendar_url = Some(format!(
+        "{}/calendar/{token}.ics",
+        crate::pages::origin(&state, &headers)
+    ));
     Ok(private(&page))
 }
 

@@ -39,16 +39,7 @@ pub struct UsersQuery {
 
 /// The link that sets an account's password with a reset token.
 fn set_password_link(state: &AppState, headers: &axum::http::HeaderMap, token: &str) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let scheme = if state.settings.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}/reset/{token}")
+    format!("{}/reset/{token}", crate::pages::origin(state, headers))
 }
 
 async fn users_page(

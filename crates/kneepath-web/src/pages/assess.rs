@@ -428,18 +428,26 @@ pub async fn step_submit(
             return Ok(Redirect::to(&format!("/assess/{first}")).into_response());
         }
     };
-    let today = user.today(&state);
-    let id = state
+    let id = record(&state, &user, &facts).await?;
+    Ok(Redirect::to(&format!("/assessments/{id}")).into_response())
+}
+
+/// Store the wizard's answers as an assessment made today; its id.
+async fn record(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    facts: &kneepath_core::Facts,
+) -> Result<String, WebError> {
+    Ok(state
         .app
         .record_assessment(
             user.id(),
-            &facts,
+            facts,
             AssessmentSource::Wizard,
-            today,
+            user.today(state),
             user.ip(),
         )
-        .await?;
-    Ok(Redirect::to(&format!("/assessments/{id}")).into_response())
+        .await?)
 }
 
 /// Record the result of the answers so far and show it: the wizard stopped
@@ -457,18 +465,8 @@ async fn stop_now(
             "the wizard's draft holds facts it cannot read: {e}"
         ))
     })?;
-    let today = user.today(state);
     let level = kneepath_core::assess(kb, &facts).level;
-    let id = state
-        .app
-        .record_assessment(
-            user.id(),
-            &facts,
-            AssessmentSource::Wizard,
-            today,
-            user.ip(),
-        )
-        .await?;
+    let id = record(state, user, &facts).await?;
     // Recording drops the draft; keep it for the questions still to come,
     // with the level stopped at.
     let mut draft = draft.clone();

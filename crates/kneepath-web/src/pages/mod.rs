@@ -148,6 +148,22 @@ pub(crate) const STYLE: &str = kneepath_report::STYLE;
 /// form. Every page works without it.
 const TIME_ZONE_SCRIPT: &str = include_str!("../../static/tz.js");
 
+/// This site's origin as the request named it (`https://` with secure
+/// cookies), for the links kneepath hands out to be opened elsewhere: an
+/// invitation, a calendar feed, a reset link.
+pub(crate) fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = if state.settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
 fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut r = body.into_response();
     let h = r.headers_mut();

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::Response;
 use kneepath_app::outcomes::fmt1;
 use kneepath_core::clinic::{Need, Signals, Trend, status};
@@ -213,19 +212,6 @@ pub async fn dashboard(
     Ok(private(&page))
 }
 
-fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let scheme = if state.settings.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
-}
-
 pub async fn invite(
     State(state): State<AppState>,
     Clinician(user): Clinician,
@@ -236,7 +222,7 @@ pub async fn invite(
         .store
         .create_invite(user.id(), INVITE_HOURS, user.ip())
         .await?;
-    let url = format!("{}/invite/{token}", origin(&state, &headers));
+    let url = format!("{}/invite/{token}", crate::pages::origin(&state, &headers));
     let page = caseload_page(&state, &user, "", "", Some(url)).await?;
     Ok(private(&page))
 }

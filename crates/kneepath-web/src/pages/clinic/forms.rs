@@ -57,6 +57,25 @@ fn saved(id: &str, what: &str) -> Response {
     Redirect::to(&format!("/clinic/patients/{id}?saved={what}")).into_response()
 }
 
+/// The application refused what a form sent: its field errors shown on the
+/// form `which` (422), the plan changed under it (409, see
+/// [`unless_plan_changed`]), or the error as it is.
+async fn refused(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &User,
+    form: &VerifiedForm,
+    which: &'static str,
+    e: AppError,
+) -> Result<Response, WebError> {
+    match e {
+        AppError::Invalid(errors) => {
+            invalid(state, user, p, with_errors(form, errors), which).await
+        }
+        e => unless_plan_changed(Err(e.into()), state, user, p, form, which).await,
+    }
+}
+
 /// A form's refusal: its field errors added to the form as sent.
 fn with_errors(form: &VerifiedForm, errors: Vec<FieldError>) -> FormState {
     let mut f = FormState::from_pairs(&form.pairs);
@@ -86,10 +105,7 @@ pub async fn measure(
         Ok(_) => Ok(saved(&p.id, "measure")),
         // Not right, or no assessment to add them to: said on the form,
         // nothing stored.
-        Err(AppError::Invalid(errors)) => {
-            invalid(&state, &user, &p, with_errors(&form, errors), "measure").await
-        }
-        Err(e) => unless_plan_changed(Err(e.into()), &state, &user, &p, &form, "measure").await,
+        Err(e) => refused(&state, &user, &p, &form, "measure", e).await,
     }
 }
 
@@ -149,7 +165,7 @@ pub async fn edit_plan(
             };
             invalid(&state, &user, &p, with_errors(&form, errors), which).await
         }
-        Err(e) => unless_plan_changed(Err(e.into()), &state, &user, &p, &form, "plan").await,
+        Err(e) => refused(&state, &user, &p, &form, "plan", e).await,
     }
 }
 
@@ -167,10 +183,7 @@ pub async fn move_phase(
     match moved {
         Ok(PhaseMoved::Moved) => Ok(saved(&p.id, "phase")),
         Ok(PhaseMoved::Started) => Ok(saved(&p.id, "start")),
-        Err(AppError::Invalid(errors)) => {
-            invalid(&state, &user, &p, with_errors(&form, errors), "phase").await
-        }
-        Err(e) => unless_plan_changed(Err(e.into()), &state, &user, &p, &form, "phase").await,
+        Err(e) => refused(&state, &user, &p, &form, "phase", e).await,
     }
 }
 
