@@ -2,6 +2,17 @@
 //! [`RawCheckIn`], from the web form or the JSON API), the rules run on it
 //! (progress review, re-triage on a warning sign, escalation), and storing
 //! it, new or as the correction of a day already logged.
+//!
+//! [`App::check_in`] is one read-decide-write under the plan lock:
+//! [`App::checkin_plan`] reads the plan, [`App::validate_checkin`] checks
+//! the answers against it (a day from the plan's start, at most
+//! [`MAX_DAYS_BACK`] days back, to today; every bad field named), and
+//! [`App::log_checkin`] stores it as new or as a correction. A day already
+//! logged is replaced only by a correction of that day: a check-in sent as
+//! new for it is [`AppError::AlreadyLogged`]. [`App::correct_checkin`] runs
+//! `progress::after_correction`; the store keeps the replaced values.
+//! [`made_on_checkin`] tells which phase moves a check-in made, for the
+//! page that says what it led to.
 
 use std::borrow::Cow;
 

@@ -5,6 +5,13 @@
 //! its input) and stored against the plan as it is now
 //! ([`App::deciding_on_plan`]). Whether the clinician may act for the
 //! patient (a care link) is the caller's check.
+//!
+//! A measurement adds the facts it sets (`clinic::Measurements::facts` in
+//! the core: H:Q ratio, limb symmetry, straight-leg raise, ...) to the
+//! newest assessment's and assesses them again; the contributing factors
+//! now graded `measured` are compared with before and the change is put in
+//! words for the timeline. The new assessment continues the plan rather
+//! than starting one, so the phase history carries on.
 
 use kneepath_core::clinic::{Measurements, Side};
 use kneepath_core::facts::RawValue;

@@ -1,7 +1,9 @@
 //! A person's record out (as JSON, and as a FHIR R4 `Bundle` read from the
 //! store and mapped by `kneepath-fhir`), FHIR in (`QuestionnaireResponse`s
 //! to the assessment questionnaire become stored assessments, exactly as if
-//! the same answers had been given in the wizard), and deleting an account.
+//! the same answers had been given in the wizard; every response of a file
+//! is checked before any is stored, so a rejected file stores nothing), and
+//! deleting an account.
 //! Used by the web pages, the JSON API and the `kneepath export`/`import`
 //! commands.
 

@@ -1,9 +1,15 @@
 //! A person's current plan as the rules see it ([`PlanContext`]), the
 //! exercises it holds, and how every read-decide-write of a plan is run:
 //! under the person's plan lock, tried again from the read when another
-//! instance changed the plan in between ([`App::deciding_on_plan`]), and to
-//! the end even when the request that started it goes away
-//! ([`to_the_end`]).
+//! instance changed the plan in between ([`App::deciding_on_plan`]; three
+//! tries in all, then [`AppError::PlanChanged`] with nothing stored), and
+//! to the end even when the request that started it goes away
+//! ([`to_the_end`]), so a client that disconnects never releases the lock
+//! while its write is still queued.
+//!
+//! A check-in's [`PlanContext`] holds only the check-ins the rules read
+//! (`progress::rules_window`), and a phase counts only the check-ins logged
+//! after it began (`PhaseState::since`, from `progress::starts_after`).
 
 use kneepath_core::checkin::CheckIn;
 use kneepath_core::facts::RawValue;

@@ -10,8 +10,10 @@
 //! commit. Different people never wait for each other.
 //!
 //! The locks live in this process. Instances sharing one PostgreSQL
-//! database do not see each other's; there the unique key on (person, day)
-//! still refuses a second check-in for the same day.
+//! database do not see each other's; there the store's plan version orders
+//! them (`kneepath_store::PlanVersion`): a write decided on a plan another
+//! instance changed meanwhile is refused, and `App::deciding_on_plan`
+//! decides it again on the new plan.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

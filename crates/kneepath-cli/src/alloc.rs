@@ -9,6 +9,10 @@
 //! and 15). The purge delay is set here; huge pages are off at build time
 //! (the `no_thp` feature in the root `Cargo.toml`), because the first arena
 //! is made before `main` runs.
+//!
+//! Setting the options is a call to mimalloc's C option setter: the
+//! workspace's only `unsafe` code, which is why this crate's lints `deny`
+//! unsafe code where every other crate's `forbid` it.
 
 use libmimalloc_sys::{mi_option_set, mi_option_t};
 

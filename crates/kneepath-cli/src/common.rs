@@ -1,6 +1,7 @@
 //! What the database commands (`serve`, `seed`, `backup`, `restore`,
 //! `bench-insert`) share: the runtime, the `--today` clock, and opening the
-//! database with an error that names it.
+//! database with an error that names it (a password in its URL shown as
+//! `***`).
 
 use anyhow::{Context, Result, anyhow};
 use kneepath_app::Clock;

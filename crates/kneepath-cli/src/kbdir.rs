@@ -1,6 +1,7 @@
-//! Reading a knowledge-base folder from disk. The core validates text; this
-//! is the I/O half: it reads every `*.toml` file of the folder (so a stray
-//! file is reported too) and hands them over as sources.
+//! Reading a knowledge-base folder from disk (`--knowledge DIR`, in place of
+//! the bundled one). The core validates text; this is the I/O half: it
+//! reads every `*.toml` file of the folder (so a stray file is reported
+//! too) and hands them over as sources.
 
 use std::path::Path;
 

@@ -8,6 +8,11 @@
 //! unknown (`None`). An unknown answer is never a warning sign, never
 //! changes the person's facts ([`facts_after`] keeps what was known) and so
 //! never re-runs triage. Only pain now and stiffness are required.
+//!
+//! A stored check-in goes back to the form's pairs ([`checkin_fields`]) so
+//! that its owner can correct it; reading those pairs again gives the same
+//! check-in (property test
+//! `a_stored_check_in_shown_again_reads_back_the_same`).
 
 use serde::{Deserialize, Serialize};
 

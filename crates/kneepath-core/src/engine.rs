@@ -5,6 +5,17 @@
 //! its texts from the knowledge base (no copying on the hot path); turn it
 //! into an owned, serializable [`crate::report::AssessmentReport`] to store
 //! or print it.
+//!
+//! - **Hit policy**: every rule is evaluated, "not sure" read as the
+//!   warning answer; the level is the most urgent level any fired rule
+//!   gives (`self_care` when none fires), and every fired rule is reported
+//!   with the facts that made it hold. An `ambulance` or `emergency` rule
+//!   that fired *only* because of "not sure" answers (it would not fire
+//!   with them read as the reassuring answer) gives one level less.
+//! - **Contributing factors** are graded `measured` (from a clinician's test
+//!   results) before `reported` (from the person's answers); "not sure"
+//!   counts as not reported. They never change the level.
+//! - Then the plan rules (at every level) and the plan (`crate::plan`).
 
 use crate::condition::{Condition, Reading};
 use crate::facts::{FactId, Facts, Value};

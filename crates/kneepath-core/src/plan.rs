@@ -11,6 +11,15 @@
 //!   clinician's edits, so an edit cannot bring back what they leave out.
 //!   Only a rule marked `liftable` (P2) can be lifted, by a clinician's edit
 //!   that records who cleared the person.
+//!
+//! How a plan is built: the starting phase is the first whose `start_when`
+//! holds, else the default, then no later than any plan rule allows
+//! ([`start_phase`]). [`home_plan`] then takes the phase's exercises, adds
+//! those the contributing factors bring when they suit the phase, and the
+//! advice of the level, the phase and the factors (each once), every item
+//! with its [`Because`]; applies a clinician's add/remove/swap/dosage edits,
+//! oldest first; and last applies the plan rules, each item they leave out
+//! recorded as an [`Exclusion`] with its reason.
 
 use crate::condition::Reading;
 use crate::engine::{Evidence, Finding, evidence};

@@ -18,6 +18,33 @@
 //!
 //! The baseline of next-morning pain is the median of up to seven check-ins
 //! before the ones being judged.
+//!
+//! [`after_checkin`] is everything the rules conclude from one check-in: a
+//! ticked warning sign, or answers that now reach a level without a home
+//! plan, re-run triage on the updated facts (`checkin::facts_after`) and
+//! the phase does not move; otherwise [`review`] decides advance, step back
+//! or stay. Either way [`escalation`] decides whether to say "see a
+//! professional". [`after_correction`] does the same for a corrected
+//! check-in: when that check-in made the plan's latest move and is still
+//! the one logged last, the rules run from the phase before the move, so a
+//! move the wrong answers caused is undone unless the corrected ones call
+//! for it too; a re-triage is never undone.
+//!
+//! Which check-ins count for a phase: only those logged after it began.
+//! A move the rules make starts the day after the plan's newest check-in
+//! ([`move_starts`]), so a check-in logged late for a missed day can
+//! complete the window while the check-ins already made after its day stay
+//! with the old phase; a phase begun after the day's check-in (a
+//! re-assessment, a clinician's move) leaves that check-in to what came
+//! before ([`starts_after`]).
+//!
+//! The rules read only [`rules_window`] (the plan's first week, the last
+//! [`RULES_LOOKBACK_DAYS`] days and the newest [`RULES_LOOKBACK_CHECKINS`]),
+//! so a check-in costs the same after six months as after three weeks; a
+//! property test (`rules_give_the_same_result_on_the_window`) holds the
+//! result to the one on the whole history, and the store reads the same
+//! window in SQL. [`scheduled_on`] spreads an exercise's days per week over
+//! the week, for the plan page, the check-in and the calendar feed.
 
 use serde::Serialize;
 

@@ -9,6 +9,10 @@
 //! - A spike: a session more than 10% longer than the longest of the
 //!   previous 30 days (Frandsen 2025: the risk rose from +10%), counted
 //!   once there was an earlier session.
+//!
+//! [`daily`] finds each day's windows by binary search in the day-sorted
+//! check-ins; a property test (`daily_agrees_with_its_definition`) holds it
+//! to the plain one-pass-per-window definition.
 
 use serde::Serialize;
 

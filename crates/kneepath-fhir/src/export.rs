@@ -6,6 +6,11 @@
 //! Resources inside a bundle refer to each other by `urn:uuid:` full URLs,
 //! made deterministically from kneepath's ids ([`uuid_for`]), so the same
 //! record always exports to the same bundle.
+//!
+//! Codes: LOINC where a score has one (the KOOS subscales, the 0-10 pain
+//! scale), else kneepath's own; UCUM units for measurements; the
+//! `RiskAssessment`'s `reasonCode`s are the fired rule ids. A daily
+//! check-in its owner corrected is exported with status `amended`.
 
 use std::collections::BTreeMap;
 

@@ -2,14 +2,16 @@
 //!
 //! - [`assessment_questionnaire`]: the assessment questionnaire of the
 //!   knowledge base as a FHIR `Questionnaire`: one group per section, one
-//!   item per fact (`linkId` = fact name), answer options as codings,
-//!   ranges as `minValue`/`maxValue` extensions, and `show_if` as
-//!   `enableWhen` (with `enableBehavior` for `any`/`all`). A `show_if` that
-//!   `enableWhen` cannot express (nested `all`/`any`, "or unknown") gives no
-//!   `enableWhen`: the question is always asked, which never hides a rule's
-//!   question. Yes/no questions are choices of Yes, No and Not sure, coded
-//!   in HL7's expanded yes/no indicator (v2-0532: `Y`, `N`, `ASKU` "asked
-//!   but unknown"); `valueBoolean` answers are still read.
+//!   item per fact (`linkId` = fact name; a group's is `section-<id>`, so
+//!   every linkId is unique), answer options as codings in
+//!   `urn:kneepath:fact:<fact>`, ranges as `minValue`/`maxValue`
+//!   extensions, and `show_if` as `enableWhen` (with `enableBehavior` for
+//!   `any`/`all`). A `show_if` that `enableWhen` cannot express (nested
+//!   `all`/`any`, "or unknown") gives no `enableWhen`: the question is
+//!   always asked, which never hides a rule's question. Yes/no questions
+//!   are choices of Yes, No and Not sure, coded in HL7's expanded yes/no
+//!   indicator (v2-0532: `Y`, `N`, `ASKU` "asked but unknown");
+//!   `valueBoolean` answers are still read.
 //! - [`response_to_facts`]: a `QuestionnaireResponse` to that questionnaire
 //!   as checked facts, or every problem found as an [`Issue`];
 //!   [`operation_outcome`] turns the issues into an `OperationOutcome`.
@@ -17,6 +19,12 @@
 //! - [`export`]: the rest of a record (Patient, outcome questionnaires and
 //!   responses, Observations, RiskAssessment, CarePlan, the daily check-in
 //!   questionnaire) and a whole record as a `Bundle`.
+//!
+//! Every dev case round-trips through a `QuestionnaireResponse` to the
+//! same assessment (test
+//! `every_dev_case_round_trips_through_a_questionnaire_response`), and the
+//! test command validates the output against the `fhir.resources` models
+//! (`scripts/fhir-validate.py`).
 
 pub mod export;
 

@@ -2,6 +2,10 @@
 //! an `<svg role="img">` with a `<title>` and a `<desc>` that states the
 //! numbers in words; the progress page also has the data as a table.
 //! Output is deterministic for the same data.
+//!
+//! Every chart is 480 units wide and scales to its box; the text size is
+//! the stylesheet's, set per screen width, so labels stay legible on a
+//! phone. Series are told apart by line style as well as colour.
 
 use std::fmt::Write;
 

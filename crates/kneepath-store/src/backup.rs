@@ -19,6 +19,10 @@
 //! line, the count, the checksum and the HMAC) before touching the target,
 //! refuses a database that already holds data, and writes everything in one
 //! transaction: a bad file changes nothing.
+//!
+//! A backup written under an older schema (back to `OLDEST_SCHEMA`) still
+//! restores: a column added since comes back NULL, a table added since
+//! empty.
 
 use std::io::{BufRead, Write};
 

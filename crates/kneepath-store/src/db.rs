@@ -1,4 +1,26 @@
-//! Connecting, pragmas and migrations.
+//! Connecting, pragmas, migrations and the write path.
+//!
+//! [`Store::connect`] opens one probe connection first, set up as the pool's
+//! will be, so that a file that is not a database or a refused login fails
+//! at once with its reason rather than after the pool's acquire timeout.
+//!
+//! Migrations are portable SQL files (`migrations/`), embedded and run by
+//! the store's own small runner rather than sqlx's migrator, because it
+//! runs the same files through sqlx's `Any` driver on both databases and
+//! lets instances start together on one database: each migration is
+//! claimed by inserting its `schema_migrations` row first, in the
+//! transaction that applies it, so only one instance applies it. Each row
+//! keeps the migration's SHA-256: a database whose applied migration
+//! differs from the program's is refused, and so is one carrying a
+//! migration this program does not know (made by a newer kneepath), left
+//! as it is.
+//!
+//! Writes: on SQLite every writer (sqlx's and the native thread's) queues
+//! on one in-process async mutex, one at a time, instead of sleeping in
+//! SQLite's busy handler. [`Store::write_all`] runs a list of statements in
+//! one transaction (natively on a SQLite file, see `lite.rs`), and
+//! `Store::write_audited` adds the change's audit row to the same
+//! transaction.
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -1,5 +1,8 @@
 //! Ids, tokens and timestamps made by the application (the database makes
-//! none, so one schema fits SQLite and PostgreSQL).
+//! none, so one schema fits SQLite and PostgreSQL). Ids are text and
+//! increase strictly within a process, so rows made in one millisecond
+//! keep their order; timestamps are fixed-width RFC 3339 text, which sorts
+//! as time.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};

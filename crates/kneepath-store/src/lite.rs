@@ -18,7 +18,24 @@
 //! caller. Every answered write is as durable as before; the transaction,
 //! lock and WAL costs are shared. One connection for all of it also keeps
 //! its page cache valid (SQLite drops a connection's cache whenever another
-//! connection has written).
+//! connection has written). Reads of requests waiting together run in one
+//! read transaction.
+//!
+//! That thread is the one serial resource under load, so it only steps
+//! SQLite and copies text out: the JSON of check-ins and of the governing
+//! assessment's facts is parsed after the hand-off, on the caller's thread
+//! (`RawCheckin`, `RawHead`; the sqlx path runs the same two steps).
+//!
+//! The serving connection never checkpoints on commit. A second thread,
+//! woken every [`CHECKPOINT_EVERY`] writes, copies the WAL back (PASSIVE,
+//! which waits for no one); under steady writes that never empties it, so
+//! once the WAL reaches [`RESTART_FRAMES`] the thread restarts it (RESTART,
+//! under the writer lock), once per size reached. Because a RESTART stalls
+//! every write for its two fsyncs, the files are synced just before it,
+//! with writes going on, so that its own syncs find little left to write.
+//! The database file's descriptor for that sync is opened once and kept
+//! for the life of the process: closing any descriptor of a file drops
+//! every POSIX lock the process holds on it, SQLite's included.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

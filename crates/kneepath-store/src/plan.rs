@@ -3,6 +3,21 @@
 //! a clinician), [`PlanInputs`] (read natively on a SQLite file, in one
 //! hand-off), and [`PlanVersion`] with the guard every write decided from
 //! a read plan carries.
+//!
+//! The version orders writers across processes and instances (a clinic
+//! network on one PostgreSQL), where the application's in-process plan
+//! locks cannot: it is read in the same statement as the newest
+//! assessment, so before the rest of the plan; every write that changes
+//! what a plan is computed from moves it on in its own transaction; and a
+//! write decided from a plan (a check-in, a measurement, a plan edit, a
+//! phase move) goes through only while the version is still the one read,
+//! else [`crate::StoreError::PlanChanged`] with nothing stored (store test
+//! `writes_from_a_stale_plan_are_refused_and_store_nothing`). The version
+//! is not data: backups leave it out and a restored database starts at 0.
+//!
+//! What a check-in reads (the newest assessment with its level and
+//! version, the phase changes, the plan edits) comes in index order
+//! without a sort; a unit test reads the query plans.
 
 use kneepath_core::Day;
 use serde::Serialize;

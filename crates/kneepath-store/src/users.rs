@@ -1,4 +1,17 @@
-//! Accounts, sessions and failed-login tracking.
+//! Accounts, sessions, personal access tokens, calendar links, each
+//! person's time zone, and counting password attempts.
+//!
+//! - Passwords are argon2id hashes at OWASP's 7 MiB setting, made off the
+//!   async runtime and never while holding the writer lock. At most two
+//!   hashes run at once, and new hashes (sign-up, a new password) take at
+//!   most one of the two, so logins never queue behind a flood of sign-ups.
+//!   A hash made with older settings is redone at the next login; an
+//!   unknown email still costs one hash, so timing tells nothing.
+//! - Sessions live server-side: the cookie holds a random token, the table
+//!   its SHA-256. Tokens and calendar links are stored hashed the same way.
+//! - Attempts are counted before the password is checked
+//!   ([`Store::reserve_attempt`]: inserted and counted in one transaction),
+//!   so attempts made at the same time cannot all slip under a limit.
 
 use argon2::password_hash::{PasswordHash, SaltString, rand_core::OsRng};
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};

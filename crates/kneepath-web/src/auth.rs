@@ -5,11 +5,20 @@
 //! - [`CurrentUser`] is the extractor every private page uses: without a
 //!   session it sends the person to the login page. Ownership of the data a
 //!   page shows is checked by the handler against `CurrentUser::id`.
+//!   [`Patient`], [`Clinician`] and [`Admin`] add the role: a wrong role is
+//!   refused and logged as a `denied` audit row, as is
+//!   [`CurrentUser::refuse`]'s access to another person's data (a 404).
+//! - [`CurrentUser::audited_read`] sends a page's audit row to the store
+//!   first, renders the page while the row commits, and gives the page back
+//!   only once the row is stored.
+//! - [`CurrentUser::today`] is the person's own calendar day (their time
+//!   zone, else the server's).
 //! - [`VerifiedForm`] is the only way handlers read a POSTed form. Before
 //!   parsing it refuses cross-site requests (`Sec-Fetch-Site`, `Origin`),
 //!   anything but a urlencoded form (415), and a missing or wrong CSRF token:
 //!   the session's token when logged in, else the `kp_csrf` cookie's
-//!   (double submit, for the login and sign-up forms).
+//!   (double submit, for the forms before login: login, sign-up and the
+//!   page of a password reset link).
 
 use std::net::SocketAddr;
 

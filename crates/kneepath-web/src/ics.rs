@@ -1,6 +1,8 @@
 //! The exercise schedule as iCalendar (RFC 5545): one weekly recurring
 //! event per exercise of the current plan, on the days the schedule puts it,
-//! so reminders come from the person's own calendar.
+//! so reminders come from the person's own calendar. The weekly `RRULE`s
+//! follow the same schedule as the plan page (`progress::scheduled_on`);
+//! the feed is served at a secret, revocable `/calendar/<secret>.ics`.
 
 use kneepath_core::Day;
 use kneepath_core::kb::Exercise;

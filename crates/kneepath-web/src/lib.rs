@@ -17,6 +17,13 @@
 //! - [`api`]: the JSON API under `/api/v1`, with its OpenAPI document.
 //! - [`figures`]: exercise figures drawn on the server; [`charts`] and
 //!   [`pdf`] are `kneepath-report`'s.
+//! - [`server`]: the HTTP/1.1 server (timeouts, connection cap); `gzip`:
+//!   whole-page compression; [`zones`], [`ics`]: time zones and the
+//!   calendar feed.
+//!
+//! [`router`] wraps every route in the same layers: the session lookup, the
+//! body-size limit and body deadline, the security headers (CSP, HSTS when
+//! served over HTTPS, ...), gzip and request tracing.
 
 pub mod api;
 pub mod auth;

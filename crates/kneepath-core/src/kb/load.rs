@@ -8,7 +8,15 @@
 //! Each file is read as a TOML table; each entry is deserialized on its own
 //! (so a missing field is reported against that entry), then its references
 //! are resolved and its conditions are parsed and type-checked against the
-//! questionnaire.
+//! questionnaire. Beyond that, every citation must be defined and used,
+//! every flag raised by some rule, every definition, exercise and advice
+//! item used, and the outcome instruments (`instruments.toml`) must hold
+//! exactly the item ids their scoring in `outcomes.rs` expects: a validated
+//! questionnaire is only valid in its own published wording.
+//!
+//! The knowledge base's version is `sha256:` and the first 16 hex digits of
+//! the hash of every file's name and text, so any edit to any file gives a
+//! new version; stored results keep the version they were made under.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;

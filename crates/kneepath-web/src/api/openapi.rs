@@ -1,6 +1,9 @@
 //! The OpenAPI 3.1 document: built by utoipa from the handlers'
 //! `#[utoipa::path]` annotations and the types' schemas, then completed
-//! with what only the knowledge base knows.
+//! with what only the knowledge base knows (the facts, their kinds, options
+//! and ranges). A route test
+//! (`the_documented_facts_are_the_ones_the_server_takes`) holds that
+//! schema to what the facts reader accepts and refuses.
 
 use axum::extract::State;
 use axum::http::header;

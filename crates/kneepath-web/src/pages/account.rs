@@ -1,4 +1,11 @@
-//! Sign up, log in and out, the account page, data export and deletion.
+//! Sign up, log in and out, the account page (name and email, time zone,
+//! password, calendar link, API tokens), data export and deletion, the
+//! set-password page of a reset link, and the calendar feed
+//! (`/calendar/<secret>.ics`).
+//!
+//! The site's only script, `static/tz.js`, puts the browser's time zone
+//! into the sign-up form; without it the person sets it on the account
+//! page, and every page works without it.
 
 use axum::extract::{Query, State};
 use axum::http::header;

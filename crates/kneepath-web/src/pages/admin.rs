@@ -2,7 +2,8 @@
 //! password) and the audit log viewer. Admins see who did what to whose
 //! record, never the clinical data itself, and never hold a password: a
 //! new account and a reset each give a single-use link, valid for a day,
-//! with which the account's owner sets their own.
+//! with which the account's owner sets their own. A reset ends the old
+//! password, the account's sessions, API tokens and calendar links at once.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -1,6 +1,21 @@
 //! The daily check-in: the form, sending it (checked and stored by the
 //! application, `kneepath_app::checkin`), and the page saying what it led
 //! to.
+//!
+//! A sent form runs as a task of its own (`kneepath_app::to_the_end`)
+//! through `App::deciding_on_plan`: the person's plan lock, the plan read,
+//! the answers checked, the check-in logged, decided again from the read
+//! when another instance changed the plan. When the plan kept changing the
+//! form comes back (409) with the answers as entered and a note that
+//! nothing was saved; with bad answers it comes back (422) with each field's
+//! message, but a ticked warning sign that reaches urgent is triaged and
+//! acted on first.
+//!
+//! Corrections: the form of a day already logged (up to 14 days back)
+//! opens with that day's answers and a hidden `correct` field naming the
+//! day; only such a form replaces the day's check-in. One sent as new for a
+//! logged day, or with its date changed to another logged day, is refused
+//! with the answers kept.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

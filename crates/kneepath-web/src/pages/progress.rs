@@ -1,6 +1,12 @@
 //! The progress page: pain series with 7-day averages, weekly adherence,
 //! training load with the acute:chronic ratio and single-session spikes, and
 //! the phase timeline with the reason for each change.
+//!
+//! The charts are `kneepath_report::progress`'s (points from the core's
+//! `series::daily`); the page is rendered while its audit row commits and
+//! sent only once the row is stored (`CurrentUser::audited_read`), as is
+//! the plan page. Its table of check-ins marks each day its owner
+//! corrected.
 
 use axum::extract::State;
 use axum::response::Response;
