@@ -8,14 +8,21 @@
 #   DB=sqlite   PATIENTS=10000 bash bench/run-scale.sh
 #   DB=postgres PATIENTS=10000 bash bench/run-scale.sh   # throwaway server
 #
+# KNEEPATH_BIN=/path/to/kneepath measures that binary instead of HEAD's
+# release build (to compare before and after a change on one machine).
+#
 # The history ends 15 days before "today", so the check-in POSTs fill the
 # last 14 days: every request is a new (patient, day) row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/kneepath-target}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --locked -q -p kneepath
-BIN="$CARGO_TARGET_DIR/release/kneepath"
+if [ -n "${KNEEPATH_BIN:-}" ]; then
+  BIN=$KNEEPATH_BIN
+else
+  cargo build --release --locked -q -p kneepath
+  BIN="$CARGO_TARGET_DIR/release/kneepath"
+fi
 DB=${DB:-sqlite}
 PATIENTS=${PATIENTS:-1000}
 DAYS=${DAYS:-180}
@@ -65,6 +72,10 @@ if [ -n "${CLINICIANS_USED:-}" ]; then
 fi
 c1=$(head -1 "$work/clinicians.txt" | cut -d' ' -f1)
 echo "dashboard page: $(curl -s -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: gzip' -b "kp_session=$c1" "http://127.0.0.1:$PORT/clinic") bytes gzip, $(curl -s -b "kp_session=$c1" "http://127.0.0.1:$PORT/clinic" | grep -c '<tr>') rows"
+
+# One connection: a page's own work (its latency with no queue).
+echo "== GET /clinic (200 patients each), 1 connection, ${DUR}s"
+KP_TOKENS="$work/clinicians.txt" wrk -t1 -c1 -d"${DUR}s" --latency -s bench/dashboard.lua "http://127.0.0.1:$PORT/" | grep -E 'Requests/sec|50%|99%|Non-2xx|requests in'
 
 echo "== GET /clinic (200 patients each), $CONNS connections, ${DUR}s"
 KP_TOKENS="$work/clinicians.txt" wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s bench/dashboard.lua "http://127.0.0.1:$PORT/" | grep -E 'Requests/sec|50%|99%|Non-2xx|requests in'

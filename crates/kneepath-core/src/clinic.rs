@@ -120,6 +120,59 @@ fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
 /// The dashboard status of one patient on `today`. `min_adherence_pct` is
 /// the progression rules' adherence threshold.
 pub fn status(s: &Signals, today: Day, min_adherence_pct: u8) -> Status {
+    let week: Vec<DaySignal> = s.week.iter().map(DaySignal::of).collect();
+    status_of(
+        &Recent {
+            last_checkin: s.last_checkin,
+            pains: &s.pains,
+            days: &week,
+            escalations: &s.escalations,
+            level: s.level,
+        },
+        today,
+        min_adherence_pct,
+    )
+}
+
+/// What the status reads of one check-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaySignal {
+    pub day: Day,
+    pub pain: u8,
+    /// Exercises planned for the day, and how many of them were done.
+    pub planned: u16,
+    pub done: u16,
+    /// A warning sign was ticked.
+    pub warning: bool,
+}
+
+impl DaySignal {
+    pub fn of(c: &CheckIn) -> DaySignal {
+        let count = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+        DaySignal {
+            day: c.day,
+            pain: c.pain_now,
+            planned: count(c.planned.len()),
+            done: count(c.planned.iter().filter(|p| c.done.contains(p)).count()),
+            warning: !c.warning_signs.is_empty(),
+        }
+    }
+}
+
+/// The signals a status is judged on, borrowed: from a patient's rows
+/// ([`Signals`]) or from their summary ([`crate::caseload::CaseSummary`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Recent<'a> {
+    pub last_checkin: Option<Day>,
+    pub pains: &'a [(Day, u8)],
+    /// Check-ins, oldest first; those outside the week are passed over.
+    pub days: &'a [DaySignal],
+    pub escalations: &'a [(Day, Escalation)],
+    pub level: Option<TriageLevel>,
+}
+
+/// [`status`] on borrowed signals.
+pub fn status_of(s: &Recent<'_>, today: Day, min_adherence_pct: u8) -> Status {
     let week_start = today.plus(-6);
     let avg7 = mean(
         s.pains
@@ -139,16 +192,14 @@ pub fn status(s: &Signals, today: Day, min_adherence_pct: u8) -> Status {
         (Some(_), Some(_)) => Trend::Steady,
         _ => Trend::Unknown,
     };
-    let week: Vec<&CheckIn> = s
-        .week
+    let in_week = |d: &Day| *d >= week_start && *d <= today;
+    let (planned, done) = s
+        .days
         .iter()
-        .filter(|c| c.day >= week_start && c.day <= today)
-        .collect();
-    let planned: usize = week.iter().map(|c| c.planned.len()).sum();
-    let done: usize = week
-        .iter()
-        .map(|c| c.planned.iter().filter(|p| c.done.contains(p)).count())
-        .sum();
+        .filter(|c| in_week(&c.day))
+        .fold((0usize, 0usize), |(p, d), c| {
+            (p + usize::from(c.planned), d + usize::from(c.done))
+        });
     let adherence = (planned > 0).then(|| done as f64 * 100.0 / planned as f64);
     let days_since = s.last_checkin.map(|d| today.0 - d.0);
     let recent_escalation = |kind: Escalation| {
@@ -156,10 +207,12 @@ pub fn status(s: &Signals, today: Day, min_adherence_pct: u8) -> Status {
             .iter()
             .any(|(d, k)| *k == kind && *d > today.plus(-14) && *d <= today)
     };
+    // The newest check-in of the week, when it is the newest of all.
     let last_has_warning = s
-        .week
-        .last()
-        .is_some_and(|c| Some(c.day) == s.last_checkin && !c.warning_signs.is_empty());
+        .days
+        .iter()
+        .rfind(|c| in_week(&c.day))
+        .is_some_and(|c| Some(c.day) == s.last_checkin && c.warning);
     let sent_to_doctor = s.level.is_some_and(|l| !l.allows_home_plan());
     let need = if recent_escalation(Escalation::PolicyChanged) {
         Need::PolicyChanged

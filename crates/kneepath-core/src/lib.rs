@@ -26,6 +26,7 @@
 //! - A result is the most urgent level of all fired rules; `urgent` and above
 //!   never carry an exercise plan.
 
+pub mod caseload;
 pub mod cases;
 pub mod checkin;
 pub mod clinic;

@@ -84,6 +84,13 @@ pub enum Escalation {
 }
 
 impl Escalation {
+    /// Every kind.
+    pub const ALL: [Escalation; 3] = [
+        Escalation::NoImprovement,
+        Escalation::Worsening,
+        Escalation::PolicyChanged,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Escalation::NoImprovement => "no_improvement",
@@ -93,13 +100,7 @@ impl Escalation {
     }
 
     pub fn parse(s: &str) -> Option<Escalation> {
-        [
-            Escalation::NoImprovement,
-            Escalation::Worsening,
-            Escalation::PolicyChanged,
-        ]
-        .into_iter()
-        .find(|e| e.as_str() == s)
+        Escalation::ALL.into_iter().find(|e| e.as_str() == s)
     }
 
     pub fn message(self) -> &'static str {

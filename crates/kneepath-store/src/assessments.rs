@@ -13,7 +13,9 @@ use crate::audit::{AuditAction, AuditEntity, NewAudit, audit_stmt};
 use crate::checkins::escalation_stmt;
 use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_bump, plan_guard};
 use crate::sql::{Cells, Stmt, day_of};
+use crate::summary::Touch;
 use crate::{Result, Store, UserId, corrupt, new_id, now_rfc3339};
+use kneepath_core::caseload::CaseEvent;
 
 /// Where an assessment came from. Stored as [`AssessmentSource::as_str`]:
 /// these six texts are every value kneepath has ever written (a database
@@ -209,7 +211,11 @@ pub(crate) fn assessment_stmts_by(
         .arg(serde_json::to_string(a.facts).map_err(corrupt)?)
         .arg(serde_json::to_string(a.report).map_err(corrupt)?)
         .arg(a.report.level.as_str())
-        .arg(&a.report.kb_version),
+        .arg(&a.report.kb_version)
+        .touching(
+            a.user_id,
+            Touch::Event(CaseEvent::Assessed(a.report.level)),
+        ),
     ];
     if let Some((phase, reason)) = a.start_phase {
         stmts.push(phase_change_stmt(&PhaseChange {

@@ -15,7 +15,10 @@ use crate::audit::{AuditAction, AuditEntity};
 use crate::audit::{NewAudit, audit_stmt};
 use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_guard};
 use crate::sql::{Cells, Stmt, day_of};
+use crate::summary::Touch;
 use crate::{ConflictKind, Result, Store, StoreError, UserId, corrupt, new_id, now_rfc3339};
+use kneepath_core::caseload::CaseEvent;
+use kneepath_core::clinic::DaySignal;
 
 pub(crate) fn checkin_from_row<R: Cells + ?Sized>(r: &R) -> Result<CheckInRow> {
     RawCheckin::of(r)?.decode()
@@ -236,7 +239,8 @@ impl Store {
             .arg(c.exercise_pain.map(i64::from))
             .arg(c.morning_pain.map(i64::from))
             .arg(serde_json::to_string(c).map_err(corrupt)?)
-            .arg(now_rfc3339()),
+            .arg(now_rfc3339())
+            .touching(w.user_id, checked_in(c)),
             audit_stmt(&NewAudit {
                 actor_id: Some(w.user_id),
                 subject_id: Some(w.user_id),
@@ -293,7 +297,8 @@ impl Store {
             .arg(c.morning_pain.map(i64::from))
             .arg(serde_json::to_string(c).map_err(corrupt)?)
             .arg(&id)
-            .guarding(),
+            .guarding()
+            .touching(w.user_id, checked_in(c)),
             audit_stmt(&NewAudit {
                 actor_id: Some(w.user_id),
                 subject_id: Some(w.user_id),
@@ -345,6 +350,12 @@ pub(crate) fn escalation_stmt(
         .arg(day)
         .arg(kind.as_str())
         .arg(now_rfc3339())
+        .touching(user_id, Touch::Event(CaseEvent::Escalated(day, kind)))
+}
+
+/// What storing a check-in does to its person's caseload summary.
+fn checked_in(c: &CheckIn) -> Touch {
+    Touch::Event(CaseEvent::CheckedIn(DaySignal::of(c)))
 }
 
 /// The `kind` of an escalation row: one of the three texts

@@ -3,11 +3,10 @@
 //! admin's user management and audit search. Every write goes in one
 //! transaction with its audit row.
 
-use kneepath_core::checkin::CheckIn;
+use kneepath_core::Day;
+use kneepath_core::caseload::CaseSummary;
 use kneepath_core::outcomes::Score;
 use kneepath_core::plan::EditKind;
-use kneepath_core::progress::Escalation;
-use kneepath_core::{Day, TriageLevel};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -37,16 +36,8 @@ pub struct CareLink {
 pub struct CaseloadEntry {
     pub patient: User,
     pub linked_at: String,
-    pub last_checkin: Option<Day>,
-    /// (day, pain now) since the `since` day.
-    pub pains: Vec<(Day, u8)>,
-    /// The whole check-ins since the `week_from` day, oldest first.
-    pub week: Vec<CheckIn>,
-    /// (day, kind) since the `since` day.
-    pub escalations: Vec<(Day, Escalation)>,
-    pub level: Option<TriageLevel>,
-    /// The newest phase of the plan.
-    pub phase: Option<String>,
+    /// Their caseload summary (empty: nothing recorded yet).
+    pub summary: CaseSummary,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -328,88 +319,32 @@ impl Store {
 
     // --- the caseload ---------------------------------------------------------------
 
-    /// Every active patient of a clinician with their recent numbers: pains
-    /// and escalations since `since`, whole check-ins since `week_from`.
-    /// Three indexed queries whatever the caseload's size.
-    pub async fn caseload(
-        &self,
-        clinician_id: &UserId,
-        since: Day,
-        week_from: Day,
-    ) -> Result<Vec<CaseloadEntry>> {
-        use std::collections::HashMap;
-        // The patients with their newest check-in day, assessment level and
-        // phase: correlated subqueries, each one index lookup.
+    /// Every active patient of a clinician with their caseload summary
+    /// ([`crate::summary`]): one indexed query whatever the caseload's size
+    /// or history.
+    pub async fn caseload(&self, clinician_id: &UserId) -> Result<Vec<CaseloadEntry>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLS_U}, l.created_at AS linked_at, \
-             (SELECT MAX(c.day) FROM checkins c WHERE c.user_id = l.patient_id) AS last_day, \
-             (SELECT a.level FROM assessments a WHERE a.user_id = l.patient_id ORDER BY a.created_at DESC, a.id DESC LIMIT 1) AS level, \
-             (SELECT p.to_phase FROM phase_changes p WHERE p.user_id = l.patient_id ORDER BY p.created_at DESC, p.id DESC LIMIT 1) AS phase \
+            "SELECT {USER_COLS_U}, l.created_at AS linked_at, s.data AS summary \
              FROM care_links l JOIN users u ON u.id = l.patient_id \
+             LEFT JOIN caseload_summaries s ON s.user_id = l.patient_id \
              WHERE l.clinician_id = $1 AND l.revoked_at IS NULL ORDER BY u.display_name, u.id"
         )))
         .bind(clinician_id.as_str())
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        let mut index = HashMap::new();
-        for r in &rows {
-            let patient = user_from_row(r)?;
-            index.insert(patient.id.clone(), out.len());
-            let last: Option<String> = r.try_get("last_day")?;
-            let level: Option<String> = r.try_get("level")?;
-            out.push(CaseloadEntry {
-                patient,
-                linked_at: r.try_get("linked_at")?,
-                last_checkin: last.map(|d| d.parse()).transpose().map_err(corrupt)?,
-                pains: Vec::new(),
-                week: Vec::new(),
-                escalations: Vec::new(),
-                level: level.as_deref().and_then(TriageLevel::parse),
-                phase: r.try_get("phase")?,
-            });
-        }
-        if out.is_empty() {
-            return Ok(out);
-        }
-        const LINKED: &str = "JOIN care_links l ON l.patient_id = t.user_id AND l.clinician_id = $1 AND l.revoked_at IS NULL";
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT t.user_id, t.day, t.pain_now, CASE WHEN t.day >= $3 THEN t.data ELSE NULL END AS data FROM checkins t {LINKED} WHERE t.day >= $2 ORDER BY t.user_id, t.day"
-        )))
-        .bind(clinician_id.as_str())
-        .bind(since.to_string())
-        .bind(week_from.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &rows {
-            let uid: UserId = r.try_get("user_id")?;
-            let Some(&i) = index.get(&uid) else { continue };
-            let day = day_of(r, "day")?;
-            let pain: i64 = r.try_get("pain_now")?;
-            out[i]
-                .pains
-                .push((day, u8::try_from(pain).map_err(corrupt)?));
-            if let Some(data) = r.try_get::<Option<String>, _>("data")? {
-                out[i]
-                    .week
-                    .push(serde_json::from_str(&data).map_err(corrupt)?);
-            }
-        }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT t.user_id, t.day, t.kind FROM escalations t {LINKED} WHERE t.day >= $2 ORDER BY t.day"
-        )))
-        .bind(clinician_id.as_str())
-        .bind(since.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        for r in &rows {
-            let uid: UserId = r.try_get("user_id")?;
-            let kind = crate::checkins::escalation_of(r)?;
-            if let Some(&i) = index.get(&uid) {
-                out[i].escalations.push((day_of(r, "day")?, kind));
-            }
-        }
-        Ok(out)
+        rows.iter()
+            .map(|r| {
+                let summary: Option<String> = r.try_get("summary")?;
+                Ok(CaseloadEntry {
+                    patient: user_from_row(r)?,
+                    linked_at: r.try_get("linked_at")?,
+                    summary: match summary {
+                        Some(data) => serde_json::from_str(&data).map_err(corrupt)?,
+                        None => CaseSummary::default(),
+                    },
+                })
+            })
+            .collect()
     }
 
     // --- measurements, notes, plan edits ---------------------------------------------

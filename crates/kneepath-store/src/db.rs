@@ -29,8 +29,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 use crate::lite::Lite;
-use crate::sql::{Stmt, exec_in};
-use crate::{Result, StoreError};
+use crate::sql::{Cells, Stmt, exec_in};
+use crate::{Result, StoreError, UserId};
+use kneepath_core::caseload::CaseSummary;
 
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +82,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "password_resets",
         include_str!("../migrations/0009_password_resets.sql"),
+    ),
+    (
+        10,
+        "caseload_summaries",
+        include_str!("../migrations/0010_caseload_summaries.sql"),
     ),
 ];
 
@@ -148,6 +154,7 @@ impl Store {
             store.lite = Some(Arc::new(Lite::open(&file, store.writer.clone())?));
             store.sessions = Some(Arc::default());
         }
+        store.rebuild_summaries().await?;
         Ok(store)
     }
 
@@ -164,7 +171,8 @@ impl Store {
     }
 
     /// Run statements in one transaction, in order (holding the writer lock
-    /// on SQLite).
+    /// on SQLite), with the caseload summaries they touch brought up to
+    /// date in it ([`crate::summary`]).
     pub(crate) async fn write_all(&self, stmts: Vec<Stmt>) -> Result<()> {
         if let Some(lite) = &self.lite {
             // The native path takes the writer lock itself.
@@ -173,12 +181,14 @@ impl Store {
                     for st in &stmts {
                         st.run(conn)?;
                     }
-                    Ok(())
+                    crate::summary::refresh_native(conn, &stmts)
                 })
                 .await;
         }
         let _writing = self.writer().await;
-        if let [one] = stmts.as_slice() {
+        if let [one] = stmts.as_slice()
+            && one.touch.is_none()
+        {
             // One statement is atomic by itself.
             let done = one.query().execute(&self.pool).await?;
             return one.check(done.rows_affected());
@@ -187,6 +197,8 @@ impl Store {
         for st in &stmts {
             exec_in(&mut tx, st).await?;
         }
+        let lock = self.backend == Backend::Postgres;
+        crate::summary::refresh_in(&mut tx, &stmts, lock).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -202,6 +214,46 @@ impl Store {
     ) -> Result<()> {
         stmts.push(crate::audit::audit_stmt(audit));
         self.write_all(stmts).await
+    }
+
+    /// Write the caseload summary of every account that has none (made
+    /// before summaries existed, or restored): each rebuilt from the
+    /// person's rows in a write of its own. Returns how many.
+    pub async fn rebuild_summaries(&self) -> Result<usize> {
+        let missing: Vec<(String,)> = sqlx::query_as(
+            "SELECT u.id FROM users u WHERE NOT EXISTS (SELECT 1 FROM caseload_summaries s WHERE s.user_id = u.id) ORDER BY u.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for (id,) in &missing {
+            let user = UserId::new(id.clone());
+            self.write_all(vec![crate::summary::rebuild_stmt(&user)])
+                .await?;
+        }
+        Ok(missing.len())
+    }
+
+    /// A person's caseload summary as stored (`None`: none written yet).
+    pub async fn caseload_summary(&self, user: &UserId) -> Result<Option<CaseSummary>> {
+        let row = crate::summary::current_stmt(user, false)
+            .query()
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(Some(
+                serde_json::from_str(&r.text("data")?).map_err(crate::corrupt)?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// A person's caseload summary rebuilt from their rows, without
+    /// writing it (to check the stored one against).
+    pub async fn rebuilt_summary(&self, user: &UserId) -> Result<CaseSummary> {
+        let mut tx = self.pool.begin().await?;
+        let summary = crate::summary::rebuild_in(&mut tx, user).await?;
+        tx.rollback().await?;
+        Ok(summary)
     }
 
     async fn migrate(&self) -> Result<()> {

@@ -52,6 +52,7 @@ mod lite;
 mod plan;
 mod seed;
 mod sql;
+mod summary;
 mod tables;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -192,6 +192,12 @@ pub(crate) fn phase_change_stmt(p: &PhaseChange<'_>) -> Stmt {
     .arg(p.reason)
     .arg(now_rfc3339())
     .arg(p.author_id)
+    .touching(
+        p.user_id,
+        crate::summary::Touch::Event(kneepath_core::caseload::CaseEvent::InPhase(
+            p.to.to_string(),
+        )),
+    )
 }
 
 impl Store {

@@ -212,6 +212,9 @@ impl Store {
             },
         )
         .await?;
+        let lock = self.backend() == crate::Backend::Postgres;
+        crate::summary::refresh_in(&mut tx, &[crate::summary::rebuild_stmt(&h.user_id)], lock)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -120,6 +120,9 @@ pub(crate) struct Stmt {
     pub sql: Cow<'static, str>,
     pub args: Vec<Arg>,
     pub expect: Expect,
+    /// The person whose caseload summary this statement changes, and how
+    /// (see [`crate::summary`]).
+    pub touch: Option<Box<(crate::UserId, crate::summary::Touch)>>,
 }
 
 impl Stmt {
@@ -128,7 +131,14 @@ impl Stmt {
             sql: sql.into(),
             args: Vec::new(),
             expect: Expect::Any,
+            touch: None,
         }
+    }
+
+    /// Mark this statement as changing `user`'s caseload summary.
+    pub fn touching(mut self, user: &crate::UserId, touch: crate::summary::Touch) -> Stmt {
+        self.touch = Some(Box::new((user.clone(), touch)));
+        self
     }
 
     /// Make this statement a guard ([`Expect::Guard`]).

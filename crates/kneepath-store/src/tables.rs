@@ -47,6 +47,9 @@ pub(crate) struct Table {
     pub order_by: &'static str,
     pub erase: &'static [Erase],
     pub export: Export,
+    /// Derived from the other tables: left out of backups and of the
+    /// checksums that compare databases, and rebuilt after a restore.
+    pub rebuilt: bool,
 }
 
 impl Table {
@@ -82,6 +85,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("id")],
         export: Export::As("user"),
+        rebuilt: false,
     },
     Table {
         name: "sessions",
@@ -95,6 +99,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "token_hash",
         erase: &[Rows("user_id")],
         export: Export::Not("secrets: hashes of login tokens"),
+        rebuilt: false,
     },
     Table {
         name: "login_failures",
@@ -102,6 +107,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[LoginKey],
         export: Export::Not("counters of wrong passwords, keyed by email or address"),
+        rebuilt: false,
     },
     Table {
         name: "calendar_tokens",
@@ -113,6 +119,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "token_hash",
         erase: &[Rows("user_id")],
         export: Export::Not("secrets: hashes of calendar links"),
+        rebuilt: false,
     },
     Table {
         name: "wizard_drafts",
@@ -120,6 +127,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "user_id",
         erase: &[Rows("user_id")],
         export: Export::As("draft"),
+        rebuilt: false,
     },
     Table {
         name: "assessments",
@@ -137,6 +145,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("user_id")],
         export: Export::As("assessments"),
+        rebuilt: false,
     },
     Table {
         name: "phase_changes",
@@ -154,6 +163,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("user_id"), Null("author_id")],
         export: Export::As("phase_changes"),
+        rebuilt: false,
     },
     Table {
         name: "checkins",
@@ -171,6 +181,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("user_id")],
         export: Export::As("checkins"),
+        rebuilt: false,
     },
     Table {
         name: "checkin_revisions",
@@ -185,6 +196,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("user_id")],
         export: Export::As("checkin_revisions"),
+        rebuilt: false,
     },
     Table {
         name: "escalations",
@@ -199,6 +211,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("user_id")],
         export: Export::As("escalations"),
+        rebuilt: false,
     },
     Table {
         name: "care_links",
@@ -212,6 +225,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("patient_id"), Rows("clinician_id")],
         export: Export::As("care_links"),
+        rebuilt: false,
     },
     Table {
         name: "invites",
@@ -226,6 +240,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "token_hash",
         erase: &[Rows("clinician_id"), Null("used_by")],
         export: Export::Not("a clinician's invitation codes (hashes)"),
+        rebuilt: false,
     },
     Table {
         name: "measurements",
@@ -241,6 +256,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("patient_id"), Null("author_id")],
         export: Export::As("measurements"),
+        rebuilt: false,
     },
     Table {
         name: "notes",
@@ -254,6 +270,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("patient_id"), Null("author_id")],
         export: Export::As("notes"),
+        rebuilt: false,
     },
     Table {
         name: "plan_edits",
@@ -271,6 +288,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("patient_id"), Null("author_id")],
         export: Export::As("plan_edits"),
+        rebuilt: false,
     },
     Table {
         name: "outcome_responses",
@@ -286,6 +304,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("patient_id")],
         export: Export::As("outcomes"),
+        rebuilt: false,
     },
     Table {
         name: "api_tokens",
@@ -302,6 +321,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Rows("user_id")],
         export: Export::Not("secrets: hashes of API tokens"),
+        rebuilt: false,
     },
     Table {
         name: "password_resets",
@@ -316,6 +336,17 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "token_hash",
         erase: &[Rows("user_id"), Null("created_by")],
         export: Export::Not("secrets: hashes of reset links"),
+        rebuilt: false,
+    },
+    Table {
+        name: "caseload_summaries",
+        columns: &[("user_id", Text), ("data", Text), ("updated_at", Text)],
+        order_by: "user_id",
+        erase: &[Rows("user_id")],
+        export: Export::Not(
+            "derived from the check-ins, escalations, assessments and phases exported",
+        ),
+        rebuilt: true,
     },
     Table {
         name: "audit_log",
@@ -333,6 +364,7 @@ pub(crate) const TABLES: &[Table] = &[
         order_by: "id",
         erase: &[Pseudonymise],
         export: Export::As("audit_log"),
+        rebuilt: false,
     },
 ];
 

@@ -417,6 +417,7 @@ async fn check(app: &App, j: &Journey, what: &str) {
     let kb = &app.state.kb;
     let store = &app.state.store;
     let s = j.seed;
+    check_summary(app, j, what).await;
     let ctx = app
         .state
         .app
@@ -583,5 +584,58 @@ async fn random_journeys_keep_every_page_and_api_read_answering_and_agreeing() {
         "/outcomes/lefs",
     ] {
         assert!(has(k), "no {k} in {seen:?}");
+    }
+}
+
+/// The caseload summary, written with each change, is what a rebuild from
+/// the rows gives, and judges the patient as their whole record does,
+/// today and on later days.
+async fn check_summary(app: &App, j: &Journey, what: &str) {
+    use kneepath_core::clinic::{Signals, status};
+    let store = &app.state.store;
+    let s = j.seed;
+    let summary = store
+        .caseload_summary(&j.uid)
+        .await
+        .expect("db")
+        .expect("every account has a summary");
+    assert_eq!(
+        summary,
+        store.rebuilt_summary(&j.uid).await.expect("db"),
+        "{s}: after {what}: the stored summary"
+    );
+    let checkins: Vec<_> = store
+        .checkins(&j.uid)
+        .await
+        .expect("db")
+        .into_iter()
+        .map(|r| r.checkin)
+        .collect();
+    let whole = Signals {
+        last_checkin: checkins.iter().map(|c| c.day).max(),
+        pains: checkins.iter().map(|c| (c.day, c.pain_now)).collect(),
+        week: checkins.clone(),
+        escalations: store
+            .escalations(&j.uid)
+            .await
+            .expect("db")
+            .into_iter()
+            .map(|e| (e.day, e.kind))
+            .collect(),
+        level: store
+            .latest_assessment(&j.uid)
+            .await
+            .expect("db")
+            .map(|a| a.level),
+    };
+    let today: Day = TODAY.parse().expect("day");
+    let min = app.state.kb.progression.advance_min_adherence_pct;
+    for later in [0, 1, 6, 7, 13, 14, 20] {
+        let on = today.plus(later);
+        assert_eq!(
+            summary.status(on, min),
+            status(&whole, on, min),
+            "{s}: after {what}: the dashboard status on {on}"
+        );
     }
 }

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use kneepath_app::outcomes::fmt1;
-use kneepath_core::clinic::{Need, Signals, Trend, status};
+use kneepath_core::clinic::{Need, Trend};
 use kneepath_store::NewAudit;
 use serde::Deserialize;
 
@@ -71,31 +71,17 @@ async fn caseload_page(
     invite_url: Option<String>,
 ) -> Result<CaseloadPage, WebError> {
     let kb = &state.kb;
-    // The windows of the signals are read for the clinician's today; each
-    // patient's status is then judged on the patient's own today (a patient
-    // a day ahead who checked in this morning has checked in "today").
+    // Each patient's status is judged on the patient's own today (a
+    // patient a day ahead who checked in this morning has checked in
+    // "today").
     let clinician_today = user.today(state);
-    let entries = state
-        .store
-        .caseload(
-            user.id(),
-            clinician_today.plus(-13),
-            clinician_today.plus(-6),
-        )
-        .await?;
+    let entries = state.store.caseload(user.id()).await?;
     let min_adherence = kb.progression.advance_min_adherence_pct;
     let mut rows: Vec<(CaseRow, Option<f64>)> = entries
         .into_iter()
         .map(|e| {
-            let signals = Signals {
-                last_checkin: e.last_checkin,
-                pains: e.pains,
-                week: e.week,
-                escalations: e.escalations,
-                level: e.level,
-            };
             let today = state.clock.today_in(e.patient.time_zone.as_deref());
-            let s = status(&signals, today, min_adherence);
+            let s = e.summary.status(today, min_adherence);
             let (trend_arrow, trend_text) = match s.trend {
                 Trend::Rising => ("↑", "rising"),
                 Trend::Falling => ("↓", "falling"),
@@ -103,6 +89,7 @@ async fn caseload_page(
                 Trend::Unknown => ("", "no trend yet"),
             };
             let phase = e
+                .summary
                 .phase
                 .as_deref()
                 .and_then(|p| kb.phase_by_id(p))
@@ -114,7 +101,7 @@ async fn caseload_page(
                     email: e.patient.email,
                     need: s.need,
                     need_class: need_class(s.need),
-                    last_checkin: match (e.last_checkin, s.days_since_checkin) {
+                    last_checkin: match (e.summary.last_checkin, s.days_since_checkin) {
                         (Some(d), Some(0)) => format!("{d} (today)"),
                         (Some(d), Some(1)) => format!("{d} (yesterday)"),
                         (Some(d), Some(n)) => format!("{d} ({n} days ago)"),

@@ -1,0 +1,215 @@
+//! Caseload summaries: one row per person (`caseload_summaries`), the
+//! [`CaseSummary`] the clinician's dashboard judges them by, kept up to date
+//! by every write that changes what it follows.
+//!
+//! A statement that changes a check-in, an escalation, an assessment or a
+//! phase carries the [`CaseEvent`] it makes ([`Stmt::touching`]). After a
+//! write's statements ran, still in its transaction, the summary of each
+//! person it touched is read, the events are folded in by the pure core,
+//! and the row is written back. A person without a row yet (an account made
+//! before summaries existed, a restored database) has theirs rebuilt from
+//! their rows in the same way: the newest check-ins and escalations the
+//! summary keeps, the newest assessment's level and phase. On PostgreSQL
+//! the row is read `FOR UPDATE`, so two writers of one person take turns
+//! (SQLite writes one at a time anyway).
+//!
+//! Derived data: backups leave the table out and a restore rebuilds it
+//! ([`crate::Store::rebuild_summaries`]); deleting an account deletes its
+//! row. A property test in `kneepath_core::caseload` shows that the folded
+//! summary judges as the whole record does; the journeys test checks the
+//! stored rows against a rebuild after every step.
+
+use kneepath_core::TriageLevel;
+use kneepath_core::caseload::{CaseEvent, CaseSummary, KEPT_DAYS};
+use kneepath_core::checkin::CheckIn;
+use kneepath_core::clinic::DaySignal;
+use kneepath_core::progress::Escalation;
+
+use crate::sql::{Cells, Stmt, day_of};
+use crate::{Result, UserId, corrupt, now_rfc3339};
+
+/// What a statement does to a person's summary.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Touch {
+    /// A change the summary folds in.
+    Event(CaseEvent),
+    /// Rebuild it from the person's rows.
+    Rebuild,
+}
+
+/// The people a write's statements touch, each with their touches in
+/// statement order.
+pub(crate) fn touched(stmts: &[Stmt]) -> Vec<(&UserId, Vec<&Touch>)> {
+    let mut out: Vec<(&UserId, Vec<&Touch>)> = Vec::new();
+    for (user, touch) in stmts.iter().filter_map(|s| s.touch.as_deref()) {
+        match out.iter_mut().find(|(u, _)| *u == user) {
+            Some((_, ts)) => ts.push(touch),
+            None => out.push((user, vec![touch])),
+        }
+    }
+    out
+}
+
+/// A statement that rebuilds a person's summary from their rows (it
+/// deletes the row; the write then writes the rebuilt one).
+pub(crate) fn rebuild_stmt(user: &UserId) -> Stmt {
+    Stmt::new("DELETE FROM caseload_summaries WHERE user_id = $1")
+        .arg(user)
+        .touching(user, Touch::Rebuild)
+}
+
+/// The person's stored summary (`lock`: `FOR UPDATE`, on PostgreSQL).
+pub(crate) fn current_stmt(user: &UserId, lock: bool) -> Stmt {
+    let sql = if lock {
+        "SELECT data FROM caseload_summaries WHERE user_id = $1 FOR UPDATE"
+    } else {
+        "SELECT data FROM caseload_summaries WHERE user_id = $1"
+    };
+    Stmt::new(sql).arg(user)
+}
+
+/// The summary after `touches`, from the stored one; `None` when it must
+/// be rebuilt from the rows instead.
+pub(crate) fn folded(current: Option<String>, touches: &[&Touch]) -> Result<Option<CaseSummary>> {
+    let Some(data) = current else { return Ok(None) };
+    let mut summary: CaseSummary = serde_json::from_str(&data).map_err(corrupt)?;
+    for t in touches {
+        match t {
+            Touch::Event(e) => summary.apply(e),
+            Touch::Rebuild => return Ok(None),
+        }
+    }
+    Ok(Some(summary))
+}
+
+/// The reads a rebuild needs, each one index range: the newest check-ins
+/// (one a day, so the kept days hold at most `KEPT_DAYS + 1`), the newest
+/// distinct escalations (at most one of each kind a day), the newest
+/// assessment's level and the newest phase.
+pub(crate) fn window_stmts(user: &UserId) -> [Stmt; 4] {
+    let days = KEPT_DAYS + 1;
+    let kinds = Escalation::ALL.len() as i32;
+    [
+        Stmt::new(format!(
+            "SELECT day, data FROM checkins WHERE user_id = $1 ORDER BY day DESC LIMIT {days}"
+        ))
+        .arg(user),
+        Stmt::new(format!(
+            "SELECT DISTINCT day, kind FROM escalations WHERE user_id = $1 ORDER BY day DESC LIMIT {}",
+            days * kinds
+        ))
+        .arg(user),
+        Stmt::new(
+            "SELECT level FROM assessments WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .arg(user),
+        Stmt::new(
+            "SELECT to_phase FROM phase_changes WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .arg(user),
+    ]
+}
+
+pub(crate) fn checkin_event<R: Cells + ?Sized>(r: &R) -> Result<CaseEvent> {
+    let c: CheckIn = serde_json::from_str(&r.text("data")?).map_err(corrupt)?;
+    Ok(CaseEvent::CheckedIn(DaySignal::of(&c)))
+}
+
+pub(crate) fn escalation_event<R: Cells + ?Sized>(r: &R) -> Result<CaseEvent> {
+    Ok(CaseEvent::Escalated(
+        day_of(r, "day")?,
+        crate::checkins::escalation_of(r)?,
+    ))
+}
+
+pub(crate) fn level_event<R: Cells + ?Sized>(r: &R) -> Result<CaseEvent> {
+    let level = r.text("level")?;
+    TriageLevel::parse(&level)
+        .map(CaseEvent::Assessed)
+        .ok_or_else(|| corrupt(format!("assessment level {level}")))
+}
+
+pub(crate) fn phase_event<R: Cells + ?Sized>(r: &R) -> Result<CaseEvent> {
+    Ok(CaseEvent::InPhase(r.text("to_phase")?))
+}
+
+/// Write the person's summary.
+pub(crate) fn upsert_stmt(user: &UserId, summary: &CaseSummary) -> Result<Stmt> {
+    Ok(Stmt::new(
+        "INSERT INTO caseload_summaries (user_id, data, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+    )
+    .arg(user)
+    .arg(serde_json::to_string(summary).map_err(corrupt)?)
+    .arg(now_rfc3339()))
+}
+
+/// Bring the summaries a write touched up to date, on the native SQLite
+/// connection, inside the write's transaction.
+pub(crate) fn refresh_native(conn: &rusqlite::Connection, stmts: &[Stmt]) -> Result<()> {
+    for (user, touches) in touched(stmts) {
+        let current = current_stmt(user, false)
+            .rows(conn, |r| r.text("data"))?
+            .pop();
+        let summary = match folded(current, &touches)? {
+            Some(s) => s,
+            None => {
+                let [c, e, a, p] = window_stmts(user);
+                let mut events = c.rows(conn, |r| checkin_event(r))?;
+                events.extend(e.rows(conn, |r| escalation_event(r))?);
+                events.extend(a.rows(conn, |r| level_event(r))?);
+                events.extend(p.rows(conn, |r| phase_event(r))?);
+                CaseSummary::of(&events)
+            }
+        };
+        upsert_stmt(user, &summary)?.run(conn)?;
+    }
+    Ok(())
+}
+
+/// [`refresh_native`] in an sqlx transaction (`lock`: read the rows
+/// `FOR UPDATE`, on PostgreSQL).
+pub(crate) async fn refresh_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    stmts: &[Stmt],
+    lock: bool,
+) -> Result<()> {
+    for (user, touches) in touched(stmts) {
+        let current = match current_stmt(user, lock)
+            .query()
+            .fetch_optional(&mut **tx)
+            .await?
+        {
+            Some(r) => Some(r.text("data")?),
+            None => None,
+        };
+        let summary = match folded(current, &touches)? {
+            Some(s) => s,
+            None => rebuild_in(tx, user).await?,
+        };
+        crate::sql::exec_in(tx, &upsert_stmt(user, &summary)?).await?;
+    }
+    Ok(())
+}
+
+/// A person's summary rebuilt from their rows, in an sqlx transaction.
+pub(crate) async fn rebuild_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &UserId,
+) -> Result<CaseSummary> {
+    let [c, e, a, p] = window_stmts(user);
+    let mut events = Vec::new();
+    for r in c.query().fetch_all(&mut **tx).await? {
+        events.push(checkin_event(&r)?);
+    }
+    for r in e.query().fetch_all(&mut **tx).await? {
+        events.push(escalation_event(&r)?);
+    }
+    for r in a.query().fetch_all(&mut **tx).await? {
+        events.push(level_event(&r)?);
+    }
+    for r in p.query().fetch_all(&mut **tx).await? {
+        events.push(phase_event(&r)?);
+    }
+    Ok(CaseSummary::of(&events))
+}
