@@ -83,3 +83,13 @@ KP_TOKENS="$work/clinicians.txt" wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --laten
 echo "== POST /checkin, $CONNS connections, ${DUR}s"
 KP_TOKENS="$work/patients.txt" KP_TODAY=$TODAY KP_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s bench/checkin.lua "http://127.0.0.1:$PORT/" | grep -E 'Requests/sec|50%|99%|Non-2xx|requests in'
 echo "server peak memory (VmHWM): $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MiB"}')"
+
+# The dashboard's own work (reading and judging every patient, no HTML),
+# every clinician's page in turn; with --full also a recomputation of
+# each patient from their rows. Builds without the command skip it.
+if "$BIN" bench-caseload --help >/dev/null 2>&1; then
+  echo "== dashboard work per page (kneepath bench-caseload)"
+  kill $SERVER 2>/dev/null || true
+  wait $SERVER 2>/dev/null || true
+  "$BIN" bench-caseload --database "$URL" --today $TODAY --rounds 5 --full
+fi

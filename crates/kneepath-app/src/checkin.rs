@@ -11,7 +11,7 @@
 //! logged is replaced only by a correction of that day: a check-in sent as
 //! new for it is [`AppError::AlreadyLogged`]. [`App::correct_checkin`] runs
 //! `progress::after_correction`; the store keeps the replaced values.
-//! [`made_on_checkin`] tells which phase moves a check-in made, for the
+//! [`kneepath_core::phases::made_on_checkin`] tells which phase moves a check-in made, for the
 //! page that says what it led to.
 
 use std::borrow::Cow;
@@ -392,53 +392,20 @@ fn home_phase(ctx: &PlanContext) -> Result<PhaseState, AppError> {
     ctx.phase.ok_or(AppError::NoHomePlan)
 }
 
-/// The phase state before the check-in of `day` moved the plan, when the
-/// plan's latest phase changes were all made on it (by the rules on that
-/// check-in and on earlier corrections of it; a clinician's move has an
-/// author). Only while it is the check-in logged last: then every other
-/// check-in was made before those moves, in the phase the rules count it
-/// in. Once another is logged (in the phase it moved to), its moves stand
-/// and a correction runs the rules from the phase the plan is in, so no
-/// check-in made in one phase counts for another. None otherwise.
+/// The phase state before the check-in of `day` moved the plan, when it
+/// did ([`kneepath_core::phases::before_moves_of_checkin`]).
 fn moved_by_checkin_on(kb: &KnowledgeBase, ctx: &PlanContext, day: Day) -> Option<PhaseState> {
-    let (last_day, last_id) = ctx.last_logged.as_ref()?;
-    if *last_day != day {
-        return None;
-    }
-    let h = &ctx.phase_history;
-    let made_by_it = |p: &kneepath_store::PhaseChangeRow| {
-        p.assessment_id == ctx.assessment.id && by_the_rules(p) && p.id > *last_id
-    };
-    let first = h.len() - h.iter().rev().take_while(|p| made_by_it(p)).count();
-    let phase = kb.phase_by_id(h.get(first)?.from_phase.as_deref()?)?;
+    let (from, since) = kneepath_core::phases::before_moves_of_checkin(
+        &ctx.phase_history,
+        &ctx.assessment.id,
+        ctx.last_logged.as_ref(),
+        day,
+        ctx.plan_start,
+    )?;
     Some(PhaseState {
-        phase,
-        since: first
-            .checked_sub(1)
-            .and_then(|i| h.get(i))
-            .map_or(ctx.plan_start, |p| p.day),
+        phase: kb.phase_by_id(from)?,
+        since,
     })
-}
-
-/// Whether the rules may have made phase change `p` on the check-in of
-/// `day` (or on a correction of it), for the page that says what a check-in
-/// did: a move starts the day after the newest check-in
-/// (`progress::move_starts`), so the day after this one when it was the
-/// newest; or any move made after it was logged, while it is the check-in
-/// logged last (`last_logged`: its day and id; ids grow in the order rows
-/// are made). A clinician's move has an author.
-pub fn made_on_checkin(
-    p: &kneepath_store::PhaseChangeRow,
-    day: Day,
-    last_logged: Option<&(Day, String)>,
-) -> bool {
-    by_the_rules(p)
-        && (p.day == day.plus(1) || last_logged.is_some_and(|(d, id)| *d == day && p.id > *id))
-}
-
-/// A move the progression rules made (not a plan's start, not a clinician's).
-fn by_the_rules(p: &kneepath_store::PhaseChangeRow) -> bool {
-    p.author_id.is_none() && p.from_phase.is_some()
 }
 
 /// What moving on still waits for after `checkin` (see [`waiting_text`]),

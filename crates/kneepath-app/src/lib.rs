@@ -19,6 +19,7 @@
 //! - [`synthetic`]: synthetic patients (`kneepath seed`) and the demo.
 
 pub mod assess;
+pub mod caseload;
 pub mod checkin;
 pub mod clinic;
 mod clock;

@@ -107,9 +107,9 @@ impl App {
         // At urgent and above the triage gives no plan; a clinician may give
         // one after seeing the patient (a plan started by hand on this very
         // assessment), and then it is followed like any other.
-        let given_by_clinician = history.first().is_some_and(|p| {
-            p.from_phase.is_none() && p.author_id.is_some() && p.assessment_id == assessment.id
-        });
+        let given_by_clinician = history
+            .first()
+            .is_some_and(|p| p.how.is_start_by_clinician() && p.assessment_id == assessment.id);
         let phase = if assessment.level.allows_home_plan() || given_by_clinician {
             history.last().and_then(|p| {
                 // Only check-ins logged after the phase began count in it.

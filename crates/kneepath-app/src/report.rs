@@ -109,7 +109,7 @@ pub fn phase_moves(
 ) -> Vec<(Day, String)> {
     history
         .iter()
-        .filter(|p| p.from_phase.is_some())
+        .filter(|p| !p.how.is_start())
         .map(|p| {
             let title = kb
                 .phase_by_id(&p.to_phase)

@@ -75,6 +75,8 @@ enum Command {
     Restore(backup::RestoreArgs),
     /// Measure bare inserts into the database (the check-in benchmark's reference).
     BenchInsert(seed::BenchInsertArgs),
+    /// Measure the caseload dashboard's work per page (every clinician's).
+    BenchCaseload(seed::BenchCaseloadArgs),
     /// Accounts: create (e.g. the first admin or a clinician), list, link.
     User {
         #[command(subcommand)]
@@ -233,6 +235,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::BenchInsert(args) => {
             seed::bench_insert(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchCaseload(args) => {
+            seed::bench_caseload(load_kb(cli.knowledge.as_deref())?, args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => {

@@ -1,5 +1,6 @@
-//! `kneepath seed`: synthetic patients for demonstrations and benchmarks,
-//! and `kneepath bench-insert`: the bare-insert reference rate.
+//! `kneepath seed`: synthetic patients for demonstrations and benchmarks;
+//! `kneepath bench-insert`: the bare-insert reference rate; and
+//! `kneepath bench-caseload`: the dashboard's work per page.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -54,6 +55,26 @@ pub struct BenchInsertArgs {
     seconds: u64,
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchCaseloadArgs {
+    #[arg(
+        long,
+        default_value = "sqlite://kneepath.db",
+        env = "KNEEPATH_DATABASE_URL"
+    )]
+    database: String,
+    /// Treat this day (YYYY-MM-DD) as today.
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+    /// Pages per clinician.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Also time a full recomputation per page: every patient's summary
+    /// rebuilt from their rows, then judged.
+    #[arg(long)]
+    full: bool,
 }
 
 const PASSWORD: &str = "synthetic-patient-password";
@@ -201,6 +222,65 @@ pub fn bench_insert(args: BenchInsertArgs) -> Result<()> {
                 p50 as f64 / 1000.0,
                 p99 as f64 / 1000.0,
             );
+        }
+        Ok(())
+    })
+}
+
+/// Time `App::caseload` (the dashboard's reading and judging, without the
+/// HTML) for every clinician's page, `rounds` times, one page at a time.
+pub fn bench_caseload(kb: KnowledgeBase, args: BenchCaseloadArgs) -> Result<()> {
+    use std::time::Instant;
+    let clock = crate::common::clock(args.today.as_deref())?;
+    let rt = crate::common::runtime()?;
+    rt.block_on(async move {
+        let store = crate::common::open(&args.database).await?;
+        let app = App::new(store, kb, clock);
+        let clinicians = app
+            .store
+            .users(Some(kneepath_store::Role::Clinician), "", 100_000)
+            .await?;
+        if clinicians.is_empty() {
+            return Err(anyhow!("no clinicians in {}", args.database));
+        }
+        let report = |what: &str, mut micros: Vec<u128>, patients: usize| -> Result<()> {
+            micros.sort_unstable();
+            let at = |q: f64| micros[((micros.len() - 1) as f64 * q) as usize];
+            let mean = micros.iter().sum::<u128>() as f64 / micros.len() as f64;
+            say!(
+                "{what}: {} pages of {:.0} patients: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms per page",
+                micros.len(),
+                patients as f64 / micros.len() as f64,
+                mean / 1000.0,
+                at(0.5) as f64 / 1000.0,
+                at(0.99) as f64 / 1000.0
+            );
+            Ok(())
+        };
+        let (mut micros, mut patients) = (Vec::new(), 0);
+        for _ in 0..args.rounds {
+            for c in &clinicians {
+                let t = Instant::now();
+                let rows = app.caseload(&c.id).await?;
+                micros.push(t.elapsed().as_micros());
+                patients += rows.len();
+            }
+        }
+        report("caseload from summaries", micros, patients)?;
+        if args.full {
+            let min = app.kb.progression.advance_min_adherence_pct;
+            let (mut micros, mut patients) = (Vec::new(), 0);
+            for c in &clinicians {
+                let t = Instant::now();
+                for e in app.store.caseload(&c.id).await? {
+                    let today = app.clock.today_in(e.patient.time_zone.as_deref());
+                    let s = app.store.rebuilt_summary(&e.patient.id).await?;
+                    std::hint::black_box(s.status(today, min));
+                    patients += 1;
+                }
+                micros.push(t.elapsed().as_micros());
+            }
+            report("full recomputation from the rows", micros, patients)?;
         }
         Ok(())
     })

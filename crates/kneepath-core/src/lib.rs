@@ -37,6 +37,7 @@ pub mod facts;
 pub mod kb;
 pub mod level;
 pub mod outcomes;
+pub mod phases;
 pub mod plan;
 pub mod progress;
 pub mod questionnaire;

@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 
 use crate::audit::{AuditAction, AuditEntity, NewAudit, audit_stmt};
 use crate::checkins::escalation_stmt;
-use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_bump, plan_guard};
+use crate::plan::{NewPhaseChange, PlanVersion, phase_change_stmt, plan_bump, plan_guard};
 use crate::sql::{Cells, Stmt, day_of};
 use crate::summary::Touch;
 use crate::{Result, Store, UserId, corrupt, new_id, now_rfc3339};
@@ -218,7 +218,7 @@ pub(crate) fn assessment_stmts_by(
         ),
     ];
     if let Some((phase, reason)) = a.start_phase {
-        stmts.push(phase_change_stmt(&PhaseChange {
+        stmts.push(phase_change_stmt(&NewPhaseChange {
             user_id: a.user_id,
             assessment_id: &id,
             day: a.day,

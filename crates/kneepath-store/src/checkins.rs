@@ -13,7 +13,7 @@ use sqlx::Row;
 use crate::assessments::{NewAssessment, assessment_stmts};
 use crate::audit::{AuditAction, AuditEntity};
 use crate::audit::{NewAudit, audit_stmt};
-use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_guard};
+use crate::plan::{NewPhaseChange, PlanVersion, phase_change_stmt, plan_guard};
 use crate::sql::{Cells, Stmt, day_of};
 use crate::summary::Touch;
 use crate::{ConflictKind, Result, Store, StoreError, UserId, corrupt, new_id, now_rfc3339};
@@ -67,7 +67,7 @@ fn consequences(w: &CheckinWrite<'_>) -> Result<Vec<Stmt>> {
         stmts.extend(more);
     }
     if let Some((from, to, day, reason)) = w.phase_change {
-        stmts.push(phase_change_stmt(&PhaseChange {
+        stmts.push(phase_change_stmt(&NewPhaseChange {
             user_id: w.user_id,
             assessment_id: &assessment_id,
             day,

@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use crate::assessments::assessment_stmts_by;
 use crate::audit::audit_in;
 use crate::audit::{AuditAction, AuditEntity};
-use crate::plan::{PhaseChange, PlanVersion, phase_change_stmt, plan_guard};
+use crate::plan::{NewPhaseChange, PlanVersion, phase_change_stmt, plan_guard};
 use crate::sql::{Cells, Stmt, day_of, exec_in};
 use crate::users::{USER_COLS_U, user_from_row};
 use crate::{
@@ -507,7 +507,7 @@ impl Store {
         self.write_audited(
             vec![
                 plan_guard(patient_id, read),
-                phase_change_stmt(&PhaseChange {
+                phase_change_stmt(&NewPhaseChange {
                     user_id: patient_id,
                     assessment_id,
                     day,

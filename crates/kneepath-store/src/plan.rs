@@ -20,7 +20,7 @@
 //! without a sort; a unit test reads the query plans.
 
 use kneepath_core::Day;
-use serde::Serialize;
+use kneepath_core::phases::{PhaseChange, PhaseMove, current_plan_start};
 
 use crate::assessments::{AssessmentHead, RawHead, head_stmt};
 use crate::checkins::{
@@ -58,20 +58,9 @@ pub(crate) fn plan_bump(user_id: &UserId) -> Stmt {
     Stmt::new("UPDATE users SET plan_version = plan_version + 1 WHERE id = $1").arg(user_id)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PhaseChangeRow {
-    pub id: String,
-    pub assessment_id: String,
-    /// First day whose check-ins count for `to_phase`.
-    pub day: Day,
-    pub from_phase: Option<String>,
-    pub to_phase: String,
-    pub reason: String,
-    pub created_at: String,
-    /// The clinician who moved the phase by hand; none when the
-    /// progression rules did.
-    pub author_id: Option<UserId>,
-}
+/// A phase change as stored: the core's [`PhaseChange`] with a clinician
+/// named by their user id.
+pub type PhaseChangeRow = PhaseChange<UserId>;
 
 fn phase_changes_stmt(user_id: &UserId) -> Stmt {
     Stmt::new(
@@ -85,11 +74,13 @@ fn phase_change_from_row<R: Cells + ?Sized>(r: &R) -> Result<PhaseChangeRow> {
         id: r.text("id")?,
         assessment_id: r.text("assessment_id")?,
         day: r.day("day")?,
-        from_phase: r.opt_text("from_phase")?,
         to_phase: r.text("to_phase")?,
         reason: r.text("reason")?,
         created_at: r.text("created_at")?,
-        author_id: r.opt_text("author_id")?.map(UserId::new),
+        how: PhaseMove::of(
+            r.opt_text("from_phase")?,
+            r.opt_text("author_id")?.map(UserId::new),
+        ),
     })
 }
 
@@ -99,7 +90,7 @@ pub struct PlanInputs {
     /// The newest assessment: it governs the plan.
     pub head: AssessmentHead,
     /// The current plan's phase changes, oldest first: from the newest
-    /// start of a plan (a change without `from_phase`) on.
+    /// start of a plan on (`phases::current_plan_start`).
     pub history: Vec<PhaseChangeRow>,
     /// The day the current plan started.
     pub plan_start: Day,
@@ -120,10 +111,7 @@ struct CurrentPlan {
 
 impl CurrentPlan {
     fn of(all: Vec<PhaseChangeRow>, assessed: Day) -> CurrentPlan {
-        let from = all
-            .iter()
-            .rposition(|p| p.from_phase.is_none())
-            .unwrap_or(0);
+        let from = current_plan_start(&all);
         let history: Vec<_> = all.into_iter().skip(from).collect();
         let start = history.first().map_or(assessed, |p| p.day);
         CurrentPlan { history, start }
@@ -168,7 +156,7 @@ impl CurrentPlan {
 }
 
 /// A phase change to insert (the newest row is the current phase).
-pub(crate) struct PhaseChange<'a> {
+pub(crate) struct NewPhaseChange<'a> {
     pub user_id: &'a UserId,
     pub assessment_id: &'a str,
     pub day: Day,
@@ -179,7 +167,7 @@ pub(crate) struct PhaseChange<'a> {
     pub author_id: Option<&'a UserId>,
 }
 
-pub(crate) fn phase_change_stmt(p: &PhaseChange<'_>) -> Stmt {
+pub(crate) fn phase_change_stmt(p: &NewPhaseChange<'_>) -> Stmt {
     Stmt::new(
         "INSERT INTO phase_changes (id, user_id, assessment_id, day, from_phase, to_phase, reason, created_at, author_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )

@@ -670,7 +670,7 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
             .expect("move");
         let phases = store.phase_changes(&pat.id).await.expect("phases");
         assert_eq!(
-            phases.last().and_then(|p| p.author_id.clone()),
+            phases.last().and_then(|p| p.how.author().cloned()),
             Some(clin.id.clone())
         );
         let answers: std::collections::BTreeMap<String, u8> =

@@ -519,7 +519,7 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
     assert!(app.get("/plan", Some(&p)).await.body.contains("Protect"));
     let moved = store.phase_changes(&patient.id).await.expect("db");
     let moved = moved.last().expect("the move");
-    assert!(moved.author_id.is_some());
+    assert!(moved.how.author().is_some());
     assert_eq!(
         moved.day,
         super::TODAY
@@ -721,10 +721,7 @@ async fn a_clinician_gives_a_plan_at_urgent_and_lifts_p2_when_cleared() {
         .await
         .expect("db");
     let last = moves.last().expect("a plan start");
-    assert!(
-        last.from_phase.is_none() && last.author_id.is_some(),
-        "{moves:?}"
-    );
+    assert!(last.how.is_start_by_clinician(), "{moves:?}");
     let ctx = app
         .state
         .app

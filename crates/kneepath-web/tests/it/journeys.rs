@@ -302,9 +302,7 @@ async fn step(app: &App, j: &mut Journey, rng: &mut Rng) -> String {
             assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: {what}", j.seed);
             assert_eq!(now.last().map(|p| &p.to_phase), Some(to), "{what}");
             if !home {
-                let start = now
-                    .last()
-                    .filter(|p| p.from_phase.is_none() && p.author_id.is_some());
+                let start = now.last().filter(|p| p.how.is_start_by_clinician());
                 assert!(start.is_some(), "{what}: a plan given by hand");
                 // A new plan: its check-ins start with it.
                 if let Some(p) = start {

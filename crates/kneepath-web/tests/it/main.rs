@@ -1316,7 +1316,7 @@ impl App {
             .await
             .expect("db")
             .into_iter()
-            .filter(|c| c.from_phase.is_some())
+            .filter(|c| !c.how.is_start())
             .count()
     }
 }

@@ -71,77 +71,54 @@ async fn caseload_page(
     invite_url: Option<String>,
 ) -> Result<CaseloadPage, WebError> {
     let kb = &state.kb;
-    // Each patient's status is judged on the patient's own today (a
-    // patient a day ahead who checked in this morning has checked in
-    // "today").
     let clinician_today = user.today(state);
-    let entries = state.store.caseload(user.id()).await?;
-    let min_adherence = kb.progression.advance_min_adherence_pct;
-    let mut rows: Vec<(CaseRow, Option<f64>)> = entries
+    let rows = state.app.caseload(user.id()).await?;
+    let total = rows.len();
+    let counts = kneepath_app::caseload::need_counts(&rows)
         .into_iter()
-        .map(|e| {
-            let today = state.clock.today_in(e.patient.time_zone.as_deref());
-            let s = e.summary.status(today, min_adherence);
+        .map(|(n, count)| (n.as_str(), n.label(), count))
+        .collect();
+    let rows: Vec<CaseRow> = rows
+        .into_iter()
+        .map(|r| {
+            let s = r.status;
             let (trend_arrow, trend_text) = match s.trend {
                 Trend::Rising => ("↑", "rising"),
                 Trend::Falling => ("↓", "falling"),
                 Trend::Steady => ("→", "steady"),
                 Trend::Unknown => ("", "no trend yet"),
             };
-            let phase = e
-                .summary
+            let phase = r
                 .phase
                 .as_deref()
                 .and_then(|p| kb.phase_by_id(p))
                 .map_or_else(|| "–".to_string(), |p| kb.phases[p].title.clone());
-            (
-                CaseRow {
-                    id: e.patient.id,
-                    name: e.patient.display_name,
-                    email: e.patient.email,
-                    need: s.need,
-                    need_class: need_class(s.need),
-                    last_checkin: match (e.summary.last_checkin, s.days_since_checkin) {
-                        (Some(d), Some(0)) => format!("{d} (today)"),
-                        (Some(d), Some(1)) => format!("{d} (yesterday)"),
-                        (Some(d), Some(n)) => format!("{d} ({n} days ago)"),
-                        _ => "never".to_string(),
-                    },
-                    phase,
-                    pain: fmt1(s.pain_avg7),
-                    trend_arrow,
-                    trend_text,
-                    adherence: s
-                        .adherence_pct
-                        .map_or_else(|| "–".to_string(), |a| format!("{a:.0}%")),
+            CaseRow {
+                id: r.patient.id,
+                name: r.patient.display_name,
+                email: r.patient.email,
+                need: s.need,
+                need_class: need_class(s.need),
+                last_checkin: match (r.last_checkin, s.days_since_checkin) {
+                    (Some(d), Some(0)) => format!("{d} (today)"),
+                    (Some(d), Some(1)) => format!("{d} (yesterday)"),
+                    (Some(d), Some(n)) => format!("{d} ({n} days ago)"),
+                    _ => "never".to_string(),
                 },
-                s.pain_avg7,
-            )
-        })
-        .collect();
-    // Most pressing first; within a need, the most pain first.
-    rows.sort_by(|(a, pa), (b, pb)| {
-        a.need
-            .cmp(&b.need)
-            .then(pb.unwrap_or(-1.0).total_cmp(&pa.unwrap_or(-1.0)))
-            .then(a.name.cmp(&b.name))
-    });
-    let total = rows.len();
-    let counts = Need::ALL
-        .iter()
-        .map(|n| {
-            (
-                n.as_str(),
-                n.label(),
-                rows.iter().filter(|(r, _)| r.need == *n).count(),
-            )
+                phase,
+                pain: fmt1(s.pain_avg7),
+                trend_arrow,
+                trend_text,
+                adherence: s
+                    .adherence_pct
+                    .map_or_else(|| "–".to_string(), |a| format!("{a:.0}%")),
+            }
         })
         .collect();
     let needle = search.trim().to_lowercase();
     let want = Need::parse(need_filter);
     let rows: Vec<CaseRow> = rows
         .into_iter()
-        .map(|(r, _)| r)
         .filter(|r| want.is_none_or(|n| r.need == n))
         .filter(|r| {
             needle.is_empty()

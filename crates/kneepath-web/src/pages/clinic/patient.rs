@@ -272,7 +272,7 @@ async fn timeline(
         });
     }
     for p in store.phase_changes(pid).await? {
-        let title = match &p.from_phase {
+        let title = match p.how.from() {
             None => format!("Plan started: {}", phase_title(kb, &p.to_phase)),
             Some(from) => format!(
                 "Phase: {} → {}",
@@ -280,7 +280,7 @@ async fn timeline(
                 phase_title(kb, &p.to_phase)
             ),
         };
-        let by = match &p.author_id {
+        let by = match p.how.author() {
             Some(a) => store.user_by_id(a).await?.map(|u| u.display_name),
             None => None,
         };
