@@ -12,7 +12,10 @@
 //! every flag raised by some rule, every definition, exercise and advice
 //! item used, and the outcome instruments (`instruments.toml`) must hold
 //! exactly the item ids their scoring in `outcomes.rs` expects: a validated
-//! questionnaire is only valid in its own published wording.
+//! questionnaire is only valid in its own published wording. Every triage
+//! rule must come with examples (`[rule.examples]`: fact sets on which it
+//! fires and on which it does not); they are read as a facts file is read,
+//! against the finished questionnaire, so only once the rest is valid.
 //!
 //! The knowledge base's version is `sha256:` and the first 16 hex digits of
 //! the hash of every file's name and text, so any edit to any file gives a
@@ -166,6 +169,18 @@ struct RawRule {
     when: toml::Value,
     reason: String,
     citations: Vec<String>,
+    examples: Option<RawExamples>,
+}
+
+/// `[rule.examples]`: fact sets as a facts file writes them, read once the
+/// questionnaire is complete.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawExamples {
+    #[serde(default)]
+    fires: Vec<toml::Table>,
+    #[serde(default)]
+    quiet: Vec<toml::Table>,
 }
 
 #[derive(Deserialize)]
@@ -404,6 +419,9 @@ struct Loader {
     in_definitions: bool,
     /// Questions' `show_if`, parsed once the definitions are known.
     pending_show_ifs: Vec<Option<(At, toml::Value)>>,
+    /// Each loaded rule's examples, in rule order, read into facts once the
+    /// knowledge base is built.
+    pending_examples: Vec<(At, RawExamples)>,
 }
 
 fn join(v: &[&String]) -> String {
@@ -460,11 +478,12 @@ impl Loader {
             }
         }
 
+        let pending_examples = std::mem::take(&mut self.pending_examples);
         match (meta, levels, default_start, progression) {
             (Some(meta), Some(levels), Some(default_start), Some(progression))
                 if self.problems.is_empty() =>
             {
-                let kb = KnowledgeBase {
+                let mut kb = KnowledgeBase {
                     meta,
                     version,
                     sections,
@@ -486,11 +505,12 @@ impl Loader {
                     progression,
                     fact_index: self.fact_index,
                 };
-                let hidden = super::visibility::hidden_question_problems(&kb);
-                if hidden.is_empty() {
+                let mut problems = super::visibility::hidden_question_problems(&kb);
+                problems.extend(attach_examples(&mut kb, pending_examples));
+                if problems.is_empty() {
                     Ok(kb)
                 } else {
-                    Err(KbError { problems: hidden })
+                    Err(KbError { problems })
                 }
             }
             _ => Err(KbError {
@@ -1017,6 +1037,7 @@ impl Loader {
             }
             let citations = self.cite(&at, &raw.citations);
             let when = self.condition(&at, "when", &raw.when);
+            let examples = self.examples(&at, raw.examples);
             if let (Some(level), Some(flag), Some(when)) = (level, flag, when) {
                 out.push(Rule {
                     id: raw.id,
@@ -1025,10 +1046,37 @@ impl Loader {
                     when,
                     reason: raw.reason,
                     citations,
+                    examples: RuleExamples::default(),
                 });
+                self.pending_examples.push((at, examples));
             }
         }
         out
+    }
+
+    /// A rule must come with at least one example on which it fires and one
+    /// on which it does not; the examples themselves are read later.
+    fn examples(&mut self, at: &At, raw: Option<RawExamples>) -> RawExamples {
+        let Some(raw) = raw else {
+            self.problem(
+                at,
+                "has no examples: give `[rule.examples]` with `fires` (fact sets on which it \
+                 fires) and `quiet` (fact sets on which it does not)",
+            );
+            return RawExamples::default();
+        };
+        for (field, list, what) in [
+            ("fires", &raw.fires, "on which the rule fires"),
+            ("quiet", &raw.quiet, "on which the rule does not fire"),
+        ] {
+            if list.is_empty() {
+                self.problem(
+                    at,
+                    format!("`examples.{field}` is empty: give at least one fact set {what}"),
+                );
+            }
+        }
+        raw
     }
 
     /// Policy v2: every yes/no question an `urgent` or more urgent rule
@@ -2125,6 +2173,39 @@ impl Loader {
         };
         Some((op, threshold))
     }
+}
+
+/// Read each rule's examples into facts, as a facts file or a case file is
+/// read: against the finished questionnaire, so only once the rest of the
+/// knowledge base is valid. A problem names the rule and the example
+/// (`examples.fires` #2 is the second fact set of `fires`).
+fn attach_examples(kb: &mut KnowledgeBase, pending: Vec<(At, RawExamples)>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut read = |at: &At, field: &str, tables: &[toml::Table]| -> Vec<Facts> {
+        let mut out = Vec::new();
+        for (i, t) in tables.iter().enumerate() {
+            match kb.facts_from_toml_table(t) {
+                Ok(f) => out.push(f),
+                Err(e) => problems.push(Problem {
+                    file: at.file.to_string(),
+                    entry: at.entry.clone(),
+                    message: format!("`examples.{field}` #{}: {e}", i + 1),
+                }),
+            }
+        }
+        out
+    };
+    let examples: Vec<RuleExamples> = pending
+        .iter()
+        .map(|(at, raw)| RuleExamples {
+            fires: read(at, "fires", &raw.fires),
+            quiet: read(at, "quiet", &raw.quiet),
+        })
+        .collect();
+    for (rule, ex) in kb.rules.iter_mut().zip(examples) {
+        rule.examples = ex;
+    }
+    problems
 }
 
 fn describe_toml(v: &toml::Value) -> String {

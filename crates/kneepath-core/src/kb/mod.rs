@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::condition::Condition;
-use crate::facts::FactId;
+use crate::facts::{FactId, Facts};
 use crate::level::TriageLevel;
 
 pub use bundled::{BUNDLED_FILES, bundled_sources};
@@ -254,6 +254,20 @@ pub struct Rule {
     pub when: Condition,
     pub reason: String,
     pub citations: Vec<CitationId>,
+    pub examples: RuleExamples,
+}
+
+/// A rule's examples (`[rule.examples]` in rules.toml): fact sets just
+/// inside and just outside its boundary. Loading checks that each is a valid
+/// fact set and that there is at least one of each kind; whether the rule
+/// really fires on them is for the tests to check, so a knowledge base with
+/// a changed threshold still loads.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RuleExamples {
+    /// Fact sets on which the rule fires.
+    pub fires: Vec<Facts>,
+    /// Fact sets on which it does not.
+    pub quiet: Vec<Facts>,
 }
 
 /// A contributing factor (C1 ... C5).

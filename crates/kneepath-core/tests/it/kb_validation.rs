@@ -500,3 +500,69 @@ fn balance_exercise_without_a_supported_version() {
         "needs `supported`",
     );
 }
+
+/// Every rule carries its boundary tests as data (`[rule.examples]`): at
+/// least one fact set on which it fires and one on which it does not.
+#[test]
+fn rule_without_examples_is_refused() {
+    let a1 = "[rule.examples]\nfires = [\n  { age = 30, leg_cold_pale_numb = true },\n]\nquiet = [\n  { age = 30, leg_cold_pale_numb = false },\n  { age = 30 },\n]\n";
+    let p = corrupt("rules.toml", a1, "");
+    expect(&p, "rules.toml", Some("rule A1"), "has no examples");
+    assert_eq!(p.len(), 1, "only the missing examples: {p:?}");
+    let p = corrupt(
+        "rules.toml",
+        "quiet = [\n  { age = 30, leg_cold_pale_numb = false },\n  { age = 30 },\n]",
+        "quiet = []",
+    );
+    expect(
+        &p,
+        "rules.toml",
+        Some("rule A1"),
+        "`examples.quiet` is empty: give at least one fact set on which the rule does not fire",
+    );
+    let p = corrupt(
+        "rules.toml",
+        "[rule.examples]\nfires = [",
+        "[rule.examples]\nfire = [",
+    );
+    expect(&p, "rules.toml", Some("rule A1"), "unknown field `fire`");
+}
+
+/// An example is read as a facts file is, against the questionnaire; the
+/// problem names the rule, the example and the fact.
+#[test]
+fn rule_example_that_is_not_a_valid_fact_set_is_refused() {
+    let p = corrupt(
+        "rules.toml",
+        "{ age = 30, leg_cold_pale_numb = true }",
+        "{ age = 30, leg_cold = true }",
+    );
+    expect(
+        &p,
+        "rules.toml",
+        Some("rule A1"),
+        "`examples.fires` #1: fact `leg_cold`: is not a fact of the questionnaire",
+    );
+    let p = corrupt(
+        "rules.toml",
+        "{ age = 30, pain_now = 7 }",
+        "{ age = 30, pain_now = 11 }",
+    );
+    expect(
+        &p,
+        "rules.toml",
+        Some("rule U5"),
+        "`examples.quiet` #1: fact `pain_now`: 11 is out of range",
+    );
+    let p = corrupt(
+        "rules.toml",
+        "{ age = 60, foot_weakness = true }",
+        "{ foot_weakness = \"yes\" }",
+    );
+    expect(
+        &p,
+        "rules.toml",
+        Some("rule U9"),
+        "`examples.fires` #1: fact `foot_weakness`: expected true, false or \"unsure\", got the text \"yes\"; fact `age`: is required",
+    );
+}
