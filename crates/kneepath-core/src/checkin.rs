@@ -29,6 +29,9 @@ pub enum Swelling {
 }
 
 impl Swelling {
+    /// Every answer, least first.
+    pub const ALL: [Swelling; 3] = [Swelling::None, Swelling::Mild, Swelling::Significant];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Swelling::None => "none",
@@ -42,6 +45,119 @@ impl Swelling {
             "none" => Some(Swelling::None),
             "mild" => Some(Swelling::Mild),
             "significant" => Some(Swelling::Significant),
+            _ => None,
+        }
+    }
+}
+
+/// One question of the daily check-in, worded by `checkin.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Field {
+    /// The check-in's own name for it ([`RawCheckIn`]'s field).
+    pub id: String,
+    pub kind: FieldKind,
+    /// The question as the form asks it.
+    pub label: String,
+    /// Its name in messages ("Pain now").
+    pub short: String,
+    pub hint: Option<String>,
+    /// Words after the label saying it may be left blank.
+    pub optional_note: Option<String>,
+    /// The check-in is refused without it.
+    pub required: bool,
+    /// A choice's or a yes/no question's answers (yes first): the value
+    /// sent, and the words shown.
+    pub options: Vec<(String, String)>,
+}
+
+/// What kind of answer a check-in question takes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum FieldKind {
+    /// A calendar day.
+    Date,
+    /// Ticks among the knowledge base's warning signs.
+    WarningSigns,
+    /// 0 to 10.
+    Scale,
+    /// One of `options`.
+    Choice,
+    /// Yes or no (`options` words them).
+    YesNo,
+    /// Ticks among the day's planned exercises.
+    Exercises,
+    /// A whole number in a range.
+    Integer { min: u32, max: u32 },
+    /// A number in a range.
+    Decimal { min: f64, max: f64 },
+}
+
+impl FieldKind {
+    /// Its name in `checkin.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldKind::Date => "date",
+            FieldKind::WarningSigns => "warning_signs",
+            FieldKind::Scale => "scale",
+            FieldKind::Choice => "choice",
+            FieldKind::YesNo => "yes_no",
+            FieldKind::Exercises => "exercises",
+            FieldKind::Integer { .. } => "integer",
+            FieldKind::Decimal { .. } => "decimal",
+        }
+    }
+}
+
+/// The check-in's questions, one per field of [`RawCheckIn`], in the order
+/// the form asks them. The one definition the form, the check, FHIR and
+/// the API's schema read; the knowledge base's loader builds it only when
+/// `checkin.toml` words every field with the kind the check-in stores
+/// ([`CheckinForm::expected`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckinForm {
+    /// In the form's order.
+    pub fields: Vec<Field>,
+}
+
+impl CheckinForm {
+    /// The ids, kinds and required flags the check-in stores (ranges and
+    /// words are the file's; a choice's values are [`Swelling`]'s, a yes/no
+    /// question's `yes` and `no`).
+    pub fn expected() -> &'static [(&'static str, &'static str, bool)] {
+        &[
+            ("day", "date", false),
+            ("warning_signs", "warning_signs", false),
+            ("pain_now", "scale", true),
+            ("morning_pain", "scale", false),
+            ("exercise_pain", "scale", false),
+            ("stiffness", "scale", true),
+            ("swelling", "choice", false),
+            ("walks_normally", "yes_no", false),
+            ("full_range", "yes_no", false),
+            ("done", "exercises", false),
+            ("training_minutes", "integer", false),
+            ("effort", "integer", false),
+            ("sleep_hours", "decimal", false),
+        ]
+    }
+
+    /// The question `id` (one of [`CheckinForm::expected`]'s, which a
+    /// loaded form always has).
+    pub fn field(&self, id: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+
+    /// The name of `id` in messages; the id itself for one the form lacks.
+    pub fn short<'a>(&'a self, id: &'a str) -> &'a str {
+        self.field(id).map_or(id, |f| f.short.as_str())
+    }
+
+    /// The range of a number question `id`.
+    fn range(&self, id: &str) -> Option<(f64, f64)> {
+        match self.field(id)?.kind {
+            FieldKind::Scale => Some((0.0, 10.0)),
+            FieldKind::Integer { min, max } => Some((f64::from(min), f64::from(max))),
+            FieldKind::Decimal { min, max } => Some((min, max)),
             _ => None,
         }
     }
@@ -167,6 +283,15 @@ pub struct RawCheckIn {
     pub warning_signs: Vec<String>,
 }
 
+/// "a", "a or b", "a, b or c".
+fn either(values: &[&str]) -> String {
+    match values {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
 /// The answer of a yes/no question as a [`RawCheckIn`] holds it.
 pub fn yes_no(answer: bool) -> String {
     if answer { "yes" } else { "no" }.to_string()
@@ -280,6 +405,9 @@ impl RawCheckIn {
             }
         }
         let e = &mut errors;
+        // Names and ranges are the knowledge base's (`checkin.toml`).
+        let form = &kb.checkin;
+        let max_of = |id: &str| form.range(id).map_or(10, |(_, max)| max as u32);
 
         let day_raw = get(&self.day);
         let day = match day_raw.parse::<Day>() {
@@ -306,44 +434,30 @@ impl RawCheckIn {
                 today
             }
         };
-        let pain_now = number(e, &get(&self.pain_now), "pain_now", "Pain now", 10, true);
-        let exercise_pain = number(
-            e,
-            &get(&self.exercise_pain),
-            "exercise_pain",
-            "Pain during the exercises",
-            10,
-            false,
-        );
-        let morning_pain = number(
-            e,
-            &get(&self.morning_pain),
-            "morning_pain",
-            "Pain this morning",
-            10,
-            false,
-        );
-        let stiffness = number(e, &get(&self.stiffness), "stiffness", "Stiffness", 10, true);
-        let training_minutes = number(
-            e,
-            &get(&self.training_minutes),
-            "training_minutes",
-            "Training minutes",
-            600,
-            false,
-        );
-        let effort = number(e, &get(&self.effort), "effort", "Effort", 10, false);
+        let whole = |e: &mut Vec<FieldError>, raw: &Option<String>, id: &str, required: bool| {
+            number(e, &get(raw), id, form.short(id), max_of(id), required)
+        };
+        let pain_now = whole(e, &self.pain_now, "pain_now", true);
+        let exercise_pain = whole(e, &self.exercise_pain, "exercise_pain", false);
+        let morning_pain = whole(e, &self.morning_pain, "morning_pain", false);
+        let stiffness = whole(e, &self.stiffness, "stiffness", true);
+        let training_minutes = whole(e, &self.training_minutes, "training_minutes", false);
+        let effort = whole(e, &self.effort, "effort", false);
         let sleep_raw = get(&self.sleep_hours);
+        let (sleep_min, sleep_max) = form.range("sleep_hours").unwrap_or((0.0, 24.0));
         let sleep_hours = if sleep_raw.is_empty() {
             Some(None)
         } else {
             match sleep_raw.replace(',', ".").parse::<f64>() {
-                Ok(h) if (0.0..=24.0).contains(&h) => Some(Some(h)),
+                Ok(h) if (sleep_min..=sleep_max).contains(&h) => Some(Some(h)),
                 _ => {
                     err(
                         e,
                         "sleep_hours",
-                        format!("Sleep: \"{sleep_raw}\" is not a number of hours from 0 to 24."),
+                        format!(
+                            "{}: \"{sleep_raw}\" is not a number of hours from {sleep_min} to {sleep_max}.",
+                            form.short("sleep_hours")
+                        ),
                     );
                     None
                 }
@@ -354,10 +468,15 @@ impl RawCheckIn {
             s => match Swelling::parse(s) {
                 Some(sw) => Some(Some(sw)),
                 None => {
+                    let values: Vec<&str> = Swelling::ALL.iter().map(|s| s.as_str()).collect();
                     err(
                         e,
                         "swelling",
-                        "Swelling: choose none, mild or significant, or leave it blank.".into(),
+                        format!(
+                            "{}: choose {}, or leave it blank.",
+                            form.short("swelling"),
+                            either(&values)
+                        ),
                     );
                     None
                 }
@@ -367,9 +486,14 @@ impl RawCheckIn {
             e,
             &get(&self.walks_normally),
             "walks_normally",
-            "Walking normally",
+            form.short("walks_normally"),
         );
-        let full_range = yes_no(e, &get(&self.full_range), "full_range", "Full movement");
+        let full_range = yes_no(
+            e,
+            &get(&self.full_range),
+            "full_range",
+            form.short("full_range"),
+        );
         let done: Vec<String> = self.done.iter().map(|d| d.trim().to_string()).collect();
         // `planned` is the plan of the day asked for: when that day is refused,
         // the day is what to fix, not the exercises ticked for it.
@@ -403,14 +527,21 @@ impl RawCheckIn {
             err(
                 e,
                 "exercise_pain",
-                "Pain during the exercises: please rate it, since you did exercises.".into(),
+                format!(
+                    "{}: please rate it, since you did exercises.",
+                    form.short("exercise_pain")
+                ),
             );
         }
         if training_minutes.unwrap_or(0) > 0 && effort.is_none() && !has(e, "effort") {
             err(
                 e,
                 "effort",
-                "Effort: please rate how hard the training was, from 0 to 10.".into(),
+                format!(
+                    "{}: please rate how hard the training was, from 0 to {}.",
+                    form.short("effort"),
+                    max_of("effort")
+                ),
             );
         }
 

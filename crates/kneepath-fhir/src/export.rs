@@ -408,26 +408,56 @@ pub fn checkin_questionnaire(kb: &kneepath_core::KnowledgeBase) -> Json {
         "title": "Daily check-in",
         "status": "active",
         "subjectType": ["Patient"],
-        "item": [
-            {"linkId": "day", "text": "Day", "type": "date", "required": true},
-            int_item("pain_now", "Pain now (0-10)", 0, 10, true),
-            int_item("exercise_pain", "Pain during the exercises (0-10)", 0, 10, false),
-            int_item("morning_pain", "Pain on waking this morning (0-10)", 0, 10, false),
-            int_item("stiffness", "Stiffness (0-10)", 0, 10, true),
-            {"linkId": "swelling", "text": "Swelling", "type": "choice", "answerOption": [
-                coded(&format!("{CHECKIN_SYSTEM}:swelling"), "none", "None"),
-                coded(&format!("{CHECKIN_SYSTEM}:swelling"), "mild", "Mild"),
-                coded(&format!("{CHECKIN_SYSTEM}:swelling"), "significant", "Significant"),
-            ]},
-            {"linkId": "walks_normally", "text": "Walking normally", "type": "boolean"},
-            {"linkId": "full_range", "text": "The knee bends and straightens as fully as the other", "type": "boolean"},
-            {"linkId": "done", "text": "Exercises done", "type": "choice", "repeats": true, "answerOption": exercises},
-            int_item("training_minutes", "Training minutes", 0, 600, false),
-            int_item("effort", "Effort of the training (0-10)", 0, 10, false),
-            {"linkId": "sleep_hours", "text": "Hours of sleep", "type": "decimal"},
-            {"linkId": "warning_signs", "text": "Warning signs", "type": "choice", "repeats": true, "answerOption": signs},
-        ],
+        "item": checkin_items(kb, &exercises, &signs),
     })
+}
+
+/// The check-in's questions as Questionnaire items, in the form's order
+/// and words (`checkin.toml`). The day is always given in a response.
+fn checkin_items(
+    kb: &kneepath_core::KnowledgeBase,
+    exercises: &[Json],
+    signs: &[Json],
+) -> Vec<Json> {
+    use kneepath_core::checkin::FieldKind;
+    kb.checkin
+        .fields
+        .iter()
+        .map(|f| {
+            let (id, label) = (f.id.as_str(), f.label.as_str());
+            match f.kind {
+                FieldKind::Date => {
+                    json!({"linkId": id, "text": label, "type": "date", "required": true})
+                }
+                FieldKind::Scale => int_item(id, &format!("{label} (0-10)"), 0, 10, f.required),
+                FieldKind::Integer { min, max } => {
+                    int_item(id, label, i64::from(min), i64::from(max), f.required)
+                }
+                FieldKind::Decimal { min, max } => json!({
+                    "linkId": id, "text": label, "type": "decimal", "required": f.required,
+                    "extension": [
+                        {"url": "http://hl7.org/fhir/StructureDefinition/minValue", "valueDecimal": min},
+                        {"url": "http://hl7.org/fhir/StructureDefinition/maxValue", "valueDecimal": max},
+                    ],
+                }),
+                FieldKind::Choice => json!({
+                    "linkId": id, "text": label, "type": "choice",
+                    "answerOption": f.options.iter()
+                        .map(|(v, words)| coded(&format!("{CHECKIN_SYSTEM}:{id}"), v, words))
+                        .collect::<Vec<_>>(),
+                }),
+                FieldKind::YesNo => json!({"linkId": id, "text": label, "type": "boolean"}),
+                FieldKind::Exercises => json!({
+                    "linkId": id, "text": label, "type": "choice", "repeats": true,
+                    "answerOption": exercises,
+                }),
+                FieldKind::WarningSigns => json!({
+                    "linkId": id, "text": label, "type": "choice", "repeats": true,
+                    "answerOption": signs,
+                }),
+            }
+        })
+        .collect()
 }
 
 /// A check-in as a `QuestionnaireResponse` to [`checkin_questionnaire`];

@@ -315,6 +315,8 @@ pub struct PlanPage {
 #[template(path = "checkin.html")]
 pub struct CheckinPage {
     pub l: Layout,
+    /// The questions' words (`checkin.toml`).
+    pub q: Questions,
     pub day: String,
     pub earliest: String,
     pub today: String,
@@ -422,4 +424,35 @@ pub struct ResetPage {
     pub email: String,
     pub token: String,
     pub f: FormState,
+}
+
+/// The check-in's questions as the knowledge base words them
+/// (`checkin.toml`), for the form's template. A field the form lacks reads
+/// as empty text; a loaded knowledge base has every one.
+pub struct Questions(pub std::sync::Arc<kneepath_core::KnowledgeBase>);
+
+impl Questions {
+    fn field(&self, id: &str) -> Option<&kneepath_core::checkin::Field> {
+        self.0.checkin.field(id)
+    }
+
+    pub fn label(&self, id: &str) -> &str {
+        self.field(id).map_or("", |f| f.label.as_str())
+    }
+
+    pub fn hint(&self, id: &str) -> &str {
+        self.field(id).and_then(|f| f.hint.as_deref()).unwrap_or("")
+    }
+
+    /// Words after the label saying the question may be left blank.
+    pub fn note(&self, id: &str) -> &str {
+        self.field(id)
+            .and_then(|f| f.optional_note.as_deref())
+            .unwrap_or("")
+    }
+
+    /// A choice's answers: (value, words).
+    pub fn options(&self, id: &str) -> &[(String, String)] {
+        self.field(id).map_or(&[][..], |f| f.options.as_slice())
+    }
 }

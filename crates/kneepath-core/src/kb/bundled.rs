@@ -21,6 +21,7 @@ pub const BUNDLED_FILES: &[&str] = &[
     "treatments.toml",
     "instruments.toml",
     "progression.toml",
+    "checkin.toml",
 ];
 
 macro_rules! kb_file {
@@ -48,6 +49,7 @@ const TEXTS: &[(&str, &str)] = &[
     kb_file!("treatments.toml"),
     kb_file!("instruments.toml"),
     kb_file!("progression.toml"),
+    kb_file!("checkin.toml"),
 ];
 
 /// The bundled files as sources, in [`BUNDLED_FILES`] order.

@@ -32,6 +32,8 @@ use thiserror::Error;
 use super::*;
 use crate::condition::{CmpOp, Condition, Operand};
 
+mod checkin;
+
 /// One knowledge-base file's text, named by its file name (`rules.toml`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Source {
@@ -467,6 +469,7 @@ impl Loader {
         let plan_rules = self.load_plan_rules(&flags, &phases, &exercises, &treatments);
         let instruments = self.load_instruments();
         let progression = self.load_progression();
+        let checkin = self.load_checkin_form();
         self.check_unused(&flags, &rules, &advice, &exercises);
         for (i, p) in poses.iter().enumerate() {
             if !exercises.iter().any(|e| e.figure.0 == i || e.figure.1 == i) {
@@ -503,6 +506,7 @@ impl Loader {
                     instruments,
                     citations: self.citations,
                     progression,
+                    checkin,
                     fact_index: self.fact_index,
                 };
                 let mut problems = super::visibility::hidden_question_problems(&kb);

@@ -64,6 +64,8 @@ pub struct KnowledgeBase {
     pub instruments: Vec<Instrument>,
     pub citations: Vec<Citation>,
     pub progression: Progression,
+    /// The daily check-in's questions (`checkin.toml`).
+    pub checkin: crate::checkin::CheckinForm,
     fact_index: HashMap<String, FactId>,
 }
 

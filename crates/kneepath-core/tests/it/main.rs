@@ -1,5 +1,6 @@
 //! Integration tests of kneepath-core: one binary, one module per concern.
 
+mod checkin_form;
 mod contributors;
 mod facts;
 mod kb_validation;

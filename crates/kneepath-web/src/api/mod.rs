@@ -41,7 +41,7 @@ pub use openapi::openapi;
 pub use types::{
     AssessmentDetail, AssessmentSummary, CheckInOut, CheckInResult, Imported, InstrumentName, Me,
     MeasurementOut, NewAssessmentBody, NewCheckIn, NewOutcome, OutcomeOut, PlanExercise, PlanOut,
-    QuestionnaireName, ScoreOut, Swelling, TimeZoneBody,
+    QuestionnaireName, ScoreOut, TimeZoneBody,
 };
 
 /// The API routes (JSON errors for everything under them).

@@ -221,6 +221,7 @@ fn vocabulary_of_checkins(kb: &KnowledgeBase, checkin: &mut serde_json::Map<Stri
         .map(|e| Json::from(e.id.as_str()))
         .collect();
     if let Some(Json::Object(props)) = checkin.get_mut("properties") {
+        words_of_checkins(kb, props);
         for (field, ids) in [("warning_signs", signs), ("done", exercises)] {
             if let Some(Json::Object(list)) = props.get_mut(field) {
                 list.insert(
@@ -243,4 +244,44 @@ fn vocabulary_of_checkins(kb: &KnowledgeBase, checkin: &mut serde_json::Map<Stri
             },
         ]),
     );
+}
+
+/// Each check-in property's description, range and answers, from the one
+/// definition of the check-in's questions (`checkin.toml`).
+fn words_of_checkins(kb: &KnowledgeBase, props: &mut serde_json::Map<String, Json>) {
+    use kneepath_core::checkin::FieldKind;
+    for f in &kb.checkin.fields {
+        let Some(Json::Object(p)) = props.get_mut(&f.id) else {
+            continue;
+        };
+        let mut about = match &f.hint {
+            Some(hint) => format!("{} {hint}", f.label),
+            None => f.label.clone(),
+        };
+        // What the type's own docs say (e.g. what leaving it out means).
+        if let Some(said) = p.get("description").and_then(Json::as_str) {
+            about = format!("{about} {said}");
+        }
+        p.insert("description".into(), Json::from(about));
+        let range = match f.kind {
+            FieldKind::Scale => Some((Json::from(0), Json::from(10))),
+            FieldKind::Integer { min, max } => Some((Json::from(min), Json::from(max))),
+            FieldKind::Decimal { min, max } => Some((Json::from(min), Json::from(max))),
+            _ => None,
+        };
+        if let Some((min, max)) = range {
+            p.insert("minimum".into(), min);
+            p.insert("maximum".into(), max);
+        }
+        if f.kind == FieldKind::Choice {
+            let mut values: Vec<Json> = f
+                .options
+                .iter()
+                .map(|(v, _)| Json::from(v.as_str()))
+                .collect();
+            // Left out or null: not answered.
+            values.push(Json::Null);
+            p.insert("enum".into(), Json::from(values));
+        }
+    }
 }

@@ -162,17 +162,13 @@ pub struct NewCheckIn {
     /// YYYY-MM-DD; today when left out.
     #[schema(format = Date)]
     pub day: Option<String>,
-    #[schema(minimum = 0, maximum = 10)]
     pub pain_now: u32,
-    #[schema(minimum = 0, maximum = 10)]
     pub exercise_pain: Option<u32>,
-    #[schema(minimum = 0, maximum = 10)]
     pub morning_pain: Option<u32>,
-    #[schema(minimum = 0, maximum = 10)]
     pub stiffness: u32,
     /// Left out: not answered (nothing is recorded for the person).
     #[serde(default)]
-    pub swelling: Option<Swelling>,
+    pub swelling: Option<String>,
     /// Left out: not answered.
     #[serde(default)]
     pub walks_normally: Option<bool>,
@@ -183,37 +179,20 @@ pub struct NewCheckIn {
     #[serde(default)]
     pub done: Vec<String>,
     #[serde(default)]
-    #[schema(minimum = 0, maximum = 600)]
     pub training_minutes: u32,
     #[serde(default)]
-    #[schema(minimum = 0, maximum = 10)]
     pub effort: u32,
     /// Optional.
     #[serde(default)]
-    #[schema(minimum = 0, maximum = 24)]
     pub sleep_hours: Option<f64>,
     /// Warning-sign fact ids; any of them re-runs triage at once.
     #[serde(default)]
     pub warning_signs: Vec<String>,
 }
 
-/// Swelling of the knee today.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Swelling {
-    None,
-    Mild,
-    Significant,
-}
-
 impl NewCheckIn {
     /// The answers as the one check-in validation takes them.
     pub(super) fn raw(&self) -> RawCheckIn {
-        let swelling = |s: Swelling| match s {
-            Swelling::None => kneepath_core::checkin::Swelling::None,
-            Swelling::Mild => kneepath_core::checkin::Swelling::Mild,
-            Swelling::Significant => kneepath_core::checkin::Swelling::Significant,
-        };
         let text = |n: u32| Some(n.to_string());
         RawCheckIn {
             day: self.day.clone(),
@@ -221,7 +200,7 @@ impl NewCheckIn {
             exercise_pain: self.exercise_pain.and_then(text),
             morning_pain: self.morning_pain.and_then(text),
             stiffness: text(self.stiffness),
-            swelling: self.swelling.map(|s| swelling(s).as_str().to_string()),
+            swelling: self.swelling.clone(),
             walks_normally: self.walks_normally.map(kneepath_core::checkin::yes_no),
             full_range: self.full_range.map(kneepath_core::checkin::yes_no),
             training_minutes: text(self.training_minutes),

@@ -20,11 +20,12 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kneepath_app::checkin::{earliest, made_on_checkin, waiting_after};
+use kneepath_app::checkin::{earliest, waiting_after};
 use kneepath_app::plan::{checkin_exercises, last_logged};
 use kneepath_app::{AppError, Logging, PlanContext, RawCheckIn, to_the_end};
 use kneepath_core::Day;
 use kneepath_core::checkin::form_field;
+use kneepath_core::phases::made_on_checkin;
 use serde::Deserialize;
 
 use kneepath_store::{AssessmentSource, AuditAction, AuditEntity, UserId};
@@ -75,6 +76,7 @@ fn page(
     let today = user.today(state);
     let correcting = ctx.checkin_on(day).is_some();
     CheckinPage {
+        q: crate::views::Questions(state.kb.clone()),
         l: Layout::for_user(
             if correcting {
                 "Correct a check-in"
@@ -325,8 +327,8 @@ pub async fn saved(
                 .phase_by_id(&c.to_phase)
                 .map_or(c.to_phase.clone(), |p| kb.phases[p].title.clone());
             let forward = c
-                .from_phase
-                .as_deref()
+                .how
+                .from()
                 .and_then(|f| kb.phase_by_id(f))
                 .zip(kb.phase_by_id(&c.to_phase))
                 .is_some_and(|(a, b)| b > a);
