@@ -134,8 +134,10 @@ pub fn status(s: &Signals, today: Day, min_adherence_pct: u8) -> Status {
     )
 }
 
-/// What the status reads of one check-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What the status reads of one check-in. Stored in a caseload summary as
+/// a list, `[day, pain, planned, done, warning]`: 200 of them are read for
+/// every dashboard page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DaySignal {
     pub day: Day,
     pub pain: u8,
@@ -144,6 +146,25 @@ pub struct DaySignal {
     pub done: u16,
     /// A warning sign was ticked.
     pub warning: bool,
+}
+
+impl Serialize for DaySignal {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.day, self.pain, self.planned, self.done, self.warning).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for DaySignal {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (day, pain, planned, done, warning) = <(Day, u8, u16, u16, bool)>::deserialize(d)?;
+        Ok(DaySignal {
+            day,
+            pain,
+            planned,
+            done,
+            warning,
+        })
+    }
 }
 
 impl DaySignal {

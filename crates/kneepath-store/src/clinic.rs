@@ -323,21 +323,34 @@ impl Store {
     /// ([`crate::summary`]): one indexed query whatever the caseload's size
     /// or history.
     pub async fn caseload(&self, clinician_id: &UserId) -> Result<Vec<CaseloadEntry>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let st = Stmt::new(format!(
             "SELECT {USER_COLS_U}, l.created_at AS linked_at, s.data AS summary \
              FROM care_links l JOIN users u ON u.id = l.patient_id \
              LEFT JOIN caseload_summaries s ON s.user_id = l.patient_id \
              WHERE l.clinician_id = $1 AND l.revoked_at IS NULL ORDER BY u.display_name, u.id"
-        )))
-        .bind(clinician_id.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let summary: Option<String> = r.try_get("summary")?;
+        ))
+        .arg(clinician_id);
+        // The rows as stored; their summaries are read from JSON here, on
+        // the caller's thread (on SQLite, not on the one database thread).
+        fn raw<R: Cells + ?Sized>(r: &R) -> Result<(User, String, Option<String>)> {
+            Ok((
+                user_from_row(r)?,
+                r.text("linked_at")?,
+                r.opt_text("summary")?,
+            ))
+        }
+        let rows = match &self.lite {
+            Some(lite) => lite.read(move |c| st.rows(c, |r| raw(r))).await?,
+            None => {
+                let rows = st.query().fetch_all(&self.pool).await?;
+                rows.iter().map(raw).collect::<Result<_>>()?
+            }
+        };
+        rows.into_iter()
+            .map(|(patient, linked_at, summary)| {
                 Ok(CaseloadEntry {
-                    patient: user_from_row(r)?,
-                    linked_at: r.try_get("linked_at")?,
+                    patient,
+                    linked_at,
                     summary: match summary {
                         Some(data) => serde_json::from_str(&data).map_err(corrupt)?,
                         None => CaseSummary::default(),

@@ -69,10 +69,13 @@ pub(crate) fn current_stmt(user: &UserId, lock: bool) -> Stmt {
 }
 
 /// The summary after `touches`, from the stored one; `None` when it must
-/// be rebuilt from the rows instead.
+/// be rebuilt from the rows instead (none stored, or one this program
+/// cannot read: derived data is rebuilt rather than refused).
 pub(crate) fn folded(current: Option<String>, touches: &[&Touch]) -> Result<Option<CaseSummary>> {
     let Some(data) = current else { return Ok(None) };
-    let mut summary: CaseSummary = serde_json::from_str(&data).map_err(corrupt)?;
+    let Ok(mut summary) = serde_json::from_str::<CaseSummary>(&data) else {
+        return Ok(None);
+    };
     for t in touches {
         match t {
             Touch::Event(e) => summary.apply(e),
