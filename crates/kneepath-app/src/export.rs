@@ -148,9 +148,7 @@ impl App {
                 .map(|i| {
                     (
                         i.exercise.name.clone(),
-                        i.dosage
-                            .as_ref()
-                            .map_or_else(|| i.exercise.dosage.summary(), |(d, _)| d.clone()),
+                        i.dosage_text(),
                         i.exercise.dosage.days_per_week,
                     )
                 })

@@ -251,10 +251,7 @@ impl App {
                     .map(|i| PlanRow {
                         id: i.exercise.id.clone(),
                         name: i.exercise.name.clone(),
-                        dosage: i
-                            .dosage
-                            .as_ref()
-                            .map_or_else(|| i.exercise.dosage.summary(), |(d, _)| d.clone()),
+                        dosage: i.dosage_text(),
                         why: match i.because {
                             kneepath_core::plan::Because::Contributor(c) => c.title.clone(),
                             kneepath_core::plan::Because::Clinician => {

@@ -135,8 +135,8 @@ pub fn status(s: &Signals, today: Day, min_adherence_pct: u8) -> Status {
 }
 
 /// What the status reads of one check-in. Stored in a caseload summary as
-/// a list, `[day, pain, planned, done, warning]`: 200 of them are read for
-/// every dashboard page.
+/// a list, `[day number, pain, planned, done, warning]`: 200 summaries are
+/// read for every dashboard page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DaySignal {
     pub day: Day,
@@ -150,15 +150,17 @@ pub struct DaySignal {
 
 impl Serialize for DaySignal {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (self.day, self.pain, self.planned, self.done, self.warning).serialize(s)
+        // The day as its number (days since 1970-01-01): read without
+        // allocating, 200 summaries a page.
+        (self.day.0, self.pain, self.planned, self.done, self.warning).serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for DaySignal {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (day, pain, planned, done, warning) = <(Day, u8, u16, u16, bool)>::deserialize(d)?;
+        let (day, pain, planned, done, warning) = <(i32, u8, u16, u16, bool)>::deserialize(d)?;
         Ok(DaySignal {
-            day,
+            day: Day(day),
             pain,
             planned,
             done,

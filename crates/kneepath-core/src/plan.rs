@@ -55,6 +55,16 @@ pub struct PlanItem<'k> {
     pub supported: Option<&'k PlanRule>,
 }
 
+impl PlanItem<'_> {
+    /// The dosage to follow, in words: the clinician's when they set one,
+    /// else the knowledge base's.
+    pub fn dosage_text(&self) -> String {
+        self.dosage
+            .as_ref()
+            .map_or_else(|| self.exercise.dosage.summary(), |(d, _)| d.clone())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanAdvice<'k> {
     pub advice: &'k Advice,

@@ -136,15 +136,19 @@ pub(crate) fn phase_event<R: Cells + ?Sized>(r: &R) -> Result<CaseEvent> {
     Ok(CaseEvent::InPhase(r.text("to_phase")?))
 }
 
-/// Write the person's summary.
-pub(crate) fn upsert_stmt(user: &UserId, summary: &CaseSummary) -> Result<Stmt> {
-    Ok(Stmt::new(
+/// Write the person's summary: in place when a row was read (`stored`),
+/// else a new row (or in place of one another writer made meanwhile).
+pub(crate) fn upsert_stmt(user: &UserId, summary: &CaseSummary, stored: bool) -> Result<Stmt> {
+    let sql = if stored {
+        "UPDATE caseload_summaries SET data = $2, updated_at = $3 WHERE user_id = $1"
+    } else {
         "INSERT INTO caseload_summaries (user_id, data, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-    )
-    .arg(user)
-    .arg(serde_json::to_string(summary).map_err(corrupt)?)
-    .arg(now_rfc3339()))
+         ON CONFLICT (user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"
+    };
+    Ok(Stmt::new(sql)
+        .arg(user)
+        .arg(serde_json::to_string(summary).map_err(corrupt)?)
+        .arg(now_rfc3339()))
 }
 
 /// Bring the summaries a write touched up to date, on the native SQLite
@@ -154,6 +158,7 @@ pub(crate) fn refresh_native(conn: &rusqlite::Connection, stmts: &[Stmt]) -> Res
         let current = current_stmt(user, false)
             .rows(conn, |r| r.text("data"))?
             .pop();
+        let stored = current.is_some();
         let summary = match folded(current, &touches)? {
             Some(s) => s,
             None => {
@@ -165,7 +170,7 @@ pub(crate) fn refresh_native(conn: &rusqlite::Connection, stmts: &[Stmt]) -> Res
                 CaseSummary::of(&events)
             }
         };
-        upsert_stmt(user, &summary)?.run(conn)?;
+        upsert_stmt(user, &summary, stored)?.run(conn)?;
     }
     Ok(())
 }
@@ -186,11 +191,12 @@ pub(crate) async fn refresh_in(
             Some(r) => Some(r.text("data")?),
             None => None,
         };
+        let stored = current.is_some();
         let summary = match folded(current, &touches)? {
             Some(s) => s,
             None => rebuild_in(tx, user).await?,
         };
-        crate::sql::exec_in(tx, &upsert_stmt(user, &summary)?).await?;
+        crate::sql::exec_in(tx, &upsert_stmt(user, &summary, stored)?).await?;
     }
     Ok(())
 }

@@ -53,10 +53,7 @@ pub(super) async fn get_plan(
             .map(|i| PlanExercise {
                 id: i.exercise.id.clone(),
                 name: i.exercise.name.clone(),
-                dosage: i
-                    .dosage
-                    .as_ref()
-                    .map_or_else(|| i.exercise.dosage.summary(), |(d, _)| d.clone()),
+                dosage: i.dosage_text(),
                 days_per_week: i.exercise.dosage.days_per_week,
                 because: match i.because {
                     kneepath_core::plan::Because::Level => "level".into(),

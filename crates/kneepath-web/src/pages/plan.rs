@@ -132,10 +132,7 @@ fn fill(
             name: e.name.clone(),
             purpose: e.purpose.clone(),
             steps: e.steps.clone(),
-            dosage: item
-                .dosage
-                .as_ref()
-                .map_or_else(|| e.dosage.summary(), |(d, _)| d.clone()),
+            dosage: item.dosage_text(),
             note: match &item.dosage {
                 Some((_, why)) => Some(format!("Dosage set by your clinician: {why}")),
                 None => e.dosage.note.clone(),
