@@ -259,9 +259,20 @@ for (const js of [true, false]) {
       assert.equal((await page.$$('.card.exercise')).length, 0, 'no exercises at urgent');
       assert.match(await page.textContent('main'), /No exercise plan for now/);
       await review(page, `${mode}-21-plan-urgent`, { axe: js });
-      // The check-in needs a home plan: it sends the person to the advice.
-      await page.goto(`${server.base}/checkin`);
-      assert.match(page.url(), /\/plan$/);
+      // Waiting to be seen, the person can still log how they are: the
+      // check-in has no exercises, and says what it is for.
+      assert.match(await page.textContent('main'), /While you wait to be seen/);
+      await page.click('a[href="/checkin"].button');
+      assert.match(page.url(), /\/checkin$/);
+      assert.equal((await page.textContent('h1')).trim(), 'How are you while you wait?');
+      assert.equal(await page.$('input[name=done]'), null, 'no exercises while waiting');
+      await review(page, `${mode}-22-checkin-waiting`, { axe: js });
+      await radio(page, 'pain_now', 6);
+      await radio(page, 'stiffness', 5);
+      await submit(page);
+      assert.match(page.url(), /\/checkin\/saved\?day=/, await page.textContent('main'));
+      assert.match(await page.textContent('main'), /You still need to be seen/);
+      await review(page, `${mode}-23-checkin-waiting-saved`, { axe: js });
       await ctx.close();
     } finally {
       await browser.close();

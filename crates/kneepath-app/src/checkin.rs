@@ -29,9 +29,16 @@ use crate::{App, AppError};
 pub const MAX_DAYS_BACK: i32 = 14;
 
 /// The first day a check-in can be logged for: the plan's start, at most
-/// [`MAX_DAYS_BACK`] days before `today` (the person's own).
+/// [`MAX_DAYS_BACK`] days before `today` (the person's own). While waiting
+/// to be seen, the day of the result that said so: the days before it
+/// belong to the plan that came before.
 pub fn earliest(ctx: &PlanContext, today: Day) -> Day {
-    ctx.plan_start.max(today.plus(-MAX_DAYS_BACK))
+    let from = if ctx.waiting() {
+        ctx.plan_start.max(ctx.assessment.day)
+    } else {
+        ctx.plan_start
+    };
+    from.max(today.plus(-MAX_DAYS_BACK))
 }
 
 /// What a check-in led to.
@@ -48,6 +55,9 @@ pub enum CheckinResult {
         /// The plan is in its last phase: nothing to move on to.
         last_phase: bool,
     },
+    /// Logged while waiting to be seen ([`PlanContext::waiting`]), with
+    /// nothing that calls for more than what the person was told.
+    Waiting,
 }
 
 /// How a check-in is to be logged.
@@ -130,7 +140,9 @@ impl App {
         let mut ctx = self.checkin_plan(user_id, today).await?;
         let raw = match how {
             Logging::Correct(day) => {
-                if ctx.checkin_on(day).is_none() {
+                // Only a check-in of the days that can be logged now is
+                // one to correct (not one of a plan that came before).
+                if day < earliest(&ctx, today) || ctx.checkin_on(day).is_none() {
                     return Err(AppError::NotFound);
                 }
                 Cow::Owned(RawCheckIn {
@@ -145,16 +157,18 @@ impl App {
     }
 
     /// The plan a check-in made on `today` (the person's own) is checked
-    /// against, with the check-ins its rules need; [`AppError::NoHomePlan`]
-    /// before the first assessment or when the latest sends the person to
-    /// a doctor.
+    /// against, with the check-ins its rules need: the home plan, or, for a
+    /// person waiting to be seen within a day ([`PlanContext::waiting`]),
+    /// the result that said so, so that getting worse can be logged and
+    /// acted on. [`AppError::NoHomePlan`] before the first assessment and
+    /// when the latest sends the person to emergency care now.
     pub async fn checkin_plan(
         &self,
         user_id: &UserId,
         today: Day,
     ) -> Result<PlanContext, AppError> {
         match self.plan_context_for_checkin(user_id, today).await? {
-            Some(ctx) if ctx.phase.is_some() => Ok(ctx),
+            Some(ctx) if ctx.phase.is_some() || ctx.waiting() => Ok(ctx),
             _ => Err(AppError::NoHomePlan),
         }
     }
@@ -270,14 +284,19 @@ impl App {
         ip: Option<&str>,
     ) -> Result<(CheckinResult, Option<progress::Escalation>), AppError> {
         let kb = &self.kb;
-        let phase = home_phase(ctx)?;
+        let Some(phase) = ctx.phase else {
+            let outcome = waiting_outcome(kb, ctx, &checkin)?;
+            return self
+                .store_outcome(user_id, ctx, None, &checkin, outcome, ip, false)
+                .await;
+        };
         let pos = ctx.checkins.partition_point(|c| c.day < checkin.day);
         ctx.checkins.insert(pos, checkin);
         let all = &ctx.checkins;
         let outcome =
             progress::after_checkin(kb, &ctx.facts, phase, ctx.plan_start, all, &all[pos]);
         let checkin = ctx.checkins.remove(pos);
-        self.store_outcome(user_id, ctx, phase, &checkin, outcome, ip, false)
+        self.store_outcome(user_id, ctx, Some(phase), &checkin, outcome, ip, false)
             .await
     }
 
@@ -293,9 +312,14 @@ impl App {
         ip: Option<&str>,
     ) -> Result<(CheckinResult, Option<progress::Escalation>), AppError> {
         let kb = &self.kb;
-        let phase = home_phase(ctx)?;
         let Some(pos) = ctx.checkins.iter().position(|c| c.day == corrected.day) else {
             return Err(AppError::NotFound);
+        };
+        let Some(phase) = ctx.phase else {
+            let outcome = waiting_outcome(kb, ctx, &corrected)?;
+            return self
+                .store_outcome(user_id, ctx, None, &corrected, outcome, ip, true)
+                .await;
         };
         let moved_from = moved_by_checkin_on(kb, ctx, corrected.day);
         let old = std::mem::replace(&mut ctx.checkins[pos], corrected);
@@ -310,17 +334,18 @@ impl App {
             &all[pos],
         );
         let corrected = std::mem::replace(&mut ctx.checkins[pos], old);
-        self.store_outcome(user_id, ctx, phase, &corrected, outcome, ip, true)
+        self.store_outcome(user_id, ctx, Some(phase), &corrected, outcome, ip, true)
             .await
     }
 
-    /// Store a check-in (new or corrected) with what the rules concluded.
+    /// Store a check-in (new or corrected) with what the rules concluded
+    /// (`phase`: the home plan's, none while waiting to be seen).
     #[allow(clippy::too_many_arguments)]
     async fn store_outcome(
         &self,
         user_id: &UserId,
         ctx: &PlanContext,
-        phase: PhaseState,
+        phase: Option<PhaseState>,
         checkin: &CheckIn,
         outcome: progress::CheckinOutcome<'_>,
         ip: Option<&str>,
@@ -345,9 +370,12 @@ impl App {
                 to: kb.phases[*to].id.clone(),
                 reason: reason.clone(),
             },
-            (None, None) => CheckinResult::Stayed {
-                waiting_for: outcome.waiting_for.clone(),
-                last_phase: progress::is_last_phase(kb, phase.phase),
+            (None, None) => match phase {
+                Some(phase) => CheckinResult::Stayed {
+                    waiting_for: outcome.waiting_for.clone(),
+                    last_phase: progress::is_last_phase(kb, phase.phase),
+                },
+                None => CheckinResult::Waiting,
             },
         };
         // Say it again only if it was not already said in the week before
@@ -360,15 +388,19 @@ impl App {
             }
             None => None,
         };
-        let from = kb.phases[phase.phase].id.clone();
-        let change = outcome.phase_change.as_ref().map(|(to, reason)| {
-            (
-                from.as_str(),
-                kb.phases[*to].id.as_str(),
-                progress::move_starts(&ctx.checkins, checkin),
-                reason.as_str(),
-            )
-        });
+        let from = phase.map(|p| kb.phases[p.phase].id.as_str());
+        let change = outcome
+            .phase_change
+            .as_ref()
+            .zip(from)
+            .map(|((to, reason), from)| {
+                (
+                    from,
+                    kb.phases[*to].id.as_str(),
+                    progress::move_starts(&ctx.checkins, checkin),
+                    reason.as_str(),
+                )
+            });
         let write = CheckinWrite {
             user_id,
             assessment_id: &ctx.assessment.id,
@@ -388,8 +420,23 @@ impl App {
     }
 }
 
-fn home_phase(ctx: &PlanContext) -> Result<PhaseState, AppError> {
-    ctx.phase.ok_or(AppError::NoHomePlan)
+/// The rules on a check-in made while waiting to be seen
+/// (`progress::while_waiting`); [`AppError::NoHomePlan`] when the context
+/// has neither a home plan nor a wait.
+fn waiting_outcome<'k>(
+    kb: &'k KnowledgeBase,
+    ctx: &PlanContext,
+    checkin: &CheckIn,
+) -> Result<progress::CheckinOutcome<'k>, AppError> {
+    if !ctx.waiting() {
+        return Err(AppError::NoHomePlan);
+    }
+    Ok(progress::while_waiting(
+        kb,
+        &ctx.facts,
+        ctx.assessment.level,
+        checkin,
+    ))
 }
 
 /// The phase state before the check-in of `day` moved the plan, when it

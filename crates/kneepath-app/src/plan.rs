@@ -65,6 +65,15 @@ pub struct PlanContext {
 }
 
 impl PlanContext {
+    /// The person is waiting to be seen: the newest result says to see a
+    /// doctor within a day (urgent) and no clinician has given a plan
+    /// since. Check-ins are still logged, with no exercises, so that
+    /// getting worse is noticed ([`kneepath_core::progress::while_waiting`]);
+    /// at emergency and ambulance the person is to act now instead.
+    pub fn waiting(&self) -> bool {
+        self.phase.is_none() && self.assessment.level == kneepath_core::TriageLevel::Urgent
+    }
+
     /// The stored check-in of `day`, if it is among the context's.
     pub fn checkin_on(&self, day: Day) -> Option<&CheckIn> {
         self.checkins.iter().find(|c| c.day == day)

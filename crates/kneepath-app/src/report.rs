@@ -274,13 +274,16 @@ impl App {
                 .sum();
             if planned > 0 {
                 data.adherence = format!(
-                    "{done} of {planned} planned exercises done ({:.0}%) over {} check-ins since {}.",
+                    "{done} of {planned} planned exercises done ({:.0}%) over {} since {}.",
                     done as f64 * 100.0 / planned as f64,
-                    ctx.checkins.len(),
+                    checkins_text(ctx.checkins.len()),
                     ctx.plan_start
                 );
             } else if !ctx.checkins.is_empty() {
-                data.adherence = format!("{} check-ins, no exercises planned.", ctx.checkins.len());
+                data.adherence = format!(
+                    "{}, no exercises planned.",
+                    checkins_text(ctx.checkins.len())
+                );
             }
             data.progress = Some(ProgressData {
                 moves: phase_moves(kb, &ctx.phase_history),
@@ -303,5 +306,14 @@ impl App {
             })
             .collect();
         Ok(data)
+    }
+}
+
+/// "1 check-in", "3 check-ins".
+fn checkins_text(n: usize) -> String {
+    if n == 1 {
+        "1 check-in".to_string()
+    } else {
+        format!("{n} check-ins")
     }
 }

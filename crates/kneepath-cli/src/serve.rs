@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// The emergency number pages link to (tel:), e.g. 999, 911 or 112.
     #[arg(long, env = "KNEEPATH_EMERGENCY_NUMBER", default_value = kneepath_web::state::DEFAULT_EMERGENCY_NUMBER)]
     emergency_number: String,
+    /// Who runs this deployment and how to reach them, shown on the about
+    /// and privacy pages (e.g. "Knee Clinic, 01234 567890, knee@clinic.example").
+    #[arg(long, env = "KNEEPATH_CONTACT", value_name = "TEXT")]
+    contact: Option<String>,
     /// Connections open at once (kept below the descriptor limit); more
     /// wait in the listen queue.
     #[arg(long, env = "KNEEPATH_MAX_CONNECTIONS", default_value_t = 1024)]
@@ -52,12 +56,20 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
             args.emergency_number
         );
     }
+    if let Some(c) = &args.contact
+        && !kneepath_web::state::valid_contact(c)
+    {
+        anyhow::bail!(
+            "--contact must be 1 to 300 characters of text, without control or direction characters"
+        );
+    }
     let rt = crate::common::runtime()?;
     rt.block_on(async move {
         let store = crate::common::open(&args.database).await?;
         let settings = Settings {
             secure_cookies: args.secure_cookies,
             emergency_number: args.emergency_number.clone(),
+            contact: args.contact.clone(),
             max_connections: args.max_connections.max(1),
             ..Settings::default()
         };

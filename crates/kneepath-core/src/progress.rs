@@ -430,6 +430,31 @@ pub fn after_checkin<'k>(
     out
 }
 
+/// The check-in rules for a person waiting to be seen: their newest
+/// assessment sends them to a doctor within a day (`level`, urgent) and no
+/// clinician has given a plan since. There is no phase to review and no
+/// exercise to count, and the see-a-professional messages would only repeat
+/// what they were told; what matters is getting worse while waiting. Triage
+/// runs again on the updated facts when a warning sign is ticked (as on any
+/// check-in) or when the answers alone now reach a more urgent level.
+pub fn while_waiting<'k>(
+    kb: &'k KnowledgeBase,
+    facts: &Facts,
+    level: crate::TriageLevel,
+    new: &CheckIn,
+) -> CheckinOutcome<'k> {
+    let facts_now = crate::checkin::facts_after(kb, facts, new);
+    let now = crate::engine::assess(kb, &facts_now);
+    let retriage = (!new.warning_signs.is_empty() || now.level < level).then_some(now);
+    CheckinOutcome {
+        facts_now,
+        retriage,
+        phase_change: None,
+        waiting_for: Vec::new(),
+        escalation: None,
+    }
+}
+
 /// The first day whose check-ins count for a phase the rules move the plan
 /// to on the check-in `on`: the day after the plan's newest check-in. A
 /// check-in logged late (for a day before the newest) can complete the

@@ -137,7 +137,7 @@ impl IntoResponse for WebError {
             WebError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Too much data",
-                "That form sent more data than kneepath accepts. Nothing was saved.".to_string(),
+                "That form sent more data than kneepath accepts, so nothing was saved. Go back: your answers are still in the form. Shorten the longest text and send it again.".to_string(),
             ),
             WebError::BodyTimeout => (
                 StatusCode::REQUEST_TIMEOUT,
@@ -189,4 +189,26 @@ pub fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+/// The body limit's own refusal (a body declared or grown over
+/// [`crate::BODY_LIMIT`], refused before any handler ran) is plain text; on
+/// a page it becomes the site's error page, saying what happened and that
+/// nothing was saved. The API's refusals keep their JSON shape
+/// ([`crate::api`]).
+pub async fn styled_too_large(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let r = next.run(req).await;
+    let html = r
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE && !api && !html {
+        return WebError::PayloadTooLarge.into_response();
+    }
+    r
 }

@@ -24,6 +24,9 @@ pub struct Settings {
     /// The emergency number of the deployment's country, shown as a
     /// `tel:` link wherever a page says to call it.
     pub emergency_number: String,
+    /// Who runs this deployment and how to reach them (the about and
+    /// privacy pages), when set.
+    pub contact: Option<String>,
     /// A request's headers must arrive within this (from the accept, or on
     /// a kept-alive connection from the last response): slow headers and
     /// idle connections are closed after it.
@@ -41,6 +44,18 @@ pub struct Settings {
 /// the UK included, and in many other countries.
 pub const DEFAULT_EMERGENCY_NUMBER: &str = "112";
 
+/// Whether `text` can be the deployment's contact line: 1 to 300
+/// characters, none of them control or direction-changing characters.
+pub fn valid_contact(text: &str) -> bool {
+    let n = text.chars().count();
+    (1..=300).contains(&n)
+        && !text.chars().any(|c| {
+            c.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+        })
+}
+
 /// Whether `n` can be an emergency number in a `tel:` link: 2 to 15 digits,
 /// optionally after a `+`.
 pub fn valid_emergency_number(n: &str) -> bool {
@@ -57,6 +72,7 @@ impl Default for Settings {
             max_failures_per_ip: 30,
             max_signups_per_ip: 20,
             emergency_number: DEFAULT_EMERGENCY_NUMBER.to_string(),
+            contact: None,
             header_timeout: std::time::Duration::from_secs(10),
             body_timeout: std::time::Duration::from_secs(20),
             max_connections: 1024,

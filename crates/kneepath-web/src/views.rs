@@ -127,6 +127,32 @@ impl ErrorPage {
 }
 
 #[derive(Template)]
+#[template(path = "about.html")]
+pub struct AboutPage {
+    pub l: Layout,
+    pub disclaimer: String,
+    pub policy: String,
+    pub policy_version: String,
+    pub policy_date: String,
+    /// The start of the knowledge base's content hash.
+    pub kb_version: String,
+    /// Every source the knowledge base cites, with its link when it has one.
+    pub sources: Vec<(String, Option<String>)>,
+    pub contact: Option<String>,
+    pub emergency_number: String,
+}
+
+#[derive(Template)]
+#[template(path = "privacy.html")]
+pub struct PrivacyPage {
+    pub l: Layout,
+    /// Where the records are, in words.
+    pub database: &'static str,
+    pub session_hours: i64,
+    pub contact: Option<String>,
+}
+
+#[derive(Template)]
 #[template(path = "home.html")]
 pub struct HomePage {
     pub l: Layout,
@@ -237,6 +263,19 @@ impl ResultPage {
     }
 }
 
+/// Where an assessment came from, in words: the one list every page uses.
+pub fn source_label(s: kneepath_store::AssessmentSource) -> &'static str {
+    use kneepath_store::AssessmentSource as S;
+    match s {
+        S::Wizard => "Questionnaire",
+        S::Checkin => "Warning sign in a check-in",
+        S::Measurement => "Re-run with a clinician's measurements",
+        S::Import => "Imported (FHIR)",
+        S::Api => "Sent by an app (API)",
+        S::Reassess => "Re-run under a new clinical policy",
+    }
+}
+
 pub fn level_class(l: kneepath_core::TriageLevel) -> &'static str {
     match l {
         kneepath_core::TriageLevel::Ambulance | kneepath_core::TriageLevel::Emergency => {
@@ -284,6 +323,8 @@ pub struct PlanPage {
     pub level_class: &'static str,
     pub do_now: String,
     pub seek_care: bool,
+    /// Waiting to be seen within a day: the check-in is still open.
+    pub waiting: bool,
     pub seek_care_advice: Vec<(String, String)>,
     pub escalation: Option<String>,
     /// The result was re-run under a new clinical policy and changed: the
@@ -325,6 +366,9 @@ pub struct CheckinPage {
     pub f: FormState,
     /// The day has a check-in: the form shows it for correction.
     pub correcting: bool,
+    /// Waiting to be seen after an urgent result: no exercises, and the
+    /// form says what it is for.
+    pub waiting: bool,
     /// Why the answers shown were not saved, when it was none of them.
     pub not_saved: Option<&'static str>,
 }

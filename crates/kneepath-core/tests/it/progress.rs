@@ -585,3 +585,73 @@ fn correcting_again_after_the_move_was_undone_records_nothing_more() {
     );
     assert_eq!(out.phase_change, None);
 }
+
+// --- waiting to be seen (an urgent result, no plan) ------------------------
+
+/// Facts that reach urgent (U2, a locked knee) and nothing more urgent.
+fn waiting_facts() -> Facts {
+    let f = facts("age = 40\nonset = \"sudden\"\ndays_since_onset = 3\nknee_locked = true");
+    assert_eq!(
+        kneepath_core::assess(kb(), &f).level,
+        kneepath_core::TriageLevel::Urgent
+    );
+    f
+}
+
+/// A check-in made while waiting: no exercises planned.
+fn waiting_ci(pain: u8, signs: &[&str]) -> CheckIn {
+    let mut c = ci(0, pain, 0, pain, 0);
+    c.planned.clear();
+    c.exercise_pain = None;
+    c.warning_signs = signs.iter().map(|s| s.to_string()).collect();
+    c
+}
+
+#[test]
+fn a_check_in_while_waiting_moves_nothing_and_says_nothing_more() {
+    use kneepath_core::TriageLevel::Urgent;
+    let out =
+        kneepath_core::progress::while_waiting(kb(), &waiting_facts(), Urgent, &waiting_ci(6, &[]));
+    assert!(out.retriage.is_none());
+    assert_eq!(out.phase_change, None);
+    assert_eq!(out.escalation, None);
+    assert!(out.waiting_for.is_empty());
+}
+
+#[test]
+fn a_warning_sign_while_waiting_re_triages_at_its_level() {
+    use kneepath_core::TriageLevel::{Ambulance, Urgent};
+    // Same level: still triaged again, so the sign is on record.
+    let calf = kneepath_core::progress::while_waiting(
+        kb(),
+        &waiting_facts(),
+        Urgent,
+        &waiting_ci(4, &["calf_swelling_tenderness"]),
+    );
+    assert_eq!(calf.retriage.map(|a| a.level), Some(Urgent));
+    // Getting worse while waiting: breathlessness calls the ambulance.
+    let chest = kneepath_core::progress::while_waiting(
+        kb(),
+        &waiting_facts(),
+        Urgent,
+        &waiting_ci(4, &["chest_symptoms"]),
+    );
+    assert_eq!(chest.retriage.map(|a| a.level), Some(Ambulance));
+}
+
+#[test]
+fn answers_alone_re_triage_only_when_more_urgent_than_the_wait() {
+    use kneepath_core::TriageLevel::{Routine, Urgent};
+    // Pain of 9 reaches urgent (U5): the person already knows to be seen.
+    let same =
+        kneepath_core::progress::while_waiting(kb(), &waiting_facts(), Urgent, &waiting_ci(9, &[]));
+    assert!(same.retriage.is_none());
+    // Against a less urgent level the same answers re-triage.
+    let more = kneepath_core::progress::while_waiting(
+        kb(),
+        &waiting_facts(),
+        Routine,
+        &waiting_ci(9, &[]),
+    );
+    assert_eq!(more.retriage.map(|a| a.level), Some(Urgent));
+}

@@ -118,6 +118,14 @@ pub(super) async fn create_checkin_now(
             },
             None,
         ),
+        CheckinResult::Waiting => (
+            "waiting",
+            format!(
+                "Saved. You still need to be seen. {}",
+                kb.level(kneepath_core::TriageLevel::Urgent).do_now
+            ),
+            None,
+        ),
     };
     Ok((
         if correcting.is_some() {

@@ -235,7 +235,8 @@ pub enum InstrumentName {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckInResult {
     pub day: String,
-    /// `stayed`, `phase_changed` or `retriaged`.
+    /// `stayed`, `phase_changed`, `retriaged`, or `waiting` (logged while
+    /// waiting to be seen after an urgent result: no plan to move).
     pub outcome: String,
     /// What it means, in words.
     pub message: String,

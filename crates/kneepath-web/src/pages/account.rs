@@ -23,6 +23,28 @@ use crate::error::WebError;
 use crate::state::AppState;
 use crate::views::{AccountPage, FormState, Layout, LoginPage, SignupPage, private, render};
 
+/// The shortest and longest password accepted, in characters.
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 10..=200;
+
+/// What is wrong with a new password (`what`: "password" or "new
+/// password"), in words that match the rule.
+fn password_problem(password: &str, what: &str) -> Option<String> {
+    let n = password.chars().count();
+    if n < *PASSWORD_CHARS.start() {
+        Some(format!(
+            "Choose a {what} of at least {} characters.",
+            PASSWORD_CHARS.start()
+        ))
+    } else if n > *PASSWORD_CHARS.end() {
+        Some(format!(
+            "That {what} is {n} characters long: choose one of at most {}.",
+            PASSWORD_CHARS.end()
+        ))
+    } else {
+        None
+    }
+}
+
 pub async fn signup_form(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
@@ -84,11 +106,8 @@ pub async fn signup(
     let email = form.get("email").to_lowercase();
     let password = form.raw("password");
     check_name_and_email(&mut f, name, &email);
-    if password.chars().count() < 10 || password.len() > 200 {
-        f.errors.push((
-            "password".into(),
-            "Choose a password of at least 10 characters.".into(),
-        ));
+    if let Some(problem) = password_problem(password, "password") {
+        f.errors.push(("password".into(), problem));
     }
     if f.errors.is_empty()
         && let Some(ip) = &ip
@@ -504,11 +523,8 @@ pub async fn password(
     let u = &user.session.user;
     refuse_after_wrong_guesses(&state, u).await?;
     let mut f = FormState::default();
-    if new.chars().count() < 10 || new.len() > 200 {
-        f.errors.push((
-            "new_password".into(),
-            "Choose a new password of at least 10 characters.".into(),
-        ));
+    if let Some(problem) = password_problem(new, "new password") {
+        f.errors.push(("new_password".into(), problem));
     } else if new != again {
         f.errors.push((
             "new_password_again".into(),
@@ -912,11 +928,8 @@ pub async fn reset_submit(
     let new = form.raw("new_password");
     let again = form.raw("new_password_again");
     let mut f = FormState::default();
-    if new.chars().count() < 10 || new.len() > 200 {
-        f.errors.push((
-            "new_password".into(),
-            "Choose a password of at least 10 characters (at most 200).".into(),
-        ));
+    if let Some(problem) = password_problem(new, "password") {
+        f.errors.push(("new_password".into(), problem));
     } else if new != again {
         f.errors.push((
             "new_password_again".into(),

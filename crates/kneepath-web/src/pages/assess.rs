@@ -639,13 +639,7 @@ pub async fn list(
         .await?
         .into_iter()
         .map(|a| {
-            let source = match a.source {
-                AssessmentSource::Wizard => "Questionnaire",
-                AssessmentSource::Checkin => "Warning sign in a check-in",
-                AssessmentSource::Reassess => "Re-run under a new clinical policy",
-                AssessmentSource::Measurement => "Re-run with a clinician's measurements",
-                AssessmentSource::Import | AssessmentSource::Api => "Imported",
-            };
+            let source = crate::views::source_label(a.source);
             (
                 a.id,
                 a.day.to_string(),

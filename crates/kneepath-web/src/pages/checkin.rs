@@ -51,9 +51,9 @@ fn day_to_show(asked: Option<&str>, ctx: &PlanContext, today: Day) -> Day {
         .unwrap_or(today)
 }
 
-/// The plan to check in against, or (no assessment yet, or the latest
-/// result says see a doctor) the plan page, which explains what to do
-/// instead.
+/// The plan to check in against (or the wait to be seen, after an urgent
+/// result), or (no assessment yet, or the latest result says go to
+/// emergency care now) the plan page, which explains what to do instead.
 async fn need_plan(
     state: &AppState,
     user_id: &UserId,
@@ -96,6 +96,7 @@ fn page(
             .filter_map(|(_, q)| q.warning_sign.clone().map(|w| (q.id.clone(), w)))
             .collect(),
         correcting,
+        waiting: ctx.waiting(),
         f,
         not_saved: None,
     }
@@ -356,7 +357,13 @@ pub async fn saved(
                 .plan_context_for_checkin(user.id(), user.today(&state))
                 .await?;
             let mut details = Vec::new();
-            if let Some(text) = ctx.and_then(|c| waiting_after(kb, &c, &checkin.checkin)) {
+            let waiting = ctx.as_ref().is_some_and(|c| c.waiting());
+            if waiting {
+                details.push(format!(
+                    "You still need to be seen. {}",
+                    kb.level(kneepath_core::TriageLevel::Urgent).do_now
+                ));
+            } else if let Some(text) = ctx.and_then(|c| waiting_after(kb, &c, &checkin.checkin)) {
                 details.push(text);
             }
             CheckinSavedPage {
@@ -368,7 +375,7 @@ pub async fn saved(
                     "Thank you, your check-in is saved".into()
                 },
                 details,
-                tone: "lvl-self",
+                tone: if waiting { "lvl-urgent" } else { "lvl-self" },
                 escalation,
                 retriaged: false,
                 corrected,

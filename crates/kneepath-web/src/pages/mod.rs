@@ -7,6 +7,7 @@ mod admin;
 mod assess;
 mod checkin;
 mod clinic;
+mod info;
 mod outcomes;
 mod plan;
 mod progress;
@@ -26,6 +27,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
+        .route("/about", get(info::about))
+        .route("/privacy", get(info::privacy))
         .route("/static/style.css", get(stylesheet))
         .route("/signup", get(account::signup_form).post(account::signup))
         .route("/login", get(account::login_form).post(account::login))

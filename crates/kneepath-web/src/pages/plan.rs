@@ -94,6 +94,8 @@ fn fill(
     page.emergency_number = state.settings.emergency_number.clone();
     let Some(phase) = ctx.phase else {
         page.seek_care = true;
+        page.waiting = ctx.waiting();
+        page.checked_in_today = ctx.checkin_on(today).is_some();
         page.seek_care_advice = level
             .advice
             .iter()
@@ -202,6 +204,7 @@ fn empty(l: Layout) -> PlanPage {
         level_class: "",
         do_now: String::new(),
         seek_care: false,
+        waiting: false,
         seek_care_advice: Vec::new(),
         escalation: None,
         policy_changed: None,

@@ -8,7 +8,7 @@ use kneepath_store::{Role, UserId};
 use super::{App, Resp, app};
 
 impl App {
-    async fn api(
+    pub(super) async fn api(
         &self,
         method: Method,
         path: &str,
@@ -32,7 +32,7 @@ impl App {
 
 impl App {
     /// A read-only and a write token for the account.
-    async fn tokens(&self, user_id: &UserId) -> (String, String) {
+    pub(super) async fn tokens(&self, user_id: &UserId) -> (String, String) {
         let store = &self.state.store;
         let read = store
             .create_api_token(user_id, "reader", "read", None)

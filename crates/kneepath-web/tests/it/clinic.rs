@@ -100,6 +100,8 @@ const ROLES: [&str; 6] = [
 const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/", "", "yyyyyy"),
     ("GET", "/healthz", "", "yyyyyy"),
+    ("GET", "/about", "", "yyyyyy"),
+    ("GET", "/privacy", "", "yyyyyy"),
     ("GET", "/static/style.css", "", "yyyyyy"),
     ("GET", "/static/tz.js", "", "yyyyyy"),
     ("GET", "/login", "", "yyyyyy"),
@@ -336,7 +338,11 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
         .take_while(char::is_ascii_alphanumeric)
         .collect();
     let show = app.get(&format!("/invite/{token}"), Some(&p)).await;
-    assert!(show.body.contains("day-c invites you"), "{}", show.body);
+    assert!(
+        show.body.contains("<bdi>day-c</bdi> invites you"),
+        "{}",
+        show.body
+    );
     let r = app
         .post(
             &format!("/invite/{token}"),

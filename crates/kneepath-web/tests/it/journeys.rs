@@ -181,7 +181,11 @@ async fn step(app: &App, j: &mut Journey, rng: &mut Rng) -> String {
             if correct { "correction" } else { "check-in" },
             done.len(),
             planned.len(),
-            if home { "" } else { " with no home plan" }
+            match (home, ctx.waiting()) {
+                (true, _) => "",
+                (false, true) => " while waiting to be seen",
+                (false, false) => " with no home plan",
+            }
         );
         let r = if api {
             let body = serde_json::json!({
@@ -228,7 +232,11 @@ async fn step(app: &App, j: &mut Journey, rng: &mut Rng) -> String {
         };
         let after = store.checkins(&j.uid).await.expect("db").len();
         let s = j.seed;
-        match (home, api) {
+        // Waiting to be seen after an urgent result, a check-in is logged
+        // from the day of that result on, with no exercises.
+        let waiting = ctx.waiting();
+        let logs = home || (waiting && day >= kneepath_app::checkin::earliest(&ctx, today));
+        match (logs, api) {
             (true, false) => {
                 assert_eq!(r.status, StatusCode::SEE_OTHER, "{s}: {what}: {}", r.body);
                 assert!(r.location().starts_with("/checkin/saved"), "{s}: {what}");
@@ -244,11 +252,29 @@ async fn step(app: &App, j: &mut Journey, rng: &mut Rng) -> String {
                 assert_eq!(r.status, want, "{s}: {what}: {}", r.body);
                 assert!(json(&r)["message"].is_string(), "{s}: {what}: {}", r.body);
             }
-            // No home plan (a warning sign sent the person to a doctor):
-            // nothing is stored; the web form goes to the plan page's advice.
+            // Waiting, for a day before the wait began: the form again
+            // with the day's message, or, for a warning sign that needs
+            // care, its result (stored; the check-in is not).
+            (false, false) if waiting => match r.status {
+                StatusCode::UNPROCESSABLE_ENTITY => {
+                    assert!(r.body.contains("id=\"day-error\""), "{s}: {what}")
+                }
+                StatusCode::SEE_OTHER if sign.is_some() => {
+                    assert!(r.location().starts_with("/assessments/"), "{s}: {what}")
+                }
+                other => panic!("{s}: {what}: {other}: {}", r.body),
+            },
+            // No home plan and not waiting (a warning sign sent the person
+            // to emergency care): nothing is stored; the web form goes to
+            // the plan page's advice.
             (false, false) => {
                 assert_eq!(r.status, StatusCode::SEE_OTHER, "{s}: {what}");
                 assert_eq!(r.location(), "/plan", "{s}: {what}");
+            }
+            // A correction of a day before the wait began: no such
+            // check-in in the wait (404); otherwise refused (422).
+            (false, true) if waiting && correct => {
+                assert_eq!(r.status, StatusCode::NOT_FOUND, "{s}: {what}: {}", r.body);
             }
             (false, true) => {
                 assert_eq!(
@@ -259,9 +285,9 @@ async fn step(app: &App, j: &mut Journey, rng: &mut Rng) -> String {
                 );
             }
         }
-        let stored = usize::from(home && !correct);
+        let stored = usize::from(logs && !correct);
         assert_eq!(after, before + stored, "{s}: {what}: rows stored");
-        if home && !correct {
+        if logs && !correct {
             j.logged.push(day);
         }
         return what;
@@ -439,7 +465,7 @@ async fn check(app: &App, j: &Journey, what: &str) {
         pages.insert(path, r.body);
     }
     let form = app.get("/checkin", Some(&j.cookie)).await;
-    if ctx.phase.is_some() {
+    if ctx.phase.is_some() || ctx.waiting() {
         assert_eq!(form.status, StatusCode::OK, "{s}: after {what}: /checkin");
     } else {
         assert_eq!(form.location(), "/plan", "{s}: after {what}: /checkin");

@@ -590,10 +590,28 @@ async fn bad_input_gets_an_inline_message_and_changes_nothing() {
     assert_eq!(app.checkins(&cookie).await, 1);
     // Oversized body.
     let big = format!("csrf={csrf}&x={}", "a".repeat(100 * 1024));
-    assert_eq!(
-        app.post("/checkin", Some(&cookie), &big).await.status,
-        StatusCode::PAYLOAD_TOO_LARGE
+    let r = app.post("/checkin", Some(&cookie), &big).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.body.contains("Too much data"), "{}", r.body);
+    // Declared too large, it is refused before any handler, and still
+    // gets the site's page saying nothing was saved.
+    let len = big.len().to_string();
+    let r = app
+        .send(
+            Method::POST,
+            "/checkin",
+            Some(&cookie),
+            Some(&big),
+            &[("content-length", len.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        r.body.contains("Too much data") && r.body.contains("/static/style.css"),
+        "{}",
+        r.body
     );
+    assert_eq!(app.checkins(&cookie).await, 1);
 }
 
 #[tokio::test]
@@ -834,10 +852,12 @@ mod clinic;
 mod correct;
 mod fhir;
 mod hardening;
+mod info;
 mod journeys;
 mod late;
 mod reassess;
 mod server;
+mod waiting;
 mod walk;
 
 #[tokio::test]
@@ -1062,6 +1082,14 @@ async fn changing_ones_password_ends_every_other_session() {
         (
             format!("current_password={old}&new_password=short&new_password_again=short"),
             "Choose a new password of at least 10 characters.",
+            "new_password",
+        ),
+        (
+            format!(
+                "current_password={old}&new_password={long}&new_password_again={long}",
+                long = "x".repeat(201)
+            ),
+            "That new password is 201 characters long: choose one of at most 200.",
             "new_password",
         ),
         (

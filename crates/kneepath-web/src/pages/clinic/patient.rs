@@ -16,7 +16,7 @@ use super::linked_patient;
 use crate::auth::{Clinician, CurrentUser};
 use crate::error::WebError;
 use crate::state::AppState;
-use crate::views::{FormState, Layout, level_class, private};
+use crate::views::{FormState, Layout, level_class, private, source_label};
 
 /// Timeline events shown before "show all".
 pub(super) const TIMELINE_EVENTS: usize = 40;
@@ -42,6 +42,9 @@ pub struct PatientPage {
     pub local_day: Option<(String, String)>,
     pub has_assessment: bool,
     pub level_title: String,
+    /// When the current triage was made, and from what: the newest
+    /// assessment, the one the plan follows.
+    pub triage_when: String,
     pub level_class: &'static str,
     pub flags: Vec<String>,
     pub factors: Vec<Factor>,
@@ -136,6 +139,10 @@ pub(super) async fn patient_page(
             .as_ref()
             .map_or_else(String::new, |t| t.title.clone()),
         level_class: d.triage.as_ref().map_or("", |t| level_class(t.level)),
+        triage_when: assessments
+            .last()
+            .map(|a| format!("{} · {}", a.day, source_label(a.source)))
+            .unwrap_or_default(),
         flags: d.triage.map(|t| t.flags).unwrap_or_default(),
         factors: d.factors,
         phase,
@@ -190,18 +197,11 @@ async fn timeline(
     let store = &state.store;
     let mut ev = Vec::new();
     for a in assessments {
-        let title = match a.source.as_str() {
-            "checkin" => "Re-triage after a warning sign",
-            "measurement" => "Contributing factors re-run with measurements",
-            "import" => "Assessment imported",
-            "reassess" => "Re-run under a new clinical policy",
-            _ => "Assessment",
-        };
         ev.push(Event {
             at: a.created_at.clone(),
             day: a.day.to_string(),
             kind: "assessment",
-            title: title.to_string(),
+            title: format!("Assessment: {}", source_label(a.source)),
             detail: format!(
                 "{}. {}",
                 a.report.level_title,
@@ -284,12 +284,22 @@ async fn timeline(
             Some(a) => store.user_by_id(a).await?.map(|u| u.display_name),
             None => None,
         };
+        // Dated when it was made; a phase that counts check-ins only from
+        // a later day (the day after the check-in it followed) says so.
+        let made = p.created_at.get(..10).unwrap_or_default().to_string();
+        let mut detail = p.reason.clone();
+        if p.day.to_string() > made {
+            detail.push_str(&format!(
+                " Check-ins count for it from {}, the day after the check-in it followed.",
+                p.day
+            ));
+        }
         ev.push(Event {
             at: p.created_at.clone(),
-            day: p.day.to_string(),
+            day: made,
             kind: "phase",
             title,
-            detail: p.reason.clone(),
+            detail,
             by,
         });
     }
@@ -380,7 +390,9 @@ async fn timeline(
             by: None,
         });
     }
-    ev.sort_by(|a, b| b.at.cmp(&a.at));
+    // By the day each is about, newest first; within a day, newest made
+    // first (a check-in logged late sits on its own day).
+    ev.sort_by(|a, b| b.day.cmp(&a.day).then_with(|| b.at.cmp(&a.at)));
     Ok(ev)
 }
 
