@@ -191,11 +191,12 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
-/// The body limit's own refusal (a body declared or grown over
+/// The body limit's own refusal (a body declared over
 /// [`crate::BODY_LIMIT`], refused before any handler ran) is plain text; on
 /// a page it becomes the site's error page, saying what happened and that
-/// nothing was saved. The API's refusals keep their JSON shape
-/// ([`crate::api`]).
+/// nothing was saved, and in the API its JSON error shape. Every 413 says
+/// `Connection: close`: the unread body ends the connection, and a client
+/// that knows it sends its next request on a new one.
 pub async fn styled_too_large(
     req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -207,8 +208,22 @@ pub async fn styled_too_large(
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if r.status() == StatusCode::PAYLOAD_TOO_LARGE && !api && !html {
-        return WebError::PayloadTooLarge.into_response();
+    if r.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return r;
     }
+    let json = r
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let mut r = match (api, html || json) {
+        (_, true) => r,
+        (true, false) => crate::api::error::too_large(),
+        (false, false) => WebError::PayloadTooLarge.into_response(),
+    };
+    r.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
     r
 }

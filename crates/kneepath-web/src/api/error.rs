@@ -159,6 +159,17 @@ impl From<kneepath_store::StoreError> for ApiError {
 
 pub(super) type ApiResult<T> = Result<T, ApiError>;
 
+/// The body limit's refusal in the API's shape, for a body refused before
+/// the API's routes ran (its declared length over the limit).
+pub(crate) fn too_large() -> Response {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("The body is larger than {} bytes.", crate::BODY_LIMIT),
+    )
+    .into_response()
+}
+
 /// Rewrite any error response of the API that is not JSON (the body-size
 /// limit's 413, axum's 404/405, a panic's 500) into the one error shape.
 pub async fn json_errors(req: Request, next: Next) -> Response {

@@ -19,7 +19,7 @@
 
 mod assessments;
 mod checkins;
-mod error;
+pub(crate) mod error;
 mod extract;
 mod fhir;
 mod me;

@@ -611,6 +611,24 @@ async fn bad_input_gets_an_inline_message_and_changes_nothing() {
         "{}",
         r.body
     );
+    assert_eq!(
+        r.headers.get("connection").map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
+    // The API answers the same refusal in its JSON shape.
+    let r = app
+        .send_raw(
+            Method::POST,
+            "/api/v1/checkins",
+            &[
+                ("content-type", "application/json"),
+                ("content-length", len.as_str()),
+            ],
+            &big,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.body.contains("\"too_large\""), "{}", r.body);
     assert_eq!(app.checkins(&cookie).await, 1);
 }
 

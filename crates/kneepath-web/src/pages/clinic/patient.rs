@@ -284,19 +284,16 @@ async fn timeline(
             Some(a) => store.user_by_id(a).await?.map(|u| u.display_name),
             None => None,
         };
-        // Dated when it was made; a phase that counts check-ins only from
-        // a later day (the day after the check-in it followed) says so.
-        let made = p.created_at.get(..10).unwrap_or_default().to_string();
-        let mut detail = p.reason.clone();
-        if p.day.to_string() > made {
-            detail.push_str(&format!(
-                " Check-ins count for it from {}, the day after the check-in it followed.",
-                p.day
-            ));
-        }
+        // Dated by the first day whose check-ins count for it, which for
+        // a move made on (or after) a day's check-in is the next day: said
+        // in words, so a date ahead of today does not read as an error.
+        let detail = format!(
+            "{} Check-ins count for it from {} (a move made after a day's check-in counts from the next day).",
+            p.reason, p.day
+        );
         ev.push(Event {
             at: p.created_at.clone(),
-            day: made,
+            day: p.day.to_string(),
             kind: "phase",
             title,
             detail,
