@@ -203,20 +203,17 @@ pub async fn styled_too_large(
 ) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let r = next.run(req).await;
-    let html = r
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
     if r.status() != StatusCode::PAYLOAD_TOO_LARGE {
         return r;
     }
-    let json = r
+    // Already a page or the API's error: only the limit's plain text is
+    // replaced.
+    let shaped = r
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    let mut r = match (api, html || json) {
+        .is_some_and(|v| v.starts_with("text/html") || v.contains("json"));
+    let mut r = match (api, shaped) {
         (_, true) => r,
         (true, false) => crate::api::error::too_large(),
         (false, false) => WebError::PayloadTooLarge.into_response(),

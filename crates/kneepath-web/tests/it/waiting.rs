@@ -34,6 +34,12 @@ async fn assessed(app: &App, user: &UserId, facts: &str, level: TriageLevel) {
     assert_eq!(ctx.assessment.level, level);
 }
 
+/// A JSON body sent to the API with a token.
+async fn send(app: &App, method: Method, path: &str, token: &str, body: &str) -> super::Resp {
+    app.api(method, path, Some(token), Some(("application/json", body)))
+        .await
+}
+
 /// A locked knee: urgent (U2), nothing more.
 const LOCKED: &str = "age = 40\nonset = \"sudden\"\ndays_since_onset = 3\nknee_locked = true";
 
@@ -150,14 +156,7 @@ async fn the_api_logs_a_check_in_while_waiting_and_refuses_one_at_emergency() {
     assessed(&app, &me.id, LOCKED, TriageLevel::Urgent).await;
     let (_, write) = app.tokens(&me.id).await;
     let body = r#"{"pain_now": 5, "stiffness": 4, "swelling": "mild"}"#;
-    let r = app
-        .api(
-            Method::POST,
-            "/api/v1/checkins",
-            Some(&write),
-            Some(("application/json", body)),
-        )
-        .await;
+    let r = send(&app, Method::POST, "/api/v1/checkins", &write, body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let out: serde_json::Value = serde_json::from_str(&r.body).expect("json");
     assert_eq!(out["outcome"], "waiting", "{out}");
@@ -171,14 +170,14 @@ async fn the_api_logs_a_check_in_while_waiting_and_refuses_one_at_emergency() {
     // A warning sign through the API: triaged at once.
     let sign = r#"{"pain_now": 5, "stiffness": 4, "warning_signs": ["fever"]}"#;
     let day = app.state.clock.today();
-    let r = app
-        .api(
-            Method::PUT,
-            &format!("/api/v1/checkins/{day}"),
-            Some(&write),
-            Some(("application/json", sign)),
-        )
-        .await;
+    let r = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/checkins/{day}"),
+        &write,
+        sign,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let out: serde_json::Value = serde_json::from_str(&r.body).expect("json");
     assert_eq!(out["outcome"], "retriaged", "{out}");
@@ -194,14 +193,7 @@ async fn the_api_logs_a_check_in_while_waiting_and_refuses_one_at_emergency() {
     )
     .await;
     let (_, write) = app.tokens(&other.id).await;
-    let r = app
-        .api(
-            Method::POST,
-            "/api/v1/checkins",
-            Some(&write),
-            Some(("application/json", body)),
-        )
-        .await;
+    let r = send(&app, Method::POST, "/api/v1/checkins", &write, body).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let form = app.get("/checkin", Some(&cookie)).await;
     assert_eq!(form.location(), "/plan");
