@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launch, review, next, dayPlus, ARTIFACTS, BIN } from './helpers.mjs';
+import { startServer, launch, review, next, dayPlus, openMore, newSigns, ARTIFACTS, BIN } from './helpers.mjs';
 
 const DAY0 = '2026-11-02';
 const PASSWORD = 'a long enough password';
@@ -75,12 +75,16 @@ async function invitedPatient(browser, invite, name, email, { assess = true } = 
 async function checkIn(page, base, day, pain) {
   await page.goto(`${base}/checkin?day=${day}`);
   await page.fill('#day', day);
+  await newSigns(page);
   await radio(page, 'pain_now', pain);
-  await radio(page, 'morning_pain', Math.max(0, pain - 1));
-  await radio(page, 'exercise_pain', Math.min(pain, 5));
   await radio(page, 'stiffness', 2);
+  const boxes = await page.$$('input[name=done]');
+  for (const box of boxes) await box.check();
+  // Asked once an exercise is ticked.
+  if (boxes.length) await radio(page, 'exercise_pain', Math.min(pain, 5));
+  await openMore(page);
+  await radio(page, 'morning_pain', Math.max(0, pain - 1));
   await radio(page, 'full_range', 'yes');
-  for (const box of await page.$$('input[name=done]')) await box.check();
   await page.fill('#sleep_hours', '7');
   await submit(page);
   assert.match(page.url(), /\/checkin\/saved\?day=/, `check-in ${day}: ${await page.textContent('main')}`);

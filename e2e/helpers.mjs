@@ -138,3 +138,15 @@ export function dayPlus(iso, n) {
   d.setUTCDate(d.getUTCDate() + n);
   return d.toISOString().slice(0, 10);
 }
+
+/** Open the check-in's folded optional answers ("More about today"). */
+export async function openMore(page) {
+  if (!(await page.$eval('details.more', (d) => d.open))) await page.click('details.more > summary');
+}
+
+/** Answer the check-in's "Any of these new today?" and, for yes, tick
+ * `signs` in the list it opens. */
+export async function newSigns(page, ...signs) {
+  await page.check(`input[name=any_new_sign][value=${signs.length ? 'yes' : 'no'}]`);
+  for (const s of signs) await page.check(`input[name=sign][value=${s}]`);
+}

@@ -11,6 +11,11 @@ test('about and privacy pages, open to anyone and linked from the footer', async
   try {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
+    // Every page's footer, error pages too, calls the number by a tap.
+    for (const path of ['/', '/login', '/no-such-page']) {
+      await page.goto(`${server.base}${path}`);
+      assert.equal(await page.getAttribute('footer a[href^="tel:"]', 'href'), 'tel:112', path);
+    }
     await page.goto(`${server.base}/`);
     await page.click('footer a[href="/about"]');
     assert.equal((await page.textContent('h1')).trim(), 'About kneepath');

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launch, review, next, nextAsIs, dayPlus, ARTIFACTS } from './helpers.mjs';
+import { startServer, launch, review, next, nextAsIs, dayPlus, openMore, newSigns, ARTIFACTS } from './helpers.mjs';
 
 const DAY0 = '2026-11-02'; // a Monday
 
@@ -29,12 +29,16 @@ async function radio(page, name, value) {
 async function checkIn(page, base, day, { pain = 2, exercise = 2, morning = 1 } = {}) {
   await page.goto(`${base}/checkin?day=${day}`);
   await page.fill('#day', day);
+  await newSigns(page);
   await radio(page, 'pain_now', pain);
-  await radio(page, 'morning_pain', morning);
-  await radio(page, 'exercise_pain', exercise);
   await radio(page, 'stiffness', 1);
+  const boxes = await page.$$('input[name=done]');
+  for (const box of boxes) await box.check();
+  // Asked once an exercise is ticked.
+  if (boxes.length) await radio(page, 'exercise_pain', exercise);
+  await openMore(page);
+  await radio(page, 'morning_pain', morning);
   await radio(page, 'full_range', 'yes');
-  for (const box of await page.$$('input[name=done]')) await box.check();
   await page.fill('#sleep_hours', '7.5');
   await submit(page);
   assert.match(page.url(), /\/checkin\/saved\?day=/, `check-in for ${day} was not saved: ${await page.textContent('main')}`);
@@ -135,6 +139,7 @@ for (const js of [true, false]) {
       // Check-in with bad input first.
       await page.goto(`${base}/checkin`);
       await review(page, `${mode}-10-checkin`, { axe: js });
+      await openMore(page);
       await page.fill('#sleep_hours', '30');
       await submit(page);
       const checkinErrors = await page.textContent('.errorsummary');
@@ -159,6 +164,7 @@ for (const js of [true, false]) {
       assert.equal(await page.inputValue('#sleep_hours'), '7.5');
       assert.ok(await page.isChecked('input[name="pain_now"][value="2"]'));
       await review(page, `${mode}-13b-checkin-correct`, { axe: js });
+      assert.ok(await page.isChecked('input[name=any_new_sign][value=no]'), 'no sign was stored');
       await page.fill('#sleep_hours', '6');
       await submit(page);
       assert.match(await page.textContent('h1'), /Correction saved: your plan is in the Return to activity phase/);
@@ -293,10 +299,9 @@ test('a warning sign ticked in a check-in re-runs triage and replaces the plan',
     for (let i = 2; i <= 9; i++) await next(page);
     assert.equal((await page.textContent('h1')).trim(), 'Manage it at home');
     await page.goto(`${server.base}/checkin`);
-    await page.check('input[name=sign][value=calf_swelling_tenderness]');
+    await newSigns(page, 'calf_swelling_tenderness');
     await radio(page, 'pain_now', 3);
     await radio(page, 'stiffness', 2);
-    await page.fill('#sleep_hours', '7');
     await submit(page);
     assert.match(await page.textContent('h1'), /A warning sign: See a doctor today/);
     assert.match(await page.textContent('main'), /Possible blood clot in the leg/);
@@ -309,3 +314,60 @@ test('a warning sign ticked in a check-in re-runs triage and replaces the plan',
     await server.stop();
   }
 });
+
+for (const js of [true, false]) {
+  const mode = js ? 'js' : 'nojs';
+  test(`the check-in fits two phone screens, warning signs behind one question (${mode})`, async () => {
+    const server = await startServer(DAY0);
+    const browser = await launch();
+    try {
+      const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 390, height: 844 } });
+      const page = await ctx.newPage();
+      await signUp(page, server.base, 'Kim', `kim-${mode}@example.org`);
+      await page.fill('#age', '30');
+      await next(page);
+      for (let i = 2; i <= 9; i++) await next(page);
+      assert.equal((await page.textContent('h1')).trim(), 'Manage it at home');
+      await page.goto(`${server.base}/checkin`);
+      const tall = await page.evaluate(() => document.documentElement.scrollHeight);
+      assert.ok(tall <= 2 * 844, `the check-in is ${tall} px tall at 390 px`);
+      assert.equal(await page.isVisible('input[name=sign]'), false, 'the warning signs are folded');
+      assert.equal(await page.isVisible('#sleep_hours'), false, 'optional answers are folded');
+      for (const span of await page.$$('#f-pain_now .scale-row span')) {
+        const box = await span.boundingBox();
+        assert.ok(box.width >= 44 && box.height >= 44, `a scale target is ${box.width} x ${box.height}`);
+      }
+      await page.screenshot({ path: join(ARTIFACTS, `checkin-phone-${mode}.png`), fullPage: true });
+
+      // "Yes" opens the list (CSS, with or without JavaScript).
+      await page.check('input[name=any_new_sign][value=yes]');
+      assert.ok(await page.isVisible('input[name=sign][value=calf_swelling_tenderness]'));
+      // "Yes" with nothing ticked is asked about, and nothing is saved.
+      await radio(page, 'pain_now', 3);
+      await radio(page, 'stiffness', 2);
+      await submit(page);
+      assert.match(await page.textContent('.errorsummary'), /You answered yes: tick which of these is new today/);
+      assert.ok(await page.isVisible('input[name=sign]'), 'the list stays open to answer');
+      // A sign ticked, then "no": asked about, not acted on, not dropped.
+      await page.check('input[name=sign][value=calf_swelling_tenderness]');
+      await page.check('input[name=any_new_sign][value=no]');
+      await submit(page);
+      assert.match(await page.textContent('.errorsummary'), /You answered no, but ticked "One calf swollen, tender, red or warm"/);
+      assert.ok(await page.isChecked('input[name=sign][value=calf_swelling_tenderness]'), 'the tick is kept');
+      await review(page, `checkin-sign-question-${mode}`, { axe: js });
+      await page.goto(`${server.base}/plan`);
+      assert.ok((await page.$$('.card.exercise')).length > 0, 'the plan stands: nothing was acted on');
+      // Answered "no" with nothing ticked: saved.
+      await page.goto(`${server.base}/checkin`);
+      await newSigns(page);
+      await radio(page, 'pain_now', 3);
+      await radio(page, 'stiffness', 2);
+      await submit(page);
+      assert.match(page.url(), /\/checkin\/saved\?day=/, await page.textContent('main'));
+      await ctx.close();
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+}

@@ -281,6 +281,12 @@ pub struct RawCheckIn {
     pub done: Vec<String>,
     /// Fact ids of the warning signs ticked.
     pub warning_signs: Vec<String>,
+    /// The web form's "Any of these new today?" (`yes` or `no`), which
+    /// opens its list of warning signs: checked against the ticks, so that
+    /// a "no" with a sign still ticked, or a "yes" with none, is asked
+    /// about rather than guessed. `None` where the signs come as a list
+    /// alone (the JSON API).
+    pub any_new_sign: Option<String>,
 }
 
 /// "a", "a or b", "a, b or c".
@@ -330,6 +336,7 @@ impl RawCheckIn {
             sleep_hours: get("sleep_hours"),
             done: all("done"),
             warning_signs: all("warning_signs"),
+            any_new_sign: get("any_new_sign"),
         }
     }
 
@@ -522,6 +529,37 @@ impl RawCheckIn {
                 );
             }
         }
+        let sign_words = || -> String {
+            let words: Vec<String> = warning_signs
+                .iter()
+                .filter_map(|s| kb.warning_signs().find(|(_, q)| q.id == *s))
+                .filter_map(|(_, q)| q.warning_sign.as_deref())
+                .map(|w| format!("\"{w}\""))
+                .collect();
+            either(&words.iter().map(String::as_str).collect::<Vec<_>>())
+        };
+        match get(&self.any_new_sign).as_str() {
+            "" => {}
+            "yes" if warning_signs.is_empty() => err(
+                e,
+                "warning_signs",
+                "You answered yes: tick which of these is new today, or answer no.".into(),
+            ),
+            "no" if !warning_signs.is_empty() => err(
+                e,
+                "warning_signs",
+                format!(
+                    "You answered no, but ticked {}: answer yes if it is new today, or untick it.",
+                    sign_words()
+                ),
+            ),
+            "yes" | "no" => {}
+            _ => err(
+                e,
+                "warning_signs",
+                format!("{}: please answer yes or no.", form.short("warning_signs")),
+            ),
+        }
         let has = |e: &Vec<FieldError>, f: &str| e.iter().any(|x| x.field == f);
         if !done.is_empty() && exercise_pain.is_none() && !has(e, "exercise_pain") {
             err(
@@ -639,6 +677,11 @@ pub fn checkin_fields(c: &CheckIn) -> Vec<(String, String)> {
     for s in &c.warning_signs {
         push("sign", s.clone());
     }
+    // The stored list answers the form's "Any of these new?" too.
+    push(
+        "any_new_sign",
+        yes_no(!c.warning_signs.is_empty()).to_string(),
+    );
     out
 }
 

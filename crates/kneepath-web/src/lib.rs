@@ -101,6 +101,12 @@ pub fn router(state: AppState) -> Router {
                 "camera=(), microphone=(), geolocation=(), interest-cohort=()",
             ),
         ))
+        // Outside every layer that draws a page (the 413 and the body
+        // deadline's), so that their footers name the number too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            views::deployment,
+        ))
         .layer(axum::middleware::from_fn(gzip::gzip))
         .layer(TraceLayer::new_for_http())
         // Served over HTTPS (secure cookies): browsers are to keep to it.

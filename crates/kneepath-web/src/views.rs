@@ -27,6 +27,24 @@ pub fn private<T: Template>(t: &T) -> Response {
     r
 }
 
+tokio::task_local! {
+    /// The deployment's emergency number while a request is served: set
+    /// by the router's [`deployment`] layer, read by every page's footer.
+    static EMERGENCY_NUMBER: std::sync::Arc<str>;
+}
+
+/// The layer that makes the deployment's settings every page shows (its
+/// emergency number) known while the request is served, including its
+/// error pages, which are drawn without the application state.
+pub async fn deployment(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let number: std::sync::Arc<str> = state.settings.emergency_number.as_str().into();
+    EMERGENCY_NUMBER.scope(number, next.run(req)).await
+}
+
 /// What every page's frame needs.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
@@ -42,6 +60,14 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The deployment's emergency number (the default one outside a
+    /// request, e.g. a page drawn by the connection cap).
+    pub fn emergency_number(&self) -> String {
+        EMERGENCY_NUMBER
+            .try_with(|n| n.to_string())
+            .unwrap_or_else(|_| crate::state::DEFAULT_EMERGENCY_NUMBER.to_string())
+    }
+
     pub fn anon(title: &str) -> Layout {
         Layout {
             title: title.to_string(),
@@ -93,6 +119,20 @@ impl FormState {
         self.values
             .get(name)
             .is_some_and(|v| v.iter().any(|x| x == value))
+    }
+
+    /// Whether any of `names` was given a non-blank value.
+    pub fn any(&self, names: &[&str]) -> bool {
+        names.iter().any(|n| {
+            self.values
+                .get(*n)
+                .is_some_and(|v| v.iter().any(|x| !x.trim().is_empty()))
+        })
+    }
+
+    /// Whether any of `names` has a message.
+    pub fn any_err(&self, names: &[&str]) -> bool {
+        names.iter().any(|n| self.err(n).is_some())
     }
 
     /// A 0-10 scale value is selected.

@@ -127,3 +127,45 @@ fn the_check_reads_its_names_and_ranges_from_the_file() {
         "{said:?}"
     );
 }
+
+#[test]
+fn the_forms_any_new_sign_answer_must_agree_with_the_ticks() {
+    let kb = KnowledgeBase::bundled().expect("kb");
+    let (_, q) = kb.warning_signs().next().expect("a warning sign");
+    let sign = q.id.clone();
+    let check = |gate: Option<&str>, ticked: bool| {
+        RawCheckIn {
+            pain_now: Some("3".into()),
+            stiffness: Some("2".into()),
+            warning_signs: if ticked { vec![sign.clone()] } else { vec![] },
+            any_new_sign: gate.map(str::to_string),
+            ..RawCheckIn::default()
+        }
+        .validate(&kb, &[], Day(0), Day(10))
+    };
+    let message = |gate, ticked| {
+        let errors = check(gate, ticked).expect_err("asked about");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "warning_signs");
+        errors[0].message.clone()
+    };
+    // Agreeing answers, and the API's list alone, pass.
+    for (gate, ticked) in [
+        (Some("no"), false),
+        (Some("yes"), true),
+        (None, true),
+        (None, false),
+    ] {
+        let c = check(gate, ticked).expect("valid");
+        assert_eq!(c.warning_signs.len(), usize::from(ticked), "{gate:?}");
+    }
+    // "Yes" with nothing ticked is asked about, not stored as no sign.
+    assert!(message(Some("yes"), false).contains("tick which"));
+    // "No" with a sign still ticked names the sign and stores nothing.
+    let said = message(Some("no"), true);
+    assert!(
+        said.contains(q.warning_sign.as_deref().expect("worded")),
+        "{said}"
+    );
+    assert!(message(Some("maybe"), false).contains("yes or no"));
+}

@@ -208,6 +208,9 @@ impl NewCheckIn {
             sleep_hours: self.sleep_hours.map(|h| h.to_string()),
             done: self.done.clone(),
             warning_signs: self.warning_signs.clone(),
+            // The API sends the list of signs itself, without the form's
+            // yes/no that opens it.
+            any_new_sign: None,
         }
     }
 }

@@ -237,7 +237,13 @@ async fn submit_once(
             // rest of the check-in is incomplete: its triage is stored (not
             // the check-in, which was not finished) and its action shown.
             // The check-in holds the person's plan lock already.
-            let signs = form.all("sign");
+            // Not when the person answered "no" to new signs while one is
+            // still ticked: that is asked about first.
+            let signs = if raw.any_new_sign.as_deref() == Some("no") {
+                Vec::new()
+            } else {
+                form.all("sign")
+            };
             if let Some(id) = app
                 .warning_signs_first(user.id(), &ctx, &signs, today, user.ip())
                 .await?

@@ -61,6 +61,21 @@ async fn the_deployments_contact_and_emergency_number_are_shown() {
     assert!(about.body.contains(r#"href="tel:999""#));
     let privacy = app.get("/privacy", None).await;
     assert!(privacy.body.contains("Knee Clinic"));
+    // Every page's footer calls the deployment's number, error pages too.
+    let (cookie, _) = app.patient("footer").await;
+    for (path, who) in [
+        ("/", None),
+        ("/login", None),
+        ("/no-such-page", None),
+        ("/account", Some(&cookie)),
+    ] {
+        let page = app.get(path, who.map(|c| c.as_str())).await;
+        let footer = page.body.split("<footer").nth(1).unwrap_or_default();
+        assert!(
+            footer.contains(r#"<a href="tel:999">999</a>"#),
+            "{path}: {footer}"
+        );
+    }
     assert!(!kneepath_web::state::valid_contact("a\u{202e}b"));
     assert!(!kneepath_web::state::valid_contact(""));
     assert!(kneepath_web::state::valid_contact("Knee Clinic"));

@@ -1497,8 +1497,9 @@ async fn a_check_in_refused_for_a_plan_that_kept_changing_comes_back_filled_in()
     );
     // The person's answers are on the form again.
     assert!(
-        r.body
-            .contains(r#"name="sleep_hours" inputmode="decimal" size="4" value="6.5""#)
+        r.body.contains(
+            r#"name="sleep_hours" inputmode="decimal" size="4" maxlength="5" value="6.5""#
+        )
     );
     assert!(r.body.contains(&format!(r#"value="{TODAY}""#)));
     assert_eq!(app.checkins(&cookie).await, 0, "nothing was saved");
