@@ -214,7 +214,12 @@ for (const js of [true, false]) {
       const ics = await (await page.request.get(url)).text();
       assert.match(ics, /^BEGIN:VCALENDAR\r\n/);
       assert.match(ics, /RRULE:FREQ=WEEKLY;BYDAY=/);
-      writeFileSync(join(ARTIFACTS, 'plan.ics'), ics);
+      assert.match(ics, /BEGIN:VALARM\r\n/);
+      // At 18:00 where the person lives (Auckland, told by the browser with
+      // JavaScript; the server's zone without).
+      if (js) assert.match(ics, /DTSTART;TZID=Pacific\/Auckland:\d{8}T180000\r\n/);
+      // Parsed by the icalendar package in scripts/test-all.
+      writeFileSync(join(ARTIFACTS, `plan-${mode}.ics`), ics);
       const exported = await page.request.get(`${base}/account/export.json`);
       assert.equal(exported.status(), 200);
       const data = await exported.json();

@@ -325,6 +325,28 @@ pub struct Dosage {
 }
 
 impl Dosage {
+    /// Seconds one repetition takes, besides any hold.
+    pub const SECONDS_PER_REP: u32 = 4;
+    /// Rest between two sets, in seconds.
+    pub const REST_BETWEEN_SETS: u32 = 45;
+
+    /// Minutes one session takes (not the day's: `per_day` sessions make
+    /// a day's): the dosage's own minutes when it gives them, else its
+    /// sets of repetitions (each [`Self::SECONDS_PER_REP`] plus its hold)
+    /// with [`Self::REST_BETWEEN_SETS`] between sets; rounded up, at
+    /// least one.
+    pub fn session_minutes(&self) -> u32 {
+        if let Some(m) = self.minutes {
+            return m.max(1);
+        }
+        let sets = self.sets.unwrap_or(1).max(1);
+        let per_set = self.reps.unwrap_or(1).max(1)
+            * (Self::SECONDS_PER_REP * u32::from(self.reps.is_some())
+                + self.hold_seconds.unwrap_or(0));
+        let seconds = sets * per_set + (sets - 1) * Self::REST_BETWEEN_SETS;
+        seconds.div_ceil(60).max(1)
+    }
+
     /// "3 x 12 reps, 2 times a day, 7 days a week".
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
@@ -627,4 +649,43 @@ pub struct Progression {
     pub escalate_days_in_plan: u32,
     pub escalate_meaningful_change: f64,
     pub citations: Vec<CitationId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dosage;
+
+    fn dosage(
+        sets: Option<u32>,
+        reps: Option<u32>,
+        hold: Option<u32>,
+        minutes: Option<u32>,
+    ) -> Dosage {
+        Dosage {
+            sets,
+            reps,
+            hold_seconds: hold,
+            minutes,
+            per_day: 1,
+            days_per_week: 7,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn a_session_lasts_its_minutes_or_its_sets_with_rests() {
+        // Given minutes are the session's.
+        assert_eq!(dosage(None, None, None, Some(20)).session_minutes(), 20);
+        // 3 x 12 reps: 36 x 4 s + 2 rests of 45 s = 234 s -> 4 min.
+        assert_eq!(dosage(Some(3), Some(12), None, None).session_minutes(), 4);
+        // 3 x 10 reps holding 5 s: 30 x 9 s + 90 s = 360 s -> 6 min.
+        assert_eq!(
+            dosage(Some(3), Some(10), Some(5), None).session_minutes(),
+            6
+        );
+        // 3 holds of 30 s: 90 s + 90 s = 180 s -> 3 min.
+        assert_eq!(dosage(Some(3), None, Some(30), None).session_minutes(), 3);
+        // Nothing to count is still a minute.
+        assert_eq!(dosage(None, None, None, None).session_minutes(), 1);
+    }
 }

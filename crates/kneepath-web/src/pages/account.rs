@@ -714,10 +714,19 @@ pub async fn calendar_feed(
         .filter(|c| *c != '-' && *c != ':')
         .collect::<String>()
         + "Z";
+    let when = crate::ics::When {
+        zone: user
+            .time_zone
+            .clone()
+            .unwrap_or_else(|| state.clock.default_zone()),
+        hour: 18,
+        minute: 0,
+    };
     let body = crate::ics::calendar(
         "kneepath exercises",
         &exercises,
         state.clock.today_in(user.time_zone.as_deref()),
+        &when,
         &stamp,
         &kneepath_store::sha256_hex(&user.id)[..12],
     );
