@@ -2,7 +2,7 @@
 // fresh SQLite file, drive Debian's Chromium with playwright-core, run axe on
 // every page and save screenshots.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,14 +26,16 @@ async function freePort() {
 }
 
 /** A kneepath server on a fresh SQLite database (or on `database` when
- * given); `restart(today)` keeps the data. */
-export async function startServer(today, { database } = {}) {
+ * given), with `args` added to `serve`'s (or `args(base)`, given the
+ * server's address); `restart(today)` keeps the data. */
+export async function startServer(today, { database, args: extra = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'kneepath-e2e-'));
   const db = database || `sqlite://${join(dir, 'e2e.db')}`;
   const port = await freePort();
   const server = { base: `http://127.0.0.1:${port}`, proc: null, database: db };
   server.start = async (day) => {
-    const args = ['serve', '--addr', `127.0.0.1:${port}`, '--database', db, '--today', day];
+    const more = typeof extra === 'function' ? extra(server.base) : extra;
+    const args = ['serve', '--addr', `127.0.0.1:${port}`, '--database', db, ...(day ? ['--today', day] : []), ...more];
     server.proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     server.proc.stdout.on('data', (d) => { log += d; });
@@ -149,4 +151,42 @@ export async function openMore(page) {
 export async function newSigns(page, ...signs) {
   await page.check(`input[name=any_new_sign][value=${signs.length ? 'yes' : 'no'}]`);
   for (const s of signs) await page.check(`input[name=sign][value=${s}]`);
+}
+
+/** A local SMTP sink (scripts/smtp-sink.py, aiosmtpd from PyPI, run by
+ * KNEEPATH_PYTHON: scripts/test-all sets it to its venv). `mails()` reads
+ * the messages taken so far; `waitFor(n)` waits for the nth. */
+export async function startSmtpSink() {
+  const python = process.env.KNEEPATH_PYTHON
+    || join(process.env.HOME || '', '.cache', 'kneepath-fhir-venv', 'bin', 'python');
+  const dir = mkdtempSync(join(tmpdir(), 'kneepath-mail-'));
+  const proc = spawn(python, [join(here, '..', 'scripts', 'smtp-sink.py'), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const port = await new Promise((resolve, reject) => {
+    proc.stdout.on('data', (d) => { out += d; const m = /port (\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+    proc.stderr.on('data', (d) => { out += d; });
+    proc.on('exit', () => reject(new Error(`the SMTP sink stopped (pip install aiosmtpd into ${python}'s venv): ${out}`)));
+    proc.on('error', reject);
+  });
+  const mails = () => readdirSync(dir).filter((f) => f.endsWith('.eml')).sort()
+    .map((f) => readFileSync(join(dir, f), 'utf8'));
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    mails,
+    async waitFor(n, ms = 10000) {
+      for (let t = 0; t < ms; t += 100) {
+        const got = mails();
+        if (got.length >= n) return got[n - 1];
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no message ${n} reached the SMTP sink`);
+    },
+    stop: () => new Promise((resolve) => { proc.on('exit', resolve); proc.kill('SIGTERM'); }),
+  };
+}
+
+/** A message's text with quoted-printable soft line breaks joined. */
+export function mailText(raw) {
+  return raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
 }

@@ -17,7 +17,10 @@
 //! - [`Clock`], [`plan_lock`]: where "today" comes from; one person's plan
 //!   changed by one writer at a time.
 //! - [`synthetic`]: synthetic patients (`kneepath seed`) and the demo.
+//! - [`mail`], [`account`]: email over SMTP, and what is sent by it (a
+//!   password reset link).
 
+pub mod account;
 pub mod assess;
 pub mod caseload;
 pub mod checkin;
@@ -25,6 +28,7 @@ pub mod clinic;
 mod clock;
 pub mod error;
 pub mod export;
+pub mod mail;
 pub mod outcomes;
 pub mod plan;
 pub mod plan_lock;
@@ -36,6 +40,7 @@ use std::sync::Arc;
 use kneepath_core::KnowledgeBase;
 use kneepath_store::Store;
 
+pub use account::ResetAsked;
 pub use assess::Reassessed;
 pub use checkin::{CheckinResult, Logged, Logging, RawCheckIn};
 pub use clinic::Actor;
@@ -53,6 +58,8 @@ pub struct App {
     pub clock: Clock,
     /// One person's plan changes one at a time (see [`plan_lock`]).
     pub plan_locks: PlanLocks,
+    /// The deployment's email, when SMTP is configured ([`mail`]).
+    pub mailer: Option<mail::Mailer>,
 }
 
 impl App {
@@ -62,6 +69,13 @@ impl App {
             kb: Arc::new(kb),
             clock,
             plan_locks: PlanLocks::default(),
+            mailer: None,
         }
+    }
+
+    /// The same application, sending email with `mailer`.
+    pub fn with_mailer(mut self, mailer: mail::Mailer) -> App {
+        self.mailer = Some(mailer);
+        self
     }
 }

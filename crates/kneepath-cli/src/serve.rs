@@ -36,6 +36,28 @@ pub struct ServeArgs {
     /// and privacy pages (e.g. "Knee Clinic, 01234 567890, knee@clinic.example").
     #[arg(long, env = "KNEEPATH_CONTACT", value_name = "TEXT")]
     contact: Option<String>,
+    /// SMTP server for email (password reset links, reminders):
+    /// smtp://host:port (a local relay), smtp://host?tls=required
+    /// (STARTTLS) or smtps://user:password@host:465. Without it nothing is
+    /// mailed, and "Forgot your password?" says to ask the clinic.
+    #[arg(
+        long,
+        env = "KNEEPATH_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    smtp_url: Option<String>,
+    /// The sender of kneepath's email.
+    #[arg(
+        long,
+        env = "KNEEPATH_MAIL_FROM",
+        default_value = "kneepath <no-reply@localhost>"
+    )]
+    mail_from: String,
+    /// Where people reach this app (https://knee.clinic.example), for the
+    /// links in email. Required with --smtp-url.
+    #[arg(long, env = "KNEEPATH_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
     /// Connections open at once (kept below the descriptor limit); more
     /// wait in the listen queue.
     #[arg(long, env = "KNEEPATH_MAX_CONNECTIONS", default_value_t = 1024)]
@@ -63,17 +85,39 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
             "--contact must be 1 to 300 characters of text, without control or direction characters"
         );
     }
+    if let Some(u) = &args.public_url
+        && !kneepath_web::state::valid_public_url(u)
+    {
+        anyhow::bail!(
+            "--public-url {u:?} is not an address like https://knee.clinic.example (http or https, a host, no trailing slash)"
+        );
+    }
+    let mailer = match &args.smtp_url {
+        None => None,
+        Some(_) if args.public_url.is_none() => anyhow::bail!(
+            "--smtp-url needs --public-url: the links in email must point where people reach the app"
+        ),
+        Some(url) => Some(
+            kneepath_app::mail::Mailer::new(url, &args.mail_from)
+                .map_err(|e| anyhow::anyhow!("--smtp-url / --mail-from: {e}"))?,
+        ),
+    };
     let rt = crate::common::runtime()?;
     rt.block_on(async move {
         let store = crate::common::open(&args.database).await?;
         let settings = Settings {
+            public_url: args.public_url.clone(),
             secure_cookies: args.secure_cookies,
             emergency_number: args.emergency_number.clone(),
             contact: args.contact.clone(),
             max_connections: args.max_connections.max(1),
             ..Settings::default()
         };
-        let state = AppState::new(store, kb, clock, settings);
+        let mut app = kneepath_app::App::new(store, kb, clock);
+        if let Some(m) = mailer {
+            app = app.with_mailer(m);
+        }
+        let state = AppState::of(app, settings);
         // People assessed under another knowledge base (a policy change)
         // are re-run before the first request.
         let re = state

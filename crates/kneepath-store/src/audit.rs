@@ -93,6 +93,10 @@ stored_text! {
         Plan = "plan",
         Progress = "progress",
         Report = "report",
+        /// A reminder email (its setting, or one sent).
+        Reminder = "reminder",
+        /// A password reset link asked for by email.
+        ResetLink = "reset_link",
         /// A route of another role (the path is the entity id).
         Route = "route",
         Session = "session",
@@ -314,6 +318,8 @@ mod tests {
                 "plan",
                 "progress",
                 "report",
+                "reminder",
+                "reset_link",
                 "route",
                 "session",
                 "synthetic_history",

@@ -733,6 +733,40 @@ impl Store {
         Ok(token)
     }
 
+    /// A reset link asked for by the account's owner ("forgot your
+    /// password"): a single-use token valid for `hours` (returned; only its
+    /// hash is kept). Unlike an administrator's reset, the password keeps
+    /// working until the link is used: whoever asked may not be the owner.
+    pub async fn issue_reset_link(
+        &self,
+        user_id: &UserId,
+        hours: i64,
+        ip: Option<&str>,
+    ) -> Result<String> {
+        let token = crate::random_token();
+        let now = jiff::Timestamp::now().as_millisecond();
+        self.write_audited(
+            vec![
+                Stmt::new("INSERT INTO password_resets (token_hash, user_id, created_by, created_at, expires_at) VALUES ($1, $2, NULL, $3, $4)")
+                    .arg(crate::sha256_hex(&token))
+                    .arg(user_id)
+                    .arg(crate::ids::format_ms(now))
+                    .arg(crate::ids::format_ms(now + hours * 3_600_000)),
+            ],
+            &NewAudit {
+                actor_id: None,
+                subject_id: Some(user_id),
+                action: AuditAction::Create,
+                entity: AuditEntity::ResetLink,
+                entity_id: None,
+                ip,
+                detail: Some("asked for by email"),
+            },
+        )
+        .await?;
+        Ok(token)
+    }
+
     /// The account a reset link is for, if it is unused and unexpired.
     pub async fn password_reset_user(&self, token: &str) -> Result<Option<User>> {
         let row = sqlx::query("SELECT user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
@@ -768,6 +802,14 @@ impl Store {
             return Ok(None);
         };
         let user_id: UserId = row.try_get("user_id")?;
+        // Any other link still open for the account ends with this one.
+        sqlx::query(
+            "UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
+        )
+        .bind(&now)
+        .bind(&user_id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(&user_id)

@@ -38,6 +38,10 @@ pub struct Settings {
     pub max_connections: usize,
     /// How PDF reports are queued and bounded.
     pub pdf: crate::pdf::PdfLimits,
+    /// The address people reach the app at (`https://knee.clinic.example`),
+    /// for links in email: never taken from a request's Host header, which
+    /// anyone can set. Required with SMTP.
+    pub public_url: Option<String>,
 }
 
 /// 112 reaches the emergency services from a mobile phone across Europe,
@@ -53,6 +57,21 @@ pub fn valid_contact(text: &str) -> bool {
             c.is_control()
                 || ('\u{202a}'..='\u{202e}').contains(&c)
                 || ('\u{2066}'..='\u{2069}').contains(&c)
+        })
+}
+
+/// Whether `url` can be the public URL: `http://` or `https://`, a host,
+/// no query, fragment or trailing slash, at most 200 characters.
+pub fn valid_public_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    url.len() <= 200
+        && rest.is_some_and(|r| {
+            !r.is_empty()
+                && !r.ends_with('/')
+                && !r.contains(['?', '#', ' ', '@'])
+                && !r.chars().any(char::is_control)
         })
 }
 
@@ -77,6 +96,7 @@ impl Default for Settings {
             body_timeout: std::time::Duration::from_secs(20),
             max_connections: 1024,
             pdf: crate::pdf::PdfLimits::default(),
+            public_url: None,
         }
     }
 }
@@ -99,11 +119,25 @@ pub struct Shared {
 
 impl AppState {
     pub fn new(store: Store, kb: KnowledgeBase, clock: Clock, settings: Settings) -> AppState {
+        AppState::of(App::new(store, kb, clock), settings)
+    }
+
+    /// The state around an application built by the caller (with a
+    /// mailer, say).
+    pub fn of(app: App, settings: Settings) -> AppState {
         AppState(Arc::new(Shared {
-            app: App::new(store, kb, clock),
+            app,
             pdf: crate::pdf::PdfQueue::new(settings.pdf.clone()),
             settings,
         }))
+    }
+
+    /// Email can be sent, with links to where the app is reached.
+    pub fn mails(&self) -> Option<&str> {
+        self.app
+            .mailer
+            .as_ref()
+            .and(self.settings.public_url.as_deref())
     }
 }
 

@@ -190,6 +190,8 @@ pub struct PrivacyPage {
     pub database: &'static str,
     pub session_hours: i64,
     pub contact: Option<String>,
+    /// The service sends email (through its mail server).
+    pub mails: bool,
 }
 
 #[derive(Template)]
@@ -507,6 +509,23 @@ pub struct ResetPage {
     pub l: Layout,
     pub email: String,
     pub token: String,
+    pub f: FormState,
+}
+
+/// "Forgot your password?": the form, what was done, or, without email,
+/// how else to get back in.
+#[derive(Template)]
+#[template(path = "forgot.html")]
+pub struct ForgotPage {
+    pub l: Layout,
+    /// Email can be sent here.
+    pub mails: bool,
+    /// The deployment's contact line, when set.
+    pub contact: Option<String>,
+    /// The address a link was asked for (after the form was sent).
+    pub sent_to: Option<String>,
+    /// Hours an emailed link works.
+    pub hours: i64,
     pub f: FormState,
 }
 

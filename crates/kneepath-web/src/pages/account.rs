@@ -903,8 +903,90 @@ pub async fn reset_form(
     Ok((jar, private(&page)).into_response())
 }
 
+fn forgot_page(state: &AppState, csrf: String, f: FormState) -> crate::views::ForgotPage {
+    let mut l = Layout::anon("Forgot your password?");
+    l.csrf = csrf;
+    l.nav = "login";
+    crate::views::ForgotPage {
+        l,
+        mails: state.mails().is_some(),
+        contact: state.settings.contact.clone(),
+        sent_to: None,
+        hours: kneepath_app::account::RESET_LINK_HOURS,
+        f,
+    }
+}
+
+/// "Forgot your password?": ask for a reset link by email; without email
+/// configured, the page says to ask the clinic (an administrator can issue
+/// a link). Only for someone logged out.
+pub async fn forgot_form(
+    State(state): State<AppState>,
+    MaybeUser(current): MaybeUser,
+    jar: CookieJar,
+) -> Response {
+    if current.is_some() {
+        return Redirect::to("/account#password").into_response();
+    }
+    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+    (
+        jar,
+        render(&forgot_page(&state, csrf, FormState::default())),
+    )
+        .into_response()
+}
+
+pub async fn forgot_submit(
+    State(state): State<AppState>,
+    MaybeUser(current): MaybeUser,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    if current.is_some() {
+        return Ok(Redirect::to("/account#password").into_response());
+    }
+    let email = form.get("email").trim().to_lowercase();
+    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+    let mut page = forgot_page(&state, csrf, FormState::from_pairs(&form.pairs));
+    let Some(base) = state.mails().map(str::to_string) else {
+        // Nothing to send with: the page says whom to ask.
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            jar,
+            render(&page),
+        )
+            .into_response());
+    };
+    if !valid_email(&email) {
+        page.f.errors.push((
+            "email".into(),
+            "Enter the email address of your account, like name@example.org.".into(),
+        ));
+        return Ok((
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            jar,
+            render(&page),
+        )
+            .into_response());
+    }
+    match state
+        .app
+        .ask_password_reset(&email, &base, ip.as_deref())
+        .await?
+    {
+        kneepath_app::ResetAsked::Taken => {
+            page.sent_to = Some(email);
+            Ok((jar, render(&page)).into_response())
+        }
+        kneepath_app::ResetAsked::TooManyFromAddress => Err(WebError::TooManyRequests(
+            "Many password reset links were asked for from this network in the last hour. Please try again in an hour, or ask your clinic.".into(),
+        )),
+    }
+}
+
 const RESET_LOGGED_IN: &str = "A link to set a password works only when nobody is logged in in this browser. Log out, then open the link again.";
-const RESET_GONE: &str = "This link to set a password was used already or has expired (links work for a day). Ask your administrator for a new one.";
+const RESET_GONE: &str = "This link to set a password was used already or has expired. Ask for a new one with \"Forgot your password?\" on the login page, or ask your clinic.";
 
 fn reset_page(csrf: String, email: &str, token: &str, f: FormState) -> crate::views::ResetPage {
     let mut l = Layout::anon("Set a new password");

@@ -61,5 +61,6 @@ pub async fn privacy(State(state): State<AppState>, MaybeUser(user): MaybeUser) 
         },
         session_hours: state.settings.session_hours,
         contact: state.settings.contact.clone(),
+        mails: state.mails().is_some(),
     })
 }

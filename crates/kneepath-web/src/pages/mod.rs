@@ -39,6 +39,10 @@ pub fn routes() -> Router<AppState> {
         .route("/account/time-zone", post(account::time_zone))
         .route("/account/password", post(account::password))
         .route(
+            "/password/forgot",
+            get(account::forgot_form).post(account::forgot_submit),
+        )
+        .route(
             "/reset/{token}",
             get(account::reset_form).post(account::reset_submit),
         )

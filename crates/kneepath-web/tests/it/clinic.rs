@@ -106,6 +106,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("GET", "/static/tz.js", "", "yyyyyy"),
     ("GET", "/login", "", "yyyyyy"),
     ("GET", "/signup", "", "yyyyyy"),
+    ("GET", "/password/forgot", "", "yyyyyy"),
     ("GET", "/calendar/not-a-token.ics", "", "......"),
     ("GET", "/assess", "", ".yy..."),
     ("GET", "/checkin/saved?day=2026-11-02", "", ".yy..."),
@@ -274,6 +275,10 @@ const ELSEWHERE: &[(&str, &str)] = &[
         "login_logout_rotation_and_rate_limit (ends the session)",
     ),
     ("/assess/{step}", "covered as /assess/1"),
+    (
+        "POST /password/forgot",
+        "mail::the_answer_never_tells_whether_an_account_exists_and_asks_are_limited (anonymous form)",
+    ),
     (
         "/reset/{token}",
         "hardening::an_admins_reset_gives_a_single_use_link_not_a_password (any session refused)",

@@ -116,6 +116,15 @@ async fn app_with_settings(settings: Settings) -> App {
 }
 
 async fn app_with_all(clock: Clock, settings: Settings) -> App {
+    app_mailing(clock, settings, None).await
+}
+
+/// An instance that sends its email with `mailer`.
+async fn app_mailing(
+    clock: Clock,
+    settings: Settings,
+    mailer: Option<kneepath_app::mail::Mailer>,
+) -> App {
     let dir = std::env::temp_dir().join(format!("kneepath-web-{}", kneepath_store::new_id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let url = match std::env::var("KNEEPATH_TEST_PG_URL") {
@@ -123,21 +132,26 @@ async fn app_with_all(clock: Clock, settings: Settings) -> App {
         Ok(u) if std::env::var("KNEEPATH_WEB_TESTS_ON_PG").is_ok() => u,
         _ => format!("sqlite://{}", dir.join("web.db").display()),
     };
-    instance_with(url, clock, kneepath_store::new_id(), settings).await
+    instance_with(url, clock, kneepath_store::new_id(), settings, mailer).await
 }
 
 async fn instance_on(url: String, clock: Clock, tag: String) -> App {
-    instance_with(url, clock, tag, Settings::default()).await
+    instance_with(url, clock, tag, Settings::default(), None).await
 }
 
-async fn instance_with(url: String, clock: Clock, tag: String, settings: Settings) -> App {
+async fn instance_with(
+    url: String,
+    clock: Clock,
+    tag: String,
+    settings: Settings,
+    mailer: Option<kneepath_app::mail::Mailer>,
+) -> App {
     let store = Store::connect(&url).await.expect("store");
-    let state = AppState::new(
-        store,
-        KnowledgeBase::bundled().expect("kb"),
-        clock,
-        settings,
-    );
+    let mut app = kneepath_app::App::new(store, KnowledgeBase::bundled().expect("kb"), clock);
+    if let Some(m) = mailer {
+        app = app.with_mailer(m);
+    }
+    let state = AppState::of(app, settings);
     App {
         router: router(state.clone()),
         state,
@@ -873,6 +887,7 @@ mod hardening;
 mod info;
 mod journeys;
 mod late;
+mod mail;
 mod reassess;
 mod server;
 mod waiting;

@@ -1,0 +1,222 @@
+//! Email: "Forgot your password?" sends a single-use, expiring link to the
+//! account's address through SMTP (here a sink in the test that keeps each
+//! message), never says whether an account exists, and is limited per
+//! address; without SMTP the page says to ask the clinic.
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use kneepath_web::{Clock, Settings};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use super::{App, app, app_mailing};
+
+/// An SMTP server that takes every message and keeps its data.
+async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let kept = got.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(d) = data.as_mut() {
+                        if line == "." {
+                            kept.lock().expect("lock").push(std::mem::take(d));
+                            data = None;
+                            let _ = write.write_all(b"250 kept\r\n").await;
+                        } else {
+                            d.push_str(&line);
+                            d.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    let _ = write.write_all(answer).await;
+                }
+            });
+        }
+    });
+    (port, got)
+}
+
+async fn mailing_app() -> (App, Arc<Mutex<Vec<String>>>) {
+    let (port, got) = smtp_sink().await;
+    let mailer = kneepath_app::mail::Mailer::new(
+        &format!("smtp://127.0.0.1:{port}"),
+        "kneepath <no-reply@clinic.example>",
+    )
+    .expect("mailer");
+    let settings = Settings {
+        public_url: Some("https://knee.clinic.example".into()),
+        ..Settings::default()
+    };
+    let today = super::TODAY.parse().expect("day");
+    (
+        app_mailing(Clock::Fixed(today), settings, Some(mailer)).await,
+        got,
+    )
+}
+
+/// Ask for a link for `email`; the page's answer.
+async fn ask(app: &App, email: &str, extra: &[(&str, &str)]) -> super::Resp {
+    let page = app.get("/password/forgot", None).await;
+    let anon = page.cookie("kp_csrf").expect("csrf cookie");
+    app.send(
+        axum::http::Method::POST,
+        "/password/forgot",
+        Some(&anon),
+        Some(&format!("csrf={}&email={email}", page.csrf())),
+        extra,
+    )
+    .await
+}
+
+/// Wait for the `n`th message (they are handed over in the background).
+async fn nth_mail(got: &Arc<Mutex<Vec<String>>>, n: usize) -> String {
+    for _ in 0..200 {
+        if let Some(m) = got.lock().expect("lock").get(n - 1) {
+            return m.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("no message {n} reached the sink");
+}
+
+/// The link in a message (its quoted-printable soft line breaks joined).
+fn link_in(mail: &str) -> String {
+    let mail = mail.replace("=\n", "");
+    mail.lines()
+        .find_map(|l| l.trim().strip_prefix("https://knee.clinic.example"))
+        .unwrap_or_else(|| panic!("no link in {mail}"))
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_forgotten_password_is_set_again_with_a_link_sent_by_email() {
+    let (app, got) = mailing_app().await;
+    let (cookie, _) = app.patient("forgot").await;
+    let email = app.email("forgot");
+    app.post("/logout", Some(&cookie), "").await;
+
+    let login = app.get("/login", None).await;
+    assert!(login.body.contains(r#"href="/password/forgot""#));
+    // The link goes to the configured address, whatever the request's Host.
+    let r = ask(&app, &email, &[("x-forwarded-host", "evil.example")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("is on its way"), "{}", r.body);
+    let mail = nth_mail(&got, 1).await;
+    assert!(mail.contains(&format!("To: {email}")), "{mail}");
+    assert!(!mail.contains("evil.example") && !mail.contains("localhost"));
+    let link = link_in(&mail);
+    assert!(link.starts_with("/reset/"), "{link}");
+
+    // The old password still works until the link is used.
+    let form = app.get(&link, None).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let anon = form.cookie("kp_csrf").expect("csrf cookie");
+    let set = app
+        .post(
+            &link,
+            Some(&anon),
+            &format!(
+                "csrf={}&new_password=a+brand+new+password&new_password_again=a+brand+new+password",
+                form.csrf()
+            ),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    // Single use.
+    assert_eq!(app.get(&link, None).await.status, StatusCode::GONE);
+    // The audit log has the link and its use.
+    let user = app
+        .state
+        .store
+        .user_by_email(&email)
+        .await
+        .expect("read")
+        .expect("the account");
+    let audit: Vec<(String, String)> = app
+        .state
+        .store
+        .audit_entries(Some(&user.id), 50)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| (e.action, e.entity))
+        .collect();
+    let has = |a: &str, e: &str| audit.iter().any(|(x, y)| x == a && y == e);
+    assert!(
+        has("create", "reset_link") && has("update", "password"),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_answer_never_tells_whether_an_account_exists_and_asks_are_limited() {
+    let (app, got) = mailing_app().await;
+    app.patient("limited").await;
+    let email = app.email("limited");
+    let nobody = ask(&app, "nobody-here@example.org", &[]).await;
+    let someone = ask(&app, &email, &[]).await;
+    assert_eq!(nobody.status, someone.status);
+    let said = |r: &super::Resp| {
+        r.body
+            .split("<main")
+            .nth(1)
+            .unwrap_or_default()
+            .replace("nobody-here@example.org", "X")
+            .replace(&email, "X")
+    };
+    assert_eq!(said(&nobody), said(&someone), "the same words either way");
+    nth_mail(&got, 1).await;
+    // Three links an hour to one address; a fourth ask sends nothing.
+    ask(&app, &email, &[]).await;
+    ask(&app, &email, &[]).await;
+    nth_mail(&got, 3).await;
+    let fourth = ask(&app, &email, &[]).await;
+    assert_eq!(fourth.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(got.lock().expect("lock").len(), 3, "no fourth message");
+    // A bad address is asked about.
+    let bad = ask(&app, "not-an-address", &[]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Enter the email address of your account"));
+}
+
+#[tokio::test]
+async fn without_email_the_page_says_to_ask_the_clinic() {
+    let app = app().await;
+    let page = app.get("/password/forgot", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("ask them, and an administrator sends you a link")
+    );
+    assert!(!page.body.contains(r#"action="/password/forgot""#));
+    assert!(!kneepath_web::state::valid_public_url("https://x.example/"));
+    assert!(!kneepath_web::state::valid_public_url("ftp://x.example"));
+    assert!(kneepath_web::state::valid_public_url(
+        "https://knee.clinic.example"
+    ));
+}
