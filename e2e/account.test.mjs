@@ -3,7 +3,7 @@
 // password once; without SMTP the page says to ask the clinic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, review, startSmtpSink, mailText } from './helpers.mjs';
+import { startServer, launch, review, next, startSmtpSink, mailText } from './helpers.mjs';
 
 const DAY0 = '2026-11-02';
 
@@ -74,5 +74,51 @@ test('without email the forgotten-password page says to ask the clinic', async (
   } finally {
     await browser.close();
     await server.stop();
+  }
+});
+
+test('a check-in reminder reaches the mail sink at the chosen time (test clock)', async () => {
+  const sink = await startSmtpSink();
+  // The server's clock starts at 17:59:35 UTC and runs on.
+  const start = Date.parse('2026-11-02T17:59:35Z');
+  const server = await startServer(null, {
+    args: (base) => ['--smtp-url', sink.url, '--public-url', base, '--now', new Date(start).toISOString()],
+  });
+  const began = Date.now();
+  const fakeNow = () => start + (Date.now() - began);
+  const browser = await launch();
+  try {
+    const ctx = await browser.newContext({ timezoneId: 'UTC', viewport: { width: 390, height: 844 } });
+    const page = await ctx.newPage();
+    await page.goto(`${server.base}/signup`);
+    await page.fill('#display_name', 'Sam');
+    await page.fill('#email', 'sam@example.org');
+    await page.fill('#password', 'a long enough password');
+    await submit(page);
+    await page.fill('#age', '30');
+    await next(page);
+    for (let i = 2; i <= 9; i++) await next(page);
+    assert.equal((await page.textContent('h1')).trim(), 'Manage it at home');
+
+    await page.goto(`${server.base}/account#reminder`);
+    assert.match(await page.textContent('#reminder'), /where you live \(UTC\)/);
+    await page.check('input[name=reminder]');
+    await page.fill('#reminder_time', '18:00');
+    await submit(page, '#reminder button[type=submit]');
+    assert.match(await page.textContent('#reminder'), /a reminder comes at 18:00 each day/);
+    await review(page, 'account-04-reminder');
+    if (fakeNow() < Date.parse('2026-11-02T18:00:00Z') - 1000) {
+      assert.equal(sink.mails().length, 0, 'nothing before 18:00');
+    }
+    const mail = mailText(await sink.waitFor(1, 60000));
+    assert.ok(fakeNow() >= Date.parse('2026-11-02T18:00:00Z') - 1000, 'sent at 18:00 or after');
+    assert.match(mail, /^To: sam@example\.org/m);
+    assert.match(mail, /Time for today's kneepath check-in/);
+    assert.ok(mail.includes(`${server.base}/checkin`), mail);
+    await ctx.close();
+  } finally {
+    await browser.close();
+    await server.stop();
+    await sink.stop();
   }
 });

@@ -80,3 +80,115 @@ impl App {
         Ok(ResetAsked::Taken)
     }
 }
+
+/// A reminder time as the form gives it (`HH:MM`, 00:00 to 23:59), in the
+/// one form stored.
+pub fn reminder_time(raw: &str) -> Option<String> {
+    let (h, m) = raw.trim().split_once(':')?;
+    let (h, m): (u8, u8) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60 && raw.trim().len() == 5).then(|| format!("{h:02}:{m:02}"))
+}
+
+impl App {
+    /// Turn the person's daily check-in reminder on at `time` (`HH:MM` in
+    /// their zone) or off (`None`).
+    pub async fn set_reminder(
+        &self,
+        user_id: &kneepath_store::UserId,
+        time: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<(), AppError> {
+        let time = match time {
+            None => None,
+            Some(raw) => Some(reminder_time(raw).ok_or_else(|| {
+                AppError::Invalid(vec![crate::FieldError::new(
+                    "reminder_time",
+                    "Choose a time of day, like 18:00.".to_string(),
+                )])
+            })?),
+        };
+        Ok(self
+            .store
+            .set_reminder(user_id, time.as_deref(), ip)
+            .await?)
+    }
+
+    /// Email the check-in reminders that are due: to each person with one
+    /// whose time has come today where they live, who can check in and has
+    /// not yet today, once a day (claimed in the store, so several
+    /// instances send it once). The email names no health data: it links
+    /// the check-in (`link_base` + `/checkin`). Returns how many were sent;
+    /// a failed send is logged and not tried again that day.
+    pub async fn send_due_reminders(&self, link_base: &str) -> Result<usize, AppError> {
+        let Some(mailer) = &self.mailer else {
+            return Ok(0);
+        };
+        let now = self.clock.now();
+        let mut sent = 0;
+        for (user, time) in self.store.reminders().await? {
+            let Some((h, m)) = time
+                .split_once(':')
+                .and_then(|(h, m)| Some((h.parse::<i8>().ok()?, m.parse::<i8>().ok()?)))
+            else {
+                continue;
+            };
+            let zone = user.time_zone.as_deref();
+            let local = now.to_zoned_datetime(self.clock.zone_of(zone));
+            if (local.hour(), local.minute()) < (h, m) {
+                continue;
+            }
+            let today = self.clock.today_in(zone);
+            let ctx = match self.checkin_plan(&user.id, today).await {
+                Ok(ctx) => ctx,
+                Err(AppError::NoHomePlan) => continue,
+                Err(e) => return Err(e),
+            };
+            if ctx.checkin_on(today).is_some()
+                || !self.store.claim_reminder(&user.id, today).await?
+            {
+                continue;
+            }
+            let body = format!(
+                "Hello {name},\n\n\
+                 Time for today's kneepath check-in: it takes under a minute.\n{link_base}/checkin\n\n\
+                 You asked for this reminder at {time} each day. To change or stop it, go to your account page:\n{link_base}/account#reminder\n",
+                name = user.display_name,
+            );
+            match mailer
+                .send(&user.email, "Your kneepath check-in for today", body)
+                .await
+            {
+                Ok(()) => {
+                    sent += 1;
+                    self.store
+                        .audit(&kneepath_store::NewAudit {
+                            actor_id: None,
+                            subject_id: Some(&user.id),
+                            action: kneepath_store::AuditAction::Create,
+                            entity: kneepath_store::AuditEntity::Reminder,
+                            entity_id: None,
+                            ip: None,
+                            detail: Some("check-in reminder emailed"),
+                        })
+                        .await?;
+                }
+                Err(e) => tracing::error!(error = %e, "a check-in reminder was not sent"),
+            }
+        }
+        Ok(sent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reminder_time;
+
+    #[test]
+    fn a_reminder_time_is_a_time_of_day() {
+        assert_eq!(reminder_time("07:30").as_deref(), Some("07:30"));
+        assert_eq!(reminder_time(" 18:00 ").as_deref(), Some("18:00"));
+        for bad in ["24:00", "7:30", "07:60", "", "noon", "07:30:00"] {
+            assert_eq!(reminder_time(bad), None, "{bad}");
+        }
+    }
+}

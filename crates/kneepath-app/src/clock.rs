@@ -14,6 +14,14 @@ pub enum Clock {
     Fixed(Day),
     /// This instant; people without a time zone are taken to live in UTC.
     At(jiff::Timestamp),
+    /// The clock as it was set to `at` when the process read the machine's
+    /// monotonic clock at `since`, running on from there (`serve --now`:
+    /// a test clock under which timed work, such as reminders, happens);
+    /// people without a time zone live in UTC.
+    Running {
+        at: jiff::Timestamp,
+        since: std::time::Instant,
+    },
 }
 
 impl Clock {
@@ -23,12 +31,40 @@ impl Clock {
         self.today_in(None)
     }
 
+    /// A running clock set to `at` now.
+    pub fn running_from(at: jiff::Timestamp) -> Clock {
+        Clock::Running {
+            at,
+            since: std::time::Instant::now(),
+        }
+    }
+
+    /// The current instant (for `Fixed`, the machine's: only its day is
+    /// fixed).
+    pub fn now(self) -> jiff::Timestamp {
+        match self {
+            Clock::System | Clock::Fixed(_) => jiff::Timestamp::now(),
+            Clock::At(t) => t,
+            Clock::Running { at, since } => jiff::SignedDuration::try_from(since.elapsed())
+                .ok()
+                .and_then(|d| at.checked_add(d).ok())
+                .unwrap_or(at),
+        }
+    }
+
     /// The zone of people who have set none: the machine's, UTC for `At`.
     fn fallback_zone(self) -> jiff::tz::TimeZone {
         match self {
-            Clock::At(_) => jiff::tz::TimeZone::UTC,
+            Clock::At(_) | Clock::Running { .. } => jiff::tz::TimeZone::UTC,
             Clock::System | Clock::Fixed(_) => jiff::tz::TimeZone::system(),
         }
+    }
+
+    /// A person's zone: `zone` (an IANA name) if set and known, else the
+    /// server's.
+    pub fn zone_of(self, zone: Option<&str>) -> jiff::tz::TimeZone {
+        zone.and_then(|z| jiff::tz::db().get(z).ok())
+            .unwrap_or_else(|| self.fallback_zone())
     }
 
     /// The name of the zone used for people who have set none.
@@ -42,15 +78,10 @@ impl Clock {
     /// Today where a person lives: in `zone` (an IANA name) if it is set
     /// and known, else in the server's zone.
     pub fn today_in(self, zone: Option<&str>) -> Day {
-        let now = match self {
-            Clock::Fixed(d) => return d,
-            Clock::System => jiff::Timestamp::now(),
-            Clock::At(t) => t,
-        };
-        let tz = zone
-            .and_then(|z| jiff::tz::db().get(z).ok())
-            .unwrap_or_else(|| self.fallback_zone());
-        let date = now.to_zoned_datetime(tz).date();
+        if let Clock::Fixed(d) = self {
+            return d;
+        }
+        let date = self.now().to_zoned_datetime(self.zone_of(zone)).date();
         Day::from_ymd(
             i32::from(date.year()),
             date.month() as u32,

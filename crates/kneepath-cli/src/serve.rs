@@ -24,8 +24,13 @@ pub struct ServeArgs {
     #[arg(long)]
     demo: bool,
     /// Treat this day (YYYY-MM-DD) as today, for demonstrations and tests.
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", conflicts_with = "now")]
     today: Option<String>,
+    /// Set the clock to this instant (2026-11-02T17:59:55Z) and let it run
+    /// on from there: a test clock under which timed work (reminders)
+    /// happens.
+    #[arg(long, value_name = "INSTANT")]
+    now: Option<String>,
     /// Mark cookies Secure (serve behind HTTPS).
     #[arg(long, env = "KNEEPATH_SECURE_COOKIES")]
     secure_cookies: bool,
@@ -64,6 +69,10 @@ pub struct ServeArgs {
     max_connections: usize,
 }
 
+/// How often due check-in reminders are looked for: one comes at most this
+/// long after its minute.
+const REMINDER_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
 pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -71,7 +80,12 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
         )
         .init();
-    let clock = crate::common::clock(args.today.as_deref())?;
+    let clock = match &args.now {
+        Some(t) => kneepath_app::Clock::running_from(t.parse().map_err(|e| {
+            anyhow::anyhow!("--now {t:?} is not an instant like 2026-11-02T17:59:55Z: {e}")
+        })?),
+        None => crate::common::clock(args.today.as_deref())?,
+    };
     if !kneepath_web::state::valid_emergency_number(&args.emergency_number) {
         anyhow::bail!(
             "--emergency-number {:?} is not a phone number: use 2 to 15 digits, optionally after +",
@@ -148,6 +162,22 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
                 demo::DEMO_ADMIN_EMAIL,
                 demo::DEMO_ADMIN_PASSWORD
             );
+        }
+        // Check-in reminders: every REMINDER_EVERY, whoever's time has
+        // come gets theirs (once a day).
+        if let Some(base) = state.mails().map(str::to_string) {
+            let state = state.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(REMINDER_EVERY);
+                loop {
+                    tick.tick().await;
+                    match state.app.send_due_reminders(&base).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(sent = n, "check-in reminders emailed"),
+                        Err(e) => tracing::error!(error = %e, "check-in reminders"),
+                    }
+                }
+            });
         }
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await

@@ -45,12 +45,14 @@ use crate::tables::{Kind, TABLES};
 use Kind::{Int, Text};
 
 const FORMAT: &str = "kneepath-backup";
-const SCHEMA: i64 = 7;
+const SCHEMA: i64 = 8;
 /// The oldest schema a backup may have been written with. Later schemas
 /// only added nullable columns, which such a backup restores as NULL
 /// (schema 5 added `users.time_zone`), or tables, which it has no rows of
 /// (schema 6, migration 8, added `checkin_revisions`; schema 7, migration
-/// 9, `password_resets`). Migration 6 only
+/// 9, `password_resets`; schema 8, migration 11, the nullable
+/// `users.reminder_time`, and `users.reminded_on`, which backups leave
+/// out). Migration 6 only
 /// replaced an index and migration 7 added a column backups leave out
 /// (`users.plan_version`): the rows backed up, and so the backup's schema
 /// number, stayed the same.

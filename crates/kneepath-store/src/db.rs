@@ -88,6 +88,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "caseload_summaries",
         include_str!("../migrations/0010_caseload_summaries.sql"),
     ),
+    (
+        11,
+        "reminders",
+        include_str!("../migrations/0011_reminders.sql"),
+    ),
 ];
 
 /// A handle on the database; cheap to clone.

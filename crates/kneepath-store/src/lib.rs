@@ -50,6 +50,7 @@ mod db;
 mod ids;
 mod lite;
 mod plan;
+mod reminders;
 mod seed;
 mod sql;
 mod summary;

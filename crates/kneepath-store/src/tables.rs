@@ -81,6 +81,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("disabled", Int),
             ("created_at", Text),
             ("time_zone", Text),
+            ("reminder_time", Text),
         ],
         order_by: "id",
         erase: &[Rows("id")],

@@ -501,6 +501,14 @@ pub struct AccountPage {
     /// messages.
     pub details: FormState,
     pub details_saved: bool,
+    /// Email can be sent (the reminder is offered).
+    pub mails: bool,
+    /// The reminder form: the stored time at first (`reminder_time`, and
+    /// `reminder` = `on` when set), then what was sent, with messages.
+    pub reminder: FormState,
+    pub reminder_saved: bool,
+    /// The time calendar events start at (the reminder's, else 18:00).
+    pub event_time: String,
 }
 
 #[derive(Template)]

@@ -369,7 +369,23 @@ async fn account_page(
     user.audit_own(state, AuditAction::Read, AuditEntity::Account, None)
         .await?;
     let zone = u.time_zone.as_deref();
+    let reminder_time = if u.role == Role::Patient {
+        state.store.reminder_time(&u.id).await?
+    } else {
+        None
+    };
+    let mut reminder = vec![(
+        "reminder_time".to_string(),
+        reminder_time.clone().unwrap_or_else(|| "18:00".into()),
+    )];
+    if reminder_time.is_some() {
+        reminder.push(("reminder".to_string(), "on".to_string()));
+    }
     Ok(AccountPage {
+        mails: state.mails().is_some(),
+        reminder: FormState::from_pairs(&reminder),
+        reminder_saved: false,
+        event_time: reminder_time.unwrap_or_else(|| "18:00".into()),
         time_zone: zone.map(crate::zones::label),
         default_zone: crate::zones::label(&state.clock.default_zone()),
         today: user.today(state).to_string(),
@@ -414,6 +430,7 @@ pub async fn show(
     page.tz_saved = q.saved.as_deref() == Some("time-zone");
     page.pw_saved = q.saved.as_deref() == Some("password");
     page.details_saved = q.saved.as_deref() == Some("details");
+    page.reminder_saved = q.saved.as_deref() == Some("reminder");
     Ok(private(&page))
 }
 
@@ -643,6 +660,33 @@ pub async fn delete(
     Ok((jar.add(clear_session_cookie()), Redirect::to("/?deleted=1")).into_response())
 }
 
+/// Turn the daily check-in reminder by email on (at a time of day where
+/// the person lives) or off.
+pub async fn reminder(
+    State(state): State<AppState>,
+    crate::auth::Patient(user): crate::auth::Patient,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    if state.mails().is_none() {
+        return Err(WebError::not_found());
+    }
+    let on = form.get("reminder") == "on";
+    let time = on.then(|| form.get("reminder_time"));
+    match state.app.set_reminder(user.id(), time, user.ip()).await {
+        Ok(()) => Ok(Redirect::to("/account?saved=reminder#reminder").into_response()),
+        Err(kneepath_app::AppError::Invalid(fields)) => {
+            let mut page = account_page(&state, &user, None).await?;
+            page.reminder = FormState::from_pairs(&form.pairs);
+            page.reminder.errors = fields
+                .into_iter()
+                .map(|e| (e.field.clone(), e.message))
+                .collect();
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, private(&page)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn calendar_create(
     State(state): State<AppState>,
     crate::auth::Patient(user): crate::auth::Patient,
@@ -714,13 +758,23 @@ pub async fn calendar_feed(
         .filter(|c| *c != '-' && *c != ':')
         .collect::<String>()
         + "Z";
+    // At the reminder's time where the person lives, else 18:00.
+    let (hour, minute) = state
+        .store
+        .reminder_time(&user.id)
+        .await?
+        .and_then(|t| {
+            let (h, m) = t.split_once(':')?;
+            Some((h.parse().ok()?, m.parse().ok()?))
+        })
+        .unwrap_or((18, 0));
     let when = crate::ics::When {
         zone: user
             .time_zone
             .clone()
             .unwrap_or_else(|| state.clock.default_zone()),
-        hour: 18,
-        minute: 0,
+        hour,
+        minute,
     };
     let body = crate::ics::calendar(
         "kneepath exercises",

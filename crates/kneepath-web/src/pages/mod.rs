@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/account/details", post(account::details))
         .route("/static/tz.js", get(time_zone_script))
+        .route("/account/reminder", post(account::reminder))
         .route("/account/calendar", post(account::calendar_create))
         .route("/account/calendar/revoke", post(account::calendar_revoke))
         .route("/calendar/{token}", get(account::calendar_feed))

@@ -276,6 +276,10 @@ const ELSEWHERE: &[(&str, &str)] = &[
     ),
     ("/assess/{step}", "covered as /assess/1"),
     (
+        "POST /account/reminder",
+        "mail::a_check_in_reminder_is_emailed_once_at_its_time_to_whoever_has_not_checked_in (404 without SMTP, which the matrix's app has not)",
+    ),
+    (
         "POST /password/forgot",
         "mail::the_answer_never_tells_whether_an_account_exists_and_asks_are_limited (anonymous form)",
     ),

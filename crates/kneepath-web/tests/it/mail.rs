@@ -61,6 +61,10 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
 }
 
 async fn mailing_app() -> (App, Arc<Mutex<Vec<String>>>) {
+    mailing_app_at(Clock::Fixed(super::TODAY.parse().expect("day"))).await
+}
+
+async fn mailing_app_at(clock: Clock) -> (App, Arc<Mutex<Vec<String>>>) {
     let (port, got) = smtp_sink().await;
     let mailer = kneepath_app::mail::Mailer::new(
         &format!("smtp://127.0.0.1:{port}"),
@@ -71,11 +75,7 @@ async fn mailing_app() -> (App, Arc<Mutex<Vec<String>>>) {
         public_url: Some("https://knee.clinic.example".into()),
         ..Settings::default()
     };
-    let today = super::TODAY.parse().expect("day");
-    (
-        app_mailing(Clock::Fixed(today), settings, Some(mailer)).await,
-        got,
-    )
+    (app_mailing(clock, settings, Some(mailer)).await, got)
 }
 
 /// Ask for a link for `email`; the page's answer.
@@ -219,4 +219,76 @@ async fn without_email_the_page_says_to_ask_the_clinic() {
     assert!(kneepath_web::state::valid_public_url(
         "https://knee.clinic.example"
     ));
+}
+
+/// Turn `cookie`'s reminder on at `time` (or off with `None`).
+async fn remind_at(app: &App, cookie: &str, csrf: &str, time: Option<&str>) -> super::Resp {
+    let form = match time {
+        Some(t) => format!("csrf={csrf}&reminder=on&reminder_time={t}"),
+        None => format!("csrf={csrf}&reminder_time=18%3A00"),
+    };
+    app.post("/account/reminder", Some(cookie), &form).await
+}
+
+#[tokio::test]
+async fn a_check_in_reminder_is_emailed_once_at_its_time_to_whoever_has_not_checked_in() {
+    // 18:01 UTC on the test day; the people below have no zone (UTC).
+    let at = Clock::At("2026-11-02T18:01:00Z".parse().expect("instant"));
+    let (app, got) = mailing_app_at(at).await;
+    let mut people = Vec::new();
+    for name in ["due", "done", "later", "off"] {
+        let (cookie, csrf) = app.patient(name).await;
+        app.assess(&cookie, &csrf).await;
+        people.push((cookie, csrf));
+    }
+    let [due, done, later, off] = &people[..] else {
+        unreachable!()
+    };
+    let r = remind_at(&app, &due.0, &due.1, Some("18%3A00")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get("/account?saved=reminder", Some(&due.0)).await;
+    assert!(
+        page.body.contains("a reminder comes at 18:00 each day"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("one event at 18:00 where you live"));
+    remind_at(&app, &done.0, &done.1, Some("17%3A30")).await;
+    remind_at(&app, &later.0, &later.1, Some("19%3A00")).await;
+    remind_at(&app, &off.0, &off.1, Some("07%3A00")).await;
+    remind_at(&app, &off.0, &off.1, None).await;
+    // "done" has checked in today.
+    let checkin = app
+        .post(
+            "/checkin",
+            Some(&done.0),
+            &format!("csrf={}&day=2026-11-02&pain_now=2&stiffness=1", done.1),
+        )
+        .await;
+    assert_eq!(checkin.status, StatusCode::SEE_OTHER, "{}", checkin.body);
+    // A time that is not one is asked about.
+    let bad = remind_at(&app, &later.0, &later.1, Some("25%3A00")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Choose a time of day, like 18:00."));
+
+    let base = "https://knee.clinic.example";
+    assert_eq!(
+        app.state.app.send_due_reminders(base).await.expect("sent"),
+        1
+    );
+    let mail = nth_mail(&got, 1).await;
+    assert!(
+        mail.contains(&format!("To: {}", app.email("due"))),
+        "{mail}"
+    );
+    assert!(
+        mail.replace("=\n", "")
+            .contains("https://knee.clinic.example/checkin")
+    );
+    // Once a day.
+    assert_eq!(
+        app.state.app.send_due_reminders(base).await.expect("sent"),
+        0
+    );
+    assert_eq!(got.lock().expect("lock").len(), 1);
 }
