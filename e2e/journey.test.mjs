@@ -132,7 +132,7 @@ for (const js of [true, false]) {
       // Plan: strengthen phase, exercise cards with figures.
       await Promise.all([page.waitForNavigation(), page.click('text=See your plan')]);
       assert.equal((await page.textContent('h1')).trim(), 'Strengthen');
-      assert.ok((await page.$$('.card.exercise svg')).length >= 3, 'exercise cards with illustrations');
+      assert.ok((await page.$$('li.todo svg')).length >= 3, "today's exercises with illustrations");
       assert.match(await page.textContent('main'), /Warning signs to watch for/);
       await review(page, `${mode}-09-plan`, { axe: js });
 
@@ -164,7 +164,8 @@ for (const js of [true, false]) {
       assert.equal(await page.inputValue('#sleep_hours'), '7.5');
       assert.ok(await page.isChecked('input[name="pain_now"][value="2"]'));
       await review(page, `${mode}-13b-checkin-correct`, { axe: js });
-      assert.ok(await page.isChecked('input[name=any_new_sign][value=no]'), 'no sign was stored');
+      // No sign was stored: the question stays as the person left it.
+      assert.equal(await page.$('input[name=any_new_sign]:checked'), null, 'no answer shown for the person');
       await page.fill('#sleep_hours', '6');
       await submit(page);
       assert.match(await page.textContent('h1'), /Correction saved: your plan is in the Return to activity phase/);
@@ -267,7 +268,7 @@ for (const js of [true, false]) {
       await review(page, `${mode}-20-result-urgent`, { axe: js });
 
       await page.goto(`${server.base}/plan`);
-      assert.equal((await page.$$('.card.exercise')).length, 0, 'no exercises at urgent');
+      assert.equal((await page.$$('.card.exercise, li.todo')).length, 0, 'no exercises at urgent');
       assert.match(await page.textContent('main'), /No exercise plan for now/);
       await review(page, `${mode}-21-plan-urgent`, { axe: js });
       // Waiting to be seen, the person can still log how they are: the
@@ -334,6 +335,7 @@ for (const js of [true, false]) {
       for (let i = 2; i <= 9; i++) await next(page);
       assert.equal((await page.textContent('h1')).trim(), 'Manage it at home');
       await page.goto(`${server.base}/checkin`);
+      await page.screenshot({ path: join(ARTIFACTS, `checkin-phone-${mode}.png`), fullPage: true });
       const tall = await page.evaluate(() => document.documentElement.scrollHeight);
       assert.ok(tall <= 2 * 844, `the check-in is ${tall} px tall at 390 px`);
       assert.equal(await page.isVisible('input[name=sign]'), false, 'the warning signs are folded');
@@ -342,7 +344,6 @@ for (const js of [true, false]) {
         const box = await span.boundingBox();
         assert.ok(box.width >= 44 && box.height >= 44, `a scale target is ${box.width} x ${box.height}`);
       }
-      await page.screenshot({ path: join(ARTIFACTS, `checkin-phone-${mode}.png`), fullPage: true });
 
       // "Yes" opens the list (CSS, with or without JavaScript).
       await page.check('input[name=any_new_sign][value=yes]');
@@ -361,7 +362,7 @@ for (const js of [true, false]) {
       assert.ok(await page.isChecked('input[name=sign][value=calf_swelling_tenderness]'), 'the tick is kept');
       await review(page, `checkin-sign-question-${mode}`, { axe: js });
       await page.goto(`${server.base}/plan`);
-      assert.ok((await page.$$('.card.exercise')).length > 0, 'the plan stands: nothing was acted on');
+      assert.ok((await page.$$('li.todo')).length > 0, 'the plan stands: nothing was acted on');
       // Answered "no" with nothing ticked: saved.
       await page.goto(`${server.base}/checkin`);
       await newSigns(page);
@@ -369,6 +370,73 @@ for (const js of [true, false]) {
       await radio(page, 'stiffness', 2);
       await submit(page);
       assert.match(page.url(), /\/checkin\/saved\?day=/, await page.textContent('main'));
+      await ctx.close();
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+}
+
+for (const js of [true, false]) {
+  const mode = js ? 'js' : 'nojs';
+  test(`the plan opens on today: a checklist whose ticks go into the check-in (${mode})`, async () => {
+    const server = await startServer(DAY0);
+    const browser = await launch();
+    try {
+      const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 390, height: 844 } });
+      const page = await ctx.newPage();
+      await signUp(page, server.base, 'Ari', `ari-${mode}@example.org`);
+      await page.fill('#age', '30');
+      await next(page);
+      for (let i = 2; i <= 9; i++) await next(page);
+      await page.goto(`${server.base}/plan`);
+      assert.match(await page.textContent('#today'), /Today, Monday/);
+      const items = await page.$$('li.todo');
+      assert.ok(items.length >= 2, 'a checklist of today\'s exercises');
+      // The day's time is the sum of its items'.
+      const total = Number((await page.textContent('.daytotal')).match(/About (\d+) minutes/)[1]);
+      const each = await page.$$eval('li.todo:not(.sport) summary .dose', (ds) => ds.map((d) => Number(d.textContent.match(/about (\d+) min/)[1])));
+      assert.equal(total, each.reduce((a, b) => a + b, 0));
+      const tall = await page.evaluate(() => document.documentElement.scrollHeight);
+      assert.ok(tall < 4 * 844, `the plan page is ${tall} px tall`);
+      await review(page, `today-01-${mode}`, { axe: js });
+
+      // The first exercise counted in reps (no holds).
+      const id = await page.$eval('.tools[data-hold="0"]:not([data-reps="0"])', (t) => t.dataset.exercise);
+      const sets = await page.$eval(`.tools[data-exercise="${id}"]`, (t) => Number(t.dataset.sets));
+      const reps = await page.$eval(`.tools[data-exercise="${id}"]`, (t) => Number(t.dataset.reps));
+      await page.click(`#ex-${id} summary`);
+      if (js) {
+        // The counter ticks the exercise once its last set is done.
+        const tools = `.tools[data-exercise="${id}"]`;
+        for (let n = 0; n < sets * reps; n++) {
+          assert.equal(await page.isChecked(`#done-${id}`), false, 'not ticked before the last rep');
+          await page.click(`${tools} button:has-text("+1 rep")`);
+        }
+        assert.match(await page.textContent(`${tools} .count`), /done\. Ticked as done/);
+        assert.ok(await page.isChecked(`#done-${id}`), 'ticked by the counter');
+        await review(page, `today-02-counter-${mode}`);
+      } else {
+        assert.equal(await page.$(`.tools[data-exercise="${id}"] button`), null, 'no counter without scripts');
+        await page.check(`#done-${id}`);
+      }
+      await Promise.all([page.waitForNavigation(), page.click('.today-list button[type=submit]')]);
+      assert.match(page.url(), /\/checkin\?done=/);
+      assert.ok(await page.isChecked(`input[name=done][value="${id}"]`), 'the tick came into the check-in');
+      assert.equal((await page.$$('input[name=done]:checked')).length, 1, 'and only it');
+      await newSigns(page);
+      await radio(page, 'pain_now', 2);
+      await radio(page, 'stiffness', 1);
+      await radio(page, 'exercise_pain', 2);
+      await submit(page);
+      assert.match(page.url(), /\/checkin\/saved\?day=/, await page.textContent('main'));
+
+      // The whole plan is one link away.
+      await page.goto(`${server.base}/plan`);
+      await Promise.all([page.waitForNavigation(), page.click('a[href="/plan/full"]')]);
+      assert.match(await page.textContent('main'), /Other treatment options/);
+      await review(page, `today-03-full-plan-${mode}`, { axe: js });
       await ctx.close();
     } finally {
       await browser.close();

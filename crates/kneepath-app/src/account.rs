@@ -21,6 +21,25 @@ pub enum ResetAsked {
     TooManyFromAddress,
 }
 
+/// A name as an email greets the person by it: on one line, whatever an
+/// older account holds (control and direction characters become spaces).
+fn greeting_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+            {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
 impl App {
     /// Email a single-use reset link (`link_base` + `/reset/<token>`) to
     /// `email` if an enabled account has it. Counted per address and per
@@ -67,7 +86,7 @@ impl App {
              Someone, hopefully you, asked to set a new password for your kneepath account.\n\n\
              To choose one, open this link within an hour. It works once:\n{link_base}/reset/{token}\n\n\
              If it was not you, you can ignore this email: your password stays as it is.\n",
-            name = user.display_name,
+            name = greeting_name(&user.display_name),
         );
         tokio::spawn(async move {
             if let Err(e) = mailer
@@ -107,9 +126,23 @@ impl App {
                 )])
             })?),
         };
+        // Turned on after today's time has passed where the person lives:
+        // the first one comes tomorrow, not at once.
+        let user = self
+            .store
+            .user_by_id(user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let zone = user.time_zone.as_deref();
+        let passed = time.as_deref().and_then(|t| {
+            let (h, m) = t.split_once(':')?;
+            let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
+            let local = self.clock.now().to_zoned_datetime(self.clock.zone_of(zone));
+            ((local.hour(), local.minute()) >= (h, m)).then(|| self.clock.today_in(zone))
+        });
         Ok(self
             .store
-            .set_reminder(user_id, time.as_deref(), ip)
+            .set_reminder(user_id, time.as_deref(), passed, ip)
             .await?)
     }
 
@@ -141,7 +174,11 @@ impl App {
             let ctx = match self.checkin_plan(&user.id, today).await {
                 Ok(ctx) => ctx,
                 Err(AppError::NoHomePlan) => continue,
-                Err(e) => return Err(e),
+                // One account's trouble does not hold up everyone else's.
+                Err(e) => {
+                    tracing::error!(error = %e, user = %user.id, "a check-in reminder was not sent");
+                    continue;
+                }
             };
             if ctx.checkin_on(today).is_some()
                 || !self.store.claim_reminder(&user.id, today).await?
@@ -152,7 +189,7 @@ impl App {
                 "Hello {name},\n\n\
                  Time for today's kneepath check-in: it takes under a minute.\n{link_base}/checkin\n\n\
                  You asked for this reminder at {time} each day. To change or stop it, go to your account page:\n{link_base}/account#reminder\n",
-                name = user.display_name,
+                name = greeting_name(&user.display_name),
             );
             match mailer
                 .send(&user.email, "Your kneepath check-in for today", body)
@@ -182,6 +219,15 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::reminder_time;
+
+    #[test]
+    fn an_email_greets_by_a_name_on_one_line() {
+        assert_eq!(
+            super::greeting_name("Eve\r\n\r\nACTION NEEDED: http://x"),
+            "Eve    ACTION NEEDED: http://x"
+        );
+        assert_eq!(super::greeting_name("a\u{202e}b"), "a b");
+    }
 
     #[test]
     fn a_reminder_time_is_a_time_of_day() {

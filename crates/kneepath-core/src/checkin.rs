@@ -561,6 +561,19 @@ impl RawCheckIn {
             ),
         }
         let has = |e: &Vec<FieldError>, f: &str| e.iter().any(|x| x.field == f);
+        // Pain during exercises none of which was done would be read by the
+        // rules as if they had been (a phase stepped back on it): asked
+        // about, never stored.
+        if done.is_empty() && exercise_pain.is_some() && !has(e, "done") {
+            err(
+                e,
+                "exercise_pain",
+                format!(
+                    "{}: tick the exercises you did, or leave this blank if you did none.",
+                    form.short("exercise_pain")
+                ),
+            );
+        }
         if !done.is_empty() && exercise_pain.is_none() && !has(e, "exercise_pain") {
             err(
                 e,
@@ -677,11 +690,12 @@ pub fn checkin_fields(c: &CheckIn) -> Vec<(String, String)> {
     for s in &c.warning_signs {
         push("sign", s.clone());
     }
-    // The stored list answers the form's "Any of these new?" too.
-    push(
-        "any_new_sign",
-        yes_no(!c.warning_signs.is_empty()).to_string(),
-    );
+    // A stored sign answers the form's "Any of these new?" with yes; with
+    // none stored the question stays unanswered (the person may have left
+    // it so).
+    if !c.warning_signs.is_empty() {
+        push("any_new_sign", "yes".to_string());
+    }
     out
 }
 

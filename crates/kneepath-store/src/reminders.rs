@@ -20,20 +20,30 @@ impl Store {
     }
 
     /// Turn the reminder on at `time` (`HH:MM`, checked by the caller) or
-    /// off (`None`); audited as the person's own change.
+    /// off (`None`); audited as the person's own change. `sent_for`: a day
+    /// to count as reminded already (today, when its time has passed).
     pub async fn set_reminder(
         &self,
         user_id: &UserId,
         time: Option<&str>,
+        sent_for: Option<Day>,
         ip: Option<&str>,
     ) -> Result<()> {
+        let mut stmts = vec![
+            Stmt::new("UPDATE users SET reminder_time = $1 WHERE id = $2")
+                .arg(time.map(str::to_string))
+                .arg(user_id)
+                .found(),
+        ];
+        if let Some(day) = sent_for {
+            stmts.push(
+                Stmt::new("UPDATE users SET reminded_on = $1 WHERE id = $2")
+                    .arg(day.to_string())
+                    .arg(user_id),
+            );
+        }
         self.write_audited(
-            vec![
-                Stmt::new("UPDATE users SET reminder_time = $1 WHERE id = $2")
-                    .arg(time.map(str::to_string))
-                    .arg(user_id)
-                    .found(),
-            ],
+            stmts,
             &NewAudit::of(
                 user_id,
                 Some(user_id),

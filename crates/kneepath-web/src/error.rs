@@ -191,36 +191,54 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
-/// The body limit's own refusal (a body declared over
-/// [`crate::BODY_LIMIT`], refused before any handler ran) is plain text; on
-/// a page it becomes the site's error page, saying what happened and that
-/// nothing was saved, and in the API its JSON error shape. Every 413 says
-/// `Connection: close`: the unread body ends the connection, and a client
-/// that knows it sends its next request on a new one.
-pub async fn styled_too_large(
+/// Refusals made before any handler ran are plain text (or empty): the
+/// body limit's 413, the router's 405, a path or query that does not parse
+/// (400). On a page each becomes the site's error page, saying what
+/// happened, with the footer's emergency number; in the API, the 413 takes
+/// its JSON error shape. Every 413 says `Connection: close`: the unread
+/// body ends the connection, and a client that knows it sends its next
+/// request on a new one.
+pub async fn styled_plain_errors(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let r = next.run(req).await;
-    if r.status() != StatusCode::PAYLOAD_TOO_LARGE {
+    let status = r.status();
+    if !status.is_client_error() {
         return r;
     }
-    // Already a page or the API's error: only the limit's plain text is
-    // replaced.
+    // Already a page or the API's error: only plain text is replaced.
     let shaped = r
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html") || v.contains("json"));
-    let mut r = match (api, shaped) {
-        (_, true) => r,
-        (true, false) => crate::api::error::too_large(),
-        (false, false) => WebError::PayloadTooLarge.into_response(),
+    if shaped {
+        return r;
+    }
+    let page = |title: &str, message: &str| {
+        (status, render(&ErrorPage::new(title, message))).into_response()
     };
-    r.headers_mut().insert(
-        axum::http::header::CONNECTION,
-        axum::http::HeaderValue::from_static("close"),
-    );
+    let mut r = match (status, api) {
+        (StatusCode::PAYLOAD_TOO_LARGE, true) => crate::api::error::too_large(),
+        (StatusCode::PAYLOAD_TOO_LARGE, false) => WebError::PayloadTooLarge.into_response(),
+        (_, true) => return r,
+        (StatusCode::METHOD_NOT_ALLOWED, false) => page(
+            "Not a way to use this page",
+            "This address does not take that kind of request. Use the links and buttons on the pages.",
+        ),
+        (StatusCode::BAD_REQUEST, false) => page(
+            "That address could not be read",
+            "Part of the address (a number, a date or a repeated field) is not one kneepath can read. Go back and use the links on the pages.",
+        ),
+        _ => return r,
+    };
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        r.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
     r
 }

@@ -69,7 +69,7 @@ pub fn router(state: AppState) -> Router {
             auth::load_session,
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(error::styled_too_large))
+        .layer(axum::middleware::from_fn(error::styled_plain_errors))
         // Outside the size limit, so its errors stay where extractors look.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

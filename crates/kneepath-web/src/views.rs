@@ -354,6 +354,17 @@ pub struct ExerciseCard {
     /// The supported version to do instead, and the plan rule that asks
     /// for it (P3).
     pub supported: Option<(String, String)>,
+    /// About how many minutes it takes on a day it is scheduled.
+    pub minutes: u32,
+    /// A sport-return session, counted apart from the exercises.
+    pub sport: bool,
+    /// What the Today view's counter and timer count (none when a
+    /// clinician set the dosage in words): sets, reps, seconds a hold,
+    /// minutes a session.
+    pub sets: u32,
+    pub reps: u32,
+    pub hold: u32,
+    pub session_minutes: u32,
 }
 
 #[derive(Template)]
@@ -392,6 +403,11 @@ pub struct PlanPage {
     pub plan_rules: Vec<kneepath_core::report::PlanRuleReport>,
     pub checked_in_today: bool,
     pub assessment_id: String,
+    /// The whole plan (`/plan/full`) rather than today's checklist.
+    pub full: bool,
+    /// Today's minutes of exercises, and of sport-return sessions.
+    pub today_minutes: u32,
+    pub sport_minutes: u32,
 }
 
 #[derive(Template)]

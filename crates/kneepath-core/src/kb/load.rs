@@ -267,6 +267,9 @@ struct RawExercise {
     #[serde(default)]
     properties: Vec<String>,
     supported: Option<String>,
+    /// A sport-return session, shown and timed apart from the exercises.
+    #[serde(default)]
+    sport_session: bool,
     figure: [String; 2],
     citations: Vec<String>,
 }
@@ -1282,6 +1285,7 @@ impl Loader {
                 stop_if: raw.stop_if,
                 properties,
                 supported: raw.supported,
+                sport_session: raw.sport_session,
                 figure: (figure[0], figure[1]),
                 citations,
             });

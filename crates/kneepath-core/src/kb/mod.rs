@@ -393,9 +393,20 @@ pub struct Exercise {
     /// The supported version (holding on to a chair or wall), for an
     /// exercise that demands balance; required with `Balance`.
     pub supported: Option<String>,
+    /// A sport-return session (running, sprints, a sport's drills and its
+    /// warm-up), shown and timed apart from the daily exercises.
+    pub sport_session: bool,
     /// Start and end pose of the illustration (indices into `poses`).
     pub figure: (usize, usize),
     pub citations: Vec<CitationId>,
+}
+
+impl Exercise {
+    /// Minutes a day it takes on a day it is scheduled: its sessions
+    /// ([`Dosage::session_minutes`]) times sessions a day.
+    pub fn minutes_a_day(&self) -> u32 {
+        self.dosage.session_minutes() * self.dosage.per_day.max(1)
+    }
 }
 
 /// A property of an exercise that a plan rule (P1 ... P8) acts on.

@@ -169,3 +169,28 @@ fn the_forms_any_new_sign_answer_must_agree_with_the_ticks() {
     );
     assert!(message(Some("maybe"), false).contains("yes or no"));
 }
+
+#[test]
+fn pain_during_exercises_none_of_which_was_done_is_asked_about_not_stored() {
+    let kb = KnowledgeBase::bundled().expect("kb");
+    let raw = RawCheckIn {
+        pain_now: Some("2".into()),
+        stiffness: Some("1".into()),
+        exercise_pain: Some("7".into()),
+        ..RawCheckIn::default()
+    };
+    let errors = raw
+        .validate(&kb, &["heel_slides".to_string()], Day(0), Day(10))
+        .expect_err("no exercise was done");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, "exercise_pain");
+    assert!(errors[0].message.contains("tick the exercises you did"));
+    let done = RawCheckIn {
+        done: vec!["heel_slides".into()],
+        ..raw
+    };
+    let c = done
+        .validate(&kb, &["heel_slides".to_string()], Day(0), Day(10))
+        .expect("with the exercise ticked");
+    assert_eq!(c.exercise_pain, Some(7));
+}

@@ -165,9 +165,10 @@ fn arb_checkin() -> impl Strategy<Value = kneepath_core::checkin::CheckIn> {
                     .expect("day")
                     .plus(back),
                 pain_now,
-                // The form asks for exercise pain whenever exercises were done.
+                // The form asks for exercise pain whenever exercises were
+                // done, and takes none when none was.
                 exercise_pain: if done.is_empty() {
-                    ep
+                    None
                 } else {
                     Some(ep.unwrap_or(3))
                 },

@@ -85,6 +85,13 @@ fn check_name_and_email(f: &mut FormState, name: &str, email: &str) {
             "display_name".into(),
             "Enter your first name (up to 60 characters).".into(),
         ));
+    } else if !crate::state::valid_contact(name) {
+        // A line break in a name would start a line of its own in the
+        // emails that greet the person by it.
+        f.errors.push((
+            "display_name".into(),
+            "Enter your first name on one line, without special characters.".into(),
+        ));
     }
     if !valid_email(email) {
         f.errors.push((

@@ -106,6 +106,7 @@ pub async fn form(
     State(state): State<AppState>,
     Patient(user): Patient,
     Query(q): Query<DayQuery>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> Result<Response, WebError> {
     let today = user.today(&state);
     let ctx = match need_plan(&state, user.id(), today).await? {
@@ -113,13 +114,24 @@ pub async fn form(
         Err(r) => return Ok(r),
     };
     let day = day_to_show(q.day.as_deref(), &ctx, today);
-    // A day already logged opens with its answers, to be corrected.
-    let f = ctx.checkin_on(day).map_or_else(FormState::default, |c| {
-        FormState::from_pairs(&kneepath_core::checkin::checkin_fields(c))
-    });
+    // A day already logged opens with its answers, to be corrected; a new
+    // one with the exercises the person ticked on the Today view (`done`
+    // in the query, only those planned for the day), nothing else.
+    let f = ctx.checkin_on(day).map_or_else(
+        || {
+            let planned = checkin_exercises(&state.kb, &ctx, day);
+            let ticked: Vec<(String, String)> =
+                url::form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+                    .filter(|(k, v)| k == "done" && planned.iter().any(|(id, _)| id == v))
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+            FormState::from_pairs(&ticked)
+        },
+        |c| FormState::from_pairs(&kneepath_core::checkin::checkin_fields(c)),
+    );
     // The form shows the plan's exercises for the day, and a logged day's
     // answers: a read of the record, audited like the plan page.
-    let entity = if f.values.is_empty() {
+    let entity = if ctx.checkin_on(day).is_none() {
         AuditEntity::CheckinForm
     } else {
         AuditEntity::Checkin
@@ -196,6 +208,24 @@ async fn submit_once(
     let app = &state.app;
     let raw = RawCheckIn::from_pairs(&form.pairs);
     let day = raw.day().unwrap_or(today);
+    // Whenever the check-in cannot be saved as sent (incomplete, or for a
+    // day already logged), a warning sign that needs care now is acted on
+    // all the same: its triage is stored (not the check-in) and its action
+    // shown. Not when the person answered "no" to new signs while one is
+    // still ticked: that is asked about first. The check-in holds the
+    // person's plan lock already.
+    let signs_first = |ctx: &PlanContext| {
+        let signs = if raw.any_new_sign.as_deref() == Some("no") {
+            Vec::new()
+        } else {
+            form.all("sign")
+        };
+        let ctx = ctx.clone();
+        async move {
+            app.warning_signs_first(user.id(), &ctx, &signs, today, user.ip())
+                .await
+        }
+    };
     let mut errors = match app.validate_checkin(&ctx, &raw, today) {
         Ok(checkin) => {
             let how = Logging::NewOrCorrect {
@@ -218,36 +248,32 @@ async fn submit_once(
                 }
                 // Refused, and the day's form then shows these answers for
                 // correction.
-                Err(AppError::AlreadyLogged { day }) => vec![(
-                    "day".to_string(),
-                    format!(
-                        "You have already checked in for {day}. Save again to replace that check-in with these answers, or choose another day."
-                    ),
-                )],
+                Err(AppError::AlreadyLogged { day }) => {
+                    if let Some(id) = signs_first(&ctx).await? {
+                        return Ok(Redirect::to(&format!("/assessments/{id}")).into_response());
+                    }
+                    vec![(
+                        "day".to_string(),
+                        format!(
+                            "You have already checked in for {day}. Save again to replace that check-in with these answers, or choose another day."
+                        ),
+                    )]
+                }
                 // The store's refusal (another device logged the day first).
-                Err(AppError::Invalid(fields)) => fields
-                    .into_iter()
-                    .map(|e| ("day".to_string(), e.message))
-                    .collect(),
+                Err(AppError::Invalid(fields)) => {
+                    if let Some(id) = signs_first(&ctx).await? {
+                        return Ok(Redirect::to(&format!("/assessments/{id}")).into_response());
+                    }
+                    fields
+                        .into_iter()
+                        .map(|e| ("day".to_string(), e.message))
+                        .collect()
+                }
                 Err(e) => return Err(e.into()),
             }
         }
         Err(AppError::Invalid(fields)) => {
-            // A warning sign that needs care now is acted on even when the
-            // rest of the check-in is incomplete: its triage is stored (not
-            // the check-in, which was not finished) and its action shown.
-            // The check-in holds the person's plan lock already.
-            // Not when the person answered "no" to new signs while one is
-            // still ticked: that is asked about first.
-            let signs = if raw.any_new_sign.as_deref() == Some("no") {
-                Vec::new()
-            } else {
-                form.all("sign")
-            };
-            if let Some(id) = app
-                .warning_signs_first(user.id(), &ctx, &signs, today, user.ip())
-                .await?
-            {
+            if let Some(id) = signs_first(&ctx).await? {
                 return Ok(Redirect::to(&format!("/assessments/{id}")).into_response());
             }
             on_form(fields)

@@ -64,6 +64,8 @@ pub fn routes() -> Router<AppState> {
         .route("/assessments", get(assess::list))
         .route("/assessments/{id}", get(assess::result))
         .route("/plan", get(plan::show))
+        .route("/plan/full", get(plan::full))
+        .route("/static/today.js", get(today_script))
         .route("/checkin", get(checkin::form).post(checkin::submit))
         .route("/checkin/saved", get(checkin::saved))
         .route("/progress", get(progress::show))
@@ -185,6 +187,14 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
 
 async fn stylesheet() -> Response {
     asset(STYLE, "text/css; charset=utf-8")
+}
+
+/// The Today view's counter and timer (progressive enhancement: the
+/// checklist works without it).
+const TODAY_SCRIPT: &str = include_str!("../../static/today.js");
+
+async fn today_script() -> Response {
+    asset(TODAY_SCRIPT, "text/javascript; charset=utf-8")
 }
 
 async fn time_zone_script() -> Response {

@@ -40,9 +40,23 @@ fn days_text(days_per_week: u32) -> String {
         .join(", ")
 }
 
-pub async fn show(
+/// The plan, opening on today: a checklist of today's exercises (each
+/// card opens, with a counter and timer where scripts run), its time, what
+/// is left out and the warning signs; the whole plan one link away.
+pub async fn show(state: State<AppState>, patient: Patient) -> Result<Response, WebError> {
+    plan(state, patient, false).await
+}
+
+/// The whole plan: today's exercises as cards, the rest of the week, what
+/// it takes to move on, advice and other treatments.
+pub async fn full(state: State<AppState>, patient: Patient) -> Result<Response, WebError> {
+    plan(state, patient, true).await
+}
+
+async fn plan(
     State(state): State<AppState>,
     Patient(user): Patient,
+    full: bool,
 ) -> Result<Response, WebError> {
     let today = user.today(&state);
     let l = Layout::for_user("Your plan", "plan", &user);
@@ -60,7 +74,9 @@ pub async fn show(
     };
     let id = ctx.assessment.id.clone();
     user.audited_read(&state, AuditEntity::Plan, Some(&id), || {
-        private(&fill(&state, l, &ctx, &outcomes, &escalations, today))
+        let mut page = fill(&state, l, &ctx, &outcomes, &escalations, today);
+        page.full = full;
+        private(&page)
     })
     .await
 }
@@ -129,7 +145,20 @@ fn fill(
     };
     for item in &home.items {
         let e = item.exercise;
+        // A clinician's dosage is in words: nothing to count by.
+        let counted = item.dosage.is_none();
+        let d = &e.dosage;
         let card = ExerciseCard {
+            minutes: e.minutes_a_day(),
+            sport: e.sport_session,
+            sets: if counted { d.sets.unwrap_or(0) } else { 0 },
+            reps: if counted { d.reps.unwrap_or(0) } else { 0 },
+            hold: if counted {
+                d.hold_seconds.unwrap_or(0)
+            } else {
+                0
+            },
+            session_minutes: if counted { d.minutes.unwrap_or(0) } else { 0 },
             id: e.id.clone(),
             name: e.name.clone(),
             purpose: e.purpose.clone(),
@@ -155,6 +184,11 @@ fn fill(
                 .map(|(rule, text)| (text, rule.id.clone())),
         };
         if scheduled_on(e.dosage.days_per_week, today.weekday()) {
+            if card.sport {
+                page.sport_minutes += card.minutes;
+            } else {
+                page.today_minutes += card.minutes;
+            }
             page.today_cards.push(card);
         } else {
             page.other_cards.push(card);
@@ -225,5 +259,8 @@ fn empty(l: Layout) -> PlanPage {
         plan_rules: Vec::new(),
         checked_in_today: false,
         assessment_id: String::new(),
+        full: false,
+        today_minutes: 0,
+        sport_minutes: 0,
     }
 }

@@ -63,7 +63,7 @@ fn assert_error(r: &Resp, status: StatusCode, code: &str) {
     assert!(v["error"]["fields"].is_array());
 }
 
-const CHECKIN: &str = r#"{"pain_now": 2, "morning_pain": 1, "exercise_pain": 2, "stiffness": 1, "swelling": "none", "walks_normally": true, "full_range": true, "sleep_hours": 7.5}"#;
+const CHECKIN: &str = r#"{"pain_now": 2, "morning_pain": 1, "stiffness": 1, "swelling": "none", "walks_normally": true, "full_range": true, "sleep_hours": 7.5}"#;
 
 /// Who sends an API request in [`REFUSALS`].
 #[derive(Clone, Copy, Debug)]

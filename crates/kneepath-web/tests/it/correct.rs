@@ -11,9 +11,15 @@ use kneepath_store::UserId;
 /// A check-in form for `day` with these exercises done and this exercise
 /// pain, plus `extra` fields.
 fn form(csrf: &str, day: Day, done: &[String], exercise_pain: u8, extra: &str) -> String {
+    // Pain during exercises goes with the exercises done, as the form asks.
+    let pain = if done.is_empty() {
+        String::new()
+    } else {
+        format!("&exercise_pain={exercise_pain}")
+    };
     let done: String = done.iter().map(|id| format!("&done={id}")).collect();
     format!(
-        "csrf={csrf}&day={day}&pain_now=2&morning_pain=1&exercise_pain={exercise_pain}&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7.5{done}{extra}"
+        "csrf={csrf}&day={day}&pain_now=2&morning_pain=1{pain}&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=7.5{done}{extra}"
     )
 }
 

@@ -80,3 +80,33 @@ async fn the_deployments_contact_and_emergency_number_are_shown() {
     assert!(!kneepath_web::state::valid_contact(""));
     assert!(kneepath_web::state::valid_contact("Knee Clinic"));
 }
+
+#[tokio::test]
+async fn a_path_or_method_the_router_refuses_gets_the_styled_page() {
+    let app = app().await;
+    let (cookie, _) = app.patient("plain").await;
+    for (method, path, status) in [
+        (
+            axum::http::Method::GET,
+            "/assess/abc",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            axum::http::Method::GET,
+            "/login?next=a&next=b",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            axum::http::Method::PUT,
+            "/checkin",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+    ] {
+        let r = app
+            .send(method.clone(), path, Some(&cookie), None, &[])
+            .await;
+        assert_eq!(r.status, status, "{method} {path}");
+        assert!(r.body.contains("<h1>"), "{method} {path}: {}", r.body);
+        assert!(r.body.contains(r#"href="tel:112""#), "{method} {path}");
+    }
+}

@@ -191,7 +191,8 @@ async fn step(app: &App, j: &mut Journey, rng: &mut Rng) -> String {
             let body = serde_json::json!({
                 "day": day.to_string(),
                 "pain_now": 1,
-                "exercise_pain": pain,
+                // Asked only once an exercise is done.
+                "exercise_pain": if done.is_empty() { None } else { Some(pain) },
                 "morning_pain": morning,
                 "stiffness": 1,
                 "swelling": "none",
@@ -216,9 +217,12 @@ async fn step(app: &App, j: &mut Journey, rng: &mut Rng) -> String {
             }
         } else {
             let mut form = format!(
-                "csrf={}&day={day}&pain_now=1&morning_pain={morning}&exercise_pain={pain}&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=8",
+                "csrf={}&day={day}&pain_now=1&morning_pain={morning}&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=8",
                 j.csrf
             );
+            if !done.is_empty() {
+                form.push_str(&format!("&exercise_pain={pain}"));
+            }
             for id in done {
                 form.push_str(&format!("&done={id}"));
             }
@@ -453,6 +457,7 @@ async fn check(app: &App, j: &Journey, what: &str) {
     for path in [
         "/",
         "/plan",
+        "/plan/full",
         "/progress",
         "/outcomes",
         "/outcomes/koos",
@@ -513,7 +518,9 @@ async fn check(app: &App, j: &Journey, what: &str) {
     let phase = ctx.phase.map(|p| kb.phases[p.phase].id.as_str());
     assert_eq!(plan["home_plan"], ctx.phase.is_some(), "{s}: after {what}");
     assert_eq!(plan["phase"].as_str(), phase, "{s}: after {what}");
-    let page = unescaped(&pages["/plan"]);
+    // Every exercise of the plan is on the whole plan (today's are on the
+    // Today view too, below).
+    let page = unescaped(&pages["/plan/full"]);
     let mut in_api = Vec::new();
     for e in plan["exercises"].as_array().expect("exercises") {
         let (id, name, dosage) = (
@@ -535,6 +542,14 @@ async fn check(app: &App, j: &Journey, what: &str) {
     } else {
         exercise_ids(&form.body)
     };
+    // The Today view's checklist is what the day's check-in offers.
+    if ctx.phase.is_some() && !j.logged.contains(&today) {
+        assert_eq!(
+            exercise_ids(&pages["/plan"]),
+            fresh,
+            "{s}: after {what}: today's checklist and check-in"
+        );
+    }
     for id in fresh {
         assert!(
             in_api.contains(&id),

@@ -13,9 +13,15 @@ fn form(
     exercise_pain: u8,
     extra: &str,
 ) -> String {
+    // Pain during exercises goes with the exercises done, as the form asks.
+    let pain = if done.is_empty() {
+        String::new()
+    } else {
+        format!("&exercise_pain={exercise_pain}")
+    };
     let done: String = done.iter().map(|id| format!("&done={id}")).collect();
     format!(
-        "csrf={csrf}&day={day}&pain_now=1&morning_pain=0&exercise_pain={exercise_pain}&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=8{done}{extra}"
+        "csrf={csrf}&day={day}&pain_now=1&morning_pain=0{pain}&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=8{done}{extra}"
     )
 }
 

@@ -66,16 +66,23 @@ async fn mailing_app() -> (App, Arc<Mutex<Vec<String>>>) {
 
 async fn mailing_app_at(clock: Clock) -> (App, Arc<Mutex<Vec<String>>>) {
     let (port, got) = smtp_sink().await;
-    let mailer = kneepath_app::mail::Mailer::new(
+    let app = app_mailing(clock, mailing_settings(), Some(mailer(port))).await;
+    (app, got)
+}
+
+fn mailer(port: u16) -> kneepath_app::mail::Mailer {
+    kneepath_app::mail::Mailer::new(
         &format!("smtp://127.0.0.1:{port}"),
         "kneepath <no-reply@clinic.example>",
     )
-    .expect("mailer");
-    let settings = Settings {
+    .expect("mailer")
+}
+
+fn mailing_settings() -> Settings {
+    Settings {
         public_url: Some("https://knee.clinic.example".into()),
         ..Settings::default()
-    };
-    (app_mailing(clock, settings, Some(mailer)).await, got)
+    }
 }
 
 /// Ask for a link for `email`; the page's answer.
@@ -232,16 +239,24 @@ async fn remind_at(app: &App, cookie: &str, csrf: &str, time: Option<&str>) -> s
 
 #[tokio::test]
 async fn a_check_in_reminder_is_emailed_once_at_its_time_to_whoever_has_not_checked_in() {
-    // 18:01 UTC on the test day; the people below have no zone (UTC).
-    let at = Clock::At("2026-11-02T18:01:00Z".parse().expect("instant"));
-    let (app, got) = mailing_app_at(at).await;
+    // Reminders are set at 17:00 UTC on the test day and sent at 18:01 by
+    // another instance on the same database; the people below have no
+    // zone (UTC).
+    let at = |t: &str| Clock::At(t.parse().expect("instant"));
+    let (port, got) = smtp_sink().await;
+    let app = app_mailing(
+        at("2026-11-02T17:00:00Z"),
+        mailing_settings(),
+        Some(mailer(port)),
+    )
+    .await;
     let mut people = Vec::new();
-    for name in ["due", "done", "later", "off"] {
+    for name in ["due", "done", "later", "off", "passed"] {
         let (cookie, csrf) = app.patient(name).await;
         app.assess(&cookie, &csrf).await;
         people.push((cookie, csrf));
     }
-    let [due, done, later, off] = &people[..] else {
+    let [due, done, later, off, passed] = &people[..] else {
         unreachable!()
     };
     let r = remind_at(&app, &due.0, &due.1, Some("18%3A00")).await;
@@ -257,6 +272,8 @@ async fn a_check_in_reminder_is_emailed_once_at_its_time_to_whoever_has_not_chec
     remind_at(&app, &later.0, &later.1, Some("19%3A00")).await;
     remind_at(&app, &off.0, &off.1, Some("07%3A00")).await;
     remind_at(&app, &off.0, &off.1, None).await;
+    // Turned on at 17:00 for 07:00: the first one comes tomorrow.
+    remind_at(&app, &passed.0, &passed.1, Some("07%3A00")).await;
     // "done" has checked in today.
     let checkin = app
         .post(
@@ -272,6 +289,20 @@ async fn a_check_in_reminder_is_emailed_once_at_its_time_to_whoever_has_not_chec
     assert!(bad.body.contains("Choose a time of day, like 18:00."));
 
     let base = "https://knee.clinic.example";
+    let later_on = super::instance_with(
+        app.url.clone(),
+        at("2026-11-02T18:01:00Z"),
+        app.tag.clone(),
+        mailing_settings(),
+        Some(mailer(port)),
+    )
+    .await;
+    assert_eq!(
+        app.state.app.send_due_reminders(base).await.expect("sent"),
+        0,
+        "17:00: none due yet"
+    );
+    let app = later_on;
     assert_eq!(
         app.state.app.send_due_reminders(base).await.expect("sent"),
         1
@@ -291,4 +322,27 @@ async fn a_check_in_reminder_is_emailed_once_at_its_time_to_whoever_has_not_chec
         0
     );
     assert_eq!(got.lock().expect("lock").len(), 1);
+}
+
+#[tokio::test]
+async fn a_name_with_a_line_break_is_refused_so_no_email_carries_injected_lines() {
+    let app = app().await;
+    let page = app.get("/signup", None).await;
+    let anon = page.cookie("kp_csrf").expect("csrf cookie");
+    let r = app
+        .post(
+            "/signup",
+            Some(&anon),
+            &format!(
+                "csrf={}&display_name=Eve%0D%0A%0D%0AACTION+NEEDED&email=eve@example.org&password=a+long+enough+password",
+                page.csrf()
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("Enter your first name on one line"),
+        "{}",
+        r.body
+    );
 }

@@ -890,6 +890,7 @@ mod late;
 mod mail;
 mod reassess;
 mod server;
+mod today;
 mod waiting;
 mod walk;
 
@@ -1499,7 +1500,7 @@ async fn a_check_in_refused_for_a_plan_that_kept_changing_comes_back_filled_in()
     app.assess(&cookie, &csrf).await;
     let uid = app.user_of(&cookie).await.id;
     let form = format!(
-        "csrf={csrf}&day={TODAY}&pain_now=3&morning_pain=2&exercise_pain=3&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=6.5"
+        "csrf={csrf}&day={TODAY}&pain_now=3&morning_pain=2&stiffness=1&swelling=none&walks_normally=yes&full_range=yes&sleep_hours=6.5"
     );
 
     plan_always_changes(&app, &uid, true).await;

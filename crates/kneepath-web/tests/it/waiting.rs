@@ -206,3 +206,43 @@ async fn the_api_logs_a_check_in_while_waiting_and_refuses_one_at_emergency() {
             .is_empty()
     );
 }
+
+/// A warning sign that needs care now, sent for a day already logged (a
+/// second device, a form left open): acted on at once, as on an incomplete
+/// form, not lost behind "you have already checked in".
+#[tokio::test]
+async fn an_urgent_sign_for_a_day_already_logged_is_triaged_at_once() {
+    let app = super::app().await;
+    let (cookie, csrf) = app.patient("twice-sign").await;
+    app.assess(&cookie, &csrf).await;
+    let day = super::TODAY;
+    let first = app
+        .post(
+            "/checkin",
+            Some(&cookie),
+            &format!("csrf={csrf}&day={day}&any_new_sign=no&pain_now=2&stiffness=1"),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let again = app
+        .post(
+            "/checkin",
+            Some(&cookie),
+            &format!(
+                "csrf={csrf}&day={day}&any_new_sign=yes&sign=calf_swelling_tenderness&pain_now=3&stiffness=2"
+            ),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert!(
+        again.location().starts_with("/assessments/"),
+        "{}",
+        again.location()
+    );
+    let result = app.get(again.location(), Some(&cookie)).await;
+    assert!(
+        result.body.contains("See a doctor today"),
+        "{}",
+        result.body
+    );
+}

@@ -1,0 +1,154 @@
+// kneepath: the Today view's rep and set counter and hold or session timer.
+// Progressive enhancement: without this script the plan is a plain
+// checklist; with it, each exercise card that has something to count gets
+// buttons, and finishing the last set (or the session's time) ticks the
+// exercise, which the check-in then shows as done. Nothing is sent
+// anywhere: the ticks go to the check-in form only when the person asks.
+(function () {
+  "use strict";
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function button(text) {
+    var b = el("button", "button secondary small", text);
+    b.type = "button";
+    return b;
+  }
+
+  function clock(seconds) {
+    var m = Math.floor(seconds / 60);
+    var s = seconds % 60;
+    return m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  function setUp(box) {
+    var sets = parseInt(box.getAttribute("data-sets"), 10) || 0;
+    var reps = parseInt(box.getAttribute("data-reps"), 10) || 0;
+    var hold = parseInt(box.getAttribute("data-hold"), 10) || 0;
+    var minutes = parseInt(box.getAttribute("data-minutes"), 10) || 0;
+    var tick = document.getElementById("done-" + box.getAttribute("data-exercise"));
+    if (!sets && !reps && !hold && !minutes) return;
+    sets = sets || 1;
+
+    var status = el("p", "count");
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    var row = el("div", "toolrow");
+    var set = 1;
+    var rep = 0;
+    var timer = null;
+
+    function finish(words) {
+      if (tick && !tick.checked) tick.checked = true;
+      status.textContent = words + " Ticked as done for today's check-in.";
+      Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) {
+        if (b !== again) b.disabled = true;
+      });
+    }
+
+    function show() {
+      if (reps) {
+        status.textContent = "Set " + set + " of " + sets + ": " + rep + " of " + reps + " reps.";
+      } else if (hold) {
+        status.textContent = "Hold " + set + " of " + sets + ".";
+      }
+    }
+
+    function counted() {
+      // One more rep (or hold) of the current set; then the next set.
+      if (reps) {
+        rep += 1;
+        if (rep < reps) return show();
+        if (set < sets) {
+          set += 1;
+          rep = 0;
+          show();
+          status.textContent = "Set done. Rest, then set " + set + " of " + sets + ".";
+          return;
+        }
+      } else if (set < sets) {
+        set += 1;
+        return show();
+      }
+      finish("All " + sets + " set" + (sets === 1 ? "" : "s") + " done.");
+    }
+
+    function countdown(seconds, label, done) {
+      if (timer) clearInterval(timer);
+      var left = seconds;
+      label.textContent = clock(left);
+      label.hidden = false;
+      timer = setInterval(function () {
+        left -= 1;
+        label.textContent = clock(Math.max(left, 0));
+        if (left <= 0) {
+          clearInterval(timer);
+          timer = null;
+          done();
+        }
+      }, 1000);
+    }
+
+    var time = el("span", "timer");
+    time.hidden = true;
+    time.setAttribute("aria-hidden", "true");
+
+    if (minutes && !reps && !hold) {
+      var start = button("Start " + minutes + " min");
+      start.addEventListener("click", function () {
+        start.disabled = true;
+        status.textContent = "Timer running: " + minutes + " minutes.";
+        countdown(minutes * 60, time, function () {
+          start.disabled = false;
+          finish("Time is up.");
+        });
+      });
+      row.appendChild(start);
+    } else {
+      if (hold) {
+        var holdButton = button("Start a " + hold + " s hold");
+        holdButton.addEventListener("click", function () {
+          holdButton.disabled = true;
+          status.textContent = "Hold for " + hold + " seconds.";
+          countdown(hold, time, function () {
+            holdButton.disabled = false;
+            status.textContent = "Release.";
+            counted();
+          });
+        });
+        row.appendChild(holdButton);
+      }
+      if (reps && !hold) {
+        var repButton = button("+1 rep");
+        repButton.addEventListener("click", counted);
+        row.appendChild(repButton);
+      }
+      show();
+    }
+    var again = button("Start over");
+    again.addEventListener("click", function () {
+      if (timer) clearInterval(timer);
+      timer = null;
+      set = 1;
+      rep = 0;
+      time.hidden = true;
+      Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) {
+        b.disabled = false;
+      });
+      show();
+      if (minutes && !reps && !hold) status.textContent = "";
+    });
+    row.appendChild(time);
+    row.appendChild(again);
+    box.appendChild(row);
+    box.appendChild(status);
+  }
+
+  var boxes = document.querySelectorAll(".tools[data-exercise]");
+  for (var i = 0; i < boxes.length; i++) setUp(boxes[i]);
+})();
