@@ -3,7 +3,7 @@
 // password once; without SMTP the page says to ask the clinic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, review, next, startSmtpSink, mailText } from './helpers.mjs';
+import { startServer, launch, review, startSmtpSink, mailText, signUpAs, selfCarePatient } from './helpers.mjs';
 
 const DAY0 = '2026-11-02';
 
@@ -18,11 +18,7 @@ test('a forgotten password is set again with a link sent by email', async () => 
   try {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
-    await page.goto(`${server.base}/signup`);
-    await page.fill('#display_name', 'Robin');
-    await page.fill('#email', 'robin@example.org');
-    await page.fill('#password', 'my first long password');
-    await submit(page);
+    await signUpAs(page, server.base, 'Robin', 'robin@example.org', 'my first long password');
     await submit(page, 'header button.linklike');
 
     await page.goto(`${server.base}/login`);
@@ -90,15 +86,7 @@ test('a check-in reminder reaches the mail sink at the chosen time (test clock)'
   try {
     const ctx = await browser.newContext({ timezoneId: 'UTC', viewport: { width: 390, height: 844 } });
     const page = await ctx.newPage();
-    await page.goto(`${server.base}/signup`);
-    await page.fill('#display_name', 'Sam');
-    await page.fill('#email', 'sam@example.org');
-    await page.fill('#password', 'a long enough password');
-    await submit(page);
-    await page.fill('#age', '30');
-    await next(page);
-    for (let i = 2; i <= 9; i++) await next(page);
-    assert.equal((await page.textContent('h1')).trim(), 'Manage it at home');
+    await selfCarePatient(page, server.base, 'Sam', 'sam@example.org');
 
     await page.goto(`${server.base}/account#reminder`);
     assert.match(await page.textContent('#reminder'), /where you live \(UTC\)/);

@@ -190,3 +190,24 @@ export async function startSmtpSink() {
 export function mailText(raw) {
   return raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
 }
+
+/** Sign up (name, email, password) from the sign-up page. */
+export async function signUpAs(page, base, name, email, password = 'a long enough password') {
+  await page.goto(`${base}/signup`);
+  await page.fill('#display_name', name);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForNavigation(), page.click('form.form button[type=submit]')]);
+}
+
+/** Sign up and answer the assessment as a 30-year-old with nothing
+ * alarming: a self-care result with a home plan. */
+export async function selfCarePatient(page, base, name, email) {
+  await signUpAs(page, base, name, email);
+  await page.fill('#age', '30');
+  await next(page);
+  for (let i = 2; i <= 9; i++) await next(page);
+  if ((await page.textContent('h1')).trim() !== 'Manage it at home') {
+    throw new Error(`not a self-care result: ${await page.textContent('main')}`);
+  }
+}

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launch, review, next, nextAsIs, dayPlus, openMore, newSigns, ARTIFACTS } from './helpers.mjs';
+import { startServer, launch, review, next, nextAsIs, dayPlus, openMore, newSigns, selfCarePatient, ARTIFACTS } from './helpers.mjs';
 
 const DAY0 = '2026-11-02'; // a Monday
 
@@ -329,11 +329,7 @@ for (const js of [true, false]) {
     try {
       const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 390, height: 844 } });
       const page = await ctx.newPage();
-      await signUp(page, server.base, 'Kim', `kim-${mode}@example.org`);
-      await page.fill('#age', '30');
-      await next(page);
-      for (let i = 2; i <= 9; i++) await next(page);
-      assert.equal((await page.textContent('h1')).trim(), 'Manage it at home');
+      await selfCarePatient(page, server.base, 'Kim', `kim-${mode}@example.org`);
       await page.goto(`${server.base}/checkin`);
       await page.screenshot({ path: join(ARTIFACTS, `checkin-phone-${mode}.png`), fullPage: true });
       const tall = await page.evaluate(() => document.documentElement.scrollHeight);
@@ -386,10 +382,7 @@ for (const js of [true, false]) {
     try {
       const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 390, height: 844 } });
       const page = await ctx.newPage();
-      await signUp(page, server.base, 'Ari', `ari-${mode}@example.org`);
-      await page.fill('#age', '30');
-      await next(page);
-      for (let i = 2; i <= 9; i++) await next(page);
+      await selfCarePatient(page, server.base, 'Ari', `ari-${mode}@example.org`);
       await page.goto(`${server.base}/plan`);
       assert.match(await page.textContent('#today'), /Today, Monday/);
       const items = await page.$$('li.todo');

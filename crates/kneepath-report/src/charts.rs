@@ -151,12 +151,14 @@ fn x_labels(out: &mut String, days: &[Day]) {
     let step = (n / 6).max(1);
     for (i, d) in days.iter().enumerate() {
         if (i % step == 0 && n - 1 - i > step / 2) || i == n - 1 {
+            // Month and day as the pages write dates (YYYY-MM-DD): one
+            // style on a page, and never read the other way round.
             let (_, m, dd) = d.ymd();
             // The last label ends at the right edge rather than crossing it.
             let anchor = if i == n - 1 && n > 1 { "end" } else { "middle" };
             let _ = write!(
                 out,
-                r##"<text x="{}" y="{}" text-anchor="{anchor}" fill="#4b5565">{dd}/{m}</text>"##,
+                r##"<text x="{}" y="{}" text-anchor="{anchor}" fill="#4b5565">{m:02}-{dd:02}</text>"##,
                 D1(x_at(i, n)),
                 H - 8.0
             );

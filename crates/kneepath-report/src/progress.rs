@@ -175,7 +175,7 @@ pub fn progress_charts(p: &ProgressInput<'_>) -> Option<ProgressCharts> {
         .iter()
         .map(|d| {
             let (_, m, dd) = d.ymd();
-            format!("{dd}/{m}")
+            format!("{m:02}-{dd:02}")
         })
         .collect();
     out.load_chart = bar_chart(

@@ -87,13 +87,10 @@ fn mailing_settings() -> Settings {
 
 /// Ask for a link for `email`; the page's answer.
 async fn ask(app: &App, email: &str, extra: &[(&str, &str)]) -> super::Resp {
-    let page = app.get("/password/forgot", None).await;
-    let anon = page.cookie("kp_csrf").expect("csrf cookie");
-    app.send(
-        axum::http::Method::POST,
+    app.anon_form(
         "/password/forgot",
-        Some(&anon),
-        Some(&format!("csrf={}&email={email}", page.csrf())),
+        "/password/forgot",
+        &format!("email={email}"),
         extra,
     )
     .await
@@ -327,16 +324,12 @@ async fn a_check_in_reminder_is_emailed_once_at_its_time_to_whoever_has_not_chec
 #[tokio::test]
 async fn a_name_with_a_line_break_is_refused_so_no_email_carries_injected_lines() {
     let app = app().await;
-    let page = app.get("/signup", None).await;
-    let anon = page.cookie("kp_csrf").expect("csrf cookie");
     let r = app
-        .post(
+        .anon_form(
             "/signup",
-            Some(&anon),
-            &format!(
-                "csrf={}&display_name=Eve%0D%0A%0D%0AACTION+NEEDED&email=eve@example.org&password=a+long+enough+password",
-                page.csrf()
-            ),
+            "/signup",
+            "display_name=Eve%0D%0A%0D%0AACTION+NEEDED&email=eve@example.org&password=a+long+enough+password",
+            &[],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);

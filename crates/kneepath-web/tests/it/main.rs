@@ -237,6 +237,16 @@ impl App {
         self.send(Method::POST, path, cookie, Some(form), &[]).await
     }
 
+    /// Send an anonymous form: read `page` for its CSRF cookie and token,
+    /// then POST `fields` to `to` with them (and `extra` headers).
+    async fn anon_form(&self, page: &str, to: &str, fields: &str, extra: &[(&str, &str)]) -> Resp {
+        let form = self.get(page, None).await;
+        let anon = form.cookie("kp_csrf").expect("csrf cookie");
+        let body = format!("csrf={}&{fields}", form.csrf());
+        self.send(Method::POST, to, Some(&anon), Some(&body), extra)
+            .await
+    }
+
     /// Sign up a patient; returns the session cookie and the CSRF token.
     fn email(&self, name: &str) -> String {
         format!("{}-{name}@example.org", self.tag)
