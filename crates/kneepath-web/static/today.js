@@ -42,56 +42,64 @@
     var set = 1;
     var rep = 0;
     var timer = null;
+    // Whether this counter ticked the exercise (so "Start over" unticks it).
+    var ticked = false;
 
     function finish(words) {
-      if (tick && !tick.checked) tick.checked = true;
+      if (tick && !tick.checked) {
+        tick.checked = true;
+        ticked = true;
+      }
       status.textContent = words + " Ticked as done for today's check-in.";
       Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) {
         if (b !== again) b.disabled = true;
       });
     }
 
-    function show() {
+    function show(before) {
+      var now = "";
       if (reps) {
-        status.textContent = "Set " + set + " of " + sets + ": " + rep + " of " + reps + " reps.";
+        now = "Set " + set + " of " + sets + ": " + rep + " of " + reps + " reps.";
       } else if (hold) {
-        status.textContent = "Hold " + set + " of " + sets + ".";
+        now = "Next: hold " + set + " of " + sets + ".";
       }
+      status.textContent = (before ? before + " " : "") + now;
     }
 
-    function counted() {
+    function counted(before) {
       // One more rep (or hold) of the current set; then the next set.
       if (reps) {
         rep += 1;
-        if (rep < reps) return show();
+        if (rep < reps) return show(before);
         if (set < sets) {
           set += 1;
           rep = 0;
-          show();
-          status.textContent = "Set done. Rest, then set " + set + " of " + sets + ".";
-          return;
+          return show((before ? before + " " : "") + "Set done: rest, then go on.");
         }
       } else if (set < sets) {
         set += 1;
-        return show();
+        return show(before);
       }
-      finish("All " + sets + " set" + (sets === 1 ? "" : "s") + " done.");
+      finish((before ? before + " " : "") + "All " + sets + " set" + (sets === 1 ? "" : "s") + " done.");
     }
 
+    // Counts down to a deadline on the clock, so a slowed or paused page
+    // still ends on time; a phone that can vibrates at the end.
     function countdown(seconds, label, done) {
       if (timer) clearInterval(timer);
-      var left = seconds;
-      label.textContent = clock(left);
+      var deadline = Date.now() + seconds * 1000;
+      label.textContent = clock(seconds);
       label.hidden = false;
       timer = setInterval(function () {
-        left -= 1;
+        var left = Math.ceil((deadline - Date.now()) / 1000);
         label.textContent = clock(Math.max(left, 0));
         if (left <= 0) {
           clearInterval(timer);
           timer = null;
+          if (navigator.vibrate) navigator.vibrate(300);
           done();
         }
-      }, 1000);
+      }, 250);
     }
 
     var time = el("span", "timer");
@@ -117,15 +125,16 @@
           status.textContent = "Hold for " + hold + " seconds.";
           countdown(hold, time, function () {
             holdButton.disabled = false;
-            status.textContent = "Release.";
-            counted();
+            counted("Release.");
           });
         });
         row.appendChild(holdButton);
       }
       if (reps && !hold) {
         var repButton = button("+1 rep");
-        repButton.addEventListener("click", counted);
+        repButton.addEventListener("click", function () {
+          counted();
+        });
         row.appendChild(repButton);
       }
       show();
@@ -137,6 +146,8 @@
       set = 1;
       rep = 0;
       time.hidden = true;
+      if (ticked && tick) tick.checked = false;
+      ticked = false;
       Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) {
         b.disabled = false;
       });
