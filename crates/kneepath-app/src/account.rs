@@ -100,15 +100,29 @@ impl App {
     }
 }
 
-/// A reminder time as the form gives it (`HH:MM`, 00:00 to 23:59), in the
-/// one form stored.
-pub fn reminder_time(raw: &str) -> Option<String> {
-    let (h, m) = raw.trim().split_once(':')?;
+/// The hour and minute of a reminder time (`HH:MM`, 00:00 to 23:59).
+pub fn hour_minute(t: &str) -> Option<(u8, u8)> {
+    let t = t.trim();
+    let (h, m) = t.split_once(':')?;
     let (h, m): (u8, u8) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60 && raw.trim().len() == 5).then(|| format!("{h:02}:{m:02}"))
+    (h < 24 && m < 60 && t.len() == 5).then_some((h, m))
+}
+
+/// A reminder time as the form gives it, in the one form stored.
+pub fn reminder_time(raw: &str) -> Option<String> {
+    hour_minute(raw).map(|(h, m)| format!("{h:02}:{m:02}"))
 }
 
 impl App {
+    /// Today where the person lives (in `zone`), if its `time` (`HH:MM`)
+    /// has come there.
+    fn reached(&self, zone: Option<&str>, time: &str) -> Option<kneepath_core::Day> {
+        let (h, m) = hour_minute(time)?;
+        let local = self.clock.now().to_zoned_datetime(self.clock.zone_of(zone));
+        let now = (local.hour() as u8, local.minute() as u8);
+        (now >= (h, m)).then(|| self.clock.today_in(zone))
+    }
+
     /// Turn the person's daily check-in reminder on at `time` (`HH:MM` in
     /// their zone) or off (`None`).
     pub async fn set_reminder(
@@ -133,13 +147,9 @@ impl App {
             .user_by_id(user_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let zone = user.time_zone.as_deref();
-        let passed = time.as_deref().and_then(|t| {
-            let (h, m) = t.split_once(':')?;
-            let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
-            let local = self.clock.now().to_zoned_datetime(self.clock.zone_of(zone));
-            ((local.hour(), local.minute()) >= (h, m)).then(|| self.clock.today_in(zone))
-        });
+        let passed = time
+            .as_deref()
+            .and_then(|t| self.reached(user.time_zone.as_deref(), t));
         Ok(self
             .store
             .set_reminder(user_id, time.as_deref(), passed, ip)
@@ -156,21 +166,11 @@ impl App {
         let Some(mailer) = &self.mailer else {
             return Ok(0);
         };
-        let now = self.clock.now();
         let mut sent = 0;
         for (user, time) in self.store.reminders().await? {
-            let Some((h, m)) = time
-                .split_once(':')
-                .and_then(|(h, m)| Some((h.parse::<i8>().ok()?, m.parse::<i8>().ok()?)))
-            else {
+            let Some(today) = self.reached(user.time_zone.as_deref(), &time) else {
                 continue;
             };
-            let zone = user.time_zone.as_deref();
-            let local = now.to_zoned_datetime(self.clock.zone_of(zone));
-            if (local.hour(), local.minute()) < (h, m) {
-                continue;
-            }
-            let today = self.clock.today_in(zone);
             let ctx = match self.checkin_plan(&user.id, today).await {
                 Ok(ctx) => ctx,
                 Err(AppError::NoHomePlan) => continue,

@@ -770,10 +770,7 @@ pub async fn calendar_feed(
         .store
         .reminder_time(&user.id)
         .await?
-        .and_then(|t| {
-            let (h, m) = t.split_once(':')?;
-            Some((h.parse().ok()?, m.parse().ok()?))
-        })
+        .and_then(|t| kneepath_app::account::hour_minute(&t))
         .unwrap_or((18, 0));
     let when = crate::ics::When {
         zone: user
@@ -1010,26 +1007,24 @@ pub async fn forgot_submit(
     let email = form.get("email").trim().to_lowercase();
     let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
     let mut page = forgot_page(&state, csrf, FormState::from_pairs(&form.pairs));
-    let Some(base) = state.mails().map(str::to_string) else {
-        // Nothing to send with: the page says whom to ask.
-        return Ok((
+    let refused = |page: &crate::views::ForgotPage, jar| {
+        Ok((
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             jar,
-            render(&page),
+            render(page),
         )
-            .into_response());
+            .into_response())
+    };
+    // Nothing to send with: the page says whom to ask.
+    let Some(base) = state.mails().map(str::to_string) else {
+        return refused(&page, jar);
     };
     if !valid_email(&email) {
         page.f.errors.push((
             "email".into(),
             "Enter the email address of your account, like name@example.org.".into(),
         ));
-        return Ok((
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            jar,
-            render(&page),
-        )
-            .into_response());
+        return refused(&page, jar);
     }
     match state
         .app

@@ -208,24 +208,6 @@ async fn submit_once(
     let app = &state.app;
     let raw = RawCheckIn::from_pairs(&form.pairs);
     let day = raw.day().unwrap_or(today);
-    // Whenever the check-in cannot be saved as sent (incomplete, or for a
-    // day already logged), a warning sign that needs care now is acted on
-    // all the same: its triage is stored (not the check-in) and its action
-    // shown. Not when the person answered "no" to new signs while one is
-    // still ticked: that is asked about first. The check-in holds the
-    // person's plan lock already.
-    let signs_first = |ctx: &PlanContext| {
-        let signs = if raw.any_new_sign.as_deref() == Some("no") {
-            Vec::new()
-        } else {
-            form.all("sign")
-        };
-        let ctx = ctx.clone();
-        async move {
-            app.warning_signs_first(user.id(), &ctx, &signs, today, user.ip())
-                .await
-        }
-    };
     let mut errors = match app.validate_checkin(&ctx, &raw, today) {
         Ok(checkin) => {
             let how = Logging::NewOrCorrect {
@@ -248,38 +230,39 @@ async fn submit_once(
                 }
                 // Refused, and the day's form then shows these answers for
                 // correction.
-                Err(AppError::AlreadyLogged { day }) => {
-                    if let Some(id) = signs_first(&ctx).await? {
-                        return Ok(Redirect::to(&format!("/assessments/{id}")).into_response());
-                    }
-                    vec![(
-                        "day".to_string(),
-                        format!(
-                            "You have already checked in for {day}. Save again to replace that check-in with these answers, or choose another day."
-                        ),
-                    )]
-                }
+                Err(AppError::AlreadyLogged { day }) => vec![(
+                    "day".to_string(),
+                    format!(
+                        "You have already checked in for {day}. Save again to replace that check-in with these answers, or choose another day."
+                    ),
+                )],
                 // The store's refusal (another device logged the day first).
-                Err(AppError::Invalid(fields)) => {
-                    if let Some(id) = signs_first(&ctx).await? {
-                        return Ok(Redirect::to(&format!("/assessments/{id}")).into_response());
-                    }
-                    fields
-                        .into_iter()
-                        .map(|e| ("day".to_string(), e.message))
-                        .collect()
-                }
+                Err(AppError::Invalid(fields)) => fields
+                    .into_iter()
+                    .map(|e| ("day".to_string(), e.message))
+                    .collect(),
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::Invalid(fields)) => {
-            if let Some(id) = signs_first(&ctx).await? {
-                return Ok(Redirect::to(&format!("/assessments/{id}")).into_response());
-            }
-            on_form(fields)
-        }
+        Err(AppError::Invalid(fields)) => on_form(fields),
         Err(e) => return Err(e.into()),
     };
+    // Not saved as sent (incomplete, or for a day already logged): a
+    // warning sign that needs care now is acted on all the same, its
+    // triage stored (not the check-in) and its action shown. Not when the
+    // person answered "no" to new signs while one is still ticked: that is
+    // asked about first. The check-in holds the person's plan lock already.
+    let signs = if raw.any_new_sign.as_deref() == Some("no") {
+        Vec::new()
+    } else {
+        form.all("sign")
+    };
+    if let Some(id) = app
+        .warning_signs_first(user.id(), &ctx, &signs, today, user.ip())
+        .await?
+    {
+        return Ok(Redirect::to(&format!("/assessments/{id}")).into_response());
+    }
     let mut f = FormState::from_pairs(&form.pairs);
     f.errors.append(&mut errors);
     let shown_day = if day <= today { day } else { today };

@@ -146,19 +146,16 @@ fn fill(
     for item in &home.items {
         let e = item.exercise;
         // A clinician's dosage is in words: nothing to count by.
-        let counted = item.dosage.is_none();
-        let d = &e.dosage;
+        let counted = item.dosage.is_none().then_some(&e.dosage);
+        let count =
+            |f: fn(&kneepath_core::kb::Dosage) -> Option<u32>| counted.and_then(f).unwrap_or(0);
         let card = ExerciseCard {
             minutes: e.minutes_a_day(),
             sport: e.sport_session,
-            sets: if counted { d.sets.unwrap_or(0) } else { 0 },
-            reps: if counted { d.reps.unwrap_or(0) } else { 0 },
-            hold: if counted {
-                d.hold_seconds.unwrap_or(0)
-            } else {
-                0
-            },
-            session_minutes: if counted { d.minutes.unwrap_or(0) } else { 0 },
+            sets: count(|d| d.sets),
+            reps: count(|d| d.reps),
+            hold: count(|d| d.hold_seconds),
+            session_minutes: count(|d| d.minutes),
             id: e.id.clone(),
             name: e.name.clone(),
             purpose: e.purpose.clone(),
