@@ -72,6 +72,9 @@ pub struct ServeArgs {
 /// How often due check-in reminders are looked for: one comes at most this
 /// long after its minute.
 const REMINDER_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+/// How often guests whose time is over are deleted: answers given without
+/// an account outlive their 24 hours by at most this.
+const GUEST_PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
     tracing_subscriber::fmt()
@@ -162,6 +165,21 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
                 demo::DEMO_ADMIN_EMAIL,
                 demo::DEMO_ADMIN_PASSWORD
             );
+        }
+        // Guests whose time is over: deleted now and every GUEST_PURGE_EVERY.
+        {
+            let state = state.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(GUEST_PURGE_EVERY);
+                loop {
+                    tick.tick().await;
+                    match state.app.purge_guests().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(deleted = n, "expired guests' answers deleted"),
+                        Err(e) => tracing::error!(error = %e, "deleting expired guests"),
+                    }
+                }
+            });
         }
         // Check-in reminders: every REMINDER_EVERY, whoever's time has
         // come gets theirs (once a day).

@@ -72,6 +72,17 @@ impl Store {
     /// dropped and the person's addresses removed; and one row that the
     /// account was deleted.
     pub async fn delete_user(&self, user_id: &UserId) -> Result<()> {
+        self.delete_user_as(
+            user_id,
+            "an account and all its data were deleted at the owner's request; the access log keeps its rows under this pseudonym",
+        )
+        .await
+    }
+
+    /// [`Store::delete_user`], with `why` as the audit row's detail (a
+    /// guest's answers deleted at the end of their time, or at the guest's
+    /// request).
+    pub async fn delete_user_as(&self, user_id: &UserId, why: &str) -> Result<()> {
         use crate::tables::{Erase, TABLES};
         let email = self
             .user_by_id(user_id)
@@ -124,7 +135,7 @@ impl Store {
                 entity: AuditEntity::User,
                 entity_id: None,
                 ip: None,
-                detail: Some("an account and all its data were deleted at the owner's request; the access log keeps its rows under this pseudonym"),
+                detail: Some(why),
             },
         )
         .await?;

@@ -45,14 +45,16 @@ use crate::tables::{Kind, TABLES};
 use Kind::{Int, Text};
 
 const FORMAT: &str = "kneepath-backup";
-const SCHEMA: i64 = 8;
+const SCHEMA: i64 = 9;
 /// The oldest schema a backup may have been written with. Later schemas
 /// only added nullable columns, which such a backup restores as NULL
 /// (schema 5 added `users.time_zone`), or tables, which it has no rows of
 /// (schema 6, migration 8, added `checkin_revisions`; schema 7, migration
 /// 9, `password_resets`; schema 8, migration 11, the nullable
 /// `users.reminder_time`, and `users.reminded_on`, which backups leave
-/// out). Migration 6 only
+/// out; schema 9, migration 12, the nullable `users.guest_until`, so that
+/// a restored guest stays one and is deleted when its time ends).
+/// Migration 6 only
 /// replaced an index and migration 7 added a column backups leave out
 /// (`users.plan_version`): the rows backed up, and so the backup's schema
 /// number, stayed the same.

@@ -605,7 +605,7 @@ impl Store {
     pub async fn users(&self, role: Option<Role>, search: &str, limit: i64) -> Result<Vec<User>> {
         let pattern = format!("%{}%", search.trim().to_lowercase());
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLS_U} FROM users u WHERE ($1 = '' OR u.role = $1) AND (LOWER(u.email) LIKE $2 OR LOWER(u.display_name) LIKE $2) ORDER BY u.created_at DESC, u.id LIMIT $3"
+            "SELECT {USER_COLS_U} FROM users u WHERE u.guest_until IS NULL AND ($1 = '' OR u.role = $1) AND (LOWER(u.email) LIKE $2 OR LOWER(u.display_name) LIKE $2) ORDER BY u.created_at DESC, u.id LIMIT $3"
         )))
         .bind(role.map_or("", Role::as_str))
         .bind(pattern)
@@ -617,7 +617,7 @@ impl Store {
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLS_U} FROM users u WHERE u.email = $1"
+            "SELECT {USER_COLS_U} FROM users u WHERE u.email = $1 AND u.guest_until IS NULL"
         )))
         .bind(email.trim().to_lowercase())
         .fetch_optional(&self.pool)

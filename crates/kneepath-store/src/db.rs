@@ -93,6 +93,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "reminders",
         include_str!("../migrations/0011_reminders.sql"),
     ),
+    (12, "guests", include_str!("../migrations/0012_guests.sql")),
 ];
 
 /// A handle on the database; cheap to clone.

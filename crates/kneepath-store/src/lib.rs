@@ -30,7 +30,7 @@
 //!
 //! # Layout
 //! One module per concept: `users` (accounts, sessions, tokens),
-//! `assessments` (and wizard drafts), `checkins` (corrections,
+//! `guests` (answering before an account), `assessments` (and wizard drafts), `checkins` (corrections,
 //! escalations), `plan` (its inputs, version and guard, phase changes),
 //! `clinic` (care links, caseload, measurements, notes, plan edits,
 //! outcomes, administration), `audit`, `account` (export and deletion),
@@ -47,6 +47,7 @@ mod bench;
 mod checkins;
 mod clinic;
 mod db;
+mod guests;
 mod ids;
 mod lite;
 mod plan;

@@ -82,6 +82,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("created_at", Text),
             ("time_zone", Text),
             ("reminder_time", Text),
+            ("guest_until", Text),
         ],
         order_by: "id",
         erase: &[Rows("id")],

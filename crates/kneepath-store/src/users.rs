@@ -62,6 +62,9 @@ pub struct User {
     /// IANA time zone name the person chose (or their browser reported at
     /// sign-up); `None`: the server's zone.
     pub time_zone: Option<String>,
+    /// Someone answering before having an account (`crate::guests`): no
+    /// email, name or password, and deleted when their time ends.
+    pub guest: bool,
 }
 
 /// A logged-in session: the user and the session's CSRF token.
@@ -135,10 +138,11 @@ impl SessionCache {
     }
 }
 
-const USER_COLS: &str = "id, email, display_name, role, disabled, created_at, time_zone";
+const USER_COLS: &str =
+    "id, email, display_name, role, disabled, created_at, time_zone, guest_until";
 /// The user columns of a query that names the users table `u`.
 pub(crate) const USER_COLS_U: &str =
-    "u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, u.time_zone";
+    "u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, u.time_zone, u.guest_until";
 
 pub(crate) fn user_from_row<R: Cells + ?Sized>(r: &R) -> Result<User> {
     let role = r.text("role")?;
@@ -151,6 +155,7 @@ pub(crate) fn user_from_row<R: Cells + ?Sized>(r: &R) -> Result<User> {
         disabled: r.int("disabled")? != 0,
         created_at: r.text("created_at")?,
         time_zone: r.opt_text("time_zone")?,
+        guest: r.opt_text("guest_until")?.is_some(),
     })
 }
 
@@ -242,6 +247,7 @@ impl Store {
             disabled: false,
             created_at: now_rfc3339(),
             time_zone: None,
+            guest: false,
         };
         let written = self
             .write_audited(
@@ -364,7 +370,7 @@ impl Store {
     /// whether the email exists.
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLS}, password_hash FROM users WHERE email = $1"
+            "SELECT {USER_COLS}, password_hash FROM users WHERE email = $1 AND guest_until IS NULL"
         )))
         .bind(email.trim().to_lowercase())
         .fetch_optional(&self.pool)
@@ -436,10 +442,10 @@ impl Store {
             }
             None => 0,
         };
-        let st = Stmt::new(
-            "SELECT u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, u.time_zone, s.csrf_token, s.expires_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-        )
+        let st = Stmt::new(format!(
+            "SELECT {USER_COLS_U}, s.csrf_token, s.expires_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+        ))
         .arg(&hash);
         fn decode<R: Cells + ?Sized>(r: &R) -> Result<(User, String, String)> {
             Ok((

@@ -85,8 +85,18 @@ impl CurrentUser {
     pub fn csrf(&self) -> &str {
         &self.session.csrf_token
     }
+    /// The client's address, for audit rows; none for a guest (a guest's
+    /// records hold no personal data).
     pub fn ip(&self) -> Option<&str> {
+        if self.is_guest() {
+            return None;
+        }
         self.ip.as_deref()
+    }
+    /// Someone answering before having an account (see
+    /// `kneepath_app::guest`).
+    pub fn is_guest(&self) -> bool {
+        self.session.user.guest
     }
     /// Today where this person lives (their time zone, else the server's).
     pub fn today(&self, state: &crate::state::AppState) -> kneepath_core::Day {
@@ -160,12 +170,16 @@ impl CurrentUser {
     }
 }
 
+/// A logged-in person with an account (a guest is sent to sign up).
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
         let auth = auth_of(parts);
         match auth.session {
+            Some(session) if session.user.guest => Err(WebError::AccountNeeded {
+                next: parts.uri.path().to_string(),
+            }),
             Some(session) => Ok(CurrentUser {
                 session,
                 ip: auth.ip,
@@ -174,6 +188,49 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
                 next: parts.uri.path().to_string(),
             }),
         }
+    }
+}
+
+/// Someone taking the assessment: a patient, or a guest (answering before
+/// having an account). Anyone else anonymous is sent to the assessment's
+/// start, where they can start as a guest or log in.
+#[derive(Debug, Clone)]
+pub struct Respondent(pub CurrentUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for Respondent
+where
+    crate::state::AppState: FromRef<S>,
+{
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, WebError> {
+        let auth = auth_of(parts);
+        match auth.session {
+            Some(session) if session.user.guest => Ok(Respondent(CurrentUser {
+                session,
+                ip: auth.ip,
+            })),
+            Some(_) => Ok(Respondent(Patient::from_request_parts(parts, s).await?.0)),
+            None => Err(WebError::StartFirst),
+        }
+    }
+}
+
+/// The guest of this request, if it is one.
+#[derive(Debug, Clone)]
+pub struct MaybeGuest(pub Option<CurrentUser>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeGuest {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
+        let auth = auth_of(parts);
+        Ok(MaybeGuest(auth.session.filter(|s| s.user.guest).map(
+            |session| CurrentUser {
+                session,
+                ip: auth.ip,
+            },
+        )))
     }
 }
 
@@ -274,7 +331,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// Anyone, logged in or not.
+/// Anyone: the person with an account who is logged in, if any (a guest
+/// counts as not logged in here; see [`MaybeGuest`]).
 #[derive(Debug, Clone)]
 pub struct MaybeUser(pub Option<CurrentUser>);
 
@@ -283,10 +341,12 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
         let auth = auth_of(parts);
-        Ok(MaybeUser(auth.session.map(|session| CurrentUser {
-            session,
-            ip: auth.ip,
-        })))
+        Ok(MaybeUser(auth.session.filter(|s| !s.user.guest).map(
+            |session| CurrentUser {
+                session,
+                ip: auth.ip,
+            },
+        )))
     }
 }
 
@@ -369,13 +429,21 @@ impl<S: Send + Sync> FromRequest<S> for VerifiedForm {
         if !is_form {
             return Err(WebError::UnsupportedMediaType);
         }
-        let expected = match auth_of(&parts).session {
-            Some(s) => Some(s.csrf_token),
-            None => CookieJar::from_request_parts(&mut parts, state)
+        // A guest's forms carry the session's token, and the log-in and
+        // sign-up forms (open to a guest too) the anonymous cookie's.
+        let session = auth_of(&parts).session;
+        let anon = match &session {
+            Some(s) if !s.user.guest => None,
+            _ => CookieJar::from_request_parts(&mut parts, state)
                 .await
                 .ok()
                 .and_then(|jar| jar.get(CSRF_COOKIE).map(|c| c.value().to_string())),
         };
+        let expected: Vec<String> = session
+            .map(|s| s.csrf_token)
+            .into_iter()
+            .chain(anon)
+            .collect();
         let req = Request::from_parts(parts, body);
         let axum::Form(pairs): axum::Form<Vec<(String, String)>> =
             axum::Form::from_request(req, state).await.map_err(|e| {
@@ -391,8 +459,8 @@ impl<S: Send + Sync> FromRequest<S> for VerifiedForm {
             .iter()
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.as_str());
-        match (expected, sent) {
-            (Some(e), Some(s)) if same(&e, s) => Ok(VerifiedForm { pairs }),
+        match sent {
+            Some(s) if expected.iter().any(|e| same(e, s)) => Ok(VerifiedForm { pairs }),
             _ => Err(WebError::forbidden(
                 "This form has expired or did not come from this site. Go back, reload the page and try again.",
             )),

@@ -19,6 +19,14 @@ pub enum WebError {
     /// Not logged in: send to the login page, then back to `next`.
     #[error("login required")]
     LoginRequired { next: String },
+    /// A guest (answering before having an account) asked for a page of
+    /// account holders: send to sign up, then back to `next`.
+    #[error("an account is needed")]
+    AccountNeeded { next: String },
+    /// The assessment asked for with neither a session nor a guest: send
+    /// to its start.
+    #[error("the assessment was not started")]
+    StartFirst,
     /// A request that could not be read (400), as the API's `bad_json`.
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -128,6 +136,11 @@ impl IntoResponse for WebError {
                 let to = format!("/login?next={}", urlencode(next));
                 return Redirect::to(&to).into_response();
             }
+            WebError::AccountNeeded { next } => {
+                let to = format!("/signup?next={}", urlencode(next));
+                return Redirect::to(&to).into_response();
+            }
+            WebError::StartFirst => return Redirect::to("/assess").into_response(),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "That did not work", m.clone()),
             WebError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -55,7 +55,7 @@ pub struct Layout {
     /// Which nav entry is current.
     pub nav: &'static str,
     pub is_patient: bool,
-    /// `patient`, `clinician`, `admin`, or empty when anonymous.
+    /// `patient`, `clinician`, `admin`, `guest`, or empty when anonymous.
     pub role: &'static str,
 }
 
@@ -76,6 +76,17 @@ impl Layout {
     }
 
     pub fn for_user(title: &str, nav: &'static str, user: &crate::auth::CurrentUser) -> Layout {
+        if user.is_guest() {
+            // A guest's header is an anonymous one (log in, sign up); the
+            // forms carry the guest's session token.
+            return Layout {
+                title: title.to_string(),
+                csrf: user.csrf().to_string(),
+                nav,
+                role: "guest",
+                ..Layout::default()
+            };
+        }
         Layout {
             title: title.to_string(),
             user: Some(user.session.user.display_name.clone()),
@@ -189,6 +200,8 @@ pub struct PrivacyPage {
     /// Where the records are, in words.
     pub database: &'static str,
     pub session_hours: i64,
+    /// How long a guest's answers are kept.
+    pub guest_hours: i64,
     pub contact: Option<String>,
     /// The service sends email (through its mail server).
     pub mails: bool,
@@ -199,8 +212,10 @@ pub struct PrivacyPage {
 pub struct HomePage {
     pub l: Layout,
     pub has_assessment: bool,
-    /// Shown once after an account was deleted.
-    pub deleted: bool,
+    /// A guest's latest result, to go back to.
+    pub guest_result: Option<String>,
+    /// Shown once after an account, or a guest's answers, were deleted.
+    pub deleted: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -208,6 +223,8 @@ pub struct HomePage {
 pub struct SignupPage {
     pub l: Layout,
     pub f: FormState,
+    /// Signing up as a guest: the answers given are kept.
+    pub guest: bool,
 }
 
 #[derive(Template)]
@@ -219,6 +236,8 @@ pub struct LoginPage {
     pub error: Option<String>,
     /// After a password was set with a reset link.
     pub password_set: bool,
+    /// A guest is logging in: their answers stay with the guest.
+    pub guest: bool,
 }
 
 /// One answer option.
@@ -282,6 +301,16 @@ impl WizardPage {
     }
 }
 
+/// The assessment's start for someone not logged in: answer now without
+/// an account, or log in or sign up first.
+#[derive(Template)]
+#[template(path = "assess_start.html")]
+pub struct AssessStartPage {
+    pub l: Layout,
+    /// How long a guest's answers are kept.
+    pub hours: i64,
+}
+
 #[derive(Template)]
 #[template(path = "result.html")]
 pub struct ResultPage {
@@ -297,6 +326,9 @@ pub struct ResultPage {
     pub emergency_number: String,
     pub home: bool,
     pub seek_care_advice: Vec<kneepath_core::report::AdviceReport>,
+    /// For a guest: when the answers are deleted unless an account is made
+    /// (`YYYY-MM-DD HH:MM` UTC).
+    pub guest_until: Option<String>,
 }
 
 impl ResultPage {

@@ -17,7 +17,8 @@ use serde::Deserialize;
 use kneepath_store::{AuditAction, AuditEntity};
 
 use crate::auth::{
-    ClientIp, CurrentUser, MaybeUser, VerifiedForm, anon_csrf, clear_session_cookie, session_cookie,
+    ClientIp, CurrentUser, MaybeGuest, MaybeUser, VerifiedForm, anon_csrf, clear_session_cookie,
+    session_cookie,
 };
 use crate::error::WebError;
 use crate::state::AppState;
@@ -48,6 +49,7 @@ fn password_problem(password: &str, what: &str) -> Option<String> {
 pub async fn signup_form(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
+    MaybeGuest(guest): MaybeGuest,
     jar: CookieJar,
     Query(q): Query<NextQuery>,
 ) -> Response {
@@ -55,15 +57,23 @@ pub async fn signup_form(
     if user.is_some() {
         return Redirect::to(if next.is_empty() { "/plan" } else { &next }).into_response();
     }
-    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
-    let mut l = Layout::anon("Create your account");
-    l.csrf = csrf;
-    l.nav = "signup";
+    let (jar, l) = signup_layout(&state, jar);
     let mut f = FormState::default();
     if !next.is_empty() {
         f.values.insert("next".into(), vec![next]);
     }
-    (jar, render(&SignupPage { l, f })).into_response()
+    let guest = guest.is_some();
+    (jar, render(&SignupPage { l, f, guest })).into_response()
+}
+
+/// The sign-up page's layout, with the anonymous form token (a guest's
+/// session token is accepted as well, see `VerifiedForm`).
+fn signup_layout(state: &AppState, jar: CookieJar) -> (CookieJar, Layout) {
+    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+    let mut l = Layout::anon("Create your account");
+    l.csrf = csrf;
+    l.nav = "signup";
+    (jar, l)
 }
 
 fn valid_email(e: &str) -> bool {
@@ -103,6 +113,7 @@ fn check_name_and_email(f: &mut FormState, name: &str, email: &str) {
 
 pub async fn signup(
     State(state): State<AppState>,
+    MaybeGuest(guest): MaybeGuest,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
     form: VerifiedForm,
@@ -134,49 +145,72 @@ pub async fn signup(
             ));
         }
     }
-    if f.errors.is_empty() {
+    if f.errors.is_empty()
+        && let Some(g) = &guest
+    {
+        // A guest's answers are kept: the guest becomes the account.
+        match state
+            .app
+            .claim_guest(g.id(), &email, name, password, ip.as_deref())
+            .await
+        {
+            Ok(user) => return signed_up(&state, jar, &form, &user).await,
+            Err(kneepath_app::AppError::Invalid(errors)) => f
+                .errors
+                .extend(errors.into_iter().map(|e| (e.field, e.message))),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if f.errors.is_empty() && guest.is_none() {
         match state
             .store
             .create_user(&email, name, password, Role::Patient)
             .await
         {
-            Ok(user) => {
-                // Filled in by the browser (static/tz.js); without
-                // JavaScript, or with a name the database does not know,
-                // the account starts with none and can set it later.
-                let zone = form.get("time_zone");
-                if crate::zones::is_known(zone) {
-                    state.store.set_time_zone(&user.id, Some(zone)).await?;
-                }
-                let token = state
-                    .store
-                    .create_session(&user.id, state.settings.session_hours)
-                    .await?;
-                let jar = jar.add(session_cookie(token, state.settings.secure_cookies));
-                let next = safe_next(form.get("next"));
-                let to = if form.get("next").is_empty() {
-                    "/assess"
-                } else {
-                    &next
-                };
-                return Ok((jar, Redirect::to(to)).into_response());
-            }
+            Ok(user) => return signed_up(&state, jar, &form, &user).await,
             Err(kneepath_store::StoreError::Conflict(k)) => f
                 .errors
                 .push(("email".into(), kneepath_app::conflict_message(&k))),
             Err(e) => return Err(e.into()),
         }
     }
-    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
-    let mut l = Layout::anon("Create your account");
-    l.csrf = csrf;
-    l.nav = "signup";
+    let (jar, l) = signup_layout(&state, jar);
+    let guest = guest.is_some();
     Ok((
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         jar,
-        render(&SignupPage { l, f }),
+        render(&SignupPage { l, f, guest }),
     )
         .into_response())
+}
+
+/// A new account's first session, then where the form asked to go (the
+/// assessment by default).
+async fn signed_up(
+    state: &AppState,
+    jar: CookieJar,
+    form: &VerifiedForm,
+    user: &kneepath_store::User,
+) -> Result<Response, WebError> {
+    // Filled in by the browser (static/tz.js); without JavaScript, or with
+    // a name the database does not know, the account starts with none and
+    // can set it later.
+    let zone = form.get("time_zone");
+    if crate::zones::is_known(zone) {
+        state.store.set_time_zone(&user.id, Some(zone)).await?;
+    }
+    let token = state
+        .store
+        .create_session(&user.id, state.settings.session_hours)
+        .await?;
+    let jar = jar.add(session_cookie(token, state.settings.secure_cookies));
+    let next = safe_next(form.get("next"));
+    let to = if form.get("next").is_empty() {
+        "/assess"
+    } else {
+        &next
+    };
+    Ok((jar, Redirect::to(to)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -214,12 +248,14 @@ fn login_page(csrf: String, email: &str, next: &str, error: Option<String>) -> L
         next: next.to_string(),
         error,
         password_set: false,
+        guest: false,
     }
 }
 
 pub async fn login_form(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
+    MaybeGuest(guest): MaybeGuest,
     jar: CookieJar,
     Query(q): Query<NextQuery>,
 ) -> Response {
@@ -230,12 +266,14 @@ pub async fn login_form(
     let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
     let mut page = login_page(csrf, "", &next, None);
     page.password_set = q.reset.as_deref() == Some("done");
+    page.guest = guest.is_some();
     (jar, render(&page)).into_response()
 }
 
 pub async fn login(
     State(state): State<AppState>,
     MaybeUser(current): MaybeUser,
+    MaybeGuest(guest): MaybeGuest,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
     form: VerifiedForm,
@@ -252,7 +290,8 @@ pub async fn login(
             state.store.release_attempts(&reserved).await?;
             state.store.clear_login_failures(&email_key).await?;
             // Rotate: a fresh session, and the old one (if any) ended.
-            if let Some(old) = &current {
+            // (A guest's answers stay with the guest, until its time ends.)
+            if let Some(old) = current.as_ref().or(guest.as_ref()) {
                 state.store.delete_session(&old.session.token_hash).await?;
             }
             let token = state
@@ -285,12 +324,13 @@ pub async fn login(
         None => {
             // The attempt stays counted as a failure.
             let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
-            let page = login_page(
+            let mut page = login_page(
                 csrf,
                 &email,
                 &next,
                 Some("The email or password is not right.".into()),
             );
+            page.guest = guest.is_some();
             Ok((axum::http::StatusCode::UNAUTHORIZED, jar, render(&page)).into_response())
         }
     }

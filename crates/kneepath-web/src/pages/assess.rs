@@ -27,11 +27,15 @@ use serde_json::{Map, Value as Json};
 
 use kneepath_store::{AssessmentSource, AuditAction, AuditEntity};
 
-use crate::auth::{Patient, VerifiedForm};
+use crate::auth::{
+    ClientIp, MaybeGuest, MaybeUser, Respondent, VerifiedForm, anon_csrf, clear_session_cookie,
+    session_cookie,
+};
 use crate::error::WebError;
 use crate::state::AppState;
 use crate::views::{
-    AssessmentsPage, Layout, OptView, QuestionView, ResultPage, WizardPage, level_class, private,
+    AssessStartPage, AssessmentsPage, Layout, OptView, QuestionView, ResultPage, WizardPage,
+    level_class, private, render,
 };
 use kneepath_app::plan::facts_from_map;
 
@@ -297,13 +301,92 @@ fn check_step(state: &AppState, step: usize) -> Result<(), WebError> {
     Ok(())
 }
 
-pub async fn start(_patient: Patient) -> Redirect {
-    Redirect::to("/assess/1")
+/// The assessment's start: a patient or a guest goes to the first step;
+/// someone not logged in is offered to start without an account (as a
+/// guest) or to log in or sign up first; other roles are refused.
+pub async fn start(
+    State(state): State<AppState>,
+    who: Result<Respondent, WebError>,
+    jar: axum_extra::extract::cookie::CookieJar,
+) -> Response {
+    match who {
+        Ok(_) => Redirect::to("/assess/1").into_response(),
+        Err(WebError::StartFirst) => {
+            let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+            let mut l = Layout::anon("Start the assessment");
+            l.csrf = csrf;
+            let page = AssessStartPage {
+                l,
+                hours: kneepath_app::GUEST_HOURS,
+            };
+            (jar, render(&page)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Start answering without an account: a guest with its session (rate
+/// limited per network address), then the first step.
+pub async fn start_guest(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    MaybeGuest(guest): MaybeGuest,
+    ClientIp(ip): ClientIp,
+    jar: axum_extra::extract::cookie::CookieJar,
+    form: VerifiedForm,
+) -> Result<Response, WebError> {
+    if let Some(u) = &user
+        && u.session.user.role != kneepath_store::Role::Patient
+    {
+        return Err(WebError::forbidden(
+            "This part of kneepath is for patients.",
+        ));
+    }
+    if user.is_some() || guest.is_some() {
+        return Ok(Redirect::to("/assess/1").into_response());
+    }
+    match state.app.start_guest(ip.as_deref()).await? {
+        kneepath_app::GuestStart::Started { guest, token } => {
+            // The day answers are dated by (static/tz.js fills it in).
+            let zone = form.get("time_zone");
+            if crate::zones::is_known(zone) {
+                state.store.set_time_zone(&guest.id, Some(zone)).await?;
+            }
+            Ok((
+            jar.add(session_cookie(token, state.settings.secure_cookies)),
+                Redirect::to("/assess/1"),
+            )
+                .into_response())
+        }
+        kneepath_app::GuestStart::TooManyFromAddress => Err(WebError::TooManyRequests(
+            "Many people started the assessment from this network in the last hour. Please try again later, or create an account.".into(),
+        )),
+    }
+}
+
+/// A guest deletes their answers and results now (no account is made).
+pub async fn delete_guest(
+    State(state): State<AppState>,
+    MaybeGuest(guest): MaybeGuest,
+    jar: axum_extra::extract::cookie::CookieJar,
+    _form: VerifiedForm,
+) -> Result<Response, WebError> {
+    let Some(guest) = guest else {
+        return Err(WebError::forbidden(
+            "Only answers given without an account are deleted here. To delete an account, use the account page.",
+        ));
+    };
+    state.app.delete_guest(&guest.session.user).await?;
+    Ok((
+        jar.add(clear_session_cookie()),
+        Redirect::to("/?deleted=answers"),
+    )
+        .into_response())
 }
 
 pub async fn step_form(
     State(state): State<AppState>,
-    Patient(user): Patient,
+    Respondent(user): Respondent,
     Path(step): Path<usize>,
 ) -> Result<Response, WebError> {
     check_step(&state, step)?;
@@ -326,7 +409,7 @@ pub async fn step_form(
 
 pub async fn step_submit(
     State(state): State<AppState>,
-    Patient(user): Patient,
+    Respondent(user): Respondent,
     Path(step): Path<usize>,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
@@ -514,7 +597,7 @@ fn check_page(
 
 pub async fn check_form(
     State(state): State<AppState>,
-    Patient(user): Patient,
+    Respondent(user): Respondent,
     Query(q): Query<NextStep>,
 ) -> Result<Response, WebError> {
     let kb = &state.kb;
@@ -536,7 +619,7 @@ pub async fn check_form(
 
 pub async fn check_submit(
     State(state): State<AppState>,
-    Patient(user): Patient,
+    Respondent(user): Respondent,
     Query(q): Query<NextStep>,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
@@ -579,7 +662,7 @@ pub struct Stopped {
 
 pub async fn result(
     State(state): State<AppState>,
-    Patient(user): Patient,
+    Respondent(user): Respondent,
     Path(id): Path<String>,
     Query(stopped): Query<Stopped>,
 ) -> Result<Response, WebError> {
@@ -607,6 +690,14 @@ pub async fn result(
     };
     let home = a.level.allows_home_plan();
     let is_latest = latest.is_some_and(|l| l.id == a.id);
+    let guest_until = match user.is_guest() {
+        true => state
+            .store
+            .guest_until(user.id())
+            .await?
+            .map(|t| t.get(..16).unwrap_or(&t).replace('T', " ")),
+        false => None,
+    };
     // A result the wizard stopped at: the rest can be answered afterwards
     // (only while it is the latest result and the draft is still there).
     let finish_from = match stopped.stopped {
@@ -624,6 +715,7 @@ pub async fn result(
         source: a.source.as_str(),
         home,
         seek_care_advice,
+        guest_until,
         id: a.id,
         r: a.report,
     }))
@@ -631,7 +723,7 @@ pub async fn result(
 
 pub async fn list(
     State(state): State<AppState>,
-    Patient(user): Patient,
+    Respondent(user): Respondent,
 ) -> Result<Response, WebError> {
     let mut rows: Vec<_> = state
         .store

@@ -60,6 +60,7 @@ pub async fn privacy(State(state): State<AppState>, MaybeUser(user): MaybeUser) 
             kneepath_store::Backend::Postgres => "this service's PostgreSQL database",
         },
         session_hours: state.settings.session_hours,
+        guest_hours: kneepath_app::GUEST_HOURS,
         contact: state.settings.contact.clone(),
         mails: state.mails().is_some(),
     })

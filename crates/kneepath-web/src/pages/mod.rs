@@ -1,6 +1,8 @@
 //! The routes, one module per area. Every handler that shows or changes a
-//! person's data takes `Patient`/`CurrentUser` and checks that the data is
-//! theirs; every read or change of patient data writes an audit row.
+//! person's data takes `Patient`/`CurrentUser` (or `Respondent`, the
+//! wizard and its results, which also lets in a guest answering before an
+//! account) and checks that the data is theirs; every read or change of
+//! patient data writes an audit row.
 
 mod account;
 mod admin;
@@ -53,6 +55,8 @@ pub fn routes() -> Router<AppState> {
         .route("/account/calendar/revoke", post(account::calendar_revoke))
         .route("/calendar/{token}", get(account::calendar_feed))
         .route("/assess", get(assess::start))
+        .route("/assess/guest", post(assess::start_guest))
+        .route("/guest/delete", post(assess::delete_guest))
         .route(
             "/assess/check",
             get(assess::check_form).post(assess::check_submit),
@@ -108,6 +112,7 @@ struct HomeQuery {
 async fn home(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
+    crate::auth::MaybeGuest(guest): crate::auth::MaybeGuest,
     axum::extract::Query(q): axum::extract::Query<HomeQuery>,
 ) -> Result<Response, WebError> {
     if let Some(u) = &user {
@@ -124,10 +129,28 @@ async fn home(
         ),
         None => (Layout::anon("Hamstring-related knee pain"), false),
     };
-    let deleted = user.is_none() && q.deleted.is_some();
+    // A guest's header stays anonymous; the page leads back to the result.
+    let (l, guest_result) = match &guest {
+        Some(g) => (
+            Layout::for_user("Hamstring-related knee pain", "", g),
+            state
+                .store
+                .latest_assessment_head(g.id())
+                .await?
+                .map(|a| a.id),
+        ),
+        None => (l, None),
+    };
+    let deleted = match q.deleted.as_deref() {
+        _ if user.is_some() || guest.is_some() => None,
+        Some("answers") => Some("Your answers and their result have been deleted."),
+        Some(_) => Some("Your account and all its data have been deleted."),
+        None => None,
+    };
     Ok(render(&HomePage {
         l,
         has_assessment,
+        guest_result,
         deleted,
     }))
 }

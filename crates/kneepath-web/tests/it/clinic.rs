@@ -72,24 +72,29 @@ impl App {
 }
 
 /// The handler ran for this caller: anything but 401/403/404/410 or a
-/// redirect to the login page.
+/// redirect to the login page, to sign up (a guest) or to the
+/// assessment's start (not logged in).
 fn allowed(r: &Resp) -> bool {
     let refused = matches!(
         r.status,
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::GONE
     );
-    let to_login = r.status.is_redirection() && r.location().starts_with("/login");
-    !refused && !to_login
+    let sent_away = r.status.is_redirection()
+        && (r.location().starts_with("/login")
+            || r.location().starts_with("/signup?next=")
+            || r.location() == "/assess");
+    !refused && !sent_away
 }
 
 // Who is asking, in the order of the expectation strings below.
-const ROLES: [&str; 6] = [
+const ROLES: [&str; 7] = [
     "anonymous",
     "patient A",
     "patient B",
     "linked clinician",
     "unlinked clinician",
     "admin",
+    "guest (answering without an account)",
 ];
 
 /// (method, path, form, expected for each of ROLES: 'y' allowed, '.' refused).
@@ -98,72 +103,75 @@ const ROLES: [&str; 6] = [
 /// invitation. Forms that would change data are invalid on purpose where
 /// they can be (a 422 still shows that the handler let the caller in).
 const MATRIX: &[(&str, &str, &str, &str)] = &[
-    ("GET", "/", "", "yyyyyy"),
-    ("GET", "/healthz", "", "yyyyyy"),
-    ("GET", "/about", "", "yyyyyy"),
-    ("GET", "/privacy", "", "yyyyyy"),
-    ("GET", "/static/style.css", "", "yyyyyy"),
-    ("GET", "/static/tz.js", "", "yyyyyy"),
-    ("GET", "/static/today.js", "", "yyyyyy"),
-    ("GET", "/login", "", "yyyyyy"),
-    ("GET", "/signup", "", "yyyyyy"),
-    ("GET", "/password/forgot", "", "yyyyyy"),
-    ("GET", "/calendar/not-a-token.ics", "", "......"),
-    ("GET", "/assess", "", ".yy..."),
-    ("GET", "/checkin/saved?day=2026-11-02", "", ".yy..."),
-    ("POST", "/account/calendar", "", ".yy..."),
-    ("GET", "/plan", "", ".yy..."),
-    ("GET", "/plan/full", "", ".yy..."),
-    ("GET", "/checkin", "", ".yy..."),
-    ("POST", "/checkin", "pain_now=99", ".yy..."),
-    ("GET", "/progress", "", ".yy..."),
-    ("GET", "/assess/1", "", ".yy..."),
-    ("POST", "/assess/1", "nav=next&age=500", ".yy..."),
-    ("GET", "/assess/check?next=4", "", ".yy..."),
-    ("POST", "/assess/check?next=4", "", ".yy..."),
-    ("GET", "/assessments", "", ".yy..."),
-    ("GET", "/assessments/{AS}", "", ".y...."),
-    ("GET", "/outcomes", "", ".yy..."),
-    ("GET", "/outcomes/koos", "", ".yy..."),
-    ("POST", "/outcomes/lefs", "L1=9", ".yy..."),
-    ("GET", "/account", "", ".yyyyy"),
-    ("GET", "/account/export.json", "", ".yy..."),
-    ("POST", "/account/delete", "password=wrong", ".yy..."),
+    ("GET", "/", "", "yyyyyyy"),
+    ("GET", "/healthz", "", "yyyyyyy"),
+    ("GET", "/about", "", "yyyyyyy"),
+    ("GET", "/privacy", "", "yyyyyyy"),
+    ("GET", "/static/style.css", "", "yyyyyyy"),
+    ("GET", "/static/tz.js", "", "yyyyyyy"),
+    ("GET", "/static/today.js", "", "yyyyyyy"),
+    ("GET", "/login", "", "yyyyyyy"),
+    ("GET", "/signup", "", "yyyyyyy"),
+    ("GET", "/password/forgot", "", "yyyyyyy"),
+    ("GET", "/calendar/not-a-token.ics", "", "......."),
+    ("GET", "/assess", "", "yyy...y"),
+    ("GET", "/checkin/saved?day=2026-11-02", "", ".yy...."),
+    ("POST", "/account/calendar", "", ".yy...."),
+    ("GET", "/plan", "", ".yy...."),
+    ("GET", "/plan/full", "", ".yy...."),
+    ("GET", "/checkin", "", ".yy...."),
+    ("POST", "/checkin", "pain_now=99", ".yy...."),
+    ("GET", "/progress", "", ".yy...."),
+    ("GET", "/assess/1", "", ".yy...y"),
+    ("POST", "/assess/1", "nav=next&age=500", ".yy...y"),
+    ("GET", "/assess/check?next=4", "", ".yy...y"),
+    ("POST", "/assess/check?next=4", "", ".yy...y"),
+    ("GET", "/assessments", "", ".yy...y"),
+    ("GET", "/assessments/{AS}", "", ".y....."),
+    ("GET", "/outcomes", "", ".yy...."),
+    ("GET", "/outcomes/koos", "", ".yy...."),
+    ("POST", "/outcomes/lefs", "L1=9", ".yy...."),
+    ("GET", "/account", "", ".yyyyy."),
+    ("GET", "/account/export.json", "", ".yy...."),
+    ("POST", "/account/delete", "password=wrong", ".yy...."),
     (
         "POST",
         "/account/time-zone",
         "time_zone=Nowhere/Atlantis",
-        ".yyyyy",
+        ".yyyyy.",
     ),
-    ("POST", "/account/password", "current_password=", ".yyyyy"),
-    ("POST", "/account/details", "display_name=", ".yyyyy"),
-    ("POST", "/account/calendar/revoke", "", ".yy..."),
-    ("POST", "/account/links/{LINK}/revoke", "", ".y...."),
-    ("POST", "/account/tokens", "name=", ".yy..."),
-    ("POST", "/account/tokens/not-a-token/revoke", "", "......"),
-    ("GET", "/invite/{INV}", "", "yyy..."),
-    ("POST", "/invite/{INV}", "", ".yy..."),
-    ("GET", "/clinic", "", "...yy."),
-    ("POST", "/clinic/invites", "", "...yy."),
-    ("GET", "/clinic/patients/{A}", "", "...y.."),
+    ("POST", "/account/password", "current_password=", ".yyyyy."),
+    ("POST", "/account/details", "display_name=", ".yyyyy."),
+    ("POST", "/account/calendar/revoke", "", ".yy...."),
+    ("POST", "/account/links/{LINK}/revoke", "", ".y....."),
+    ("POST", "/account/tokens", "name=", ".yy...."),
+    ("POST", "/account/tokens/not-a-token/revoke", "", "......."),
+    ("GET", "/invite/{INV}", "", "yyy...y"),
+    ("POST", "/invite/{INV}", "", ".yy...."),
+    ("GET", "/clinic", "", "...yy.."),
+    ("POST", "/clinic/invites", "", "...yy.."),
+    ("GET", "/clinic/patients/{A}", "", "...y..."),
     (
         "POST",
         "/clinic/patients/{A}/measurements",
         "ake=500",
-        "...y..",
+        "...y...",
     ),
-    ("POST", "/clinic/patients/{A}/notes", "body=", "...y.."),
-    ("POST", "/clinic/patients/{A}/plan", "kind=x", "...y.."),
-    ("POST", "/clinic/patients/{A}/phase", "to=x", "...y.."),
-    ("GET", "/clinic/patients/{A}/report", "", "...y.."),
-    ("GET", "/clinic/patients/{A}/report.pdf", "", "...y.."),
-    ("POST", "/clinic/patients/{A}/unlink", "", "...y.."),
-    ("GET", "/admin/users", "", ".....y"),
-    ("POST", "/admin/users", "email=bad", ".....y"),
-    ("POST", "/admin/users/{D}/disable", "", ".....y"),
-    ("POST", "/admin/users/{D}/enable", "", ".....y"),
-    ("POST", "/admin/users/{D}/reset", "", ".....y"),
-    ("GET", "/admin/audit", "", ".....y"),
+    ("POST", "/clinic/patients/{A}/notes", "body=", "...y..."),
+    ("POST", "/clinic/patients/{A}/plan", "kind=x", "...y..."),
+    ("POST", "/clinic/patients/{A}/phase", "to=x", "...y..."),
+    ("GET", "/clinic/patients/{A}/report", "", "...y..."),
+    ("GET", "/clinic/patients/{A}/report.pdf", "", "...y..."),
+    ("POST", "/clinic/patients/{A}/unlink", "", "...y..."),
+    ("GET", "/admin/users", "", ".....y."),
+    ("POST", "/admin/users", "email=bad", ".....y."),
+    ("POST", "/admin/users/{D}/disable", "", ".....y."),
+    ("POST", "/admin/users/{D}/enable", "", ".....y."),
+    ("POST", "/admin/users/{D}/reset", "", ".....y."),
+    ("GET", "/admin/audit", "", ".....y."),
+    ("POST", "/assess/guest", "", ".yy...y"),
+    // Last: it deletes the guest.
+    ("POST", "/guest/delete", "", "......y"),
 ];
 
 #[tokio::test]
@@ -189,13 +197,15 @@ async fn authorization_matrix_has_no_unexpected_allow() {
     let (_, adm, adm_csrf) = app.account("matrix-admin", Role::Admin).await;
     let (spare, _, _) = app.account("matrix-spare", Role::Clinician).await;
     let (inviter, _, _) = app.account("matrix-inviter", Role::Clinician).await;
-    let callers: [(Option<&str>, &str); 6] = [
+    let (guest, guest_csrf) = app.guest().await;
+    let callers: [(Option<&str>, &str); 7] = [
         (None, ""),
         (Some(&a), &a_csrf),
         (Some(&b), &b_csrf),
         (Some(&c1_user_cookie), &c1_csrf),
         (Some(&c2), &c2_csrf),
         (Some(&adm), &adm_csrf),
+        (Some(&guest), &guest_csrf),
     ];
     let mut unexpected_allows = Vec::new();
     let mut unexpected_denials = Vec::new();

@@ -196,7 +196,9 @@ async fn hsts_is_sent_when_served_over_https() {
 }
 
 /// Run futures at once (on this task), collecting their outputs in order.
-async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output> {
+pub(super) async fn futures_join_all<F: std::future::Future>(
+    fs: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
     let fs: Vec<F> = fs.collect();
     let n = fs.len();
     let mut out: Vec<Option<F::Output>> = (0..n).map(|_| None).collect();

@@ -272,6 +272,17 @@ impl App {
         (cookie, csrf)
     }
 
+    /// Start answering as a guest (no account) from the assessment's
+    /// start page; returns the guest's session cookie and CSRF token.
+    async fn guest(&self) -> (String, String) {
+        let r = self.anon_form("/assess", "/assess/guest", "", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), "/assess/1");
+        let cookie = r.cookie("kp_session").expect("session cookie");
+        let csrf = self.get("/assess/1", Some(&cookie)).await.csrf();
+        (cookie, csrf)
+    }
+
     /// Give the patient a self-care assessment through the wizard,
     /// answering every question that must be answered as a person with
     /// nothing wrong would (see [`calm_answers`]).
@@ -337,11 +348,12 @@ const PRIVATE_GETS: &[&str] = &[
     "/progress",
     "/account",
     "/account/export.json",
-    "/assess/1",
-    "/assessments",
-    "/assessments/some-id",
     "/checkin/saved?day=2026-11-02",
 ];
+
+/// Pages of the assessment: without a session they lead to its start
+/// (where one can answer as a guest, or log in).
+const ASSESSMENT_GETS: &[&str] = &["/assess/1", "/assessments", "/assessments/some-id"];
 
 /// The answers of a person with nothing wrong to one wizard step (1-based):
 /// age 30, a gradual onset with nothing that brought it on, and the
@@ -376,6 +388,11 @@ async fn private_pages_need_a_login() {
             "{path} -> {}",
             r.location()
         );
+    }
+    for path in ASSESSMENT_GETS {
+        let r = app.get(path, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.location(), "/assess", "{path}");
     }
     // A forged or unknown session cookie is the same as none.
     let r = app.get("/plan", Some("kp_session=forged")).await;
@@ -893,6 +910,7 @@ mod api;
 mod clinic;
 mod correct;
 mod fhir;
+mod guest;
 mod hardening;
 mod info;
 mod journeys;

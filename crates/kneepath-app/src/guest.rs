@@ -1,0 +1,125 @@
+//! Taking the assessment before having an account.
+//!
+//! A guest answers the wizard like a patient, under an account row with no
+//! personal data (see the store's `guests`), for [`GUEST_HOURS`]. Signing
+//! up as that guest keeps the answers: the row becomes the new account.
+//! Otherwise the guest, the answers and the result are deleted when the
+//! time is over ([`App::purge_guests`], which `serve` runs regularly), or
+//! at once when the guest asks ([`App::delete_guest`]). The audit log
+//! keeps a pseudonymised trail, as for any deleted account.
+
+use kneepath_store::{ConflictKind, StoreError, User, UserId};
+
+use crate::{App, AppError, FieldError};
+
+/// Hours a guest's answers are kept without an account.
+pub const GUEST_HOURS: i64 = 24;
+/// Guests one network address may start in an hour.
+pub const GUESTS_PER_IP_PER_HOUR: i64 = 30;
+/// Expired guests deleted in one go of [`App::purge_guests`] (the next go
+/// takes the rest).
+const PURGE_BATCH: i64 = 500;
+
+/// What became of an ask to start as a guest.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GuestStart {
+    /// The guest and the token of the session to answer in.
+    Started { guest: User, token: String },
+    /// Too many guests from this network address in the last hour.
+    TooManyFromAddress,
+}
+
+impl App {
+    /// Start a guest, counted per network address first (in one
+    /// transaction, so a burst stops at the limit too). The address is
+    /// only counted: it is not stored with the guest or its audit row.
+    pub async fn start_guest(&self, ip: Option<&str>) -> Result<GuestStart, AppError> {
+        if let Some(ip) = ip {
+            let (_, counts) = self
+                .store
+                .reserve_attempt(&[&format!("guest:{ip}")], 60)
+                .await?;
+            if counts.first().is_some_and(|n| *n > GUESTS_PER_IP_PER_HOUR) {
+                return Ok(GuestStart::TooManyFromAddress);
+            }
+        }
+        let now = self.clock.now().as_millisecond();
+        let (guest, token) = self.store.create_guest(now, GUEST_HOURS).await?;
+        Ok(GuestStart::Started { guest, token })
+    }
+
+    /// Make `guest` a patient's account with this email, name and password
+    /// (checked by the caller), keeping the answers and results; audited.
+    /// The guest's sessions end: the caller starts the account's.
+    pub async fn claim_guest(
+        &self,
+        guest: &UserId,
+        email: &str,
+        display_name: &str,
+        password: &str,
+        ip: Option<&str>,
+    ) -> Result<User, AppError> {
+        match self
+            .store
+            .claim_guest(
+                guest,
+                (email, display_name, password),
+                self.clock.now().as_millisecond(),
+                ip,
+            )
+            .await
+        {
+            Ok(user) => Ok(user),
+            Err(StoreError::Conflict(ConflictKind::EmailTaken)) => {
+                Err(AppError::Invalid(vec![FieldError::new(
+                    "email",
+                    crate::conflict_message(&ConflictKind::EmailTaken),
+                )]))
+            }
+            Err(StoreError::NotFound) => Err(AppError::Invalid(vec![FieldError::whole(
+                "The answers you gave without an account are no longer kept (they are deleted after 24 hours). Log out, then create your account and take the assessment again.",
+            )])),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Delete a guest and everything of it now, at the guest's request.
+    /// Refused for an account ([`AppError::Forbidden`]).
+    pub async fn delete_guest(&self, guest: &User) -> Result<(), AppError> {
+        if !guest.guest {
+            return Err(AppError::Forbidden(
+                "Only answers given without an account are deleted here.".into(),
+            ));
+        }
+        self.store
+            .delete_user_as(
+                &guest.id,
+                "a guest's answers were deleted at the guest's request; no account was made",
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Delete every guest whose time is over, with their answers and
+    /// results. How many. Times are by this application's clock, which
+    /// also set when each guest's time ends.
+    pub async fn purge_guests(&self) -> Result<usize, AppError> {
+        let now = self.clock.now().as_millisecond();
+        let mut purged = 0;
+        loop {
+            let expired = self.store.expired_guests(now, PURGE_BATCH).await?;
+            for id in &expired {
+                self.store
+                    .delete_user_as(
+                        id,
+                        "a guest's answers were deleted: no account was made within 24 hours",
+                    )
+                    .await?;
+            }
+            purged += expired.len();
+            if (expired.len() as i64) < PURGE_BATCH {
+                return Ok(purged);
+            }
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! The assessment before an account: a guest answers with no personal
+//! data, keeps the answers by signing up, or loses them after 24 hours or
+//! at their own request; both starting and signing up are limited per
+//! address.
+
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, StatusCode, header};
+use kneepath_store::AuditFilter;
+
+use super::{App, Resp, app, app_with_settings, instance_on};
+
+impl App {
+    async fn user_of_session(&self, cookie: &str) -> Option<kneepath_store::User> {
+        self.state
+            .store
+            .session(cookie.trim_start_matches("kp_session="))
+            .await
+            .expect("db")
+            .map(|s| s.user)
+    }
+
+    /// Sign up as the guest behind `cookie` (the sign-up page's anonymous
+    /// token and the guest's session both sent), from `next`.
+    async fn sign_up_as_guest(&self, cookie: &str, name: &str, next: &str) -> Resp {
+        let page = self
+            .get(&format!("/signup?next={next}"), Some(cookie))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let anon = page.cookie("kp_csrf").expect("csrf cookie");
+        let body = format!(
+            "csrf={}&display_name=Gus&email={}&password=a+long+enough+password&next={next}",
+            page.csrf(),
+            self.email(name)
+        );
+        self.send(
+            Method::POST,
+            "/signup",
+            Some(&format!("{cookie}; {anon}")),
+            Some(&body),
+            &[],
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_guest_answers_without_an_account_and_keeps_it_by_signing_up() {
+    let app = app().await;
+    // The start page offers it without an account.
+    let start = app.get("/assess", None).await;
+    assert_eq!(start.status, StatusCode::OK);
+    assert!(
+        start.body.contains("Start without an account"),
+        "{}",
+        start.body
+    );
+
+    let (guest, csrf) = app.guest().await;
+    let g = app.user_of_session(&guest).await.expect("guest session");
+    assert!(g.guest);
+    // No personal data: no email address, name or password.
+    assert!(!g.email.contains('@') && g.display_name.is_empty(), "{g:?}");
+    let id = app.assess(&guest, &csrf).await;
+    let result = app.get(&format!("/assessments/{id}"), Some(&guest)).await;
+    assert_eq!(result.status, StatusCode::OK, "{}", result.body);
+    assert!(result.body.contains("Keep this result"), "{}", result.body);
+    assert!(
+        !result.body.contains("href=\"/plan\""),
+        "no plan for a guest"
+    );
+    assert!(
+        result.body.contains("Log in"),
+        "a guest's header is anonymous"
+    );
+    // The rest of the patient area asks for an account.
+    for path in ["/plan", "/checkin", "/progress", "/account", "/outcomes"] {
+        let r = app.get(path, Some(&guest)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            r.location().starts_with("/signup?next="),
+            "{path}: {}",
+            r.location()
+        );
+    }
+    // No address in any audit row of the guest.
+    let rows = app
+        .state
+        .store
+        .audit_search(
+            &AuditFilter {
+                subject_id: Some(g.id.to_string()),
+                ..AuditFilter::default()
+            },
+            100,
+        )
+        .await
+        .expect("audit");
+    assert!(rows.len() >= 2, "{rows:?}");
+    assert!(rows.iter().all(|r| r.ip.is_none()), "{rows:?}");
+
+    // Signing up from the result keeps the answers: the guest becomes the
+    // account, under a new session.
+    let next = format!("%2Fassessments%2F{id}");
+    let page = app.get(&format!("/signup?next={next}"), Some(&guest)).await;
+    assert!(
+        page.body.contains("will be kept in this account"),
+        "{}",
+        page.body
+    );
+    let r = app.sign_up_as_guest(&guest, "kept", &next).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), format!("/assessments/{id}"));
+    let session = r.cookie("kp_session").expect("new session");
+    assert_ne!(session, guest);
+    assert!(
+        app.user_of_session(&guest).await.is_none(),
+        "the guest session ended"
+    );
+    let user = app.user_of_session(&session).await.expect("account");
+    assert_eq!(user.id, g.id);
+    assert!(!user.guest);
+    assert_eq!(user.email, app.email("kept"));
+    let result = app.get(&format!("/assessments/{id}"), Some(&session)).await;
+    assert_eq!(result.status, StatusCode::OK);
+    assert!(!result.body.contains("Keep this result"));
+    assert!(result.body.contains("href=\"/plan\""), "{}", result.body);
+    assert_eq!(
+        app.get("/plan", Some(&session)).await.status,
+        StatusCode::OK
+    );
+    // Audited: the account made from the guest's answers.
+    let made = app
+        .state
+        .store
+        .audit_search(
+            &AuditFilter {
+                subject_id: Some(g.id.to_string()),
+                entity: Some("account".into()),
+                ..AuditFilter::default()
+            },
+            10,
+        )
+        .await
+        .expect("audit");
+    assert!(
+        made.iter().any(|r| r
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("guest's answers"))),
+        "{made:?}"
+    );
+    // The guest's old session does not come back.
+    assert_eq!(
+        app.get("/assess/1", Some(&guest)).await.location(),
+        "/assess"
+    );
+}
+
+#[tokio::test]
+async fn signing_up_as_a_guest_with_a_taken_email_keeps_the_guest() {
+    let app = app().await;
+    app.patient("taken").await;
+    let (guest, csrf) = app.guest().await;
+    let id = app.assess(&guest, &csrf).await;
+    let r = app.sign_up_as_guest(&guest, "taken", "%2Fplan").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("already exists"), "{}", r.body);
+    let still = app.user_of_session(&guest).await.expect("still a guest");
+    assert!(still.guest);
+    let again = app.get(&format!("/assessments/{id}"), Some(&guest)).await;
+    assert_eq!(again.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_guests_answers_are_deleted_after_24_hours_or_when_asked() {
+    let app = app().await;
+    let (guest, csrf) = app.guest().await;
+    app.assess(&guest, &csrf).await;
+    let g = app.user_of_session(&guest).await.expect("guest");
+    // Not before its time.
+    assert_eq!(app.state.app.purge_guests().await.expect("purge"), 0);
+    // An instance whose clock is 25 hours on deletes it, and everything of
+    // it: no row holds its id (the audit log keeps a pseudonym).
+    let later = kneepath_app::Clock::At(
+        jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_hours(25))
+            .expect("time"),
+    );
+    let on_later = instance_on(app.url.clone(), later, app.tag.clone()).await;
+    // Too late to keep the answers, even with the session still open.
+    let r = on_later.sign_up_as_guest(&guest, "late", "%2Fplan").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("no longer kept"), "{}", r.body);
+    assert!(on_later.state.app.purge_guests().await.expect("purge") >= 1);
+    let left = app
+        .state
+        .store
+        .rows_containing(&[g.id.as_str()])
+        .await
+        .expect("scan");
+    assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
+    // (Asked of the instance that deleted it: another one may have the
+    // session cached for a few seconds.)
+    assert!(on_later.user_of_session(&guest).await.is_none());
+    assert_eq!(
+        on_later.get("/assessments", Some(&guest)).await.location(),
+        "/assess"
+    );
+
+    // At the guest's request, at once.
+    let (guest, csrf) = app.guest().await;
+    app.assess(&guest, &csrf).await;
+    let g = app.user_of_session(&guest).await.expect("guest");
+    let r = app
+        .post("/guest/delete", Some(&guest), &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/?deleted=answers");
+    let home = app.get("/?deleted=answers", None).await;
+    assert!(
+        home.body
+            .contains("Your answers and their result have been deleted")
+    );
+    let left = app
+        .state
+        .store
+        .rows_containing(&[g.id.as_str()])
+        .await
+        .expect("scan");
+    assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
+    let deleted = app
+        .state
+        .store
+        .audit_search(
+            &AuditFilter {
+                action: Some("delete".into()),
+                ..AuditFilter::default()
+            },
+            50,
+        )
+        .await
+        .expect("audit");
+    assert!(
+        deleted.iter().any(|r| r
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("at the guest's request"))),
+        "{deleted:?}"
+    );
+    // An account cannot be deleted through the guest's route.
+    let (p, p_csrf) = app.patient("not-a-guest").await;
+    let r = app
+        .post("/guest/delete", Some(&p), &format!("csrf={p_csrf}"))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(app.user_of_session(&p).await.is_some());
+}
+
+/// A request from `from` (the router sees the address as the server does).
+fn from_address(mut req: Request<axum::body::Body>, from: [u8; 4]) -> Request<axum::body::Body> {
+    req.extensions_mut()
+        .insert(ConnectInfo(std::net::SocketAddr::from((from, 40000))));
+    req
+}
+
+#[tokio::test]
+async fn starting_as_a_guest_and_keeping_it_are_limited_per_address() {
+    let settings = kneepath_web::Settings {
+        max_signups_per_ip: 1,
+        ..kneepath_web::Settings::default()
+    };
+    let app = app_with_settings(settings).await;
+    let page = app.get("/assess", None).await;
+    let (anon, csrf) = (page.cookie("kp_csrf").expect("csrf cookie"), page.csrf());
+    let start = |from: [u8; 4]| {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/assess/guest")
+            .header(header::HOST, "localhost")
+            .header(header::COOKIE, anon.as_str())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(format!("csrf={csrf}")))
+            .expect("request");
+        app.run(from_address(req, from))
+    };
+    // Addresses of this run only: tests on PostgreSQL share one database.
+    let t = kneepath_store::random_token();
+    let octet = |i: usize| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).expect("hex");
+    let (one, two) = ([10, octet(0), octet(1), 1], [10, octet(0), octet(1), 2]);
+    let limit = kneepath_app::guest::GUESTS_PER_IP_PER_HOUR as usize;
+    let answers = super::hardening::futures_join_all((0..limit + 10).map(|_| start(one))).await;
+    let made: Vec<&Resp> = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::SEE_OTHER)
+        .collect();
+    let refused = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((made.len(), refused), (limit, 10));
+    assert_eq!(start(two).await.status, StatusCode::SEE_OTHER);
+
+    // Keeping a guest's answers is a sign-up: counted per address as one.
+    let sign_up = |cookie: String, name: &'static str| {
+        let app = &app;
+        async move {
+            let page = app.get("/signup", Some(&cookie)).await;
+            let anon = page.cookie("kp_csrf").expect("csrf cookie");
+            let body = format!(
+                "csrf={}&display_name=Gus&email={}&password=a+long+enough+password",
+                page.csrf(),
+                app.email(name)
+            );
+            let req = Request::builder()
+                .method(Method::POST)
+                .uri("/signup")
+                .header(header::HOST, "localhost")
+                .header(header::COOKIE, format!("{cookie}; {anon}"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(body))
+                .expect("request");
+            app.run(from_address(req, [10, octet(0), octet(1), 3]))
+                .await
+        }
+    };
+    let first = made[0].cookie("kp_session").expect("session");
+    let second = made[1].cookie("kp_session").expect("session");
+    assert_eq!(sign_up(first, "first").await.status, StatusCode::SEE_OTHER);
+    let r = sign_up(second.clone(), "second").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(app.user_of_session(&second).await.is_some_and(|u| u.guest));
+}

@@ -1,0 +1,102 @@
+// The assessment before an account, in the browser: from the home page,
+// without an account, through the questions to the result; then an account
+// made from the result keeps it (and opens the plan), or the answers are
+// deleted at once. With JavaScript on and off; axe and screenshots of the
+// new pages.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, review, next } from './helpers.mjs';
+
+const DAY0 = '2026-11-02';
+
+async function click(page, selector) {
+  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+}
+
+/** From the home page, without an account, to a self-care result. */
+async function answerAsGuest(page, base, shots) {
+  await page.goto(base);
+  await click(page, 'main a.button:has-text("Start the assessment")');
+  assert.equal((await page.textContent('h1')).trim(), 'Start the assessment');
+  if (shots) await review(page, 'guest-01-start');
+  await click(page, 'button:has-text("Start without an account")');
+  assert.match(page.url(), /\/assess\/1$/);
+  // Anonymous header: log in or sign up, no patient navigation.
+  assert.equal(await page.locator('header a[href="/plan"]').count(), 0);
+  await page.fill('#age', '30');
+  await next(page);
+  for (let i = 2; i <= 9; i++) await next(page);
+  assert.equal((await page.textContent('h1')).trim(), 'Manage it at home');
+  const id = page.url().match(/\/assessments\/([0-9a-f]+)/)[1];
+  return id;
+}
+
+for (const js of [true, false]) {
+  const mode = js ? 'js' : 'nojs';
+
+  test(`a guest's assessment is kept by the account made from its result (${mode})`, async () => {
+    const server = await startServer(DAY0);
+    const browser = await launch();
+    try {
+      const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 390, height: 844 } });
+      const page = await ctx.newPage();
+      const id = await answerAsGuest(page, server.base, js);
+      const keep = page.locator('section.keep');
+      assert.match(await keep.textContent(), /deleted on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC unless you create an account/);
+      assert.equal(await page.locator('main a[href="/plan"]').count(), 0);
+      if (js) await review(page, 'guest-02-result');
+
+      // The plan asks for an account first.
+      await page.goto(`${server.base}/plan`);
+      assert.match(page.url(), /\/signup\?next=(%2F|\/)plan$/);
+
+      await page.goto(`${server.base}/assessments/${id}`);
+      await click(page, 'section.keep a.button');
+      assert.match(await page.textContent('main'), /will be kept in this account/);
+      if (js) await review(page, 'guest-03-signup');
+      await page.fill('#display_name', 'Gus');
+      await page.fill('#email', `gus-${mode}@example.org`);
+      await page.fill('#password', 'a long enough password');
+      await click(page, 'form.form button[type=submit]');
+      // Back on the same result, now in the account.
+      assert.ok(page.url().endsWith(`/assessments/${id}`), page.url());
+      assert.equal(await page.locator('section.keep').count(), 0);
+      assert.match(await page.textContent('header'), /Gus/);
+      await click(page, 'main a[href="/plan"]');
+      assert.match(page.url(), /\/plan$/);
+      await page.goto(`${server.base}/assessments`);
+      assert.equal(await page.locator(`main a[href="/assessments/${id}"]`).count(), 1);
+
+      // The account logs in again later with the email and password.
+      await ctx.clearCookies();
+      await page.goto(`${server.base}/login`);
+      await page.fill('#email', `gus-${mode}@example.org`);
+      await page.fill('#password', 'a long enough password');
+      await click(page, 'form.form button[type=submit]');
+      await page.goto(`${server.base}/assessments/${id}`);
+      assert.equal((await page.textContent('h1')).trim(), 'Manage it at home');
+    } finally {
+      await browser.close();
+      server.stop();
+    }
+  });
+}
+
+test('a guest deletes the answers at once', async () => {
+  const server = await startServer(DAY0);
+  const browser = await launch();
+  try {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    const id = await answerAsGuest(page, server.base, false);
+    await click(page, 'button:has-text("Delete my answers now")');
+    assert.match(await page.textContent('main'), /Your answers and their result have been deleted/);
+    await review(page, 'guest-04-deleted');
+    await page.goto(`${server.base}/assessments/${id}`);
+    // No session any more: back to the start.
+    assert.match(page.url(), /\/assess$/);
+  } finally {
+    await browser.close();
+    server.stop();
+  }
+});
