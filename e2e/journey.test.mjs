@@ -174,7 +174,7 @@ for (const js of [true, false]) {
       assert.equal((await page.textContent('h1')).trim(), 'Return to activity');
 
       await page.goto(`${base}/progress`);
-      assert.ok((await page.$$('section.chart svg')).length === 3, 'three charts');
+      assert.ok((await page.$$('section.chart svg.plot')).length === 3, 'three charts');
       assert.match(await page.textContent('main'), /Return to activity/);
       assert.ok(await page.$(`a[href="/checkin?day=${dayPlus(DAY0, 2)}"]`), 'a logged day links to its correction');
       await review(page, `${mode}-14-progress`, { axe: js });

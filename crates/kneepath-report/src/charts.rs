@@ -1,22 +1,30 @@
 //! Server-drawn SVG charts: no chart library, no JavaScript. Each chart is
 //! an `<svg role="img">` with a `<title>` and a `<desc>` that states the
-//! numbers in words; the progress page also has the data as a table.
-//! Output is deterministic for the same data.
+//! numbers in words, after an HTML legend; the progress page also has the
+//! data as a table. Output is deterministic for the same data.
 //!
-//! Every chart is 480 units wide and scales to its box; the text size is
-//! the stylesheet's, set per screen width, so labels stay legible on a
-//! phone. Series are told apart by line style as well as colour.
+//! A chart is drawn for the box it is in, not scaled: positions are
+//! percentages of the plot, while text, dots, strokes and dashes keep their
+//! size in pixels. The plot is the `<svg>`'s content box: the stylesheet
+//! gives it its height and the padding the axis labels are drawn in (at a
+//! pixel offset from the plot's edge), so the margins are the same on a
+//! phone and a wide screen. Lines are paths in a nested SVG stretched over
+//! the plot with `vector-effect="non-scaling-stroke"`. Series are told
+//! apart by line style as well as colour.
 
 use std::fmt::Write;
 
 use kneepath_core::Day;
 
-const W: f64 = 480.0;
-const H: f64 = 220.0;
-const LEFT: f64 = 50.0;
-const RIGHT: f64 = 10.0;
-const TOP: f64 = 30.0;
-const BOTTOM: f64 = 28.0;
+/// The plot's edges, in percent of its box (the labels are outside it).
+const PL: f64 = 0.0;
+const PR: f64 = 100.0;
+const PT: f64 = 0.0;
+const PB: f64 = 100.0;
+/// The narrowest plot (a chart on a 320 px phone), in pixels, and the text
+/// size: phase labels are kept apart for that width.
+const NARROWEST: f64 = 240.0;
+const TEXT_PX: f64 = 12.0;
 
 /// Text escaped for SVG/XML content and attributes, written straight into
 /// the output (the charts escape every dot's title).
@@ -58,13 +66,18 @@ pub struct Series<'a> {
     pub line: Vec<Option<f64>>,
 }
 
-fn x_at(i: usize, n: usize) -> f64 {
-    let span = W - LEFT - RIGHT;
+/// Where day `i` of `n` is across the plot, from 0 to 1.
+fn across(i: usize, n: usize) -> f64 {
     if n <= 1 {
-        LEFT + span / 2.0
+        0.5
     } else {
-        LEFT + span * i as f64 / (n - 1) as f64
+        i as f64 / (n - 1) as f64
     }
+}
+
+/// Day `i` of `n`, in percent of the chart's width.
+fn x_at(i: usize, n: usize) -> f64 {
+    PL + (PR - PL) * across(i, n)
 }
 
 /// A coordinate written with one decimal, by integer arithmetic (float
@@ -99,6 +112,24 @@ impl std::fmt::Display for D1 {
     }
 }
 
+/// A percentage of the chart's box, with two decimals (a hundredth of a
+/// percent is under a tenth of a pixel on a 900 px chart).
+struct Pct(f64);
+
+impl std::fmt::Display for Pct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Hundredths, written as tenths of a tenth.
+        let hundredths = (self.0 * 100.0).round() as i64;
+        let whole = D1((hundredths / 10) as f64 / 10.0);
+        let last = (hundredths % 10).unsigned_abs();
+        if last == 0 {
+            write!(f, "{whole}%")
+        } else {
+            write!(f, "{whole}{last}%")
+        }
+    }
+}
+
 /// A value as the shortest decimal that reads back as it: whole numbers
 /// (every rating) without float formatting.
 struct Num(f64);
@@ -114,33 +145,79 @@ impl std::fmt::Display for Num {
     }
 }
 
+/// How high `v` is on a scale to `max`, from 0 (bottom) to 1.
+fn up(v: f64, max: f64) -> f64 {
+    (v / max).clamp(0.0, 1.0)
+}
+
+/// Value `v` of a scale to `max`, in percent of the chart's height.
 fn y_at(v: f64, max: f64) -> f64 {
-    let span = H - TOP - BOTTOM;
-    TOP + span * (1.0 - (v / max).clamp(0.0, 1.0))
+    PB - (PB - PT) * up(v, max)
+}
+
+/// The legend (HTML, before the chart): each entry a piece of its line or
+/// mark, then its name.
+fn legend(out: &mut String, entries: &[(&str, &str, &str, f64)]) {
+    out.push_str(r#"<ul class="legend">"#);
+    for (name, color, dash, width) in entries {
+        let dash = if dash.is_empty() {
+            String::new()
+        } else {
+            format!(r#" stroke-dasharray="{dash}""#)
+        };
+        let _ = write!(
+            out,
+            r#"<li><svg width="22" height="10" aria-hidden="true"><line x1="0" x2="22" y1="5" y2="5" stroke="{color}" stroke-width="{width}"{dash}/></svg>{}</li>"#,
+            esc(name)
+        );
+    }
+    out.push_str("</ul>");
 }
 
 fn open(out: &mut String, title: &str, desc: &str, id: &str) {
     let _ = write!(
         out,
-        r#"<svg viewBox="0 0 {W} {H}" width="100%" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+        r#"<svg class="plot" width="100%" height="220" role="img" aria-labelledby="{id}-t {id}-d" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="{TEXT_PX}"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
         esc(title),
         esc(desc)
     );
 }
 
+/// The nested SVG the lines are drawn in: the plot's box, 1000 units each
+/// way, stretched to it; its strokes keep their width and dashes.
+fn open_plot(out: &mut String) {
+    let _ = write!(
+        out,
+        r#"<svg x="{}" y="{}" width="{}" height="{}" viewBox="0 0 1000 1000" preserveAspectRatio="none" overflow="visible">"#,
+        Pct(PL),
+        Pct(PT),
+        Pct(PR - PL),
+        Pct(PB - PT)
+    );
+}
+
 fn y_axis(out: &mut String, max: f64, ticks: &[f64], suffix: &str) {
     for t in ticks {
-        let y = y_at(*t, max);
+        let y = Pct(y_at(*t, max));
         let _ = write!(
             out,
-            r##"<line x1="{LEFT}" x2="{}" y1="{y}" y2="{y}" stroke="#d9dee7" stroke-width="1"/><text x="{}" y="{}" text-anchor="end" fill="#4b5565">{}{suffix}</text>"##,
-            W - RIGHT,
-            LEFT - 6.0,
-            D1(y + 4.0),
+            r##"<line x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="#d9dee7" stroke-width="1"/><text x="{}" y="{y}" dx="-6" dy="4" text-anchor="end" fill="#4b5565">{}{suffix}</text>"##,
+            Pct(PL),
+            Pct(PR),
+            Pct(PL),
             Num(*t),
-            y = D1(y),
         );
     }
+}
+
+/// A text under the plot, at `x` percent across.
+fn bottom_label(out: &mut String, x: f64, anchor: &str, text: impl std::fmt::Display) {
+    let _ = write!(
+        out,
+        r##"<text x="{}" y="{}" dy="17" text-anchor="{anchor}" fill="#4b5565">{text}</text>"##,
+        Pct(x),
+        Pct(PB),
+    );
 }
 
 fn x_labels(out: &mut String, days: &[Day]) {
@@ -148,7 +225,8 @@ fn x_labels(out: &mut String, days: &[Day]) {
     if n == 0 {
         return;
     }
-    let step = (n / 6).max(1);
+    // About five labels: they fit the narrowest chart.
+    let step = (n / 5).max(1);
     for (i, d) in days.iter().enumerate() {
         if (i % step == 0 && n - 1 - i > step / 2) || i == n - 1 {
             // Month and day as the pages write dates (YYYY-MM-DD): one
@@ -156,12 +234,7 @@ fn x_labels(out: &mut String, days: &[Day]) {
             let (_, m, dd) = d.ymd();
             // The last label ends at the right edge rather than crossing it.
             let anchor = if i == n - 1 && n > 1 { "end" } else { "middle" };
-            let _ = write!(
-                out,
-                r##"<text x="{}" y="{}" text-anchor="{anchor}" fill="#4b5565">{m:02}-{dd:02}</text>"##,
-                D1(x_at(i, n)),
-                H - 8.0
-            );
+            bottom_label(out, x_at(i, n), anchor, format_args!("{m:02}-{dd:02}"));
         }
     }
 }
@@ -177,47 +250,38 @@ pub fn pain_chart(
     marks: &[(usize, String)],
 ) -> String {
     let mut out = String::with_capacity(8 * 1024);
+    let entries: Vec<_> = series
+        .iter()
+        .map(|s| (s.name, s.color, s.dash, 2.5))
+        .collect();
+    legend(&mut out, &entries);
     open(&mut out, title, desc, id);
     y_axis(&mut out, 10.0, &[0.0, 2.0, 4.0, 6.0, 8.0, 10.0], "");
     x_labels(&mut out, days);
     let n = days.len();
     // A label that would run into the one before it goes one line lower
-    // (widths estimated at the largest text size the stylesheet uses).
-    let mut previous: Option<(f64, usize)> = None; // (estimated end, line)
+    // (widths estimated for the narrowest chart).
+    let mut previous: Option<(f64, usize)> = None; // (estimated end in %, line)
     for (i, label) in marks {
         let x = x_at(*i, n);
         let line = match previous {
-            Some((end, line)) if x + 3.0 < end + 4.0 => (line + 1) % 3,
+            Some((end, line)) if x < end + 1.0 => (line + 1) % 3,
             _ => 0,
         };
-        let end = x + 3.0 + label.chars().count() as f64 * 0.6 * 15.0;
-        previous = Some((end, line));
+        let width_px = 3.0 + label.chars().count() as f64 * 0.6 * TEXT_PX;
+        previous = Some((x + width_px / NARROWEST * 100.0, line));
         let _ = write!(
             out,
-            r##"<line x1="{x}" x2="{x}" y1="{TOP}" y2="{}" stroke="#6b7280" stroke-dasharray="4 3"/><text x="{}" y="{}" fill="#374151">{}</text>"##,
-            H - BOTTOM,
-            D1(x + 3.0),
-            TOP + 10.0 + 14.0 * line as f64,
+            r##"<line x1="{x}" x2="{x}" y1="{}" y2="{}" stroke="#6b7280" stroke-dasharray="4 3"/><text x="{x}" y="{}" dx="3" dy="{}" fill="#374151">{}</text>"##,
+            Pct(PT),
+            Pct(PB),
+            Pct(PT),
+            10 + 14 * line,
             esc(label),
-            x = D1(x),
+            x = Pct(x),
         );
     }
-    for (si, s) in series.iter().enumerate() {
-        // Legend: a piece of the series' line, then its name.
-        let lx = LEFT + 140.0 * si as f64;
-        let dash = if s.dash.is_empty() {
-            String::new()
-        } else {
-            format!(r#" stroke-dasharray="{}""#, s.dash)
-        };
-        let _ = write!(
-            out,
-            r##"<line x1="{lx}" x2="{}" y1="8" y2="8" stroke="{}" stroke-width="2.5"{dash}/><text x="{}" y="12" fill="#1f2937">{}</text>"##,
-            lx + 18.0,
-            s.color,
-            lx + 22.0,
-            esc(s.name)
-        );
+    for s in series {
         // 7-day average line, broken where there is no data.
         let mut d = String::new();
         let mut pen_down = false;
@@ -228,8 +292,8 @@ pub fn pain_chart(
                         d,
                         "{}{},{} ",
                         if pen_down { "L" } else { "M" },
-                        D1(x_at(i, n)),
-                        D1(y_at(*v, 10.0))
+                        D1(1000.0 * across(i, n)),
+                        D1(1000.0 * (1.0 - up(*v, 10.0)))
                     );
                     pen_down = true;
                 }
@@ -237,9 +301,15 @@ pub fn pain_chart(
             }
         }
         if !d.is_empty() {
+            let dash = if s.dash.is_empty() {
+                String::new()
+            } else {
+                format!(r#" stroke-dasharray="{}""#, s.dash)
+            };
+            open_plot(&mut out);
             let _ = write!(
                 out,
-                r#"<path d="{}" fill="none" stroke="{}" stroke-width="2.5"{dash}/>"#,
+                r#"<path d="{}" fill="none" stroke="{}" stroke-width="2.5" vector-effect="non-scaling-stroke"{dash}/></svg>"#,
                 d.trim_end(),
                 s.color
             );
@@ -250,9 +320,9 @@ pub fn pain_chart(
             if let Some(v) = v {
                 let _ = write!(
                     out,
-                    r#"<circle cx="{}" cy="{}" r="2.6"><title>{}: {} on {}</title></circle>"#,
-                    D1(x_at(i, n)),
-                    D1(y_at(*v, 10.0)),
+                    r#"<circle cx="{}" cy="{}" r="3"><title>{}: {} on {}</title></circle>"#,
+                    Pct(x_at(i, n)),
+                    Pct(y_at(*v, 10.0)),
                     esc(s.name),
                     Num(*v),
                     days[i]
@@ -296,16 +366,19 @@ pub fn bar_chart(
     highlight: &[bool],
 ) -> String {
     let mut out = String::with_capacity(8 * 1024);
+    if let Some((_, label)) = threshold {
+        legend(&mut out, &[(label, "#047857", "6 4", 1.5)]);
+    }
     open(&mut out, title, desc, id);
     let (max, ticks) = nice_scale(max);
     y_axis(&mut out, max, &ticks, suffix);
     let n = values.len().max(1);
-    let span = W - LEFT - RIGHT;
-    let slot = span / n as f64;
-    let bw = (slot * 0.7).max(1.0);
-    let label_every = n.div_ceil(7).max(1);
+    let slot = (PR - PL) / n as f64;
+    let bw = slot * 0.7;
+    // About six labels: they fit the narrowest chart.
+    let label_every = n.div_ceil(6).max(1);
     for (i, v) in values.iter().enumerate() {
-        let x = LEFT + slot * i as f64 + (slot - bw) / 2.0;
+        let x = PL + slot * i as f64 + (slot - bw) / 2.0;
         match v {
             Some(v) => {
                 let y = y_at(*v, max);
@@ -317,10 +390,10 @@ pub fn bar_chart(
                 let _ = write!(
                     out,
                     r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{color}"><title>{}: {:.0}{suffix}</title></rect>"#,
-                    D1(x),
-                    D1(y),
-                    D1(bw),
-                    D1((H - BOTTOM - y).max(0.0)),
+                    Pct(x),
+                    Pct(y),
+                    Pct(bw),
+                    Pct(PB - y),
                     esc(labels.get(i).map_or("", String::as_str)),
                     v
                 );
@@ -328,36 +401,27 @@ pub fn bar_chart(
             None => {
                 let _ = write!(
                     out,
-                    r##"<rect x="{}" y="{}" width="{}" height="2" fill="#9ca3af"/>"##,
-                    D1(x),
-                    D1(H - BOTTOM - 2.0),
-                    D1(bw)
+                    r##"<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#9ca3af" stroke-width="3"/>"##,
+                    Pct(x),
+                    Pct(x + bw),
+                    Pct(PB),
+                    Pct(PB),
                 );
             }
         }
         if i % label_every == 0
             && let Some(l) = labels.get(i)
         {
-            let _ = write!(
-                out,
-                r##"<text x="{}" y="{}" text-anchor="middle" fill="#4b5565">{}</text>"##,
-                D1(x + bw / 2.0),
-                H - 8.0,
-                esc(l)
-            );
+            bottom_label(&mut out, x + bw / 2.0, "middle", esc(l));
         }
     }
-    if let Some((t, label)) = threshold {
-        let y = y_at(t, max);
+    if let Some((t, _)) = threshold {
+        let y = Pct(y_at(t, max));
         let _ = write!(
             out,
-            r##"<line x1="{LEFT}" x2="{}" y1="{y}" y2="{y}" stroke="#047857" stroke-width="1.5" stroke-dasharray="6 4"/><line x1="{}" x2="{}" y1="9" y2="9" stroke="#047857" stroke-width="1.5" stroke-dasharray="6 4"/><text x="{}" y="13" text-anchor="end" fill="#047857">{}</text>"##,
-            W - RIGHT,
-            W - RIGHT - 110.0,
-            W - RIGHT - 80.0,
-            W - RIGHT,
-            esc(label),
-            y = D1(y),
+            r##"<line x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="#047857" stroke-width="1.5" stroke-dasharray="6 4"/>"##,
+            Pct(PL),
+            Pct(PR),
         );
     }
     out.push_str("</svg>");
@@ -394,9 +458,10 @@ mod tests {
     #[test]
     fn phase_labels_close_together_go_on_separate_lines() {
         let days: Vec<Day> = (0..60).map(Day).collect();
+        // Lines apart are written as offsets from the plot's top.
         let y_of = |svg: &str, label: &str| -> String {
             let at = svg.find(&format!(">{label}</text>")).expect("label drawn");
-            let start = svg[..at].rfind(" y=\"").expect("y") + 4;
+            let start = svg[..at].rfind(" dy=\"").expect("dy") + 5;
             svg[start..start + svg[start..].find('"').expect("end")].to_string()
         };
         let near = pain_chart(
@@ -440,7 +505,7 @@ mod tests {
             &[s],
             &[(1, "Mobilise".into())],
         );
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.starts_with(r#"<ul class="legend">"#) && svg.ends_with("</svg>"));
         assert!(svg.contains(r#"role="img""#));
         assert!(svg.contains("<title id=\"p-t\">Pain &amp; more</title>"));
         assert!(svg.contains("Pain &lt;now&gt;"));
@@ -455,6 +520,53 @@ mod tests {
             pain_chart("p", "Pain & more", "desc", &days, &[], &[]),
             pain_chart("p", "Pain & more", "desc", &days, &[], &[])
         );
+    }
+
+    /// Drawn for the box, not scaled: the chart itself has no viewBox, its
+    /// positions are percentages, and its text and dots have pixel sizes;
+    /// only the lines' own box is stretched, with strokes that keep their
+    /// width.
+    #[test]
+    fn charts_are_drawn_for_their_box() {
+        let days: Vec<Day> = (0..30).map(Day).collect();
+        let s = Series {
+            name: "Pain now",
+            color: "#2563eb",
+            dash: "",
+            dots: (0..30).map(|i| Some(f64::from(i % 10))).collect(),
+            line: (0..30).map(|i| Some(f64::from(i % 10))).collect(),
+        };
+        let svg = pain_chart("p", "t", "d", &days, &[s], &[(10, "Strengthen".into())]);
+        let plot = &svg[svg.find("<svg class=\"plot\"").expect("plot")..];
+        let outer = &plot[..plot.find('>').expect("tag")];
+        assert!(!outer.contains("viewBox"), "{outer}");
+        assert!(outer.contains(r#"width="100%""#) && outer.contains(r#"font-size="12""#));
+        assert!(
+            plot.contains(r#"<circle cx="0.0%" cy="100.0%" r="3">"#),
+            "{plot}"
+        );
+        assert!(
+            plot.contains(r#"cx="100.0%""#),
+            "the last day at the right edge"
+        );
+        assert!(plot.contains(r#"preserveAspectRatio="none""#));
+        assert!(plot.contains(r#"vector-effect="non-scaling-stroke""#));
+        assert_eq!(Pct(12.0).to_string(), "12.0%");
+        assert_eq!(Pct(45.678).to_string(), "45.68%");
+        assert_eq!(Pct(2.05).to_string(), "2.05%");
+        let bars = bar_chart(
+            "b",
+            "t",
+            "d",
+            &["a".into()],
+            &[Some(50.0)],
+            100.0,
+            "%",
+            None,
+            &[],
+        );
+        assert!(!bars.contains("viewBox"), "{bars}");
+        assert!(bars.contains(r#"<rect x="#) && bars.contains(r#"%" height=""#));
     }
 
     #[test]
