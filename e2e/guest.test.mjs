@@ -21,8 +21,9 @@ async function answerAsGuest(page, base, shots) {
   if (shots) await review(page, 'guest-01-start');
   await click(page, 'button:has-text("Start without an account")');
   assert.match(page.url(), /\/assess\/1$/);
-  // Anonymous header: log in or sign up, no patient navigation.
+  // A guest's header: sign up or delete the answers; no patient navigation.
   assert.equal(await page.locator('header a[href="/plan"]').count(), 0);
+  assert.equal(await page.locator('header button:has-text("Delete answers")').count(), 1);
   await page.fill('#age', '30');
   await next(page);
   for (let i = 2; i <= 9; i++) await next(page);
@@ -42,7 +43,7 @@ for (const js of [true, false]) {
       const page = await ctx.newPage();
       const id = await answerAsGuest(page, server.base, js);
       const keep = page.locator('section.keep');
-      assert.match(await keep.textContent(), /deleted on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC unless you create an account/);
+      assert.match(await keep.textContent(), /deleted on \d{4}-\d{2}-\d{2} \d{2}:\d{2} \([^ )]+ time\) unless you create an account/);
       assert.equal(await page.locator('main a[href="/plan"]').count(), 0);
       if (js) await review(page, 'guest-02-result');
 
@@ -82,7 +83,7 @@ for (const js of [true, false]) {
   });
 }
 
-test('a guest deletes the answers at once', async () => {
+test('a guest deletes the answers at once, from the result or the header', async () => {
   const server = await startServer(DAY0);
   const browser = await launch();
   try {
@@ -94,6 +95,16 @@ test('a guest deletes the answers at once', async () => {
     await review(page, 'guest-04-deleted');
     await page.goto(`${server.base}/assessments/${id}`);
     // No session any more: back to the start.
+    assert.match(page.url(), /\/assess$/);
+    // Halfway through the questions, the header's button does the same.
+    await click(page, 'button:has-text("Start without an account")');
+    await page.fill('#age', '30');
+    await next(page);
+    await page.goto(server.base);
+    assert.match(await page.textContent('main'), /Continue your answers/);
+    await click(page, 'header button:has-text("Delete answers")');
+    assert.match(await page.textContent('main'), /Your answers and their result have been deleted/);
+    await page.goto(`${server.base}/assess/2`);
     assert.match(page.url(), /\/assess$/);
   } finally {
     await browser.close();

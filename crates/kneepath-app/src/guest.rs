@@ -16,6 +16,9 @@ use crate::{App, AppError, FieldError};
 pub const GUEST_HOURS: i64 = 24;
 /// Guests one network address may start in an hour.
 pub const GUESTS_PER_IP_PER_HOUR: i64 = 30;
+/// How long counted attempts (logins, sign-ups, guests, reset links) are
+/// kept: twice the longest window a limit looks back.
+pub const ATTEMPTS_KEPT_HOURS: i64 = 2;
 /// Expired guests deleted in one go of [`App::purge_guests`] (the next go
 /// takes the rest).
 const PURGE_BATCH: i64 = 500;
@@ -29,17 +32,29 @@ pub enum GuestStart {
     TooManyFromAddress,
 }
 
+/// A network address as the bucket it is counted in: the first 16 bits of
+/// its SHA-256, so about 65,000 IPv4 addresses share each and none can be
+/// read back from it.
+pub fn address_bucket(ip: &str) -> String {
+    kneepath_store::sha256_hex(ip)[..4].to_string()
+}
+
 impl App {
     /// Start a guest, counted per network address first (in one
-    /// transaction, so a burst stops at the limit too). The address is
-    /// only counted: it is not stored with the guest or its audit row.
+    /// transaction, so a burst stops at the limit too). The address is not
+    /// stored with the guest or its audit row, and not even in the count:
+    /// that is kept under one of 65,536 buckets of addresses
+    /// ([`address_bucket`]), so it cannot be told from the start's time
+    /// either. A start refused is not counted (a busy network does not
+    /// keep itself locked out).
     pub async fn start_guest(&self, ip: Option<&str>) -> Result<GuestStart, AppError> {
         if let Some(ip) = ip {
-            let (_, counts) = self
+            let (ids, counts) = self
                 .store
-                .reserve_attempt(&[&format!("guest:{ip}")], 60)
+                .reserve_attempt(&[&format!("guest:{}", address_bucket(ip))], 60)
                 .await?;
             if counts.first().is_some_and(|n| *n > GUESTS_PER_IP_PER_HOUR) {
+                self.store.release_attempts(&ids).await?;
                 return Ok(GuestStart::TooManyFromAddress);
             }
         }
@@ -51,6 +66,7 @@ impl App {
     /// Make `guest` a patient's account with this email, name and password
     /// (checked by the caller), keeping the answers and results; audited.
     /// The guest's sessions end: the caller starts the account's.
+    /// [`AppError::NotFound`] when the guest's time is over.
     pub async fn claim_guest(
         &self,
         guest: &UserId,
@@ -76,9 +92,8 @@ impl App {
                     crate::conflict_message(&ConflictKind::EmailTaken),
                 )]))
             }
-            Err(StoreError::NotFound) => Err(AppError::Invalid(vec![FieldError::whole(
-                "The answers you gave without an account are no longer kept (they are deleted after 24 hours). Log out, then create your account and take the assessment again.",
-            )])),
+            // No longer a guest whose time runs.
+            Err(StoreError::NotFound) => Err(AppError::NotFound),
             Err(e) => Err(e.into()),
         }
     }
@@ -98,6 +113,14 @@ impl App {
             )
             .await?;
         Ok(())
+    }
+
+    /// Forget the attempts the limits counted more than
+    /// [`ATTEMPTS_KEPT_HOURS`] ago (they hold addresses and emails). How
+    /// many. By the machine's clock, as the attempts are counted.
+    pub async fn prune_attempts(&self) -> Result<u64, AppError> {
+        let before = jiff::Timestamp::now().as_millisecond() - ATTEMPTS_KEPT_HOURS * 3_600_000;
+        Ok(self.store.prune_attempts(before).await?)
     }
 
     /// Delete every guest whose time is over, with their answers and

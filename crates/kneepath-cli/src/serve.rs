@@ -72,8 +72,9 @@ pub struct ServeArgs {
 /// How often due check-in reminders are looked for: one comes at most this
 /// long after its minute.
 const REMINDER_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
-/// How often guests whose time is over are deleted: answers given without
-/// an account outlive their 24 hours by at most this.
+/// How often guests whose time is over are deleted (answers given without
+/// an account outlive their 24 hours by at most this), and old counted
+/// attempts forgotten.
 const GUEST_PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
@@ -166,7 +167,8 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
                 demo::DEMO_ADMIN_PASSWORD
             );
         }
-        // Guests whose time is over: deleted now and every GUEST_PURGE_EVERY.
+        // Guests whose time is over, and attempts counted long ago: deleted
+        // now and every GUEST_PURGE_EVERY.
         {
             let state = state.clone();
             tokio::spawn(async move {
@@ -177,6 +179,9 @@ pub fn run(kb: KnowledgeBase, args: ServeArgs) -> Result<()> {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(deleted = n, "expired guests' answers deleted"),
                         Err(e) => tracing::error!(error = %e, "deleting expired guests"),
+                    }
+                    if let Err(e) = state.app.prune_attempts().await {
+                        tracing::error!(error = %e, "forgetting old counted attempts");
                     }
                 }
             });

@@ -586,6 +586,18 @@ impl Store {
         Ok(())
     }
 
+    /// Forget attempts counted before `before` (milliseconds since the
+    /// epoch): every limit looks back an hour at most, and the counters
+    /// hold addresses and emails. How many were deleted.
+    pub async fn prune_attempts(&self, before: i64) -> Result<u64> {
+        let _writing = self.writer().await;
+        let done = sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(crate::ids::format_ms(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Failed logins for `key` in the last `minutes`.
     pub async fn login_failures(&self, key: &str, minutes: i64) -> Result<i64> {
         let since =

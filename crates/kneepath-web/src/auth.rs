@@ -177,8 +177,13 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
         let auth = auth_of(parts);
         match auth.session {
+            // Back to the page after signing up; a form sent is not sent
+            // again, so after one the sign-up goes its own way.
             Some(session) if session.user.guest => Err(WebError::AccountNeeded {
-                next: parts.uri.path().to_string(),
+                next: match parts.method {
+                    axum::http::Method::GET => parts.uri.path().to_string(),
+                    _ => String::new(),
+                },
             }),
             Some(session) => Ok(CurrentUser {
                 session,
@@ -429,21 +434,15 @@ impl<S: Send + Sync> FromRequest<S> for VerifiedForm {
         if !is_form {
             return Err(WebError::UnsupportedMediaType);
         }
-        // A guest's forms carry the session's token, and the log-in and
-        // sign-up forms (open to a guest too) the anonymous cookie's.
-        let session = auth_of(&parts).session;
-        let anon = match &session {
-            Some(s) if !s.user.guest => None,
-            _ => CookieJar::from_request_parts(&mut parts, state)
+        // With a session (a guest's too), only its own token: an anonymous
+        // double-submit cookie could be set by someone else.
+        let expected = match auth_of(&parts).session {
+            Some(s) => Some(s.csrf_token),
+            None => CookieJar::from_request_parts(&mut parts, state)
                 .await
                 .ok()
                 .and_then(|jar| jar.get(CSRF_COOKIE).map(|c| c.value().to_string())),
         };
-        let expected: Vec<String> = session
-            .map(|s| s.csrf_token)
-            .into_iter()
-            .chain(anon)
-            .collect();
         let req = Request::from_parts(parts, body);
         let axum::Form(pairs): axum::Form<Vec<(String, String)>> =
             axum::Form::from_request(req, state).await.map_err(|e| {
@@ -459,8 +458,8 @@ impl<S: Send + Sync> FromRequest<S> for VerifiedForm {
             .iter()
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.as_str());
-        match sent {
-            Some(s) if expected.iter().any(|e| same(e, s)) => Ok(VerifiedForm { pairs }),
+        match (expected, sent) {
+            (Some(e), Some(s)) if same(&e, s) => Ok(VerifiedForm { pairs }),
             _ => Err(WebError::forbidden(
                 "This form has expired or did not come from this site. Go back, reload the page and try again.",
             )),
@@ -493,6 +492,17 @@ pub fn anon_csrf(jar: CookieJar, secure: bool) -> (CookieJar, String) {
         .path("/")
         .build();
     (jar.add(cookie), token)
+}
+
+/// The form token of a page open to people without an account (log in,
+/// sign up, a forgotten password, an invitation): a guest's own session
+/// token when a guest asks (their forms are checked against it), else the
+/// anonymous cookie's ([`anon_csrf`]).
+pub fn page_csrf(jar: CookieJar, secure: bool, guest: Option<&CurrentUser>) -> (CookieJar, String) {
+    match guest {
+        Some(g) => (jar, g.csrf().to_string()),
+        None => anon_csrf(jar, secure),
+    }
 }
 
 /// A removal cookie for the session.

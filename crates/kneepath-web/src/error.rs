@@ -136,6 +136,9 @@ impl IntoResponse for WebError {
                 let to = format!("/login?next={}", urlencode(next));
                 return Redirect::to(&to).into_response();
             }
+            WebError::AccountNeeded { next } if next.is_empty() => {
+                return Redirect::to("/signup").into_response();
+            }
             WebError::AccountNeeded { next } => {
                 let to = format!("/signup?next={}", urlencode(next));
                 return Redirect::to(&to).into_response();

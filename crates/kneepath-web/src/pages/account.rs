@@ -17,7 +17,7 @@ use serde::Deserialize;
 use kneepath_store::{AuditAction, AuditEntity};
 
 use crate::auth::{
-    ClientIp, CurrentUser, MaybeGuest, MaybeUser, VerifiedForm, anon_csrf, clear_session_cookie,
+    ClientIp, CurrentUser, MaybeGuest, MaybeUser, VerifiedForm, clear_session_cookie, page_csrf,
     session_cookie,
 };
 use crate::error::WebError;
@@ -57,7 +57,7 @@ pub async fn signup_form(
     if user.is_some() {
         return Redirect::to(if next.is_empty() { "/plan" } else { &next }).into_response();
     }
-    let (jar, l) = signup_layout(&state, jar);
+    let (jar, l) = signup_layout(&state, jar, guest.as_ref());
     let mut f = FormState::default();
     if !next.is_empty() {
         f.values.insert("next".into(), vec![next]);
@@ -66,10 +66,13 @@ pub async fn signup_form(
     (jar, render(&SignupPage { l, f, guest })).into_response()
 }
 
-/// The sign-up page's layout, with the anonymous form token (a guest's
-/// session token is accepted as well, see `VerifiedForm`).
-fn signup_layout(state: &AppState, jar: CookieJar) -> (CookieJar, Layout) {
-    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+/// The sign-up page's layout, with its form token (a guest's own).
+fn signup_layout(
+    state: &AppState,
+    jar: CookieJar,
+    guest: Option<&CurrentUser>,
+) -> (CookieJar, Layout) {
+    let (jar, csrf) = page_csrf(jar, state.settings.secure_cookies, guest);
     let mut l = Layout::anon("Create your account");
     l.csrf = csrf;
     l.nav = "signup";
@@ -80,7 +83,10 @@ fn valid_email(e: &str) -> bool {
     let Some((local, domain)) = e.split_once('@') else {
         return false;
     };
+    // A colon is not in an address written without quotes; refusing it
+    // also keeps the `guest:` of guests' rows out of accounts' emails.
     !local.is_empty()
+        && !e.contains(':')
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
@@ -155,6 +161,22 @@ pub async fn signup(
             .await
         {
             Ok(user) => return signed_up(&state, jar, &form, &user).await,
+            Err(kneepath_app::AppError::NotFound) => {
+                // The guest's time is over: their session ends here, and
+                // the form, sent again, makes a new account.
+                state.store.delete_session(&g.session.token_hash).await?;
+                let (jar, l) = signup_layout(&state, jar.add(clear_session_cookie()), None);
+                f.errors.push((
+                    String::new(),
+                    "The answers you gave without an account are no longer kept (they are deleted after 24 hours). Create your account below, then take the assessment again.".into(),
+                ));
+                return Ok((
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    jar,
+                    render(&SignupPage { l, f, guest: false }),
+                )
+                    .into_response());
+            }
             Err(kneepath_app::AppError::Invalid(errors)) => f
                 .errors
                 .extend(errors.into_iter().map(|e| (e.field, e.message))),
@@ -174,7 +196,7 @@ pub async fn signup(
             Err(e) => return Err(e.into()),
         }
     }
-    let (jar, l) = signup_layout(&state, jar);
+    let (jar, l) = signup_layout(&state, jar, guest.as_ref());
     let guest = guest.is_some();
     Ok((
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -263,7 +285,7 @@ pub async fn login_form(
     if user.is_some() {
         return Redirect::to(&next).into_response();
     }
-    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+    let (jar, csrf) = page_csrf(jar, state.settings.secure_cookies, guest.as_ref());
     let mut page = login_page(csrf, "", &next, None);
     page.password_set = q.reset.as_deref() == Some("done");
     page.guest = guest.is_some();
@@ -290,9 +312,13 @@ pub async fn login(
             state.store.release_attempts(&reserved).await?;
             state.store.clear_login_failures(&email_key).await?;
             // Rotate: a fresh session, and the old one (if any) ended.
-            // (A guest's answers stay with the guest, until its time ends.)
-            if let Some(old) = current.as_ref().or(guest.as_ref()) {
+            if let Some(old) = &current {
                 state.store.delete_session(&old.session.token_hash).await?;
+            }
+            // A guest logging in to an account: the answers given without
+            // it are deleted (the login page says so), not left behind.
+            if let Some(g) = &guest {
+                state.app.delete_guest(&g.session.user).await?;
             }
             let token = state
                 .store
@@ -323,7 +349,7 @@ pub async fn login(
         }
         None => {
             // The attempt stays counted as a failure.
-            let (jar, csrf) = anon_csrf(jar, s.secure_cookies);
+            let (jar, csrf) = page_csrf(jar, s.secure_cookies, guest.as_ref());
             let mut page = login_page(
                 csrf,
                 &email,
@@ -364,10 +390,21 @@ async fn reserve_attempt(
 
 pub async fn logout(
     State(state): State<AppState>,
-    user: CurrentUser,
+    MaybeUser(user): MaybeUser,
+    MaybeGuest(guest): MaybeGuest,
     jar: CookieJar,
-    _form: VerifiedForm,
+    form: VerifiedForm,
 ) -> Result<Response, WebError> {
+    // A guest leaving leaves nothing behind: the answers are deleted.
+    if let Some(g) = guest {
+        return crate::pages::assess::delete_guest(State(state), MaybeGuest(Some(g)), jar, form)
+            .await;
+    }
+    let Some(user) = user else {
+        return Err(WebError::LoginRequired {
+            next: "/".to_string(),
+        });
+    };
     state.store.delete_session(&user.session.token_hash).await?;
     user.audit_own(&state, AuditAction::Logout, AuditEntity::Session, None)
         .await?;
@@ -878,6 +915,7 @@ async fn invite_state(
 pub async fn invite_show(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
+    MaybeGuest(guest): MaybeGuest,
     jar: CookieJar,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Result<Response, WebError> {
@@ -895,7 +933,7 @@ pub async fn invite_show(
             ));
         }
         None => {
-            let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+            let (jar, csrf) = page_csrf(jar, state.settings.secure_cookies, guest.as_ref());
             let mut l = Layout::anon("Invitation");
             l.csrf = csrf;
             (l, false, jar)
@@ -985,6 +1023,7 @@ pub async fn token_create(
 pub async fn reset_form(
     State(state): State<AppState>,
     MaybeUser(current): MaybeUser,
+    MaybeGuest(guest): MaybeGuest,
     jar: CookieJar,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Result<Response, WebError> {
@@ -996,7 +1035,7 @@ pub async fn reset_form(
         .password_reset_user(&token)
         .await?
         .ok_or(WebError::Gone(RESET_GONE))?;
-    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+    let (jar, csrf) = page_csrf(jar, state.settings.secure_cookies, guest.as_ref());
     let page = reset_page(csrf, &user.email, &token, FormState::default());
     Ok((jar, private(&page)).into_response())
 }
@@ -1021,12 +1060,13 @@ fn forgot_page(state: &AppState, csrf: String, f: FormState) -> crate::views::Fo
 pub async fn forgot_form(
     State(state): State<AppState>,
     MaybeUser(current): MaybeUser,
+    MaybeGuest(guest): MaybeGuest,
     jar: CookieJar,
 ) -> Response {
     if current.is_some() {
         return Redirect::to("/account#password").into_response();
     }
-    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+    let (jar, csrf) = page_csrf(jar, state.settings.secure_cookies, guest.as_ref());
     (
         jar,
         render(&forgot_page(&state, csrf, FormState::default())),
@@ -1038,6 +1078,7 @@ pub async fn forgot_submit(
     State(state): State<AppState>,
     MaybeUser(current): MaybeUser,
     ClientIp(ip): ClientIp,
+    MaybeGuest(guest): MaybeGuest,
     jar: CookieJar,
     form: VerifiedForm,
 ) -> Result<Response, WebError> {
@@ -1045,7 +1086,7 @@ pub async fn forgot_submit(
         return Ok(Redirect::to("/account#password").into_response());
     }
     let email = form.get("email").trim().to_lowercase();
-    let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+    let (jar, csrf) = page_csrf(jar, state.settings.secure_cookies, guest.as_ref());
     let mut page = forgot_page(&state, csrf, FormState::from_pairs(&form.pairs));
     let refused = |page: &crate::views::ForgotPage, jar| {
         Ok((
@@ -1100,6 +1141,7 @@ pub async fn reset_submit(
     State(state): State<AppState>,
     MaybeUser(current): MaybeUser,
     ClientIp(ip): ClientIp,
+    MaybeGuest(guest): MaybeGuest,
     jar: CookieJar,
     axum::extract::Path(token): axum::extract::Path<String>,
     form: VerifiedForm,
@@ -1124,7 +1166,7 @@ pub async fn reset_submit(
         ));
     }
     if !f.errors.is_empty() {
-        let (jar, csrf) = anon_csrf(jar, state.settings.secure_cookies);
+        let (jar, csrf) = page_csrf(jar, state.settings.secure_cookies, guest.as_ref());
         let page = reset_page(csrf, &user.email, &token, f);
         return Ok((
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,

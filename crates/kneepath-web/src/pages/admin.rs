@@ -163,12 +163,22 @@ async fn audit_admin(
     Ok(())
 }
 
+/// The account an administrator acts on: 404 for none, and for a guest
+/// (answers without an account are no one's to manage).
+async fn account(state: &AppState, id: &UserId) -> Result<kneepath_store::User, WebError> {
+    match state.store.user_by_id(id).await? {
+        Some(u) if !u.guest => Ok(u),
+        _ => Err(WebError::not_found()),
+    }
+}
+
 pub async fn disable(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<UserId>,
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
+    account(&state, &id).await?;
     if id == user.id() {
         return Err(WebError::BadRequest(
             "You cannot disable your own account.".into(),
@@ -187,6 +197,7 @@ pub async fn enable(
     Path(id): Path<UserId>,
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
+    account(&state, &id).await?;
     state
         .store
         .set_disabled(&id, false, user.id(), user.ip())
@@ -207,11 +218,7 @@ pub async fn reset(
     headers: axum::http::HeaderMap,
     _form: VerifiedForm,
 ) -> Result<Response, WebError> {
-    let target = state
-        .store
-        .user_by_id(&id)
-        .await?
-        .ok_or(WebError::not_found())?;
+    let target = account(&state, &id).await?;
     if target.id == user.id() {
         return Err(WebError::BadRequest(
             "Change your own password on your account page.".into(),

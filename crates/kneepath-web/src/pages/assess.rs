@@ -342,8 +342,14 @@ pub async fn start_guest(
             "This part of kneepath is for patients.",
         ));
     }
-    if user.is_some() || guest.is_some() {
+    if user.is_some() {
         return Ok(Redirect::to("/assess/1").into_response());
+    }
+    // Every start is a new guest with a fresh session: a session someone
+    // else planted in the browser is never answered into. (The old one's
+    // answers stay until its time ends.)
+    if let Some(g) = &guest {
+        state.store.delete_session(&g.session.token_hash).await?;
     }
     match state.app.start_guest(ip.as_deref()).await? {
         kneepath_app::GuestStart::Started { guest, token } => {
@@ -655,6 +661,20 @@ pub async fn check_submit(
     stop_now(&state, &user, &draft, next).await
 }
 
+/// A stored instant as the person's wall-clock time, with their zone's
+/// name (the stored text as it is if it cannot be read).
+fn local_time(state: &AppState, stored: &str, zone: Option<&str>) -> String {
+    let Ok(at) = stored.parse::<jiff::Timestamp>() else {
+        return stored.to_string();
+    };
+    let tz = state.clock.zone_of(zone);
+    let name = tz.iana_name().unwrap_or("UTC").to_string();
+    format!(
+        "{} ({name} time)",
+        at.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M")
+    )
+}
+
 #[derive(Debug, serde::Deserialize)]
 pub struct Stopped {
     stopped: Option<usize>,
@@ -695,7 +715,7 @@ pub async fn result(
             .store
             .guest_until(user.id())
             .await?
-            .map(|t| t.get(..16).unwrap_or(&t).replace('T', " ")),
+            .map(|t| local_time(&state, &t, user.session.user.time_zone.as_deref())),
         false => None,
     };
     // A result the wizard stopped at: the rest can be answered afterwards

@@ -19,27 +19,20 @@ impl App {
             .map(|s| s.user)
     }
 
-    /// Sign up as the guest behind `cookie` (the sign-up page's anonymous
-    /// token and the guest's session both sent), from `next`.
+    /// Sign up as the guest behind `cookie`, from `next` (the page gives
+    /// the guest's own form token).
     async fn sign_up_as_guest(&self, cookie: &str, name: &str, next: &str) -> Resp {
         let page = self
             .get(&format!("/signup?next={next}"), Some(cookie))
             .await;
         assert_eq!(page.status, StatusCode::OK);
-        let anon = page.cookie("kp_csrf").expect("csrf cookie");
         let body = format!(
             "csrf={}&display_name=Gus&email={}&password=a+long+enough+password&next={next}",
             page.csrf(),
             self.email(name)
         );
-        self.send(
-            Method::POST,
-            "/signup",
-            Some(&format!("{cookie}; {anon}")),
-            Some(&body),
-            &[],
-        )
-        .await
+        self.send(Method::POST, "/signup", Some(cookie), Some(&body), &[])
+            .await
     }
 }
 
@@ -69,8 +62,8 @@ async fn a_guest_answers_without_an_account_and_keeps_it_by_signing_up() {
         "no plan for a guest"
     );
     assert!(
-        result.body.contains("Log in"),
-        "a guest's header is anonymous"
+        result.body.contains("Delete answers") && !result.body.contains("Log out"),
+        "a guest's header offers to keep or delete the answers"
     );
     // The rest of the patient area asks for an account.
     for path in ["/plan", "/checkin", "/progress", "/account", "/outcomes"] {
@@ -286,7 +279,14 @@ async fn starting_as_a_guest_and_keeping_it_are_limited_per_address() {
     // Addresses of this run only: tests on PostgreSQL share one database.
     let t = kneepath_store::random_token();
     let octet = |i: usize| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).expect("hex");
-    let (one, two) = ([10, octet(0), octet(1), 1], [10, octet(0), octet(1), 2]);
+    // Counted by bucket of addresses: the second is in another one.
+    let one = [10, octet(0), octet(1), 1];
+    let bucket =
+        |a: [u8; 4]| kneepath_app::guest::address_bucket(&std::net::Ipv4Addr::from(a).to_string());
+    let two = (2..=255)
+        .map(|last| [10, octet(0), octet(1), last])
+        .find(|a| bucket(*a) != bucket(one))
+        .expect("another bucket");
     let limit = kneepath_app::guest::GUESTS_PER_IP_PER_HOUR as usize;
     let answers = super::hardening::futures_join_all((0..limit + 10).map(|_| start(one))).await;
     let made: Vec<&Resp> = answers
@@ -305,7 +305,6 @@ async fn starting_as_a_guest_and_keeping_it_are_limited_per_address() {
         let app = &app;
         async move {
             let page = app.get("/signup", Some(&cookie)).await;
-            let anon = page.cookie("kp_csrf").expect("csrf cookie");
             let body = format!(
                 "csrf={}&display_name=Gus&email={}&password=a+long+enough+password",
                 page.csrf(),
@@ -315,7 +314,7 @@ async fn starting_as_a_guest_and_keeping_it_are_limited_per_address() {
                 .method(Method::POST)
                 .uri("/signup")
                 .header(header::HOST, "localhost")
-                .header(header::COOKIE, format!("{cookie}; {anon}"))
+                .header(header::COOKIE, cookie.as_str())
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(axum::body::Body::from(body))
                 .expect("request");
@@ -329,4 +328,157 @@ async fn starting_as_a_guest_and_keeping_it_are_limited_per_address() {
     let r = sign_up(second.clone(), "second").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert!(app.user_of_session(&second).await.is_some_and(|u| u.guest));
+}
+
+/// A guest's forms take only the guest's own session token: the anonymous
+/// double-submit cookie, which someone else could have set, is refused
+/// (it would let them make the guest's answers an account of theirs).
+#[tokio::test]
+async fn a_guests_forms_refuse_a_planted_anonymous_token() {
+    let app = app().await;
+    let (guest, csrf) = app.guest().await;
+    let id = app.assess(&guest, &csrf).await;
+    let planted = "b".repeat(64);
+    let cookies = format!("{guest}; kp_csrf={planted}");
+    for (path, form) in [
+        (
+            "/signup",
+            format!(
+                "display_name=Eve&email={}&password=a+long+enough+password",
+                app.email("eve")
+            ),
+        ),
+        ("/assess/1", "nav=next&age=30".to_string()),
+        ("/guest/delete", String::new()),
+        ("/logout", String::new()),
+    ] {
+        let body = format!("csrf={planted}&{form}");
+        let r = app
+            .send(Method::POST, path, Some(&cookies), Some(&body), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+    }
+    let still = app.user_of_session(&guest).await.expect("still the guest");
+    assert!(still.guest);
+    let result = app.get(&format!("/assessments/{id}"), Some(&guest)).await;
+    assert_eq!(result.status, StatusCode::OK);
+    // The sign-up and log-in pages give a guest their own token.
+    for page in ["/signup", "/login"] {
+        assert_eq!(app.get(page, Some(&guest)).await.csrf(), csrf, "{page}");
+    }
+}
+
+/// Starting again gives a fresh guest and session (never one planted in
+/// the browser); leaving, or logging in to an account, deletes the
+/// answers; an administrator cannot act on a guest; `guest:` is no email.
+#[tokio::test]
+async fn a_guest_starts_fresh_and_leaves_nothing_behind() {
+    let app = app().await;
+    let (first, csrf) = app.guest().await;
+    let planted = app.user_of_session(&first).await.expect("guest");
+    let r = app
+        .post("/assess/guest", Some(&first), &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let second = r.cookie("kp_session").expect("a fresh session");
+    assert_ne!(second, first);
+    assert!(app.user_of_session(&first).await.is_none());
+    let fresh = app.user_of_session(&second).await.expect("new guest");
+    assert_ne!(fresh.id, planted.id);
+
+    // Leaving (log out, or the header's "Delete answers") deletes it all.
+    let csrf = app.get("/assess/1", Some(&second)).await.csrf();
+    app.assess(&second, &csrf).await;
+    let r = app
+        .post("/logout", Some(&second), &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(r.location(), "/?deleted=answers");
+    let left = app
+        .state
+        .store
+        .rows_containing(&[fresh.id.as_str()])
+        .await
+        .expect("scan");
+    assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
+
+    // Logging in to an account deletes the guest too.
+    let (p, _) = app.patient("has-account").await;
+    let account = app.user_of_session(&p).await.expect("account");
+    let (guest, csrf) = app.guest().await;
+    let g = app.user_of_session(&guest).await.expect("guest");
+    let login = app.get("/login", Some(&guest)).await;
+    assert!(
+        login.body.contains("Logging in deletes the answers"),
+        "{}",
+        login.body
+    );
+    let r = app
+        .post(
+            "/login",
+            Some(&guest),
+            &format!(
+                "csrf={csrf}&email={}&password=a+long+enough+password&next=%2Fplan",
+                app.email("has-account")
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        app.state
+            .store
+            .user_by_id(&g.id)
+            .await
+            .expect("db")
+            .is_none()
+    );
+    let now = app
+        .user_of_session(&r.cookie("kp_session").expect("session"))
+        .await;
+    assert_eq!(now.map(|u| u.id), Some(account.id));
+
+    // Not an account an administrator manages.
+    let (guest, _) = app.guest().await;
+    let g = app.user_of_session(&guest).await.expect("guest");
+    let (_, adm, adm_csrf) = app
+        .account("guest-admin", kneepath_store::Role::Admin)
+        .await;
+    for action in ["reset", "disable", "enable"] {
+        let r = app
+            .post(
+                &format!("/admin/users/{}/{action}", g.id),
+                Some(&adm),
+                &format!("csrf={adm_csrf}"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{action}");
+    }
+    assert!(app.user_of_session(&guest).await.is_some_and(|u| u.guest));
+
+    // `guest:` cannot start an account's email.
+    let r = app
+        .anon_form(
+            "/signup",
+            "/signup",
+            "display_name=G&email=guest%3Ax%40example.org&password=a+long+enough+password",
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Counted attempts (they hold addresses and emails) are forgotten once
+/// no limit looks at them.
+#[tokio::test]
+async fn old_counted_attempts_are_forgotten() {
+    let app = app().await;
+    let store = &app.state.store;
+    let key = format!("signup:{}", app.tag);
+    store.reserve_attempt(&[&key], 60).await.expect("count");
+    assert_eq!(store.login_failures(&key, 60).await.expect("db"), 1);
+    // Nothing is older than two hours yet.
+    app.state.app.prune_attempts().await.expect("prune");
+    assert_eq!(store.login_failures(&key, 60).await.expect("db"), 1);
+    let later = jiff::Timestamp::now().as_millisecond() + 1_000;
+    assert!(store.prune_attempts(later).await.expect("prune") >= 1);
+    assert_eq!(store.login_failures(&key, 60).await.expect("db"), 0);
 }
