@@ -112,21 +112,42 @@ impl std::fmt::Display for D1 {
     }
 }
 
-/// A percentage of the chart's box, with two decimals (a hundredth of a
-/// percent is under a tenth of a pixel on a 900 px chart).
+/// A percentage of the chart's box, to a hundredth of a percent (under a
+/// tenth of a pixel on a 900 px chart), trailing zeros left out: digits
+/// written by integer arithmetic, as [`D1`].
 struct Pct(f64);
 
 impl std::fmt::Display for Pct {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Hundredths, written as tenths of a tenth.
         let hundredths = (self.0 * 100.0).round() as i64;
-        let whole = D1((hundredths / 10) as f64 / 10.0);
-        let last = (hundredths % 10).unsigned_abs();
-        if last == 0 {
-            write!(f, "{whole}%")
-        } else {
-            write!(f, "{whole}{last}%")
+        let mut buf = [0u8; 24];
+        let mut at = buf.len();
+        let mut push = |b: u8| {
+            at -= 1;
+            buf[at] = b;
+        };
+        push(b'%');
+        let mut t = hundredths.unsigned_abs();
+        let frac = t % 100;
+        t /= 100;
+        if frac != 0 {
+            if !frac.is_multiple_of(10) {
+                push(b'0' + (frac % 10) as u8);
+            }
+            push(b'0' + (frac / 10) as u8);
+            push(b'.');
         }
+        loop {
+            push(b'0' + (t % 10) as u8);
+            t /= 10;
+            if t == 0 {
+                break;
+            }
+        }
+        if hundredths < 0 {
+            push(b'-');
+        }
+        f.write_str(std::str::from_utf8(&buf[at..]).map_err(|_| std::fmt::Error)?)
     }
 }
 
@@ -542,18 +563,27 @@ mod tests {
         assert!(!outer.contains("viewBox"), "{outer}");
         assert!(outer.contains(r#"width="100%""#) && outer.contains(r#"font-size="12""#));
         assert!(
-            plot.contains(r#"<circle cx="0.0%" cy="100.0%" r="3">"#),
+            plot.contains(r#"<circle cx="0%" cy="100%" r="3">"#),
             "{plot}"
         );
         assert!(
-            plot.contains(r#"cx="100.0%""#),
+            plot.contains(r#"cx="100%""#),
             "the last day at the right edge"
         );
         assert!(plot.contains(r#"preserveAspectRatio="none""#));
         assert!(plot.contains(r#"vector-effect="non-scaling-stroke""#));
-        assert_eq!(Pct(12.0).to_string(), "12.0%");
-        assert_eq!(Pct(45.678).to_string(), "45.68%");
-        assert_eq!(Pct(2.05).to_string(), "2.05%");
+        for (v, written) in [
+            (12.0, "12%"),
+            (45.678, "45.68%"),
+            (2.05, "2.05%"),
+            (2.5, "2.5%"),
+            (0.0, "0%"),
+            (100.0, "100%"),
+            (0.004, "0%"),
+            (-3.25, "-3.25%"),
+        ] {
+            assert_eq!(Pct(v).to_string(), written, "{v}");
+        }
         let bars = bar_chart(
             "b",
             "t",
