@@ -395,10 +395,12 @@ for (const js of [true, false]) {
       assert.ok(tall < 4 * 844, `the plan page is ${tall} px tall`);
       await review(page, `today-01-${mode}`, { axe: js });
 
-      // The first exercise counted in reps (no holds).
-      const id = await page.$eval('.tools[data-hold="0"]:not([data-reps="0"])', (t) => t.dataset.exercise);
+      // The first exercise counted in reps (no holds), done once a day.
+      const once = '.tools[data-hold="0"]:not([data-reps="0"])[data-sessions="1"]';
+      const id = await page.$eval(once, (t) => t.dataset.exercise);
       const sets = await page.$eval(`.tools[data-exercise="${id}"]`, (t) => Number(t.dataset.sets));
       const reps = await page.$eval(`.tools[data-exercise="${id}"]`, (t) => Number(t.dataset.reps));
+      const ticked = [id];
       await page.click(`#ex-${id} summary`);
       if (js) {
         // The counter ticks the exercise once its last set is done.
@@ -416,8 +418,8 @@ for (const js of [true, false]) {
       }
       await Promise.all([page.waitForNavigation(), page.click('.today-list button[type=submit]')]);
       assert.match(page.url(), /\/checkin\?done=/);
-      assert.ok(await page.isChecked(`input[name=done][value="${id}"]`), 'the tick came into the check-in');
-      assert.equal((await page.$$('input[name=done]:checked')).length, 1, 'and only it');
+      for (const t of ticked) assert.ok(await page.isChecked(`input[name=done][value="${t}"]`), `the tick of ${t} came into the check-in`);
+      assert.equal((await page.$$('input[name=done]:checked')).length, ticked.length, 'and only those');
       await newSigns(page);
       await radio(page, 'pain_now', 2);
       await radio(page, 'stiffness', 1);
@@ -437,3 +439,48 @@ for (const js of [true, false]) {
     }
   });
 }
+
+test('an exercise done twice a day is ticked after its second session, kept across visits', async () => {
+  const server = await startServer(DAY0);
+  const browser = await launch();
+  try {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await ctx.newPage();
+    await signUp(page, server.base, 'Bo', 'bo@example.org');
+    // Pain 5 now: the plan starts by getting the knee moving (mobilise),
+    // whose heel slides are done twice a day.
+    await page.fill('#age', '30');
+    await next(page);
+    await next(page);
+    await page.fill('#pain_now', '5');
+    await next(page);
+    for (let i = 4; i <= 9; i++) await next(page);
+    await page.goto(`${server.base}/plan`);
+    const two = await page.$eval('.tools[data-hold="0"]:not([data-reps="0"])[data-sessions="2"]', (t) => t.dataset.exercise);
+    const tools = `.tools[data-exercise="${two}"]`;
+    const n = await page.$eval(tools, (t) => Number(t.dataset.sets) * Number(t.dataset.reps));
+    await page.click(`#ex-${two} summary`);
+    for (let i = 0; i < n; i++) await page.click(`${tools} button:has-text("+1 rep")`);
+    assert.match(await page.textContent(`${tools} .count`), /Session 1 of 2 done today/);
+    assert.equal(await page.isChecked(`#done-${two}`), false, 'not ticked after one of two sessions');
+    await review(page, 'today-04-first-of-two');
+    // Later, the page opened again: the first session is remembered.
+    await page.reload();
+    assert.equal(await page.textContent(`${tools} .count`), 'Session 1 of 2 done today.');
+    await page.click(`#ex-${two} summary`);
+    for (let i = 0; i < n; i++) await page.click(`${tools} button:has-text("+1 rep")`);
+    assert.match(await page.textContent(`${tools} .count`), /All 2 sessions done today\. Ticked as done/);
+    assert.ok(await page.isChecked(`#done-${two}`), 'ticked after the second session');
+    await page.reload();
+    assert.ok(await page.isChecked(`#done-${two}`), 'still ticked when the page is opened again');
+    // "Start over" takes the last session back.
+    await page.click(`#ex-${two} summary`);
+    await page.click(`${tools} button:has-text("Start over")`);
+    assert.equal(await page.isChecked(`#done-${two}`), false);
+    await page.reload();
+    assert.equal(await page.textContent(`${tools} .count`), 'Session 1 of 2 done today.');
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});

@@ -80,74 +80,73 @@ fn x_at(i: usize, n: usize) -> f64 {
     PL + (PR - PL) * across(i, n)
 }
 
-/// A coordinate written with one decimal, by integer arithmetic (float
-/// formatting was a tenth of the progress page's time under load).
+/// `units` (in `10^-places`) written as a decimal by integer arithmetic,
+/// then `suffix`; `trim`: without trailing zeros after the point (nor the
+/// point when none are left). Float formatting was a tenth of the progress
+/// page's time under load.
+fn write_decimal(
+    f: &mut std::fmt::Formatter<'_>,
+    units: i64,
+    mut places: u32,
+    trim: bool,
+    suffix: &[u8],
+) -> std::fmt::Result {
+    // Digits written backwards into a buffer, then one write.
+    let mut buf = [0u8; 32];
+    let mut at = buf.len();
+    let mut push = |b: u8| {
+        at -= 1;
+        buf[at] = b;
+    };
+    for b in suffix.iter().rev() {
+        push(*b);
+    }
+    let mut t = units.unsigned_abs();
+    let scale = 10u64.pow(places);
+    let mut frac = t % scale;
+    t /= scale;
+    if trim {
+        while places > 0 && frac.is_multiple_of(10) {
+            frac /= 10;
+            places -= 1;
+        }
+    }
+    if places > 0 {
+        for _ in 0..places {
+            push(b'0' + (frac % 10) as u8);
+            frac /= 10;
+        }
+        push(b'.');
+    }
+    loop {
+        push(b'0' + (t % 10) as u8);
+        t /= 10;
+        if t == 0 {
+            break;
+        }
+    }
+    if units < 0 {
+        push(b'-');
+    }
+    f.write_str(std::str::from_utf8(&buf[at..]).map_err(|_| std::fmt::Error)?)
+}
+
+/// A coordinate with one decimal.
 struct D1(f64);
 
 impl std::fmt::Display for D1 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let tenths = (self.0 * 10.0).round() as i64;
-        // Digits written backwards into a buffer, then one write.
-        let mut buf = [0u8; 24];
-        let mut at = buf.len();
-        let mut push = |b: u8| {
-            at -= 1;
-            buf[at] = b;
-        };
-        let mut t = tenths.unsigned_abs();
-        push(b'0' + (t % 10) as u8);
-        push(b'.');
-        t /= 10;
-        loop {
-            push(b'0' + (t % 10) as u8);
-            t /= 10;
-            if t == 0 {
-                break;
-            }
-        }
-        if tenths < 0 {
-            push(b'-');
-        }
-        f.write_str(std::str::from_utf8(&buf[at..]).map_err(|_| std::fmt::Error)?)
+        write_decimal(f, (self.0 * 10.0).round() as i64, 1, false, b"")
     }
 }
 
 /// A percentage of the chart's box, to a hundredth of a percent (under a
-/// tenth of a pixel on a 900 px chart), trailing zeros left out: digits
-/// written by integer arithmetic, as [`D1`].
+/// tenth of a pixel on a 900 px chart), trailing zeros left out.
 struct Pct(f64);
 
 impl std::fmt::Display for Pct {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hundredths = (self.0 * 100.0).round() as i64;
-        let mut buf = [0u8; 24];
-        let mut at = buf.len();
-        let mut push = |b: u8| {
-            at -= 1;
-            buf[at] = b;
-        };
-        push(b'%');
-        let mut t = hundredths.unsigned_abs();
-        let frac = t % 100;
-        t /= 100;
-        if frac != 0 {
-            if !frac.is_multiple_of(10) {
-                push(b'0' + (frac % 10) as u8);
-            }
-            push(b'0' + (frac / 10) as u8);
-            push(b'.');
-        }
-        loop {
-            push(b'0' + (t % 10) as u8);
-            t /= 10;
-            if t == 0 {
-                break;
-            }
-        }
-        if hundredths < 0 {
-            push(b'-');
-        }
-        f.write_str(std::str::from_utf8(&buf[at..]).map_err(|_| std::fmt::Error)?)
+        write_decimal(f, (self.0 * 100.0).round() as i64, 2, true, b"%")
     }
 }
 

@@ -392,11 +392,13 @@ pub struct ExerciseCard {
     pub sport: bool,
     /// What the Today view's counter and timer count (none when a
     /// clinician set the dosage in words): sets, reps, seconds a hold,
-    /// minutes a session.
+    /// minutes a session; and sessions a day (the exercise is done after
+    /// the last).
     pub sets: u32,
     pub reps: u32,
     pub hold: u32,
     pub session_minutes: u32,
+    pub per_day: u32,
 }
 
 #[derive(Template)]
@@ -423,6 +425,9 @@ pub struct PlanPage {
     pub phase_number: usize,
     pub phase_count: usize,
     pub weekday: String,
+    /// Today's date where the person lives (the Today view's counters keep
+    /// the day's finished sessions under it).
+    pub day: String,
     pub today_cards: Vec<ExerciseCard>,
     pub other_cards: Vec<ExerciseCard>,
     pub exit: Vec<String>,

@@ -1,11 +1,45 @@
 // kneepath: the Today view's rep and set counter and hold or session timer.
 // Progressive enhancement: without this script the plan is a plain
 // checklist; with it, each exercise card that has something to count gets
-// buttons, and finishing the last set (or the session's time) ticks the
-// exercise, which the check-in then shows as done. Nothing is sent
-// anywhere: the ticks go to the check-in form only when the person asks.
+// buttons, and finishing the last set (or the session's time) of the
+// day's last session ticks the exercise, which the check-in then shows as
+// done. An exercise done twice a day is ticked after the second session:
+// the sessions finished today are kept in the browser's storage (under the
+// day and the exercise, nothing else; older days are dropped), so leaving
+// the page between them loses nothing. Nothing is sent anywhere: the ticks
+// go to the check-in form only when the person asks.
 (function () {
   "use strict";
+
+  var PREFIX = "kneepath-today:";
+  var form = document.querySelector("form.today-list[data-day]");
+  var day = form ? form.getAttribute("data-day") : "";
+
+  // Finished sessions of an exercise today (storage may be off: then the
+  // count lasts as long as the page).
+  var kept = {};
+  function sessionsDone(id) {
+    try {
+      var v = window.localStorage.getItem(PREFIX + day + ":" + id);
+      if (v !== null) return parseInt(v, 10) || 0;
+    } catch (e) { /* storage off */ }
+    return kept[id] || 0;
+  }
+  function keepSessions(id, n) {
+    kept[id] = n;
+    try {
+      window.localStorage.setItem(PREFIX + day + ":" + id, String(n));
+    } catch (e) { /* storage off */ }
+  }
+  // Other days' counts are of no use any more.
+  try {
+    for (var k = window.localStorage.length - 1; k >= 0; k--) {
+      var key = window.localStorage.key(k);
+      if (key && key.indexOf(PREFIX) === 0 && key.indexOf(PREFIX + day + ":") !== 0) {
+        window.localStorage.removeItem(key);
+      }
+    }
+  } catch (e) { /* storage off */ }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -31,7 +65,9 @@
     var reps = parseInt(box.getAttribute("data-reps"), 10) || 0;
     var hold = parseInt(box.getAttribute("data-hold"), 10) || 0;
     var minutes = parseInt(box.getAttribute("data-minutes"), 10) || 0;
-    var tick = document.getElementById("done-" + box.getAttribute("data-exercise"));
+    var sessions = parseInt(box.getAttribute("data-sessions"), 10) || 1;
+    var id = box.getAttribute("data-exercise");
+    var tick = document.getElementById("done-" + id);
     if (!sets && !reps && !hold && !minutes) return;
     sets = sets || 1;
 
@@ -45,15 +81,32 @@
     // Whether this counter ticked the exercise (so "Start over" unticks it).
     var ticked = false;
 
+    function disableAll() {
+      Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) {
+        if (b !== again) b.disabled = true;
+      });
+    }
+
+    // A session finished: the day's last ticks the exercise; before it,
+    // the counter starts again for the next one.
     function finish(words) {
+      var done = sessionsDone(id) + 1;
+      keepSessions(id, done);
+      if (done < sessions) {
+        set = 1;
+        rep = 0;
+        show();
+        status.textContent = words + " Session " + done + " of " + sessions +
+          " done today. Do the next one later: it is ticked as done after the last.";
+        return;
+      }
       if (tick && !tick.checked) {
         tick.checked = true;
         ticked = true;
       }
-      status.textContent = words + " Ticked as done for today's check-in.";
-      Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) {
-        if (b !== again) b.disabled = true;
-      });
+      status.textContent = words + (sessions > 1 ? " All " + sessions + " sessions done today." : "") +
+        " Ticked as done for today's check-in.";
+      disableAll();
     }
 
     function show(before) {
@@ -146,7 +199,11 @@
       set = 1;
       rep = 0;
       time.hidden = true;
-      if (ticked && tick) tick.checked = false;
+      // Taking back a tick this counter made takes back its session too.
+      if (ticked && tick) {
+        tick.checked = false;
+        keepSessions(id, Math.max(sessionsDone(id) - 1, 0));
+      }
       ticked = false;
       Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) {
         b.disabled = false;
@@ -158,6 +215,18 @@
     row.appendChild(again);
     box.appendChild(row);
     box.appendChild(status);
+    // Sessions finished earlier today, on this device.
+    var before = sessionsDone(id);
+    if (before >= sessions) {
+      // The counter's tick (a reload may have kept the box ticked already).
+      if (tick) tick.checked = true;
+      ticked = true;
+      status.textContent = (sessions > 1 ? "All " + sessions + " sessions" : "The session") +
+        " done today. Ticked as done for today's check-in.";
+      disableAll();
+    } else if (before > 0) {
+      status.textContent = "Session " + before + " of " + sessions + " done today.";
+    }
   }
 
   var boxes = document.querySelectorAll(".tools[data-exercise]");

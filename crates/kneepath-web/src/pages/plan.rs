@@ -127,6 +127,7 @@ fn fill(
     page.phase_number = phase.phase + 1;
     page.phase_count = kb.phases.len();
     page.weekday = WEEKDAYS[today.weekday() as usize].to_string();
+    page.day = today.to_string();
     let rules = applied_plan_rules(kb, ctx);
     page.exit = match kneepath_core::plan::phase_cap(&rules) {
         // A plan rule (P1) keeps the plan where it is, whatever the
@@ -156,6 +157,7 @@ fn fill(
             reps: count(|d| d.reps),
             hold: count(|d| d.hold_seconds),
             session_minutes: count(|d| d.minutes),
+            per_day: count(|d| Some(d.per_day)).max(1),
             id: e.id.clone(),
             name: e.name.clone(),
             purpose: e.purpose.clone(),
@@ -246,6 +248,7 @@ fn empty(l: Layout) -> PlanPage {
         phase_number: 0,
         phase_count: 0,
         weekday: String::new(),
+        day: String::new(),
         today_cards: Vec::new(),
         other_cards: Vec::new(),
         exit: Vec::new(),

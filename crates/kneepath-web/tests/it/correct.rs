@@ -257,3 +257,53 @@ async fn correcting_the_answer_that_stepped_the_plan_back_puts_it_back() {
         [Some(7), Some(2)]
     );
 }
+
+/// An optional answer given by mistake can be taken back: each optional
+/// question (folded under "More about today") offers "No answer", never
+/// preselected, and a correction with it stores the answer as not given.
+#[tokio::test]
+async fn an_optional_answer_can_be_taken_back() {
+    let app = app().await;
+    let (cookie, csrf) = app.patient("unsay").await;
+    app.assess(&cookie, &csrf).await;
+    let uid = app.user_of(&cookie).await.id;
+    let day: Day = super::TODAY.parse().expect("day");
+    let r = app
+        .post("/checkin", Some(&cookie), &form(&csrf, day, &[], 0, ""))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (stored, _) = app.stored(&uid, day).await;
+    assert_eq!(stored.morning_pain, Some(1));
+    assert!(stored.swelling.is_some());
+
+    let page = app.get(&format!("/checkin?day={day}"), Some(&cookie)).await;
+    for name in ["morning_pain", "swelling", "walks_normally", "full_range"] {
+        assert!(
+            page.body
+                .contains(&format!(r#"name="{name}" value=""> No answer"#)),
+            "{name}"
+        );
+    }
+    assert!(
+        !page.body.contains(r#"value="" checked"#),
+        "never preselected"
+    );
+    // Not for the required scales, nor for pain during the exercises.
+    for name in ["pain_now", "stiffness", "exercise_pain"] {
+        assert!(
+            !page.body.contains(&format!(r#"name="{name}" value="""#)),
+            "{name}"
+        );
+    }
+
+    let corrected = form(&csrf, day, &[], 0, &format!("&correct={day}"))
+        .replace("morning_pain=1", "morning_pain=")
+        .replace("swelling=none", "swelling=");
+    let r = app.post("/checkin", Some(&cookie), &corrected).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (stored, old) = app.stored(&uid, day).await;
+    assert_eq!(stored.morning_pain, None);
+    assert_eq!(stored.swelling, None);
+    assert_eq!(old.len(), 1, "the answers it replaced are kept");
+    assert_eq!(old[0].morning_pain, Some(1));
+}

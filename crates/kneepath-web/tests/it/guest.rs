@@ -7,7 +7,14 @@ use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
 use kneepath_store::AuditFilter;
 
+use super::hardening::audit_rows;
 use super::{App, Resp, app, app_with_settings, instance_on};
+
+/// Whether any of `rows` has a detail containing `text`.
+fn any_detail(rows: &[kneepath_store::AuditEntry], text: &str) -> bool {
+    rows.iter()
+        .any(|r| r.detail.as_deref().is_some_and(|d| d.contains(text)))
+}
 
 impl App {
     async fn user_of_session(&self, cookie: &str) -> Option<kneepath_store::User> {
@@ -76,18 +83,14 @@ async fn a_guest_answers_without_an_account_and_keeps_it_by_signing_up() {
         );
     }
     // No address in any audit row of the guest.
-    let rows = app
-        .state
-        .store
-        .audit_search(
-            &AuditFilter {
-                subject_id: Some(g.id.to_string()),
-                ..AuditFilter::default()
-            },
-            100,
-        )
-        .await
-        .expect("audit");
+    let rows = audit_rows(
+        &app,
+        AuditFilter {
+            subject_id: Some(g.id.to_string()),
+            ..AuditFilter::default()
+        },
+    )
+    .await;
     assert!(rows.len() >= 2, "{rows:?}");
     assert!(rows.iter().all(|r| r.ip.is_none()), "{rows:?}");
 
@@ -122,26 +125,16 @@ async fn a_guest_answers_without_an_account_and_keeps_it_by_signing_up() {
         StatusCode::OK
     );
     // Audited: the account made from the guest's answers.
-    let made = app
-        .state
-        .store
-        .audit_search(
-            &AuditFilter {
-                subject_id: Some(g.id.to_string()),
-                entity: Some("account".into()),
-                ..AuditFilter::default()
-            },
-            10,
-        )
-        .await
-        .expect("audit");
-    assert!(
-        made.iter().any(|r| r
-            .detail
-            .as_deref()
-            .is_some_and(|d| d.contains("guest's answers"))),
-        "{made:?}"
-    );
+    let made = audit_rows(
+        &app,
+        AuditFilter {
+            subject_id: Some(g.id.to_string()),
+            entity: Some("account".into()),
+            ..AuditFilter::default()
+        },
+    )
+    .await;
+    assert!(any_detail(&made, "guest's answers"), "{made:?}");
     // The guest's old session does not come back.
     assert_eq!(
         app.get("/assess/1", Some(&guest)).await.location(),
@@ -221,23 +214,16 @@ async fn a_guests_answers_are_deleted_after_24_hours_or_when_asked() {
         .await
         .expect("scan");
     assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
-    let deleted = app
-        .state
-        .store
-        .audit_search(
-            &AuditFilter {
-                action: Some("delete".into()),
-                ..AuditFilter::default()
-            },
-            50,
-        )
-        .await
-        .expect("audit");
+    let deleted = audit_rows(
+        &app,
+        AuditFilter {
+            action: Some("delete".into()),
+            ..AuditFilter::default()
+        },
+    )
+    .await;
     assert!(
-        deleted.iter().any(|r| r
-            .detail
-            .as_deref()
-            .is_some_and(|d| d.contains("at the guest's request"))),
+        any_detail(&deleted, "at the guest's request"),
         "{deleted:?}"
     );
     // An account cannot be deleted through the guest's route.

@@ -626,7 +626,7 @@ async fn sign_ups_from_one_address_are_limited() {
 }
 
 /// The audit rows of `filter` (newest first).
-async fn audit_rows(
+pub(super) async fn audit_rows(
     app: &App,
     filter: kneepath_store::AuditFilter,
 ) -> Vec<kneepath_store::AuditEntry> {

@@ -14,10 +14,13 @@ async fn the_plan_opens_on_todays_checklist_and_its_ticks_fill_the_check_in() {
     let plan = app.get("/plan", Some(&cookie)).await;
     assert_eq!(plan.status, StatusCode::OK);
     assert!(plan.body.contains("Today, Monday"), "{}", plan.body);
-    assert!(
-        plan.body
-            .contains(r#"<form method="get" action="/checkin" class="today-list">"#)
-    );
+    // The counters keep the day's sessions under the person's day.
+    assert!(plan.body.contains(
+        r#"<form method="get" action="/checkin" class="today-list" data-day="2026-11-02">"#
+    ));
+    // Sessions a day, for the counter (this phase's are once a day; the
+    // browser test does one done twice).
+    assert!(plan.body.contains(r#"data-sessions="1""#));
     assert!(
         plan.body
             .contains(r#"<script src="/static/today.js" defer></script>"#)
