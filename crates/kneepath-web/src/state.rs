@@ -39,8 +39,9 @@ pub struct Settings {
     /// How PDF reports are queued and bounded.
     pub pdf: crate::pdf::PdfLimits,
     /// The address people reach the app at (`https://knee.clinic.example`),
-    /// for links in email: never taken from a request's Host header, which
-    /// anyone can set. Required with SMTP.
+    /// for links in email, never taken from a request's Host header, which
+    /// anyone can set; and, when given, for the links pages hand out (an
+    /// invitation, a calendar feed). Required with SMTP.
     pub public_url: Option<String>,
 }
 

@@ -181,10 +181,14 @@ pub(crate) const STYLE: &str = kneepath_report::STYLE;
 /// form. Every page works without it.
 const TIME_ZONE_SCRIPT: &str = include_str!("../../static/tz.js");
 
-/// This site's origin as the request named it (`https://` with secure
-/// cookies), for the links kneepath hands out to be opened elsewhere: an
-/// invitation, a calendar feed, a reset link.
+/// This site's origin for the links kneepath hands out to be opened
+/// elsewhere (an invitation, a calendar feed, an administrator's reset
+/// link): the deployment's `--public-url` when it has one, else as the
+/// request named it (`https://` with secure cookies).
 pub(crate) fn origin(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    if let Some(url) = &state.settings.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

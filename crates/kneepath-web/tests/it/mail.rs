@@ -339,3 +339,23 @@ async fn a_name_with_a_line_break_is_refused_so_no_email_carries_injected_lines(
         r.body
     );
 }
+
+/// With a public address configured, the links pages hand out (here a
+/// calendar feed) use it, not the Host the request names.
+#[tokio::test]
+async fn handed_out_links_use_the_public_address() {
+    let app = super::app_with_settings(mailing_settings()).await;
+    let (cookie, csrf) = app.patient("public-links").await;
+    app.assess(&cookie, &csrf).await;
+    // (The request names "localhost".)
+    let r = app
+        .post("/account/calendar", Some(&cookie), &format!("csrf={csrf}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("https://knee.clinic.example/calendar/"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("//localhost"));
+}
