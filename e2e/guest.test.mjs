@@ -21,9 +21,11 @@ async function answerAsGuest(page, base, shots) {
   if (shots) await review(page, 'guest-01-start');
   await click(page, 'button:has-text("Start without an account")');
   assert.match(page.url(), /\/assess\/1$/);
-  // A guest's header: sign up or delete the answers; no patient navigation.
+  // A guest's header: log in, leave (deleting the answers) or sign up; no
+  // patient navigation.
   assert.equal(await page.locator('header a[href="/plan"]').count(), 0);
-  assert.equal(await page.locator('header button:has-text("Delete answers")').count(), 1);
+  assert.equal(await page.locator('header a[href="/guest/delete"]').count(), 1);
+  assert.equal(await page.locator('header a[href="/login"]').count(), 1);
   await page.fill('#age', '30');
   await next(page);
   for (let i = 2; i <= 9; i++) await next(page);
@@ -83,16 +85,20 @@ for (const js of [true, false]) {
   });
 }
 
-test('a guest deletes the answers at once, from the result or the header', async () => {
+test('a guest deletes the answers, from the result or the header, after a confirmation', async () => {
   const server = await startServer(DAY0);
   const browser = await launch();
   try {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await ctx.newPage();
     const id = await answerAsGuest(page, server.base, false);
-    await click(page, 'button:has-text("Delete my answers now")');
+    await click(page, 'a:has-text("Delete my answers now")');
+    // A confirmation first: a tap by mistake deletes nothing.
+    assert.equal((await page.textContent('h1')).trim(), 'Delete your answers?');
+    await review(page, 'guest-04-confirm');
+    await click(page, 'button:has-text("Delete my answers and leave")');
     assert.match(await page.textContent('main'), /Your answers and their result have been deleted/);
-    await review(page, 'guest-04-deleted');
+    await review(page, 'guest-05-deleted');
     await page.goto(`${server.base}/assessments/${id}`);
     // No session any more: back to the start.
     assert.match(page.url(), /\/assess$/);
@@ -102,7 +108,8 @@ test('a guest deletes the answers at once, from the result or the header', async
     await next(page);
     await page.goto(server.base);
     assert.match(await page.textContent('main'), /Continue your answers/);
-    await click(page, 'header button:has-text("Delete answers")');
+    await click(page, 'header a:has-text("Leave")');
+    await click(page, 'button:has-text("Delete my answers and leave")');
     assert.match(await page.textContent('main'), /Your answers and their result have been deleted/);
     await page.goto(`${server.base}/assess/2`);
     assert.match(page.url(), /\/assess$/);

@@ -463,7 +463,12 @@ test('an exercise done twice a day is ticked after its second session, kept acro
     for (let i = 0; i < n; i++) await page.click(`${tools} button:has-text("+1 rep")`);
     assert.match(await page.textContent(`${tools} .count`), /Session 1 of 2 done today/);
     assert.equal(await page.isChecked(`#done-${two}`), false, 'not ticked after one of two sessions');
+    // The folded card says so too.
+    assert.match(await page.textContent(`#ex-${two} summary .dose`), /1 of 2 done$/);
     await review(page, 'today-04-first-of-two');
+    // A tick by hand is kept for the day as well.
+    const other = await page.$eval(`input[name=done]:not([value="${two}"])`, (b) => b.value);
+    await page.check(`#done-${other}`);
     // Later, the page opened again: the first session is remembered.
     await page.reload();
     assert.equal(await page.textContent(`${tools} .count`), 'Session 1 of 2 done today.');
@@ -473,6 +478,7 @@ test('an exercise done twice a day is ticked after its second session, kept acro
     assert.ok(await page.isChecked(`#done-${two}`), 'ticked after the second session');
     await page.reload();
     assert.ok(await page.isChecked(`#done-${two}`), 'still ticked when the page is opened again');
+    assert.ok(await page.isChecked(`#done-${other}`), 'the tick by hand too');
     // "Start over" takes the last session back.
     await page.click(`#ex-${two} summary`);
     await page.click(`${tools} button:has-text("Start over")`);

@@ -115,6 +115,47 @@ impl App {
         Ok(())
     }
 
+    /// A guest logs in to `account`: the guest's latest result is added to
+    /// the account, as the assessment the person would have taken logged
+    /// in (dated the day it was answered, so a warning sign in it stops the
+    /// account's plan as it should), and the guest is deleted. Nothing is
+    /// added to an account that is not a patient's. The new assessment's
+    /// id, if one was added.
+    pub async fn join_guest(
+        &self,
+        guest: &User,
+        account: &User,
+        ip: Option<&str>,
+    ) -> Result<Option<String>, AppError> {
+        if !guest.guest {
+            return Err(AppError::Forbidden("Not a guest.".into()));
+        }
+        let latest = match account.role {
+            kneepath_store::Role::Patient => self.store.latest_assessment(&guest.id).await?,
+            _ => None,
+        };
+        let added = match latest {
+            Some(a) => {
+                let facts = crate::plan::facts_from_map(&self.kb, &a.facts);
+                Some(
+                    self.record_assessment(&account.id, &facts, a.source, a.day, ip)
+                        .await?,
+                )
+            }
+            None => None,
+        };
+        self.store
+            .delete_user_as(
+                &guest.id,
+                match added {
+                    Some(_) => "a guest's answers were deleted at log-in; their latest result was added to the account logged in to",
+                    None => "a guest's answers were deleted at log-in to an account",
+                },
+            )
+            .await?;
+        Ok(added)
+    }
+
     /// Forget the attempts the limits counted more than
     /// [`ATTEMPTS_KEPT_HOURS`] ago (they hold addresses and emails). How
     /// many. By the machine's clock, as the attempts are counted.

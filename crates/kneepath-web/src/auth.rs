@@ -56,8 +56,12 @@ pub async fn load_session(State(state): State<AppState>, mut req: Request, next:
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string());
+    // The asker's frame, for pages drawn without the handler (errors).
+    let frame = session
+        .as_ref()
+        .map(|s| std::sync::Arc::new(crate::views::Layout::of_session("", "", s)));
     req.extensions_mut().insert(RequestAuth { session, ip });
-    next.run(req).await
+    crate::views::ASKER.scope(frame, next.run(req)).await
 }
 
 fn auth_of(parts: &Parts) -> RequestAuth {

@@ -76,12 +76,18 @@ impl Layout {
     }
 
     pub fn for_user(title: &str, nav: &'static str, user: &crate::auth::CurrentUser) -> Layout {
-        if user.is_guest() {
-            // A guest's header is an anonymous one (log in, sign up); the
+        Layout::of_session(title, nav, &user.session)
+    }
+
+    /// The frame of the person a session is, by role.
+    pub fn of_session(title: &str, nav: &'static str, session: &kneepath_store::Session) -> Layout {
+        let user = &session.user;
+        if user.guest {
+            // A guest's header offers to sign up or delete the answers; the
             // forms carry the guest's session token.
             return Layout {
                 title: title.to_string(),
-                csrf: user.csrf().to_string(),
+                csrf: session.csrf_token.clone(),
                 nav,
                 role: "guest",
                 ..Layout::default()
@@ -89,13 +95,32 @@ impl Layout {
         }
         Layout {
             title: title.to_string(),
-            user: Some(user.session.user.display_name.clone()),
-            csrf: user.csrf().to_string(),
+            user: Some(user.display_name.clone()),
+            csrf: session.csrf_token.clone(),
             nav,
-            is_patient: user.session.user.role == kneepath_store::Role::Patient,
-            role: user.session.user.role.as_str(),
+            is_patient: user.role == kneepath_store::Role::Patient,
+            role: user.role.as_str(),
         }
     }
+
+    /// The frame of a page drawn without the handler's help (an error): the
+    /// asker's, as the session layer made it known, else an anonymous one.
+    pub fn of_asker(title: &str) -> Layout {
+        let mut l = ASKER
+            .try_with(|frame| frame.as_deref().cloned())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        l.title = title.to_string();
+        l
+    }
+}
+
+tokio::task_local! {
+    /// The frame of the person asking, while their request is served
+    /// (`None`: anonymous): set by the session layer
+    /// ([`crate::auth::load_session`]), read by error pages.
+    pub static ASKER: Option<std::sync::Arc<Layout>>;
 }
 
 /// Submitted values and per-field messages, for re-rendering a form.
@@ -170,7 +195,7 @@ pub struct ErrorPage {
 impl ErrorPage {
     pub fn new(title: &str, message: &str) -> ErrorPage {
         ErrorPage {
-            l: Layout::anon(title),
+            l: Layout::of_asker(title),
             heading: title.to_string(),
             message: message.to_string(),
         }
@@ -299,6 +324,13 @@ impl WizardPage {
     pub fn error_count(&self) -> usize {
         self.questions.iter().filter(|q| q.error.is_some()).count()
     }
+}
+
+/// A guest's confirmation before their answers are deleted.
+#[derive(Template)]
+#[template(path = "guest_delete.html")]
+pub struct GuestDeletePage {
+    pub l: Layout,
 }
 
 /// The assessment's start for someone not logged in: answer now without

@@ -4,9 +4,10 @@
 // buttons, and finishing the last set (or the session's time) of the
 // day's last session ticks the exercise, which the check-in then shows as
 // done. An exercise done twice a day is ticked after the second session:
-// the sessions finished today are kept in the browser's storage (under the
-// day and the exercise, nothing else; older days are dropped), so leaving
-// the page between them loses nothing. Nothing is sent anywhere: the ticks
+// the sessions finished today, and the ticks, are kept in the browser's
+// storage (under the day and the exercise, nothing else; older days are
+// dropped), so leaving the page between them loses nothing; a tick or an
+// untick by hand wins over the counter's. Nothing is sent anywhere: the ticks
 // go to the check-in form only when the person asks.
 (function () {
   "use strict";
@@ -29,6 +30,19 @@
     kept[id] = n;
     try {
       window.localStorage.setItem(PREFIX + day + ":" + id, String(n));
+    } catch (e) { /* storage off */ }
+  }
+  // A tick (or untick) made today: "1", "0", or null when none was made.
+  function tickKept(id) {
+    try {
+      return window.localStorage.getItem(PREFIX + day + ":tick:" + id);
+    } catch (e) {
+      return null;
+    }
+  }
+  function keepTick(id, on) {
+    try {
+      window.localStorage.setItem(PREFIX + day + ":tick:" + id, on ? "1" : "0");
     } catch (e) { /* storage off */ }
   }
   // Other days' counts are of no use any more.
@@ -71,6 +85,15 @@
     if (!sets && !reps && !hold && !minutes) return;
     sets = sets || 1;
 
+    // On the folded card: how many of the day's sessions are done.
+    var dose = document.querySelector("#ex-" + id + " summary .dose");
+    var mark = el("span", "sessions-done");
+    if (dose && sessions > 1) dose.appendChild(mark);
+    function badge() {
+      var n = sessionsDone(id);
+      mark.textContent = n > 0 && n < sessions ? " · " + n + " of " + sessions + " done" : "";
+    }
+
     var status = el("p", "count");
     status.setAttribute("role", "status");
     status.setAttribute("aria-live", "polite");
@@ -97,13 +120,16 @@
         rep = 0;
         show();
         status.textContent = words + " Session " + done + " of " + sessions +
-          " done today. Do the next one later: it is ticked as done after the last.";
+          " done today. Do the next one later: it is ticked as done after the last, so check in after it.";
+        badge();
         return;
       }
       if (tick && !tick.checked) {
         tick.checked = true;
         ticked = true;
+        keepTick(id, true);
       }
+      badge();
       status.textContent = words + (sessions > 1 ? " All " + sessions + " sessions done today." : "") +
         " Ticked as done for today's check-in.";
       disableAll();
@@ -202,7 +228,9 @@
       // Taking back a tick this counter made takes back its session too.
       if (ticked && tick) {
         tick.checked = false;
+        keepTick(id, false);
         keepSessions(id, Math.max(sessionsDone(id) - 1, 0));
+        badge();
       }
       ticked = false;
       Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) {
@@ -217,7 +245,8 @@
     box.appendChild(status);
     // Sessions finished earlier today, on this device.
     var before = sessionsDone(id);
-    if (before >= sessions) {
+    badge();
+    if (before >= sessions && tickKept(id) !== "0") {
       // The counter's tick (a reload may have kept the box ticked already).
       if (tick) tick.checked = true;
       ticked = true;
@@ -228,6 +257,17 @@
       status.textContent = "Session " + before + " of " + sessions + " done today.";
     }
   }
+
+  // Ticks by hand, kept for the day (restored before the counters read
+  // them).
+  var ticks = document.querySelectorAll("form.today-list input[name=done]");
+  Array.prototype.forEach.call(ticks, function (box) {
+    var kept = tickKept(box.value);
+    if (kept !== null) box.checked = kept === "1";
+    box.addEventListener("change", function () {
+      keepTick(box.value, box.checked);
+    });
+  });
 
   var boxes = document.querySelectorAll(".tools[data-exercise]");
   for (var i = 0; i < boxes.length; i++) setUp(boxes[i]);

@@ -315,11 +315,17 @@ pub async fn login(
             if let Some(old) = &current {
                 state.store.delete_session(&old.session.token_hash).await?;
             }
-            // A guest logging in to an account: the answers given without
-            // it are deleted (the login page says so), not left behind.
-            if let Some(g) = &guest {
-                state.app.delete_guest(&g.session.user).await?;
-            }
+            // A guest logging in to an account: the result just got is
+            // added to the account (the login page says so), and shown.
+            let joined = match &guest {
+                Some(g) => {
+                    state
+                        .app
+                        .join_guest(&g.session.user, &user, ip.as_deref())
+                        .await?
+                }
+                None => None,
+            };
             let token = state
                 .store
                 .create_session(&user.id, s.session_hours)
@@ -336,10 +342,11 @@ pub async fn login(
                     detail: None,
                 })
                 .await?;
-            let target = match user.role {
-                Role::Patient => next,
-                Role::Clinician => "/clinic".to_string(),
-                Role::Admin => "/admin/users".to_string(),
+            let target = match (user.role, joined) {
+                (Role::Patient, Some(id)) => format!("/assessments/{id}"),
+                (Role::Patient, None) => next,
+                (Role::Clinician, _) => "/clinic".to_string(),
+                (Role::Admin, _) => "/admin/users".to_string(),
             };
             Ok((
                 jar.add(session_cookie(token, s.secure_cookies)),

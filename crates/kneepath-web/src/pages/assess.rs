@@ -370,6 +370,16 @@ pub async fn start_guest(
     }
 }
 
+/// A guest asks to delete their answers: a confirmation first (a tap by
+/// mistake deletes nothing). Anyone else: 404.
+pub async fn delete_guest_form(MaybeGuest(guest): MaybeGuest) -> Result<Response, WebError> {
+    let Some(guest) = guest else {
+        return Err(WebError::not_found());
+    };
+    let l = Layout::for_user("Delete your answers?", "", &guest);
+    Ok(private(&crate::views::GuestDeletePage { l }))
+}
+
 /// A guest deletes their answers and results now (no account is made).
 pub async fn delete_guest(
     State(state): State<AppState>,

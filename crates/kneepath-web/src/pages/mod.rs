@@ -56,7 +56,10 @@ pub fn routes() -> Router<AppState> {
         .route("/calendar/{token}", get(account::calendar_feed))
         .route("/assess", get(assess::start))
         .route("/assess/guest", post(assess::start_guest))
-        .route("/guest/delete", post(assess::delete_guest))
+        .route(
+            "/guest/delete",
+            get(assess::delete_guest_form).post(assess::delete_guest),
+        )
         .route(
             "/assess/check",
             get(assess::check_form).post(assess::check_submit),

@@ -170,6 +170,7 @@ const MATRIX: &[(&str, &str, &str, &str)] = &[
     ("POST", "/admin/users/{D}/reset", "", ".....y."),
     ("GET", "/admin/audit", "", ".....y."),
     ("POST", "/assess/guest", "", ".yy...y"),
+    ("GET", "/guest/delete", "", "......y"),
     ("POST", "/guest/delete", "", "......y"),
 ];
 

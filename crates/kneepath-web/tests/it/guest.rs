@@ -69,8 +69,10 @@ async fn a_guest_answers_without_an_account_and_keeps_it_by_signing_up() {
         "no plan for a guest"
     );
     assert!(
-        result.body.contains("Delete answers") && !result.body.contains("Log out"),
-        "a guest's header offers to keep or delete the answers"
+        result.body.contains(r#"<a href="/guest/delete""#)
+            && result.body.contains(r#"<a href="/login">Log in</a>"#)
+            && !result.body.contains("Log out"),
+        "a guest's header offers to log in, leave or sign up"
     );
     // The rest of the patient area asks for an account.
     for path in ["/plan", "/checkin", "/progress", "/account", "/outcomes"] {
@@ -387,14 +389,31 @@ async fn a_guest_starts_fresh_and_leaves_nothing_behind() {
         .expect("scan");
     assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
 
-    // Logging in to an account deletes the guest too.
-    let (p, _) = app.patient("has-account").await;
+    // Logging in to an account adds the guest's result to it (a warning
+    // sign in it then governs the account's plan) and deletes the guest.
+    let (p, p_csrf) = app.patient("has-account").await;
+    app.assess(&p, &p_csrf).await;
     let account = app.user_of_session(&p).await.expect("account");
+    let before = app
+        .state
+        .store
+        .assessments(&account.id)
+        .await
+        .expect("db")
+        .len();
     let (guest, csrf) = app.guest().await;
     let g = app.user_of_session(&guest).await.expect("guest");
+    let answered = app.assess(&guest, &csrf).await;
+    let guest_result = app
+        .state
+        .store
+        .assessment(&answered)
+        .await
+        .expect("db")
+        .expect("the guest's result");
     let login = app.get("/login", Some(&guest)).await;
     assert!(
-        login.body.contains("Logging in deletes the answers"),
+        login.body.contains("Logging in adds the result"),
         "{}",
         login.body
     );
@@ -420,7 +439,34 @@ async fn a_guest_starts_fresh_and_leaves_nothing_behind() {
     let now = app
         .user_of_session(&r.cookie("kp_session").expect("session"))
         .await;
-    assert_eq!(now.map(|u| u.id), Some(account.id));
+    assert_eq!(now.map(|u| u.id), Some(account.id.clone()));
+    let mine = app.state.store.assessments(&account.id).await.expect("db");
+    assert_eq!(mine.len(), before + 1);
+    let added = mine.last().expect("added");
+    assert_eq!(r.location(), format!("/assessments/{}", added.id));
+    assert_eq!(
+        (added.level, added.day),
+        (guest_result.level, guest_result.day)
+    );
+    assert_eq!(added.facts, guest_result.facts);
+    let left = app
+        .state
+        .store
+        .rows_containing(&[g.id.as_str()])
+        .await
+        .expect("scan");
+    assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
+
+    // Leaving asks first: the header's link is a confirmation page.
+    let (guest, _) = app.guest().await;
+    let page = app.get("/guest/delete", Some(&guest)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Delete my answers and leave"));
+    assert!(app.user_of_session(&guest).await.is_some_and(|u| u.guest));
+    assert_eq!(
+        app.get("/guest/delete", Some(&p)).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Not an account an administrator manages.
     let (guest, _) = app.guest().await;
