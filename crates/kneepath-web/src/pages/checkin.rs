@@ -114,21 +114,28 @@ pub async fn form(
         Err(r) => return Ok(r),
     };
     let day = day_to_show(q.day.as_deref(), &ctx, today);
-    // A day already logged opens with its answers, to be corrected; a new
-    // one with the exercises the person ticked on the Today view (`done`
-    // in the query, only those planned for the day), nothing else.
-    let f = ctx.checkin_on(day).map_or_else(
-        || {
-            let planned = checkin_exercises(&state.kb, &ctx, day);
-            let ticked: Vec<(String, String)> =
-                url::form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
-                    .filter(|(k, v)| k == "done" && planned.iter().any(|(id, _)| id == v))
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect();
-            FormState::from_pairs(&ticked)
-        },
-        |c| FormState::from_pairs(&kneepath_core::checkin::checkin_fields(c)),
-    );
+    // A new day opens with the exercises the person ticked on the Today
+    // view (`done` in the query, only those planned for the day), nothing
+    // else; a day already logged with its answers, to be corrected, and
+    // those ticks added (exercises done since checking in).
+    let planned = checkin_exercises(&state.kb, &ctx, day);
+    let ticked: Vec<(String, String)> =
+        url::form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+            .filter(|(k, v)| k == "done" && planned.iter().any(|(id, _)| id == v))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    let f = match ctx.checkin_on(day) {
+        None => FormState::from_pairs(&ticked),
+        Some(c) => {
+            let mut fields = kneepath_core::checkin::checkin_fields(c);
+            for t in ticked {
+                if !fields.contains(&t) {
+                    fields.push(t);
+                }
+            }
+            FormState::from_pairs(&fields)
+        }
+    };
     // The form shows the plan's exercises for the day, and a logged day's
     // answers: a read of the record, audited like the plan page.
     let entity = if ctx.checkin_on(day).is_none() {

@@ -17,6 +17,17 @@ fn any_detail(rows: &[kneepath_store::AuditEntry], text: &str) -> bool {
 }
 
 impl App {
+    /// No row of any table holds `id` (the audit log keeps a pseudonym).
+    async fn no_row_holds(&self, id: &kneepath_store::UserId) {
+        let left = self
+            .state
+            .store
+            .rows_containing(&[id.as_str()])
+            .await
+            .expect("scan");
+        assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
+    }
+
     async fn user_of_session(&self, cookie: &str) -> Option<kneepath_store::User> {
         self.state
             .store
@@ -180,13 +191,7 @@ async fn a_guests_answers_are_deleted_after_24_hours_or_when_asked() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("no longer kept"), "{}", r.body);
     assert!(on_later.state.app.purge_guests().await.expect("purge") >= 1);
-    let left = app
-        .state
-        .store
-        .rows_containing(&[g.id.as_str()])
-        .await
-        .expect("scan");
-    assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
+    app.no_row_holds(&g.id).await;
     // (Asked of the instance that deleted it: another one may have the
     // session cached for a few seconds.)
     assert!(on_later.user_of_session(&guest).await.is_none());
@@ -209,13 +214,7 @@ async fn a_guests_answers_are_deleted_after_24_hours_or_when_asked() {
         home.body
             .contains("Your answers and their result have been deleted")
     );
-    let left = app
-        .state
-        .store
-        .rows_containing(&[g.id.as_str()])
-        .await
-        .expect("scan");
-    assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
+    app.no_row_holds(&g.id).await;
     let deleted = audit_rows(
         &app,
         AuditFilter {
@@ -381,13 +380,7 @@ async fn a_guest_starts_fresh_and_leaves_nothing_behind() {
         .post("/logout", Some(&second), &format!("csrf={csrf}"))
         .await;
     assert_eq!(r.location(), "/?deleted=answers");
-    let left = app
-        .state
-        .store
-        .rows_containing(&[fresh.id.as_str()])
-        .await
-        .expect("scan");
-    assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
+    app.no_row_holds(&fresh.id).await;
 
     // Logging in to an account adds the guest's result to it (a warning
     // sign in it then governs the account's plan) and deletes the guest.
@@ -449,13 +442,7 @@ async fn a_guest_starts_fresh_and_leaves_nothing_behind() {
         (guest_result.level, guest_result.day)
     );
     assert_eq!(added.facts, guest_result.facts);
-    let left = app
-        .state
-        .store
-        .rows_containing(&[g.id.as_str()])
-        .await
-        .expect("scan");
-    assert!(left.iter().all(|(_, n)| *n == 0), "rows remain: {left:?}");
+    app.no_row_holds(&g.id).await;
 
     // Leaving asks first: the header's link is a confirmation page.
     let (guest, _) = app.guest().await;

@@ -72,4 +72,39 @@ async fn the_plan_opens_on_todays_checklist_and_its_ticks_fill_the_check_in() {
     // Without ticks, nothing is preselected.
     let blank = app.get("/checkin", Some(&cookie)).await;
     assert!(!blank.body.contains(" checked"), "nothing preselected");
+
+    // After checking in, ticks made since come into the day's check-in,
+    // opened for correction, beside what it holds.
+    let csrf = blank.csrf();
+    let r = app
+        .post(
+            "/checkin",
+            Some(&cookie),
+            &format!(
+                "csrf={csrf}&day=2026-11-02&pain_now=2&stiffness=1&done={}&exercise_pain=1",
+                ids[0]
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let plan = app.get("/plan", Some(&cookie)).await;
+    assert!(
+        plan.body
+            .contains("Add the ticked ones to today's check-in")
+    );
+    let form = app
+        .get(
+            &format!("/checkin?done={}&done=nonsense", ids[1]),
+            Some(&cookie),
+        )
+        .await;
+    assert!(form.body.contains("Correct your check-in"), "{}", form.body);
+    let ticked: Vec<&str> = form
+        .body
+        .split(r#"name="done" value=""#)
+        .skip(1)
+        .filter(|s| s.split('>').next().unwrap_or("").contains("checked"))
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    assert_eq!(ticked, vec![ids[0], ids[1]]);
 }
