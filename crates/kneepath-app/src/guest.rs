@@ -101,7 +101,7 @@ impl App {
     /// Delete a guest and everything of it now, at the guest's request.
     /// Refused for an account ([`AppError::Forbidden`]).
     pub async fn delete_guest(&self, guest: &User) -> Result<(), AppError> {
-        if !guest.guest {
+        if !guest.is_guest() {
             return Err(AppError::Forbidden(
                 "Only answers given without an account are deleted here.".into(),
             ));
@@ -127,7 +127,7 @@ impl App {
         account: &User,
         ip: Option<&str>,
     ) -> Result<Option<String>, AppError> {
-        if !guest.guest {
+        if !guest.is_guest() {
             return Err(AppError::Forbidden("Not a guest.".into()));
         }
         let latest = match account.role {

@@ -37,7 +37,7 @@ impl Store {
             disabled: false,
             created_at: crate::ids::format_ms(now),
             time_zone: None,
-            guest: true,
+            guest_until: Some(until.clone()),
         };
         self.write_audited(
             vec![
@@ -108,16 +108,6 @@ impl Store {
             Err(e) => Err(e),
             Ok(()) => self.user_by_id(guest).await?.ok_or(StoreError::NotFound),
         }
-    }
-
-    /// When a guest's time ends (`None`: not a guest).
-    pub async fn guest_until(&self, user: &UserId) -> Result<Option<String>> {
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT guest_until FROM users WHERE id = $1")
-                .bind(user.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.and_then(|(t,)| t))
     }
 
     /// The guests whose time ended before `now` (milliseconds since the

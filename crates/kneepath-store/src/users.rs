@@ -63,8 +63,16 @@ pub struct User {
     /// sign-up); `None`: the server's zone.
     pub time_zone: Option<String>,
     /// Someone answering before having an account (`crate::guests`): no
-    /// email, name or password, and deleted when their time ends.
-    pub guest: bool,
+    /// email, name or password, and deleted at this time (RFC 3339 UTC).
+    /// `None`: an account.
+    pub guest_until: Option<String>,
+}
+
+impl User {
+    /// Someone answering before having an account.
+    pub fn is_guest(&self) -> bool {
+        self.guest_until.is_some()
+    }
 }
 
 /// A logged-in session: the user and the session's CSRF token.
@@ -155,7 +163,7 @@ pub(crate) fn user_from_row<R: Cells + ?Sized>(r: &R) -> Result<User> {
         disabled: r.int("disabled")? != 0,
         created_at: r.text("created_at")?,
         time_zone: r.opt_text("time_zone")?,
-        guest: r.opt_text("guest_until")?.is_some(),
+        guest_until: r.opt_text("guest_until")?,
     })
 }
 
@@ -247,7 +255,7 @@ impl Store {
             disabled: false,
             created_at: now_rfc3339(),
             time_zone: None,
-            guest: false,
+            guest_until: None,
         };
         let written = self
             .write_audited(

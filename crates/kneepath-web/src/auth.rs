@@ -100,7 +100,7 @@ impl CurrentUser {
     /// Someone answering before having an account (see
     /// `kneepath_app::guest`).
     pub fn is_guest(&self) -> bool {
-        self.session.user.guest
+        self.session.user.is_guest()
     }
     /// Today where this person lives (their time zone, else the server's).
     pub fn today(&self, state: &crate::state::AppState) -> kneepath_core::Day {
@@ -183,7 +183,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
         match auth.session {
             // Back to the page after signing up; a form sent is not sent
             // again, so after one the sign-up goes its own way.
-            Some(session) if session.user.guest => Err(WebError::AccountNeeded {
+            Some(session) if session.user.is_guest() => Err(WebError::AccountNeeded {
                 next: match parts.method {
                     axum::http::Method::GET => parts.uri.path().to_string(),
                     _ => String::new(),
@@ -215,7 +215,7 @@ where
     async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, WebError> {
         let auth = auth_of(parts);
         match auth.session {
-            Some(session) if session.user.guest => Ok(Respondent(CurrentUser {
+            Some(session) if session.user.is_guest() => Ok(Respondent(CurrentUser {
                 session,
                 ip: auth.ip,
             })),
@@ -234,7 +234,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeGuest {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
         let auth = auth_of(parts);
-        Ok(MaybeGuest(auth.session.filter(|s| s.user.guest).map(
+        Ok(MaybeGuest(auth.session.filter(|s| s.user.is_guest()).map(
             |session| CurrentUser {
                 session,
                 ip: auth.ip,
@@ -350,7 +350,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
         let auth = auth_of(parts);
-        Ok(MaybeUser(auth.session.filter(|s| !s.user.guest).map(
+        Ok(MaybeUser(auth.session.filter(|s| !s.user.is_guest()).map(
             |session| CurrentUser {
                 session,
                 ip: auth.ip,

@@ -82,7 +82,7 @@ impl Layout {
     /// The frame of the person a session is, by role.
     pub fn of_session(title: &str, nav: &'static str, session: &kneepath_store::Session) -> Layout {
         let user = &session.user;
-        if user.guest {
+        if user.is_guest() {
             // A guest's header offers to sign up or delete the answers; the
             // forms carry the guest's session token.
             return Layout {

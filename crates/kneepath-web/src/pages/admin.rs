@@ -167,7 +167,7 @@ async fn audit_admin(
 /// (answers without an account are no one's to manage).
 async fn account(state: &AppState, id: &UserId) -> Result<kneepath_store::User, WebError> {
     match state.store.user_by_id(id).await? {
-        Some(u) if !u.guest => Ok(u),
+        Some(u) if !u.is_guest() => Ok(u),
         _ => Err(WebError::not_found()),
     }
 }

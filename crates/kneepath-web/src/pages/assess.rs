@@ -720,14 +720,11 @@ pub async fn result(
     };
     let home = a.level.allows_home_plan();
     let is_latest = latest.is_some_and(|l| l.id == a.id);
-    let guest_until = match user.is_guest() {
-        true => state
-            .store
-            .guest_until(user.id())
-            .await?
-            .map(|t| local_time(&state, &t, user.session.user.time_zone.as_deref())),
-        false => None,
-    };
+    let u = &user.session.user;
+    let guest_until = u
+        .guest_until
+        .as_deref()
+        .map(|t| local_time(&state, t, u.time_zone.as_deref()));
     // A result the wizard stopped at: the rest can be answered afterwards
     // (only while it is the latest result and the draft is still there).
     let finish_from = match stopped.stopped {

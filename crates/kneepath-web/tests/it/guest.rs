@@ -68,7 +68,7 @@ async fn a_guest_answers_without_an_account_and_keeps_it_by_signing_up() {
 
     let (guest, csrf) = app.guest().await;
     let g = app.user_of_session(&guest).await.expect("guest session");
-    assert!(g.guest);
+    assert!(g.is_guest());
     // No personal data: no email address, name or password.
     assert!(!g.email.contains('@') && g.display_name.is_empty(), "{g:?}");
     let id = app.assess(&guest, &csrf).await;
@@ -127,7 +127,7 @@ async fn a_guest_answers_without_an_account_and_keeps_it_by_signing_up() {
     );
     let user = app.user_of_session(&session).await.expect("account");
     assert_eq!(user.id, g.id);
-    assert!(!user.guest);
+    assert!(!user.is_guest());
     assert_eq!(user.email, app.email("kept"));
     let result = app.get(&format!("/assessments/{id}"), Some(&session)).await;
     assert_eq!(result.status, StatusCode::OK);
@@ -165,7 +165,7 @@ async fn signing_up_as_a_guest_with_a_taken_email_keeps_the_guest() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("already exists"), "{}", r.body);
     let still = app.user_of_session(&guest).await.expect("still a guest");
-    assert!(still.guest);
+    assert!(still.is_guest());
     let again = app.get(&format!("/assessments/{id}"), Some(&guest)).await;
     assert_eq!(again.status, StatusCode::OK);
 }
@@ -314,7 +314,11 @@ async fn starting_as_a_guest_and_keeping_it_are_limited_per_address() {
     assert_eq!(sign_up(first, "first").await.status, StatusCode::SEE_OTHER);
     let r = sign_up(second.clone(), "second").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
-    assert!(app.user_of_session(&second).await.is_some_and(|u| u.guest));
+    assert!(
+        app.user_of_session(&second)
+            .await
+            .is_some_and(|u| u.is_guest())
+    );
 }
 
 /// A guest's forms take only the guest's own session token: the anonymous
@@ -346,7 +350,7 @@ async fn a_guests_forms_refuse_a_planted_anonymous_token() {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
     }
     let still = app.user_of_session(&guest).await.expect("still the guest");
-    assert!(still.guest);
+    assert!(still.is_guest());
     let result = app.get(&format!("/assessments/{id}"), Some(&guest)).await;
     assert_eq!(result.status, StatusCode::OK);
     // The sign-up and log-in pages give a guest their own token.
@@ -449,7 +453,11 @@ async fn a_guest_starts_fresh_and_leaves_nothing_behind() {
     let page = app.get("/guest/delete", Some(&guest)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Delete my answers and leave"));
-    assert!(app.user_of_session(&guest).await.is_some_and(|u| u.guest));
+    assert!(
+        app.user_of_session(&guest)
+            .await
+            .is_some_and(|u| u.is_guest())
+    );
     assert_eq!(
         app.get("/guest/delete", Some(&p)).await.status,
         StatusCode::NOT_FOUND
@@ -471,7 +479,11 @@ async fn a_guest_starts_fresh_and_leaves_nothing_behind() {
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{action}");
     }
-    assert!(app.user_of_session(&guest).await.is_some_and(|u| u.guest));
+    assert!(
+        app.user_of_session(&guest)
+            .await
+            .is_some_and(|u| u.is_guest())
+    );
 
     // `guest:` cannot start an account's email.
     let r = app

@@ -6,6 +6,15 @@ use axum::http::StatusCode;
 
 use super::app;
 
+/// The exercises a check-in form shows ticked, by id.
+fn ticked_in(form: &str) -> Vec<&str> {
+    form.split(r#"name="done" value=""#)
+        .skip(1)
+        .filter(|s| s.split('>').next().unwrap_or("").contains("checked"))
+        .filter_map(|s| s.split('"').next())
+        .collect()
+}
+
 #[tokio::test]
 async fn the_plan_opens_on_todays_checklist_and_its_ticks_fill_the_check_in() {
     let app = app().await;
@@ -32,12 +41,7 @@ async fn the_plan_opens_on_todays_checklist_and_its_ticks_fill_the_check_in() {
     );
     // Still on the day's page: what the plan leaves out and the signs.
     assert!(plan.body.contains("Warning signs"));
-    let ids: Vec<&str> = plan
-        .body
-        .split(r#"name="done" value=""#)
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .collect();
+    let ids = super::exercise_ids(&plan.body);
     assert!(ids.len() >= 2, "{ids:?}");
     let full = app.get("/plan/full", Some(&cookie)).await;
     assert_eq!(full.status, StatusCode::OK);
@@ -61,14 +65,8 @@ async fn the_plan_opens_on_todays_checklist_and_its_ticks_fill_the_check_in() {
         )
         .await;
     assert_eq!(form.status, StatusCode::OK);
-    let ticked: Vec<&str> = form
-        .body
-        .split(r#"name="done" value=""#)
-        .skip(1)
-        .filter(|s| s.split('>').next().unwrap_or("").contains("checked"))
-        .filter_map(|s| s.split('"').next())
-        .collect();
-    assert_eq!(ticked, vec![ids[0]]);
+    let ticked = ticked_in(&form.body);
+    assert_eq!(ticked, vec![ids[0].as_str()]);
     // Without ticks, nothing is preselected.
     let blank = app.get("/checkin", Some(&cookie)).await;
     assert!(!blank.body.contains(" checked"), "nothing preselected");
@@ -99,12 +97,6 @@ async fn the_plan_opens_on_todays_checklist_and_its_ticks_fill_the_check_in() {
         )
         .await;
     assert!(form.body.contains("Correct your check-in"), "{}", form.body);
-    let ticked: Vec<&str> = form
-        .body
-        .split(r#"name="done" value=""#)
-        .skip(1)
-        .filter(|s| s.split('>').next().unwrap_or("").contains("checked"))
-        .filter_map(|s| s.split('"').next())
-        .collect();
-    assert_eq!(ticked, vec![ids[0], ids[1]]);
+    let ticked = ticked_in(&form.body);
+    assert_eq!(ticked, vec![ids[0].as_str(), ids[1].as_str()]);
 }
