@@ -233,6 +233,10 @@ impl Store {
             .detail(&clinician.id),
         )
         .await?;
+        // The clinician's dashboard reads the patient's summary from now on.
+        let lock = self.backend() == crate::Backend::Postgres;
+        crate::summary::refresh_in(&mut tx, &[crate::summary::rebuild_stmt(patient_id)], lock)
+            .await?;
         tx.commit().await?;
         Ok(clinician)
     }
@@ -278,6 +282,8 @@ impl Store {
                         .arg(now_rfc3339())
                         .arg(link_id)
                         .found(),
+                    // Deleted when this was the patient's last link.
+                    crate::summary::rebuild_stmt(&patient_id),
                 ],
                 &NewAudit::of(by, Some(&patient_id), AuditAction::Delete, AuditEntity::CareLink)
                     .id(link_id)
@@ -305,15 +311,16 @@ impl Store {
 
     /// Link directly (admin tools, seeding and tests).
     pub async fn link(&self, clinician_id: &UserId, patient_id: &UserId) -> Result<String> {
-        let _writing = self.writer().await;
         let id = new_id();
-        sqlx::query("INSERT INTO care_links (id, patient_id, clinician_id, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&id)
-            .bind(patient_id.as_str())
-            .bind(clinician_id.as_str())
-            .bind(now_rfc3339())
-            .execute(&self.pool)
-            .await?;
+        self.write_all(vec![
+            Stmt::new("INSERT INTO care_links (id, patient_id, clinician_id, created_at) VALUES ($1, $2, $3, $4)")
+                .arg(&id)
+                .arg(patient_id)
+                .arg(clinician_id)
+                .arg(now_rfc3339()),
+            crate::summary::rebuild_stmt(patient_id),
+        ])
+        .await?;
         Ok(id)
     }
 

@@ -222,12 +222,18 @@ impl Store {
         self.write_all(stmts).await
     }
 
-    /// Write the caseload summary of every account that has none (made
-    /// before summaries existed, or restored): each rebuilt from the
-    /// person's rows in a write of its own. Returns how many.
+    /// Bring the caseload summaries to what they must be at rest: delete
+    /// those of people nobody looks after, then write that of every linked
+    /// patient who has none (linked before summaries existed, or restored),
+    /// each rebuilt from the person's rows in a write of its own. Returns
+    /// how many were written.
     pub async fn rebuild_summaries(&self) -> Result<usize> {
+        self.write_all(vec![Stmt::new(
+            "DELETE FROM caseload_summaries WHERE NOT EXISTS (SELECT 1 FROM care_links l WHERE l.patient_id = caseload_summaries.user_id AND l.revoked_at IS NULL)",
+        )])
+        .await?;
         let missing: Vec<(String,)> = sqlx::query_as(
-            "SELECT u.id FROM users u WHERE NOT EXISTS (SELECT 1 FROM caseload_summaries s WHERE s.user_id = u.id) ORDER BY u.id",
+            "SELECT DISTINCT l.patient_id FROM care_links l WHERE l.revoked_at IS NULL AND NOT EXISTS (SELECT 1 FROM caseload_summaries s WHERE s.user_id = l.patient_id) ORDER BY l.patient_id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -239,9 +245,10 @@ impl Store {
         Ok(missing.len())
     }
 
-    /// A person's caseload summary as stored (`None`: none written yet).
+    /// A person's caseload summary as stored (`None`: none written: nobody
+    /// looks after them).
     pub async fn caseload_summary(&self, user: &UserId) -> Result<Option<CaseSummary>> {
-        let row = crate::summary::current_stmt(user, false)
+        let row = crate::summary::current_stmt(user)
             .query()
             .fetch_optional(&self.pool)
             .await?;

@@ -48,7 +48,6 @@ impl Store {
                 .arg(&user.email)
                 .arg(&user.created_at)
                 .arg(&until),
-                crate::summary::rebuild_stmt(&user.id),
             ],
             &NewAudit::of(
                 &user.id,

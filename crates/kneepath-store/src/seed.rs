@@ -276,6 +276,12 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            let marks: Vec<_> = chunk
+                .iter()
+                .map(|(_, p)| crate::summary::rebuild_stmt(p))
+                .collect();
+            let lock = self.backend() == crate::Backend::Postgres;
+            crate::summary::refresh_in(&mut tx, &marks, lock).await?;
             tx.commit().await?;
         }
         Ok(())

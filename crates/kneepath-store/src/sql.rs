@@ -135,6 +135,12 @@ impl Stmt {
         }
     }
 
+    /// A statement that runs no SQL and only marks `user`'s caseload
+    /// summary for the write to bring up to date.
+    pub fn touch_only(user: &crate::UserId, touch: crate::summary::Touch) -> Stmt {
+        Stmt::new("").touching(user, touch)
+    }
+
     /// Mark this statement as changing `user`'s caseload summary.
     pub fn touching(mut self, user: &crate::UserId, touch: crate::summary::Touch) -> Stmt {
         self.touch = Some(Box::new((user.clone(), touch)));
@@ -226,6 +232,9 @@ impl Stmt {
 
     /// Execute as part of a write, refusing it when a guard changed nothing.
     pub fn run(&self, conn: &rusqlite::Connection) -> Result<()> {
+        if self.sql.is_empty() {
+            return Ok(());
+        }
         let n = self.execute(conn)?;
         self.check(n as u64)
     }
@@ -234,6 +243,9 @@ impl Stmt {
 /// Run one statement in an sqlx transaction, refusing the write when it
 /// is a guard that changed nothing.
 pub(crate) async fn exec_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>, stmt: &Stmt) -> Result<()> {
+    if stmt.sql.is_empty() {
+        return Ok(());
+    }
     let done = stmt.query().execute(&mut **tx).await?;
     stmt.check(done.rows_affected())
 }

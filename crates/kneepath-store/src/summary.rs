@@ -1,17 +1,25 @@
-//! Caseload summaries: one row per person (`caseload_summaries`), the
-//! [`CaseSummary`] the clinician's dashboard judges them by, kept up to date
-//! by every write that changes what it follows.
+//! Caseload summaries: one row (`caseload_summaries`) for each person a
+//! clinician looks after, the [`CaseSummary`] the clinician's dashboard
+//! judges them by, kept up to date by every write that changes what it
+//! follows.
 //!
 //! A statement that changes a check-in, an escalation, an assessment or a
 //! phase carries the [`CaseEvent`] it makes ([`Stmt::touching`]). After a
 //! write's statements ran, still in its transaction, the summary of each
 //! person it touched is read, the events are folded in by the pure core,
-//! and the row is written back. A person without a row yet (an account made
-//! before summaries existed, a restored database) has theirs rebuilt from
-//! their rows in the same way: the newest check-ins and escalations the
-//! summary keeps, the newest assessment's level and phase. On PostgreSQL
-//! the row is read `FOR UPDATE`, so two writers of one person take turns
-//! (SQLite writes one at a time anyway).
+//! and the row is written back. A person without a row who has a clinician
+//! (linked just now, or a database restored) has theirs rebuilt from their
+//! rows in the same way: the newest check-ins and escalations the summary
+//! keeps, the newest assessment's level and phase. A person nobody looks
+//! after has no row: only the dashboard reads summaries, so their writes
+//! pay for two index lookups that find nothing, not for a summary. Making
+//! a link rebuilds the row ([`rebuild_stmt`]); ending the last one
+//! deletes it.
+//!
+//! On PostgreSQL every refresh first locks the person's `users` row (the
+//! row the plan's version lives in, which a check-in updates anyway), so
+//! the writers of one person, a new link among them, take turns, always
+//! taking that lock before the summary's.
 //!
 //! Derived data: backups leave the table out and a restore rebuilds it
 //! ([`crate::Store::rebuild_summaries`]); deleting an account deletes its
@@ -50,22 +58,33 @@ pub(crate) fn touched(stmts: &[Stmt]) -> Vec<(&UserId, Vec<&Touch>)> {
     out
 }
 
-/// A statement that rebuilds a person's summary from their rows (it
-/// deletes the row; the write then writes the rebuilt one).
+/// A statement that runs no SQL and has the write rebuild the person's
+/// summary from their rows (or delete it, when nobody looks after them).
 pub(crate) fn rebuild_stmt(user: &UserId) -> Stmt {
-    Stmt::new("DELETE FROM caseload_summaries WHERE user_id = $1")
-        .arg(user)
-        .touching(user, Touch::Rebuild)
+    Stmt::touch_only(user, Touch::Rebuild)
 }
 
-/// The person's stored summary (`lock`: `FOR UPDATE`, on PostgreSQL).
-pub(crate) fn current_stmt(user: &UserId, lock: bool) -> Stmt {
-    let sql = if lock {
-        "SELECT data FROM caseload_summaries WHERE user_id = $1 FOR UPDATE"
-    } else {
-        "SELECT data FROM caseload_summaries WHERE user_id = $1"
-    };
-    Stmt::new(sql).arg(user)
+/// The person's stored summary.
+pub(crate) fn current_stmt(user: &UserId) -> Stmt {
+    Stmt::new("SELECT data FROM caseload_summaries WHERE user_id = $1").arg(user)
+}
+
+/// Lock the person's `users` row for the rest of the transaction (on
+/// PostgreSQL; see the module's documentation).
+fn lock_stmt(user: &UserId) -> Stmt {
+    Stmt::new("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE").arg(user)
+}
+
+/// A row when a clinician looks after the person.
+fn linked_stmt(user: &UserId) -> Stmt {
+    Stmt::new(
+        "SELECT patient_id FROM care_links WHERE patient_id = $1 AND revoked_at IS NULL LIMIT 1",
+    )
+    .arg(user)
+}
+
+fn delete_stmt(user: &UserId) -> Stmt {
+    Stmt::new("DELETE FROM caseload_summaries WHERE user_id = $1").arg(user)
 }
 
 /// The summary after `touches`, from the stored one; `None` when it must
@@ -151,52 +170,93 @@ pub(crate) fn upsert_stmt(user: &UserId, summary: &CaseSummary, stored: bool) ->
         .arg(now_rfc3339()))
 }
 
+/// What to do with a person's row after a write touched them.
+enum Outcome {
+    /// Write this summary (in place when `stored`).
+    Write { summary: CaseSummary, stored: bool },
+    /// Delete the stored row: nobody looks after the person any more.
+    Delete,
+    /// No row, and none needed.
+    Nothing,
+}
+
 /// Bring the summaries a write touched up to date, on the native SQLite
 /// connection, inside the write's transaction.
 pub(crate) fn refresh_native(conn: &rusqlite::Connection, stmts: &[Stmt]) -> Result<()> {
     for (user, touches) in touched(stmts) {
-        let current = current_stmt(user, false)
-            .rows(conn, |r| r.text("data"))?
-            .pop();
+        let current = current_stmt(user).rows(conn, |r| r.text("data"))?.pop();
         let stored = current.is_some();
-        let summary = match folded(current, &touches)? {
-            Some(s) => s,
+        let outcome = match folded(current, &touches)? {
+            Some(summary) => Outcome::Write { summary, stored },
+            None if linked_stmt(user).rows(conn, |_| Ok(()))?.is_empty() => {
+                if stored {
+                    Outcome::Delete
+                } else {
+                    Outcome::Nothing
+                }
+            }
             None => {
                 let [c, e, a, p] = window_stmts(user);
                 let mut events = c.rows(conn, |r| checkin_event(r))?;
                 events.extend(e.rows(conn, |r| escalation_event(r))?);
                 events.extend(a.rows(conn, |r| level_event(r))?);
                 events.extend(p.rows(conn, |r| phase_event(r))?);
-                CaseSummary::of(&events)
+                Outcome::Write {
+                    summary: CaseSummary::of(&events),
+                    stored,
+                }
             }
         };
-        upsert_stmt(user, &summary, stored)?.run(conn)?;
+        match outcome {
+            Outcome::Write { summary, stored } => upsert_stmt(user, &summary, stored)?.run(conn)?,
+            Outcome::Delete => delete_stmt(user).run(conn)?,
+            Outcome::Nothing => {}
+        }
     }
     Ok(())
 }
 
-/// [`refresh_native`] in an sqlx transaction (`lock`: read the rows
-/// `FOR UPDATE`, on PostgreSQL).
+/// [`refresh_native`] in an sqlx transaction (`lock`: take the person's
+/// `users` row first, on PostgreSQL).
 pub(crate) async fn refresh_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     stmts: &[Stmt],
     lock: bool,
 ) -> Result<()> {
     for (user, touches) in touched(stmts) {
-        let current = match current_stmt(user, lock)
-            .query()
-            .fetch_optional(&mut **tx)
-            .await?
-        {
+        if lock {
+            lock_stmt(user).query().execute(&mut **tx).await?;
+        }
+        let current = match current_stmt(user).query().fetch_optional(&mut **tx).await? {
             Some(r) => Some(r.text("data")?),
             None => None,
         };
         let stored = current.is_some();
-        let summary = match folded(current, &touches)? {
-            Some(s) => s,
-            None => rebuild_in(tx, user).await?,
+        let outcome = match folded(current, &touches)? {
+            Some(summary) => Outcome::Write { summary, stored },
+            None => {
+                let linked = linked_stmt(user)
+                    .query()
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .is_some();
+                match (linked, stored) {
+                    (true, _) => Outcome::Write {
+                        summary: rebuild_in(tx, user).await?,
+                        stored,
+                    },
+                    (false, true) => Outcome::Delete,
+                    (false, false) => Outcome::Nothing,
+                }
+            }
         };
-        crate::sql::exec_in(tx, &upsert_stmt(user, &summary, stored)?).await?;
+        match outcome {
+            Outcome::Write { summary, stored } => {
+                crate::sql::exec_in(tx, &upsert_stmt(user, &summary, stored)?).await?
+            }
+            Outcome::Delete => crate::sql::exec_in(tx, &delete_stmt(user)).await?,
+            Outcome::Nothing => {}
+        }
     }
     Ok(())
 }

@@ -269,9 +269,6 @@ impl Store {
                     .arg(&hash)
                     .arg(role.as_str())
                     .arg(&user.created_at),
-                    // Every account has its summary row from the start, so
-                    // writers of it on PostgreSQL take turns on the row.
-                    crate::summary::rebuild_stmt(&user.id),
                 ],
                 &crate::NewAudit {
                     actor_id: Some(&user.id),

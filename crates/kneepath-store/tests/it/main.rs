@@ -1463,3 +1463,139 @@ async fn attempts_at_once_are_counted_one_after_another() {
         );
     }
 }
+
+/// Only the people a clinician looks after have a caseload summary: none
+/// is kept while nobody does, making a link builds it from the rows,
+/// ending the last one deletes it. Links made and ended while check-ins
+/// are written at once leave the summary equal to a rebuild (on
+/// PostgreSQL the writers of one person take turns).
+#[tokio::test]
+async fn a_summary_is_kept_only_while_a_clinician_looks_after_the_patient() {
+    let kb = KnowledgeBase::bundled().expect("kb");
+    for store in stores().await {
+        let tag = kneepath_store::new_id();
+        let clin = store
+            .create_user(
+                &format!("c{tag}@example.org"),
+                "Dr C",
+                "clinician pw 1",
+                Role::Clinician,
+            )
+            .await
+            .expect("clinician");
+        let other = store
+            .create_user(
+                &format!("d{tag}@example.org"),
+                "Dr D",
+                "clinician pw 2",
+                Role::Clinician,
+            )
+            .await
+            .expect("clinician");
+        let pat = store
+            .create_user(
+                &format!("p{tag}@example.org"),
+                "Pat",
+                "patient pw 12",
+                Role::Patient,
+            )
+            .await
+            .expect("patient");
+        let facts = kneepath_core::Facts::empty(&kb);
+        let report = assess(&kb, &facts).report();
+        let facts_json = kb.facts_to_json(&facts);
+        let aid = store
+            .insert_assessment(
+                &NewAssessment {
+                    user_id: &pat.id,
+                    day: Day(20_000),
+                    source: AssessmentSource::Wizard,
+                    facts: &facts_json,
+                    report: &report,
+                    start_phase: Some(("mobilise", "start")),
+                },
+                None,
+            )
+            .await
+            .expect("assessment");
+        let check_in = |d: i32| {
+            let (store, uid, aid) = (store.clone(), pat.id.clone(), aid.clone());
+            async move {
+                let c = checkin(d);
+                loop {
+                    let w = plain(&uid, &aid, &c, version(&store, &uid).await);
+                    match store.insert_checkin(&w).await {
+                        Err(StoreError::PlanChanged) => continue,
+                        done => return done.expect("check-in"),
+                    }
+                }
+            }
+        };
+        for d in 20_000..20_005 {
+            check_in(d).await;
+        }
+        let none = |s: Option<kneepath_core::caseload::CaseSummary>| s.is_none();
+        assert!(
+            none(store.caseload_summary(&pat.id).await.expect("db")),
+            "a summary was kept for a patient nobody looks after"
+        );
+
+        // Linked: built from the rows, then kept with each check-in.
+        let link = store.link(&clin.id, &pat.id).await.expect("link");
+        let stored = store.caseload_summary(&pat.id).await.expect("db");
+        let rebuilt = store.rebuilt_summary(&pat.id).await.expect("rebuild");
+        assert_eq!(stored.as_ref(), Some(&rebuilt));
+        assert_eq!(rebuilt.last_checkin, Some(Day(20_004)));
+        check_in(20_005).await;
+        assert_eq!(
+            store.caseload_summary(&pat.id).await.expect("db"),
+            Some(store.rebuilt_summary(&pat.id).await.expect("rebuild"))
+        );
+        assert_eq!(store.caseload(&clin.id).await.expect("caseload").len(), 1);
+
+        // A second clinician's link and check-ins at once, then the first
+        // link ended at once with more check-ins: still equal to a rebuild.
+        let mut tasks = tokio::task::JoinSet::new();
+        for d in 20_006..20_016 {
+            tasks.spawn(check_in(d));
+        }
+        let (s2, c2, p2) = (store.clone(), other.id.clone(), pat.id.clone());
+        let linked = tokio::spawn(async move { s2.link(&c2, &p2).await });
+        while let Some(r) = tasks.join_next().await {
+            r.expect("task");
+        }
+        let second = linked.await.expect("task").expect("link");
+        assert_eq!(
+            store.caseload_summary(&pat.id).await.expect("db"),
+            Some(store.rebuilt_summary(&pat.id).await.expect("rebuild")),
+            "a link made during check-ins left the summary behind"
+        );
+        for d in 20_016..20_026 {
+            tasks.spawn(check_in(d));
+        }
+        let (s2, p2) = (store.clone(), pat.id.clone());
+        let ended = tokio::spawn(async move { s2.revoke_link(&link, &p2, None).await });
+        while let Some(r) = tasks.join_next().await {
+            r.expect("task");
+        }
+        assert!(ended.await.expect("task").expect("revoke"));
+        let stored = store.caseload_summary(&pat.id).await.expect("db");
+        assert_eq!(
+            stored,
+            Some(store.rebuilt_summary(&pat.id).await.expect("rebuild"))
+        );
+        assert_eq!(stored.and_then(|s| s.last_checkin), Some(Day(20_025)));
+
+        // The last link ended: the summary goes; a check-in makes none.
+        assert!(
+            store
+                .revoke_link(&second, &pat.id, None)
+                .await
+                .expect("revoke")
+        );
+        assert!(none(store.caseload_summary(&pat.id).await.expect("db")));
+        check_in(20_026).await;
+        assert!(none(store.caseload_summary(&pat.id).await.expect("db")));
+        assert!(store.caseload(&clin.id).await.expect("caseload").is_empty());
+    }
+}

@@ -637,7 +637,7 @@ async fn check_summary(app: &App, j: &Journey, what: &str) {
         .caseload_summary(&j.uid)
         .await
         .expect("db")
-        .expect("every account has a summary");
+        .expect("a linked patient has a summary");
     assert_eq!(
         summary,
         store.rebuilt_summary(&j.uid).await.expect("db"),
