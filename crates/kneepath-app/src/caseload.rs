@@ -28,7 +28,7 @@ pub struct CaseloadRow {
 impl App {
     /// The clinician's patients with their status, sorted by need (most
     /// pressing first), then by the week's mean pain (most first), then
-    /// by name.
+    /// by name and id.
     pub async fn caseload(&self, clinician: &UserId) -> Result<Vec<CaseloadRow>, AppError> {
         let min_adherence = self.kb.progression.advance_min_adherence_pct;
         let mut rows: Vec<CaseloadRow> = self
@@ -55,6 +55,7 @@ impl App {
                 .cmp(&b.status.need)
                 .then(pain(b).total_cmp(&pain(a)))
                 .then(a.patient.display_name.cmp(&b.patient.display_name))
+                .then(a.patient.id.cmp(&b.patient.id))
         });
         Ok(rows)
     }

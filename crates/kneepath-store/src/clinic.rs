@@ -328,13 +328,13 @@ impl Store {
 
     /// Every active patient of a clinician with their caseload summary
     /// ([`crate::summary`]): one indexed query whatever the caseload's size
-    /// or history.
+    /// or history. In no particular order (the caller sorts by status).
     pub async fn caseload(&self, clinician_id: &UserId) -> Result<Vec<CaseloadEntry>> {
         let st = Stmt::new(format!(
             "SELECT {USER_COLS_U}, l.created_at AS linked_at, s.data AS summary \
              FROM care_links l JOIN users u ON u.id = l.patient_id \
              LEFT JOIN caseload_summaries s ON s.user_id = l.patient_id \
-             WHERE l.clinician_id = $1 AND l.revoked_at IS NULL ORDER BY u.display_name, u.id"
+             WHERE l.clinician_id = $1 AND l.revoked_at IS NULL"
         ))
         .arg(clinician_id);
         // The rows as stored; their summaries are read from JSON here, on
