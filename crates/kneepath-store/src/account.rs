@@ -92,6 +92,29 @@ impl Store {
         let pseudonym = format!("deleted-{}", new_id());
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        // The person's row first (on PostgreSQL; SQLite writes one at a
+        // time): links to them wait, then find nobody to link to.
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                .bind(user_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        // The patients a clinician looked after lose a link here: their
+        // summaries are brought up to date below (deleted with the last).
+        let patients: Vec<(UserId,)> = sqlx::query_as(
+            "SELECT DISTINCT patient_id FROM care_links WHERE clinician_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(user_id.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        let marks: Vec<_> = patients
+            .iter()
+            .map(|(p,)| crate::summary::rebuild_stmt(p))
+            .collect();
+        if self.backend() == crate::Backend::Postgres {
+            crate::summary::lock_touched_in(&mut tx, &marks).await?;
+        }
         for table in TABLES.iter().rev() {
             let name = table.name;
             for erase in table.erase {
@@ -139,6 +162,7 @@ impl Store {
             },
         )
         .await?;
+        crate::summary::refresh_in(&mut tx, &marks).await?;
         tx.commit().await?;
         self.forget_sessions_of(user_id);
         Ok(())

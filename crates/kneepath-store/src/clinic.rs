@@ -36,7 +36,8 @@ pub struct CareLink {
 pub struct CaseloadEntry {
     pub patient: User,
     pub linked_at: String,
-    /// Their caseload summary (empty: nothing recorded yet).
+    /// Their caseload summary (as stored, or rebuilt from their rows when
+    /// none is: see [`Store::caseload`]).
     pub summary: CaseSummary,
 }
 
@@ -188,6 +189,9 @@ impl Store {
         let clinician = self.invite_clinician(token).await?;
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            crate::summary::lock_in(&mut tx, [patient_id]).await?;
+        }
         let claimed = sqlx::query(
             "UPDATE invites SET used_at = $1, used_by = $2 WHERE token_hash = $3 AND used_at IS NULL",
         )
@@ -234,9 +238,7 @@ impl Store {
         )
         .await?;
         // The clinician's dashboard reads the patient's summary from now on.
-        let lock = self.backend() == crate::Backend::Postgres;
-        crate::summary::refresh_in(&mut tx, &[crate::summary::rebuild_stmt(patient_id)], lock)
-            .await?;
+        crate::summary::refresh_in(&mut tx, &[crate::summary::rebuild_stmt(patient_id)]).await?;
         tx.commit().await?;
         Ok(clinician)
     }
@@ -353,18 +355,23 @@ impl Store {
                 rows.iter().map(raw).collect::<Result<_>>()?
             }
         };
-        rows.into_iter()
-            .map(|(patient, linked_at, summary)| {
-                Ok(CaseloadEntry {
-                    patient,
-                    linked_at,
-                    summary: match summary {
-                        Some(data) => serde_json::from_str(&data).map_err(corrupt)?,
-                        None => CaseSummary::default(),
-                    },
-                })
-            })
-            .collect()
+        let mut entries = Vec::with_capacity(rows.len());
+        for (patient, linked_at, summary) in rows {
+            // Every linked patient has a readable summary at rest. Without
+            // one (a restore between its commit and the rebuild, a link
+            // made by an older program) the patient is judged from their
+            // rows, never as someone with nothing recorded.
+            let summary = match summary.and_then(|d| serde_json::from_str(&d).ok()) {
+                Some(summary) => summary,
+                None => self.rebuilt_summary(&patient.id).await?,
+            };
+            entries.push(CaseloadEntry {
+                patient,
+                linked_at,
+                summary,
+            });
+        }
+        Ok(entries)
     }
 
     // --- measurements, notes, plan edits ---------------------------------------------

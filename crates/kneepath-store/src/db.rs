@@ -200,11 +200,13 @@ impl Store {
             return one.check(done.rows_affected());
         }
         let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            crate::summary::lock_touched_in(&mut tx, &stmts).await?;
+        }
         for st in &stmts {
             exec_in(&mut tx, st).await?;
         }
-        let lock = self.backend == Backend::Postgres;
-        crate::summary::refresh_in(&mut tx, &stmts, lock).await?;
+        crate::summary::refresh_in(&mut tx, &stmts).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -178,6 +178,7 @@ impl Stmt {
 
     /// As an sqlx query on the `Any` driver.
     pub fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, AnyArguments> {
+        debug_assert!(!self.sql.is_empty(), "a mark-only statement sent to sqlx");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(&*self.sql));
         for a in &self.args {
             q = match a {
@@ -195,6 +196,7 @@ impl Stmt {
         &self,
         conn: &'c rusqlite::Connection,
     ) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+        debug_assert!(!self.sql.is_empty(), "a mark-only statement sent to SQLite");
         let mut st = conn.prepare_cached(&self.sql)?;
         for (i, a) in self.args.iter().enumerate() {
             // `$n` is a named parameter to SQLite; a statement may leave one

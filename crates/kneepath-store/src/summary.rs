@@ -13,13 +13,15 @@
 //! keeps, the newest assessment's level and phase. A person nobody looks
 //! after has no row: only the dashboard reads summaries, so their writes
 //! pay for two index lookups that find nothing, not for a summary. Making
-//! a link rebuilds the row ([`rebuild_stmt`]); ending the last one
-//! deletes it.
+//! a link rebuilds the row ([`rebuild_stmt`]); ending the last one (a
+//! revoke, or the clinician's account deleted) deletes it.
 //!
-//! On PostgreSQL every refresh first locks the person's `users` row (the
-//! row the plan's version lives in, which a check-in updates anyway), so
-//! the writers of one person, a new link among them, take turns, always
-//! taking that lock before the summary's.
+//! On PostgreSQL a write that touches summaries begins by locking the
+//! `users` rows of the people it touches, in the order of their ids
+//! ([`lock_in`]; the row the plan's version lives in, which a check-in
+//! updates anyway), so the writers of one person, links and account
+//! deletions among them, take turns, and none waits for another's lock
+//! while holding one that one needs.
 //!
 //! Derived data: backups leave the table out and a restore rebuilds it
 //! ([`crate::Store::rebuild_summaries`]); deleting an account deletes its
@@ -73,6 +75,31 @@ pub(crate) fn current_stmt(user: &UserId) -> Stmt {
 /// PostgreSQL; see the module's documentation).
 fn lock_stmt(user: &UserId) -> Stmt {
     Stmt::new("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE").arg(user)
+}
+
+/// On PostgreSQL, lock the `users` rows of `people` in the order of their
+/// ids, before the transaction writes anything else: writers that touch
+/// the same people then take turns without waiting on each other in a
+/// circle. (SQLite writes one at a time and needs none.)
+pub(crate) async fn lock_in<'u>(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    people: impl IntoIterator<Item = &'u UserId>,
+) -> Result<()> {
+    let mut people: Vec<&UserId> = people.into_iter().collect();
+    people.sort_unstable();
+    people.dedup();
+    for user in people {
+        lock_stmt(user).query().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// [`lock_in`] for the people `stmts` touch.
+pub(crate) async fn lock_touched_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    stmts: &[Stmt],
+) -> Result<()> {
+    lock_in(tx, touched(stmts).into_iter().map(|(user, _)| user)).await
 }
 
 /// A row when a clinician looks after the person.
@@ -216,17 +243,13 @@ pub(crate) fn refresh_native(conn: &rusqlite::Connection, stmts: &[Stmt]) -> Res
     Ok(())
 }
 
-/// [`refresh_native`] in an sqlx transaction (`lock`: take the person's
-/// `users` row first, on PostgreSQL).
+/// [`refresh_native`] in an sqlx transaction. On PostgreSQL the caller
+/// has locked the people `stmts` touch ([`lock_in`]) when it began.
 pub(crate) async fn refresh_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     stmts: &[Stmt],
-    lock: bool,
 ) -> Result<()> {
     for (user, touches) in touched(stmts) {
-        if lock {
-            lock_stmt(user).query().execute(&mut **tx).await?;
-        }
         let current = match current_stmt(user).query().fetch_optional(&mut **tx).await? {
             Some(r) => Some(r.text("data")?),
             None => None,

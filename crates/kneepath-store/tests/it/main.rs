@@ -1597,5 +1597,91 @@ async fn a_summary_is_kept_only_while_a_clinician_looks_after_the_patient() {
         check_in(20_026).await;
         assert!(none(store.caseload_summary(&pat.id).await.expect("db")));
         assert!(store.caseload(&clin.id).await.expect("caseload").is_empty());
+
+        // A clinician's account deleted ends their links as well: the
+        // summary goes with the patient's last link and stays while
+        // another clinician's is left.
+        for (n, with_another) in [(3, false), (4, true)] {
+            let gone = store
+                .create_user(
+                    &format!("g{n}{tag}@example.org"),
+                    "Dr G",
+                    "clinician pw 3",
+                    Role::Clinician,
+                )
+                .await
+                .expect("clinician");
+            store.link(&gone.id, &pat.id).await.expect("link");
+            if with_another {
+                store.link(&clin.id, &pat.id).await.expect("link");
+            }
+            store.delete_user(&gone.id).await.expect("delete");
+            let stored = store.caseload_summary(&pat.id).await.expect("db");
+            if with_another {
+                let rebuilt = store.rebuilt_summary(&pat.id).await.expect("rebuild");
+                assert_eq!(stored, Some(rebuilt));
+                assert_eq!(store.caseload(&clin.id).await.expect("caseload").len(), 1);
+            } else {
+                assert!(
+                    none(stored),
+                    "a deleted clinician's patient kept a summary nobody reads"
+                );
+            }
+        }
+    }
+}
+
+/// A linked patient whose summary is missing (a restore before the
+/// rebuild, a link made by an older program) is judged on the dashboard
+/// from their rows, not shown as someone who never checked in.
+#[tokio::test]
+async fn a_missing_summary_is_rebuilt_for_the_dashboard_not_taken_as_empty() {
+    let kb = KnowledgeBase::bundled().expect("kb");
+    let file = scratch_db();
+    let store = Store::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .expect("connect");
+    let clin = store
+        .create_user("c@example.org", "Dr C", "clinician pw 1", Role::Clinician)
+        .await
+        .expect("clinician");
+    let pat = store
+        .create_user("p@example.org", "Pat", "patient pw 12", Role::Patient)
+        .await
+        .expect("patient");
+    let facts = kneepath_core::Facts::empty(&kb);
+    let report = assess(&kb, &facts).report();
+    let facts_json = kb.facts_to_json(&facts);
+    let aid = store
+        .insert_assessment(
+            &NewAssessment {
+                user_id: &pat.id,
+                day: Day(20_000),
+                source: AssessmentSource::Wizard,
+                facts: &facts_json,
+                report: &report,
+                start_phase: Some(("mobilise", "start")),
+            },
+            None,
+        )
+        .await
+        .expect("assessment");
+    store.link(&clin.id, &pat.id).await.expect("link");
+    for d in 20_000..20_003 {
+        let c = checkin(d);
+        let w = plain(&pat.id, &aid, &c, version(&store, &pat.id).await);
+        store.insert_checkin(&w).await.expect("check-in");
+    }
+    let rebuilt = store.rebuilt_summary(&pat.id).await.expect("rebuild");
+    assert_eq!(rebuilt.last_checkin, Some(Day(20_002)));
+    for broken in [
+        "DELETE FROM caseload_summaries",
+        "INSERT INTO caseload_summaries (user_id, data, updated_at) SELECT id, 'not json', '' FROM users WHERE role = 'patient'",
+    ] {
+        let c = rusqlite::Connection::open(&file).expect("open");
+        c.execute(broken, []).expect("sql");
+        let rows = store.caseload(&clin.id).await.expect("caseload");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].summary, rebuilt, "after {broken}");
     }
 }
