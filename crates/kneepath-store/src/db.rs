@@ -94,6 +94,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0011_reminders.sql"),
     ),
     (12, "guests", include_str!("../migrations/0012_guests.sql")),
+    (
+        13,
+        "caseload_index",
+        include_str!("../migrations/0013_caseload_index.sql"),
+    ),
 ];
 
 /// A handle on the database; cheap to clone.
