@@ -93,7 +93,11 @@ impl Store {
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
         // The person's row first (on PostgreSQL; SQLite writes one at a
-        // time): links to them wait, then find nobody to link to.
+        // time): a link to them made meanwhile waits and then fails (its
+        // clinician is gone), so no patient is left linked to nobody with
+        // a summary. A write of theirs that already holds one of their
+        // patients' rows and then needs this one makes a deadlock, which
+        // PostgreSQL ends by refusing one of the two: nothing is half done.
         if self.backend() == crate::Backend::Postgres {
             sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
                 .bind(user_id.as_str())

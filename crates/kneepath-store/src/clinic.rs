@@ -330,7 +330,9 @@ impl Store {
 
     /// Every active patient of a clinician with their caseload summary
     /// ([`crate::summary`]): one indexed query whatever the caseload's size
-    /// or history. In no particular order (the caller sorts by status).
+    /// or history (and a rebuild from the rows for a patient whose summary
+    /// is missing or unreadable, which a start or the patient's next write
+    /// puts right). In no particular order (the caller sorts by status).
     pub async fn caseload(&self, clinician_id: &UserId) -> Result<Vec<CaseloadEntry>> {
         let st = Stmt::new(format!(
             "SELECT {USER_COLS_U}, l.created_at AS linked_at, s.data AS summary \

@@ -231,19 +231,31 @@ impl Store {
 
     /// Bring the caseload summaries to what they must be at rest: delete
     /// those of people nobody looks after, then write that of every linked
-    /// patient who has none (linked before summaries existed, or restored),
-    /// each rebuilt from the person's rows in a write of its own. Returns
-    /// how many were written.
+    /// patient who has none (linked before summaries existed, or restored)
+    /// or one this program cannot read, each rebuilt from the person's rows
+    /// in a write of its own. Returns how many were written.
     pub async fn rebuild_summaries(&self) -> Result<usize> {
         self.write_all(vec![Stmt::new(
             "DELETE FROM caseload_summaries WHERE NOT EXISTS (SELECT 1 FROM care_links l WHERE l.patient_id = caseload_summaries.user_id AND l.revoked_at IS NULL)",
         )])
         .await?;
-        let missing: Vec<(String,)> = sqlx::query_as(
+        let mut missing: Vec<(String,)> = sqlx::query_as(
             "SELECT DISTINCT l.patient_id FROM care_links l WHERE l.revoked_at IS NULL AND NOT EXISTS (SELECT 1 FROM caseload_summaries s WHERE s.user_id = l.patient_id) ORDER BY l.patient_id",
         )
         .fetch_all(&self.pool)
         .await?;
+        // A row this program cannot read (written by another version) is
+        // rebuilt too, rather than by every dashboard that shows it.
+        let stored: Vec<(String, String)> =
+            sqlx::query_as("SELECT user_id, data FROM caseload_summaries ORDER BY user_id")
+                .fetch_all(&self.pool)
+                .await?;
+        missing.extend(
+            stored
+                .into_iter()
+                .filter(|(_, data)| serde_json::from_str::<CaseSummary>(data).is_err())
+                .map(|(id, _)| (id,)),
+        );
         for (id,) in &missing {
             let user = UserId::new(id.clone());
             self.write_all(vec![crate::summary::rebuild_stmt(&user)])

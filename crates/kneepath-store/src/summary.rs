@@ -20,8 +20,8 @@
 //! `users` rows of the people it touches, in the order of their ids
 //! ([`lock_in`]; the row the plan's version lives in, which a check-in
 //! updates anyway), so the writers of one person, links and account
-//! deletions among them, take turns, and none waits for another's lock
-//! while holding one that one needs.
+//! deletions among them, take turns. (An account deletion takes the
+//! person's own row first; see [`crate::Store::delete_user`].)
 //!
 //! Derived data: backups leave the table out and a restore rebuilds it
 //! ([`crate::Store::rebuild_summaries`]); deleting an account deletes its

@@ -1632,8 +1632,9 @@ async fn a_summary_is_kept_only_while_a_clinician_looks_after_the_patient() {
 }
 
 /// A linked patient whose summary is missing (a restore before the
-/// rebuild, a link made by an older program) is judged on the dashboard
-/// from their rows, not shown as someone who never checked in.
+/// rebuild, a link made by an older program) or unreadable is judged on
+/// the dashboard from their rows, not shown as someone who never checked
+/// in; a start rewrites the unreadable row.
 #[tokio::test]
 async fn a_missing_summary_is_rebuilt_for_the_dashboard_not_taken_as_empty() {
     let kb = KnowledgeBase::bundled().expect("kb");
@@ -1684,4 +1685,15 @@ async fn a_missing_summary_is_rebuilt_for_the_dashboard_not_taken_as_empty() {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].summary, rebuilt, "after {broken}");
     }
+    // The next start rewrites the row it cannot read.
+    let again = Store::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .expect("connect");
+    assert_eq!(
+        again
+            .caseload_summary(&pat.id)
+            .await
+            .expect("a readable row"),
+        Some(rebuilt)
+    );
 }
