@@ -53,6 +53,37 @@ fn plain<'a>(
     }
 }
 
+/// A new account of `role` under an address no other test uses.
+async fn account(store: &Store, name: &str, role: Role) -> kneepath_store::User {
+    let address = format!("a{}@example.org", kneepath_store::new_id());
+    store
+        .create_user(&address, name, "account pw 123", role)
+        .await
+        .expect("account")
+}
+
+/// A wizard assessment with nothing answered on `day`, which starts the
+/// first phase; its id.
+async fn assessed(store: &Store, kb: &KnowledgeBase, user: &UserId, day: Day) -> String {
+    let facts = kneepath_core::Facts::empty(kb);
+    let report = assess(kb, &facts).report();
+    let facts_json = kb.facts_to_json(&facts);
+    store
+        .insert_assessment(
+            &NewAssessment {
+                user_id: user,
+                day,
+                source: AssessmentSource::Wizard,
+                facts: &facts_json,
+                report: &report,
+                start_phase: Some(("mobilise", "start")),
+            },
+            None,
+        )
+        .await
+        .expect("assessment")
+}
+
 async fn version(store: &Store, user_id: &UserId) -> PlanVersion {
     store
         .plan_inputs(user_id, None)
@@ -512,25 +543,8 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
     use kneepath_store::{AuditFilter, NewPlanEdit};
     let kb = KnowledgeBase::bundled().expect("kb");
     for store in stores().await {
-        let tag = kneepath_store::new_id();
-        let clin = store
-            .create_user(
-                &format!("c{tag}@example.org"),
-                "Dr C",
-                "clinician pw 1",
-                Role::Clinician,
-            )
-            .await
-            .expect("clinician");
-        let pat = store
-            .create_user(
-                &format!("p{tag}@example.org"),
-                "Pat",
-                "patient pw 12",
-                Role::Patient,
-            )
-            .await
-            .expect("patient");
+        let clin = account(&store, "Dr C", Role::Clinician).await;
+        let pat = account(&store, "Pat", Role::Patient).await;
         // An invitation works once.
         let token = store
             .create_invite(&clin.id, 72, None)
@@ -567,23 +581,11 @@ async fn story_clinician_invites_links_measures_and_the_patient_leaves() {
         assert_eq!(links[0].other.id, clin.id);
 
         // A plan, check-ins, and the caseload.
+        let aid = assessed(&store, &kb, &pat.id, Day(20_000)).await;
+        // What a re-run with nothing new answered stores.
         let facts = kneepath_core::Facts::empty(&kb);
         let report = assess(&kb, &facts).report();
         let facts_json = kb.facts_to_json(&facts);
-        let aid = store
-            .insert_assessment(
-                &NewAssessment {
-                    user_id: &pat.id,
-                    day: Day(20_000),
-                    source: AssessmentSource::Wizard,
-                    facts: &facts_json,
-                    report: &report,
-                    start_phase: Some(("mobilise", "start")),
-                },
-                None,
-            )
-            .await
-            .expect("assessment");
         for d in 20_000..20_010 {
             store
                 .insert_checkin(&CheckinWrite {
@@ -771,24 +773,8 @@ async fn the_rules_window_query_matches_the_core_definition() {
             )
             .await
             .expect("user");
-        let facts = kneepath_core::Facts::empty(&kb);
-        let report = assess(&kb, &facts).report();
-        let facts_json = kb.facts_to_json(&facts);
         let start = Day(20_000);
-        let aid = store
-            .insert_assessment(
-                &NewAssessment {
-                    user_id: &user.id,
-                    day: start,
-                    source: AssessmentSource::Wizard,
-                    facts: &facts_json,
-                    report: &report,
-                    start_phase: Some(("mobilise", "start")),
-                },
-                None,
-            )
-            .await
-            .expect("assessment");
+        let aid = assessed(&store, &kb, &user.id, start).await;
         // 120 days with every third day missed.
         for d in (20_000..20_120).filter(|d| d % 3 != 1) {
             store
@@ -1473,51 +1459,10 @@ async fn attempts_at_once_are_counted_one_after_another() {
 async fn a_summary_is_kept_only_while_a_clinician_looks_after_the_patient() {
     let kb = KnowledgeBase::bundled().expect("kb");
     for store in stores().await {
-        let tag = kneepath_store::new_id();
-        let clin = store
-            .create_user(
-                &format!("c{tag}@example.org"),
-                "Dr C",
-                "clinician pw 1",
-                Role::Clinician,
-            )
-            .await
-            .expect("clinician");
-        let other = store
-            .create_user(
-                &format!("d{tag}@example.org"),
-                "Dr D",
-                "clinician pw 2",
-                Role::Clinician,
-            )
-            .await
-            .expect("clinician");
-        let pat = store
-            .create_user(
-                &format!("p{tag}@example.org"),
-                "Pat",
-                "patient pw 12",
-                Role::Patient,
-            )
-            .await
-            .expect("patient");
-        let facts = kneepath_core::Facts::empty(&kb);
-        let report = assess(&kb, &facts).report();
-        let facts_json = kb.facts_to_json(&facts);
-        let aid = store
-            .insert_assessment(
-                &NewAssessment {
-                    user_id: &pat.id,
-                    day: Day(20_000),
-                    source: AssessmentSource::Wizard,
-                    facts: &facts_json,
-                    report: &report,
-                    start_phase: Some(("mobilise", "start")),
-                },
-                None,
-            )
-            .await
-            .expect("assessment");
+        let clin = account(&store, "Dr C", Role::Clinician).await;
+        let other = account(&store, "Dr D", Role::Clinician).await;
+        let pat = account(&store, "Pat", Role::Patient).await;
+        let aid = assessed(&store, &kb, &pat.id, Day(20_000)).await;
         let check_in = |d: i32| {
             let (store, uid, aid) = (store.clone(), pat.id.clone(), aid.clone());
             async move {
@@ -1601,16 +1546,8 @@ async fn a_summary_is_kept_only_while_a_clinician_looks_after_the_patient() {
         // A clinician's account deleted ends their links as well: the
         // summary goes with the patient's last link and stays while
         // another clinician's is left.
-        for (n, with_another) in [(3, false), (4, true)] {
-            let gone = store
-                .create_user(
-                    &format!("g{n}{tag}@example.org"),
-                    "Dr G",
-                    "clinician pw 3",
-                    Role::Clinician,
-                )
-                .await
-                .expect("clinician");
+        for with_another in [false, true] {
+            let gone = account(&store, "Dr G", Role::Clinician).await;
             store.link(&gone.id, &pat.id).await.expect("link");
             if with_another {
                 store.link(&clin.id, &pat.id).await.expect("link");
@@ -1642,31 +1579,9 @@ async fn a_missing_summary_is_rebuilt_for_the_dashboard_not_taken_as_empty() {
     let store = Store::connect(&format!("sqlite://{}", file.display()))
         .await
         .expect("connect");
-    let clin = store
-        .create_user("c@example.org", "Dr C", "clinician pw 1", Role::Clinician)
-        .await
-        .expect("clinician");
-    let pat = store
-        .create_user("p@example.org", "Pat", "patient pw 12", Role::Patient)
-        .await
-        .expect("patient");
-    let facts = kneepath_core::Facts::empty(&kb);
-    let report = assess(&kb, &facts).report();
-    let facts_json = kb.facts_to_json(&facts);
-    let aid = store
-        .insert_assessment(
-            &NewAssessment {
-                user_id: &pat.id,
-                day: Day(20_000),
-                source: AssessmentSource::Wizard,
-                facts: &facts_json,
-                report: &report,
-                start_phase: Some(("mobilise", "start")),
-            },
-            None,
-        )
-        .await
-        .expect("assessment");
+    let clin = account(&store, "Dr C", Role::Clinician).await;
+    let pat = account(&store, "Pat", Role::Patient).await;
+    let aid = assessed(&store, &kb, &pat.id, Day(20_000)).await;
     store.link(&clin.id, &pat.id).await.expect("link");
     for d in 20_000..20_003 {
         let c = checkin(d);
