@@ -116,9 +116,7 @@ impl Store {
             .iter()
             .map(|(p,)| crate::summary::rebuild_stmt(p))
             .collect();
-        if self.backend() == crate::Backend::Postgres {
-            crate::summary::lock_touched_in(&mut tx, &marks).await?;
-        }
+        crate::summary::lock_touched_in(&mut tx, self.backend(), &marks).await?;
         for table in TABLES.iter().rev() {
             let name = table.name;
             for erase in table.erase {

@@ -189,9 +189,7 @@ impl Store {
         let clinician = self.invite_clinician(token).await?;
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        if self.backend() == crate::Backend::Postgres {
-            crate::summary::lock_in(&mut tx, [patient_id]).await?;
-        }
+        crate::summary::lock_in(&mut tx, self.backend(), [patient_id]).await?;
         let claimed = sqlx::query(
             "UPDATE invites SET used_at = $1, used_by = $2 WHERE token_hash = $3 AND used_at IS NULL",
         )

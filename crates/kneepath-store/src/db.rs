@@ -205,9 +205,7 @@ impl Store {
             return one.check(done.rows_affected());
         }
         let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
-            crate::summary::lock_touched_in(&mut tx, &stmts).await?;
-        }
+        crate::summary::lock_touched_in(&mut tx, self.backend, &stmts).await?;
         for st in &stmts {
             exec_in(&mut tx, st).await?;
         }
@@ -239,7 +237,7 @@ impl Store {
             "DELETE FROM caseload_summaries WHERE NOT EXISTS (SELECT 1 FROM care_links l WHERE l.patient_id = caseload_summaries.user_id AND l.revoked_at IS NULL)",
         )])
         .await?;
-        let mut missing: Vec<(String,)> = sqlx::query_as(
+        let mut missing: Vec<String> = sqlx::query_scalar(
             "SELECT DISTINCT l.patient_id FROM care_links l WHERE l.revoked_at IS NULL AND NOT EXISTS (SELECT 1 FROM caseload_summaries s WHERE s.user_id = l.patient_id) ORDER BY l.patient_id",
         )
         .fetch_all(&self.pool)
@@ -254,11 +252,10 @@ impl Store {
             stored
                 .into_iter()
                 .filter(|(_, data)| serde_json::from_str::<CaseSummary>(data).is_err())
-                .map(|(id, _)| (id,)),
+                .map(|(id, _)| id),
         );
-        for (id,) in &missing {
-            let user = UserId::new(id.clone());
-            self.write_all(vec![crate::summary::rebuild_stmt(&user)])
+        for id in missing.iter().cloned() {
+            self.write_all(vec![crate::summary::rebuild_stmt(&UserId::new(id))])
                 .await?;
         }
         Ok(missing.len())

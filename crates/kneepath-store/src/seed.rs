@@ -80,9 +80,7 @@ impl Store {
     pub async fn insert_history(&self, h: &History) -> Result<()> {
         let _writing = self.writer().await;
         let mut tx = self.pool.begin().await?;
-        if self.backend() == crate::Backend::Postgres {
-            crate::summary::lock_in(&mut tx, [&h.user_id]).await?;
-        }
+        crate::summary::lock_in(&mut tx, self.backend(), [&h.user_id]).await?;
         // created_at: the day at 08:00 UTC plus a running millisecond, so
         // "newest" queries see the events in the order they happened.
         let mut seq = 0i64;
@@ -268,9 +266,8 @@ impl Store {
         let now = now_rfc3339();
         for chunk in pairs.chunks(500) {
             let mut tx = self.pool.begin().await?;
-            if self.backend() == crate::Backend::Postgres {
-                crate::summary::lock_in(&mut tx, chunk.iter().map(|(_, p)| p)).await?;
-            }
+            let patients = chunk.iter().map(|(_, p)| p);
+            crate::summary::lock_in(&mut tx, self.backend(), patients).await?;
             for (c, p) in chunk {
                 sqlx::query("INSERT INTO care_links (id, patient_id, clinician_id, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(new_id())

@@ -36,7 +36,7 @@ use kneepath_core::clinic::DaySignal;
 use kneepath_core::progress::Escalation;
 
 use crate::sql::{Cells, Stmt, day_of};
-use crate::{Result, UserId, corrupt, now_rfc3339};
+use crate::{Backend, Result, UserId, corrupt, now_rfc3339};
 
 /// What a statement does to a person's summary.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,11 +80,15 @@ fn lock_stmt(user: &UserId) -> Stmt {
 /// On PostgreSQL, lock the `users` rows of `people` in the order of their
 /// ids, before the transaction writes anything else: writers that touch
 /// the same people then take turns without waiting on each other in a
-/// circle. (SQLite writes one at a time and needs none.)
+/// circle. (SQLite writes one at a time and needs none: nothing is done.)
 pub(crate) async fn lock_in<'u>(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     people: impl IntoIterator<Item = &'u UserId>,
 ) -> Result<()> {
+    if backend != Backend::Postgres {
+        return Ok(());
+    }
     let mut people: Vec<&UserId> = people.into_iter().collect();
     people.sort_unstable();
     people.dedup();
@@ -97,9 +101,15 @@ pub(crate) async fn lock_in<'u>(
 /// [`lock_in`] for the people `stmts` touch.
 pub(crate) async fn lock_touched_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
     stmts: &[Stmt],
 ) -> Result<()> {
-    lock_in(tx, touched(stmts).into_iter().map(|(user, _)| user)).await
+    lock_in(
+        tx,
+        backend,
+        touched(stmts).into_iter().map(|(user, _)| user),
+    )
+    .await
 }
 
 /// A row when a clinician looks after the person.
@@ -215,22 +225,22 @@ pub(crate) fn refresh_native(conn: &rusqlite::Connection, stmts: &[Stmt]) -> Res
         let stored = current.is_some();
         let outcome = match folded(current, &touches)? {
             Some(summary) => Outcome::Write { summary, stored },
-            None if linked_stmt(user).rows(conn, |_| Ok(()))?.is_empty() => {
-                if stored {
-                    Outcome::Delete
-                } else {
-                    Outcome::Nothing
-                }
-            }
             None => {
-                let [c, e, a, p] = window_stmts(user);
-                let mut events = c.rows(conn, |r| checkin_event(r))?;
-                events.extend(e.rows(conn, |r| escalation_event(r))?);
-                events.extend(a.rows(conn, |r| level_event(r))?);
-                events.extend(p.rows(conn, |r| phase_event(r))?);
-                Outcome::Write {
-                    summary: CaseSummary::of(&events),
-                    stored,
+                let linked = !linked_stmt(user).rows(conn, |_| Ok(()))?.is_empty();
+                match (linked, stored) {
+                    (true, _) => {
+                        let [c, e, a, p] = window_stmts(user);
+                        let mut events = c.rows(conn, |r| checkin_event(r))?;
+                        events.extend(e.rows(conn, |r| escalation_event(r))?);
+                        events.extend(a.rows(conn, |r| level_event(r))?);
+                        events.extend(p.rows(conn, |r| phase_event(r))?);
+                        Outcome::Write {
+                            summary: CaseSummary::of(&events),
+                            stored,
+                        }
+                    }
+                    (false, true) => Outcome::Delete,
+                    (false, false) => Outcome::Nothing,
                 }
             }
         };
