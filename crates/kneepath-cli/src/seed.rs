@@ -68,9 +68,9 @@ pub struct BenchCaseloadArgs {
     /// Treat this day (YYYY-MM-DD) as today.
     #[arg(long, value_name = "DATE")]
     today: Option<String>,
-    /// Pages per clinician.
-    #[arg(long, default_value_t = 5)]
-    rounds: usize,
+    /// Pages per clinician (at least one).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    rounds: u32,
     /// Also time a full recomputation per page: every patient's summary
     /// rebuilt from their rows, then judged.
     #[arg(long)]

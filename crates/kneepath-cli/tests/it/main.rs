@@ -638,6 +638,22 @@ fn a_database_that_cannot_be_opened_is_one_clear_line_and_stays_as_it_was() {
     );
 }
 
+/// A count of rounds that would time nothing is refused by the parser,
+/// as one clear message, not a panic.
+#[test]
+fn bench_caseload_refuses_zero_rounds() {
+    let dir = scratch("rounds");
+    let url = format!("sqlite://{}", dir.join("k.db").display());
+    let out = run(
+        &["bench-caseload", "--database", &url, "--rounds", "0"],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("--rounds"), "{err}");
+}
+
 /// SAFETY.md names the tests that verify each hazard's controls: every one
 /// must exist (a Rust test as `file::fn_name`, a browser test as
 /// `file::title`, a script as its path), and every hazard names at least
