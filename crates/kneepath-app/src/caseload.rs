@@ -10,14 +10,14 @@
 
 use kneepath_core::Day;
 use kneepath_core::clinic::{Need, Status};
-use kneepath_store::{User, UserId};
+use kneepath_store::{CaseloadPatient, UserId};
 
 use crate::{App, AppError};
 
 /// One patient of the caseload.
 #[derive(Debug, Clone)]
 pub struct CaseloadRow {
-    pub patient: User,
+    pub patient: CaseloadPatient,
     pub status: Status,
     /// The newest check-in's day.
     pub last_checkin: Option<Day>,

@@ -94,29 +94,15 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // The person's row first (on PostgreSQL; SQLite writes one at a
         // time): a link to them made meanwhile waits and then fails (its
-        // clinician is gone), so no patient is left linked to nobody with
-        // a summary. A write of theirs that already holds one of their
-        // patients' rows and then needs this one makes a deadlock, which
-        // PostgreSQL ends by refusing one of the two: nothing is half done.
+        // clinician is gone), so no patient is left linked to nobody. The
+        // caseload rows the person is a side of go with the other tables;
+        // those of a patient's other links stay as they are.
         if self.backend() == crate::Backend::Postgres {
             sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
                 .bind(user_id.as_str())
                 .execute(&mut *tx)
                 .await?;
         }
-        // The patients a clinician looked after lose a link here: their
-        // summaries are brought up to date below (deleted with the last).
-        let patients: Vec<(UserId,)> = sqlx::query_as(
-            "SELECT DISTINCT patient_id FROM care_links WHERE clinician_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(user_id.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
-        let marks: Vec<_> = patients
-            .iter()
-            .map(|(p,)| crate::summary::rebuild_stmt(p))
-            .collect();
-        crate::summary::lock_touched_in(&mut tx, self.backend(), &marks).await?;
         for table in TABLES.iter().rev() {
             let name = table.name;
             for erase in table.erase {
@@ -164,7 +150,6 @@ impl Store {
             },
         )
         .await?;
-        crate::summary::refresh_in(&mut tx, &marks).await?;
         tx.commit().await?;
         self.forget_sessions_of(user_id);
         Ok(())

@@ -34,11 +34,20 @@ pub struct CareLink {
 /// One patient of a clinician's caseload with what the dashboard needs.
 #[derive(Debug, Clone)]
 pub struct CaseloadEntry {
-    pub patient: User,
-    pub linked_at: String,
+    pub patient: CaseloadPatient,
     /// Their caseload summary (as stored, or rebuilt from their rows when
     /// none is: see [`Store::caseload`]).
     pub summary: CaseSummary,
+}
+
+/// What the dashboard shows of a patient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseloadPatient {
+    pub id: UserId,
+    pub display_name: String,
+    pub email: String,
+    /// Their IANA time zone (`None`: the server's).
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -327,49 +336,81 @@ impl Store {
     // --- the caseload ---------------------------------------------------------------
 
     /// Every active patient of a clinician with their caseload summary
-    /// ([`crate::summary`]): one indexed query whatever the caseload's size
-    /// or history (and a rebuild from the rows for a patient whose summary
-    /// is missing or unreadable, which a start or the patient's next write
-    /// puts right). In no particular order (the caller sorts by status).
+    /// ([`crate::summary`]): one range of `caseload_rows`' primary key,
+    /// whatever the caseload's size and the patients' histories. In no
+    /// particular order.
+    ///
+    /// The same statement counts the clinician's active links (from their
+    /// covering index). When a linked patient has no row (a restore between
+    /// its commit and the rebuild, a link made by an older program) the
+    /// caseload is read from the links instead, and such a patient is
+    /// judged from their records, never left out or taken as someone with
+    /// nothing recorded.
     pub async fn caseload(&self, clinician_id: &UserId) -> Result<Vec<CaseloadEntry>> {
-        let st = Stmt::new(format!(
-            "SELECT {USER_COLS_U}, l.created_at AS linked_at, s.data AS summary \
-             FROM care_links l JOIN users u ON u.id = l.patient_id \
-             LEFT JOIN caseload_summaries s ON s.user_id = l.patient_id \
-             WHERE l.clinician_id = $1 AND l.revoked_at IS NULL"
-        ))
+        let fast = Stmt::new(
+            "SELECT patient_id, display_name, email, time_zone, data, \
+             (SELECT COUNT(DISTINCT patient_id) FROM care_links WHERE clinician_id = $1 AND revoked_at IS NULL) AS links \
+             FROM caseload_rows WHERE clinician_id = $1",
+        )
         .arg(clinician_id);
         // The rows as stored; their summaries are read from JSON here, on
         // the caller's thread (on SQLite, not on the one database thread).
-        fn raw<R: Cells + ?Sized>(r: &R) -> Result<(User, String, Option<String>)> {
+        fn raw<R: Cells + ?Sized>(r: &R) -> Result<(CaseloadPatient, Option<String>)> {
             Ok((
-                user_from_row(r)?,
-                r.text("linked_at")?,
-                r.opt_text("summary")?,
+                CaseloadPatient {
+                    id: UserId::new(r.text("patient_id")?),
+                    display_name: r.text("display_name")?,
+                    email: r.text("email")?,
+                    time_zone: r.opt_text("time_zone")?,
+                },
+                r.opt_text("data")?,
             ))
         }
-        let rows = match &self.lite {
-            Some(lite) => lite.read(move |c| st.rows(c, |r| raw(r))).await?,
+        let (rows, links) = match &self.lite {
+            Some(lite) => {
+                let rows = lite
+                    .read(move |c| fast.rows(c, |r| Ok((raw(r)?, r.int("links")?))))
+                    .await?;
+                let links = rows.first().map_or(0, |(_, n)| *n);
+                (rows.into_iter().map(|(row, _)| row).collect(), links)
+            }
             None => {
-                let rows = st.query().fetch_all(&self.pool).await?;
-                rows.iter().map(raw).collect::<Result<_>>()?
+                let rows = fast.query().fetch_all(&self.pool).await?;
+                let links = match rows.first() {
+                    Some(r) => r.int("links")?,
+                    None => 0,
+                };
+                (rows.iter().map(raw).collect::<Result<Vec<_>>>()?, links)
+            }
+        };
+        let rows = if usize::try_from(links).ok() == Some(rows.len()) && !rows.is_empty() {
+            rows
+        } else {
+            // No row at all (maybe none needed), or fewer rows than links.
+            let from_links = Stmt::new(
+                "SELECT DISTINCT u.id AS patient_id, u.display_name, u.email, u.time_zone, r.data \
+                 FROM care_links l JOIN users u ON u.id = l.patient_id \
+                 LEFT JOIN caseload_rows r ON r.clinician_id = l.clinician_id AND r.patient_id = l.patient_id \
+                 WHERE l.clinician_id = $1 AND l.revoked_at IS NULL",
+            )
+            .arg(clinician_id);
+            match &self.lite {
+                Some(lite) => lite.read(move |c| from_links.rows(c, |r| raw(r))).await?,
+                None => {
+                    let rows = from_links.query().fetch_all(&self.pool).await?;
+                    rows.iter().map(raw).collect::<Result<_>>()?
+                }
             }
         };
         let mut entries = Vec::with_capacity(rows.len());
-        for (patient, linked_at, summary) in rows {
+        for (patient, summary) in rows {
             // Every linked patient has a readable summary at rest. Without
-            // one (a restore between its commit and the rebuild, a link
-            // made by an older program) the patient is judged from their
-            // rows, never as someone with nothing recorded.
+            // one the patient is judged from their records.
             let summary = match summary.and_then(|d| serde_json::from_str(&d).ok()) {
                 Some(summary) => summary,
                 None => self.rebuilt_summary(&patient.id).await?,
             };
-            entries.push(CaseloadEntry {
-                patient,
-                linked_at,
-                summary,
-            });
+            entries.push(CaseloadEntry { patient, summary });
         }
         Ok(entries)
     }

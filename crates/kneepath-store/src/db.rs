@@ -99,6 +99,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "caseload_index",
         include_str!("../migrations/0013_caseload_index.sql"),
     ),
+    (
+        14,
+        "caseload_rows",
+        include_str!("../migrations/0014_caseload_rows.sql"),
+    ),
 ];
 
 /// A handle on the database; cheap to clone.
@@ -227,33 +232,48 @@ impl Store {
         self.write_all(stmts).await
     }
 
-    /// Bring the caseload summaries to what they must be at rest: delete
-    /// those of people nobody looks after, then write that of every linked
-    /// patient who has none (linked before summaries existed, or restored)
-    /// or one this program cannot read, each rebuilt from the person's rows
-    /// in a write of its own. Returns how many were written.
+    /// Bring the caseload rows to what they must be at rest: delete those
+    /// of ended links, copy the patients' fields where they differ, then
+    /// rebuild the rows of every patient with an active link that has no
+    /// row (linked by an older program, or restored) or a row this program
+    /// cannot read, each in a write of its own. Returns how many patients'
+    /// rows were rebuilt.
     pub async fn rebuild_summaries(&self) -> Result<usize> {
-        self.write_all(vec![Stmt::new(
-            "DELETE FROM caseload_summaries WHERE NOT EXISTS (SELECT 1 FROM care_links l WHERE l.patient_id = caseload_summaries.user_id AND l.revoked_at IS NULL)",
-        )])
+        self.write_all(vec![
+            Stmt::new(
+                "DELETE FROM caseload_rows WHERE NOT EXISTS (SELECT 1 FROM care_links l \
+                 WHERE l.patient_id = caseload_rows.patient_id AND l.clinician_id = caseload_rows.clinician_id \
+                 AND l.revoked_at IS NULL)",
+            ),
+            Stmt::new(
+                "UPDATE caseload_rows SET display_name = u.display_name, email = u.email, time_zone = u.time_zone \
+                 FROM users u WHERE u.id = caseload_rows.patient_id AND (caseload_rows.display_name <> u.display_name \
+                 OR caseload_rows.email <> u.email OR caseload_rows.time_zone IS DISTINCT FROM u.time_zone)",
+            ),
+        ])
         .await?;
         let mut missing: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT l.patient_id FROM care_links l WHERE l.revoked_at IS NULL AND NOT EXISTS (SELECT 1 FROM caseload_summaries s WHERE s.user_id = l.patient_id) ORDER BY l.patient_id",
+            "SELECT DISTINCT l.patient_id FROM care_links l WHERE l.revoked_at IS NULL AND NOT EXISTS \
+             (SELECT 1 FROM caseload_rows r WHERE r.clinician_id = l.clinician_id AND r.patient_id = l.patient_id) \
+             ORDER BY l.patient_id",
         )
         .fetch_all(&self.pool)
         .await?;
         // A row this program cannot read (written by another version) is
         // rebuilt too, rather than by every dashboard that shows it.
-        let stored: Vec<(String, String)> =
-            sqlx::query_as("SELECT user_id, data FROM caseload_summaries ORDER BY user_id")
-                .fetch_all(&self.pool)
-                .await?;
+        let stored: Vec<(String, String)> = sqlx::query_as(
+            "SELECT DISTINCT patient_id, data FROM caseload_rows ORDER BY patient_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         missing.extend(
             stored
                 .into_iter()
                 .filter(|(_, data)| serde_json::from_str::<CaseSummary>(data).is_err())
                 .map(|(id, _)| id),
         );
+        missing.sort_unstable();
+        missing.dedup();
         for id in missing.iter().cloned() {
             self.write_all(vec![crate::summary::rebuild_stmt(&UserId::new(id))])
                 .await?;

@@ -92,6 +92,7 @@ impl Store {
                     .arg(guest)
                     .arg(crate::ids::format_ms(now))
                     .found(),
+                    crate::summary::profile_stmt(guest),
                     Stmt::new("DELETE FROM sessions WHERE user_id = $1").arg(guest),
                 ],
                 &NewAudit::of(guest, Some(guest), AuditAction::Create, AuditEntity::Account)

@@ -65,7 +65,8 @@ pub use audit::{AuditAction, AuditEntity, AuditEntry, AuditFilter, NewAudit};
 pub use backup::{VerifiedBackup, verify_backup};
 pub use checkins::{CheckInRow, CheckinRevisionRow, CheckinWrite, EscalationRow};
 pub use clinic::{
-    CareLink, CaseloadEntry, MeasurementRow, NewPlanEdit, NoteRow, OutcomeRow, PlanEditRow,
+    CareLink, CaseloadEntry, CaseloadPatient, MeasurementRow, NewPlanEdit, NoteRow, OutcomeRow,
+    PlanEditRow,
 };
 pub use db::{Backend, Store};
 pub use ids::{UserId, new_id, now_rfc3339, random_token, sha256_hex};

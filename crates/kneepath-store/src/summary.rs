@@ -1,33 +1,40 @@
-//! Caseload summaries: one row (`caseload_summaries`) for each person a
-//! clinician looks after, the [`CaseSummary`] the clinician's dashboard
-//! judges them by, kept up to date by every write that changes what it
-//! follows.
+//! Caseload rows: for each clinician and each person they look after, one
+//! row (`caseload_rows`) with the person's [`CaseSummary`], which the
+//! clinician's dashboard judges them by, and the person's fields the
+//! dashboard shows (name, email, time zone). A dashboard page is then one
+//! range of the table's primary key. Every write that changes what the
+//! summary follows keeps the rows up to date in its own transaction.
 //!
 //! A statement that changes a check-in, an escalation, an assessment or a
 //! phase carries the [`CaseEvent`] it makes ([`Stmt::touching`]). After a
 //! write's statements ran, still in its transaction, the summary of each
-//! person it touched is read, the events are folded in by the pure core,
-//! and the row is written back. A person without a row who has a clinician
-//! (linked just now, or a database restored) has theirs rebuilt from their
-//! rows in the same way: the newest check-ins and escalations the summary
-//! keeps, the newest assessment's level and phase. A person nobody looks
-//! after has no row: only the dashboard reads summaries, so their writes
-//! pay for two index lookups that find nothing, not for a summary. Making
-//! a link rebuilds the row ([`rebuild_stmt`]); ending the last one (a
-//! revoke, or the clinician's account deleted) deletes it.
+//! person it touched is read (from any of their rows: all of them hold the
+//! same), the events are folded in by the pure core, and every row of the
+//! person is written back. A person nobody looks after has no row: only
+//! the dashboard reads them, so their writes pay for two index lookups
+//! that find nothing, not for a summary.
+//!
+//! Making or ending a link marks the person for a rebuild
+//! ([`rebuild_stmt`]): their summary is rebuilt from their rows (the
+//! newest check-ins and escalations it keeps, the newest assessment's
+//! level and phase), a row is written for each clinician with an active
+//! link and the rows of ended links are deleted ([`sync_stmts`]). A change
+//! of the person's name, email or time zone copies them to their rows in
+//! its own transaction ([`profile_stmt`]). Deleting an account deletes the
+//! rows it is a side of.
 //!
 //! On PostgreSQL a write that touches summaries begins by locking the
 //! `users` rows of the people it touches, in the order of their ids
 //! ([`lock_in`]; the row the plan's version lives in, which a check-in
-//! updates anyway), so the writers of one person, links and account
-//! deletions among them, take turns. (An account deletion takes the
-//! person's own row first; see [`crate::Store::delete_user`].)
+//! updates anyway), so the writers of one person, links among them, take
+//! turns. (An account deletion takes the person's own row first; see
+//! [`crate::Store::delete_user`].)
 //!
 //! Derived data: backups leave the table out and a restore rebuilds it
-//! ([`crate::Store::rebuild_summaries`]); deleting an account deletes its
-//! row. A property test in `kneepath_core::caseload` shows that the folded
-//! summary judges as the whole record does; the journeys test checks the
-//! stored rows against a rebuild after every step.
+//! ([`crate::Store::rebuild_summaries`]), as every start does. A property
+//! test in `kneepath_core::caseload` shows that the folded summary judges
+//! as the whole record does; the journeys test checks the stored rows
+//! against a rebuild after every step.
 
 use kneepath_core::TriageLevel;
 use kneepath_core::caseload::{CaseEvent, CaseSummary, KEPT_DAYS};
@@ -61,14 +68,28 @@ pub(crate) fn touched(stmts: &[Stmt]) -> Vec<(&UserId, Vec<&Touch>)> {
 }
 
 /// A statement that runs no SQL and has the write rebuild the person's
-/// summary from their rows (or delete it, when nobody looks after them).
+/// rows: one for each clinician who looks after them, with their summary
+/// rebuilt from their records (none when nobody does).
 pub(crate) fn rebuild_stmt(user: &UserId) -> Stmt {
     Stmt::touch_only(user, Touch::Rebuild)
 }
 
-/// The person's stored summary.
+/// The person's stored summary (every row of theirs holds the same).
 pub(crate) fn current_stmt(user: &UserId) -> Stmt {
-    Stmt::new("SELECT data FROM caseload_summaries WHERE user_id = $1").arg(user)
+    Stmt::new("SELECT data FROM caseload_rows WHERE patient_id = $1 LIMIT 1").arg(user)
+}
+
+/// Copy the person's name, email and time zone to their rows (in the
+/// transaction that changes them).
+pub(crate) fn profile_stmt(user: &UserId) -> Stmt {
+    Stmt::new(
+        "UPDATE caseload_rows SET \
+         display_name = (SELECT display_name FROM users WHERE id = $1), \
+         email = (SELECT email FROM users WHERE id = $1), \
+         time_zone = (SELECT time_zone FROM users WHERE id = $1) \
+         WHERE patient_id = $1",
+    )
+    .arg(user)
 }
 
 /// Lock the person's `users` row for the rest of the transaction (on
@@ -121,7 +142,7 @@ fn linked_stmt(user: &UserId) -> Stmt {
 }
 
 fn delete_stmt(user: &UserId) -> Stmt {
-    Stmt::new("DELETE FROM caseload_summaries WHERE user_id = $1").arg(user)
+    Stmt::new("DELETE FROM caseload_rows WHERE patient_id = $1").arg(user)
 }
 
 /// The summary after `touches`, from the stored one; `None` when it must
@@ -192,39 +213,74 @@ pub(crate) fn phase_event<R: Cells + ?Sized>(r: &R) -> Result<CaseEvent> {
     Ok(CaseEvent::InPhase(r.text("to_phase")?))
 }
 
-/// Write the person's summary: in place when a row was read (`stored`),
-/// else a new row (or in place of one another writer made meanwhile).
-pub(crate) fn upsert_stmt(user: &UserId, summary: &CaseSummary, stored: bool) -> Result<Stmt> {
-    let sql = if stored {
-        "UPDATE caseload_summaries SET data = $2, updated_at = $3 WHERE user_id = $1"
-    } else {
-        "INSERT INTO caseload_summaries (user_id, data, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"
-    };
-    Ok(Stmt::new(sql)
-        .arg(user)
-        .arg(serde_json::to_string(summary).map_err(corrupt)?)
-        .arg(now_rfc3339()))
+/// Write the person's summary into each of their rows.
+fn update_stmt(user: &UserId, summary: &CaseSummary) -> Result<Stmt> {
+    Ok(
+        Stmt::new("UPDATE caseload_rows SET data = $2, updated_at = $3 WHERE patient_id = $1")
+            .arg(user)
+            .arg(serde_json::to_string(summary).map_err(corrupt)?)
+            .arg(now_rfc3339()),
+    )
 }
 
-/// What to do with a person's row after a write touched them.
+/// Make the person's rows those of their active links, each holding
+/// `summary` and their fields as they are now: the rows of ended links
+/// deleted, a row written for every clinician who looks after them (two
+/// active links to one clinician make one row).
+pub(crate) fn sync_stmts(user: &UserId, summary: &CaseSummary) -> Result<[Stmt; 2]> {
+    Ok([
+        Stmt::new(
+            "DELETE FROM caseload_rows WHERE patient_id = $1 AND NOT EXISTS (\
+             SELECT 1 FROM care_links l WHERE l.patient_id = caseload_rows.patient_id \
+             AND l.clinician_id = caseload_rows.clinician_id AND l.revoked_at IS NULL)",
+        )
+        .arg(user),
+        Stmt::new(
+            "INSERT INTO caseload_rows (clinician_id, patient_id, display_name, email, time_zone, data, updated_at) \
+             SELECT DISTINCT l.clinician_id, l.patient_id, u.display_name, u.email, u.time_zone, $2, $3 \
+             FROM care_links l JOIN users u ON u.id = l.patient_id \
+             WHERE l.patient_id = $1 AND l.revoked_at IS NULL \
+             ON CONFLICT (clinician_id, patient_id) DO UPDATE SET display_name = excluded.display_name, \
+             email = excluded.email, time_zone = excluded.time_zone, data = excluded.data, \
+             updated_at = excluded.updated_at",
+        )
+        .arg(user)
+        .arg(serde_json::to_string(summary).map_err(corrupt)?)
+        .arg(now_rfc3339()),
+    ])
+}
+
+/// What to do with a person's rows after a write touched them.
 enum Outcome {
-    /// Write this summary (in place when `stored`).
-    Write { summary: CaseSummary, stored: bool },
-    /// Delete the stored row: nobody looks after the person any more.
+    /// Write the folded summary into the rows there are.
+    Update(CaseSummary),
+    /// Rebuilt: make the rows those of the active links ([`sync_stmts`]).
+    Sync(CaseSummary),
+    /// Delete the rows: nobody looks after the person any more.
     Delete,
     /// No row, and none needed.
     Nothing,
 }
 
-/// Bring the summaries a write touched up to date, on the native SQLite
-/// connection, inside the write's transaction.
+impl Outcome {
+    fn stmts(&self, user: &UserId) -> Result<Vec<Stmt>> {
+        Ok(match self {
+            Outcome::Update(summary) => vec![update_stmt(user, summary)?],
+            Outcome::Sync(summary) => sync_stmts(user, summary)?.into(),
+            Outcome::Delete => vec![delete_stmt(user)],
+            Outcome::Nothing => Vec::new(),
+        })
+    }
+}
+
+/// Bring the rows of the people a write touched up to date, on the
+/// native SQLite connection, inside the write's transaction.
 pub(crate) fn refresh_native(conn: &rusqlite::Connection, stmts: &[Stmt]) -> Result<()> {
     for (user, touches) in touched(stmts) {
         let current = current_stmt(user).rows(conn, |r| r.text("data"))?.pop();
         let stored = current.is_some();
         let outcome = match folded(current, &touches)? {
-            Some(summary) => Outcome::Write { summary, stored },
+            Some(summary) => Outcome::Update(summary),
             None => {
                 let linked = !linked_stmt(user).rows(conn, |_| Ok(()))?.is_empty();
                 match (linked, stored) {
@@ -234,20 +290,15 @@ pub(crate) fn refresh_native(conn: &rusqlite::Connection, stmts: &[Stmt]) -> Res
                         events.extend(e.rows(conn, |r| escalation_event(r))?);
                         events.extend(a.rows(conn, |r| level_event(r))?);
                         events.extend(p.rows(conn, |r| phase_event(r))?);
-                        Outcome::Write {
-                            summary: CaseSummary::of(&events),
-                            stored,
-                        }
+                        Outcome::Sync(CaseSummary::of(&events))
                     }
                     (false, true) => Outcome::Delete,
                     (false, false) => Outcome::Nothing,
                 }
             }
         };
-        match outcome {
-            Outcome::Write { summary, stored } => upsert_stmt(user, &summary, stored)?.run(conn)?,
-            Outcome::Delete => delete_stmt(user).run(conn)?,
-            Outcome::Nothing => {}
+        for st in outcome.stmts(user)? {
+            st.run(conn)?;
         }
     }
     Ok(())
@@ -266,7 +317,7 @@ pub(crate) async fn refresh_in(
         };
         let stored = current.is_some();
         let outcome = match folded(current, &touches)? {
-            Some(summary) => Outcome::Write { summary, stored },
+            Some(summary) => Outcome::Update(summary),
             None => {
                 let linked = linked_stmt(user)
                     .query()
@@ -274,21 +325,14 @@ pub(crate) async fn refresh_in(
                     .await?
                     .is_some();
                 match (linked, stored) {
-                    (true, _) => Outcome::Write {
-                        summary: rebuild_in(tx, user).await?,
-                        stored,
-                    },
+                    (true, _) => Outcome::Sync(rebuild_in(tx, user).await?),
                     (false, true) => Outcome::Delete,
                     (false, false) => Outcome::Nothing,
                 }
             }
         };
-        match outcome {
-            Outcome::Write { summary, stored } => {
-                crate::sql::exec_in(tx, &upsert_stmt(user, &summary, stored)?).await?
-            }
-            Outcome::Delete => crate::sql::exec_in(tx, &delete_stmt(user)).await?,
-            Outcome::Nothing => {}
+        for st in outcome.stmts(user)? {
+            crate::sql::exec_in(tx, &st).await?;
         }
     }
     Ok(())

@@ -330,6 +330,7 @@ impl Store {
                         .arg(name)
                         .arg(&email)
                         .arg(user_id),
+                    crate::summary::profile_stmt(user_id),
                 ],
                 &crate::NewAudit::of(
                     user_id,
@@ -358,16 +359,23 @@ impl Store {
     /// given: the web layer checks it against the time zone database.
     /// Returns whether the account exists.
     pub async fn set_time_zone(&self, user_id: &UserId, zone: Option<&str>) -> Result<bool> {
-        let _writing = self.writer().await;
-        let done = sqlx::query("UPDATE users SET time_zone = $1 WHERE id = $2")
-            .bind(zone.map(str::to_string))
-            .bind(user_id.as_str())
-            .execute(&self.pool)
-            .await?;
+        let done = self
+            .write_all(vec![
+                Stmt::new("UPDATE users SET time_zone = $1 WHERE id = $2")
+                    .arg(zone)
+                    .arg(user_id)
+                    .found(),
+                crate::summary::profile_stmt(user_id),
+            ])
+            .await;
         // Cached sessions carry the user row: drop them so the next request
         // sees the new zone.
         self.forget_sessions_of(user_id);
-        Ok(done.rows_affected() == 1)
+        match done {
+            Err(StoreError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+            Ok(()) => Ok(true),
+        }
     }
 
     /// The user with this email and password, if both match and the account

@@ -1530,6 +1530,15 @@ async fn a_summary_is_kept_only_while_a_clinician_looks_after_the_patient() {
             Some(store.rebuilt_summary(&pat.id).await.expect("rebuild"))
         );
         assert_eq!(stored.and_then(|s| s.last_checkin), Some(Day(20_025)));
+        // The ended link's dashboard lost the patient; the other shows them
+        // as their records do.
+        assert!(store.caseload(&clin.id).await.expect("caseload").is_empty());
+        let rows = store.caseload(&other.id).await.expect("caseload");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0].summary,
+            store.rebuilt_summary(&pat.id).await.expect("rebuild")
+        );
 
         // The last link ended: the summary goes; a check-in makes none.
         assert!(
@@ -1591,8 +1600,10 @@ async fn a_missing_summary_is_rebuilt_for_the_dashboard_not_taken_as_empty() {
     let rebuilt = store.rebuilt_summary(&pat.id).await.expect("rebuild");
     assert_eq!(rebuilt.last_checkin, Some(Day(20_002)));
     for broken in [
-        "DELETE FROM caseload_summaries",
-        "INSERT INTO caseload_summaries (user_id, data, updated_at) SELECT id, 'not json', '' FROM users WHERE role = 'patient'",
+        "DELETE FROM caseload_rows",
+        "INSERT INTO caseload_rows (clinician_id, patient_id, display_name, email, time_zone, data, updated_at) \
+         SELECT l.clinician_id, l.patient_id, u.display_name, u.email, u.time_zone, 'not json', '' \
+         FROM care_links l JOIN users u ON u.id = l.patient_id",
     ] {
         let c = rusqlite::Connection::open(&file).expect("open");
         c.execute(broken, []).expect("sql");
@@ -1611,4 +1622,96 @@ async fn a_missing_summary_is_rebuilt_for_the_dashboard_not_taken_as_empty() {
             .expect("a readable row"),
         Some(rebuilt)
     );
+}
+
+/// The dashboard's row of a patient shows their name, email and time zone
+/// as they are now: changed by the person, by a guest becoming an
+/// account, or behind the program's back (a start copies them again).
+#[tokio::test]
+async fn a_dashboard_row_follows_the_patients_name_email_and_time_zone() {
+    for store in stores().await {
+        let clin = account(&store, "Dr C", Role::Clinician).await;
+        let other = account(&store, "Dr D", Role::Clinician).await;
+        let pat = account(&store, "Pat", Role::Patient).await;
+        store.link(&clin.id, &pat.id).await.expect("link");
+        store.link(&other.id, &pat.id).await.expect("link");
+        // A second active link to the same clinician makes no second row.
+        store.link(&clin.id, &pat.id).await.expect("link");
+        let shown = |c: UserId| {
+            let store = store.clone();
+            async move {
+                let rows = store.caseload(&c).await.expect("caseload");
+                assert_eq!(rows.len(), 1, "one row for the patient");
+                let p = &rows[0].patient;
+                (p.display_name.clone(), p.email.clone(), p.time_zone.clone())
+            }
+        };
+        let email = format!("renamed-{}@example.org", pat.id.as_str());
+        store
+            .update_details(&pat.id, "Patricia", &email, None)
+            .await
+            .expect("update");
+        assert!(
+            store
+                .set_time_zone(&pat.id, Some("Europe/Oslo"))
+                .await
+                .expect("zone")
+        );
+        let want = (
+            "Patricia".to_string(),
+            email.clone(),
+            Some("Europe/Oslo".to_string()),
+        );
+        assert_eq!(shown(clin.id.clone()).await, want);
+        assert_eq!(shown(other.id.clone()).await, want);
+        assert!(
+            !store
+                .set_time_zone(&UserId::new("nobody"), None)
+                .await
+                .expect("zone"),
+            "no account, nothing set"
+        );
+
+        // A guest linked to a clinician, then made an account.
+        let now = 1_800_000_000_000;
+        let (guest, _) = store.create_guest(now, 24).await.expect("guest");
+        store.link(&clin.id, &guest.id).await.expect("link");
+        let gmail = format!("guest-{}@example.org", guest.id.as_str());
+        store
+            .claim_guest(
+                &guest.id,
+                (&gmail, "Gus", "a long enough password"),
+                now,
+                None,
+            )
+            .await
+            .expect("claim");
+        let rows = store.caseload(&clin.id).await.expect("caseload");
+        let g = rows
+            .iter()
+            .find(|r| r.patient.id == guest.id)
+            .expect("the guest's row");
+        assert_eq!(
+            (g.patient.display_name.as_str(), g.patient.email.as_str()),
+            ("Gus", gmail.as_str())
+        );
+    }
+
+    // Changed behind the program's back: the next start copies them again.
+    let file = scratch_db();
+    let url = format!("sqlite://{}", file.display());
+    let store = Store::connect(&url).await.expect("connect");
+    let clin = account(&store, "Dr C", Role::Clinician).await;
+    let pat = account(&store, "Pat", Role::Patient).await;
+    store.link(&clin.id, &pat.id).await.expect("link");
+    let c = rusqlite::Connection::open(&file).expect("open");
+    c.execute(
+        "UPDATE users SET display_name = 'Edited', time_zone = 'Asia/Tokyo' WHERE role = 'patient'",
+        [],
+    )
+    .expect("sql");
+    let again = Store::connect(&url).await.expect("connect");
+    let rows = again.caseload(&clin.id).await.expect("caseload");
+    assert_eq!(rows[0].patient.display_name, "Edited");
+    assert_eq!(rows[0].patient.time_zone.as_deref(), Some("Asia/Tokyo"));
 }
