@@ -70,6 +70,12 @@ fn row_to_json(r: &AnyRow, cols: &[(&str, Kind)]) -> Result<Map<String, Value>> 
             Int => r
                 .try_get::<Option<i64>, _>(*name)?
                 .map_or(Value::Null, Value::from),
+            // Only rebuilt tables hold bytes, and backups leave them out.
+            Kind::Bytes => {
+                return Err(StoreError::Corrupt(format!(
+                    "{name}: bytes are not backed up"
+                )));
+            }
         };
         m.insert((*name).to_string(), v);
     }

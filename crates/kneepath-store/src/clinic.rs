@@ -353,9 +353,9 @@ impl Store {
              FROM caseload_rows WHERE clinician_id = $1",
         )
         .arg(clinician_id);
-        // The rows as stored; their summaries are read from JSON here, on
-        // the caller's thread (on SQLite, not on the one database thread).
-        fn raw<R: Cells + ?Sized>(r: &R) -> Result<(CaseloadPatient, Option<String>)> {
+        // The rows as stored; their summaries are decoded here, on the
+        // caller's thread (on SQLite, not on the one database thread).
+        fn raw<R: Cells + ?Sized>(r: &R) -> Result<(CaseloadPatient, Option<Vec<u8>>)> {
             Ok((
                 CaseloadPatient {
                     id: UserId::new(r.text("patient_id")?),
@@ -363,28 +363,15 @@ impl Store {
                     email: r.text("email")?,
                     time_zone: r.opt_text("time_zone")?,
                 },
-                r.opt_text("data")?,
+                r.opt_bytes("data")?,
             ))
         }
-        let (rows, links) = match &self.lite {
-            Some(lite) => {
-                let rows = lite
-                    .read(move |c| fast.rows(c, |r| Ok((raw(r)?, r.int("links")?))))
-                    .await?;
-                let links = rows.first().map_or(0, |(_, n)| *n);
-                (rows.into_iter().map(|(row, _)| row).collect(), links)
-            }
-            None => {
-                let rows = fast.query().fetch_all(&self.pool).await?;
-                let links = match rows.first() {
-                    Some(r) => r.int("links")?,
-                    None => 0,
-                };
-                (rows.iter().map(raw).collect::<Result<Vec<_>>>()?, links)
-            }
-        };
+        let rows = self
+            .read_rows(fast, |r| Ok((raw(r)?, r.int("links")?)))
+            .await?;
+        let links = rows.first().map_or(0, |(_, n)| *n);
         let rows = if usize::try_from(links).ok() == Some(rows.len()) && !rows.is_empty() {
-            rows
+            rows.into_iter().map(|(row, _)| row).collect()
         } else {
             // No row at all (maybe none needed), or fewer rows than links.
             let from_links = Stmt::new(
@@ -394,19 +381,13 @@ impl Store {
                  WHERE l.clinician_id = $1 AND l.revoked_at IS NULL",
             )
             .arg(clinician_id);
-            match &self.lite {
-                Some(lite) => lite.read(move |c| from_links.rows(c, |r| raw(r))).await?,
-                None => {
-                    let rows = from_links.query().fetch_all(&self.pool).await?;
-                    rows.iter().map(raw).collect::<Result<_>>()?
-                }
-            }
+            self.read_rows(from_links, |r| raw(r)).await?
         };
         let mut entries = Vec::with_capacity(rows.len());
         for (patient, summary) in rows {
             // Every linked patient has a readable summary at rest. Without
             // one the patient is judged from their records.
-            let summary = match summary.and_then(|d| serde_json::from_str(&d).ok()) {
+            let summary = match summary.as_deref().and_then(crate::summary::decode) {
                 Some(summary) => summary,
                 None => self.rebuilt_summary(&patient.id).await?,
             };

@@ -232,6 +232,23 @@ impl Store {
         self.write_all(stmts).await
     }
 
+    /// Run a query and read its rows: natively on a SQLite file (where a
+    /// column may hold text or bytes whatever its declared type, which the
+    /// native rows read alike), else through sqlx.
+    pub(crate) async fn read_rows<T: Send + 'static>(
+        &self,
+        st: Stmt,
+        decode: fn(&dyn Cells) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        match &self.lite {
+            Some(lite) => lite.read(move |c| st.rows(c, |r| decode(r))).await,
+            None => {
+                let rows = st.query().fetch_all(&self.pool).await?;
+                rows.iter().map(|r| decode(r)).collect()
+            }
+        }
+    }
+
     /// Bring the caseload rows to what they must be at rest: delete those
     /// of ended links, copy the patients' fields where they differ, then
     /// rebuild the rows of every patient with an active link that has no
@@ -261,15 +278,18 @@ impl Store {
         .await?;
         // A row this program cannot read (written by another version) is
         // rebuilt too, rather than by every dashboard that shows it.
-        let stored: Vec<(String, String)> = sqlx::query_as(
-            "SELECT DISTINCT patient_id, data FROM caseload_rows ORDER BY patient_id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let stored = self
+            .read_rows(
+                Stmt::new(
+                    "SELECT DISTINCT patient_id, data FROM caseload_rows ORDER BY patient_id",
+                ),
+                |r| Ok((r.text("patient_id")?, r.opt_bytes("data")?)),
+            )
+            .await?;
         missing.extend(
             stored
                 .into_iter()
-                .filter(|(_, data)| serde_json::from_str::<CaseSummary>(data).is_err())
+                .filter(|(_, data)| data.as_deref().and_then(crate::summary::decode).is_none())
                 .map(|(id, _)| id),
         );
         missing.sort_unstable();
@@ -289,9 +309,12 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         match row {
-            Some(r) => Ok(Some(
-                serde_json::from_str(&r.text("data")?).map_err(crate::corrupt)?,
-            )),
+            Some(r) => {
+                let data = r.opt_bytes("data")?.unwrap_or_default();
+                crate::summary::decode(&data)
+                    .map(Some)
+                    .ok_or_else(|| crate::corrupt("a caseload summary this program cannot read"))
+            }
             None => Ok(None),
         }
     }

@@ -20,6 +20,7 @@ use crate::{Result, StoreError};
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
+    Bytes(Vec<u8>),
     NullText,
     NullInt,
 }
@@ -51,6 +52,12 @@ impl From<&crate::UserId> for Arg {
 impl From<Option<&crate::UserId>> for Arg {
     fn from(v: Option<&crate::UserId>) -> Arg {
         v.map_or(Arg::NullText, Into::into)
+    }
+}
+
+impl From<Vec<u8>> for Arg {
+    fn from(b: Vec<u8>) -> Arg {
+        Arg::Bytes(b)
     }
 }
 
@@ -89,6 +96,7 @@ impl rusqlite::ToSql for Arg {
         Ok(match self {
             Arg::Text(s) => ToSqlOutput::from(s.as_str()),
             Arg::Int(n) => ToSqlOutput::from(*n),
+            Arg::Bytes(b) => ToSqlOutput::from(b.as_slice()),
             Arg::NullText | Arg::NullInt => ToSqlOutput::Owned(Value::Null),
         })
     }
@@ -184,6 +192,7 @@ impl Stmt {
             q = match a {
                 Arg::Text(s) => q.bind(s.as_str()),
                 Arg::Int(n) => q.bind(*n),
+                Arg::Bytes(b) => q.bind(b.as_slice()),
                 Arg::NullText => q.bind(None::<String>),
                 Arg::NullInt => q.bind(None::<i64>),
             };
@@ -263,6 +272,7 @@ pub(crate) trait Cells {
     fn text(&self, col: &str) -> Result<String>;
     fn opt_text(&self, col: &str) -> Result<Option<String>>;
     fn int(&self, col: &str) -> Result<i64>;
+    fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>>;
 
     fn day(&self, col: &str) -> Result<Day> {
         let s = self.text(col)?;
@@ -281,6 +291,9 @@ impl Cells for AnyRow {
     fn int(&self, col: &str) -> Result<i64> {
         Ok(self.try_get(col)?)
     }
+    fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.try_get(col)?)
+    }
 }
 
 /// A native SQLite row with its statement's column names, read once per
@@ -293,14 +306,18 @@ pub(crate) struct NativeRow<'r, 's> {
 }
 
 impl NativeRow<'_, '_> {
-    fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> Result<T> {
-        // Matched as SQLite matches names: ASCII case does not count.
-        let at = self
+    /// The column's index, matched as SQLite matches names: ASCII case
+    /// does not count.
+    fn at(&self, col: &str) -> Result<usize> {
+        Ok(self
             .names
             .iter()
             .position(|n| n.eq_ignore_ascii_case(col))
-            .ok_or_else(|| rusqlite::Error::InvalidColumnName(col.to_string()))?;
-        Ok(self.row.get(at)?)
+            .ok_or_else(|| rusqlite::Error::InvalidColumnName(col.to_string()))?)
+    }
+
+    fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> Result<T> {
+        Ok(self.row.get(self.at(col)?)?)
     }
 }
 
@@ -313,6 +330,18 @@ impl Cells for NativeRow<'_, '_> {
     }
     fn int(&self, col: &str) -> Result<i64> {
         self.get(col)
+    }
+    fn opt_bytes(&self, col: &str) -> Result<Option<Vec<u8>>> {
+        // A blob, or the bytes of a text (SQLite lets a column hold either).
+        use rusqlite::types::ValueRef;
+        let at = self.at(col)?;
+        Ok(match self.row.get_ref(at)? {
+            ValueRef::Blob(b) | ValueRef::Text(b) => Some(b.to_vec()),
+            ValueRef::Null => None,
+            ValueRef::Integer(_) | ValueRef::Real(_) => {
+                return Err(StoreError::Corrupt(format!("{col}: a number, not bytes")));
+            }
+        })
     }
 }
 

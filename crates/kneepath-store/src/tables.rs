@@ -9,9 +9,11 @@
 pub(crate) enum Kind {
     Text,
     Int,
+    /// Bytes (only in a table that is rebuilt, never backed up).
+    Bytes,
 }
 
-use Kind::{Int, Text};
+use Kind::{Bytes, Int, Text};
 
 /// What deleting an account does to a table's rows about the person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -348,7 +350,7 @@ pub(crate) const TABLES: &[Table] = &[
             ("display_name", Text),
             ("email", Text),
             ("time_zone", Text),
-            ("data", Text),
+            ("data", Bytes),
             ("updated_at", Text),
         ],
         order_by: "clinician_id, patient_id",
