@@ -102,6 +102,20 @@ impl Store {
                 .bind(user_id.as_str())
                 .execute(&mut *tx)
                 .await?;
+            // Then the rows of the patients a clinician looks after, as
+            // their own writers lock them: a patient ending their link or
+            // making another one meanwhile waits for the deletion instead
+            // of meeting it, in `care_links` and `caseload_rows`, in the
+            // other order. A write of theirs that already holds a patient's
+            // row and then needs this person's can still deadlock with it;
+            // PostgreSQL refuses one of the two, and nothing is half done.
+            let patients: Vec<(UserId,)> = sqlx::query_as(
+                "SELECT DISTINCT patient_id FROM care_links WHERE clinician_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(user_id.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+            crate::summary::lock_in(&mut tx, self.backend(), patients.iter().map(|(p,)| p)).await?;
         }
         for table in TABLES.iter().rev() {
             let name = table.name;

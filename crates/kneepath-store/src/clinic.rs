@@ -342,7 +342,7 @@ impl Store {
     ///
     /// The same statement counts the clinician's active links (from their
     /// covering index). When a linked patient has no row (a restore between
-    /// its commit and the rebuild, a link made by an older program) the
+    /// its commit and the rebuild, or a rebuild cut short) the
     /// caseload is read from the links instead, and such a patient is
     /// judged from their records, never left out or taken as someone with
     /// nothing recorded.

@@ -252,7 +252,8 @@ impl Store {
     /// Bring the caseload rows to what they must be at rest: delete those
     /// of ended links, copy the patients' fields where they differ, then
     /// rebuild the rows of every patient with an active link that has no
-    /// row (linked by an older program, or restored) or a row this program
+    /// row (restored, a rebuild cut short, or the first start after
+    /// migration 14) or a row this program
     /// cannot read, each in a write of its own. Returns how many patients'
     /// rows were rebuilt.
     pub async fn rebuild_summaries(&self) -> Result<usize> {

@@ -38,8 +38,9 @@
 //! Derived data: backups leave the table out and a restore rebuilds it
 //! ([`crate::Store::rebuild_summaries`]), as every start does. A property
 //! test in `kneepath_core::caseload` shows that the folded summary judges
-//! as the whole record does; the journeys test checks the stored rows
-//! against a rebuild after every step.
+//! as the whole record does; the journeys test checks the stored summary
+//! against a rebuild after every step, and the store's tests check each
+//! clinician's rows and the copied fields.
 
 use kneepath_core::TriageLevel;
 use kneepath_core::caseload::{CaseEvent, CaseSummary, KEPT_DAYS};
