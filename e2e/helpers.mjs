@@ -88,6 +88,28 @@ export async function shoot(page, name) {
     // Nothing may make the page scroll sideways (tables scroll in their box).
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     if (wide > width + 1) throw new Error(`${name} is ${wide} px wide at ${width} px (${tag})`);
+    // On a desktop every table's header cells stand over its columns (on a
+    // phone, tables of class `cards` hide their header by design).
+    if (tag === 'desktop') {
+      const skewed = await page.evaluate(() => {
+        const out = [];
+        for (const t of document.querySelectorAll('table')) {
+          const head = t.tHead && t.tHead.rows[0];
+          const body = t.tBodies[0] && t.tBodies[0].rows[0];
+          if (!head || !body || head.cells.length !== body.cells.length) continue;
+          for (let i = 0; i < head.cells.length; i++) {
+            const a = head.cells[i].getBoundingClientRect();
+            const b = body.cells[i].getBoundingClientRect();
+            if (Math.abs(a.left - b.left) > 2 || Math.abs(a.width - b.width) > 2) {
+              out.push(`table.${t.className.replace(/ /g, '.')}: "${head.cells[i].textContent.trim()}" at x=${Math.round(a.left)}, ${Math.round(a.width)} px wide; its column at x=${Math.round(b.left)}, ${Math.round(b.width)} px wide`);
+              break;
+            }
+          }
+        }
+        return out;
+      });
+      if (skewed.length) throw new Error(`${name}: a table's header is not over its columns at ${width} px:\n${skewed.join('\n')}`);
+    }
     await page.screenshot({ path: join(ARTIFACTS, `${name}-${tag}.png`), fullPage: true });
   }
   if (original) await page.setViewportSize(original);

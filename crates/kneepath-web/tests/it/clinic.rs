@@ -603,6 +603,67 @@ async fn clinicians_day_through_the_routes_with_its_audit_trail() {
     );
 }
 
+/// The dashboard says what a filter leaves out, names a filter it does
+/// not know instead of quietly showing everyone, and confirms an ended
+/// link.
+#[tokio::test]
+async fn the_dashboard_says_what_its_filters_and_an_ended_link_did() {
+    let app = app().await;
+    let (patient, c, c_csrf, base) = app.linked_patient("filters", true).await;
+    let all = app.get("/clinic", Some(&c)).await;
+    assert!(
+        all.body.contains("1 patient, most pressing first"),
+        "{}",
+        all.body
+    );
+
+    let none = app.get("/clinic?q=nobody-like-this", Some(&c)).await;
+    assert!(
+        none.body.contains("0 of 1 patient match this filter"),
+        "{}",
+        none.body
+    );
+    assert!(none.body.contains("No patient matches this filter"));
+
+    let bogus = app.get("/clinic?need=bogus", Some(&c)).await;
+    assert_eq!(bogus.status, StatusCode::OK);
+    assert!(
+        bogus
+            .body
+            .contains("There is no need called “bogus”: showing every patient.")
+    );
+    assert!(bogus.body.contains(patient.id.as_str()));
+    assert!(bogus.body.contains("1 patient, most pressing first"));
+    let tag = app.get("/clinic?need=%3Cb%3Ex", Some(&c)).await;
+    assert!(
+        tag.body.contains("no need called “&#60;b&#62;x”") && !tag.body.contains("<b>x"),
+        "the unknown filter is shown escaped: {}",
+        tag.body
+            .lines()
+            .find(|l| l.contains("no need called"))
+            .unwrap_or("")
+    );
+
+    let r = app
+        .post(
+            &format!("{base}/unlink"),
+            Some(&c),
+            &format!("csrf={c_csrf}"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/clinic?ended=1");
+    let after = app.get(r.location(), Some(&c)).await;
+    assert!(after.body.contains("The link is ended"), "{}", after.body);
+    assert!(!after.body.contains(patient.id.as_str()));
+    assert!(
+        !app.get("/clinic", Some(&c))
+            .await
+            .body
+            .contains("The link is ended")
+    );
+}
+
 #[tokio::test]
 async fn a_patient_without_a_home_plan_shows_no_plan_or_phase_forms() {
     let app = app().await;

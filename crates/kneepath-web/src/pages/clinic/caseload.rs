@@ -44,6 +44,13 @@ pub struct CaseloadPage {
     pub counts: Vec<(&'static str, &'static str, usize)>,
     pub need: String,
     pub q: String,
+    /// A filter is on: the lead says how many of `total` match.
+    pub filtered: bool,
+    /// A `need` the dashboard does not know (from an edited address),
+    /// shown with everyone instead.
+    pub unknown_need: Option<String>,
+    /// The clinician has just ended a link.
+    pub ended: bool,
     pub invite_url: Option<String>,
     pub today: String,
 }
@@ -52,6 +59,7 @@ pub struct CaseloadPage {
 pub struct CaseloadQuery {
     need: Option<String>,
     q: Option<String>,
+    ended: Option<String>,
 }
 
 fn need_class(n: Need) -> &'static str {
@@ -117,6 +125,7 @@ async fn caseload_page(
         .collect();
     let needle = search.trim().to_lowercase();
     let want = Need::parse(need_filter);
+    let unknown_need = (want.is_none() && !need_filter.is_empty()).then(|| need_filter.to_string());
     let rows: Vec<CaseRow> = rows
         .into_iter()
         .filter(|r| want.is_none_or(|n| r.need == n))
@@ -153,8 +162,11 @@ async fn caseload_page(
         rows,
         total,
         counts,
-        need: need_filter.to_string(),
+        need: want.map_or_else(String::new, |n| n.as_str().to_string()),
         q: search.to_string(),
+        filtered: want.is_some() || !needle.is_empty(),
+        unknown_need,
+        ended: false,
         invite_url,
         today: clinician_today.to_string(),
     })
@@ -165,7 +177,7 @@ pub async fn dashboard(
     Clinician(user): Clinician,
     Query(q): Query<CaseloadQuery>,
 ) -> Result<Response, WebError> {
-    let page = caseload_page(
+    let mut page = caseload_page(
         &state,
         &user,
         q.need.as_deref().unwrap_or(""),
@@ -173,6 +185,7 @@ pub async fn dashboard(
         None,
     )
     .await?;
+    page.ended = q.ended.is_some();
     Ok(private(&page))
 }
 

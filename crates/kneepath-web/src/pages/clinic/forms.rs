@@ -202,5 +202,5 @@ pub async fn unlink(
                 .await?;
         }
     }
-    Ok(Redirect::to("/clinic").into_response())
+    Ok(Redirect::to("/clinic?ended=1").into_response())
 }
