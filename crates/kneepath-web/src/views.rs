@@ -361,6 +361,9 @@ pub struct ResultPage {
     /// For a guest: when the answers are deleted unless an account is made
     /// (`YYYY-MM-DD HH:MM` UTC).
     pub guest_until: Option<String>,
+    /// This result comes from the warning signs of a check-in that could
+    /// not be saved: say so.
+    pub unsaved_checkin: bool,
 }
 
 impl ResultPage {

@@ -688,6 +688,8 @@ fn local_time(state: &AppState, stored: &str, zone: Option<&str>) -> String {
 #[derive(Debug, serde::Deserialize)]
 pub struct Stopped {
     stopped: Option<usize>,
+    /// Triaged from the warning signs of a check-in that was not saved.
+    unsaved_checkin: Option<String>,
 }
 
 pub async fn result(
@@ -743,6 +745,7 @@ pub async fn result(
         home,
         seek_care_advice,
         guest_until,
+        unsaved_checkin: stopped.unsaved_checkin.is_some() && a.source == AssessmentSource::Checkin,
         id: a.id,
         r: a.report,
     }))

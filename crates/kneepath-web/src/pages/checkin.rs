@@ -268,7 +268,8 @@ async fn submit_once(
         .warning_signs_first(user.id(), &ctx, &signs, today, user.ip())
         .await?
     {
-        return Ok(Redirect::to(&format!("/assessments/{id}")).into_response());
+        // The result says that the check-in itself was not saved.
+        return Ok(Redirect::to(&format!("/assessments/{id}?unsaved_checkin=1")).into_response());
     }
     let mut f = FormState::from_pairs(&form.pairs);
     f.errors.append(&mut errors);

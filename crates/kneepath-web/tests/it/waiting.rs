@@ -245,4 +245,19 @@ async fn an_urgent_sign_for_a_day_already_logged_is_triaged_at_once() {
         "{}",
         result.body
     );
+    // The person is told that these answers were not saved.
+    assert!(
+        result.body.contains("Your check-in itself was not saved"),
+        "{}",
+        result.body
+    );
+    // The same result opened later (from the list of results) does not
+    // say so, and a wizard's result ignores the mark.
+    let plain = again.location().split('?').next().unwrap_or_default();
+    assert!(
+        !app.get(plain, Some(&cookie))
+            .await
+            .body
+            .contains("not saved")
+    );
 }
