@@ -371,8 +371,18 @@ fn nice_scale(max: f64) -> (f64, Vec<f64>) {
     (top, (0..=n).map(|i| i as f64 * step).collect())
 }
 
+/// Bars drawn in red, and what red means (named in the legend).
+#[derive(Debug, Clone, Copy)]
+pub struct Highlight<'a> {
+    pub bars: &'a [bool],
+    /// The legend's name for a red bar (and `plain`, for the others).
+    pub red: &'a str,
+    pub plain: &'a str,
+}
+
 /// Vertical bars with labels; `None` bars are drawn as "no data". `threshold`
-/// draws a dashed reference line. `highlight` bars are drawn in red.
+/// draws a dashed reference line. `highlight` bars are drawn in red, and
+/// when any is, the legend says what red and the other bars mean.
 #[allow(clippy::too_many_arguments)]
 pub fn bar_chart(
     id: &str,
@@ -383,12 +393,21 @@ pub fn bar_chart(
     max: f64,
     suffix: &str,
     threshold: Option<(f64, &str)>,
-    highlight: &[bool],
+    highlight: Option<Highlight<'_>>,
 ) -> String {
     let mut out = String::with_capacity(8 * 1024);
-    if let Some((_, label)) = threshold {
-        legend(&mut out, &[(label, "#047857", "6 4", 1.5)]);
+    let mut entries = Vec::new();
+    if let Some(h) = highlight.filter(|h| h.bars.contains(&true)) {
+        entries.push((h.plain, "#2563eb", "", 8.0));
+        entries.push((h.red, "#b91c1c", "", 8.0));
     }
+    if let Some((_, label)) = threshold {
+        entries.push((label, "#047857", "6 4", 1.5));
+    }
+    if !entries.is_empty() {
+        legend(&mut out, &entries);
+    }
+    let highlight = highlight.map_or(&[][..], |h| h.bars);
     open(&mut out, title, desc, id);
     let (max, ticks) = nice_scale(max);
     y_axis(&mut out, max, &ticks, suffix);
@@ -592,7 +611,7 @@ mod tests {
             100.0,
             "%",
             None,
-            &[],
+            None,
         );
         assert!(!bars.contains("viewBox"), "{bars}");
         assert!(bars.contains(r#"<rect x="#) && bars.contains(r#"%" height=""#));
@@ -609,9 +628,34 @@ mod tests {
             100.0,
             "%",
             Some((80.0, "80%")),
-            &[true, false],
+            Some(Highlight {
+                bars: &[true, false],
+                red: "too long",
+                plain: "a day",
+            }),
         );
         assert!(svg.contains("#b91c1c"), "highlighted bar");
+        // The legend names red and the other bars, before the threshold.
+        let legend = &svg[..svg.find("</ul>").expect("a legend")];
+        let at = |s: &str| legend.find(s).unwrap_or_else(|| panic!("{s} in {legend}"));
+        assert!(at("a day") < at("too long") && at("too long") < at(">80%<"));
+        // Nothing red: no entry for it.
+        let calm = bar_chart(
+            "c",
+            "t",
+            "d",
+            &["a".into()],
+            &[Some(5.0)],
+            10.0,
+            "",
+            None,
+            Some(Highlight {
+                bars: &[false],
+                red: "too long",
+                plain: "a day",
+            }),
+        );
+        assert!(!calm.contains("legend") && !calm.contains("too long"));
         assert!(svg.contains("#9ca3af"), "no-data marker");
         assert!(svg.contains(">80%<"));
         assert_eq!(nice_scale(450.0), (450.0, vec![0.0, 150.0, 300.0, 450.0]));

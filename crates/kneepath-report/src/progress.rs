@@ -7,7 +7,7 @@ use kneepath_core::Day;
 use kneepath_core::checkin::CheckIn;
 use kneepath_core::series::{daily, weekly_adherence};
 
-use crate::charts::{Series, bar_chart, pain_chart};
+use crate::charts::{Highlight, Series, bar_chart, pain_chart};
 
 /// At most this many days are charted (the progress page's table has them
 /// all).
@@ -165,7 +165,7 @@ pub fn progress_charts(p: &ProgressInput<'_>) -> Option<ProgressCharts> {
         100.0,
         "%",
         Some((80.0, "80% goal")),
-        &[],
+        None,
     );
 
     let load: Vec<Option<f64>> = points.iter().map(|p| Some(p.load)).collect();
@@ -190,7 +190,11 @@ pub fn progress_charts(p: &ProgressInput<'_>) -> Option<ProgressCharts> {
         max_load,
         "",
         None,
-        &spikes,
+        Some(Highlight {
+            bars: &spikes,
+            red: "A session more than 10% longer than your longest in the 30 days before",
+            plain: "A day's load",
+        }),
     );
     out.acwr_now = points
         .last()
