@@ -257,19 +257,8 @@ impl Store {
     /// cannot read, each in a write of its own. Returns how many patients'
     /// rows were rebuilt.
     pub async fn rebuild_summaries(&self) -> Result<usize> {
-        self.write_all(vec![
-            Stmt::new(
-                "DELETE FROM caseload_rows WHERE NOT EXISTS (SELECT 1 FROM care_links l \
-                 WHERE l.patient_id = caseload_rows.patient_id AND l.clinician_id = caseload_rows.clinician_id \
-                 AND l.revoked_at IS NULL)",
-            ),
-            Stmt::new(
-                "UPDATE caseload_rows SET display_name = u.display_name, email = u.email, time_zone = u.time_zone \
-                 FROM users u WHERE u.id = caseload_rows.patient_id AND (caseload_rows.display_name <> u.display_name \
-                 OR caseload_rows.email <> u.email OR caseload_rows.time_zone IS DISTINCT FROM u.time_zone)",
-            ),
-        ])
-        .await?;
+        self.write_all(crate::summary::at_rest_stmts().into())
+            .await?;
         let mut missing: Vec<String> = sqlx::query_scalar(
             "SELECT DISTINCT l.patient_id FROM care_links l WHERE l.revoked_at IS NULL AND NOT EXISTS \
              (SELECT 1 FROM caseload_rows r WHERE r.clinician_id = l.clinician_id AND r.patient_id = l.patient_id) \
@@ -305,17 +294,14 @@ impl Store {
     /// A person's caseload summary as stored (`None`: none written: nobody
     /// looks after them).
     pub async fn caseload_summary(&self, user: &UserId) -> Result<Option<CaseSummary>> {
-        let row = crate::summary::current_stmt(user)
-            .query()
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = self
+            .read_rows(crate::summary::current_stmt(user), |r| r.opt_bytes("data"))
+            .await?
+            .pop();
         match row {
-            Some(r) => {
-                let data = r.opt_bytes("data")?.unwrap_or_default();
-                crate::summary::decode(&data)
-                    .map(Some)
-                    .ok_or_else(|| crate::corrupt("a caseload summary this program cannot read"))
-            }
+            Some(data) => crate::summary::decode(&data.unwrap_or_default())
+                .map(Some)
+                .ok_or_else(|| crate::corrupt("a caseload summary this program cannot read")),
             None => Ok(None),
         }
     }

@@ -109,17 +109,33 @@ pub(crate) fn current_stmt(user: &UserId) -> Stmt {
     Stmt::new("SELECT data FROM caseload_rows WHERE patient_id = $1 LIMIT 1").arg(user)
 }
 
+/// Deletes the rows whose link has ended (a condition may follow).
+const DELETE_ENDED: &str = "DELETE FROM caseload_rows WHERE NOT EXISTS (\
+     SELECT 1 FROM care_links l WHERE l.patient_id = caseload_rows.patient_id \
+     AND l.clinician_id = caseload_rows.clinician_id AND l.revoked_at IS NULL)";
+
+/// Copies the patients' name, email and time zone to their rows (a
+/// condition may follow).
+const COPY_PROFILE: &str = "UPDATE caseload_rows SET display_name = u.display_name, \
+     email = u.email, time_zone = u.time_zone FROM users u WHERE u.id = caseload_rows.patient_id";
+
 /// Copy the person's name, email and time zone to their rows (in the
 /// transaction that changes them).
 pub(crate) fn profile_stmt(user: &UserId) -> Stmt {
-    Stmt::new(
-        "UPDATE caseload_rows SET \
-         display_name = (SELECT display_name FROM users WHERE id = $1), \
-         email = (SELECT email FROM users WHERE id = $1), \
-         time_zone = (SELECT time_zone FROM users WHERE id = $1) \
-         WHERE patient_id = $1",
-    )
-    .arg(user)
+    Stmt::new(format!("{COPY_PROFILE} AND caseload_rows.patient_id = $1")).arg(user)
+}
+
+/// What every start does to the rows before it rebuilds missing ones:
+/// delete those of ended links, and copy the patients' fields where they
+/// differ.
+pub(crate) fn at_rest_stmts() -> [Stmt; 2] {
+    [
+        Stmt::new(DELETE_ENDED),
+        Stmt::new(format!(
+            "{COPY_PROFILE} AND (caseload_rows.display_name <> u.display_name \
+             OR caseload_rows.email <> u.email OR caseload_rows.time_zone IS DISTINCT FROM u.time_zone)"
+        )),
+    ]
 }
 
 /// Lock the person's `users` row for the rest of the transaction (on
@@ -258,12 +274,7 @@ fn update_stmt(user: &UserId, summary: &CaseSummary) -> Result<Stmt> {
 /// active links to one clinician make one row).
 pub(crate) fn sync_stmts(user: &UserId, summary: &CaseSummary) -> Result<[Stmt; 2]> {
     Ok([
-        Stmt::new(
-            "DELETE FROM caseload_rows WHERE patient_id = $1 AND NOT EXISTS (\
-             SELECT 1 FROM care_links l WHERE l.patient_id = caseload_rows.patient_id \
-             AND l.clinician_id = caseload_rows.clinician_id AND l.revoked_at IS NULL)",
-        )
-        .arg(user),
+        Stmt::new(format!("{DELETE_ENDED} AND patient_id = $1")).arg(user),
         Stmt::new(
             "INSERT INTO caseload_rows (clinician_id, patient_id, display_name, email, time_zone, data, updated_at) \
              SELECT DISTINCT l.clinician_id, l.patient_id, u.display_name, u.email, u.time_zone, $2, $3 \
